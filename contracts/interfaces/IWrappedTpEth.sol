@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+
+/// @title wtpETH — the value-accruing ERC-4626 wrapper over tpETH
+/// @notice One wtpETH is one pool share: the wrapper holds exactly `totalSupply()` pool shares and
+/// its rate is the pool's share rate, so it has no inflation surface of its own. Wrapping needs no
+/// approval: the pool lets this wrapper pull shares from the account that calls it (and only that one).
+/// @dev `wrap`/`unwrap` are the wstETH-style shortcuts for `deposit`/`redeem` to and from the caller.
+/// Rounding follows ERC-4626: shares minted for assets and assets paid for shares round down,
+/// shares burned for assets and assets taken for shares round up.
+interface IWrappedTpEth is IERC4626, IERC20Permit {
+    /// @notice A wrap, unwrap or ERC-4626 call would move zero shares.
+    error ZeroShares();
+    /// @notice A permit's deadline has passed.
+    /// @param deadline The permit's deadline, a unix timestamp.
+    error ERC2612ExpiredSignature(uint256 deadline);
+    /// @notice A permit was signed by `signer`, not by `owner`.
+    /// @param signer The address recovered from the signature.
+    /// @param owner The owner named in the permit.
+    error ERC2612InvalidSigner(address signer, address owner);
+
+    /// @notice Wraps `tpEthAmount` of the caller's tpETH into wtpETH (no approval needed).
+    /// @dev Mints `getSharesByPooledEth(tpEthAmount)` (rounded down); the caller's tpETH balance drops
+    /// by at most `tpEthAmount`. Emits ERC-4626 `Deposit`.
+    /// @param tpEthAmount The tpETH to wrap, in wei.
+    /// @return wtpEthAmount The wtpETH minted (= pool shares moved).
+    function wrap(uint256 tpEthAmount) external returns (uint256 wtpEthAmount);
+
+    /// @notice Unwraps `wtpEthAmount` into tpETH for the caller.
+    /// @dev Moves exactly `wtpEthAmount` pool shares to the caller. Emits ERC-4626 `Withdraw`.
+    /// @param wtpEthAmount The wtpETH to burn.
+    /// @return tpEthAmount The tpETH value received, rounded down.
+    function unwrap(uint256 wtpEthAmount) external returns (uint256 tpEthAmount);
+
+    /// @notice Stakes `msg.value` in the pool and mints the new shares as wtpETH to the caller.
+    /// Plain ETH sent to this contract does the same with no referral.
+    /// @dev Emits ERC-4626 `Deposit` with `assets` = the ETH staked.
+    /// @param referral Optional referral address, passed to the pool's `Staked` event.
+    /// @return wtpEthAmount The wtpETH minted.
+    function stakeAndWrap(address referral) external payable returns (uint256 wtpEthAmount);
+
+    /// @notice tpETH for one wtpETH (1e18), rounded down.
+    /// @return The tpETH amount, in wei.
+    function tpEthPerToken() external view returns (uint256);
+
+    /// @notice wtpETH for one tpETH (1e18), rounded down.
+    /// @return The wtpETH amount, in wei.
+    function tokensPerTpEth() external view returns (uint256);
+}

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
+import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IStakingPool} from "../interfaces/IStakingPool.sol";
+import {StakeControl} from "../lib/StakeControl.sol";
+
+/// @title StakingPool — the Tidepool staking pool and the tpETH rebasing token
+/// @notice See {IStakingPool}.
+/// @dev Layout of the hot storage (ERC-7201 namespace `tidepool.storage.StakingPool`):
+///   slot 0 `totals`  : totalShares (uint128) | totalPooledEther (uint128) — read by every stake and transfer;
+///   slot 1 `control` : stake-limit state and pause flags — read by every stake;
+///   slot 2 `beacon`  : CL balance and validator counts — written by deposits and reports only.
+/// `bufferedEther` is derived (total − CL balance − in-transit deposits), so a stake writes two slots.
+contract StakingPool is
+    IStakingPool,
+    IERC20Errors,
+    Initializable,
+    UUPSUpgradeable,
+    AccessControlUpgradeable,
+    EIP712Upgradeable,
+    NoncesUpgradeable
+{
+    using SafeCast for uint256;
+
+    // ──────────────────────────────── Constants ────────────────────────────────
+
+    /// @notice Role that may change the stake limit.
+    bytes32 public constant STAKE_LIMIT_ROLE = keccak256("STAKE_LIMIT_ROLE");
+    /// @notice Role that may pause capabilities (and do nothing else).
+    bytes32 public constant PAUSE_ROLE = keccak256("PAUSE_ROLE");
+    /// @notice Role that may resume paused capabilities (governance).
+    bytes32 public constant RESUME_ROLE = keccak256("RESUME_ROLE");
+
+    /// @notice Capability bit: staking (`stake`, plain ETH, ETH sent to wtpETH).
+    uint8 public constant CAPABILITY_STAKING = 1;
+    /// @dev All capability bits this version knows.
+    uint8 private constant ALL_CAPABILITIES = CAPABILITY_STAKING;
+
+    /// @notice Holder of the shares minted at deployment; nobody has its key, so they stay locked.
+    address public constant BOOTSTRAP_SHARES_HOLDER = 0x000000000000000000000000000000000000dEaD;
+    /// @notice Smallest ETH deposit `initialize` accepts; it is minted 1:1 as locked shares so the
+    /// share rate can never be set by a first staker or rounded to extremes.
+    uint256 public constant MIN_BOOTSTRAP_DEPOSIT = 0.001 ether;
+    /// @notice Hard cap on `maxStakeLimit`, in wei.
+    uint256 public constant MAX_STAKE_LIMIT_CAP = 10_000_000 ether;
+    /// @dev ETH per validator, in wei (physics, not policy).
+    uint256 internal constant DEPOSIT_SIZE = 32 ether;
+
+    /// @dev EIP-2612 permit type hash.
+    bytes32 private constant PERMIT_TYPEHASH = keccak256(
+        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+    );
+
+    // keccak256(abi.encode(uint256(keccak256("tidepool.storage.StakingPool")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0x2c6002d777908ffaa70cf47c22b88426746e476a7af6fd119d6728dea1d96d00;
+
+    // ──────────────────────────────── Storage ────────────────────────────────
+
+    /// @dev One slot: the two terms of the share rate.
+    struct Totals {
+        uint128 totalShares;
+        uint128 totalPooledEther;
+    }
+
+    /// @dev One slot: the consensus-layer terms of totalPooledEther.
+    struct Beacon {
+        uint128 clBalance; // wei, at the last report
+        uint64 depositedValidators; // ever deposited
+        uint64 clValidators; // visible on the beacon chain at the last report
+    }
+
+    /// @custom:storage-location erc7201:tidepool.storage.StakingPool
+    struct PoolStorage {
+        Totals totals;
+        StakeControl control; // stake limit and pause flags, see lib/StakeControl.sol
+        Beacon beacon;
+        mapping(address account => uint256) shares;
+        mapping(address owner => mapping(address spender => uint256)) allowances;
+    }
+
+    // ──────────────────────────────── Immutables ────────────────────────────────
+
+    /// @inheritdoc IStakingPool
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable WRAPPER;
+
+    // ──────────────────────────────── Construction ────────────────────────────────
+
+    /// @param wrapper The wtpETH wrapper (zero only for the bootstrap implementation a deployment
+    /// starts with, before the wrapper exists).
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(address wrapper) {
+        WRAPPER = wrapper;
+        _disableInitializers();
+    }
+
+    /// @notice Initialises the proxy: roles, EIP-712 domain, and the locked bootstrap shares.
+    /// @dev `msg.value` (≥ `MIN_BOOTSTRAP_DEPOSIT`) is minted 1:1 as shares to `BOOTSTRAP_SHARES_HOLDER`.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance); it grants the other roles.
+    function initialize(address admin) external payable initializer {
+        if (admin == address(0)) revert ZeroAddress("admin");
+        if (msg.value < MIN_BOOTSTRAP_DEPOSIT) revert BootstrapDepositTooSmall(msg.value);
+        __AccessControl_init();
+        __EIP712_init(name(), "1");
+        __Nonces_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+
+        PoolStorage storage $ = _storage();
+        $.totals = Totals({totalShares: msg.value.toUint128(), totalPooledEther: msg.value.toUint128()});
+        $.shares[BOOTSTRAP_SHARES_HOLDER] = msg.value;
+        _emitTransfers(address(0), BOOTSTRAP_SHARES_HOLDER, msg.value, msg.value);
+    }
+
+    // ──────────────────────────────── ERC-20 metadata ────────────────────────────────
+
+    /// @inheritdoc IERC20Metadata
+    function name() public pure returns (string memory) {
+        return "Tidepool Staked Ether";
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function symbol() external pure returns (string memory) {
+        return "tpETH";
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function decimals() external pure returns (uint8) {
+        return 18;
+    }
+
+    // ──────────────────────────────── Staking ────────────────────────────────
+
+    /// @notice Plain ETH stakes with no referral.
+    receive() external payable {
+        _stake(address(0));
+    }
+
+    /// @inheritdoc IStakingPool
+    function stake(address referral) external payable returns (uint256 shares) {
+        return _stake(referral);
+    }
+
+    /// @inheritdoc IStakingPool
+    function getCurrentStakeLimit() external view returns (uint256) {
+        StakeControl c = _storage().control;
+        if (c.pausedFlags() & CAPABILITY_STAKING != 0) return 0;
+        if (c.maxStakeLimit() == 0) return type(uint256).max;
+        return c.currentStakeLimit();
+    }
+
+    /// @inheritdoc IStakingPool
+    function getStakeLimitParams()
+        external
+        view
+        returns (
+            uint256 maxStakeLimit,
+            uint256 stakeLimitIncreasePerBlock,
+            uint256 prevStakeLimit,
+            uint256 prevStakeBlockNumber
+        )
+    {
+        StakeControl c = _storage().control;
+        return (c.maxStakeLimit(), c.increasePerBlock(), c.prevStakeLimit(), c.prevStakeBlock());
+    }
+
+    // ──────────────────────────────── ERC-20 ────────────────────────────────
+
+    /// @inheritdoc IERC20
+    function totalSupply() external view returns (uint256) {
+        return _storage().totals.totalPooledEther;
+    }
+
+    /// @inheritdoc IERC20
+    function balanceOf(address account) external view returns (uint256) {
+        Totals memory t = _storage().totals;
+        return _toEthDown(_storage().shares[account], t);
+    }
+
+    /// @inheritdoc IERC20
+    function allowance(address owner, address spender) external view returns (uint256) {
+        return _storage().allowances[owner][spender];
+    }
+
+    /// @inheritdoc IERC20
+    function approve(address spender, uint256 amount) external returns (bool) {
+        _approve(msg.sender, spender, amount);
+        return true;
+    }
+
+    /// @inheritdoc IERC20
+    /// @dev Moves `amount` worth of shares rounded up, so that the recipient's balance rises by at
+    /// least `amount` and can be forwarded again; never more than the sender's shares.
+    function transfer(address to, uint256 amount) external returns (bool) {
+        _transferAmount(msg.sender, to, amount);
+        return true;
+    }
+
+    /// @inheritdoc IERC20
+    /// @dev Spends exactly `amount` of allowance; moves shares as {transfer}.
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        _spendAllowance(from, msg.sender, amount);
+        _transferAmount(from, to, amount);
+        return true;
+    }
+
+    // ──────────────────────────────── EIP-2612 ────────────────────────────────
+
+    /// @inheritdoc IERC20Permit
+    /// @dev Accepts an ECDSA signature from an EOA or an ERC-1271 signature from a contract wallet;
+    /// for the latter the signature passed to `isValidSignature` is `abi.encodePacked(r, s, v)`.
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external {
+        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNow(owner, digest, abi.encodePacked(r, s, v))) {
+            revert PermitInvalidSignature(owner);
+        }
+        _approve(owner, spender, value);
+    }
+
+    /// @inheritdoc IERC20Permit
+    function nonces(address owner) public view override(IERC20Permit, NoncesUpgradeable) returns (uint256) {
+        return super.nonces(owner);
+    }
+
+    /// @inheritdoc IERC20Permit
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    // ──────────────────────────────── Shares ────────────────────────────────
+
+    /// @inheritdoc IStakingPool
+    function sharesOf(address account) external view returns (uint256) {
+        return _storage().shares[account];
+    }
+
+    /// @inheritdoc IStakingPool
+    function totalShares() external view returns (uint256) {
+        return _storage().totals.totalShares;
+    }
+
+    /// @inheritdoc IStakingPool
+    function totalPooledEther() external view returns (uint256) {
+        return _storage().totals.totalPooledEther;
+    }
+
+    /// @inheritdoc IStakingPool
+    function bufferedEther() external view returns (uint256) {
+        PoolStorage storage $ = _storage();
+        Beacon memory b = $.beacon;
+        return
+            $.totals.totalPooledEther - b.clBalance - (uint256(b.depositedValidators) - b.clValidators) * DEPOSIT_SIZE;
+    }
+
+    /// @inheritdoc IStakingPool
+    function getBeaconStat()
+        external
+        view
+        returns (uint256 depositedValidators, uint256 clValidators, uint256 clBalance)
+    {
+        Beacon memory b = _storage().beacon;
+        return (b.depositedValidators, b.clValidators, b.clBalance);
+    }
+
+    /// @inheritdoc IStakingPool
+    function getSharesByPooledEth(uint256 ethAmount) external view returns (uint256) {
+        return _toSharesDown(ethAmount, _storage().totals);
+    }
+
+    /// @inheritdoc IStakingPool
+    function getSharesByPooledEthRoundUp(uint256 ethAmount) external view returns (uint256) {
+        return _toSharesUp(ethAmount, _storage().totals);
+    }
+
+    /// @inheritdoc IStakingPool
+    function getPooledEthByShares(uint256 shares) external view returns (uint256) {
+        return _toEthDown(shares, _storage().totals);
+    }
+
+    /// @inheritdoc IStakingPool
+    function getPooledEthBySharesRoundUp(uint256 shares) external view returns (uint256) {
+        return
+            Math.mulDiv(shares, _storage().totals.totalPooledEther, _storage().totals.totalShares, Math.Rounding.Ceil);
+    }
+
+    /// @inheritdoc IStakingPool
+    function transferShares(address to, uint256 shares) external returns (uint256 amount) {
+        amount = _toEthDown(shares, _storage().totals);
+        _transferShares(msg.sender, to, shares, amount);
+    }
+
+    /// @inheritdoc IStakingPool
+    function transferSharesFrom(address from, address to, uint256 shares) external returns (uint256 amount) {
+        Totals memory t = _storage().totals;
+        // The allowance is in tpETH: charge the value of the shares rounded up (pool's favour).
+        amount = Math.mulDiv(shares, t.totalPooledEther, t.totalShares, Math.Rounding.Ceil);
+        _spendAllowance(from, msg.sender, amount);
+        _transferShares(from, to, shares, amount);
+    }
+
+    /// @inheritdoc IStakingPool
+    function transferSharesToWrapper(address from, uint256 shares) external returns (uint256 amount) {
+        if (msg.sender != WRAPPER) revert CallerNotWrapper(msg.sender);
+        amount = _toEthDown(shares, _storage().totals);
+        _moveShares(from, msg.sender, shares, amount);
+    }
+
+    // ──────────────────────────────── Governance ────────────────────────────────
+
+    /// @inheritdoc IStakingPool
+    function setStakeLimit(
+        uint256 maxStakeLimit,
+        uint256 stakeLimitIncreasePerBlock
+    ) external onlyRole(STAKE_LIMIT_ROLE) {
+        uint256 growthBlocks = stakeLimitIncreasePerBlock == 0 ? 0 : maxStakeLimit / stakeLimitIncreasePerBlock;
+        if (
+            maxStakeLimit > MAX_STAKE_LIMIT_CAP ||
+            stakeLimitIncreasePerBlock > maxStakeLimit ||
+            growthBlocks > type(uint24).max
+        ) revert InvalidStakeLimit(maxStakeLimit, stakeLimitIncreasePerBlock);
+
+        PoolStorage storage $ = _storage();
+        StakeControl c = $.control;
+        // The limit left carries over (capped at the new maximum); from "no limit" it starts full.
+        uint256 left = c.maxStakeLimit() == 0 ? maxStakeLimit : Math.min(c.currentStakeLimit(), maxStakeLimit);
+        c = c.withLimits(maxStakeLimit, growthBlocks, left);
+        $.control = c;
+        emit StakeLimitSet(maxStakeLimit, c.increasePerBlock());
+    }
+
+    /// @inheritdoc IStakingPool
+    function pause(uint8 capabilities) external onlyRole(PAUSE_ROLE) {
+        _checkCapabilities(capabilities);
+        StakeControl c = _storage().control;
+        _storage().control = c.withPausedFlags(c.pausedFlags() | capabilities);
+        emit CapabilitiesPaused(msg.sender, capabilities);
+    }
+
+    /// @inheritdoc IStakingPool
+    function resume(uint8 capabilities) external onlyRole(RESUME_ROLE) {
+        _checkCapabilities(capabilities);
+        StakeControl c = _storage().control;
+        _storage().control = c.withPausedFlags(c.pausedFlags() & ~capabilities);
+        emit CapabilitiesResumed(msg.sender, capabilities);
+    }
+
+    /// @inheritdoc IStakingPool
+    function pausedCapabilities() external view returns (uint8) {
+        return _storage().control.pausedFlags();
+    }
+
+    // ──────────────────────────────── Internal: staking ────────────────────────────────
+
+    /// @dev validate → consume limit → mint shares (rounded down) → emit.
+    function _stake(address referral) internal returns (uint256 shares) {
+        uint256 amount = msg.value;
+        if (amount == 0) revert StakeZeroAmount();
+        PoolStorage storage $ = _storage();
+        _consumeStakeLimit($, amount);
+
+        Totals memory t = $.totals;
+        uint256 newTotalShares;
+        uint256 newTotalEther;
+        // amount (an ETH balance) and totalShares are both < 2^128, so the product cannot overflow.
+        unchecked {
+            shares = (amount * t.totalShares) / t.totalPooledEther; // rounds down: the pool's favour
+            newTotalShares = t.totalShares + shares;
+            newTotalEther = t.totalPooledEther + amount;
+        }
+        if (shares == 0) revert StakeTooSmall(amount);
+        $.totals = Totals({totalShares: newTotalShares.toUint128(), totalPooledEther: newTotalEther.toUint128()});
+        unchecked {
+            $.shares[msg.sender] += shares; // ≤ totalShares, checked above
+        }
+
+        _emitTransfers(address(0), msg.sender, (shares * newTotalEther) / newTotalShares, shares);
+        emit Staked(msg.sender, amount, shares, referral);
+    }
+
+    /// @dev Checks the pause flag and the refilling limit, then records the stake against the limit.
+    function _consumeStakeLimit(PoolStorage storage $, uint256 amount) private {
+        StakeControl c = $.control;
+        if (c.pausedFlags() & CAPABILITY_STAKING != 0) revert StakingPaused();
+        if (c.maxStakeLimit() == 0) return; // no limit
+        uint256 limit = c.currentStakeLimit();
+        if (amount > limit) revert StakeLimitExceeded(amount, limit);
+        $.control = c.withStakeLimitLeft(limit - amount); // limit ≤ maxStakeLimit < 2^96
+    }
+
+    function _checkCapabilities(uint8 capabilities) private pure {
+        if (capabilities == 0 || capabilities & ~ALL_CAPABILITIES != 0) revert InvalidCapabilities(capabilities);
+    }
+
+    // ──────────────────────────────── Internal: transfers ────────────────────────────────
+
+    /// @dev Amount-based transfer: shares = ceil(amount × totalShares / totalPooledEther). The
+    /// recipient's balance then rises by ≥ `amount`, and a sender holding ≥ `amount` always has them.
+    function _transferAmount(address from, address to, uint256 amount) private {
+        _transferShares(from, to, _toSharesUp(amount, _storage().totals), amount);
+    }
+
+    /// @dev Share move for user-facing transfers: the recipient must be a real holder.
+    function _transferShares(address from, address to, uint256 shares, uint256 amount) private {
+        if (to == address(0) || to == address(this) || to == WRAPPER) revert ERC20InvalidReceiver(to);
+        _moveShares(from, to, shares, amount);
+    }
+
+    /// @dev Moves shares and emits `Transfer(amount)` + `TransferShares(shares)`.
+    function _moveShares(address from, address to, uint256 shares, uint256 amount) private {
+        PoolStorage storage $ = _storage();
+        uint256 fromShares = $.shares[from];
+        if (shares > fromShares) {
+            revert InsufficientShares(from, fromShares, shares);
+        }
+        unchecked {
+            $.shares[from] = fromShares - shares; // checked above
+        }
+        $.shares[to] += shares;
+        _emitTransfers(from, to, amount, shares);
+    }
+
+    function _emitTransfers(address from, address to, uint256 amount, uint256 shares) private {
+        emit Transfer(from, to, amount);
+        emit TransferShares(from, to, shares);
+    }
+
+    function _approve(address owner, address spender, uint256 amount) private {
+        if (owner == address(0)) revert ERC20InvalidApprover(address(0));
+        if (spender == address(0)) revert ERC20InvalidSpender(address(0));
+        _storage().allowances[owner][spender] = amount;
+        emit Approval(owner, spender, amount);
+    }
+
+    /// @dev An allowance of type(uint256).max is never decreased.
+    function _spendAllowance(address owner, address spender, uint256 amount) private {
+        mapping(address => uint256) storage ownerAllowances = _storage().allowances[owner];
+        uint256 current = ownerAllowances[spender];
+        if (current != type(uint256).max) {
+            if (current < amount) revert ERC20InsufficientAllowance(spender, current, amount);
+            unchecked {
+                ownerAllowances[spender] = current - amount;
+            }
+        }
+    }
+
+    // ──────────────────────────────── Internal: conversions ────────────────────────────────
+
+    /// @dev shares × totalPooledEther / totalShares, rounded down.
+    function _toEthDown(uint256 shares, Totals memory t) private pure returns (uint256) {
+        return Math.mulDiv(shares, t.totalPooledEther, t.totalShares);
+    }
+
+    /// @dev amount × totalShares / totalPooledEther, rounded down.
+    function _toSharesDown(uint256 amount, Totals memory t) private pure returns (uint256) {
+        return Math.mulDiv(amount, t.totalShares, t.totalPooledEther);
+    }
+
+    /// @dev amount × totalShares / totalPooledEther, rounded up.
+    function _toSharesUp(uint256 amount, Totals memory t) private pure returns (uint256) {
+        return Math.mulDiv(amount, t.totalShares, t.totalPooledEther, Math.Rounding.Ceil);
+    }
+
+    // ──────────────────────────────── Internal: upgrades and storage ────────────────────────────────
+
+    /// @dev Upgrades are governance's (DEFAULT_ADMIN_ROLE: the timelock on public networks).
+    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
+
+    function _storage() private pure returns (PoolStorage storage $) {
+        assembly {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+import "@openzeppelin/hardhat-upgrades";
+
+/** The one Solidity version this project compiles with; `solc` in package.json is pinned to it. */
+export const SOLIDITY_VERSION = "0.8.30";
+
+// Hardhat downloads compilers from the internet; these machines have none. Use the pinned
+// `solc` npm package (WASM) when it is the version asked for.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }, _hre, runSuper) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  const longVersion = solc.version();
+  if (!longVersion.startsWith(`${solcVersion}+`)) return runSuper();
+  return { compilerPath: require.resolve("solc/soljson.js"), isSolcJs: true, version: solcVersion, longVersion };
+});
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLIDITY_VERSION,
+    settings: {
+      optimizer: { enabled: true, runs: 1_000_000 },
+      evmVersion: "prague",
+      viaIR: true,
+    },
+  },
+  networks: {
+    hardhat: { hardfork: "osaka", accounts: { count: 40 } },
+  },
+  paths: { ignition: "deploy" },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  mocha: { timeout: 300_000 },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true" },
+};
+
+export default config;
