@@ -17,6 +17,11 @@ contract StakingPool__V2Mock is StakingPool {
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(address wrapper) StakingPool(wrapper) {}
 
+    /// @notice Runs once, in the upgrade call.
+    function initializeV2(uint256 initialAnswer) external reinitializer(2) {
+        _v2().answer = initialAnswer;
+    }
+
     function version() external pure returns (string memory) {
         return "2";
     }

@@ -1,0 +1,96 @@
+/**
+ * Gas benchmark: deploys Tidepool on the in-process network with the default parameters (stake
+ * limit on, as on mainnet), performs each user operation once in a realistic storage state, and
+ * writes `bench/gas.json` (operation → gasUsed of the whole transaction) and `bench/gas.md`.
+ * Exits non-zero if an operation exceeds its target in scripts/lib/gas-targets.ts.
+ */
+import hre from "hardhat";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { ZeroAddress, parseEther, type ContractTransactionResponse, type TransactionResponse } from "ethers";
+import { deployTidepool } from "./lib/protocol";
+import { GAS_TARGETS } from "./lib/gas-targets";
+import { markdownTable } from "./lib/format";
+import { signPermit } from "./lib/permit";
+
+type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
+
+async function main(): Promise<void> {
+  const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
+  const [alice, bob, carol, dave, erin, frank, grace] = users;
+  const gas: Record<string, number> = {};
+  const measure = async (key: string, tx: Tx): Promise<void> => {
+    const receipt = await (await tx).wait();
+    if (!receipt || receipt.status !== 1) throw new Error(`${key} failed`);
+    gas[key] = Number(receipt.gasUsed);
+  };
+
+  // Someone else has already wrapped, so the wrapper's pool balance is warm, as on a live network.
+  await pool.connect(dave).stake(ZeroAddress, { value: parseEther("5") });
+  await wrapper.connect(dave).wrap(parseEther("1"));
+
+  // Staking
+  await measure("stake.newHolder", pool.connect(alice).stake(ZeroAddress, { value: parseEther("10") }));
+  await measure("stake.repeatHolder", pool.connect(alice).stake(ZeroAddress, { value: parseEther("1") }));
+  await measure("stake.plainEth.newHolder", bob.sendTransaction({ to: poolAddress, value: parseEther("3") }));
+
+  // tpETH transfers
+  await measure("tpETH.transfer.newHolder", pool.connect(alice).transfer(carol.address, parseEther("1")));
+  await measure("tpETH.transfer.existingHolder", pool.connect(alice).transfer(carol.address, parseEther("1")));
+  await measure("tpETH.transferShares.existingHolder", pool.connect(alice).transferShares(carol.address, 10n ** 17n));
+  await measure("tpETH.approve.newAllowance", pool.connect(alice).approve(bob.address, parseEther("2")));
+  await measure(
+    "tpETH.transferFrom.existingHolder",
+    pool.connect(bob).transferFrom(alice.address, carol.address, parseEther("1")),
+  );
+  const deadline = 2n ** 40n;
+  const p = await signPermit(pool, carol, bob.address, parseEther("1"), deadline);
+  await measure(
+    "tpETH.permit.newAllowance",
+    pool.connect(bob).permit(p.owner, bob.address, parseEther("1"), deadline, p.v, p.r, p.s),
+  );
+
+  // Wrapper
+  await measure("wrap.newHolder", wrapper.connect(alice).wrap(parseEther("2")));
+  await measure("wrap.repeatHolder", wrapper.connect(alice).wrap(parseEther("1")));
+  await measure("unwrap", wrapper.connect(alice).unwrap(parseEther("1")));
+  await measure("unwrap.wholeBalance", wrapper.connect(alice).unwrap(await wrapper.balanceOf(alice.address)));
+  await measure("ethToWtpETH.newHolder", erin.sendTransaction({ to: wrapperAddress, value: parseEther("1") }));
+  await measure("stakeAndWrap.newHolder", wrapper.connect(frank).stakeAndWrap(ZeroAddress, { value: parseEther("1") }));
+  await measure("wtpETH.transfer.newHolder", wrapper.connect(erin).transfer(grace.address, parseEther("0.5")));
+
+  const keys = Object.keys(gas).sort();
+  const sorted = Object.fromEntries(keys.map((k) => [k, gas[k]]));
+  let failed = 0;
+  const rows = keys.map((key) => {
+    const t = GAS_TARGETS[key];
+    const ok = !t || gas[key] <= t.target;
+    if (!ok) failed++;
+    return [
+      `\`${key}\``,
+      gas[key].toLocaleString("en-US"),
+      t ? `≤ ${t.target.toLocaleString("en-US")}` : "",
+      t?.lido ?? "",
+      t?.others ?? "",
+      t ? (ok ? "✓" : "✗ over target") : "",
+    ];
+  });
+  const table = markdownTable(["operation", "gas", "target", "Lido", "others", ""], rows);
+
+  mkdirSync("bench", { recursive: true });
+  writeFileSync("bench/gas.json", JSON.stringify(sorted, null, 2) + "\n");
+  writeFileSync(
+    "bench/gas.md",
+    `# Gas per operation\n\nWhole-transaction \`gasUsed\` on Hardhat's in-process network (hardfork ${hre.config.networks.hardhat.hardfork}), ` +
+      `default deployment parameters (stake limit on). Written by \`npm run bench\`; peers' figures from the issues.\n\n${table}\n`,
+  );
+  console.log(table);
+  if (failed > 0) {
+    console.error(`\n${failed} operation(s) over target`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,30 @@
+/**
+ * Gas targets from the issues, with the peers' figures measured the same way (whole transaction,
+ * same Hardhat version). `npm run bench` fails when a measured operation exceeds its target.
+ */
+export interface GasTarget {
+  target: number;
+  lido: string;
+  others: string;
+}
+
+export const GAS_TARGETS: Record<string, GasTarget> = {
+  "stake.newHolder": {
+    target: 66_000,
+    lido: "89,289",
+    others: "Frax 66,564 · ether.fi 122,098 · Rocket Pool 189,967",
+  },
+  "stake.repeatHolder": {
+    target: 49_000,
+    lido: "72,189",
+    others: "Frax 49,464 · ether.fi 104,998 · Rocket Pool 172,867",
+  },
+  "tpETH.transfer.newHolder": {
+    target: 64_000,
+    lido: "84,302 (stETH)",
+    others: "ether.fi eETH 91,657 (rebasing); Frax 51,373, Rocket Pool 59,409 (non-rebasing)",
+  },
+  "wrap.newHolder": { target: 79_000, lido: "108,882 (wstETH)", others: "sfrxETH deposit 79,894 · weETH 168,855" },
+  unwrap: { target: 60_000, lido: "91,194", others: "sfrxETH redeem 56,421–61,221 · weETH 110,099" },
+  "ethToWtpETH.newHolder": { target: 85_000, lido: "147,397", others: "Frax submitAndDeposit 105,612" },
+};
