@@ -49,6 +49,9 @@ async function main(): Promise<void> {
     pool.connect(bob).permit(p.owner, bob.address, parseEther("1"), deadline, p.v, p.r, p.s),
   );
 
+  // Instant redemption: a holder redeems 0.1 ETH to itself (the frame cap is 1% of TVL)
+  await measure("instantRedeem", pool.connect(carol).instantRedeem(parseEther("0.1"), 0n, carol.address));
+
   // Wrapper
   await measure("wrap.newHolder", wrapper.connect(alice).wrap(parseEther("2")));
   await measure("wrap.repeatHolder", wrapper.connect(alice).wrap(parseEther("1")));

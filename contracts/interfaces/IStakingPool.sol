@@ -55,6 +55,31 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @notice The deployment's bootstrap deposit is below `MIN_BOOTSTRAP_DEPOSIT`.
     /// @param amount The ETH sent with `initialize`, in wei.
     error BootstrapDepositTooSmall(uint256 amount);
+    /// @notice `instantRedeem` was called with a zero amount.
+    error InstantRedeemZeroAmount();
+    /// @notice Instant redemption is paused.
+    error InstantRedeemPaused();
+    /// @notice The redemption exceeds the instant liquidity (the buffer minus what the queue needs).
+    /// @param amount The tpETH asked to redeem, in wei.
+    /// @param available The instant liquidity, in wei.
+    error InsufficientInstantLiquidity(uint256 amount, uint256 available);
+    /// @notice The redemption exceeds what may still be redeemed instantly in this frame.
+    /// @param amount The tpETH asked to redeem, in wei.
+    /// @param remaining What the frame's cap still allows, in wei.
+    error InstantRedeemFrameCapExceeded(uint256 amount, uint256 remaining);
+    /// @notice The ETH paid out would be below the caller's minimum.
+    /// @param ethOut The ETH the redemption would pay, in wei.
+    /// @param minEthOut The minimum the caller accepts, in wei.
+    error SlippageExceeded(uint256 ethOut, uint256 minEthOut);
+    /// @notice Sending ETH to `recipient` failed; nothing changed.
+    /// @param recipient The recipient.
+    /// @param amount The ETH, in wei.
+    error EthTransferFailed(address recipient, uint256 amount);
+    /// @notice Instant-redemption parameters are out of bounds.
+    /// @param minFeeBP The requested minimum fee, in basis points.
+    /// @param maxFeeBP The requested maximum fee, in basis points.
+    /// @param frameCapBP The requested per-frame cap, in basis points of TVL.
+    error InvalidInstantRedeemParams(uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP);
     /// @notice An address argument that must be set is zero.
     /// @param argument The name of the argument.
     error ZeroAddress(string argument);
@@ -72,6 +97,26 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param to The recipient (zero for a burn).
     /// @param sharesValue The shares moved.
     event TransferShares(address indexed from, address indexed to, uint256 sharesValue);
+    /// @notice tpETH was redeemed instantly for ETH from the instant liquidity.
+    /// @param owner The account whose tpETH was burned.
+    /// @param recipient The account that received the ETH.
+    /// @param amount The tpETH redeemed, in wei.
+    /// @param shares The shares burned.
+    /// @param ethOut The ETH paid, in wei.
+    /// @param fee The fee kept by the pool for the holders who stay, in wei.
+    event InstantRedeemed(
+        address indexed owner,
+        address indexed recipient,
+        uint256 amount,
+        uint256 shares,
+        uint256 ethOut,
+        uint256 fee
+    );
+    /// @notice The instant-redemption parameters were set.
+    /// @param minFeeBP Fee for a vanishingly small redemption, in basis points.
+    /// @param maxFeeBP Fee for a redemption of the whole instant liquidity, in basis points.
+    /// @param frameCapBP Cap on instant redemptions per frame, in basis points of TVL.
+    event InstantRedeemParamsSet(uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP);
     /// @notice The stake limit was set or removed.
     /// @param maxStakeLimit The maximum stake limit in wei (0: no limit).
     /// @param stakeLimitIncreasePerBlock The regrowth per block in wei, after rounding to whole blocks.
@@ -114,6 +159,43 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
             uint256 prevStakeLimit,
             uint256 prevStakeBlockNumber
         );
+
+    // ──────────────────────────────── Instant redemption ────────────────────────────────
+
+    /// @notice Burns `amount` of the caller's tpETH and sends ETH to `recipient` at once, less a fee
+    /// that stays in the pool (raising the share rate for those who stay).
+    /// @dev fee = amount × (minFeeBP + (maxFeeBP − minFeeBP) × amount / instantLiquidity) / 10,000,
+    /// rounded up; shares burned = amount's shares rounded up. Both round in the pool's favour.
+    /// Reverts with `InstantRedeemZeroAmount`, `ZeroAddress`, `InstantRedeemPaused`,
+    /// `InsufficientInstantLiquidity`, `InstantRedeemFrameCapExceeded`, `SlippageExceeded`,
+    /// `ERC20InsufficientBalance` or `EthTransferFailed`.
+    /// @param amount The tpETH to redeem, in wei.
+    /// @param minEthOut The least ETH the caller accepts, in wei (slippage protection).
+    /// @param recipient Receives the ETH.
+    /// @return ethOut The ETH sent, in wei.
+    function instantRedeem(uint256 amount, uint256 minEthOut, address recipient) external returns (uint256 ethOut);
+
+    /// @notice What `instantRedeem(amount, …)` would pay now.
+    /// @dev Reverts with `InsufficientInstantLiquidity` when `amount` exceeds the instant liquidity.
+    /// @param amount The tpETH to redeem, in wei.
+    /// @return ethOut The ETH that would be sent, in wei.
+    /// @return fee The fee that would stay in the pool, in wei.
+    function previewInstantRedeem(uint256 amount) external view returns (uint256 ethOut, uint256 fee);
+
+    /// @notice ETH available for instant redemption: the buffer minus everything the withdrawal queue
+    /// needs (the queue joins in a later version; until then, the buffer).
+    /// @return The instant liquidity, in wei.
+    function instantLiquidity() external view returns (uint256);
+
+    /// @notice The instant-redemption parameters and what this frame still allows.
+    /// @return minFeeBP Fee for a vanishingly small redemption, in basis points.
+    /// @return maxFeeBP Fee for a redemption of the whole instant liquidity, in basis points.
+    /// @return frameCapBP Cap per frame, in basis points of TVL.
+    /// @return remainingInFrame tpETH that can still be redeemed instantly in this frame, in wei.
+    function getInstantRedeemParams()
+        external
+        view
+        returns (uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP, uint256 remainingInFrame);
 
     // ──────────────────────────────── Shares ────────────────────────────────
 
@@ -198,7 +280,15 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param stakeLimitIncreasePerBlock The regrowth per block in wei (0: no regrowth).
     function setStakeLimit(uint256 maxStakeLimit, uint256 stakeLimitIncreasePerBlock) external;
 
-    /// @notice Pauses capabilities (bit 0: staking). Requires `PAUSE_ROLE`.
+    /// @notice Sets the instant-redemption fee curve and per-frame cap.
+    /// @dev Requires `INSTANT_REDEEM_PARAMS_ROLE`. Bounds: `MIN_INSTANT_REDEEM_FEE_BP` ≤ minFeeBP ≤
+    /// maxFeeBP ≤ `MAX_INSTANT_REDEEM_FEE_BP`; 0 < frameCapBP ≤ `MAX_INSTANT_REDEEM_FRAME_CAP_BP`.
+    /// @param minFeeBP Fee for a vanishingly small redemption, in basis points.
+    /// @param maxFeeBP Fee for a redemption of the whole instant liquidity, in basis points.
+    /// @param frameCapBP Cap on instant redemptions per frame, in basis points of TVL.
+    function setInstantRedeemParams(uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP) external;
+
+    /// @notice Pauses capabilities (bit 0: staking, bit 1: instant redemption). Requires `PAUSE_ROLE`.
     /// @param capabilities Bitmask of capabilities to pause.
     function pause(uint8 capabilities) external;
 
@@ -207,6 +297,6 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     function resume(uint8 capabilities) external;
 
     /// @notice The bitmask of paused capabilities.
-    /// @return The bitmask (bit 0: staking).
+    /// @return The bitmask (bit 0: staking, bit 1: instant redemption).
     function pausedCapabilities() external view returns (uint8);
 }

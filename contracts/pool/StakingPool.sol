@@ -13,6 +13,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
@@ -31,7 +32,8 @@ contract StakingPool is
     UUPSUpgradeable,
     AccessControlUpgradeable,
     EIP712Upgradeable,
-    NoncesUpgradeable
+    NoncesUpgradeable,
+    ReentrancyGuardTransient
 {
     using SafeCast for uint256;
 
@@ -39,6 +41,8 @@ contract StakingPool is
 
     /// @notice Role that may change the stake limit.
     bytes32 public constant STAKE_LIMIT_ROLE = keccak256("STAKE_LIMIT_ROLE");
+    /// @notice Role that may set the instant-redemption fee curve and cap.
+    bytes32 public constant INSTANT_REDEEM_PARAMS_ROLE = keccak256("INSTANT_REDEEM_PARAMS_ROLE");
     /// @notice Role that may pause capabilities (and do nothing else).
     bytes32 public constant PAUSE_ROLE = keccak256("PAUSE_ROLE");
     /// @notice Role that may resume paused capabilities (governance).
@@ -46,8 +50,10 @@ contract StakingPool is
 
     /// @notice Capability bit: staking (`stake`, plain ETH, ETH sent to wtpETH).
     uint8 public constant CAPABILITY_STAKING = 1;
+    /// @notice Capability bit: instant redemption.
+    uint8 public constant CAPABILITY_INSTANT_REDEEM = 2;
     /// @dev All capability bits this version knows.
-    uint8 private constant ALL_CAPABILITIES = CAPABILITY_STAKING;
+    uint8 private constant ALL_CAPABILITIES = CAPABILITY_STAKING | CAPABILITY_INSTANT_REDEEM;
 
     /// @notice Holder of the shares minted at deployment; nobody has its key, so they stay locked.
     address public constant BOOTSTRAP_SHARES_HOLDER = 0x000000000000000000000000000000000000dEaD;
@@ -56,6 +62,19 @@ contract StakingPool is
     uint256 public constant MIN_BOOTSTRAP_DEPOSIT = 0.001 ether;
     /// @notice Hard cap on `maxStakeLimit`, in wei.
     uint256 public constant MAX_STAKE_LIMIT_CAP = 10_000_000 ether;
+    /// @notice Basis points in a whole.
+    uint256 public constant TOTAL_BASIS_POINTS = 100_00;
+    /// @notice Floor of the instant-redemption minimum fee, in basis points: above the largest positive
+    /// rebase one oracle report may make (0.075%), so staking before a report and redeeming after it
+    /// never pays.
+    uint256 public constant MIN_INSTANT_REDEEM_FEE_BP = 10;
+    /// @notice Hard cap on the instant-redemption maximum fee, in basis points.
+    uint256 public constant MAX_INSTANT_REDEEM_FEE_BP = 10_00;
+    /// @notice Hard cap on instant redemptions per frame, in basis points of TVL.
+    uint256 public constant MAX_INSTANT_REDEEM_FRAME_CAP_BP = 10_00;
+    /// @notice Length of the window over which instant redemptions are capped: one oracle frame
+    /// (225 epochs × 32 slots × 12 s).
+    uint256 public constant INSTANT_REDEEM_FRAME_SECONDS = 1 days;
     /// @dev ETH per validator, in wei (physics, not policy).
     uint256 internal constant DEPOSIT_SIZE = 32 ether;
 
@@ -82,11 +101,21 @@ contract StakingPool is
         uint64 clValidators; // visible on the beacon chain at the last report
     }
 
+    /// @dev One slot: the instant-redemption fee curve and this frame's running total.
+    struct InstantRedeemState {
+        uint16 minFeeBP;
+        uint16 maxFeeBP;
+        uint16 frameCapBP; // of totalPooledEther
+        uint64 frameIndex; // block.timestamp / INSTANT_REDEEM_FRAME_SECONDS of the last redemption
+        uint128 redeemedInFrame; // tpETH wei redeemed in that frame
+    }
+
     /// @custom:storage-location erc7201:tidepool.storage.StakingPool
     struct PoolStorage {
         Totals totals;
         StakeControl control; // stake limit and pause flags, see lib/StakeControl.sol
         Beacon beacon;
+        InstantRedeemState instantRedeem;
         mapping(address account => uint256) shares;
         mapping(address owner => mapping(address spender => uint256)) allowances;
     }
@@ -120,6 +149,7 @@ contract StakingPool is
 
         PoolStorage storage $ = _storage();
         $.totals = Totals({totalShares: msg.value.toUint128(), totalPooledEther: msg.value.toUint128()});
+        _setInstantRedeemParams($, 25, 300, 100); // PROTOCOL.md §3 defaults
         $.shares[BOOTSTRAP_SHARES_HOLDER] = msg.value;
         _emitTransfers(address(0), BOOTSTRAP_SHARES_HOLDER, msg.value, msg.value);
     }
@@ -251,6 +281,69 @@ contract StakingPool is
         return _domainSeparatorV4();
     }
 
+    // ──────────────────────────────── Instant redemption ────────────────────────────────
+
+    /// @inheritdoc IStakingPool
+    function instantRedeem(
+        uint256 amount,
+        uint256 minEthOut,
+        address recipient
+    ) external nonReentrant returns (uint256 ethOut) {
+        if (amount == 0) revert InstantRedeemZeroAmount();
+        if (recipient == address(0)) revert ZeroAddress("recipient");
+        PoolStorage storage $ = _storage();
+        if ($.control.pausedFlags() & CAPABILITY_INSTANT_REDEEM != 0) revert InstantRedeemPaused();
+
+        Totals memory t = $.totals;
+        uint256 fee;
+        (ethOut, fee) = _previewInstantRedeem($, t, amount);
+        if (ethOut < minEthOut) revert SlippageExceeded(ethOut, minEthOut);
+        _recordInstantRedemption($, amount, t.totalPooledEther);
+
+        // Burn the shares worth `amount`, rounded up; only `ethOut` leaves the pool, so the fee
+        // (and the rounding) raise the share rate for those who stay.
+        uint256 fromShares = $.shares[msg.sender];
+        uint256 shares = _sharesForAmount(msg.sender, fromShares, amount, t);
+        unchecked {
+            $.shares[msg.sender] = fromShares - shares; // checked in _sharesForAmount
+            // shares ≤ fromShares ≤ totalShares; ethOut ≤ amount ≤ instant liquidity ≤ totalPooledEther
+            $.totals = Totals({
+                totalShares: uint128(t.totalShares - shares),
+                totalPooledEther: uint128(t.totalPooledEther - ethOut)
+            });
+        }
+        _emitTransfers(msg.sender, address(0), amount, shares);
+        emit InstantRedeemed(msg.sender, recipient, amount, shares, ethOut, fee);
+
+        (bool ok, ) = recipient.call{value: ethOut}("");
+        if (!ok) revert EthTransferFailed(recipient, ethOut);
+    }
+
+    /// @inheritdoc IStakingPool
+    function previewInstantRedeem(uint256 amount) external view returns (uint256 ethOut, uint256 fee) {
+        PoolStorage storage $ = _storage();
+        return _previewInstantRedeem($, $.totals, amount);
+    }
+
+    /// @inheritdoc IStakingPool
+    function instantLiquidity() external view returns (uint256) {
+        PoolStorage storage $ = _storage();
+        return _instantLiquidity($, $.totals);
+    }
+
+    /// @inheritdoc IStakingPool
+    function getInstantRedeemParams()
+        external
+        view
+        returns (uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP, uint256 remainingInFrame)
+    {
+        PoolStorage storage $ = _storage();
+        InstantRedeemState memory r = $.instantRedeem;
+        uint256 cap = (uint256($.totals.totalPooledEther) * r.frameCapBP) / TOTAL_BASIS_POINTS;
+        uint256 used = r.frameIndex == block.timestamp / INSTANT_REDEEM_FRAME_SECONDS ? r.redeemedInFrame : 0;
+        return (r.minFeeBP, r.maxFeeBP, r.frameCapBP, used < cap ? cap - used : 0);
+    }
+
     // ──────────────────────────────── Shares ────────────────────────────────
 
     /// @inheritdoc IStakingPool
@@ -271,9 +364,7 @@ contract StakingPool is
     /// @inheritdoc IStakingPool
     function bufferedEther() external view returns (uint256) {
         PoolStorage storage $ = _storage();
-        Beacon memory b = $.beacon;
-        return
-            $.totals.totalPooledEther - b.clBalance - (uint256(b.depositedValidators) - b.clValidators) * DEPOSIT_SIZE;
+        return _bufferedEther($, $.totals);
     }
 
     /// @inheritdoc IStakingPool
@@ -326,7 +417,7 @@ contract StakingPool is
     function transferSharesToWrapper(address from, uint256 shares) external returns (uint256 amount) {
         if (msg.sender != WRAPPER) revert CallerNotWrapper(msg.sender);
         amount = _toEthDown(shares, _storage().totals);
-        _moveShares(from, msg.sender, shares, amount);
+        _transferSharesUnchecked(from, msg.sender, shares, amount);
     }
 
     // ──────────────────────────────── Governance ────────────────────────────────
@@ -350,6 +441,15 @@ contract StakingPool is
         c = c.withLimits(maxStakeLimit, growthBlocks, left);
         $.control = c;
         emit StakeLimitSet(maxStakeLimit, c.increasePerBlock());
+    }
+
+    /// @inheritdoc IStakingPool
+    function setInstantRedeemParams(
+        uint256 minFeeBP,
+        uint256 maxFeeBP,
+        uint256 frameCapBP
+    ) external onlyRole(INSTANT_REDEEM_PARAMS_ROLE) {
+        _setInstantRedeemParams(_storage(), minFeeBP, maxFeeBP, frameCapBP);
     }
 
     /// @inheritdoc IStakingPool
@@ -411,6 +511,65 @@ contract StakingPool is
         $.control = c.withStakeLimitLeft(limit - amount); // limit ≤ maxStakeLimit < 2^96
     }
 
+    // ──────────────────────────────── Internal: instant redemption ────────────────────────────────
+
+    /// @dev The buffer, less what the withdrawal queue will need (none until the queue exists).
+    function _instantLiquidity(PoolStorage storage $, Totals memory t) private view returns (uint256) {
+        return _bufferedEther($, t);
+    }
+
+    /// @dev totalPooledEther − CL balance − deposits not yet visible on the beacon chain.
+    function _bufferedEther(PoolStorage storage $, Totals memory t) private view returns (uint256) {
+        Beacon memory b = $.beacon;
+        return t.totalPooledEther - b.clBalance - (uint256(b.depositedValidators) - b.clValidators) * DEPOSIT_SIZE;
+    }
+
+    /// @dev fee = ceil(amount × (min × L + (max − min) × amount) / (10,000 × L)) with L the instant
+    /// liquidity: linear in the share of L consumed, rounded up (pool's favour).
+    function _previewInstantRedeem(
+        PoolStorage storage $,
+        Totals memory t,
+        uint256 amount
+    ) private view returns (uint256 ethOut, uint256 fee) {
+        uint256 liquidity = _instantLiquidity($, t);
+        if (amount > liquidity) revert InsufficientInstantLiquidity(amount, liquidity);
+        if (amount == 0) return (0, 0);
+        InstantRedeemState memory r = $.instantRedeem;
+        uint256 weightedBP = r.minFeeBP * liquidity + (uint256(r.maxFeeBP) - r.minFeeBP) * amount;
+        fee = Math.mulDiv(amount, weightedBP, TOTAL_BASIS_POINTS * liquidity, Math.Rounding.Ceil);
+        ethOut = amount - fee; // fee ≤ amount × maxFeeBP / 10,000 < amount
+    }
+
+    /// @dev Counts `amount` against this frame's cap (frameCapBP of TVL before the redemption).
+    function _recordInstantRedemption(PoolStorage storage $, uint256 amount, uint256 pooledEther) private {
+        InstantRedeemState memory r = $.instantRedeem;
+        uint256 frame = block.timestamp / INSTANT_REDEEM_FRAME_SECONDS;
+        uint256 used = r.frameIndex == frame ? r.redeemedInFrame : 0;
+        uint256 cap = (pooledEther * r.frameCapBP) / TOTAL_BASIS_POINTS;
+        if (used + amount > cap) revert InstantRedeemFrameCapExceeded(amount, used < cap ? cap - used : 0);
+        r.frameIndex = uint64(frame);
+        r.redeemedInFrame = uint128(used + amount); // ≤ cap < totalPooledEther < 2^128
+        $.instantRedeem = r;
+    }
+
+    function _setInstantRedeemParams(
+        PoolStorage storage $,
+        uint256 minFeeBP,
+        uint256 maxFeeBP,
+        uint256 frameCapBP
+    ) private {
+        if (
+            minFeeBP < MIN_INSTANT_REDEEM_FEE_BP ||
+            minFeeBP > maxFeeBP ||
+            maxFeeBP > MAX_INSTANT_REDEEM_FEE_BP ||
+            frameCapBP == 0 ||
+            frameCapBP > MAX_INSTANT_REDEEM_FRAME_CAP_BP
+        ) revert InvalidInstantRedeemParams(minFeeBP, maxFeeBP, frameCapBP);
+        InstantRedeemState storage r = $.instantRedeem;
+        (r.minFeeBP, r.maxFeeBP, r.frameCapBP) = (uint16(minFeeBP), uint16(maxFeeBP), uint16(frameCapBP));
+        emit InstantRedeemParamsSet(minFeeBP, maxFeeBP, frameCapBP);
+    }
+
     function _checkCapabilities(uint8 capabilities) private pure {
         if (capabilities == 0 || capabilities & ~ALL_CAPABILITIES != 0) revert InvalidCapabilities(capabilities);
     }
@@ -420,26 +579,60 @@ contract StakingPool is
     /// @dev Amount-based transfer: shares = ceil(amount × totalShares / totalPooledEther). The
     /// recipient's balance then rises by ≥ `amount`, and a sender holding ≥ `amount` always has them.
     function _transferAmount(address from, address to, uint256 amount) private {
-        _transferShares(from, to, _toSharesUp(amount, _storage().totals), amount);
-    }
-
-    /// @dev Share move for user-facing transfers: the recipient must be a real holder.
-    function _transferShares(address from, address to, uint256 shares, uint256 amount) private {
-        if (to == address(0) || to == address(this) || to == WRAPPER) revert ERC20InvalidReceiver(to);
-        _moveShares(from, to, shares, amount);
-    }
-
-    /// @dev Moves shares and emits `Transfer(amount)` + `TransferShares(shares)`.
-    function _moveShares(address from, address to, uint256 shares, uint256 amount) private {
+        _checkReceiver(to);
         PoolStorage storage $ = _storage();
         uint256 fromShares = $.shares[from];
-        if (shares > fromShares) {
-            revert InsufficientShares(from, fromShares, shares);
+        uint256 shares = _sharesForAmount(from, fromShares, amount, $.totals);
+        _moveShares($, from, fromShares, to, shares, amount);
+    }
+
+    /// @dev Share-based transfer to a real holder.
+    function _transferShares(address from, address to, uint256 shares, uint256 amount) private {
+        _checkReceiver(to);
+        _transferSharesUnchecked(from, to, shares, amount);
+    }
+
+    /// @dev Share-based transfer without the receiver check (the wrapper's entry path).
+    function _transferSharesUnchecked(address from, address to, uint256 shares, uint256 amount) private {
+        PoolStorage storage $ = _storage();
+        uint256 fromShares = $.shares[from];
+        if (shares > fromShares) revert InsufficientShares(from, fromShares, shares);
+        _moveShares($, from, fromShares, to, shares, amount);
+    }
+
+    /// @dev The shares worth `amount`, rounded up, after checking that `account` holds them. Since
+    /// `amount ≤ balanceOf ⇔ ceil(amount × S / P) ≤ shares`, the error reports it in tpETH.
+    function _sharesForAmount(
+        address account,
+        uint256 accountShares,
+        uint256 amount,
+        Totals memory t
+    ) private pure returns (uint256 shares) {
+        // amount > totalPooledEther can never be covered; skipping the division also keeps a huge
+        // amount from overflowing the rounding.
+        if (amount > t.totalPooledEther || (shares = _toSharesUp(amount, t)) > accountShares) {
+            revert ERC20InsufficientBalance(account, _toEthDown(accountShares, t), amount);
         }
+    }
+
+    /// @dev tpETH may not be sent to the zero address, to the pool, or to the wrapper (use `wrap`).
+    function _checkReceiver(address to) private view {
+        if (to == address(0) || to == address(this) || to == WRAPPER) revert ERC20InvalidReceiver(to);
+    }
+
+    /// @dev Moves checked shares and emits `Transfer(amount)` + `TransferShares(shares)`.
+    function _moveShares(
+        PoolStorage storage $,
+        address from,
+        uint256 fromShares,
+        address to,
+        uint256 shares,
+        uint256 amount
+    ) private {
         unchecked {
-            $.shares[from] = fromShares - shares; // checked above
+            $.shares[from] = fromShares - shares; // shares ≤ fromShares, checked by the caller
+            $.shares[to] += shares; // Σ shares = totalShares < 2^128
         }
-        $.shares[to] += shares;
         _emitTransfers(from, to, amount, shares);
     }
 
@@ -485,6 +678,12 @@ contract StakingPool is
     }
 
     // ──────────────────────────────── Internal: upgrades and storage ────────────────────────────────
+
+    /// @dev No role is ever granted to the zero address (a forgotten deployment parameter fails loudly).
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (account == address(0)) revert ZeroAddress("account");
+        return super._grantRole(role, account);
+    }
 
     /// @dev Upgrades are governance's (DEFAULT_ADMIN_ROLE: the timelock on public networks).
     function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}

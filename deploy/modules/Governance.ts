@@ -25,6 +25,7 @@ export default buildModule("TidepoolGovernance", (m) => {
   const governanceRoles: [string, string][] = [
     ["Resume", id("RESUME_ROLE")],
     ["StakeLimit", id("STAKE_LIMIT_ROLE")],
+    ["InstantRedeemParams", id("INSTANT_REDEEM_PARAMS_ROLE")],
     ["Admin", ZeroHash],
   ];
   let previous: Future = m.call(stakingPool, "grantRole", [ZeroHash, timelock], { id: "GrantAdminToTimelock" });

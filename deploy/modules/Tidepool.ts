@@ -34,6 +34,7 @@ export default buildModule("Tidepool", (m) => {
   const grantPause = m.call(stakingPool, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantPause" });
   m.call(stakingPool, "grantRole", [id("RESUME_ROLE"), admin], { id: "GrantResume" });
   const grantLimit = m.call(stakingPool, "grantRole", [id("STAKE_LIMIT_ROLE"), admin], { id: "GrantStakeLimit" });
+  m.call(stakingPool, "grantRole", [id("INSTANT_REDEEM_PARAMS_ROLE"), admin], { id: "GrantInstantRedeemParams" });
   m.call(stakingPool, "setStakeLimit", [maxStakeLimitWei, stakeLimitIncreasePerBlockWei], {
     id: "SetStakeLimit",
     after: [grantLimit, grantPause],

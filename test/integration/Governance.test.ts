@@ -13,6 +13,7 @@ const ROLES = {
   pause: id("PAUSE_ROLE"),
   resume: id("RESUME_ROLE"),
   stakeLimit: id("STAKE_LIMIT_ROLE"),
+  instantRedeemParams: id("INSTANT_REDEEM_PARAMS_ROLE"),
 };
 
 async function implementationOf(proxy: string): Promise<string> {
@@ -101,6 +102,31 @@ describe("Governance and upgrades", function () {
     await expect(f.wrapper.connect(alice).wrap(parseEther("1"))).to.emit(f.wrapper, "Deposit");
   });
 
+  it("holds the default local roles: account 0 every governance role, account 5 only PAUSE_ROLE", async function () {
+    const { pool, admin, pauser, users } = await loadFixture(deployTidepool);
+    for (const role of [ROLES.admin, ROLES.resume, ROLES.stakeLimit, ROLES.instantRedeemParams]) {
+      expect(await pool.hasRole(role, admin.address)).to.equal(true);
+      expect(await pool.hasRole(role, pauser.address)).to.equal(false);
+    }
+    expect(await pool.hasRole(ROLES.pause, pauser.address)).to.equal(true);
+    expect(await pool.hasRole(ROLES.pause, admin.address)).to.equal(false);
+    for (const role of Object.values(ROLES)) expect(await pool.hasRole(role, users[0].address)).to.equal(false);
+  });
+
+  it("never grants a role to the zero address", async function () {
+    const { pool, admin } = await loadFixture(deployTidepool);
+    await expect(pool.connect(admin).grantRole(ROLES.pause, ZeroAddress))
+      .to.be.revertedWithCustomError(pool, "ZeroAddress")
+      .withArgs("account");
+  });
+
+  it("lets only governance grant roles", async function () {
+    const { pool, pauser, users } = await loadFixture(deployTidepool);
+    await expect(pool.connect(pauser).grantRole(ROLES.pause, users[0].address))
+      .to.be.revertedWithCustomError(pool, "AccessControlUnauthorizedAccount")
+      .withArgs(pauser.address, ROLES.admin);
+  });
+
   it("refuses upgrades from anyone but governance", async function () {
     const f = await loadFixture(withState);
     const impl = await (await ethers.getContractFactory("StakingPool")).deploy(f.wrapperAddress);
@@ -162,7 +188,7 @@ describe("Governance and upgrades", function () {
     it("gives every governance role to the timelock and none to the deployer", async function () {
       const { pool, timelock, deployer, pauser } = await loadFixture(withTimelock);
       const tl = await timelock.getAddress();
-      for (const role of [ROLES.admin, ROLES.resume, ROLES.stakeLimit]) {
+      for (const role of [ROLES.admin, ROLES.resume, ROLES.stakeLimit, ROLES.instantRedeemParams]) {
         expect(await pool.hasRole(role, tl)).to.equal(true);
         expect(await pool.hasRole(role, deployer.address)).to.equal(false);
       }

@@ -1,0 +1,261 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ZeroAddress, parseEther } from "ethers";
+import { deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
+
+const BP = 10_000n;
+const CAPABILITY_INSTANT_REDEEM = 2n;
+
+/** Independent fee model: ceil(amount × (min × L + (max − min) × amount) / (10,000 × L)). */
+function expectedFee(amount: bigint, liquidity: bigint, minBP = 25n, maxBP = 300n): bigint {
+  const num = amount * (minBP * liquidity + (maxBP - minBP) * amount);
+  const den = BP * liquidity;
+  return (num + den - 1n) / den;
+}
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+describe("StakingPool instant redemption", function () {
+  /** 300 ETH staked by three holders: the frame cap (1% of TVL) is just over 3 ETH. */
+  async function staked(): Promise<TidepoolFixture> {
+    const f = await deployTidepoolUnlimited();
+    const [alice, bob, carol] = f.users;
+    await f.pool.connect(alice).stake(ZeroAddress, { value: parseEther("100") });
+    await f.pool.connect(bob).stake(ZeroAddress, { value: parseEther("150") });
+    await f.pool.connect(carol).stake(ZeroAddress, { value: parseEther("50") });
+    return f;
+  }
+
+  describe("previewInstantRedeem and instantLiquidity", function () {
+    it("reports the whole buffer as instant liquidity while no queue exists", async function () {
+      const { pool } = await loadFixture(staked);
+      expect(await pool.instantLiquidity()).to.equal(await pool.bufferedEther());
+      expect(await pool.instantLiquidity()).to.equal(parseEther("300.001"));
+    });
+
+    it("charges a fee linear in the share of the liquidity consumed, rounded up", async function () {
+      const { pool } = await loadFixture(staked);
+      const liquidity = await pool.instantLiquidity();
+      for (const amount of [1n, 999n, parseEther("0.01"), parseEther("2.5"), liquidity / 2n, liquidity]) {
+        const fee = expectedFee(amount, liquidity);
+        expect(await pool.previewInstantRedeem(amount)).to.deep.equal([amount - fee, fee]);
+      }
+      // The ends of the curve: ~25 BP for a tiny share, exactly 300 BP for all of it.
+      expect((await pool.previewInstantRedeem(parseEther("0.001")))[1]).to.equal(
+        expectedFee(parseEther("0.001"), liquidity),
+      );
+      expect((await pool.previewInstantRedeem(liquidity))[1]).to.equal((liquidity * 300n) / BP);
+    });
+
+    it("returns nothing for a zero amount and refuses more than the liquidity", async function () {
+      const { pool } = await loadFixture(staked);
+      expect(await pool.previewInstantRedeem(0n)).to.deep.equal([0n, 0n]);
+      const liquidity = await pool.instantLiquidity();
+      await expect(pool.previewInstantRedeem(liquidity + 1n))
+        .to.be.revertedWithCustomError(pool, "InsufficientInstantLiquidity")
+        .withArgs(liquidity + 1n, liquidity);
+    });
+  });
+
+  describe("instantRedeem", function () {
+    it("burns the shares worth the amount (rounded up), pays ethOut and keeps the fee in the pool", async function () {
+      const { pool, poolAddress, users } = await loadFixture(staked);
+      const [alice, bob, , dave] = users;
+      const amount = parseEther("2");
+      const [P, S] = [await pool.totalPooledEther(), await pool.totalShares()];
+      const fee = expectedFee(amount, await pool.instantLiquidity());
+      const ethOut = amount - fee;
+      const shares = ceilDiv(amount * S, P);
+      const aliceShares = await pool.sharesOf(alice.address);
+      const bobBalance = await pool.balanceOf(bob.address);
+      const poolEth = await ethers.provider.getBalance(poolAddress);
+      const daveEth = await ethers.provider.getBalance(dave.address);
+
+      expect(await pool.connect(alice).instantRedeem.staticCall(amount, ethOut, dave.address)).to.equal(ethOut);
+      await expect(pool.connect(alice).instantRedeem(amount, ethOut, dave.address))
+        .to.emit(pool, "InstantRedeemed")
+        .withArgs(alice.address, dave.address, amount, shares, ethOut, fee)
+        .and.to.emit(pool, "Transfer")
+        .withArgs(alice.address, ZeroAddress, amount)
+        .and.to.emit(pool, "TransferShares")
+        .withArgs(alice.address, ZeroAddress, shares);
+
+      expect(await ethers.provider.getBalance(dave.address)).to.equal(daveEth + ethOut);
+      expect(await ethers.provider.getBalance(poolAddress)).to.equal(poolEth - ethOut);
+      expect(await pool.sharesOf(alice.address)).to.equal(aliceShares - shares);
+      expect(await pool.totalShares()).to.equal(S - shares);
+      expect(await pool.totalPooledEther()).to.equal(P - ethOut);
+      expect(await pool.bufferedEther()).to.equal(P - ethOut);
+      // The fee (and the rounding) stayed in the pool and raised every other holder's balance.
+      const bobShares = await pool.sharesOf(bob.address);
+      expect(await pool.balanceOf(bob.address)).to.equal((bobShares * (P - ethOut)) / (S - shares));
+      expect(await pool.balanceOf(bob.address)).to.be.greaterThan(bobBalance);
+    });
+
+    it("never lets a stake followed by an instant redemption come out ahead", async function () {
+      const { pool, users } = await loadFixture(staked);
+      const mallory = users[5];
+      const before = await ethers.provider.getBalance(mallory.address);
+      const stakeTx = await pool.connect(mallory).stake(ZeroAddress, { value: parseEther("1") });
+      const balance = await pool.balanceOf(mallory.address);
+      const redeemTx = await pool.connect(mallory).instantRedeem(balance, 0n, mallory.address);
+      const gas = [await stakeTx.wait(), await redeemTx.wait()].reduce((g, r) => g + r!.fee, 0n);
+      const after = await ethers.provider.getBalance(mallory.address);
+      const profit = after + gas - before;
+      expect(profit).to.be.lessThan(-((parseEther("1") * 25n) / BP) + 1n); // lost at least the 0.25% fee
+    });
+
+    it("caps instant redemptions per frame at frameCapBP of TVL and resets the cap in the next frame", async function () {
+      const { pool, users } = await loadFixture(staked);
+      const [alice, bob] = users;
+      const [, , capBP, remaining] = await pool.getInstantRedeemParams();
+      expect(capBP).to.equal(100n);
+      expect(remaining).to.equal((parseEther("300.001") * 100n) / BP);
+
+      await pool.connect(alice).instantRedeem(parseEther("2"), 0n, alice.address);
+      const left = (await pool.getInstantRedeemParams())[3];
+      const tvlBefore = parseEther("300.001");
+      expect(left).to.equal(((await pool.totalPooledEther()) * 100n) / BP - parseEther("2"));
+      expect(left).to.be.lessThan((tvlBefore * 100n) / BP - parseEther("2") + 1n);
+
+      await expect(pool.connect(bob).instantRedeem(left + 1n, 0n, bob.address))
+        .to.be.revertedWithCustomError(pool, "InstantRedeemFrameCapExceeded")
+        .withArgs(left + 1n, left);
+      await pool.connect(bob).instantRedeem(left, 0n, bob.address);
+      expect((await pool.getInstantRedeemParams())[3]).to.equal(0n);
+
+      await time.increase(24 * 60 * 60);
+      expect((await pool.getInstantRedeemParams())[3]).to.equal(((await pool.totalPooledEther()) * 100n) / BP);
+      await expect(pool.connect(bob).instantRedeem(parseEther("1"), 0n, bob.address)).to.emit(pool, "InstantRedeemed");
+    });
+
+    it("refuses a zero amount, a zero recipient, and an owner without enough tpETH", async function () {
+      const { pool, users } = await loadFixture(staked);
+      const [alice, , , dave] = users;
+      await expect(pool.connect(alice).instantRedeem(0n, 0n, alice.address)).to.be.revertedWithCustomError(
+        pool,
+        "InstantRedeemZeroAmount",
+      );
+      await expect(pool.connect(alice).instantRedeem(1n, 0n, ZeroAddress))
+        .to.be.revertedWithCustomError(pool, "ZeroAddress")
+        .withArgs("recipient");
+      await expect(pool.connect(dave).instantRedeem(parseEther("1"), 0n, dave.address))
+        .to.be.revertedWithCustomError(pool, "ERC20InsufficientBalance")
+        .withArgs(dave.address, 0n, parseEther("1"));
+    });
+
+    it("refuses more than the instant liquidity", async function () {
+      const { pool, users } = await loadFixture(staked);
+      const liquidity = await pool.instantLiquidity();
+      await expect(pool.connect(users[1]).instantRedeem(liquidity + 1n, 0n, users[1].address))
+        .to.be.revertedWithCustomError(pool, "InsufficientInstantLiquidity")
+        .withArgs(liquidity + 1n, liquidity);
+    });
+
+    it("refuses to pay less than minEthOut", async function () {
+      const { pool, users } = await loadFixture(staked);
+      const alice = users[0];
+      const [ethOut] = await pool.previewInstantRedeem(parseEther("1"));
+      await expect(pool.connect(alice).instantRedeem(parseEther("1"), ethOut + 1n, alice.address))
+        .to.be.revertedWithCustomError(pool, "SlippageExceeded")
+        .withArgs(ethOut, ethOut + 1n);
+    });
+
+    it("is stopped by the pauser, and resumed only by governance", async function () {
+      const { pool, users, pauser, admin } = await loadFixture(staked);
+      const alice = users[0];
+      await expect(pool.connect(pauser).pause(CAPABILITY_INSTANT_REDEEM))
+        .to.emit(pool, "CapabilitiesPaused")
+        .withArgs(pauser.address, CAPABILITY_INSTANT_REDEEM);
+      await expect(pool.connect(alice).instantRedeem(parseEther("1"), 0n, alice.address)).to.be.revertedWithCustomError(
+        pool,
+        "InstantRedeemPaused",
+      );
+      // Staking is a separate capability and keeps working.
+      await pool.connect(alice).stake(ZeroAddress, { value: 1000n });
+      await expect(pool.connect(pauser).resume(CAPABILITY_INSTANT_REDEEM))
+        .to.be.revertedWithCustomError(pool, "AccessControlUnauthorizedAccount")
+        .withArgs(pauser.address, ethers.id("RESUME_ROLE"));
+      await pool.connect(admin).resume(CAPABILITY_INSTANT_REDEEM);
+      await expect(pool.connect(alice).instantRedeem(parseEther("1"), 0n, alice.address)).to.emit(
+        pool,
+        "InstantRedeemed",
+      );
+    });
+
+    it("reverts as a whole, changing nothing, when the recipient refuses ETH", async function () {
+      const { pool, users } = await loadFixture(staked);
+      const alice = users[0];
+      const refuser = await (await ethers.getContractFactory("TokenForwarder__Mock")).deploy();
+      const [ethOut] = await pool.previewInstantRedeem(parseEther("1"));
+      const [S, P, aliceShares] = [
+        await pool.totalShares(),
+        await pool.totalPooledEther(),
+        await pool.sharesOf(alice.address),
+      ];
+      await expect(pool.connect(alice).instantRedeem(parseEther("1"), 0n, await refuser.getAddress()))
+        .to.be.revertedWithCustomError(pool, "EthTransferFailed")
+        .withArgs(await refuser.getAddress(), ethOut);
+      expect([
+        await pool.totalShares(),
+        await pool.totalPooledEther(),
+        await pool.sharesOf(alice.address),
+      ]).to.deep.equal([S, P, aliceShares]);
+      expect((await pool.getInstantRedeemParams())[3]).to.equal((P * 100n) / BP);
+    });
+
+    it("blocks re-entering instantRedeem from the recipient's receive", async function () {
+      const { pool, poolAddress } = await loadFixture(staked);
+      const attacker = await (await ethers.getContractFactory("ReentrantRedeemer__Mock")).deploy(poolAddress);
+      await attacker.stake({ value: parseEther("2") });
+      const amount = parseEther("1");
+      const [ethOut] = await pool.previewInstantRedeem(amount);
+      const sharesBefore = await pool.sharesOf(await attacker.getAddress());
+      const shares = await pool.getSharesByPooledEthRoundUp(amount);
+
+      await attacker.redeem(amount);
+
+      expect(await attacker.innerRevertData()).to.equal(
+        pool.interface.encodeErrorResult("ReentrancyGuardReentrantCall"),
+      );
+      expect(await attacker.receivedWei()).to.equal(ethOut);
+      expect(await pool.sharesOf(await attacker.getAddress())).to.equal(sharesBefore - shares);
+    });
+  });
+
+  describe("setInstantRedeemParams", function () {
+    it("sets the fee curve and cap within their bounds", async function () {
+      const { pool, admin } = await loadFixture(staked);
+      await expect(pool.connect(admin).setInstantRedeemParams(10n, 1000n, 1000n))
+        .to.emit(pool, "InstantRedeemParamsSet")
+        .withArgs(10n, 1000n, 1000n);
+      const liquidity = await pool.instantLiquidity();
+      expect((await pool.previewInstantRedeem(liquidity))[1]).to.equal((liquidity * 1000n) / BP);
+      expect((await pool.getInstantRedeemParams()).slice(0, 3)).to.deep.equal([10n, 1000n, 1000n]);
+    });
+
+    it("refuses a minimum fee below the rebase floor, min above max, max above the cap, and a cap of 0 or above 10%", async function () {
+      const { pool, admin } = await loadFixture(staked);
+      for (const [min, max, cap] of [
+        [9n, 300n, 100n],
+        [301n, 300n, 100n],
+        [25n, 1001n, 100n],
+        [25n, 300n, 0n],
+        [25n, 300n, 1001n],
+      ]) {
+        await expect(pool.connect(admin).setInstantRedeemParams(min, max, cap))
+          .to.be.revertedWithCustomError(pool, "InvalidInstantRedeemParams")
+          .withArgs(min, max, cap);
+      }
+    });
+
+    it("is governance's only", async function () {
+      const { pool, users, pauser } = await loadFixture(staked);
+      for (const stranger of [users[0], pauser]) {
+        await expect(pool.connect(stranger).setInstantRedeemParams(25n, 300n, 100n))
+          .to.be.revertedWithCustomError(pool, "AccessControlUnauthorizedAccount")
+          .withArgs(stranger.address, ethers.id("INSTANT_REDEEM_PARAMS_ROLE"));
+      }
+    });
+  });
+});
