@@ -400,24 +400,20 @@ contract StakingPool is
 
     /// @inheritdoc IStakingPool
     function transferShares(address to, uint256 shares) external returns (uint256 amount) {
-        amount = _toEthDown(shares, _storage().totals);
-        _transferShares(msg.sender, to, shares, amount);
+        _checkReceiver(to);
+        return _transferExactShares(msg.sender, to, shares, address(0));
     }
 
     /// @inheritdoc IStakingPool
     function transferSharesFrom(address from, address to, uint256 shares) external returns (uint256 amount) {
-        Totals memory t = _storage().totals;
-        // The allowance is in tpETH: charge the value of the shares rounded up (pool's favour).
-        amount = Math.mulDiv(shares, t.totalPooledEther, t.totalShares, Math.Rounding.Ceil);
-        _spendAllowance(from, msg.sender, amount);
-        _transferShares(from, to, shares, amount);
+        _checkReceiver(to);
+        return _transferExactShares(from, to, shares, msg.sender);
     }
 
     /// @inheritdoc IStakingPool
     function transferSharesToWrapper(address from, uint256 shares) external returns (uint256 amount) {
         if (msg.sender != WRAPPER) revert CallerNotWrapper(msg.sender);
-        amount = _toEthDown(shares, _storage().totals);
-        _transferSharesUnchecked(from, msg.sender, shares, amount);
+        return _transferExactShares(from, msg.sender, shares, address(0));
     }
 
     // ──────────────────────────────── Governance ────────────────────────────────
@@ -586,17 +582,25 @@ contract StakingPool is
         _moveShares($, from, fromShares, to, shares, amount);
     }
 
-    /// @dev Share-based transfer to a real holder.
-    function _transferShares(address from, address to, uint256 shares, uint256 amount) private {
-        _checkReceiver(to);
-        _transferSharesUnchecked(from, to, shares, amount);
-    }
-
-    /// @dev Share-based transfer without the receiver check (the wrapper's entry path).
-    function _transferSharesUnchecked(address from, address to, uint256 shares, uint256 amount) private {
+    /// @dev Moves exactly `shares` after checking that `from` holds them. Without a `spender` it
+    /// returns their value rounded down; with one, it charges the value rounded up (pool's favour)
+    /// to the spender's allowance and returns that.
+    function _transferExactShares(
+        address from,
+        address to,
+        uint256 shares,
+        address spender
+    ) private returns (uint256 amount) {
         PoolStorage storage $ = _storage();
         uint256 fromShares = $.shares[from];
         if (shares > fromShares) revert InsufficientShares(from, fromShares, shares);
+        Totals memory t = $.totals;
+        if (spender == address(0)) {
+            amount = _toEthDown(shares, t);
+        } else {
+            amount = Math.mulDiv(shares, t.totalPooledEther, t.totalShares, Math.Rounding.Ceil);
+            _spendAllowance(from, spender, amount);
+        }
         _moveShares($, from, fromShares, to, shares, amount);
     }
 
