@@ -1,19 +1,8 @@
-import { setStorageAt } from "@nomicfoundation/hardhat-network-helpers";
 import type { StakingPool } from "../../typechain-types";
-
-/**
- * ERC-7201 base slot of `tidepool.storage.StakingPool` in the pool proxy. Its first word packs the
- * share-rate terms: `totalShares` in the low 128 bits, `totalPooledEther` in the high 128 bits.
- */
-export const POOL_TOTALS_SLOT = "0x2c6002d777908ffaa70cf47c22b88426746e476a7af6fd119d6728dea1d96d00";
-
-const MAX_UINT128 = (1n << 128n) - 1n;
+import { writePoolTotals, type PoolTotals } from "./pool-totals";
 
 /** The two terms of the pool's share rate. */
-export interface Totals {
-  totalShares: bigint;
-  totalPooledEther: bigint;
-}
+export type Totals = PoolTotals;
 
 export async function readTotals(pool: StakingPool): Promise<Totals> {
   return { totalShares: await pool.totalShares(), totalPooledEther: await pool.totalPooledEther() };
@@ -28,15 +17,7 @@ export async function readTotals(pool: StakingPool): Promise<Totals> {
  * for token-level tests, which never withdraw ETH.
  */
 export async function setTotals(pool: StakingPool, totals: Totals): Promise<void> {
-  const { totalShares, totalPooledEther } = totals;
-  if (totalShares <= 0n || totalShares > MAX_UINT128 || totalPooledEther <= 0n || totalPooledEther > MAX_UINT128) {
-    throw new Error(`totals out of range: ${totalShares} shares, ${totalPooledEther} wei`);
-  }
-  await setStorageAt(await pool.getAddress(), POOL_TOTALS_SLOT, (totalPooledEther << 128n) | totalShares);
-  const written = await readTotals(pool);
-  if (written.totalShares !== totalShares || written.totalPooledEther !== totalPooledEther) {
-    throw new Error("the pool did not read back the totals written: has its storage layout changed?");
-  }
+  await writePoolTotals(await pool.getAddress(), totals);
 }
 
 /** Simulated rebase (see {setTotals}): sets `totalPooledEther`, keeping `totalShares`. */

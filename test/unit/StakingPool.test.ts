@@ -217,7 +217,7 @@ describe("StakingPool", function () {
 
     it("keeps the totals in the documented ERC-7201 slot: totalShares low, totalPooledEther high", async function () {
       const { pool, poolAddress } = await loadFixture(stakedFixture);
-      expect(await getPoolTotals(poolAddress, ethers.provider)).to.deep.equal({
+      expect(await getPoolTotals(poolAddress)).to.deep.equal({
         totalShares: await pool.totalShares(),
         totalPooledEther: await pool.totalPooledEther(),
       });
