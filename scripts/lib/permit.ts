@@ -8,7 +8,7 @@ export interface PermitToken {
   eip712Domain(): Promise<[string, string, string, bigint, string, string, bigint[]]>;
 }
 
-const PERMIT_TYPES = {
+export const PERMIT_TYPES = {
   Permit: [
     { name: "owner", type: "address" },
     { name: "spender", type: "address" },

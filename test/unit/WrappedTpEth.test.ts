@@ -4,7 +4,7 @@ import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { MaxUint256, TypedDataEncoder, ZeroAddress, ZeroHash, parseEther, toBeHex, verifyTypedData } from "ethers";
 import { deployTidepool } from "../helpers/fixtures";
-import { permitDomain, signPermit } from "../helpers/permit";
+import { PERMIT_TYPES, permitDomain, signPermit } from "../helpers/permit";
 import {
   NON_TRIVIAL_RATES,
   deployAtRateElevenTenths,
@@ -20,15 +20,6 @@ const CAPABILITY_STAKING = 1n;
 /** secp256k1 group order, to build the malleable twin of a signature. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
 
 /** What holders[0] (alice) and holders[1] (bob) wrap in {deployWrappedAtRate}. */
 const ALICE_WRAP = parseEther("20") + 3n;
