@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Test doubles are named `Contract__Role` (Lido's convention), not CapWords.
+// solhint-disable contract-name-capwords, gas-custom-errors, no-complex-fallback, gas-calldata-parameters
+
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 

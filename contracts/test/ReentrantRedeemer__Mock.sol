@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Test doubles are named `Contract__Role` (Lido's convention), not CapWords.
+// solhint-disable contract-name-capwords, gas-custom-errors, no-complex-fallback, gas-calldata-parameters
+
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 
 /// @notice Test double: a holder whose `receive` tries to re-enter `instantRedeem` and records how
