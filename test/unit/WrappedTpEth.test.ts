@@ -20,7 +20,6 @@ const CAPABILITY_STAKING = 1n;
 /** secp256k1 group order, to build the malleable twin of a signature. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-
 /** What holders[0] (alice) and holders[1] (bob) wrap in {deployWrappedAtRate}. */
 const ALICE_WRAP = parseEther("20") + 3n;
 const BOB_WRAP = parseEther("10") + 1n;
