@@ -16,13 +16,20 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }, 
   return { compilerPath: require.resolve("solc/soljson.js"), isSolcJs: true, version: solcVersion, longVersion };
 });
 
+/** Hot paths are few and called often: optimise for runtime gas. */
+const compilerSettings = (runs: number) => ({
+  version: SOLIDITY_VERSION,
+  settings: { optimizer: { enabled: true, runs }, evmVersion: "prague", viaIR: true },
+});
+/** The pool carries the most code: fewer runs keep it under the 24 KiB limit (EIP-170). */
+const POOL_RUNS = Number(process.env.POOL_RUNS ?? 20_000);
+
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLIDITY_VERSION,
-    settings: {
-      optimizer: { enabled: true, runs: 1_000_000 },
-      evmVersion: "prague",
-      viaIR: true,
+    compilers: [compilerSettings(1_000_000)],
+    overrides: {
+      "contracts/pool/StakingPool.sol": compilerSettings(POOL_RUNS),
+      "contracts/test/StakingPool__V2Mock.sol": compilerSettings(POOL_RUNS),
     },
   },
   networks: {

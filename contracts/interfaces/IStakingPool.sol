@@ -80,6 +80,25 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param maxFeeBP The requested maximum fee, in basis points.
     /// @param frameCapBP The requested per-frame cap, in basis points of TVL.
     error InvalidInstantRedeemParams(uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP);
+    /// @notice Only the deposit security module may deposit buffered ETH.
+    /// @param caller The account that called.
+    error CallerNotDepositSecurityModule(address caller);
+    /// @notice Only the withdrawal and EL-rewards vaults may send ETH through `receiveVaultEther`.
+    /// @param caller The account that called.
+    error CallerNotVault(address caller);
+    /// @notice Deposits to validators are paused.
+    error DepositsPaused();
+    /// @notice A deposit must be for 1 to MAX_DEPOSITS_PER_CALL validators.
+    /// @param count The validators asked for.
+    /// @param max The most per call.
+    error InvalidDepositCount(uint256 count, uint256 max);
+    /// @notice The buffer, less the instant-liquidity reserve and the queue's needs, does not cover the deposit.
+    /// @param requested The ETH the deposit needs, in wei.
+    /// @param depositable The ETH that may go to validators now, in wei.
+    error NotEnoughBufferedEther(uint256 requested, uint256 depositable);
+    /// @notice The instant-liquidity target is above its hard cap.
+    /// @param targetBP The requested target, in basis points of TVL.
+    error InvalidInstantLiquidityTarget(uint256 targetBP);
     /// @notice An address argument that must be set is zero.
     /// @param argument The name of the argument.
     error ZeroAddress(string argument);
@@ -117,6 +136,14 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param maxFeeBP Fee for a redemption of the whole instant liquidity, in basis points.
     /// @param frameCapBP Cap on instant redemptions per frame, in basis points of TVL.
     event InstantRedeemParamsSet(uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP);
+    /// @notice Buffered ETH went to the beacon chain: `count` validators of `operatorId`, 32 ETH each.
+    /// @param operatorId The operator whose keys were used.
+    /// @param count Validators deposited.
+    /// @param amount ETH deposited, in wei.
+    event ValidatorsDeposited(uint256 indexed operatorId, uint256 count, uint256 amount);
+    /// @notice The instant-liquidity reserve target changed.
+    /// @param targetBP The share of TVL that deposits leave in the buffer, in basis points.
+    event InstantLiquidityTargetSet(uint256 targetBP);
     /// @notice The stake limit was set or removed.
     /// @param maxStakeLimit The maximum stake limit in wei (0: no limit).
     /// @param stakeLimitIncreasePerBlock The regrowth per block in wei, after rounding to whole blocks.
@@ -196,6 +223,34 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
         external
         view
         returns (uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP, uint256 remainingInFrame);
+
+    // ──────────────────────────────── Deposits ────────────────────────────────
+
+    /// @notice Deposits `count` validators of `operatorId` (32 ETH each) to the beacon deposit contract
+    /// with the pool's withdrawal credentials. Deposit security module only.
+    /// @dev Only ETH above the instant-liquidity reserve (and the withdrawal queue's needs) is used.
+    /// totalPooledEther is unchanged: the ETH moves from the buffer to "deposited, not yet visible".
+    /// @param operatorId The operator whose next keys are used (the registry checks it is next in line).
+    /// @param count Validators to deposit.
+    /// @return amount The ETH deposited, in wei.
+    function depositBufferedEther(uint256 operatorId, uint256 count) external returns (uint256 amount);
+
+    /// @notice ETH that deposits may take now: buffer − instant-liquidity reserve − queue needs, in wei.
+    /// @return The depositable ETH, in wei.
+    function depositableEther() external view returns (uint256);
+
+    /// @notice The withdrawal credentials of every Tidepool validator: 0x01 ‖ 11 zero bytes ‖ withdrawal vault.
+    /// @return The 32-byte credentials.
+    function withdrawalCredentials() external view returns (bytes32);
+
+    /// @notice Sets the share of TVL that deposits leave in the buffer for instant redemptions.
+    /// @dev Requires `INSTANT_REDEEM_PARAMS_ROLE`; hard cap `MAX_INSTANT_LIQUIDITY_TARGET_BP`.
+    /// @param targetBP The target, in basis points of TVL.
+    function setInstantLiquidityTarget(uint256 targetBP) external;
+
+    /// @notice The share of TVL that deposits leave in the buffer, in basis points.
+    /// @return The target, in basis points.
+    function instantLiquidityTargetBP() external view returns (uint256);
 
     // ──────────────────────────────── Shares ────────────────────────────────
 
@@ -288,7 +343,8 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param frameCapBP Cap on instant redemptions per frame, in basis points of TVL.
     function setInstantRedeemParams(uint256 minFeeBP, uint256 maxFeeBP, uint256 frameCapBP) external;
 
-    /// @notice Pauses capabilities (bit 0: staking, bit 1: instant redemption). Requires `PAUSE_ROLE`.
+    /// @notice Pauses capabilities (bit 0: staking, bit 1: instant redemption, bit 2: deposits).
+    /// Requires `PAUSE_ROLE`.
     /// @param capabilities Bitmask of capabilities to pause.
     function pause(uint8 capabilities) external;
 
@@ -297,6 +353,6 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     function resume(uint8 capabilities) external;
 
     /// @notice The bitmask of paused capabilities.
-    /// @return The bitmask (bit 0: staking, bit 1: instant redemption).
+    /// @return The bitmask (bit 0: staking, bit 1: instant redemption, bit 2: deposits).
     function pausedCapabilities() external view returns (uint8);
 }

@@ -16,6 +16,8 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
+import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
+import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
 
 /// @title StakingPool — the Tidepool staking pool and the tpETH rebasing token
@@ -27,6 +29,7 @@ import {StakeControl} from "../lib/StakeControl.sol";
 /// `bufferedEther` is derived (total − CL balance − in-transit deposits), so a stake writes two slots.
 contract StakingPool is
     IStakingPool,
+    IVaultEtherReceiver,
     IERC20Errors,
     Initializable,
     UUPSUpgradeable,
@@ -52,8 +55,10 @@ contract StakingPool is
     uint8 public constant CAPABILITY_STAKING = 1;
     /// @notice Capability bit: instant redemption.
     uint8 public constant CAPABILITY_INSTANT_REDEEM = 2;
+    /// @notice Capability bit: deposits of buffered ETH to validators.
+    uint8 public constant CAPABILITY_DEPOSITS = 4;
     /// @dev All capability bits this version knows.
-    uint8 private constant ALL_CAPABILITIES = CAPABILITY_STAKING | CAPABILITY_INSTANT_REDEEM;
+    uint8 private constant ALL_CAPABILITIES = CAPABILITY_STAKING | CAPABILITY_INSTANT_REDEEM | CAPABILITY_DEPOSITS;
 
     /// @notice Holder of the shares minted at deployment; nobody has its key, so they stay locked.
     address public constant BOOTSTRAP_SHARES_HOLDER = 0x000000000000000000000000000000000000dEaD;
@@ -72,6 +77,10 @@ contract StakingPool is
     uint256 public constant MAX_INSTANT_REDEEM_FEE_BP = 10_00;
     /// @notice Hard cap on instant redemptions per frame, in basis points of TVL.
     uint256 public constant MAX_INSTANT_REDEEM_FRAME_CAP_BP = 10_00;
+    /// @notice Hard cap on the instant-liquidity reserve target, in basis points of TVL.
+    uint256 public constant MAX_INSTANT_LIQUIDITY_TARGET_BP = 20_00;
+    /// @notice Validators per deposit call, at most.
+    uint256 public constant MAX_DEPOSITS_PER_CALL = 64;
     /// @notice Length of the window over which instant redemptions are capped: one oracle frame
     /// (225 epochs × 32 slots × 12 s).
     uint256 public constant INSTANT_REDEEM_FRAME_SECONDS = 1 days;
@@ -106,6 +115,7 @@ contract StakingPool is
         uint16 minFeeBP;
         uint16 maxFeeBP;
         uint16 frameCapBP; // of totalPooledEther
+        uint16 liquidityTargetBP; // of totalPooledEther, kept in the buffer by deposits
         uint64 frameIndex; // block.timestamp / INSTANT_REDEEM_FRAME_SECONDS of the last redemption
         uint128 redeemedInFrame; // tpETH wei redeemed in that frame
     }
@@ -122,17 +132,48 @@ contract StakingPool is
 
     // ──────────────────────────────── Immutables ────────────────────────────────
 
+    /// @notice The contracts the pool works with. Each is an immutable of the implementation, so
+    /// checking a caller costs no storage read; a deployment starts the proxy on a bootstrap
+    /// implementation with all of them zero, deploys them, then upgrades to one that names them.
+    struct Peers {
+        address wrapper;
+        address depositContract;
+        address registry;
+        address depositSecurityModule;
+        address withdrawalVault;
+        address elRewardsVault;
+    }
+
     /// @inheritdoc IStakingPool
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable WRAPPER;
+    /// @notice The beacon-chain deposit contract.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable DEPOSIT_CONTRACT;
+    /// @notice The node operator registry.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable REGISTRY;
+    /// @notice The deposit security module, the only caller of `depositBufferedEther`.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable DEPOSIT_SECURITY_MODULE;
+    /// @notice The withdrawal vault, named in every validator's withdrawal credentials.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable WITHDRAWAL_VAULT;
+    /// @notice The execution-layer rewards vault (the validators' fee recipient).
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable EL_REWARDS_VAULT;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
-    /// @param wrapper The wtpETH wrapper (zero only for the bootstrap implementation a deployment
-    /// starts with, before the wrapper exists).
+    /// @param peers The contracts the pool works with (all zero for the bootstrap implementation).
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor(address wrapper) {
-        WRAPPER = wrapper;
+    constructor(Peers memory peers) {
+        WRAPPER = peers.wrapper;
+        DEPOSIT_CONTRACT = peers.depositContract;
+        REGISTRY = peers.registry;
+        DEPOSIT_SECURITY_MODULE = peers.depositSecurityModule;
+        WITHDRAWAL_VAULT = peers.withdrawalVault;
+        EL_REWARDS_VAULT = peers.elRewardsVault;
         _disableInitializers();
     }
 
@@ -150,6 +191,7 @@ contract StakingPool is
         PoolStorage storage $ = _storage();
         $.totals = Totals({totalShares: msg.value.toUint128(), totalPooledEther: msg.value.toUint128()});
         _setInstantRedeemParams($, 25, 300, 100); // PROTOCOL.md §3 defaults
+        _setInstantLiquidityTarget($, 100);
         $.shares[BOOTSTRAP_SHARES_HOLDER] = msg.value;
         _emitTransfers(address(0), BOOTSTRAP_SHARES_HOLDER, msg.value, msg.value);
     }
@@ -344,6 +386,52 @@ contract StakingPool is
         return (r.minFeeBP, r.maxFeeBP, r.frameCapBP, used < cap ? cap - used : 0);
     }
 
+    // ──────────────────────────────── Deposits ────────────────────────────────
+
+    /// @inheritdoc IStakingPool
+    function depositBufferedEther(uint256 operatorId, uint256 count) external nonReentrant returns (uint256 amount) {
+        if (msg.sender != DEPOSIT_SECURITY_MODULE) revert CallerNotDepositSecurityModule(msg.sender);
+        PoolStorage storage $ = _storage();
+        if ($.control.pausedFlags() & CAPABILITY_DEPOSITS != 0) revert DepositsPaused();
+        if (count == 0 || count > MAX_DEPOSITS_PER_CALL) revert InvalidDepositCount(count, MAX_DEPOSITS_PER_CALL);
+        amount = count * DEPOSIT_SIZE;
+        uint256 depositable = _depositableEther($, $.totals);
+        if (amount > depositable) revert NotEnoughBufferedEther(amount, depositable);
+
+        // The ETH moves from the buffer to "deposited, not yet visible": totalPooledEther is unchanged.
+        $.beacon.depositedValidators += uint64(count); // count ≤ 64
+
+        INodeOperatorRegistry(REGISTRY).depositKeys{value: amount}(operatorId, count, withdrawalCredentials());
+        emit ValidatorsDeposited(operatorId, count, amount);
+    }
+
+    /// @inheritdoc IStakingPool
+    function depositableEther() external view returns (uint256) {
+        PoolStorage storage $ = _storage();
+        return _depositableEther($, $.totals);
+    }
+
+    /// @inheritdoc IStakingPool
+    function withdrawalCredentials() public view returns (bytes32) {
+        return bytes32((uint256(1) << 248) | uint256(uint160(WITHDRAWAL_VAULT)));
+    }
+
+    /// @inheritdoc IVaultEtherReceiver
+    /// @dev Only the report moves vault ETH in, and it accounts for it; this entry only accepts it.
+    function receiveVaultEther() external payable {
+        if (msg.sender != WITHDRAWAL_VAULT && msg.sender != EL_REWARDS_VAULT) revert CallerNotVault(msg.sender);
+    }
+
+    /// @inheritdoc IStakingPool
+    function setInstantLiquidityTarget(uint256 targetBP) external onlyRole(INSTANT_REDEEM_PARAMS_ROLE) {
+        _setInstantLiquidityTarget(_storage(), targetBP);
+    }
+
+    /// @inheritdoc IStakingPool
+    function instantLiquidityTargetBP() external view returns (uint256) {
+        return _storage().instantRedeem.liquidityTargetBP;
+    }
+
     // ──────────────────────────────── Shares ────────────────────────────────
 
     /// @inheritdoc IStakingPool
@@ -512,6 +600,25 @@ contract StakingPool is
     /// @dev The buffer, less what the withdrawal queue will need (none until the queue exists).
     function _instantLiquidity(PoolStorage storage $, Totals memory t) private view returns (uint256) {
         return _bufferedEther($, t);
+    }
+
+    /// @dev The buffer less the instant-liquidity reserve (rounded up: the reserve is kept whole) and,
+    /// once the queue exists, its needs.
+    function _depositableEther(PoolStorage storage $, Totals memory t) private view returns (uint256) {
+        uint256 buffered = _bufferedEther($, t);
+        uint256 reserve = Math.mulDiv(
+            t.totalPooledEther,
+            $.instantRedeem.liquidityTargetBP,
+            TOTAL_BASIS_POINTS,
+            Math.Rounding.Ceil
+        );
+        return buffered > reserve ? buffered - reserve : 0;
+    }
+
+    function _setInstantLiquidityTarget(PoolStorage storage $, uint256 targetBP) private {
+        if (targetBP > MAX_INSTANT_LIQUIDITY_TARGET_BP) revert InvalidInstantLiquidityTarget(targetBP);
+        $.instantRedeem.liquidityTargetBP = uint16(targetBP);
+        emit InstantLiquidityTargetSet(targetBP);
     }
 
     /// @dev totalPooledEther − CL balance − deposits not yet visible on the beacon chain.

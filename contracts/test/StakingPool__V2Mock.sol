@@ -18,7 +18,7 @@ contract StakingPool__V2Mock is StakingPool {
     bytes32 private constant V2_STORAGE_LOCATION = 0x2805cb0ba8333eec8290406e45a6d5de9197b5b58f739b6963648755447abb00;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor(address wrapper) StakingPool(wrapper) {}
+    constructor(Peers memory peers) StakingPool(peers) {}
 
     /// @notice Runs once, in the upgrade call.
     function initializeV2(uint256 initialAnswer) external reinitializer(2) {

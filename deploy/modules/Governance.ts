@@ -1,40 +1,51 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import type { Future } from "@nomicfoundation/ignition-core";
-import { ZeroHash, id } from "ethers";
+import type { CallableContractFuture, Future } from "@nomicfoundation/ignition-core";
+import { ZeroAddress, ZeroHash, id } from "ethers";
 import TidepoolModule from "./Tidepool";
 
 /**
- * Public networks: deploys Tidepool, then hands every governance role to a TimelockController and
- * has the deployer renounce them. Afterwards upgrades, role changes, stake-limit changes and
- * resuming all wait `minDelaySeconds`; only the pauser (a multisig) acts at once, and it can only pause.
+ * Public networks: deploys Tidepool, then hands every governance role of every contract to a
+ * TimelockController and has the deployer renounce them. Afterwards upgrades, role changes,
+ * parameter changes and resuming all wait `minDelaySeconds`; only the pauser (a multisig) acts at
+ * once, and it can only pause.
  *
  *   npx hardhat ignition deploy deploy/modules/Governance.ts --network hoodi \
  *     --parameters deploy/parameters/hoodi.json
  */
 export default buildModule("TidepoolGovernance", (m) => {
-  const { stakingPool, wrappedToken, stakingPoolImplementation } = m.useModule(TidepoolModule);
+  const tidepool = m.useModule(TidepoolModule);
+  const { stakingPool, nodeOperatorRegistry, depositSecurityModule, withdrawalVault } = tidepool;
   const deployer = m.getAccount(0);
   const minDelaySeconds = m.getParameter("minDelaySeconds", 2 * 24 * 60 * 60);
   const proposers = m.getParameter<string[]>("proposers");
   const executors = m.getParameter<string[]>("executors");
 
-  const timelock = m.contract("TidepoolTimelock", [minDelaySeconds, proposers, executors, "0x" + "00".repeat(20)]);
+  const timelock = m.contract("TidepoolTimelock", [minDelaySeconds, proposers, executors, ZeroAddress]);
 
-  // Grant first, renounce after, and the admin role last, so that the deployer never locks itself
-  // out half-way. Each call depends on the one before it.
-  const governanceRoles: [string, string][] = [
-    ["Resume", id("RESUME_ROLE")],
-    ["StakeLimit", id("STAKE_LIMIT_ROLE")],
-    ["InstantRedeemParams", id("INSTANT_REDEEM_PARAMS_ROLE")],
-    ["Admin", ZeroHash],
+  // Per contract, its governance roles; DEFAULT_ADMIN_ROLE last, so that the deployer grants
+  // everything before it renounces anything and never locks itself out half-way.
+  const handovers: [string, CallableContractFuture<string>, string[]][] = [
+    ["Pool", stakingPool, ["RESUME_ROLE", "STAKE_LIMIT_ROLE", "INSTANT_REDEEM_PARAMS_ROLE"]],
+    ["Registry", nodeOperatorRegistry, ["OPERATOR_MANAGER_ROLE", "BOND_MANAGER_ROLE"]],
+    ["DepositSecurity", depositSecurityModule, []],
+    ["WithdrawalVault", withdrawalVault, []],
   ];
-  let previous: Future = m.call(stakingPool, "grantRole", [ZeroHash, timelock], { id: "GrantAdminToTimelock" });
-  for (const [name, role] of governanceRoles.slice(0, -1)) {
-    previous = m.call(stakingPool, "grantRole", [role, timelock], { id: `Grant${name}ToTimelock`, after: [previous] });
-  }
-  for (const [name, role] of governanceRoles) {
-    previous = m.call(stakingPool, "renounceRole", [role, deployer], { id: `Renounce${name}`, after: [previous] });
+  let previous: Future | undefined;
+  for (const [name, contract, roleNames] of handovers) {
+    const roles: [string, string][] = [...roleNames.map((r): [string, string] => [r, id(r)]), ["ADMIN", ZeroHash]];
+    for (const [roleName, role] of roles) {
+      previous = m.call(contract, "grantRole", [role, timelock], {
+        id: `Grant${name}${roleName}ToTimelock`,
+        after: previous ? [previous] : [],
+      });
+    }
+    for (const [roleName, role] of roles) {
+      previous = m.call(contract, "renounceRole", [role, deployer], {
+        id: `Renounce${name}${roleName}`,
+        after: previous ? [previous] : [],
+      });
+    }
   }
 
-  return { stakingPool, wrappedToken, stakingPoolImplementation, timelock };
+  return { ...tidepool, timelock };
 });

@@ -1,24 +1,46 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { ZeroAddress, id, parseEther } from "ethers";
+import hre from "hardhat";
+
+/** The canonical beacon deposit contract on mainnet and Hoodi (consensus-specs configs). */
+export const CANONICAL_DEPOSIT_CONTRACT = "0x00000000219ab540356cBB839Cbe05303d7705Fa";
+const LOCAL_NETWORKS = new Set(["hardhat", "localhost"]);
 
 /**
  * Deploys and wires Tidepool. Roles with the default parameters on the in-process network
- * (PROTOCOL.md §8): account 0 is admin and holds every governance role, account 5 the pauser.
+ * (PROTOCOL.md §8): account 0 is admin and holds every governance role, account 4 the only
+ * guardian (quorum 1), account 5 the pauser.
  *
- * The pool's implementation keeps the wrapper's address as an immutable (so wrapping needs no
- * storage read to authorise the wrapper). The wrapper needs the pool's proxy address first, so
- * the proxy is initialised with a bootstrap implementation (wrapper = 0), the wrapper is
- * deployed, and the proxy is upgraded to the real implementation in the same deployment.
+ * The pool's implementation keeps the addresses of its peers (wrapper, deposit contract, registry,
+ * deposit security module, vaults) as immutables, so checking a caller costs no storage read. The
+ * peers need the pool's proxy address first, so the proxy is initialised with a bootstrap
+ * implementation (all peers zero), the peers are deployed, and the proxy is upgraded to the real
+ * implementation in the same deployment.
+ *
+ * On local networks the module deploys our spec-faithful DepositContract; elsewhere it uses the
+ * canonical one (parameter `depositContract`). Sepolia's deposit contract needs a token adapter and
+ * is not supported (docs/deployment.md).
  */
 export default buildModule("Tidepool", (m) => {
   const admin = m.getParameter("admin", m.getAccount(0));
   const pauser = m.getParameter("pauser", m.getAccount(5));
+  const guardian = m.getParameter("guardian", m.getAccount(4));
   const bootstrapDepositWei = m.getParameter("bootstrapDepositWei", parseEther("0.001"));
   // Lido's mainnet setting: 150,000 ETH per day, refilling over 6,400 blocks.
   const maxStakeLimitWei = m.getParameter("maxStakeLimitWei", parseEther("150000"));
   const stakeLimitIncreasePerBlockWei = m.getParameter("stakeLimitIncreasePerBlockWei", parseEther("150000") / 6400n);
+  const bondPerValidatorWei = m.getParameter("bondPerValidatorWei", parseEther("2"));
+  const maxAttestationAgeBlocks = m.getParameter("maxAttestationAgeBlocks", 25);
 
-  const bootstrapImpl = m.contract("StakingPool", [ZeroAddress], { id: "StakingPoolBootstrapImpl" });
+  const zeroPeers = {
+    wrapper: ZeroAddress,
+    depositContract: ZeroAddress,
+    registry: ZeroAddress,
+    depositSecurityModule: ZeroAddress,
+    withdrawalVault: ZeroAddress,
+    elRewardsVault: ZeroAddress,
+  };
+  const bootstrapImpl = m.contract("StakingPool", [zeroPeers], { id: "StakingPoolBootstrapImpl" });
   const proxy = m.contract(
     "ERC1967Proxy",
     [bootstrapImpl, m.encodeFunctionCall(bootstrapImpl, "initialize", [admin])],
@@ -26,11 +48,60 @@ export default buildModule("Tidepool", (m) => {
   );
   const bootstrapPool = m.contractAt("StakingPool", proxy, { id: "StakingPoolAtBootstrap" });
 
+  // Peers
   const wrappedToken = m.contract("WrappedTpEth", [proxy]);
-  const poolImpl = m.contract("StakingPool", [wrappedToken], { id: "StakingPoolImpl" });
+  const depositContract = LOCAL_NETWORKS.has(hre.network.name)
+    ? m.contract("DepositContract")
+    : m.contractAt("IDepositContract", m.getParameter("depositContract", CANONICAL_DEPOSIT_CONTRACT), {
+        id: "DepositContract",
+      });
+
+  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl" });
+  const withdrawalVaultProxy = m.contract(
+    "ERC1967Proxy",
+    [withdrawalVaultImpl, m.encodeFunctionCall(withdrawalVaultImpl, "initialize", [admin])],
+    { id: "WithdrawalVaultProxy" },
+  );
+  const withdrawalVault = m.contractAt("WithdrawalVault", withdrawalVaultProxy);
+  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy]);
+
+  const registryImpl = m.contract("NodeOperatorRegistry", [proxy, depositContract], {
+    id: "NodeOperatorRegistryImpl",
+  });
+  const registryProxy = m.contract(
+    "ERC1967Proxy",
+    [registryImpl, m.encodeFunctionCall(registryImpl, "initialize", [admin, bondPerValidatorWei])],
+    { id: "NodeOperatorRegistryProxy" },
+  );
+  const nodeOperatorRegistry = m.contractAt("NodeOperatorRegistry", registryProxy);
+
+  const depositSecurityModule = m.contract("DepositSecurityModule", [
+    proxy,
+    depositContract,
+    registryProxy,
+    admin,
+    maxAttestationAgeBlocks,
+  ]);
+
+  // The real implementation, naming every peer, and the upgrade to it.
+  const poolImpl = m.contract(
+    "StakingPool",
+    [
+      {
+        wrapper: wrappedToken,
+        depositContract,
+        registry: registryProxy,
+        depositSecurityModule,
+        withdrawalVault: withdrawalVaultProxy,
+        elRewardsVault,
+      },
+    ],
+    { id: "StakingPoolImpl" },
+  );
   const upgrade = m.call(bootstrapPool, "upgradeToAndCall", [poolImpl, "0x"], { id: "UpgradeToPoolImpl" });
   const stakingPool = m.contractAt("StakingPool", proxy, { after: [upgrade] });
 
+  // Roles
   const grantPause = m.call(stakingPool, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantPause" });
   m.call(stakingPool, "grantRole", [id("RESUME_ROLE"), admin], { id: "GrantResume" });
   const grantLimit = m.call(stakingPool, "grantRole", [id("STAKE_LIMIT_ROLE"), admin], { id: "GrantStakeLimit" });
@@ -39,6 +110,18 @@ export default buildModule("Tidepool", (m) => {
     id: "SetStakeLimit",
     after: [grantLimit, grantPause],
   });
+  m.call(nodeOperatorRegistry, "grantRole", [id("OPERATOR_MANAGER_ROLE"), admin], { id: "GrantOperatorManager" });
+  m.call(nodeOperatorRegistry, "grantRole", [id("BOND_MANAGER_ROLE"), admin], { id: "GrantBondManager" });
+  m.call(depositSecurityModule, "addGuardian", [guardian, 1], { id: "AddGuardian" });
 
-  return { stakingPool, wrappedToken, stakingPoolImplementation: poolImpl };
+  return {
+    stakingPool,
+    wrappedToken,
+    stakingPoolImplementation: poolImpl,
+    depositContract,
+    nodeOperatorRegistry,
+    depositSecurityModule,
+    withdrawalVault,
+    elRewardsVault,
+  };
 });

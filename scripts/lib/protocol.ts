@@ -1,7 +1,16 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import TidepoolModule from "../../deploy/modules/Tidepool";
-import type { StakingPool, WrappedTpEth } from "../../typechain-types";
+import type {
+  DepositContract,
+  DepositSecurityModule,
+  ExecutionLayerRewardsVault,
+  NodeOperatorRegistry,
+  StakingPool,
+  WithdrawalVault,
+  WrappedTpEth,
+} from "../../typechain-types";
+import type { StakingPool as StakingPoolNS } from "../../typechain-types/contracts/pool/StakingPool";
 
 /** Roles of the default local deployment (PROTOCOL.md §8). */
 export interface Actors {
@@ -18,27 +27,55 @@ export interface Tidepool extends Actors {
   wrapper: WrappedTpEth;
   poolAddress: string;
   wrapperAddress: string;
+  depositContract: DepositContract;
+  registry: NodeOperatorRegistry;
+  dsm: DepositSecurityModule;
+  withdrawalVault: WithdrawalVault;
+  elRewardsVault: ExecutionLayerRewardsVault;
 }
+
+/** The addresses a pool implementation is constructed with (its immutables). */
+export type PoolPeers = StakingPoolNS.PeersStruct;
 
 export async function getActors(hre: HardhatRuntimeEnvironment): Promise<Actors> {
   const s = await hre.ethers.getSigners();
   return { admin: s[0], oracleMembers: s.slice(1, 4), guardian: s[4], pauser: s[5], treasury: s[6], users: s.slice(7) };
 }
 
-/** Typed handles on an existing deployment. */
-export async function attachTidepool(
-  hre: HardhatRuntimeEnvironment,
-  poolAddress: string,
-  wrapperAddress: string,
-): Promise<Tidepool> {
+/** Typed handles on an existing deployment, found from the pool's immutables. */
+export async function attachTidepool(hre: HardhatRuntimeEnvironment, poolAddress: string): Promise<Tidepool> {
   const actors = await getActors(hre);
-  const pool = await hre.ethers.getContractAt("StakingPool", poolAddress);
-  const wrapper = await hre.ethers.getContractAt("WrappedTpEth", wrapperAddress);
-  return { ...actors, pool, wrapper, poolAddress, wrapperAddress };
+  const at = hre.ethers.getContractAt;
+  const pool = await at("StakingPool", poolAddress);
+  const peers = await poolPeers(pool);
+  return {
+    ...actors,
+    pool,
+    poolAddress,
+    wrapper: await at("WrappedTpEth", peers.wrapper),
+    wrapperAddress: peers.wrapper,
+    depositContract: await at("DepositContract", peers.depositContract),
+    registry: await at("NodeOperatorRegistry", peers.registry),
+    dsm: await at("DepositSecurityModule", peers.depositSecurityModule),
+    withdrawalVault: await at("WithdrawalVault", peers.withdrawalVault),
+    elRewardsVault: await at("ExecutionLayerRewardsVault", peers.elRewardsVault),
+  };
+}
+
+/** The peers the pool's current implementation names; a compatible implementation needs the same. */
+export async function poolPeers(pool: StakingPool): Promise<{ [K in keyof PoolPeers]: string }> {
+  return {
+    wrapper: await pool.WRAPPER(),
+    depositContract: await pool.DEPOSIT_CONTRACT(),
+    registry: await pool.REGISTRY(),
+    depositSecurityModule: await pool.DEPOSIT_SECURITY_MODULE(),
+    withdrawalVault: await pool.WITHDRAWAL_VAULT(),
+    elRewardsVault: await pool.EL_REWARDS_VAULT(),
+  };
 }
 
 /** Deploys with the same Ignition module (and default parameters) as a real deployment. */
 export async function deployTidepool(hre: HardhatRuntimeEnvironment): Promise<Tidepool> {
   const deployed = await hre.ignition.deploy(TidepoolModule);
-  return attachTidepool(hre, await deployed.stakingPool.getAddress(), await deployed.wrappedToken.getAddress());
+  return attachTidepool(hre, await deployed.stakingPool.getAddress());
 }

@@ -4,7 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, id, parseEther } from "ethers";
 import GovernanceModule from "../../deploy/modules/Governance";
 import { deployTidepool } from "../helpers/fixtures";
-import { attachTidepool } from "../../scripts/lib/protocol";
+import { attachTidepool, poolPeers } from "../../scripts/lib/protocol";
 import type { StakingPool } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -62,7 +62,8 @@ describe("Governance and upgrades", function () {
   it("passes OpenZeppelin's storage-layout validation for the implementation and its successor", async function () {
     const V1 = await ethers.getContractFactory("StakingPool");
     const V2 = await ethers.getContractFactory("StakingPool__V2Mock");
-    const opts = { kind: "uups" as const, constructorArgs: [ethers.Wallet.createRandom().address] };
+    const f = await loadFixture(deployTidepool);
+    const opts = { kind: "uups" as const, constructorArgs: [await poolPeers(f.pool)] };
     await upgrades.validateImplementation(V1, opts);
     // The successor adds a reinitializer for the upgrade and keeps V1's `initialize` for fresh proxies.
     await upgrades.validateUpgrade(V1, V2, { ...opts, unsafeAllow: ["missing-initializer"] });
@@ -75,7 +76,7 @@ describe("Governance and upgrades", function () {
     const before = await snapshot(f.pool, accounts, f.users[1].address);
     const balanceBefore = await ethers.provider.getBalance(f.poolAddress);
 
-    const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(f.wrapperAddress);
+    const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(f.pool));
     const init = v2Impl.interface.encodeFunctionData("initializeV2", [7n]);
     await expect(f.pool.connect(f.admin).upgradeToAndCall(await v2Impl.getAddress(), init))
       .to.emit(f.pool, "Upgraded")
@@ -129,7 +130,7 @@ describe("Governance and upgrades", function () {
 
   it("refuses upgrades from anyone but governance", async function () {
     const f = await loadFixture(withState);
-    const impl = await (await ethers.getContractFactory("StakingPool")).deploy(f.wrapperAddress);
+    const impl = await (await ethers.getContractFactory("StakingPool")).deploy(await poolPeers(f.pool));
     for (const stranger of [f.pauser, f.users[0]]) {
       await expect(f.pool.connect(stranger).upgradeToAndCall(await impl.getAddress(), "0x"))
         .to.be.revertedWithCustomError(f.pool, "AccessControlUnauthorizedAccount")
@@ -176,11 +177,7 @@ describe("Governance and upgrades", function () {
           },
         },
       });
-      const f = await attachTidepool(
-        hre,
-        await deployed.stakingPool.getAddress(),
-        await deployed.wrappedToken.getAddress(),
-      );
+      const f = await attachTidepool(hre, await deployed.stakingPool.getAddress());
       const timelock = await ethers.getContractAt("TidepoolTimelock", await deployed.timelock.getAddress());
       return { ...f, deployer, proposer, timelock };
     }
@@ -199,7 +196,7 @@ describe("Governance and upgrades", function () {
 
     it("upgrades only after the delay, through schedule and execute", async function () {
       const { pool, timelock, proposer, deployer, poolAddress, wrapperAddress } = await loadFixture(withTimelock);
-      const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(wrapperAddress);
+      const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(pool));
       const data = pool.interface.encodeFunctionData("upgradeToAndCall", [await v2Impl.getAddress(), "0x"]);
       const salt = id("upgrade-to-v2");
 

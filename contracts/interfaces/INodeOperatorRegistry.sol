@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Node operator registry — operators, their validator keys and their bonds
+/// @notice Governance admits operators and vets how many of their keys may be used; operators upload
+/// keys (48-byte BLS pubkeys with 96-byte deposit signatures) and post a bond per validator, held as
+/// pool shares so it earns. Deposits go, one operator per call, to an operator with the fewest active
+/// validators among those that can take one.
+/// @dev Trust assumptions:
+/// 1. Governance (OPERATOR_MANAGER_ROLE) vets keys off-chain (BLS signature, fork version,
+///    withdrawal credentials) before raising an operator's vetted limit; unvetted keys are never used.
+/// 2. A pubkey is accepted once across all operators, ever, so a removed key cannot come back.
+/// 3. Bond cover (how many active validators the bond backs) is computed when the operator's state is
+///    synced: on every key, bond, exit or activity change, and by anyone through `refreshOperator`.
+///    A share-rate drop between syncs can leave it stale by that drop until the next sync.
+/// 4. `keysNonce` changes with every change of any key set (add, remove, vet, deposit), so a guardian
+///    attestation over it goes stale when keys change.
+interface INodeOperatorRegistry {
+    // ──────────────────────────────── Types ────────────────────────────────
+
+    /// @notice An operator's state.
+    /// @param active Whether deposits may go to the operator.
+    /// @param totalKeys Keys uploaded (deposited ones included).
+    /// @param vettedKeys Keys governance has vetted: the first `vettedKeys` may be deposited.
+    /// @param depositedKeys Keys deposited to the beacon chain (always the first ones).
+    /// @param exitedKeys Deposited keys whose validators have exited.
+    /// @param bondCoveredValidators Active validators the bond backs, as of the last sync.
+    /// @param bondShares Pool shares held as the operator's bond.
+    /// @param rewardAddress The operator's address: manages keys and bond, receives rewards.
+    /// @param name A human-readable name.
+    // solhint-disable-next-line gas-struct-packing
+    struct NodeOperatorView {
+        bool active;
+        uint256 totalKeys;
+        uint256 vettedKeys;
+        uint256 depositedKeys;
+        uint256 exitedKeys;
+        uint256 bondCoveredValidators;
+        uint256 bondShares;
+        address rewardAddress;
+        string name;
+    }
+
+    // ──────────────────────────────── Errors ────────────────────────────────
+
+    /// @notice No operator has this id.
+    error OperatorNotFound(uint256 operatorId);
+    /// @notice The operator is deactivated.
+    error OperatorInactive(uint256 operatorId);
+    /// @notice Only the operator's reward address may do this.
+    error CallerNotOperator(address caller, uint256 operatorId);
+    /// @notice Only the staking pool may do this.
+    error CallerNotPool(address caller);
+    /// @notice A deposit must carry exactly 32 ETH per key.
+    error WrongDepositValue(uint256 value, uint256 expected);
+    /// @notice The operator limit is reached.
+    error TooManyOperators(uint256 max);
+    /// @notice A name must be 1 to 64 bytes.
+    error InvalidOperatorName(uint256 length);
+    /// @notice An address argument is zero.
+    error ZeroAddress(string argument);
+    /// @notice A key batch must hold 1 to MAX_KEYS_PER_CALL keys.
+    error InvalidKeysCount(uint256 count, uint256 max);
+    /// @notice The pubkeys blob is not 48 × count bytes.
+    error InvalidPubkeysLength(uint256 length, uint256 expected);
+    /// @notice The signatures blob is not 96 × count bytes.
+    error InvalidSignaturesLength(uint256 length, uint256 expected);
+    /// @notice This pubkey was registered before (by any operator, at any time).
+    error DuplicatePubkey(bytes pubkey);
+    /// @notice The range [fromIndex, fromIndex + count) is not within the operator's undeposited keys.
+    error InvalidKeyRange(
+        uint256 operatorId,
+        uint256 fromIndex,
+        uint256 count,
+        uint256 depositedKeys,
+        uint256 totalKeys
+    );
+    /// @notice The operator is not at the lowest active-validator count among operators that can take a deposit.
+    error OperatorNotNext(uint256 operatorId, uint256 activeValidators, uint256 lowestActiveValidators);
+    /// @notice The operator cannot take a deposit now (inactive, no vetted keys left, or no bond cover).
+    error OperatorNotDepositable(uint256 operatorId);
+    /// @notice Fewer vetted, undeposited keys than requested.
+    error NotEnoughVettedKeys(uint256 operatorId, uint256 requested, uint256 available);
+    /// @notice The bond does not cover the validators requested.
+    error BondTooSmall(uint256 operatorId, uint256 activeAfterDeposit, uint256 bondCoveredValidators);
+    /// @notice The operator would exceed the per-operator validator cap.
+    error OperatorValidatorCapReached(uint256 operatorId, uint256 cap);
+    /// @notice A bond deposit must carry ETH.
+    error ZeroBond();
+    /// @notice The bond shares asked for exceed what is not backing active validators.
+    error BondLocked(uint256 operatorId, uint256 requestedShares, uint256 freeShares);
+    /// @notice Exited keys must not decrease and must not exceed deposited keys.
+    error InvalidExitedKeys(uint256 operatorId, uint256 exitedKeys, uint256 previous, uint256 depositedKeys);
+    /// @notice The bond per validator exceeds its hard cap.
+    error BondPerValidatorTooHigh(uint256 bondPerValidatorWei, uint256 max);
+
+    // ──────────────────────────────── Events ────────────────────────────────
+
+    /// @notice An operator was admitted.
+    event NodeOperatorAdded(uint256 indexed operatorId, string name, address rewardAddress);
+    /// @notice An operator was activated or deactivated.
+    event NodeOperatorActiveSet(uint256 indexed operatorId, bool active);
+    /// @notice An operator's reward address changed.
+    event NodeOperatorRewardAddressSet(uint256 indexed operatorId, address rewardAddress);
+    /// @notice A key was uploaded.
+    event SigningKeyAdded(uint256 indexed operatorId, uint256 keyIndex, bytes pubkey);
+    /// @notice An undeposited key was removed; the last key took its index.
+    event SigningKeyRemoved(uint256 indexed operatorId, uint256 keyIndex, bytes pubkey);
+    /// @notice Governance set how many of the operator's keys are vetted.
+    event VettedKeysSet(uint256 indexed operatorId, uint256 vettedKeys);
+    /// @notice Keys were deposited to the beacon chain.
+    event KeysDeposited(uint256 indexed operatorId, uint256 fromIndex, uint256 count);
+    /// @notice Exited validators were reported for an operator.
+    event ExitedKeysReported(uint256 indexed operatorId, uint256 exitedKeys);
+    /// @notice The key-set nonce changed.
+    event KeysNonceChanged(uint256 keysNonce);
+    /// @notice Bond was posted: `amount` wei staked into `shares` pool shares.
+    event BondDeposited(uint256 indexed operatorId, address indexed from, uint256 amount, uint256 shares);
+    /// @notice Bond shares were withdrawn to `recipient`.
+    event BondWithdrawn(uint256 indexed operatorId, address indexed recipient, uint256 shares, uint256 amount);
+    /// @notice The operator's bond cover was recomputed.
+    event BondCoverUpdated(uint256 indexed operatorId, uint256 bondCoveredValidators);
+    /// @notice The bond required per active validator changed (applies to each operator at its next sync).
+    event BondPerValidatorSet(uint256 bondPerValidatorWei);
+
+    // ──────────────────────────────── Operators ────────────────────────────────
+
+    /// @notice Admits an operator (active, no keys, no bond). Requires OPERATOR_MANAGER_ROLE.
+    /// @param name 1 to 64 bytes.
+    /// @param rewardAddress The operator's address.
+    /// @return id The new operator's id (0-based).
+    function addNodeOperator(string calldata name, address rewardAddress) external returns (uint256 id);
+
+    /// @notice Activates or deactivates an operator. Requires OPERATOR_MANAGER_ROLE.
+    function setNodeOperatorActive(uint256 operatorId, bool active) external;
+
+    /// @notice Changes an operator's reward address. Requires OPERATOR_MANAGER_ROLE.
+    function setNodeOperatorRewardAddress(uint256 operatorId, address rewardAddress) external;
+
+    /// @notice Sets how many of the operator's keys are vetted (capped at its uploaded keys, never
+    /// below its deposited keys). Requires OPERATOR_MANAGER_ROLE.
+    function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external;
+
+    // ──────────────────────────────── Keys ────────────────────────────────
+
+    /// @notice Uploads `count` keys for the operator. Operator (reward address) only.
+    /// @param operatorId The operator.
+    /// @param count 1 to MAX_KEYS_PER_CALL.
+    /// @param pubkeys `count` 48-byte BLS public keys, concatenated.
+    /// @param signatures `count` 96-byte deposit signatures, concatenated (made for 32 ETH and the
+    /// pool's withdrawal credentials; vetting checks them off-chain).
+    function addSigningKeys(
+        uint256 operatorId,
+        uint256 count,
+        bytes calldata pubkeys,
+        bytes calldata signatures
+    ) external;
+
+    /// @notice Removes undeposited keys [fromIndex, fromIndex + count); each hole is filled by the last
+    /// key. Vetted keys drop to `fromIndex` if they reached into the range (re-vetting needed).
+    /// Operator (reward address) only.
+    function removeSigningKeys(uint256 operatorId, uint256 fromIndex, uint256 count) external;
+
+    // ──────────────────────────────── Bond ────────────────────────────────
+
+    /// @notice Posts `msg.value` as the operator's bond; it is staked in the pool and held as shares.
+    /// Anyone may post for an operator.
+    function depositBond(uint256 operatorId) external payable;
+
+    /// @notice Withdraws bond shares not backing active validators to `recipient`. Operator only.
+    /// @param operatorId The operator.
+    /// @param shares The pool shares to withdraw.
+    /// @param recipient Receives the shares (as tpETH).
+    function withdrawBond(uint256 operatorId, uint256 shares, address recipient) external;
+
+    /// @notice Recomputes the operator's bond cover at the current share rate and re-indexes it.
+    /// Anyone may call; the depositor calls it for an operator whose cover went stale.
+    function refreshOperator(uint256 operatorId) external;
+
+    /// @notice Sets the bond required per active validator, in wei (0: none). Requires
+    /// BOND_MANAGER_ROLE; hard cap MAX_BOND_PER_VALIDATOR.
+    function setBondPerValidator(uint256 bondPerValidatorWei) external;
+
+    // ──────────────────────────────── Oracle and pool ────────────────────────────────
+
+    /// @notice Records how many of the operator's validators have exited. Requires EXITS_REPORTER_ROLE.
+    function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external;
+
+    /// @notice Deposits the operator's next `count` vetted keys to the beacon deposit contract, 32 ETH
+    /// each, with `withdrawalCredentials`; `msg.value` must be `count` × 32 ETH. Pool only.
+    /// @dev Checks that the operator is at the lowest active-validator count among operators that can
+    /// take a deposit, that it has the vetted keys, and that its bond covers them. Computes each
+    /// deposit_data_root on chain (the deposit contract recomputes and compares it).
+    /// @param operatorId The operator.
+    /// @param count Keys to deposit.
+    /// @param withdrawalCredentials The pool's withdrawal credentials.
+    function depositKeys(uint256 operatorId, uint256 count, bytes32 withdrawalCredentials) external payable;
+
+    // ──────────────────────────────── Views ────────────────────────────────
+
+    /// @notice The operator's state.
+    function getNodeOperator(uint256 operatorId) external view returns (NodeOperatorView memory);
+
+    /// @notice The number of operators ever admitted.
+    function getNodeOperatorsCount() external view returns (uint256);
+
+    /// @notice A key and its signature, and whether it has been deposited.
+    function getSigningKey(
+        uint256 operatorId,
+        uint256 keyIndex
+    ) external view returns (bytes memory pubkey, bytes memory signature, bool deposited);
+
+    /// @notice The nonce of the key sets; guardians sign it.
+    function keysNonce() external view returns (uint256);
+
+    /// @notice How many keys the operator could take in one deposit now (0 if it is not next in line).
+    function depositableKeys(uint256 operatorId) external view returns (uint256);
+
+    /// @notice The lowest active-validator count among operators that can take a deposit.
+    /// @return found False when no operator can take a deposit.
+    /// @return activeValidators That count.
+    function lowestActiveValidators() external view returns (bool found, uint256 activeValidators);
+
+    /// @notice Bond required per active validator, in wei.
+    function bondPerValidator() external view returns (uint256);
+}

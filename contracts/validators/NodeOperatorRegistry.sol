@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+
+import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
+import {IStakingPool} from "../interfaces/IStakingPool.sol";
+import {IDepositContract} from "../interfaces/IDepositContract.sol";
+import {DepositDataRoot} from "../lib/DepositDataRoot.sol";
+import {MinLevelIndex} from "../lib/MinLevelIndex.sol";
+
+/// @title NodeOperatorRegistry — operators, keys, bonds, and who takes the next deposit
+/// @notice See {INodeOperatorRegistry}.
+/// @dev Storage (ERC-7201 `tidepool.storage.NodeOperatorRegistry`): one packed word per operator with
+/// everything a deposit reads, five words per key, a global pubkey-hash set, and a {MinLevelIndex}
+/// of the operators that can take a deposit, by active validators. Every change to an operator goes
+/// through `_store`, which moves it in the index, so the index always matches the stored words.
+contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessControlUpgradeable {
+    using MinLevelIndex for MinLevelIndex.Index;
+
+    // ──────────────────────────────── Constants ────────────────────────────────
+
+    /// @notice Admits operators, (de)activates them, sets reward addresses and vets keys.
+    bytes32 public constant OPERATOR_MANAGER_ROLE = keccak256("OPERATOR_MANAGER_ROLE");
+    /// @notice Sets the bond per validator.
+    bytes32 public constant BOND_MANAGER_ROLE = keccak256("BOND_MANAGER_ROLE");
+    /// @notice Reports exited validators (the accounting oracle).
+    bytes32 public constant EXITS_REPORTER_ROLE = keccak256("EXITS_REPORTER_ROLE");
+
+    /// @notice Keys per `addSigningKeys` / `removeSigningKeys` call, at most.
+    uint256 public constant MAX_KEYS_PER_CALL = 100;
+    /// @notice Operators, at most (the index counts up to 65,535 per level).
+    uint256 public constant MAX_OPERATORS = 65_535;
+    /// @notice Active validators per operator, at most (the index's highest level).
+    uint256 public constant MAX_VALIDATORS_PER_OPERATOR = MinLevelIndex.MAX_LEVEL;
+    /// @notice Hard cap on the bond per validator, in wei.
+    uint256 public constant MAX_BOND_PER_VALIDATOR = 32 ether;
+    /// @dev BLS12-381 sizes.
+    uint256 internal constant PUBKEY_LENGTH = 48;
+    uint256 internal constant SIGNATURE_LENGTH = 96;
+    uint256 internal constant MAX_NAME_LENGTH = 64;
+    /// @dev ETH per validator deposit (physics, not policy).
+    uint256 internal constant DEPOSIT_SIZE = 32 ether;
+
+    // keccak256(abi.encode(uint256(keccak256("tidepool.storage.NodeOperatorRegistry")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0x1b60eda29d29ebd966b088309b4a329f3e7ac14d855d58c55c1361bf8f434400;
+
+    // ──────────────────────────────── Storage ────────────────────────────────
+
+    /// @dev Everything a deposit reads about an operator, in one word.
+    struct Operator {
+        bool active;
+        bool listed; // in the index, at level depositedKeys − exitedKeys
+        uint32 totalKeys;
+        uint32 vettedKeys;
+        uint32 depositedKeys;
+        uint32 exitedKeys;
+        uint32 bondCoveredValidators;
+        uint80 bondShares;
+    }
+
+    /// @dev A 48-byte pubkey and 96-byte signature in five words.
+    struct SigningKey {
+        bytes32 pubkeyHead;
+        bytes16 pubkeyTail;
+        bytes32 sig0;
+        bytes32 sig1;
+        bytes32 sig2;
+    }
+
+    /// @custom:storage-location erc7201:tidepool.storage.NodeOperatorRegistry
+    struct RegistryStorage {
+        uint64 keysNonce;
+        uint32 operatorsCount;
+        uint96 bondPerValidator; // wei
+        mapping(uint256 operatorId => Operator) operators;
+        mapping(uint256 operatorId => address) rewardAddresses;
+        mapping(uint256 operatorId => string) names;
+        mapping(uint256 operatorId => mapping(uint256 keyIndex => SigningKey)) keys;
+        mapping(bytes32 pubkeyHash => bool) registeredPubkeys;
+        MinLevelIndex.Index depositable;
+    }
+
+    // ──────────────────────────────── Construction ────────────────────────────────
+
+    /// @notice The staking pool (tpETH), which takes keys and holds bonds as shares.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IStakingPool public immutable POOL;
+
+    /// @notice The beacon-chain deposit contract.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IDepositContract public immutable DEPOSIT_CONTRACT;
+
+    /// @param pool The staking pool proxy.
+    /// @param depositContract The beacon-chain deposit contract.
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IStakingPool pool, IDepositContract depositContract) {
+        POOL = pool;
+        DEPOSIT_CONTRACT = depositContract;
+        _disableInitializers();
+    }
+
+    /// @notice Initialises the proxy.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance).
+    /// @param bondPerValidatorWei The bond required per active validator, in wei.
+    function initialize(address admin, uint256 bondPerValidatorWei) external initializer {
+        if (admin == address(0)) revert ZeroAddress("admin");
+        __AccessControl_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setBondPerValidator(bondPerValidatorWei);
+    }
+
+    // ──────────────────────────────── Operators ────────────────────────────────
+
+    /// @inheritdoc INodeOperatorRegistry
+    function addNodeOperator(
+        string calldata name,
+        address rewardAddress
+    ) external onlyRole(OPERATOR_MANAGER_ROLE) returns (uint256 id) {
+        RegistryStorage storage $ = _storage();
+        id = $.operatorsCount;
+        if (id >= MAX_OPERATORS) revert TooManyOperators(MAX_OPERATORS);
+        _checkName(name);
+        if (rewardAddress == address(0)) revert ZeroAddress("rewardAddress");
+        $.operatorsCount = uint32(id + 1);
+        $.operators[id].active = true;
+        $.rewardAddresses[id] = rewardAddress;
+        $.names[id] = name;
+        emit NodeOperatorAdded(id, name, rewardAddress);
+        emit NodeOperatorActiveSet(id, true);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function setNodeOperatorActive(uint256 operatorId, bool active) external onlyRole(OPERATOR_MANAGER_ROLE) {
+        Operator memory op = _operator(operatorId);
+        op.active = active;
+        _store(operatorId, op);
+        emit NodeOperatorActiveSet(operatorId, active);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function setNodeOperatorRewardAddress(
+        uint256 operatorId,
+        address rewardAddress
+    ) external onlyRole(OPERATOR_MANAGER_ROLE) {
+        _operator(operatorId);
+        if (rewardAddress == address(0)) revert ZeroAddress("rewardAddress");
+        _storage().rewardAddresses[operatorId] = rewardAddress;
+        emit NodeOperatorRewardAddressSet(operatorId, rewardAddress);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external onlyRole(OPERATOR_MANAGER_ROLE) {
+        Operator memory op = _operator(operatorId);
+        // Never above the keys uploaded, never below the keys already deposited.
+        uint256 vetted = vettedKeys < op.totalKeys ? vettedKeys : op.totalKeys;
+        if (vetted < op.depositedKeys) vetted = op.depositedKeys;
+        op.vettedKeys = uint32(vetted);
+        _store(operatorId, op);
+        emit VettedKeysSet(operatorId, vetted);
+        _bumpKeysNonce();
+    }
+
+    // ──────────────────────────────── Keys ────────────────────────────────
+
+    /// @inheritdoc INodeOperatorRegistry
+    function addSigningKeys(
+        uint256 operatorId,
+        uint256 count,
+        bytes calldata pubkeys,
+        bytes calldata signatures
+    ) external {
+        Operator memory op = _operatorFor(operatorId, msg.sender);
+        if (count == 0 || count > MAX_KEYS_PER_CALL) revert InvalidKeysCount(count, MAX_KEYS_PER_CALL);
+        if (pubkeys.length != count * PUBKEY_LENGTH) {
+            revert InvalidPubkeysLength(pubkeys.length, count * PUBKEY_LENGTH);
+        }
+        if (signatures.length != count * SIGNATURE_LENGTH) {
+            revert InvalidSignaturesLength(signatures.length, count * SIGNATURE_LENGTH);
+        }
+
+        RegistryStorage storage $ = _storage();
+        mapping(uint256 => SigningKey) storage keys = $.keys[operatorId];
+        uint256 index = op.totalKeys;
+        for (uint256 i = 0; i < count; ++i) {
+            bytes calldata pubkey = pubkeys[i * PUBKEY_LENGTH:(i + 1) * PUBKEY_LENGTH];
+            bytes calldata sig = signatures[i * SIGNATURE_LENGTH:(i + 1) * SIGNATURE_LENGTH];
+            bytes32 pubkeyHash = keccak256(pubkey);
+            if ($.registeredPubkeys[pubkeyHash]) revert DuplicatePubkey(pubkey);
+            $.registeredPubkeys[pubkeyHash] = true;
+            keys[index] = SigningKey({
+                pubkeyHead: bytes32(pubkey[0:32]),
+                pubkeyTail: bytes16(pubkey[32:48]),
+                sig0: bytes32(sig[0:32]),
+                sig1: bytes32(sig[32:64]),
+                sig2: bytes32(sig[64:96])
+            });
+            emit SigningKeyAdded(operatorId, index, pubkey);
+            ++index;
+        }
+        op.totalKeys = uint32(index); // ≤ 65,535 × 100 calls... bounded by uint32 via the check below
+        if (index > type(uint32).max) revert InvalidKeysCount(count, MAX_KEYS_PER_CALL);
+        _store(operatorId, op);
+        _bumpKeysNonce();
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function removeSigningKeys(uint256 operatorId, uint256 fromIndex, uint256 count) external {
+        Operator memory op = _operatorFor(operatorId, msg.sender);
+        if (count == 0 || count > MAX_KEYS_PER_CALL) revert InvalidKeysCount(count, MAX_KEYS_PER_CALL);
+        if (fromIndex < op.depositedKeys || fromIndex + count > op.totalKeys) {
+            revert InvalidKeyRange(operatorId, fromIndex, count, op.depositedKeys, op.totalKeys);
+        }
+        mapping(uint256 => SigningKey) storage keys = _storage().keys[operatorId];
+        uint256 last = op.totalKeys;
+        // From the top of the range down, so each hole is filled by a key that stays.
+        for (uint256 i = fromIndex + count; i > fromIndex;) {
+            --i;
+            --last;
+            SigningKey memory removed = keys[i];
+            emit SigningKeyRemoved(operatorId, i, abi.encodePacked(removed.pubkeyHead, removed.pubkeyTail));
+            if (i != last) keys[i] = keys[last];
+            delete keys[last];
+        }
+        op.totalKeys = uint32(last);
+        // Keys from fromIndex on moved: they need vetting again.
+        if (op.vettedKeys > fromIndex) op.vettedKeys = uint32(fromIndex);
+        _store(operatorId, op);
+        emit VettedKeysSet(operatorId, op.vettedKeys);
+        _bumpKeysNonce();
+    }
+
+    // ──────────────────────────────── Bond ────────────────────────────────
+
+    /// @inheritdoc INodeOperatorRegistry
+    function depositBond(uint256 operatorId) external payable {
+        if (msg.value == 0) revert ZeroBond();
+        Operator memory op = _operator(operatorId);
+        uint256 shares = POOL.stake{value: msg.value}(address(0));
+        op.bondShares = uint80(op.bondShares + shares); // < 2^80 wei of shares is 1.2M ETH
+        op.bondCoveredValidators = _bondCover(op.bondShares);
+        _store(operatorId, op);
+        emit BondDeposited(operatorId, msg.sender, msg.value, shares);
+        emit BondCoverUpdated(operatorId, op.bondCoveredValidators);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function withdrawBond(uint256 operatorId, uint256 shares, address recipient) external {
+        Operator memory op = _operatorFor(operatorId, msg.sender);
+        if (recipient == address(0)) revert ZeroAddress("recipient");
+        // Bond backing active validators stays; the rest (exited validators, rewards) is free.
+        uint256 required = POOL.getSharesByPooledEthRoundUp(
+            uint256(_storage().bondPerValidator) * (op.depositedKeys - op.exitedKeys)
+        );
+        uint256 free = op.bondShares > required ? op.bondShares - required : 0;
+        if (shares == 0 || shares > free) revert BondLocked(operatorId, shares, free);
+        op.bondShares = uint80(op.bondShares - shares);
+        op.bondCoveredValidators = _bondCover(op.bondShares);
+        _store(operatorId, op);
+        uint256 amount = POOL.transferShares(recipient, shares);
+        emit BondWithdrawn(operatorId, recipient, shares, amount);
+        emit BondCoverUpdated(operatorId, op.bondCoveredValidators);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function refreshOperator(uint256 operatorId) external {
+        Operator memory op = _operator(operatorId);
+        op.bondCoveredValidators = _bondCover(op.bondShares);
+        _store(operatorId, op);
+        emit BondCoverUpdated(operatorId, op.bondCoveredValidators);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function setBondPerValidator(uint256 bondPerValidatorWei) external onlyRole(BOND_MANAGER_ROLE) {
+        _setBondPerValidator(bondPerValidatorWei);
+    }
+
+    // ──────────────────────────────── Oracle and pool ────────────────────────────────
+
+    /// @inheritdoc INodeOperatorRegistry
+    function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external onlyRole(EXITS_REPORTER_ROLE) {
+        Operator memory op = _operator(operatorId);
+        if (exitedKeys < op.exitedKeys || exitedKeys > op.depositedKeys) {
+            revert InvalidExitedKeys(operatorId, exitedKeys, op.exitedKeys, op.depositedKeys);
+        }
+        op.exitedKeys = uint32(exitedKeys);
+        _store(operatorId, op);
+        emit ExitedKeysReported(operatorId, exitedKeys);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function depositKeys(uint256 operatorId, uint256 count, bytes32 withdrawalCredentials) external payable {
+        if (msg.sender != address(POOL)) revert CallerNotPool(msg.sender);
+        if (msg.value != count * DEPOSIT_SIZE) revert WrongDepositValue(msg.value, count * DEPOSIT_SIZE);
+        RegistryStorage storage $ = _storage();
+        Operator memory op = _operator(operatorId);
+        uint256 active = op.depositedKeys - op.exitedKeys;
+        if (!op.listed) revert OperatorNotDepositable(operatorId);
+        (, uint256 lowest) = $.depositable.lowest(); // non-empty: this operator is in it
+        if (active != lowest) revert OperatorNotNext(operatorId, active, lowest);
+        if (count > op.vettedKeys - op.depositedKeys) {
+            revert NotEnoughVettedKeys(operatorId, count, op.vettedKeys - op.depositedKeys);
+        }
+        if (active + count > op.bondCoveredValidators) {
+            revert BondTooSmall(operatorId, active + count, op.bondCoveredValidators);
+        }
+        if (active + count > MAX_VALIDATORS_PER_OPERATOR) {
+            revert OperatorValidatorCapReached(operatorId, MAX_VALIDATORS_PER_OPERATOR);
+        }
+
+        uint256 from = op.depositedKeys;
+        op.depositedKeys = uint32(from + count);
+        _store(operatorId, op);
+        emit KeysDeposited(operatorId, from, count);
+        _bumpKeysNonce();
+
+        mapping(uint256 => SigningKey) storage keys = $.keys[operatorId];
+        bytes memory credentials = abi.encodePacked(withdrawalCredentials);
+        uint64 amountGwei = uint64(DEPOSIT_SIZE / 1 gwei);
+        for (uint256 i = from; i < from + count; ++i) {
+            SigningKey memory key = keys[i];
+            bytes32 root = DepositDataRoot.compute(
+                key.pubkeyHead,
+                key.pubkeyTail,
+                withdrawalCredentials,
+                amountGwei,
+                key.sig0,
+                key.sig1,
+                key.sig2
+            );
+            DEPOSIT_CONTRACT.deposit{value: DEPOSIT_SIZE}(
+                abi.encodePacked(key.pubkeyHead, key.pubkeyTail),
+                credentials,
+                abi.encodePacked(key.sig0, key.sig1, key.sig2),
+                root
+            );
+        }
+    }
+
+    // ──────────────────────────────── Views ────────────────────────────────
+
+    /// @inheritdoc INodeOperatorRegistry
+    function getNodeOperator(uint256 operatorId) external view returns (NodeOperatorView memory) {
+        Operator memory op = _operator(operatorId);
+        RegistryStorage storage $ = _storage();
+        return
+            NodeOperatorView({
+                active: op.active,
+                totalKeys: op.totalKeys,
+                vettedKeys: op.vettedKeys,
+                depositedKeys: op.depositedKeys,
+                exitedKeys: op.exitedKeys,
+                bondCoveredValidators: op.bondCoveredValidators,
+                bondShares: op.bondShares,
+                rewardAddress: $.rewardAddresses[operatorId],
+                name: $.names[operatorId]
+            });
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function getNodeOperatorsCount() external view returns (uint256) {
+        return _storage().operatorsCount;
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function getSigningKey(
+        uint256 operatorId,
+        uint256 keyIndex
+    ) external view returns (bytes memory pubkey, bytes memory signature, bool deposited) {
+        Operator memory op = _operator(operatorId);
+        if (keyIndex >= op.totalKeys) revert InvalidKeyRange(operatorId, keyIndex, 1, op.depositedKeys, op.totalKeys);
+        SigningKey storage key = _storage().keys[operatorId][keyIndex];
+        return (
+            abi.encodePacked(key.pubkeyHead, key.pubkeyTail),
+            abi.encodePacked(key.sig0, key.sig1, key.sig2),
+            keyIndex < op.depositedKeys
+        );
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function keysNonce() external view returns (uint256) {
+        return _storage().keysNonce;
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function depositableKeys(uint256 operatorId) external view returns (uint256) {
+        Operator memory op = _operator(operatorId);
+        if (!op.listed) return 0;
+        uint256 active = op.depositedKeys - op.exitedKeys;
+        (, uint256 lowest) = _storage().depositable.lowest();
+        if (active != lowest) return 0;
+        uint256 byKeys = op.vettedKeys - op.depositedKeys;
+        uint256 byBond = op.bondCoveredValidators - active;
+        uint256 byCap = MAX_VALIDATORS_PER_OPERATOR - active;
+        return byKeys < byBond ? (byKeys < byCap ? byKeys : byCap) : (byBond < byCap ? byBond : byCap);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function lowestActiveValidators() external view returns (bool found, uint256 activeValidators) {
+        return _storage().depositable.lowest();
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function bondPerValidator() external view returns (uint256) {
+        return _storage().bondPerValidator;
+    }
+
+    // ──────────────────────────────── Internal ────────────────────────────────
+
+    /// @dev Writes the operator and moves it in the index: it is indexed, at level
+    /// `depositedKeys − exitedKeys`, exactly when it could take at least one deposit.
+    function _store(uint256 operatorId, Operator memory op) private {
+        RegistryStorage storage $ = _storage();
+        Operator storage stored = $.operators[operatorId];
+        bool wasIndexed = stored.listed;
+        uint256 oldLevel = stored.depositedKeys - stored.exitedKeys;
+        uint256 level = op.depositedKeys - op.exitedKeys;
+        bool canTake =
+            op.active &&
+                op.vettedKeys > op.depositedKeys &&
+                op.bondCoveredValidators > level &&
+                level < MAX_VALIDATORS_PER_OPERATOR;
+        if (wasIndexed && (!canTake || oldLevel != level)) $.depositable.remove(oldLevel);
+        if (canTake && (!wasIndexed || oldLevel != level)) $.depositable.add(level);
+        op.listed = canTake;
+        $.operators[operatorId] = op;
+    }
+
+    /// @dev Active validators the bond backs at the current share rate.
+    function _bondCover(uint256 bondShares) private view returns (uint32) {
+        uint256 perValidator = _storage().bondPerValidator;
+        if (perValidator == 0) return type(uint32).max;
+        uint256 cover = POOL.getPooledEthByShares(bondShares) / perValidator;
+        return cover > type(uint32).max ? type(uint32).max : uint32(cover);
+    }
+
+    function _setBondPerValidator(uint256 bondPerValidatorWei) private {
+        if (bondPerValidatorWei > MAX_BOND_PER_VALIDATOR) {
+            revert BondPerValidatorTooHigh(bondPerValidatorWei, MAX_BOND_PER_VALIDATOR);
+        }
+        _storage().bondPerValidator = uint96(bondPerValidatorWei);
+        emit BondPerValidatorSet(bondPerValidatorWei);
+    }
+
+    function _bumpKeysNonce() private {
+        RegistryStorage storage $ = _storage();
+        uint64 nonce = $.keysNonce + 1;
+        $.keysNonce = nonce;
+        emit KeysNonceChanged(nonce);
+    }
+
+    function _operator(uint256 operatorId) private view returns (Operator memory) {
+        if (operatorId >= _storage().operatorsCount) revert OperatorNotFound(operatorId);
+        return _storage().operators[operatorId];
+    }
+
+    /// @dev The operator, after checking that `caller` is its reward address.
+    function _operatorFor(uint256 operatorId, address caller) private view returns (Operator memory op) {
+        op = _operator(operatorId);
+        if (_storage().rewardAddresses[operatorId] != caller) revert CallerNotOperator(caller, operatorId);
+    }
+
+    function _checkName(string calldata name) private pure {
+        uint256 length = bytes(name).length;
+        if (length == 0 || length > MAX_NAME_LENGTH) revert InvalidOperatorName(length);
+    }
+
+    /// @dev No role is ever granted to the zero address.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (account == address(0)) revert ZeroAddress("account");
+        return super._grantRole(role, account);
+    }
+
+    /// @dev Upgrades are governance's.
+    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
+
+    function _storage() private pure returns (RegistryStorage storage $) {
+        assembly {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+}
