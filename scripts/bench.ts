@@ -8,16 +8,54 @@ import hre from "hardhat";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { ZeroAddress, parseEther, type ContractTransactionResponse, type TransactionResponse } from "ethers";
 import { deployTidepool } from "./lib/protocol";
+import { registerOperator } from "./lib/operators";
+import { currentAttestation, signAttestation } from "./lib/guardians";
 import { GAS_TARGETS } from "./lib/gas-targets";
 import { markdownTable } from "./lib/format";
 import { signPermit } from "./lib/permit";
 
 type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
 
+/**
+ * A guarded deposit of 10 validators (guardian checks and the deposit contract included) with
+ * `operators` registered, every one of them able to take a deposit (vetted key and bond), so the
+ * registry's index is as full as it gets. Returns gas per validator.
+ */
+async function depositPerValidator(operators: number): Promise<number> {
+  const t = await deployTidepool(hre);
+  const [staker, operator] = t.users;
+  await (await t.pool.connect(staker).stake(ZeroAddress, { value: parseEther("400") })).wait();
+  for (let i = 0; i < operators - 1; i++) {
+    await registerOperator(t.registry, t.pool, t.admin, {
+      name: `bench-${operators}-${i}`,
+      rewardAddress: operator,
+      keys: 1,
+      bondWei: parseEther("2"),
+    });
+  }
+  const id = await registerOperator(t.registry, t.pool, t.admin, {
+    name: `bench-${operators}-last`,
+    rewardAddress: operator,
+    keys: 10,
+    bondWei: parseEther("20"),
+  });
+  if ((await t.registry.getNodeOperatorsCount()) !== BigInt(operators)) throw new Error("operators not registered");
+  const [found, lowest] = await t.registry.lowestActiveValidators();
+  if (!found || lowest !== 0n) throw new Error("every operator should be able to take a deposit");
+  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
+  const signatures = await signAttestation(t.dsm, attestation, [t.guardian]);
+  const receipt = await (await t.dsm.depositBufferedEther(id, 10, attestation, signatures)).wait();
+  if (!receipt || receipt.status !== 1) throw new Error("deposit failed");
+  return Math.round(Number(receipt.gasUsed) / 10);
+}
+
 async function main(): Promise<void> {
+  const gas: Record<string, number> = {};
+  for (const operators of [1, 100, 1000]) {
+    gas[`deposit.batch10.perValidator.ops${operators}`] = await depositPerValidator(operators);
+  }
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
-  const gas: Record<string, number> = {};
   const measure = async (key: string, tx: Tx): Promise<void> => {
     const receipt = await (await tx).wait();
     if (!receipt || receipt.status !== 1) throw new Error(`${key} failed`);
@@ -64,6 +102,13 @@ async function main(): Promise<void> {
   const keys = Object.keys(gas).sort();
   const sorted = Object.fromEntries(keys.map((k) => [k, gas[k]]));
   let failed = 0;
+  // Issue 3: the three operator counts must agree within 5%.
+  const deposits = [1, 100, 1000].map((n) => gas[`deposit.batch10.perValidator.ops${n}`]);
+  const spread = (Math.max(...deposits) - Math.min(...deposits)) / Math.min(...deposits);
+  if (spread > 0.05) {
+    console.error(`deposit gas differs by ${(spread * 100).toFixed(2)}% across operator counts (limit 5%)`);
+    failed++;
+  }
   const rows = keys.map((key) => {
     const t = GAS_TARGETS[key];
     const ok = !t || gas[key] <= t.target;

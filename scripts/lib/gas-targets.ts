@@ -27,5 +27,12 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
   "wrap.newHolder": { target: 79_000, lido: "108,882 (wstETH)", others: "sfrxETH deposit 79,894 · weETH 168,855" },
   unwrap: { target: 60_000, lido: "91,194", others: "sfrxETH redeem 56,421–61,221 · weETH 110,099" },
   "ethToWtpETH.newHolder": { target: 85_000, lido: "147,397", others: "Frax submitAndDeposit 105,612" },
+  "deposit.batch10.perValidator.ops1": {
+    target: 70_000,
+    lido: "97,925 (979,250 / 10, without guardian checks)",
+    others: "",
+  },
+  "deposit.batch10.perValidator.ops100": { target: 70_000, lido: "", others: "within 5% of ops1 and ops1000" },
+  "deposit.batch10.perValidator.ops1000": { target: 70_000, lido: "", others: "within 5% of ops1 and ops100" },
   instantRedeem: { target: 70_000, lido: "—", others: "Rocket Pool rETH burn 206,150 · ether.fi 288,496" },
 };
