@@ -194,6 +194,20 @@ describe("Governance and upgrades", function () {
       expect(await timelock.getMinDelay()).to.equal(MIN_DELAY);
     });
 
+    it("hands the registry, the deposit security module and the withdrawal vault to the timelock too", async function () {
+      const { registry, dsm, withdrawalVault, timelock, deployer } = await loadFixture(withTimelock);
+      const tl = await timelock.getAddress();
+      const registryRoles = [ROLES.admin, id("OPERATOR_MANAGER_ROLE"), id("BOND_MANAGER_ROLE")];
+      for (const role of registryRoles) {
+        expect(await registry.hasRole(role, tl)).to.equal(true);
+        expect(await registry.hasRole(role, deployer.address)).to.equal(false);
+      }
+      for (const contract of [dsm, withdrawalVault]) {
+        expect(await contract.hasRole(ROLES.admin, tl)).to.equal(true);
+        expect(await contract.hasRole(ROLES.admin, deployer.address)).to.equal(false);
+      }
+    });
+
     it("upgrades only after the delay, through schedule and execute", async function () {
       const { pool, timelock, proposer, deployer, poolAddress, wrapperAddress } = await loadFixture(withTimelock);
       const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(pool));
