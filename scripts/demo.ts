@@ -8,6 +8,8 @@ import hre from "hardhat";
 import { ZeroAddress, parseEther } from "ethers";
 import { deployTidepool, type Tidepool } from "./lib/protocol";
 import { eth, markdownTable, ratio } from "./lib/format";
+import { registerOperator } from "./lib/operators";
+import { currentAttestation, signAttestation } from "./lib/guardians";
 
 async function printState(t: Tidepool, title: string, holders: { name: string; address: string }[]): Promise<void> {
   const { pool, wrapper } = t;
@@ -36,7 +38,8 @@ async function printState(t: Tidepool, title: string, holders: { name: string; a
 /** The invariants the demo can check with the token layer alone (docs/design.md lists them). */
 async function checkInvariants(t: Tidepool, accounts: string[]): Promise<void> {
   const { pool, wrapper } = t;
-  const holders = [...accounts, t.wrapperAddress, await pool.BOOTSTRAP_SHARES_HOLDER()];
+  // Every share holder: the demo's accounts, the wrapper, the bootstrap shares and the operators' bonds.
+  const holders = [...accounts, t.wrapperAddress, await pool.BOOTSTRAP_SHARES_HOLDER(), await t.registry.getAddress()];
   let sum = 0n;
   for (const a of holders) sum += await pool.sharesOf(a);
   const problems: string[] = [];
@@ -74,9 +77,35 @@ async function main(): Promise<void> {
   await (await t.wrapper.connect(alice).unwrap(parseEther("4"))).wait();
   await printState(t, "alice sends bob 1.25 tpETH, carol sends bob 0.5 wtpETH, alice unwraps 4 wtpETH", holders);
 
+  // Validators: two operators with real BLS test keys and bond; the guardian attests; the buffer
+  // above the 1% instant-liquidity reserve goes to the operator with the fewest validators.
+  const [, , , opA, opB] = t.users;
+  await (await t.pool.connect(alice).stake(ZeroAddress, { value: parseEther("100") })).wait();
+  const a = await registerOperator(t.registry, t.pool, t.admin, {
+    name: "Anchor Staking",
+    rewardAddress: opA,
+    keys: 4,
+    bondWei: parseEther("8"),
+  });
+  await registerOperator(t.registry, t.pool, t.admin, {
+    name: "Breakwater Nodes",
+    rewardAddress: opB,
+    keys: 4,
+    bondWei: parseEther("8"),
+  });
+  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
+  const signatures = await signAttestation(t.dsm, attestation, [t.guardian]);
+  await (await t.dsm.depositBufferedEther(a, 3, attestation, signatures)).wait();
+  const [deposited] = await t.pool.getBeaconStat();
   console.log(
-    "\nRewards reach the share rate through oracle reports, and validators, withdrawals and the full" +
-      " simulated month join this demo as those parts of the protocol land.",
+    `\n## Guarded deposit\n\nThe guardian attested the deposit root and key nonce; ${deposited} validators of ` +
+      `"Anchor Staking" were deposited (32 ETH each, credentials ${await t.pool.withdrawalCredentials()}). ` +
+      `TVL stays ${eth(await t.pool.totalPooledEther())}; buffer ${eth(await t.pool.bufferedEther())}; ` +
+      `deposit contract holds ${eth(await hre.ethers.provider.getBalance(await t.depositContract.getAddress()))}.`,
+  );
+  console.log(
+    "\nRewards reach the share rate through oracle reports, and withdrawals and the full simulated" +
+      " month join this demo as those parts of the protocol land.",
   );
   await checkInvariants(
     t,
