@@ -10,6 +10,7 @@ import { ZeroAddress, parseEther, type ContractTransactionResponse, type Transac
 import { deployTidepool } from "./lib/protocol";
 import { registerOperator } from "./lib/operators";
 import { currentAttestation, signAttestation } from "./lib/guardians";
+import { testKeyBatch } from "./lib/bls";
 import { GAS_TARGETS } from "./lib/gas-targets";
 import { markdownTable } from "./lib/format";
 import { signPermit } from "./lib/permit";
@@ -21,7 +22,7 @@ type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
  * `operators` registered, every one of them able to take a deposit (vetted key and bond), so the
  * registry's index is as full as it gets. Returns gas per validator.
  */
-async function depositPerValidator(operators: number): Promise<number> {
+async function depositPerValidator(operators: number, gas: Record<string, number>): Promise<number> {
   const t = await deployTidepool(hre);
   const [staker, operator] = t.users;
   await (await t.pool.connect(staker).stake(ZeroAddress, { value: parseEther("400") })).wait();
@@ -46,13 +47,51 @@ async function depositPerValidator(operators: number): Promise<number> {
   const signatures = await signAttestation(t.dsm, attestation, [t.guardian]);
   const receipt = await (await t.dsm.depositBufferedEther(id, 10, attestation, signatures)).wait();
   if (!receipt || receipt.status !== 1) throw new Error("deposit failed");
+  if (operators === 1000) await operatorOperations(t, operator, id, gas);
   return Math.round(Number(receipt.gasUsed) / 10);
+}
+
+/**
+ * Operator operations in the 1,000-operator registry, on an operator that holds 1,000 keys: none of
+ * them may depend on how many operators or keys exist.
+ */
+async function operatorOperations(
+  t: Awaited<ReturnType<typeof deployTidepool>>,
+  operator: Awaited<ReturnType<typeof deployTidepool>>["users"][number],
+  id: bigint,
+  gas: Record<string, number>,
+): Promise<void> {
+  const measure = async (key: string, tx: Promise<ContractTransactionResponse>, per = 1): Promise<void> => {
+    const receipt = await (await tx).wait();
+    if (!receipt || receipt.status !== 1) throw new Error(`${key} failed`);
+    gas[key] = Math.round(Number(receipt.gasUsed) / per);
+  };
+  const credentials = await t.pool.withdrawalCredentials();
+  const name = `bench-1000-last`;
+  for (let from = 10; from < 1000; from += 100) {
+    const count = Math.min(100, 1000 - from);
+    const batch = testKeyBatch(name, from, count, credentials);
+    const key = from === 10 ? "registry.addSigningKeys.batch90.perKey" : `registry.addSigningKeys.batch100.perKey`;
+    await measure(key, t.registry.connect(operator).addSigningKeys(id, count, batch.pubkeys, batch.signatures), count);
+  }
+  const op = await t.registry.getNodeOperator(id);
+  if (op.totalKeys !== 1000n) throw new Error("expected 1,000 keys");
+  await measure("registry.setVettedKeys.ops1000keys1000", t.registry.connect(t.admin).setVettedKeys(id, 1000));
+  await measure(
+    "registry.removeSigningKeys.one.ops1000keys1000",
+    t.registry.connect(operator).removeSigningKeys(id, 500, 1),
+  );
+  await measure(
+    "registry.depositBond.ops1000",
+    t.registry.connect(operator).depositBond(id, { value: parseEther("2") }),
+  );
+  await measure("registry.refreshOperator.ops1000", t.registry.refreshOperator(id));
 }
 
 async function main(): Promise<void> {
   const gas: Record<string, number> = {};
   for (const operators of [1, 100, 1000]) {
-    gas[`deposit.batch10.perValidator.ops${operators}`] = await depositPerValidator(operators);
+    gas[`deposit.batch10.perValidator.ops${operators}`] = await depositPerValidator(operators, gas);
   }
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
