@@ -12,6 +12,8 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 library MinLevelIndex {
     /// @notice A level beyond MAX_LEVEL was used.
     error LevelOutOfRange(uint256 level);
+    /// @notice A member was removed from a level that holds none (an invariant of the caller broke).
+    error LevelEmpty(uint256 level);
 
     /// @dev The highest level the index holds.
     uint256 internal constant MAX_LEVEL = 256 * 256 - 1;
@@ -29,7 +31,7 @@ library MinLevelIndex {
         uint256 shift = (level & 15) << 4;
         uint256 word = self.counts[level >> 4];
         uint256 count = (word >> shift) & 0xffff;
-        self.counts[level >> 4] = word + (1 << shift); // count < 65,535: members are < 2^16
+        self.counts[level >> 4] = word + (1 << shift); // no carry: the caller has < 2^16 members in all
         if (count == 0) {
             uint256 bits = self.bitmap[level >> 8];
             if (bits == 0) self.summary |= 1 << (level >> 8);
@@ -42,7 +44,8 @@ library MinLevelIndex {
         uint256 shift = (level & 15) << 4;
         uint256 word = self.counts[level >> 4];
         uint256 count = (word >> shift) & 0xffff;
-        self.counts[level >> 4] = word - (1 << shift); // reverts (underflow) if the level is empty
+        if (count == 0) revert LevelEmpty(level); // a bare subtraction would borrow from the next level
+        self.counts[level >> 4] = word - (1 << shift);
         if (count == 1) {
             uint256 bits = self.bitmap[level >> 8] & ~(1 << (level & 255));
             self.bitmap[level >> 8] = bits;

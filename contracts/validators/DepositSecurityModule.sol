@@ -65,9 +65,9 @@ contract DepositSecurityModule is IDepositSecurityModule, AccessControl, EIP712 
         // The attested block must be recent and on this chain's history (blockhash is 0 for blocks
         // older than 256, and for the current block).
         if (
-            attestation.blockNumber + _maxAttestationAgeBlocks < block.number ||
-            blockhash(attestation.blockNumber) != attestation.blockHash ||
-            attestation.blockHash == bytes32(0)
+            attestation.blockNumber >= block.number ||
+            block.number - attestation.blockNumber > _maxAttestationAgeBlocks ||
+            blockhash(attestation.blockNumber) != attestation.blockHash
         ) revert StaleAttestation(attestation.blockNumber, attestation.blockHash);
         bytes32 root = DEPOSIT_CONTRACT.get_deposit_root();
         if (root != attestation.depositRoot) revert DepositRootChanged(attestation.depositRoot, root);

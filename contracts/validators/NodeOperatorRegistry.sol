@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
@@ -199,8 +200,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
             emit SigningKeyAdded(operatorId, index, pubkey);
             ++index;
         }
-        op.totalKeys = uint32(index); // ≤ 65,535 × 100 calls... bounded by uint32 via the check below
-        if (index > type(uint32).max) revert InvalidKeysCount(count, MAX_KEYS_PER_CALL);
+        op.totalKeys = SafeCast.toUint32(index);
         _store(operatorId, op);
         _bumpKeysNonce();
     }
