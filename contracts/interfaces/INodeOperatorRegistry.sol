@@ -10,9 +10,10 @@ pragma solidity 0.8.30;
 /// 1. Governance (OPERATOR_MANAGER_ROLE) vets keys off-chain (BLS signature, fork version,
 ///    withdrawal credentials) before raising an operator's vetted limit; unvetted keys are never used.
 /// 2. A pubkey is accepted once across all operators, ever, so a removed key cannot come back.
-/// 3. Bond cover (how many active validators the bond backs) is computed when the operator's state is
-///    synced: on every key, bond, exit or activity change, and by anyone through `refreshOperator`.
-///    A share-rate drop between syncs can leave it stale by that drop until the next sync.
+/// 3. Bond cover (how many active validators the bond backs) is recomputed at the current share rate
+///    whenever the operator's state is written: every key, vetting, bond, exit, activity change and
+///    deposit, and by anyone through `refreshOperator`. A share-rate drop or a higher
+///    `bondPerValidator` reaches other operators at their next write or refresh.
 /// 4. `keysNonce` changes with every change of any key set (add, remove, vet, deposit), so a guardian
 ///    attestation over it goes stale when keys change.
 interface INodeOperatorRegistry {
@@ -143,7 +144,8 @@ interface INodeOperatorRegistry {
 
     // ──────────────────────────────── Keys ────────────────────────────────
 
-    /// @notice Uploads `count` keys for the operator. Operator (reward address) only.
+    /// @notice Uploads `count` keys for the operator. Operator (reward address) only; the operator
+    /// must be active (`OperatorInactive`).
     /// @param operatorId The operator.
     /// @param count 1 to MAX_KEYS_PER_CALL.
     /// @param pubkeys `count` 48-byte BLS public keys, concatenated.

@@ -173,6 +173,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
         bytes calldata signatures
     ) external {
         Operator memory op = _operatorFor(operatorId, msg.sender);
+        if (!op.active) revert OperatorInactive(operatorId);
         if (count == 0 || count > MAX_KEYS_PER_CALL) revert InvalidKeysCount(count, MAX_KEYS_PER_CALL);
         if (pubkeys.length != count * PUBKEY_LENGTH) {
             revert InvalidPubkeysLength(pubkeys.length, count * PUBKEY_LENGTH);
@@ -238,11 +239,9 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
         if (msg.value == 0) revert ZeroBond();
         Operator memory op = _operator(operatorId);
         uint256 shares = POOL.stake{value: msg.value}(address(0));
-        op.bondShares = uint80(op.bondShares + shares); // < 2^80 wei of shares is 1.2M ETH
-        op.bondCoveredValidators = _bondCover(op.bondShares);
-        _store(operatorId, op);
+        op.bondShares = SafeCast.toUint80(op.bondShares + shares);
         emit BondDeposited(operatorId, msg.sender, msg.value, shares);
-        emit BondCoverUpdated(operatorId, op.bondCoveredValidators);
+        _store(operatorId, op);
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -255,20 +254,15 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
         );
         uint256 free = op.bondShares > required ? op.bondShares - required : 0;
         if (shares == 0 || shares > free) revert BondLocked(operatorId, shares, free);
-        op.bondShares = uint80(op.bondShares - shares);
-        op.bondCoveredValidators = _bondCover(op.bondShares);
+        op.bondShares = uint80(op.bondShares - shares); // shares ≤ free ≤ bondShares
         _store(operatorId, op);
         uint256 amount = POOL.transferShares(recipient, shares);
         emit BondWithdrawn(operatorId, recipient, shares, amount);
-        emit BondCoverUpdated(operatorId, op.bondCoveredValidators);
     }
 
     /// @inheritdoc INodeOperatorRegistry
     function refreshOperator(uint256 operatorId) external {
-        Operator memory op = _operator(operatorId);
-        op.bondCoveredValidators = _bondCover(op.bondShares);
-        _store(operatorId, op);
-        emit BondCoverUpdated(operatorId, op.bondCoveredValidators);
+        _store(operatorId, _operator(operatorId)); // _store recomputes the bond cover
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -296,6 +290,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
         RegistryStorage storage $ = _storage();
         Operator memory op = _operator(operatorId);
         uint256 active = op.depositedKeys - op.exitedKeys;
+        if (!op.active) revert OperatorInactive(operatorId);
         if (!op.listed) revert OperatorNotDepositable(operatorId);
         (, uint256 lowest) = $.depositable.lowest(); // non-empty: this operator is in it
         if (active != lowest) revert OperatorNotNext(operatorId, active, lowest);
@@ -408,11 +403,15 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
 
     // ──────────────────────────────── Internal ────────────────────────────────
 
-    /// @dev Writes the operator and moves it in the index: it is indexed, at level
-    /// `depositedKeys − exitedKeys`, exactly when it could take at least one deposit.
+    /// @dev Writes the operator after recomputing its bond cover at the current share rate, and moves
+    /// it in the index: it is listed, at level `depositedKeys − exitedKeys`, exactly when it could take
+    /// at least one deposit. Every change to an operator goes through here.
     function _store(uint256 operatorId, Operator memory op) private {
         RegistryStorage storage $ = _storage();
         Operator storage stored = $.operators[operatorId];
+        uint32 cover = _bondCover(op.bondShares);
+        if (cover != stored.bondCoveredValidators) emit BondCoverUpdated(operatorId, cover);
+        op.bondCoveredValidators = cover;
         bool wasIndexed = stored.listed;
         uint256 oldLevel = stored.depositedKeys - stored.exitedKeys;
         uint256 level = op.depositedKeys - op.exitedKeys;
