@@ -56,16 +56,20 @@ export interface SignedDeposit extends DepositData {
   depositDataRoot: string;
 }
 
-/** Signs a 32 ETH deposit for `secretKey` with `withdrawalCredentials` under `forkVersion`. */
+/**
+ * Signs a deposit for `secretKey` with `withdrawalCredentials` under `forkVersion`: 32 ETH (every
+ * Tidepool deposit) unless another amount is given (the deposit contract takes any amount ≥ 1 ETH).
+ */
 export function signDeposit(
   secretKey: SecretKey,
   withdrawalCredentials: BytesLike,
   forkVersion: BytesLike,
+  amountGwei: bigint = DEPOSIT_AMOUNT_GWEI,
 ): SignedDeposit {
   const message = {
     pubkey: hexlify(secretKey.toPublicKey().toBytes()),
     withdrawalCredentials: hexlify(getBytes(withdrawalCredentials)),
-    amountGwei: DEPOSIT_AMOUNT_GWEI,
+    amountGwei,
   };
   const signature = hexlify(secretKey.sign(getBytes(depositSigningRoot(message, forkVersion))).toBytes());
   const deposit = { ...message, signature };

@@ -1,29 +1,18 @@
 import { getBytes, hexlify, sha256, toUtf8Bytes, type BytesLike } from "ethers";
 import type { SecretKey } from "@chainsafe/blst";
-import { computeDepositDataRoot } from "../../scripts/lib/deposit";
-import { depositSigningRoot, type SignedDeposit } from "../../scripts/lib/bls";
+import { signDeposit, type SignedDeposit } from "../../scripts/lib/bls";
 
 /** 1 gwei in wei. */
 export const GWEI = 1_000_000_000n;
 
-/**
- * A deposit of any amount signed by `secretKey` under `forkVersion` (`signDeposit` in scripts/lib/bls.ts
- * only signs 32 ETH, Tidepool's one deposit size; the deposit contract takes any amount ≥ 1 ETH).
- */
+/** A deposit of any amount signed by `secretKey` under `forkVersion`. */
 export function signDepositOfAmount(
   secretKey: SecretKey,
   withdrawalCredentials: BytesLike,
   amountGwei: bigint,
   forkVersion: BytesLike,
 ): SignedDeposit {
-  const message = {
-    pubkey: hexlify(secretKey.toPublicKey().toBytes()),
-    withdrawalCredentials: hexlify(getBytes(withdrawalCredentials)),
-    amountGwei,
-  };
-  const signature = hexlify(secretKey.sign(getBytes(depositSigningRoot(message, forkVersion))).toBytes());
-  const deposit = { ...message, signature };
-  return { ...deposit, depositDataRoot: computeDepositDataRoot(deposit) };
+  return signDeposit(secretKey, withdrawalCredentials, forkVersion, amountGwei);
 }
 
 /**
