@@ -51,12 +51,16 @@ interface IDepositSecurityModule {
     error ZeroAddress(string argument);
 
     /// @notice A guardian was added.
+    /// @param guardian The guardian.
     event GuardianAdded(address indexed guardian);
     /// @notice A guardian was removed.
+    /// @param guardian The guardian.
     event GuardianRemoved(address indexed guardian);
     /// @notice The quorum changed.
+    /// @param quorum Signatures needed.
     event QuorumSet(uint256 quorum);
     /// @notice The attestation age limit changed.
+    /// @param blocks The age limit, in blocks.
     event MaxAttestationAgeSet(uint256 blocks);
 
     /// @notice Deposits `count` validators of `operatorId` from the pool's buffer, given a quorum of
@@ -73,29 +77,42 @@ interface IDepositSecurityModule {
     ) external;
 
     /// @notice The EIP-712 digest guardians sign for `attestation`.
+    /// @param attestation The deposit root, key nonce and block observed.
+    /// @return The digest.
     function attestationDigest(Attestation calldata attestation) external view returns (bytes32);
 
     /// @notice Adds a guardian and sets the quorum. Governance only.
+    /// @param guardian The new guardian.
+    /// @param newQuorum Signatures needed from now on (1 to the number of guardians).
     function addGuardian(address guardian, uint256 newQuorum) external;
 
     /// @notice Removes a guardian and sets the quorum. Governance only.
+    /// @param guardian The guardian to remove.
+    /// @param newQuorum Signatures needed from now on (1 to the number of guardians left).
     function removeGuardian(address guardian, uint256 newQuorum) external;
 
     /// @notice Sets the quorum. Governance only.
+    /// @param newQuorum Signatures needed (1 to the number of guardians).
     function setQuorum(uint256 newQuorum) external;
 
     /// @notice Sets how many blocks old an attestation may be (1 to 256). Governance only.
+    /// @param blocks The age limit, in blocks.
     function setMaxAttestationAge(uint256 blocks) external;
 
     /// @notice The guardians.
+    /// @return The guardian addresses.
     function getGuardians() external view returns (address[] memory);
 
     /// @notice Whether `account` is a guardian.
+    /// @param account The address.
+    /// @return True for a guardian.
     function isGuardian(address account) external view returns (bool);
 
     /// @notice Signatures needed.
+    /// @return The quorum.
     function quorum() external view returns (uint256);
 
     /// @notice How many blocks old an attestation may be.
+    /// @return The age limit, in blocks.
     function maxAttestationAgeBlocks() external view returns (uint256);
 }

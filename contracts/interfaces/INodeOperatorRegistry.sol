@@ -98,30 +98,62 @@ interface INodeOperatorRegistry {
     // ──────────────────────────────── Events ────────────────────────────────
 
     /// @notice An operator was admitted.
+    /// @param operatorId Its id.
+    /// @param name Its name.
+    /// @param rewardAddress Its address.
     event NodeOperatorAdded(uint256 indexed operatorId, string name, address rewardAddress);
     /// @notice An operator was activated or deactivated.
+    /// @param operatorId The operator.
+    /// @param active Its new state.
     event NodeOperatorActiveSet(uint256 indexed operatorId, bool active);
     /// @notice An operator's reward address changed.
+    /// @param operatorId The operator.
+    /// @param rewardAddress The new address.
     event NodeOperatorRewardAddressSet(uint256 indexed operatorId, address rewardAddress);
     /// @notice A key was uploaded.
+    /// @param operatorId The operator.
+    /// @param keyIndex The key's index.
+    /// @param pubkey The 48-byte BLS public key.
     event SigningKeyAdded(uint256 indexed operatorId, uint256 keyIndex, bytes pubkey);
     /// @notice An undeposited key was removed; the last key took its index.
+    /// @param operatorId The operator.
+    /// @param keyIndex The index the key had.
+    /// @param pubkey The removed key.
     event SigningKeyRemoved(uint256 indexed operatorId, uint256 keyIndex, bytes pubkey);
     /// @notice Governance set how many of the operator's keys are vetted.
+    /// @param operatorId The operator.
+    /// @param vettedKeys Its vetted keys.
     event VettedKeysSet(uint256 indexed operatorId, uint256 vettedKeys);
     /// @notice Keys were deposited to the beacon chain.
+    /// @param operatorId The operator.
+    /// @param fromIndex The first key deposited.
+    /// @param count Keys deposited.
     event KeysDeposited(uint256 indexed operatorId, uint256 fromIndex, uint256 count);
     /// @notice Exited validators were reported for an operator.
+    /// @param operatorId The operator.
+    /// @param exitedKeys Its exited validators in total.
     event ExitedKeysReported(uint256 indexed operatorId, uint256 exitedKeys);
     /// @notice The key-set nonce changed.
+    /// @param keysNonce The new nonce.
     event KeysNonceChanged(uint256 keysNonce);
     /// @notice Bond was posted: `amount` wei staked into `shares` pool shares.
+    /// @param operatorId The operator.
+    /// @param from Who posted it.
+    /// @param amount ETH posted, in wei.
+    /// @param shares Pool shares credited.
     event BondDeposited(uint256 indexed operatorId, address indexed from, uint256 amount, uint256 shares);
     /// @notice Bond shares were withdrawn to `recipient`.
+    /// @param operatorId The operator.
+    /// @param recipient Who received the shares.
+    /// @param shares Pool shares withdrawn.
+    /// @param amount Their tpETH value, rounded down.
     event BondWithdrawn(uint256 indexed operatorId, address indexed recipient, uint256 shares, uint256 amount);
-    /// @notice The operator's bond cover was recomputed.
+    /// @notice The operator's bond cover changed.
+    /// @param operatorId The operator.
+    /// @param bondCoveredValidators Active validators the bond now backs.
     event BondCoverUpdated(uint256 indexed operatorId, uint256 bondCoveredValidators);
-    /// @notice The bond required per active validator changed (applies to each operator at its next sync).
+    /// @notice The bond required per active validator changed (applies to each operator at its next write).
+    /// @param bondPerValidatorWei The bond per validator, in wei.
     event BondPerValidatorSet(uint256 bondPerValidatorWei);
 
     // ──────────────────────────────── Operators ────────────────────────────────
@@ -133,13 +165,19 @@ interface INodeOperatorRegistry {
     function addNodeOperator(string calldata name, address rewardAddress) external returns (uint256 id);
 
     /// @notice Activates or deactivates an operator. Requires OPERATOR_MANAGER_ROLE.
+    /// @param operatorId The operator.
+    /// @param active Whether deposits may go to it.
     function setNodeOperatorActive(uint256 operatorId, bool active) external;
 
     /// @notice Changes an operator's reward address. Requires OPERATOR_MANAGER_ROLE.
+    /// @param operatorId The operator.
+    /// @param rewardAddress The new address; it manages keys and bond from now on.
     function setNodeOperatorRewardAddress(uint256 operatorId, address rewardAddress) external;
 
     /// @notice Sets how many of the operator's keys are vetted (capped at its uploaded keys, never
     /// below its deposited keys). Requires OPERATOR_MANAGER_ROLE.
+    /// @param operatorId The operator.
+    /// @param vettedKeys How many of its first keys governance has checked.
     function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external;
 
     // ──────────────────────────────── Keys ────────────────────────────────
@@ -161,12 +199,16 @@ interface INodeOperatorRegistry {
     /// @notice Removes undeposited keys [fromIndex, fromIndex + count); each hole is filled by the last
     /// key. Vetted keys drop to `fromIndex` if they reached into the range (re-vetting needed).
     /// Operator (reward address) only.
+    /// @param operatorId The operator.
+    /// @param fromIndex The first key to remove (≥ its deposited keys).
+    /// @param count Keys to remove, 1 to MAX_KEYS_PER_CALL.
     function removeSigningKeys(uint256 operatorId, uint256 fromIndex, uint256 count) external;
 
     // ──────────────────────────────── Bond ────────────────────────────────
 
     /// @notice Posts `msg.value` as the operator's bond; it is staked in the pool and held as shares.
     /// Anyone may post for an operator.
+    /// @param operatorId The operator.
     function depositBond(uint256 operatorId) external payable;
 
     /// @notice Withdraws bond shares not backing active validators to `recipient`. Operator only.
@@ -177,15 +219,19 @@ interface INodeOperatorRegistry {
 
     /// @notice Recomputes the operator's bond cover at the current share rate and re-indexes it.
     /// Anyone may call; the depositor calls it for an operator whose cover went stale.
+    /// @param operatorId The operator.
     function refreshOperator(uint256 operatorId) external;
 
     /// @notice Sets the bond required per active validator, in wei (0: none). Requires
     /// BOND_MANAGER_ROLE; hard cap MAX_BOND_PER_VALIDATOR.
+    /// @param bondPerValidatorWei The bond per active validator, in wei.
     function setBondPerValidator(uint256 bondPerValidatorWei) external;
 
     // ──────────────────────────────── Oracle and pool ────────────────────────────────
 
     /// @notice Records how many of the operator's validators have exited. Requires EXITS_REPORTER_ROLE.
+    /// @param operatorId The operator.
+    /// @param exitedKeys Its exited validators in total (never decreasing, at most its deposited keys).
     function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external;
 
     /// @notice Deposits the operator's next `count` vetted keys to the beacon deposit contract, 32 ETH
@@ -201,21 +247,32 @@ interface INodeOperatorRegistry {
     // ──────────────────────────────── Views ────────────────────────────────
 
     /// @notice The operator's state.
+    /// @param operatorId The operator.
+    /// @return The operator's state.
     function getNodeOperator(uint256 operatorId) external view returns (NodeOperatorView memory);
 
     /// @notice The number of operators ever admitted.
+    /// @return The count (ids are 0 … count − 1).
     function getNodeOperatorsCount() external view returns (uint256);
 
     /// @notice A key and its signature, and whether it has been deposited.
+    /// @param operatorId The operator.
+    /// @param keyIndex The key's index.
+    /// @return pubkey The 48-byte BLS public key.
+    /// @return signature The 96-byte deposit signature.
+    /// @return deposited Whether the key has been deposited.
     function getSigningKey(
         uint256 operatorId,
         uint256 keyIndex
     ) external view returns (bytes memory pubkey, bytes memory signature, bool deposited);
 
     /// @notice The nonce of the key sets; guardians sign it.
+    /// @return The nonce.
     function keysNonce() external view returns (uint256);
 
     /// @notice How many keys the operator could take in one deposit now (0 if it is not next in line).
+    /// @param operatorId The operator.
+    /// @return The number of keys.
     function depositableKeys(uint256 operatorId) external view returns (uint256);
 
     /// @notice The lowest active-validator count among operators that can take a deposit.
@@ -224,5 +281,6 @@ interface INodeOperatorRegistry {
     function lowestActiveValidators() external view returns (bool found, uint256 activeValidators);
 
     /// @notice Bond required per active validator, in wei.
+    /// @return The bond, in wei.
     function bondPerValidator() external view returns (uint256);
 }
