@@ -17,7 +17,7 @@ contract DepositSecurityModule is IDepositSecurityModule, AccessControl, EIP712 
     /// @notice Guardians, at most.
     uint256 public constant MAX_GUARDIANS = 16;
 
-    /// @dev EIP-712 type of the attestation.
+    /// @notice EIP-712 type hash of the attestation guardians sign.
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
         "DepositAttestation(bytes32 depositRoot,uint256 keysNonce,uint256 blockNumber,bytes32 blockHash)"
     );
