@@ -25,8 +25,11 @@ import {StakeControl} from "../lib/StakeControl.sol";
 /// @dev Layout of the hot storage (ERC-7201 namespace `tidepool.storage.StakingPool`):
 ///   slot 0 `totals`  : totalShares (uint128) | totalPooledEther (uint128) — read by every stake and transfer;
 ///   slot 1 `control` : stake-limit state and pause flags — read by every stake;
-///   slot 2 `beacon`  : CL balance and validator counts — written by deposits and reports only.
+///   slot 2 `beacon`  : CL balance and validator counts — written by deposits and reports only;
+///   slot 3 `instantRedeem` : fee curve, frame cap, reserve target and this frame's redemptions.
 /// `bufferedEther` is derived (total − CL balance − in-transit deposits), so a stake writes two slots.
+/// Peers (wrapper, deposit contract, registry, deposit security module, vaults) are immutables of the
+/// implementation: authorising them costs no storage read.
 contract StakingPool is
     IStakingPool,
     IVaultEtherReceiver,

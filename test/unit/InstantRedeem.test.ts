@@ -223,6 +223,42 @@ describe("StakingPool instant redemption", function () {
     });
   });
 
+  describe("setInstantLiquidityTarget", function () {
+    it("defaults to 1% of TVL and sets what deposits must leave in the buffer", async function () {
+      const { pool, admin } = await loadFixture(staked);
+      const tvl = await pool.totalPooledEther();
+      const ceilDivBP = (x: bigint, bp: bigint) => (x * bp + BP - 1n) / BP;
+      expect(await pool.instantLiquidityTargetBP()).to.equal(100n);
+      expect(await pool.depositableEther()).to.equal(tvl - ceilDivBP(tvl, 100n));
+
+      await expect(pool.connect(admin).setInstantLiquidityTarget(2000n))
+        .to.emit(pool, "InstantLiquidityTargetSet")
+        .withArgs(2000n);
+      expect(await pool.instantLiquidityTargetBP()).to.equal(2000n);
+      expect(await pool.depositableEther()).to.equal(tvl - ceilDivBP(tvl, 2000n));
+
+      await pool.connect(admin).setInstantLiquidityTarget(0n);
+      expect(await pool.depositableEther()).to.equal(tvl);
+    });
+
+    it("refuses a target above 20% of TVL", async function () {
+      const { pool, admin } = await loadFixture(staked);
+      await expect(pool.connect(admin).setInstantLiquidityTarget(2001n))
+        .to.be.revertedWithCustomError(pool, "InvalidInstantLiquidityTarget")
+        .withArgs(2001n);
+      expect(await pool.instantLiquidityTargetBP()).to.equal(100n);
+    });
+
+    it("is governance's only", async function () {
+      const { pool, users, pauser } = await loadFixture(staked);
+      for (const stranger of [users[0], pauser]) {
+        await expect(pool.connect(stranger).setInstantLiquidityTarget(50n))
+          .to.be.revertedWithCustomError(pool, "AccessControlUnauthorizedAccount")
+          .withArgs(stranger.address, ethers.id("INSTANT_REDEEM_PARAMS_ROLE"));
+      }
+    });
+  });
+
   describe("setInstantRedeemParams", function () {
     it("sets the fee curve and cap within their bounds", async function () {
       const { pool, admin } = await loadFixture(staked);

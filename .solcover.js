@@ -1,0 +1,5 @@
+// solidity-coverage: test doubles are not part of the product.
+module.exports = {
+  skipFiles: ["test/"],
+  configureYulOptimizer: true,
+};
