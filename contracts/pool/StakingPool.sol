@@ -2,8 +2,6 @@
 pragma solidity 0.8.30;
 
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
-import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
@@ -19,6 +17,7 @@ import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
+import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 
 /// @title StakingPool — the Tidepool staking pool and the tpETH rebasing token
 /// @notice See {IStakingPool}.
@@ -35,8 +34,7 @@ contract StakingPool is
     IVaultEtherReceiver,
     IERC20Errors,
     Initializable,
-    UUPSUpgradeable,
-    AccessControlUpgradeable,
+    GovernedUpgradeable,
     EIP712Upgradeable,
     NoncesUpgradeable,
     ReentrancyGuardTransient
@@ -792,15 +790,6 @@ contract StakingPool is
     }
 
     // ──────────────────────────────── Internal: upgrades and storage ────────────────────────────────
-
-    /// @dev No role is ever granted to the zero address (a forgotten deployment parameter fails loudly).
-    function _grantRole(bytes32 role, address account) internal override returns (bool) {
-        if (account == address(0)) revert ZeroAddress("account");
-        return super._grantRole(role, account);
-    }
-
-    /// @dev Upgrades are governance's (DEFAULT_ADMIN_ROLE: the timelock on public networks).
-    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
 
     function _storage() private pure returns (PoolStorage storage $) {
         assembly {

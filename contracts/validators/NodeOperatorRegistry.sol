@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
@@ -10,6 +8,7 @@ import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {IDepositContract} from "../interfaces/IDepositContract.sol";
 import {DepositDataRoot} from "../lib/DepositDataRoot.sol";
 import {MinLevelIndex} from "../lib/MinLevelIndex.sol";
+import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 
 /// @title NodeOperatorRegistry — operators, keys, bonds, and who takes the next deposit
 /// @notice See {INodeOperatorRegistry}.
@@ -17,7 +16,7 @@ import {MinLevelIndex} from "../lib/MinLevelIndex.sol";
 /// everything a deposit reads, five words per key, a global pubkey-hash set, and a {MinLevelIndex}
 /// of the operators that can take a deposit, by active validators. Every change to an operator goes
 /// through `_store`, which moves it in the index, so the index always matches the stored words.
-contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessControlUpgradeable {
+contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     using MinLevelIndex for MinLevelIndex.Index;
 
     // ──────────────────────────────── Constants ────────────────────────────────
@@ -464,15 +463,6 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, UUPSUpgradeable, AccessC
         uint256 length = bytes(name).length;
         if (length == 0 || length > MAX_NAME_LENGTH) revert InvalidOperatorName(length);
     }
-
-    /// @dev No role is ever granted to the zero address.
-    function _grantRole(bytes32 role, address account) internal override returns (bool) {
-        if (account == address(0)) revert ZeroAddress("account");
-        return super._grantRole(role, account);
-    }
-
-    /// @dev Upgrades are governance's.
-    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
 
     function _storage() private pure returns (RegistryStorage storage $) {
         assembly {

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
-
+import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 import {PoolVault} from "./PoolVault.sol";
 
 /// @title WithdrawalVault — the address in every Tidepool validator's withdrawal credentials
@@ -11,7 +9,7 @@ import {PoolVault} from "./PoolVault.sol";
 /// them, during a report. Upgradeable (UUPS, governance only) because its address is fixed in the
 /// credentials for ever, so future withdrawal features (EIP-7002 exits, consolidations) land here.
 /// @dev Holds no storage of its own yet beyond AccessControl's namespaced roles.
-contract WithdrawalVault is PoolVault, UUPSUpgradeable, AccessControlUpgradeable {
+contract WithdrawalVault is PoolVault, GovernedUpgradeable {
     /// @param pool The staking pool proxy.
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(address pool) PoolVault(pool) {
@@ -27,7 +25,4 @@ contract WithdrawalVault is PoolVault, UUPSUpgradeable, AccessControlUpgradeable
 
     /// @notice Accepts ETH (withdrawals arrive without a call, but anyone may also send).
     receive() external payable {}
-
-    /// @dev Upgrades are governance's.
-    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
 }

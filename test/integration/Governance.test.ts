@@ -114,11 +114,16 @@ describe("Governance and upgrades", function () {
     for (const role of Object.values(ROLES)) expect(await pool.hasRole(role, users[0].address)).to.equal(false);
   });
 
-  it("never grants a role to the zero address", async function () {
-    const { pool, admin } = await loadFixture(deployTidepool);
+  it("never grants a role to the zero address, on any upgradeable contract", async function () {
+    const { pool, registry, withdrawalVault, admin } = await loadFixture(deployTidepool);
     await expect(pool.connect(admin).grantRole(ROLES.pause, ZeroAddress))
-      .to.be.revertedWithCustomError(pool, "ZeroAddress")
-      .withArgs("account");
+      .to.be.revertedWithCustomError(pool, "RoleGrantToZeroAddress")
+      .withArgs(ROLES.pause);
+    for (const contract of [registry, withdrawalVault]) {
+      await expect(contract.connect(admin).grantRole(ROLES.admin, ZeroAddress))
+        .to.be.revertedWithCustomError(contract, "RoleGrantToZeroAddress")
+        .withArgs(ROLES.admin);
+    }
   });
 
   it("lets only governance grant roles", async function () {

@@ -1227,8 +1227,8 @@ describe("NodeOperatorRegistry", function () {
       const f = await loadFixture(registryFixture);
       for (const role of [ZeroHash, OPERATOR_MANAGER_ROLE, BOND_MANAGER_ROLE, EXITS_REPORTER_ROLE]) {
         await expect(f.registry.connect(f.admin).grantRole(role, ZeroAddress))
-          .to.be.revertedWithCustomError(f.registry, "ZeroAddress")
-          .withArgs("account");
+          .to.be.revertedWithCustomError(f.registry, "RoleGrantToZeroAddress")
+          .withArgs(role);
       }
     });
 

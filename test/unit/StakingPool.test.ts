@@ -267,12 +267,12 @@ describe("StakingPool", function () {
       }
     });
 
-    it('refuses to grant a role to the zero address with ZeroAddress("account")', async function () {
+    it("refuses to grant a role to the zero address with RoleGrantToZeroAddress(role)", async function () {
       const { pool, admin } = await loadFixture(deployTidepool);
       for (const role of [ZeroHash, PAUSE_ROLE, RESUME_ROLE, STAKE_LIMIT_ROLE]) {
         await expect(pool.connect(admin).grantRole(role, ZeroAddress))
-          .to.be.revertedWithCustomError(pool, "ZeroAddress")
-          .withArgs("account");
+          .to.be.revertedWithCustomError(pool, "RoleGrantToZeroAddress")
+          .withArgs(role);
       }
     });
 
