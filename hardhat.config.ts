@@ -22,7 +22,9 @@ const compilerSettings = (runs: number) => ({
   settings: { optimizer: { enabled: true, runs }, evmVersion: "prague", viaIR: true },
 });
 /** The pool carries the most code: fewer runs keep it under the 24 KiB limit (EIP-170). */
-const POOL_RUNS = Number(process.env.POOL_RUNS ?? 20_000);
+const POOL_RUNS = Number(process.env.POOL_RUNS ?? 5_000);
+/** The oracle runs once a day and carries the accounting rules: size matters more than runtime. */
+const ORACLE_RUNS = Number(process.env.ORACLE_RUNS ?? 200);
 
 const config: HardhatUserConfig = {
   solidity: {
@@ -30,6 +32,7 @@ const config: HardhatUserConfig = {
     overrides: {
       "contracts/pool/StakingPool.sol": compilerSettings(POOL_RUNS),
       "contracts/test/StakingPool__V2Mock.sol": compilerSettings(POOL_RUNS),
+      "contracts/oracle/AccountingOracle.sol": compilerSettings(ORACLE_RUNS),
     },
   },
   networks: {

@@ -14,6 +14,8 @@ import { testKeyBatch } from "./lib/bls";
 import { GAS_TARGETS } from "./lib/gas-targets";
 import { markdownTable } from "./lib/format";
 import { signPermit } from "./lib/permit";
+import { advanceFrames, buildReport, submitUntilApplied } from "./lib/oracle";
+import type { Tidepool } from "./lib/protocol";
 
 type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
 
@@ -22,7 +24,10 @@ type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
  * `operators` registered, every one of them able to take a deposit (vetted key and bond), so the
  * registry's index is as full as it gets. Returns gas per validator.
  */
-async function depositPerValidator(operators: number, gas: Record<string, number>): Promise<number> {
+async function depositPerValidator(
+  operators: number,
+  gas: Record<string, number>,
+): Promise<{ perValidator: number; t: Tidepool }> {
   const t = await deployTidepool(hre);
   const [staker, operator] = t.users;
   await (await t.pool.connect(staker).stake(ZeroAddress, { value: parseEther("400") })).wait();
@@ -48,7 +53,118 @@ async function depositPerValidator(operators: number, gas: Record<string, number
   const receipt = await (await t.dsm.depositBufferedEther(id, 10, attestation, signatures)).wait();
   if (!receipt || receipt.status !== 1) throw new Error("deposit failed");
   if (operators === 1000) await operatorOperations(t, operator, id, gas);
-  return Math.round(Number(receipt.gasUsed) / 10);
+  return { perValidator: Math.round(Number(receipt.gasUsed) / 10), t };
+}
+
+// ──────────────────────────────── Oracle reports ────────────────────────────────
+
+const GWEI = 10n ** 9n;
+
+/**
+ * An ordinary daily report, in a deployment whose validators are deposited: a first report makes
+ * them visible, two daily reports warm every slot a steady state has (fee recipients, vaults), then
+ * a third is measured: CL rewards at ~3% APR, 0.02 ETH of EL rewards and 0.005 ETH skimmed into the
+ * withdrawal vault, fees minted, no losses, exits or finalization. Records the first member's vote
+ * (`report.vote`) and the second, quorum-completing one that applies it (`report.quorum.daily`).
+ */
+async function dailyReport(t: Tidepool, gas: Record<string, number>, suffix: string): Promise<void> {
+  const [deposited] = await t.pool.getBeaconStat();
+  const provider = hre.network.provider;
+  let clGwei = deposited * 32n * GWEI;
+  let refSlot = await advanceFrames(provider, t.oracle);
+  await submitUntilApplied(
+    t.oracle,
+    t.oracleMembers,
+    buildReport(refSlot, { numValidators: deposited, clBalanceGwei: clGwei }),
+  );
+  for (let day = 0; day < 3; day++) {
+    clGwei += (clGwei * 3n) / 100n / 365n;
+    await (
+      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.02") })
+    ).wait();
+    await (
+      await t.admin.sendTransaction({ to: await t.withdrawalVault.getAddress(), value: parseEther("0.005") })
+    ).wait();
+    refSlot = await advanceFrames(provider, t.oracle);
+    const data = buildReport(refSlot, {
+      numValidators: deposited,
+      clBalanceGwei: clGwei,
+      withdrawalVaultBalance: parseEther("0.005"),
+      elRewardsVaultBalance: parseEther("0.02"),
+    });
+    const [vote, quorum] = await submitUntilApplied(t.oracle, t.oracleMembers, data);
+    if (!quorum) throw new Error("the second member should complete the quorum");
+    if (day === 2) {
+      if (suffix === "") gas["report.vote"] = Number(vote.gasUsed);
+      gas[`report.quorum.daily${suffix}`] = Number(quorum.gasUsed);
+    }
+  }
+  if ((await t.pool.sharesOf(t.treasury.address)) === 0n) throw new Error("no fee minted");
+}
+
+/** 1 operator, 10 validators, 10 holders: the baseline daily report. */
+async function dailyReportBaseline(gas: Record<string, number>): Promise<void> {
+  const t = await deployTidepool(hre);
+  const [operator, ...holders] = t.users;
+  for (const holder of holders.slice(0, 9)) {
+    await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("40") })).wait();
+  }
+  const id = await registerOperator(t.registry, t.pool, t.admin, {
+    name: "bench-report",
+    rewardAddress: operator,
+    keys: 10,
+    bondWei: parseEther("20"),
+  });
+  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
+  await (
+    await t.dsm.depositBufferedEther(id, 10, attestation, await signAttestation(t.dsm, attestation, [t.guardian]))
+  ).wait();
+  await dailyReport(t, gas, "");
+}
+
+/** The 1,000-operator registry of the deposit benchmark, with one validator deposited per operator. */
+async function dailyReportOps1000(t: Tidepool, gas: Record<string, number>): Promise<void> {
+  const whale = t.users[5];
+  await hre.network.provider.send("hardhat_setBalance", [whale.address, "0x" + parseEther("100000").toString(16)]);
+  await (await t.pool.connect(t.admin).setStakeLimit(0, 0)).wait();
+  await (await t.pool.connect(whale).stake(ZeroAddress, { value: parseEther("33000") })).wait();
+  const dsm = await t.dsm.getAddress();
+  await hre.network.provider.send("hardhat_impersonateAccount", [dsm]);
+  await hre.network.provider.send("hardhat_setBalance", [dsm, "0x" + parseEther("1").toString(16)]);
+  const asDsm = await hre.ethers.getSigner(dsm);
+  const count = await t.registry.getNodeOperatorsCount();
+  for (let id = 0n; id < count; id++) {
+    if ((await t.registry.getNodeOperator(id)).depositedKeys === 0n) {
+      await (await t.pool.connect(asDsm).depositBufferedEther(id, 1)).wait();
+    }
+  }
+  if ((await t.registry.totalActiveValidators()) < 1000n) throw new Error("expected ≥ 1,000 active validators");
+  await dailyReport(t, gas, ".ops1000");
+}
+
+/** The baseline with 10,000 holders, reached through the pool's real transferShares. */
+async function dailyReportHolders10000(gas: Record<string, number>): Promise<void> {
+  const t = await deployTidepool(hre);
+  const [operator, ...holders] = t.users;
+  for (const holder of holders.slice(0, 9)) {
+    await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("40") })).wait();
+  }
+  const spreader = await hre.ethers.deployContract("HolderSpreader__Mock", [t.poolAddress]);
+  await (await spreader.stake({ value: parseEther("10") })).wait();
+  for (let from = 0; from < 9990; from += 555) {
+    await (await spreader.spread(1, from, 555, 10n ** 15n)).wait();
+  }
+  const id = await registerOperator(t.registry, t.pool, t.admin, {
+    name: "bench-report",
+    rewardAddress: operator,
+    keys: 10,
+    bondWei: parseEther("20"),
+  });
+  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
+  await (
+    await t.dsm.depositBufferedEther(id, 10, attestation, await signAttestation(t.dsm, attestation, [t.guardian]))
+  ).wait();
+  await dailyReport(t, gas, ".holders10000");
 }
 
 /**
@@ -90,9 +206,16 @@ async function operatorOperations(
 
 async function main(): Promise<void> {
   const gas: Record<string, number> = {};
+  let registry1000: Tidepool | undefined;
   for (const operators of [1, 100, 1000]) {
-    gas[`deposit.batch10.perValidator.ops${operators}`] = await depositPerValidator(operators, gas);
+    const { perValidator, t } = await depositPerValidator(operators, gas);
+    gas[`deposit.batch10.perValidator.ops${operators}`] = perValidator;
+    if (operators === 1000) registry1000 = t;
   }
+  await dailyReportBaseline(gas);
+  if (!registry1000) throw new Error("no 1,000-operator deployment");
+  await dailyReportOps1000(registry1000, gas);
+  await dailyReportHolders10000(gas);
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
   const measure = async (key: string, tx: Tx): Promise<void> => {
@@ -147,6 +270,15 @@ async function main(): Promise<void> {
   if (spread > 0.05) {
     console.error(`deposit gas differs by ${(spread * 100).toFixed(2)}% across operator counts (limit 5%)`);
     failed++;
+  }
+  // Issue 4: the daily report's gas must not depend on operators or holders.
+  const base = gas["report.quorum.daily"];
+  for (const key of ["report.quorum.daily.ops1000", "report.quorum.daily.holders10000"]) {
+    const diff = Math.abs(gas[key] - base) / base;
+    if (diff >= 0.05) {
+      console.error(`${key} differs from report.quorum.daily by ${(diff * 100).toFixed(2)}% (limit < 5%)`);
+      failed++;
+    }
   }
   const rows = keys.map((key) => {
     const t = GAS_TARGETS[key];

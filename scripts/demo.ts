@@ -1,7 +1,8 @@
 /**
  * The local end-to-end demo (until the full simulated month lands): deploys Tidepool on the
  * in-process network with the real Ignition module, lets a few holders stake, wrap, transfer and
- * unwrap, and prints balances, rates and totals after each step. Exits non-zero if the pool's
+ * unwrap, deposits validators, runs a week of oracle reports (rewards, fees, an operator's claim)
+ * and a penalty covered by the operator's bond, and prints balances, rates and totals as it goes. Exits non-zero if the pool's
  * accounting invariants break.
  */
 import hre from "hardhat";
@@ -10,6 +11,16 @@ import { deployTidepool, type Tidepool } from "./lib/protocol";
 import { eth, markdownTable, ratio } from "./lib/format";
 import { registerOperator } from "./lib/operators";
 import { currentAttestation, signAttestation } from "./lib/guardians";
+import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "./lib/oracle";
+
+const GWEI = 10n ** 9n;
+
+/** Moves to the next frame and reports `fields` through the committee's quorum. */
+async function report(t: Tidepool, fields: Partial<ReportFields>, frames = 1n): Promise<bigint> {
+  const refSlot = await advanceFrames(hre.network.provider, t.oracle, frames);
+  const receipts = await submitUntilApplied(t.oracle, t.oracleMembers, buildReport(refSlot, fields));
+  return receipts[receipts.length - 1].gasUsed;
+}
 
 async function printState(t: Tidepool, title: string, holders: { name: string; address: string }[]): Promise<void> {
   const { pool, wrapper } = t;
@@ -38,8 +49,16 @@ async function printState(t: Tidepool, title: string, holders: { name: string; a
 /** The invariants the demo can check with the token layer alone (docs/design.md lists them). */
 async function checkInvariants(t: Tidepool, accounts: string[]): Promise<void> {
   const { pool, wrapper } = t;
-  // Every share holder: the demo's accounts, the wrapper, the bootstrap shares and the operators' bonds.
-  const holders = [...accounts, t.wrapperAddress, await pool.BOOTSTRAP_SHARES_HOLDER(), await t.registry.getAddress()];
+  // Every share holder: the demo's accounts, the wrapper, the bootstrap shares, the registry (bonds and
+  // operators' fees), the treasury and the insurance fund.
+  const holders = [
+    ...accounts,
+    t.wrapperAddress,
+    await pool.BOOTSTRAP_SHARES_HOLDER(),
+    await t.registry.getAddress(),
+    t.treasury.address,
+    await t.insuranceFund.getAddress(),
+  ];
   let sum = 0n;
   for (const a of holders) sum += await pool.sharesOf(a);
   const problems: string[] = [];
@@ -103,14 +122,50 @@ async function main(): Promise<void> {
       `TVL stays ${eth(await t.pool.totalPooledEther())}; buffer ${eth(await t.pool.bufferedEther())}; ` +
       `deposit contract holds ${eth(await hre.ethers.provider.getBalance(await t.depositContract.getAddress()))}.`,
   );
+
+  // Oracle: the committee (accounts 1–3, quorum 2) reports once per beacon-chain day.
+  const clStart = deposited * 32n * GWEI;
+  await report(t, { numValidators: deposited, clBalanceGwei: clStart });
+  console.log(`\n## Oracle\n\nDay 1: the ${deposited} validators are visible at 96 ETH: no rewards, no fee.`);
+  let clGwei = clStart;
+  let gas = 0n;
+  for (let day = 2; day <= 8; day++) {
+    clGwei += (clGwei * 350n) / 10_000n / 365n; // ≈ 3.5% CL APR
+    await (
+      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.004") })
+    ).wait();
+    gas = await report(t, {
+      numValidators: deposited,
+      clBalanceGwei: clGwei,
+      elRewardsVaultBalance: parseEther("0.004"),
+    });
+  }
+  await printState(t, "a week of daily reports: CL rewards and EL tips, 10% fee", [...holders]);
+  const opRewards = await t.registry.pendingOperatorRewards(a);
   console.log(
-    "\nRewards reach the share rate through oracle reports, and withdrawals and the full simulated" +
-      " month join this demo as those parts of the protocol land.",
+    `\nLast report's APR ${Number(await t.oracle.lastReportAprBP()) / 100}% · quorum vote gas ${gas} · ` +
+      `treasury ${eth(await t.pool.balanceOf(t.treasury.address), 6, "tpETH")} · insurance fund ` +
+      `${eth(await t.pool.balanceOf(await t.insuranceFund.getAddress()), 6, "tpETH")} · "Anchor Staking" can claim ` +
+      `${eth(await t.pool.getPooledEthByShares(opRewards), 6, "tpETH")}.`,
   );
-  await checkInvariants(
-    t,
-    holders.map((h) => h.address),
+  await (await t.registry.connect(opA).claimOperatorRewards(a)).wait();
+
+  // A 0.5 ETH penalty attributed to "Anchor Staking": its bond pays, holders keep their rate.
+  const rateBefore = await t.pool.getPooledEthByShares(parseEther("1"));
+  const bondBefore = (await t.registry.getNodeOperator(a)).bondShares;
+  clGwei -= parseEther("0.5") / GWEI;
+  await report(t, {
+    numValidators: deposited,
+    clBalanceGwei: clGwei,
+    operatorIdsWithLosses: [a],
+    operatorLossesGwei: [parseEther("0.5") / GWEI],
+  });
+  const bondAfter = (await t.registry.getNodeOperator(a)).bondShares;
+  console.log(
+    `\nDay 9: a 0.5 ETH penalty attributed to "Anchor Staking" burned ${eth(bondBefore - bondAfter, 6, "shares")} of its bond; ` +
+      `the share rate went from ${eth(rateBefore, 9)} to ${eth(await t.pool.getPooledEthByShares(parseEther("1")), 9)} per share.`,
   );
+  await checkInvariants(t, [...holders.map((h) => h.address), opA.address]);
 }
 
 main().catch((e: unknown) => {

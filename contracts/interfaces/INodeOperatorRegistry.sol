@@ -94,6 +94,9 @@ interface INodeOperatorRegistry {
     error InvalidExitedKeys(uint256 operatorId, uint256 exitedKeys, uint256 previous, uint256 depositedKeys);
     /// @notice The bond per validator exceeds its hard cap.
     error BondPerValidatorTooHigh(uint256 bondPerValidatorWei, uint256 max);
+    /// @notice The operator has no rewards to claim.
+    /// @param operatorId The operator.
+    error NoOperatorRewards(uint256 operatorId);
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -155,6 +158,25 @@ interface INodeOperatorRegistry {
     /// @notice The bond required per active validator changed (applies to each operator at its next write).
     /// @param bondPerValidatorWei The bond per validator, in wei.
     event BondPerValidatorSet(uint256 bondPerValidatorWei);
+    /// @notice Bond shares were burned to cover the operator's losses (the oracle's first loss tranche).
+    /// @param operatorId The operator.
+    /// @param shares The bond shares burned.
+    event BondBurned(uint256 indexed operatorId, uint256 shares);
+    /// @notice Operators' fee shares were booked, pro rata to active validators.
+    /// @param shares The fee shares (plus any held back while no validator was active).
+    /// @param activeValidators Active validators they were divided among (0: held back for later).
+    event OperatorRewardsDistributed(uint256 shares, uint256 activeValidators);
+    /// @notice An operator claimed its fee shares.
+    /// @param operatorId The operator.
+    /// @param rewardAddress The operator's reward address, which received them.
+    /// @param shares The shares.
+    /// @param amount Their value in tpETH, in wei.
+    event OperatorRewardsClaimed(
+        uint256 indexed operatorId,
+        address indexed rewardAddress,
+        uint256 shares,
+        uint256 amount
+    );
 
     // ──────────────────────────────── Operators ────────────────────────────────
 
@@ -244,7 +266,35 @@ interface INodeOperatorRegistry {
     /// @param withdrawalCredentials The pool's withdrawal credentials.
     function depositKeys(uint256 operatorId, uint256 count, bytes32 withdrawalCredentials) external payable;
 
+    /// @notice Burns up to `shares` of the operator's bond to cover its losses; the pool burns the
+    /// same shares from the registry's balance in the same report. Requires ACCOUNTING_ROLE.
+    /// @param operatorId The operator.
+    /// @param shares Shares worth the loss at the report's pre-rebase rate.
+    /// @return burned The shares burned: `shares`, or the whole bond if it is smaller.
+    function burnBondShares(uint256 operatorId, uint256 shares) external returns (uint256 burned);
+
+    /// @notice Books operators' fee shares (already minted to the registry) pro rata to each
+    /// operator's active validators, in O(1): a cumulative per-validator index that every change of
+    /// an operator's active validators checkpoints. Requires ACCOUNTING_ROLE.
+    /// @dev With no active validator the shares are held back and added to the next distribution.
+    /// @param shares The operators' fee shares of one report.
+    function distributeOperatorRewards(uint256 shares) external;
+
+    /// @notice Sends the operator's accrued fee shares to its reward address. Reward address only.
+    /// @param operatorId The operator.
+    /// @return shares The shares sent.
+    function claimOperatorRewards(uint256 operatorId) external returns (uint256 shares);
+
     // ──────────────────────────────── Views ────────────────────────────────
+
+    /// @notice Fee shares the operator can claim now.
+    /// @param operatorId The operator.
+    /// @return shares The shares.
+    function pendingOperatorRewards(uint256 operatorId) external view returns (uint256 shares);
+
+    /// @notice Deposited and not exited validators across all operators.
+    /// @return The count.
+    function totalActiveValidators() external view returns (uint256);
 
     /// @notice The operator's state.
     /// @param operatorId The operator.

@@ -102,6 +102,33 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @notice An address argument that must be set is zero.
     /// @param argument The name of the argument.
     error ZeroAddress(string argument);
+    /// @notice Only the accounting oracle applies reports.
+    /// @param caller The caller.
+    error CallerNotOracle(address caller);
+    /// @notice Instant redemption is off while the oracle reports bunker mode (a loss being realised).
+    error InstantRedeemBunkerMode();
+
+    // ──────────────────────────────── Types ────────────────────────────────
+
+    /// @notice What an oracle report changes in the pool, as computed by the accounting oracle.
+    /// @dev The pool computes the new `totalPooledEther` itself from the beacon figures and the vault
+    /// ETH it receives; the oracle decides only which protocol-held shares are burned (bonds, the
+    /// insurance fund) and which fee shares are minted. No holder's shares can be touched. Calldata
+    /// only (never stored), so it is not packed.
+    // solhint-disable-next-line gas-struct-packing
+    struct ReportUpdate {
+        uint256 clValidators; // validators ever seen on the beacon chain (never decreases)
+        uint256 clBalanceWei; // their total balance
+        uint256 withdrawalVaultWei; // moved from the withdrawal vault into the buffer
+        uint256 elRewardsVaultWei; // moved from the execution-layer rewards vault into the buffer
+        uint256 bondSharesToBurn; // from the registry: operators' bonds covering their losses
+        uint256 insuranceSharesToBurn; // from the insurance fund
+        address treasury; // receives `treasuryFeeShares`
+        uint256 treasuryFeeShares;
+        uint256 operatorsFeeShares; // minted to the registry, which books them per operator
+        uint256 insuranceFeeShares; // minted to the insurance fund
+        bool bunkerMode; // while set, instant redemption is off
+    }
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -321,6 +348,21 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param shares The shares to move.
     /// @return amount Their value in tpETH, rounded down.
     function transferSharesToWrapper(address from, uint256 shares) external returns (uint256 amount);
+
+    /// @notice Applies an agreed oracle report: beacon figures, vault ETH into the buffer, loss
+    /// cover burns and fee mints. Accounting oracle only.
+    /// @dev totalPooledEther becomes buffer + vault ETH received + clBalance + deposits still not
+    /// visible (32 ETH each). Burns and mints are of protocol-held shares only.
+    /// @param update See {ReportUpdate}.
+    /// @return postTotalPooledEther totalPooledEther after, in wei.
+    /// @return postTotalShares totalShares after.
+    function applyReport(
+        ReportUpdate calldata update
+    ) external returns (uint256 postTotalPooledEther, uint256 postTotalShares);
+
+    /// @notice Whether the last report declared bunker mode (instant redemption off).
+    /// @return True in bunker mode.
+    function isBunkerModeActive() external view returns (bool);
 
     /// @notice The wtpETH wrapper this pool trusts to move its callers' shares.
     /// @return The wrapper's address.

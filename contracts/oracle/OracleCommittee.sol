@@ -40,6 +40,8 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     error InvalidFrameConfig(uint256 epochsPerFrame, uint256 deadlineSlots);
     /// @notice An address argument is zero.
     error CommitteeZeroAddress(string argument);
+    /// @notice Reports are paused.
+    error ReportsPaused();
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -110,6 +112,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         uint64 variantsRefSlot; // the frame `variants` belongs to
         uint64 variantsLength; // logical length; slots beyond it are stale but kept (cheaper rewrites)
         uint64 round; // advances whenever `variants` starts afresh; a vote counts only in its round
+        bool paused; // no votes while set (kept in the word every vote reads)
         uint256 quorum;
         address[] members;
         mapping(address member => uint256) memberIndexPlusOne;
@@ -126,7 +129,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         uint256 epochsPerFrame,
         uint256 deadlineSlots
     ) internal onlyInitializing {
-        _storage().genesisTime = uint64(genesisTime);
+        _committeeStorage().genesisTime = uint64(genesisTime);
         _setFrameConfig(epochsPerFrame, deadlineSlots);
     }
 
@@ -136,7 +139,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     /// @return refSlot The reference slot (the slot before the frame's first slot).
     /// @return reportProcessingDeadlineSlot The last slot for processing the frame's report.
     function getCurrentFrame() public view returns (uint256 refSlot, uint256 reportProcessingDeadlineSlot) {
-        CommitteeStorage storage $ = _storage();
+        CommitteeStorage storage $ = _committeeStorage();
         uint256 slot = _currentSlot($);
         uint256 slotsPerFrame = uint256($.epochsPerFrame) * SLOTS_PER_EPOCH;
         uint256 frameStart = (slot / slotsPerFrame) * slotsPerFrame;
@@ -154,14 +157,14 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         view
         returns (uint256 genesisTime, uint256 epochsPerFrame, uint256 deadlineSlots)
     {
-        CommitteeStorage storage $ = _storage();
+        CommitteeStorage storage $ = _committeeStorage();
         return ($.genesisTime, $.epochsPerFrame, $.deadlineSlots);
     }
 
     /// @notice The reference slot of the last processed frame (0 before the first).
     /// @return The reference slot.
     function getLastProcessedRefSlot() external view returns (uint256) {
-        return _storage().lastProcessedRefSlot;
+        return _committeeStorage().lastProcessedRefSlot;
     }
 
     /// @notice Sets epochs per frame and the reporting window. Requires MANAGE_MEMBERS_ROLE.
@@ -178,14 +181,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     /// @param member The new member.
     /// @param newQuorum The quorum from now on (more than half the members).
     function addMember(address member, uint256 newQuorum) external onlyRole(MANAGE_MEMBERS_ROLE) {
-        if (member == address(0)) revert CommitteeZeroAddress("member");
-        CommitteeStorage storage $ = _storage();
-        if ($.memberIndexPlusOne[member] != 0) revert DuplicateMember(member);
-        if ($.members.length >= MAX_MEMBERS) revert TooManyMembers(MAX_MEMBERS);
-        $.members.push(member);
-        $.memberIndexPlusOne[member] = $.members.length;
-        _setQuorum($, newQuorum);
-        emit MemberAdded(member, $.members.length, newQuorum);
+        _addMember(member, newQuorum);
     }
 
     /// @notice Removes a member, withdrawing its vote in the current frame, and sets the quorum.
@@ -193,7 +189,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     /// @param member The member to remove.
     /// @param newQuorum The quorum from now on (more than half the members left).
     function removeMember(address member, uint256 newQuorum) external onlyRole(MANAGE_MEMBERS_ROLE) {
-        CommitteeStorage storage $ = _storage();
+        CommitteeStorage storage $ = _committeeStorage();
         uint256 indexPlusOne = $.memberIndexPlusOne[member];
         if (indexPlusOne == 0) revert NotMember(member);
         uint256 last = $.members.length - 1;
@@ -210,33 +206,33 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
             --$.variants[vote.variantIndex].support; // its vote in the open frame no longer counts
         }
         delete $.votes[member];
-        _setQuorum($, newQuorum);
+        _setQuorum(newQuorum);
         emit MemberRemoved(member, $.members.length, newQuorum);
     }
 
     /// @notice Sets the quorum. Requires MANAGE_MEMBERS_ROLE.
     /// @param newQuorum More than half the members, at most all of them.
     function setQuorum(uint256 newQuorum) external onlyRole(MANAGE_MEMBERS_ROLE) {
-        _setQuorum(_storage(), newQuorum);
+        _setQuorum(newQuorum);
     }
 
     /// @notice The committee members.
     /// @return The member addresses.
     function getMembers() external view returns (address[] memory) {
-        return _storage().members;
+        return _committeeStorage().members;
     }
 
     /// @notice Whether `account` is a member.
     /// @param account The address.
     /// @return True for a member.
     function isMember(address account) external view returns (bool) {
-        return _storage().memberIndexPlusOne[account] != 0;
+        return _committeeStorage().memberIndexPlusOne[account] != 0;
     }
 
     /// @notice Votes needed for consensus.
     /// @return The quorum.
     function quorum() external view returns (uint256) {
-        return _storage().quorum;
+        return _committeeStorage().quorum;
     }
 
     /// @notice The current frame's report hashes and their support (empty until someone votes).
@@ -248,7 +244,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         view
         returns (uint256 refSlot, bytes32[] memory hashes, uint256[] memory support)
     {
-        CommitteeStorage storage $ = _storage();
+        CommitteeStorage storage $ = _committeeStorage();
         uint256 n = $.variantsLength;
         hashes = new bytes32[](n);
         support = new uint256[](n);
@@ -264,7 +260,8 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     /// vote brings the hash to the quorum: the frame is then marked processed, and the caller applies
     /// the report in the same transaction.
     function _vote(uint256 refSlot, bytes32 reportHash) internal returns (bool consensus) {
-        CommitteeStorage storage $ = _storage();
+        CommitteeStorage storage $ = _committeeStorage();
+        if ($.paused) revert ReportsPaused();
         if ($.memberIndexPlusOne[msg.sender] == 0) revert NotMember(msg.sender);
         (uint256 currentRefSlot, uint256 deadline) = getCurrentFrame();
         if (refSlot != currentRefSlot) revert UnexpectedRefSlot(refSlot, currentRefSlot);
@@ -297,6 +294,36 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
 
     // ──────────────────────────────── Internal ────────────────────────────────
 
+    /// @dev The current frame's reference slot, or false before the first frame.
+    function _currentRefSlotIfAny() internal view returns (bool, uint256) {
+        CommitteeStorage storage $ = _committeeStorage();
+        uint256 slotsPerFrame = uint256($.epochsPerFrame) * SLOTS_PER_EPOCH;
+        uint256 frameStart = (_currentSlot($) / slotsPerFrame) * slotsPerFrame;
+        return frameStart == 0 ? (false, 0) : (true, frameStart - 1);
+    }
+
+    /// @dev Pauses or resumes voting.
+    function _setPaused(bool paused) internal {
+        _committeeStorage().paused = paused;
+    }
+
+    /// @dev Whether voting is paused.
+    function _paused() internal view returns (bool) {
+        return _committeeStorage().paused;
+    }
+
+    /// @dev Adds a member and sets the quorum (more than half the members).
+    function _addMember(address member, uint256 newQuorum) internal {
+        if (member == address(0)) revert CommitteeZeroAddress("member");
+        CommitteeStorage storage $ = _committeeStorage();
+        if ($.memberIndexPlusOne[member] != 0) revert DuplicateMember(member);
+        if ($.members.length >= MAX_MEMBERS) revert TooManyMembers(MAX_MEMBERS);
+        $.members.push(member);
+        $.memberIndexPlusOne[member] = $.members.length;
+        _setQuorum(newQuorum);
+        emit MemberAdded(member, $.members.length, newQuorum);
+    }
+
     /// @dev The index of `reportHash` among the frame's variants, adding it if new.
     function _variantIndex(CommitteeStorage storage $, bytes32 reportHash) private returns (uint256) {
         uint256 n = $.variantsLength;
@@ -319,7 +346,9 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         $.variantsLength = 0;
     }
 
-    function _setQuorum(CommitteeStorage storage $, uint256 newQuorum) private {
+    /// @dev Sets the quorum: more than half the members, at most all of them.
+    function _setQuorum(uint256 newQuorum) internal {
+        CommitteeStorage storage $ = _committeeStorage();
         uint256 members = $.members.length;
         if (newQuorum > members || newQuorum * 2 <= members) revert InvalidQuorum(newQuorum, members);
         $.quorum = newQuorum;
@@ -333,7 +362,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
             deadlineSlots == 0 ||
             deadlineSlots > epochsPerFrame * SLOTS_PER_EPOCH
         ) revert InvalidFrameConfig(epochsPerFrame, deadlineSlots);
-        CommitteeStorage storage $ = _storage();
+        CommitteeStorage storage $ = _committeeStorage();
         ($.epochsPerFrame, $.deadlineSlots) = (uint32(epochsPerFrame), uint32(deadlineSlots));
         // Frame boundaries moved: votes in progress were for frames that may no longer exist.
         _startRound($);
@@ -347,7 +376,7 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         return block.timestamp < genesis ? 0 : (block.timestamp - genesis) / SECONDS_PER_SLOT;
     }
 
-    function _storage() private pure returns (CommitteeStorage storage $) {
+    function _committeeStorage() private pure returns (CommitteeStorage storage $) {
         assembly {
             $.slot := STORAGE_LOCATION
         }

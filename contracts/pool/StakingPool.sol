@@ -16,6 +16,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
+import {IPoolVault} from "../interfaces/IPoolVault.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 
@@ -60,6 +61,9 @@ contract StakingPool is
     uint8 public constant CAPABILITY_DEPOSITS = 4;
     /// @dev All capability bits this version knows.
     uint8 private constant ALL_CAPABILITIES = CAPABILITY_STAKING | CAPABILITY_INSTANT_REDEEM | CAPABILITY_DEPOSITS;
+    /// @dev Not a capability: set by the oracle report while bunker mode lasts, next to the pause bits
+    /// because instant redemption reads that word anyway. Pause and resume cannot touch it.
+    uint8 private constant BUNKER_FLAG = 0x80;
 
     /// @notice Holder of the shares minted at deployment; nobody has its key, so they stay locked.
     address public constant BOOTSTRAP_SHARES_HOLDER = 0x000000000000000000000000000000000000dEaD;
@@ -143,6 +147,8 @@ contract StakingPool is
         address depositSecurityModule;
         address withdrawalVault;
         address elRewardsVault;
+        address oracle;
+        address insuranceFund;
     }
 
     /// @inheritdoc IStakingPool
@@ -163,6 +169,12 @@ contract StakingPool is
     /// @notice The execution-layer rewards vault (the validators' fee recipient).
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable EL_REWARDS_VAULT;
+    /// @notice The accounting oracle, the only caller of `applyReport`.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable ORACLE;
+    /// @notice The insurance fund: fee shares in, burned to cover losses bonds could not.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable INSURANCE_FUND;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
@@ -175,6 +187,8 @@ contract StakingPool is
         DEPOSIT_SECURITY_MODULE = peers.depositSecurityModule;
         WITHDRAWAL_VAULT = peers.withdrawalVault;
         EL_REWARDS_VAULT = peers.elRewardsVault;
+        ORACLE = peers.oracle;
+        INSURANCE_FUND = peers.insuranceFund;
         _disableInitializers();
     }
 
@@ -335,7 +349,9 @@ contract StakingPool is
         if (amount == 0) revert InstantRedeemZeroAmount();
         if (recipient == address(0)) revert ZeroAddress("recipient");
         PoolStorage storage $ = _storage();
-        if ($.control.pausedFlags() & CAPABILITY_INSTANT_REDEEM != 0) revert InstantRedeemPaused();
+        uint8 flags = $.control.pausedFlags();
+        if (flags & CAPABILITY_INSTANT_REDEEM != 0) revert InstantRedeemPaused();
+        if (flags & BUNKER_FLAG != 0) revert InstantRedeemBunkerMode();
 
         Totals memory t = $.totals;
         uint256 fee;
@@ -350,10 +366,7 @@ contract StakingPool is
         unchecked {
             $.shares[msg.sender] = fromShares - shares; // checked in _sharesForAmount
             // shares ≤ fromShares ≤ totalShares; ethOut ≤ amount ≤ instant liquidity ≤ totalPooledEther
-            $.totals = Totals({
-                totalShares: uint128(t.totalShares - shares),
-                totalPooledEther: uint128(t.totalPooledEther - ethOut)
-            });
+            _writeTotals($, Totals(uint128(t.totalShares - shares), uint128(t.totalPooledEther - ethOut)));
         }
         _emitTransfers(msg.sender, address(0), amount, shares);
         emit InstantRedeemed(msg.sender, recipient, amount, shares, ethOut, fee);
@@ -421,6 +434,61 @@ contract StakingPool is
     /// @dev Only the report moves vault ETH in, and it accounts for it; this entry only accepts it.
     function receiveVaultEther() external payable {
         if (msg.sender != WITHDRAWAL_VAULT && msg.sender != EL_REWARDS_VAULT) revert CallerNotVault(msg.sender);
+    }
+
+    // ──────────────────────────────── Oracle reports ────────────────────────────────
+
+    /// @inheritdoc IStakingPool
+    /// @dev The oracle has checked the figures against its sanity limits (validators monotonic and at
+    /// most deposited, vault amounts at most the vaults' balances, burns at most the shares held);
+    /// checked arithmetic backs each of those up here. Vault ETH arrives last (interactions last),
+    /// through the vaults' `transferToPool`, which calls `receiveVaultEther`.
+    function applyReport(
+        ReportUpdate calldata update
+    ) external nonReentrant returns (uint256 postTotalPooledEther, uint256 postTotalShares) {
+        if (msg.sender != ORACLE) revert CallerNotOracle(msg.sender);
+        PoolStorage storage $ = _storage();
+        Totals memory t = $.totals;
+        Beacon memory b = $.beacon;
+        postTotalPooledEther =
+            _bufferedEther($, t) +
+            update.withdrawalVaultWei +
+            update.elRewardsVaultWei +
+            update.clBalanceWei +
+            (b.depositedValidators - update.clValidators) * DEPOSIT_SIZE;
+        $.beacon = Beacon({
+            clBalance: update.clBalanceWei.toUint128(),
+            depositedValidators: b.depositedValidators,
+            clValidators: uint64(update.clValidators) // ≤ depositedValidators, checked above
+        });
+
+        // Loss cover: protocol-held shares burned at the pre-report rate (their ETH value is in
+        // the Transfer events); it raises the rate for everyone else by what they cover.
+        postTotalShares = t.totalShares;
+        postTotalShares -= _burn($, REGISTRY, update.bondSharesToBurn, t);
+        postTotalShares -= _burn($, INSURANCE_FUND, update.insuranceSharesToBurn, t);
+        postTotalShares += update.treasuryFeeShares + update.operatorsFeeShares + update.insuranceFeeShares;
+        Totals memory post = Totals({
+            totalShares: postTotalShares.toUint128(),
+            totalPooledEther: postTotalPooledEther.toUint128()
+        });
+        _writeTotals($, post);
+        _mint($, update.treasury, update.treasuryFeeShares, post);
+        _mint($, REGISTRY, update.operatorsFeeShares, post);
+        _mint($, INSURANCE_FUND, update.insuranceFeeShares, post);
+
+        StakeControl c = $.control;
+        uint8 flags = c.pausedFlags();
+        uint8 newFlags = update.bunkerMode ? flags | BUNKER_FLAG : flags & ~BUNKER_FLAG;
+        if (newFlags != flags) $.control = c.withPausedFlags(newFlags);
+
+        if (update.withdrawalVaultWei != 0) IPoolVault(WITHDRAWAL_VAULT).transferToPool(update.withdrawalVaultWei);
+        if (update.elRewardsVaultWei != 0) IPoolVault(EL_REWARDS_VAULT).transferToPool(update.elRewardsVaultWei);
+    }
+
+    /// @inheritdoc IStakingPool
+    function isBunkerModeActive() external view returns (bool) {
+        return _storage().control.pausedFlags() & BUNKER_FLAG != 0;
     }
 
     /// @inheritdoc IStakingPool
@@ -555,7 +623,7 @@ contract StakingPool is
 
     /// @inheritdoc IStakingPool
     function pausedCapabilities() external view returns (uint8) {
-        return _storage().control.pausedFlags();
+        return _storage().control.pausedFlags() & ALL_CAPABILITIES;
     }
 
     // ──────────────────────────────── Internal: staking ────────────────────────────────
@@ -577,7 +645,7 @@ contract StakingPool is
             newTotalEther = t.totalPooledEther + amount;
         }
         if (shares == 0) revert StakeTooSmall(amount);
-        $.totals = Totals({totalShares: newTotalShares.toUint128(), totalPooledEther: newTotalEther.toUint128()});
+        _writeTotals($, Totals(newTotalShares.toUint128(), newTotalEther.toUint128()));
         unchecked {
             $.shares[msg.sender] += shares; // ≤ totalShares, checked above
         }
@@ -748,6 +816,25 @@ contract StakingPool is
         _emitTransfers(from, to, amount, shares);
     }
 
+    /// @dev Burns `shares` of `account` (checked); returns them. Totals are the caller's to write.
+    function _burn(PoolStorage storage $, address account, uint256 shares, Totals memory t) private returns (uint256) {
+        if (shares == 0) return 0;
+        uint256 held = $.shares[account];
+        if (shares > held) revert InsufficientShares(account, held, shares);
+        unchecked {
+            $.shares[account] = held - shares;
+        }
+        _emitTransfers(account, address(0), _toEthDown(shares, t), shares);
+        return shares;
+    }
+
+    /// @dev Mints `shares` to `account` with `t` already including them.
+    function _mint(PoolStorage storage $, address account, uint256 shares, Totals memory t) private {
+        if (shares == 0) return;
+        $.shares[account] += shares;
+        _emitTransfers(address(0), account, _toEthDown(shares, t), shares);
+    }
+
     function _emitTransfers(address from, address to, uint256 amount, uint256 shares) private {
         emit Transfer(from, to, amount);
         emit TransferShares(from, to, shares);
@@ -790,6 +877,15 @@ contract StakingPool is
     }
 
     // ──────────────────────────────── Internal: upgrades and storage ────────────────────────────────
+
+    /// @dev Writes both totals with one SSTORE: `totals` is the first word of the namespace, with
+    /// totalShares in the low 128 bits (a struct assignment can compile to two read-modify-writes).
+    function _writeTotals(PoolStorage storage $, Totals memory t) private {
+        uint256 word = (uint256(t.totalPooledEther) << 128) | t.totalShares;
+        assembly ("memory-safe") {
+            sstore($.slot, word)
+        }
+    }
 
     function _storage() private pure returns (PoolStorage storage $) {
         assembly {

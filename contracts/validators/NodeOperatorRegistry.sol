@@ -27,6 +27,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     bytes32 public constant BOND_MANAGER_ROLE = keccak256("BOND_MANAGER_ROLE");
     /// @notice Reports exited validators (the accounting oracle).
     bytes32 public constant EXITS_REPORTER_ROLE = keccak256("EXITS_REPORTER_ROLE");
+    /// @notice Burns bonds to cover losses and books operators' fee shares (the accounting oracle).
+    bytes32 public constant ACCOUNTING_ROLE = keccak256("ACCOUNTING_ROLE");
 
     /// @notice Keys per `addSigningKeys` / `removeSigningKeys` call, at most.
     uint256 public constant MAX_KEYS_PER_CALL = 100;
@@ -42,6 +44,10 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     uint256 internal constant MAX_NAME_LENGTH = 64;
     /// @dev ETH per validator deposit (physics, not policy).
     uint256 internal constant DEPOSIT_SIZE = 32 ether;
+    /// @dev Scale of the per-validator reward index. The index stays below 2^112 unless more than
+    /// 5 × 10^27 fee shares are ever distributed; the rounding left in the registry is below one
+    /// share per active validator per 10^6 shares distributed.
+    uint256 internal constant REWARD_INDEX_SCALE = 1e6;
 
     // keccak256(abi.encode(uint256(keccak256("tidepool.storage.NodeOperatorRegistry")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_LOCATION = 0x1b60eda29d29ebd966b088309b4a329f3e7ac14d855d58c55c1361bf8f434400;
@@ -69,6 +75,19 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         bytes32 sig2;
     }
 
+    /// @dev One word: the operators' reward index and what it is divided by.
+    struct RewardsState {
+        uint112 sharesPerValidator; // cumulative fee shares per active validator × REWARD_INDEX_SCALE
+        uint40 activeValidators; // Σ (depositedKeys − exitedKeys)
+        uint104 heldBackShares; // distributed while no validator was active; added to the next
+    }
+
+    /// @dev An operator's fee shares: accrued up to its last checkpoint of the index.
+    struct OperatorRewards {
+        uint112 checkpoint;
+        uint144 accruedShares;
+    }
+
     /// @custom:storage-location erc7201:tidepool.storage.NodeOperatorRegistry
     struct RegistryStorage {
         uint64 keysNonce;
@@ -80,6 +99,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         mapping(uint256 operatorId => mapping(uint256 keyIndex => SigningKey)) keys;
         mapping(bytes32 pubkeyHash => bool) registeredPubkeys;
         MinLevelIndex.Index depositable;
+        RewardsState rewards;
+        mapping(uint256 operatorId => OperatorRewards) operatorRewards;
     }
 
     // ──────────────────────────────── Construction ────────────────────────────────
@@ -277,6 +298,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (exitedKeys < op.exitedKeys || exitedKeys > op.depositedKeys) {
             revert InvalidExitedKeys(operatorId, exitedKeys, op.exitedKeys, op.depositedKeys);
         }
+        _accrueRewards(operatorId, op.depositedKeys - op.exitedKeys);
+        _storage().rewards.activeValidators -= uint40(exitedKeys - op.exitedKeys);
         op.exitedKeys = uint32(exitedKeys);
         _store(operatorId, op);
         emit ExitedKeysReported(operatorId, exitedKeys);
@@ -303,6 +326,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
             revert OperatorValidatorCapReached(operatorId, MAX_VALIDATORS_PER_OPERATOR);
         }
 
+        _accrueRewards(operatorId, active);
+        $.rewards.activeValidators += uint40(count);
         uint256 from = op.depositedKeys;
         op.depositedKeys = uint32(from + count);
         _store(operatorId, op);
@@ -332,7 +357,62 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         }
     }
 
+    /// @inheritdoc INodeOperatorRegistry
+    function burnBondShares(
+        uint256 operatorId,
+        uint256 shares
+    ) external onlyRole(ACCOUNTING_ROLE) returns (uint256 burned) {
+        Operator memory op = _operator(operatorId);
+        burned = shares < op.bondShares ? shares : op.bondShares;
+        if (burned == 0) return 0;
+        op.bondShares = uint80(op.bondShares - burned);
+        _store(operatorId, op);
+        emit BondBurned(operatorId, burned);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function distributeOperatorRewards(uint256 shares) external onlyRole(ACCOUNTING_ROLE) {
+        RegistryStorage storage $ = _storage();
+        RewardsState memory r = $.rewards;
+        uint256 total = shares + r.heldBackShares;
+        if (r.activeValidators == 0) {
+            r.heldBackShares = SafeCast.toUint104(total);
+        } else {
+            // Rounds down: what is left over stays in the registry unbooked (never over-promised).
+            r.sharesPerValidator = SafeCast.toUint112(
+                r.sharesPerValidator + (total * REWARD_INDEX_SCALE) / r.activeValidators
+            );
+            r.heldBackShares = 0;
+        }
+        $.rewards = r;
+        emit OperatorRewardsDistributed(total, r.activeValidators);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function claimOperatorRewards(uint256 operatorId) external returns (uint256 shares) {
+        Operator memory op = _operatorFor(operatorId, msg.sender);
+        _accrueRewards(operatorId, op.depositedKeys - op.exitedKeys);
+        OperatorRewards storage rewards = _storage().operatorRewards[operatorId];
+        shares = rewards.accruedShares;
+        if (shares == 0) revert NoOperatorRewards(operatorId);
+        rewards.accruedShares = 0;
+        uint256 amount = POOL.transferShares(msg.sender, shares);
+        emit OperatorRewardsClaimed(operatorId, msg.sender, shares, amount);
+    }
+
     // ──────────────────────────────── Views ────────────────────────────────
+
+    /// @inheritdoc INodeOperatorRegistry
+    function pendingOperatorRewards(uint256 operatorId) external view returns (uint256 shares) {
+        Operator memory op = _operator(operatorId);
+        OperatorRewards memory r = _storage().operatorRewards[operatorId];
+        return r.accruedShares + _newlyAccrued(r.checkpoint, op.depositedKeys - op.exitedKeys);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function totalActiveValidators() external view returns (uint256) {
+        return _storage().rewards.activeValidators;
+    }
 
     /// @inheritdoc INodeOperatorRegistry
     function getNodeOperator(uint256 operatorId) external view returns (NodeOperatorView memory) {
@@ -431,6 +511,24 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (perValidator == 0) return type(uint32).max;
         uint256 cover = POOL.getPooledEthByShares(bondShares) / perValidator;
         return cover > type(uint32).max ? type(uint32).max : uint32(cover);
+    }
+
+    /// @dev Books the operator's share of the index growth since its checkpoint; called before its
+    /// active validators change (deposit, exit) and on claim, so each index step is divided among
+    /// exactly the validators that were active when it was distributed.
+    function _accrueRewards(uint256 operatorId, uint256 activeValidators) private {
+        RegistryStorage storage $ = _storage();
+        uint112 index = $.rewards.sharesPerValidator;
+        OperatorRewards memory r = $.operatorRewards[operatorId];
+        if (r.checkpoint == index) return;
+        r.accruedShares += uint144(_newlyAccrued(r.checkpoint, activeValidators)); // ≤ shares distributed
+        r.checkpoint = index;
+        $.operatorRewards[operatorId] = r;
+    }
+
+    /// @dev Shares accrued by `activeValidators` since `checkpoint`, rounded down.
+    function _newlyAccrued(uint256 checkpoint, uint256 activeValidators) private view returns (uint256) {
+        return ((_storage().rewards.sharesPerValidator - checkpoint) * activeValidators) / REWARD_INDEX_SCALE;
     }
 
     function _setBondPerValidator(uint256 bondPerValidatorWei) private {

@@ -14,7 +14,7 @@ import TidepoolModule from "./Tidepool";
  */
 export default buildModule("TidepoolGovernance", (m) => {
   const tidepool = m.useModule(TidepoolModule);
-  const { stakingPool, nodeOperatorRegistry, depositSecurityModule, withdrawalVault } = tidepool;
+  const { stakingPool, nodeOperatorRegistry, depositSecurityModule, withdrawalVault, oracle, insuranceFund } = tidepool;
   const deployer = m.getAccount(0);
   const minDelaySeconds = m.getParameter("minDelaySeconds", 2 * 24 * 60 * 60);
   const proposers = m.getParameter<string[]>("proposers");
@@ -29,6 +29,8 @@ export default buildModule("TidepoolGovernance", (m) => {
     ["Registry", nodeOperatorRegistry, ["OPERATOR_MANAGER_ROLE", "BOND_MANAGER_ROLE"]],
     ["DepositSecurity", depositSecurityModule, []],
     ["WithdrawalVault", withdrawalVault, []],
+    ["Oracle", oracle, ["MANAGE_MEMBERS_ROLE", "FEE_MANAGER_ROLE", "SANITY_LIMITS_ROLE", "RESUME_ROLE"]],
+    ["InsuranceFund", insuranceFund, []],
   ];
   let previous: Future | undefined;
   for (const [name, contract, roleNames] of handovers) {

@@ -8,8 +8,9 @@ const LOCAL_NETWORKS = new Set(["hardhat", "localhost"]);
 
 /**
  * Deploys and wires Tidepool. Roles with the default parameters on the in-process network
- * (PROTOCOL.md §8): account 0 is admin and holds every governance role, account 4 the only
- * guardian (quorum 1), account 5 the pauser.
+ * (PROTOCOL.md §8): account 0 is admin and holds every governance role, accounts 1–3 are oracle
+ * members with quorum 2, account 4 is the only guardian (quorum 1), account 5 the pauser and account
+ * 6 the treasury.
  *
  * The pool's implementation keeps the addresses of its peers (wrapper, deposit contract, registry,
  * deposit security module, vaults) as immutables, so checking a caller costs no storage read. The
@@ -31,6 +32,15 @@ export default buildModule("Tidepool", (m) => {
   const stakeLimitIncreasePerBlockWei = m.getParameter("stakeLimitIncreasePerBlockWei", parseEther("150000") / 6400n);
   const bondPerValidatorWei = m.getParameter("bondPerValidatorWei", parseEther("2"));
   const maxAttestationAgeBlocks = m.getParameter("maxAttestationAgeBlocks", 25);
+  const treasury = m.getParameter("treasury", m.getAccount(6));
+  // Beacon time: locally frames are aligned to the Unix epoch (225 epochs = one UTC day).
+  const genesisTime = m.getParameter("genesisTime", 0);
+  const epochsPerFrame = m.getParameter("epochsPerFrame", 225);
+  const reportDeadlineSlots = m.getParameter("reportDeadlineSlots", 3600);
+  const oracleQuorum = m.getParameter("oracleQuorum", 2);
+  const oracleMembers = LOCAL_NETWORKS.has(hre.network.name)
+    ? [m.getAccount(1), m.getAccount(2), m.getAccount(3)]
+    : m.getParameter<string[]>("oracleMembers");
 
   const zeroPeers = {
     wrapper: ZeroAddress,
@@ -39,6 +49,8 @@ export default buildModule("Tidepool", (m) => {
     depositSecurityModule: ZeroAddress,
     withdrawalVault: ZeroAddress,
     elRewardsVault: ZeroAddress,
+    oracle: ZeroAddress,
+    insuranceFund: ZeroAddress,
   };
   const bootstrapImpl = m.contract("StakingPool", [zeroPeers], { id: "StakingPoolBootstrapImpl" });
   const proxy = m.contract(
@@ -83,6 +95,31 @@ export default buildModule("Tidepool", (m) => {
     maxAttestationAgeBlocks,
   ]);
 
+  const insuranceFund = m.contract("InsuranceFund", [proxy, admin]);
+
+  const oracleImpl = m.contract(
+    "AccountingOracle",
+    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund],
+    { id: "AccountingOracleImpl" },
+  );
+  const oracleProxy = m.contract(
+    "ERC1967Proxy",
+    [
+      oracleImpl,
+      m.encodeFunctionCall(oracleImpl, "initialize", [
+        admin,
+        treasury,
+        genesisTime,
+        epochsPerFrame,
+        reportDeadlineSlots,
+        oracleMembers,
+        oracleQuorum,
+      ]),
+    ],
+    { id: "AccountingOracleProxy" },
+  );
+  const oracle = m.contractAt("AccountingOracle", oracleProxy);
+
   // The real implementation, naming every peer, and the upgrade to it.
   const poolImpl = m.contract(
     "StakingPool",
@@ -94,6 +131,8 @@ export default buildModule("Tidepool", (m) => {
         depositSecurityModule,
         withdrawalVault: withdrawalVaultProxy,
         elRewardsVault,
+        oracle: oracleProxy,
+        insuranceFund,
       },
     ],
     { id: "StakingPoolImpl" },
@@ -113,6 +152,8 @@ export default buildModule("Tidepool", (m) => {
   m.call(nodeOperatorRegistry, "grantRole", [id("OPERATOR_MANAGER_ROLE"), admin], { id: "GrantOperatorManager" });
   m.call(nodeOperatorRegistry, "grantRole", [id("BOND_MANAGER_ROLE"), admin], { id: "GrantBondManager" });
   m.call(depositSecurityModule, "addGuardian", [guardian, 1], { id: "AddGuardian" });
+  m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), oracleProxy], { id: "GrantAccountingToOracle" });
+  m.call(oracle, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantOraclePause" });
 
   return {
     stakingPool,
@@ -123,5 +164,7 @@ export default buildModule("Tidepool", (m) => {
     depositSecurityModule,
     withdrawalVault,
     elRewardsVault,
+    oracle,
+    insuranceFund,
   };
 });

@@ -34,5 +34,13 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
   },
   "deposit.batch10.perValidator.ops100": { target: 70_000, lido: "", others: "within 5% of ops1 and ops1000" },
   "deposit.batch10.perValidator.ops1000": { target: 70_000, lido: "", others: "within 5% of ops1 and ops100" },
+  "report.quorum.daily": {
+    target: 200_000,
+    lido: "≈ 889,000 (quorum vote 98,818 + report data 563,651 + extra data 226,320)",
+    others: "",
+  },
+  "report.quorum.daily.ops1000": { target: 200_000, lido: "", others: "within 5% of report.quorum.daily" },
+  "report.quorum.daily.holders10000": { target: 200_000, lido: "", others: "within 5% of report.quorum.daily" },
+  "report.vote": { target: 70_000, lido: "70,256–76,090 per other member", others: "" },
   instantRedeem: { target: 70_000, lido: "—", others: "Rocket Pool rETH burn 206,150 · ether.fi 288,496" },
 };

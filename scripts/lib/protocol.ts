@@ -2,9 +2,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import TidepoolModule from "../../deploy/modules/Tidepool";
 import type {
+  AccountingOracle,
   DepositContract,
   DepositSecurityModule,
   ExecutionLayerRewardsVault,
+  InsuranceFund,
   NodeOperatorRegistry,
   StakingPool,
   WithdrawalVault,
@@ -32,6 +34,8 @@ export interface Tidepool extends Actors {
   dsm: DepositSecurityModule;
   withdrawalVault: WithdrawalVault;
   elRewardsVault: ExecutionLayerRewardsVault;
+  oracle: AccountingOracle;
+  insuranceFund: InsuranceFund;
 }
 
 /** The addresses a pool implementation is constructed with (its immutables). */
@@ -59,6 +63,8 @@ export async function attachTidepool(hre: HardhatRuntimeEnvironment, poolAddress
     dsm: await at("DepositSecurityModule", peers.depositSecurityModule),
     withdrawalVault: await at("WithdrawalVault", peers.withdrawalVault),
     elRewardsVault: await at("ExecutionLayerRewardsVault", peers.elRewardsVault),
+    oracle: await at("AccountingOracle", peers.oracle),
+    insuranceFund: await at("InsuranceFund", peers.insuranceFund),
   };
 }
 
@@ -71,6 +77,8 @@ export async function poolPeers(pool: StakingPool): Promise<{ [K in keyof PoolPe
     depositSecurityModule: await pool.DEPOSIT_SECURITY_MODULE(),
     withdrawalVault: await pool.WITHDRAWAL_VAULT(),
     elRewardsVault: await pool.EL_REWARDS_VAULT(),
+    oracle: await pool.ORACLE(),
+    insuranceFund: await pool.INSURANCE_FUND(),
   };
 }
 

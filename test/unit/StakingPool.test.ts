@@ -306,6 +306,8 @@ describe("StakingPool", function () {
         depositSecurityModule: ZeroAddress,
         withdrawalVault: ZeroAddress,
         elRewardsVault: ZeroAddress,
+        oracle: ZeroAddress,
+        insuranceFund: ZeroAddress,
       });
       await impl.waitForDeployment();
       return impl;
