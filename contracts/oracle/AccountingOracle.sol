@@ -284,7 +284,8 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         PoolState memory pool = _poolState();
         uint256 clBalance = data.clBalanceGwei * 1 gwei;
         uint256 preCL = _checkValidatorsAndVaults(data, pool);
-        uint256 elapsed = (data.refSlot - $.last.refSlot) * SECONDS_PER_SLOT;
+        // Saturating: a frame-configuration change can move reference slots below the baseline.
+        uint256 elapsed = Math.saturatingSub(data.refSlot, $.last.refSlot) * SECONDS_PER_SLOT;
         _checkClChange(clBalance + data.withdrawalVaultBalance, preCL, elapsed, data.isBunkerMode, limits);
 
         Outcome memory out;
