@@ -1,0 +1,173 @@
+/**
+ * Helpers shared by the Hardhat tasks. This file is loaded with hardhat.config.ts, before anything is
+ * compiled: it must not import typechain-types, scripts/lib/protocol.ts or `hardhat` at top level
+ * (type-only imports are erased; the rest is loaded with `require` inside task actions, since a
+ * dynamic `import()` stays native under module node16 and bypasses ts-node).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { isAddress, getAddress, parseEther, type Interface } from "ethers";
+import { HardhatPluginError } from "hardhat/plugins";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { Tidepool } from "../scripts/lib/protocol";
+
+/** The name Hardhat prints before a task's one-line error ("Error in plugin tidepool: …"). */
+export const PLUGIN_NAME = "tidepool";
+
+/** The Ignition module id and the pool proxy's future id (deploy/modules/Tidepool.ts). */
+export const POOL_DEPLOYMENT_KEY = "Tidepool#StakingPoolProxy";
+
+/** A one-line error, printed by Hardhat without a stack trace. */
+export function fail(message: string): never {
+  throw new HardhatPluginError(PLUGIN_NAME, message);
+}
+
+/** Parses a human-readable ETH amount ("1.5") to wei; rejects malformed, zero and negative amounts. */
+export function parseAmount(value: unknown, name = "amount", allowZero = false): bigint {
+  const text = typeof value === "string" ? value.trim() : String(value ?? "");
+  let wei: bigint;
+  try {
+    if (!/^[0-9]*\.?[0-9]+$|^[0-9]+\.$/.test(text)) throw new Error("not a decimal");
+    wei = parseEther(text);
+  } catch {
+    return fail(`--${name} must be a positive decimal amount of ETH (at most 18 decimals), got "${text}"`);
+  }
+  if (wei < 0n || (wei === 0n && !allowZero)) fail(`--${name} must be greater than zero, got "${text}"`);
+  return wei;
+}
+
+/** Checks an address argument and returns it checksummed. */
+export function parseAddress(value: unknown, name: string): string {
+  const text = typeof value === "string" ? value.trim() : "";
+  if (!isAddress(text)) fail(`--${name} is not a valid address: "${String(value)}"`);
+  return getAddress(text);
+}
+
+/** Where Ignition records the addresses it deployed on `chainId`. */
+export function deploymentFile(hre: HardhatRuntimeEnvironment, chainId: bigint): string {
+  return path.join(hre.config.paths.ignition, "deployments", `chain-${chainId}`, "deployed_addresses.json");
+}
+
+/** The pool address: `--pool`, else the Ignition deployment of the connected chain. */
+export async function resolvePoolAddress(hre: HardhatRuntimeEnvironment, pool: unknown): Promise<string> {
+  if (pool !== undefined && pool !== "") return parseAddress(pool, "pool");
+  const chainId = BigInt((await hre.network.provider.send("eth_chainId", [])) as string);
+  const file = deploymentFile(hre, chainId);
+  let addresses: Record<string, unknown>;
+  try {
+    addresses = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return fail(`no --pool given and no Ignition deployment found for chain ${chainId} (${file})`);
+  }
+  const address = addresses[POOL_DEPLOYMENT_KEY];
+  if (typeof address !== "string" || !isAddress(address)) {
+    return fail(`no --pool given and ${file} has no "${POOL_DEPLOYMENT_KEY}"`);
+  }
+  return getAddress(address);
+}
+
+/** Typed handles on the deployment at `--pool` (or the recorded one). */
+export async function loadTidepool(hre: HardhatRuntimeEnvironment, pool: unknown): Promise<Tidepool> {
+  const poolAddress = await resolvePoolAddress(hre, pool);
+  if ((await hre.ethers.provider.getCode(poolAddress)) === "0x") fail(`no contract at pool address ${poolAddress}`);
+  // `require`, not `import()`: with module node16 a dynamic import is native and skips ts-node.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { attachTidepool } = require("../scripts/lib/protocol") as typeof import("../scripts/lib/protocol");
+  try {
+    return await attachTidepool(hre, poolAddress);
+  } catch (error) {
+    return fail(`${poolAddress} does not look like a Tidepool staking pool: ${firstLine(error)}`);
+  }
+}
+
+/** The account that signs: the network's first configured account. */
+export async function defaultSigner(hre: HardhatRuntimeEnvironment): Promise<HardhatEthersSigner> {
+  const [signer] = await hre.ethers.getSigners();
+  if (signer === undefined) fail(`network "${hre.network.name}" has no accounts configured to sign with`);
+  return signer;
+}
+
+function firstLine(error: unknown): string {
+  const e = error as { shortMessage?: unknown; message?: unknown };
+  const text =
+    typeof e?.shortMessage === "string" ? e.shortMessage : typeof e?.message === "string" ? e.message : String(error);
+  return text.split("\n")[0];
+}
+
+/** Revert data carried by an ethers / Hardhat error, wherever the provider put it. */
+function revertData(error: unknown, depth = 0): string | undefined {
+  if (error === null || typeof error !== "object" || depth > 5) return undefined;
+  const e = error as Record<string, unknown>;
+  if (typeof e.data === "string" && /^0x[0-9a-fA-F]{8}/.test(e.data)) return e.data;
+  if (e.data && typeof e.data === "object") {
+    const nested = (e.data as Record<string, unknown>).data;
+    if (typeof nested === "string" && /^0x[0-9a-fA-F]{8}/.test(nested)) return nested;
+  }
+  for (const key of ["error", "info", "cause", "parent"]) {
+    const found = revertData(e[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** "Name(arg, …)" for a custom error that one of `interfaces` declares, else undefined. */
+export function decodeRevert(error: unknown, interfaces: Interface[]): string | undefined {
+  const data = revertData(error);
+  if (data !== undefined) {
+    for (const iface of interfaces) {
+      try {
+        const parsed = iface.parseError(data);
+        if (parsed) return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
+      } catch {
+        // not this interface's error
+      }
+    }
+  }
+  const revert = (error as { revert?: { name?: unknown; args?: unknown[] } } | null)?.revert;
+  if (revert && typeof revert.name === "string") {
+    return `${revert.name}(${(revert.args ?? []).map((a) => String(a)).join(", ")})`;
+  }
+  return undefined;
+}
+
+/**
+ * Runs a contract call or transaction; turns a revert into a one-line error naming the custom
+ * error (decoded with the given contracts' interfaces), and any other failure into its first line.
+ */
+export async function attempt<T>(what: string, interfaces: Interface[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (HardhatPluginError.isHardhatPluginError(error)) throw error;
+    const decoded = decodeRevert(error, interfaces);
+    return fail(`${what} reverted: ${decoded ?? firstLine(error)}`);
+  }
+}
+
+/** Basis points as a percentage: 345 → "3.45%", -20 → "-0.2%". */
+export function percentBP(bp: bigint): string {
+  const sign = bp < 0n ? "-" : "";
+  const abs = bp < 0n ? -bp : bp;
+  const frac = (abs % 100n).toString().padStart(2, "0").replace(/0+$/, "");
+  return `${sign}${abs / 100n}${frac ? "." + frac : ""}%`;
+}
+
+/** Seconds as "1d 2h 3m 4s" (zero parts left out; "0s" for zero). */
+export function duration(seconds: bigint): string {
+  const sign = seconds < 0n ? "-" : "";
+  let s = seconds < 0n ? -seconds : seconds;
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ["d", 86_400n],
+    ["h", 3_600n],
+    ["m", 60n],
+  ] as const) {
+    if (s >= size) {
+      parts.push(`${s / size}${unit}`);
+      s %= size;
+    }
+  }
+  if (s > 0n || parts.length === 0) parts.push(`${s}s`);
+  return sign + parts.join(" ");
+}
