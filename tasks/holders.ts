@@ -44,45 +44,41 @@ task("stake", "Stakes ETH in the pool for tpETH")
     console.log(`tx ${receipt?.hash}`);
   });
 
-task("wrap", "Wraps tpETH into wtpETH")
-  .addParam("amount", "tpETH to wrap, e.g. 1.5")
-  .addOptionalParam("pool", POOL_HELP)
-  .setAction(async (args: PoolArgs & { amount: string }, hre) => {
-    const amount = parseAmount(args.amount);
-    const t = await loadTidepool(hre, args.pool);
-    const signer = await defaultSigner(hre);
-    const wrapper = t.wrapper.connect(signer);
-    const tpBefore = await t.pool.balanceOf(signer.address);
-    const wBefore = await wrapper.balanceOf(signer.address);
-    const receipt = await attempt("wrap", [wrapper.interface, t.pool.interface], async () => {
-      await wrapper.wrap.staticCall(amount);
-      return (await wrapper.wrap(amount)).wait();
+/** wrap: tpETH → wtpETH; unwrap: wtpETH → tpETH. One body, the direction picks the method and units. */
+function wrapTask(name: "wrap" | "unwrap", description: string, unit: string): void {
+  task(name, description)
+    .addParam("amount", `${unit} to ${name}, e.g. 1.5`)
+    .addOptionalParam("pool", POOL_HELP)
+    .setAction(async (args: PoolArgs & { amount: string }, hre) => {
+      const amount = parseAmount(args.amount);
+      const t = await loadTidepool(hre, args.pool);
+      const signer = await defaultSigner(hre);
+      const wrapper = t.wrapper.connect(signer);
+      const balances = async (): Promise<[bigint, bigint]> => [
+        await t.pool.balanceOf(signer.address),
+        await wrapper.balanceOf(signer.address),
+      ];
+      const [tpBefore, wBefore] = await balances();
+      const receipt = await attempt(name, [wrapper.interface, t.pool.interface], async () => {
+        await wrapper[name].staticCall(amount); // a revert costs no gas
+        return (await wrapper[name](amount)).wait();
+      });
+      const [tpAfter, wAfter] = await balances();
+      if (name === "wrap") {
+        console.log(
+          `Wrapped ${eth(tpBefore - tpAfter, WEI, "tpETH")} into ${eth(wAfter - wBefore, WEI, "wtpETH")} for ${signer.address}`,
+        );
+      } else {
+        console.log(
+          `Unwrapped ${eth(wBefore - wAfter, WEI, "wtpETH")} into ${eth(tpAfter - tpBefore, WEI, "tpETH")} for ${signer.address}`,
+        );
+      }
+      console.log(`tx ${receipt?.hash}`);
     });
-    const spent = tpBefore - (await t.pool.balanceOf(signer.address));
-    const got = (await wrapper.balanceOf(signer.address)) - wBefore;
-    console.log(`Wrapped ${eth(spent, WEI, "tpETH")} into ${eth(got, WEI, "wtpETH")} for ${signer.address}`);
-    console.log(`tx ${receipt?.hash}`);
-  });
+}
 
-task("unwrap", "Unwraps wtpETH into tpETH")
-  .addParam("amount", "wtpETH to unwrap, e.g. 1.5")
-  .addOptionalParam("pool", POOL_HELP)
-  .setAction(async (args: PoolArgs & { amount: string }, hre) => {
-    const amount = parseAmount(args.amount);
-    const t = await loadTidepool(hre, args.pool);
-    const signer = await defaultSigner(hre);
-    const wrapper = t.wrapper.connect(signer);
-    const tpBefore = await t.pool.balanceOf(signer.address);
-    const wBefore = await wrapper.balanceOf(signer.address);
-    const receipt = await attempt("unwrap", [wrapper.interface, t.pool.interface], async () => {
-      await wrapper.unwrap.staticCall(amount);
-      return (await wrapper.unwrap(amount)).wait();
-    });
-    const spent = wBefore - (await wrapper.balanceOf(signer.address));
-    const got = (await t.pool.balanceOf(signer.address)) - tpBefore;
-    console.log(`Unwrapped ${eth(spent, WEI, "wtpETH")} into ${eth(got, WEI, "tpETH")} for ${signer.address}`);
-    console.log(`tx ${receipt?.hash}`);
-  });
+wrapTask("wrap", "Wraps tpETH into wtpETH", "tpETH");
+wrapTask("unwrap", "Unwraps wtpETH into tpETH", "wtpETH");
 
 task("instant-redeem", "Redeems tpETH for ETH at once, for a fee (previews only, unless --yes)")
   .addParam("amount", "tpETH to redeem, e.g. 1.5")

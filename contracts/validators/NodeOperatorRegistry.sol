@@ -406,7 +406,9 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     function pendingOperatorRewards(uint256 operatorId) external view returns (uint256 shares) {
         Operator memory op = _operator(operatorId);
         OperatorRewards memory r = _storage().operatorRewards[operatorId];
-        return r.accruedShares + _newlyAccrued(r.checkpoint, op.depositedKeys - op.exitedKeys);
+        return
+            r.accruedShares +
+            _newlyAccrued(_storage().rewards.sharesPerValidator, r.checkpoint, op.depositedKeys - op.exitedKeys);
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -521,14 +523,14 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         uint112 index = $.rewards.sharesPerValidator;
         OperatorRewards memory r = $.operatorRewards[operatorId];
         if (r.checkpoint == index) return;
-        r.accruedShares += uint144(_newlyAccrued(r.checkpoint, activeValidators)); // ≤ shares distributed
+        r.accruedShares += uint144(_newlyAccrued(index, r.checkpoint, activeValidators)); // ≤ shares distributed
         r.checkpoint = index;
         $.operatorRewards[operatorId] = r;
     }
 
-    /// @dev Shares accrued by `activeValidators` since `checkpoint`, rounded down.
-    function _newlyAccrued(uint256 checkpoint, uint256 activeValidators) private view returns (uint256) {
-        return ((_storage().rewards.sharesPerValidator - checkpoint) * activeValidators) / REWARD_INDEX_SCALE;
+    /// @dev Shares accrued by `activeValidators` between `checkpoint` and `index`, rounded down.
+    function _newlyAccrued(uint256 index, uint256 checkpoint, uint256 activeValidators) private pure returns (uint256) {
+        return ((index - checkpoint) * activeValidators) / REWARD_INDEX_SCALE;
     }
 
     function _setBondPerValidator(uint256 bondPerValidatorWei) private {

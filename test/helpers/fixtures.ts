@@ -1,5 +1,9 @@
 import hre from "hardhat";
-import { deployTidepool as deploy, getActors as actors } from "../../scripts/lib/protocol";
+import { ZeroAddress } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import GovernanceModule from "../../deploy/modules/Governance";
+import { attachTidepool, deployTidepool as deploy, getActors as actors } from "../../scripts/lib/protocol";
+import type { TidepoolTimelock } from "../../typechain-types";
 import type { Actors, Tidepool } from "../../scripts/lib/protocol";
 
 export type { Actors } from "../../scripts/lib/protocol";
@@ -19,4 +23,29 @@ export async function deployTidepoolUnlimited(): Promise<TidepoolFixture> {
   const f = await deployTidepool();
   await f.pool.connect(f.admin).setStakeLimit(0, 0);
   return f;
+}
+
+/** Delay of the timelock in {deployWithTimelock}, in seconds. */
+export const TIMELOCK_MIN_DELAY = 3600n;
+
+/**
+ * The public-network deployment (deploy/modules/Governance.ts): everything handed to a timelock
+ * whose proposer is account 1 and whose executors are anyone.
+ */
+export async function deployWithTimelock(): Promise<
+  TidepoolFixture & { deployer: HardhatEthersSigner; proposer: HardhatEthersSigner; timelock: TidepoolTimelock }
+> {
+  const [deployer, proposer] = await hre.ethers.getSigners();
+  const deployed = await hre.ignition.deploy(GovernanceModule, {
+    parameters: {
+      TidepoolGovernance: {
+        minDelaySeconds: TIMELOCK_MIN_DELAY,
+        proposers: [proposer.address],
+        executors: [ZeroAddress],
+      },
+    },
+  });
+  const f = await attachTidepool(hre, await deployed.stakingPool.getAddress());
+  const timelock = await hre.ethers.getContractAt("TidepoolTimelock", await deployed.timelock.getAddress());
+  return { ...f, deployer, proposer, timelock };
 }

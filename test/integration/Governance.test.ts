@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import hre, { ethers, ignition, upgrades } from "hardhat";
+import { ethers, upgrades } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, id, parseEther } from "ethers";
-import GovernanceModule from "../../deploy/modules/Governance";
-import { deployTidepool } from "../helpers/fixtures";
-import { attachTidepool, poolPeers } from "../../scripts/lib/protocol";
+import { deployTidepool, deployWithTimelock, TIMELOCK_MIN_DELAY } from "../helpers/fixtures";
+import { poolPeers } from "../../scripts/lib/protocol";
 import type { StakingPool } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -169,26 +168,8 @@ describe("Governance and upgrades", function () {
   });
 
   describe("timelock handover (public networks)", function () {
-    const MIN_DELAY = 3600n;
-
-    async function withTimelock() {
-      const [deployer, proposer] = await ethers.getSigners();
-      const deployed = await ignition.deploy(GovernanceModule, {
-        parameters: {
-          TidepoolGovernance: {
-            minDelaySeconds: MIN_DELAY,
-            proposers: [proposer.address],
-            executors: [ZeroAddress],
-          },
-        },
-      });
-      const f = await attachTidepool(hre, await deployed.stakingPool.getAddress());
-      const timelock = await ethers.getContractAt("TidepoolTimelock", await deployed.timelock.getAddress());
-      return { ...f, deployer, proposer, timelock };
-    }
-
     it("gives every governance role to the timelock and none to the deployer", async function () {
-      const { pool, timelock, deployer, pauser } = await loadFixture(withTimelock);
+      const { pool, timelock, deployer, pauser } = await loadFixture(deployWithTimelock);
       const tl = await timelock.getAddress();
       for (const role of [ROLES.admin, ROLES.resume, ROLES.stakeLimit, ROLES.instantRedeemParams]) {
         expect(await pool.hasRole(role, tl)).to.equal(true);
@@ -196,11 +177,11 @@ describe("Governance and upgrades", function () {
       }
       expect(await pool.hasRole(ROLES.pause, pauser.address)).to.equal(true);
       expect(await pool.hasRole(ROLES.pause, tl)).to.equal(false);
-      expect(await timelock.getMinDelay()).to.equal(MIN_DELAY);
+      expect(await timelock.getMinDelay()).to.equal(TIMELOCK_MIN_DELAY);
     });
 
     it("hands the registry, the deposit security module and the withdrawal vault to the timelock too", async function () {
-      const { registry, dsm, withdrawalVault, timelock, deployer } = await loadFixture(withTimelock);
+      const { registry, dsm, withdrawalVault, timelock, deployer } = await loadFixture(deployWithTimelock);
       const tl = await timelock.getAddress();
       const registryRoles = [ROLES.admin, id("OPERATOR_MANAGER_ROLE"), id("BOND_MANAGER_ROLE")];
       for (const role of registryRoles) {
@@ -214,7 +195,7 @@ describe("Governance and upgrades", function () {
     });
 
     it("upgrades only after the delay, through schedule and execute", async function () {
-      const { pool, timelock, proposer, deployer, poolAddress, wrapperAddress } = await loadFixture(withTimelock);
+      const { pool, timelock, proposer, deployer, poolAddress, wrapperAddress } = await loadFixture(deployWithTimelock);
       const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(pool));
       const data = pool.interface.encodeFunctionData("upgradeToAndCall", [await v2Impl.getAddress(), "0x"]);
       const salt = id("upgrade-to-v2");
@@ -223,13 +204,13 @@ describe("Governance and upgrades", function () {
         .to.be.revertedWithCustomError(pool, "AccessControlUnauthorizedAccount")
         .withArgs(deployer.address, ROLES.admin);
 
-      await timelock.connect(proposer).schedule(poolAddress, 0n, data, ZeroHash, salt, MIN_DELAY);
+      await timelock.connect(proposer).schedule(poolAddress, 0n, data, ZeroHash, salt, TIMELOCK_MIN_DELAY);
       const opId = await timelock.hashOperation(poolAddress, 0n, data, ZeroHash, salt);
       await expect(timelock.execute(poolAddress, 0n, data, ZeroHash, salt))
         .to.be.revertedWithCustomError(timelock, "TimelockUnexpectedOperationState")
         .withArgs(opId, 1n << 2n); // expected state: Ready
 
-      await time.increase(MIN_DELAY);
+      await time.increase(TIMELOCK_MIN_DELAY);
       await expect(timelock.execute(poolAddress, 0n, data, ZeroHash, salt))
         .to.emit(pool, "Upgraded")
         .withArgs(await v2Impl.getAddress());

@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import hre, { ethers, ignition, upgrades } from "hardhat";
+import hre, { ethers, upgrades } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, getAddress, id, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import GovernanceModule from "../../deploy/modules/Governance";
-import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
+import { deployTidepool, type TidepoolFixture, deployWithTimelock } from "../helpers/fixtures";
 import {
   DEFAULT_FEES,
   SLOTS_PER_FRAME,
@@ -15,7 +14,6 @@ import {
   toGwei,
   type OracleFixture,
 } from "../helpers/oracle-fixtures";
-import { attachTidepool } from "../../scripts/lib/protocol";
 import type { AccountingOracle } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -598,26 +596,9 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
   });
 
   describe("timelock handover (public networks)", function () {
-    const MIN_DELAY = 3600n;
-
-    async function withTimelock() {
-      const [deployer, proposer] = await ethers.getSigners();
-      const deployed = await ignition.deploy(GovernanceModule, {
-        parameters: {
-          TidepoolGovernance: {
-            minDelaySeconds: MIN_DELAY,
-            proposers: [proposer.address],
-            executors: [ZeroAddress],
-          },
-        },
-      });
-      const f = await attachTidepool(hre, await deployed.stakingPool.getAddress());
-      const timelock = await ethers.getContractAt("TidepoolTimelock", await deployed.timelock.getAddress());
-      return { ...f, deployer, timelock };
-    }
-
     it("gives the oracle's governance roles and the insurance fund's admin role to the timelock and none to the deployer", async function () {
-      const { oracle, insuranceFund, timelock, deployer, pauser, oracleMembers } = await loadFixture(withTimelock);
+      const { oracle, insuranceFund, timelock, deployer, pauser, oracleMembers } =
+        await loadFixture(deployWithTimelock);
       const tl = await timelock.getAddress();
       for (const role of GOVERNANCE_ROLES) {
         expect(await oracle.hasRole(role, tl)).to.equal(true);
@@ -633,7 +614,7 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
     });
 
     it("leaves the deployer unable to change fees, members or the fund, or to upgrade the oracle", async function () {
-      const { oracle, insuranceFund, deployer, users } = await loadFixture(withTimelock);
+      const { oracle, insuranceFund, deployer, users } = await loadFixture(deployWithTimelock);
       await expect(oracle.connect(deployer).setFees(0n, 0n, 0n))
         .to.be.revertedWithCustomError(oracle, "AccessControlUnauthorizedAccount")
         .withArgs(deployer.address, ROLES.feeManager);
