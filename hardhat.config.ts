@@ -23,9 +23,11 @@ const compilerSettings = (runs: number) => ({
   settings: { optimizer: { enabled: true, runs }, evmVersion: "prague", viaIR: true },
 });
 /** The pool carries the most code: fewer runs keep it under the 24 KiB limit (EIP-170). */
-const POOL_RUNS = Number(process.env.POOL_RUNS ?? 5_000);
+const POOL_RUNS = Number(process.env.POOL_RUNS ?? 2_000);
 /** The oracle runs once a day and carries the accounting rules: size matters more than runtime. */
 const ORACLE_RUNS = Number(process.env.ORACLE_RUNS ?? 200);
+/** The withdrawal queue: ERC-721 plus the queue's accounting, tuned so that it fits in 24 KiB. */
+const QUEUE_RUNS = Number(process.env.QUEUE_RUNS ?? 3_000);
 
 const config: HardhatUserConfig = {
   solidity: {
@@ -34,6 +36,7 @@ const config: HardhatUserConfig = {
       "contracts/pool/StakingPool.sol": compilerSettings(POOL_RUNS),
       "contracts/test/StakingPool__V2Mock.sol": compilerSettings(POOL_RUNS),
       "contracts/oracle/AccountingOracle.sol": compilerSettings(ORACLE_RUNS),
+      "contracts/withdrawals/WithdrawalQueue.sol": compilerSettings(QUEUE_RUNS),
     },
   },
   networks: {

@@ -14,7 +14,8 @@ import { testKeyBatch } from "./lib/bls";
 import { GAS_TARGETS } from "./lib/gas-targets";
 import { markdownTable } from "./lib/format";
 import { signPermit } from "./lib/permit";
-import { advanceFrames, buildReport, submitUntilApplied } from "./lib/oracle";
+import { dailyReport, reportingDeployment } from "./lib/bench-reports";
+import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
 import type { Tidepool } from "./lib/protocol";
 
 type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
@@ -58,68 +59,9 @@ async function depositPerValidator(
 
 // ──────────────────────────────── Oracle reports ────────────────────────────────
 
-const GWEI = 10n ** 9n;
-
-/**
- * An ordinary daily report, in a deployment whose validators are deposited: a first report makes
- * them visible, two daily reports warm every slot a steady state has (fee recipients, vaults), then
- * a third is measured: CL rewards at ~3% APR, 0.02 ETH of EL rewards and 0.005 ETH skimmed into the
- * withdrawal vault, fees minted, no losses, exits or finalization. Records the first member's vote
- * (`report.vote`) and the second, quorum-completing one that applies it (`report.quorum.daily`).
- */
-async function dailyReport(t: Tidepool, gas: Record<string, number>, suffix: string): Promise<void> {
-  const [deposited] = await t.pool.getBeaconStat();
-  const provider = hre.network.provider;
-  let clGwei = deposited * 32n * GWEI;
-  let refSlot = await advanceFrames(provider, t.oracle);
-  await submitUntilApplied(
-    t.oracle,
-    t.oracleMembers,
-    buildReport(refSlot, { numValidators: deposited, clBalanceGwei: clGwei }),
-  );
-  for (let day = 0; day < 3; day++) {
-    clGwei += (clGwei * 3n) / 100n / 365n;
-    await (
-      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.02") })
-    ).wait();
-    await (
-      await t.admin.sendTransaction({ to: await t.withdrawalVault.getAddress(), value: parseEther("0.005") })
-    ).wait();
-    refSlot = await advanceFrames(provider, t.oracle);
-    const data = buildReport(refSlot, {
-      numValidators: deposited,
-      clBalanceGwei: clGwei,
-      withdrawalVaultBalance: parseEther("0.005"),
-      elRewardsVaultBalance: parseEther("0.02"),
-    });
-    const [vote, quorum] = await submitUntilApplied(t.oracle, t.oracleMembers, data);
-    if (!quorum) throw new Error("the second member should complete the quorum");
-    if (day === 2) {
-      if (suffix === "") gas["report.vote"] = Number(vote.gasUsed);
-      gas[`report.quorum.daily${suffix}`] = Number(quorum.gasUsed);
-    }
-  }
-  if ((await t.pool.sharesOf(t.treasury.address)) === 0n) throw new Error("no fee minted");
-}
-
-/** 1 operator, 10 validators, 10 holders: the baseline daily report. */
+/** The baseline daily report: {reportingDeployment}, nothing to finalize. */
 async function dailyReportBaseline(gas: Record<string, number>): Promise<void> {
-  const t = await deployTidepool(hre);
-  const [operator, ...holders] = t.users;
-  for (const holder of holders.slice(0, 9)) {
-    await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("40") })).wait();
-  }
-  const id = await registerOperator(t.registry, t.pool, t.admin, {
-    name: "bench-report",
-    rewardAddress: operator,
-    keys: 10,
-    bondWei: parseEther("20"),
-  });
-  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
-  await (
-    await t.dsm.depositBufferedEther(id, 10, attestation, await signAttestation(t.dsm, attestation, [t.guardian]))
-  ).wait();
-  await dailyReport(t, gas, "");
+  await dailyReport(await reportingDeployment(), gas, "report.quorum.daily");
 }
 
 /** The 1,000-operator registry of the deposit benchmark, with one validator deposited per operator. */
@@ -139,7 +81,7 @@ async function dailyReportOps1000(t: Tidepool, gas: Record<string, number>): Pro
     }
   }
   if ((await t.registry.totalActiveValidators()) < 1000n) throw new Error("expected ≥ 1,000 active validators");
-  await dailyReport(t, gas, ".ops1000");
+  await dailyReport(t, gas, "report.quorum.daily.ops1000");
 }
 
 /** The baseline with 10,000 holders, reached through the pool's real transferShares. */
@@ -164,7 +106,7 @@ async function dailyReportHolders10000(gas: Record<string, number>): Promise<voi
   await (
     await t.dsm.depositBufferedEther(id, 10, attestation, await signAttestation(t.dsm, attestation, [t.guardian]))
   ).wait();
-  await dailyReport(t, gas, ".holders10000");
+  await dailyReport(t, gas, "report.quorum.daily.holders10000");
 }
 
 /**
@@ -216,6 +158,7 @@ async function main(): Promise<void> {
   if (!registry1000) throw new Error("no 1,000-operator deployment");
   await dailyReportOps1000(registry1000, gas);
   await dailyReportHolders10000(gas);
+  await withdrawalBenchmarks(gas);
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
   const measure = async (key: string, tx: Tx): Promise<void> => {
@@ -280,17 +223,37 @@ async function main(): Promise<void> {
       failed++;
     }
   }
+  // Issue 5: finalizing costs at most 60,000 more than the daily report, and 10,000 requests in the
+  // queue change nothing (within 5%).
+  const finalizeExtra = gas["report.quorum.finalize10"] - base;
+  if (finalizeExtra > 60_000) {
+    console.error(`finalizing 10 requests adds ${finalizeExtra} gas to the daily report (limit 60,000)`);
+    failed++;
+  }
+  for (const [key, other] of [
+    ["report.quorum.finalize10", "report.quorum.finalize10000"],
+    ["withdrawal.request.subsequent", "withdrawal.request.subsequent.queue10000"],
+    ["withdrawal.request.firstForOwner", "withdrawal.request.firstForOwner.queue10000"],
+    ["withdrawal.claim.withHint", "withdrawal.claim.withHint.queue10000"],
+    ["withdrawal.claim.withHint.olderOfTwo", "withdrawal.claim.withHint.olderOfTwo.queue10000"],
+  ]) {
+    const diff = Math.abs(gas[other] - gas[key]) / gas[key];
+    if (diff >= 0.05) {
+      console.error(`${other} differs from ${key} by ${(diff * 100).toFixed(2)}% (limit < 5%)`);
+      failed++;
+    }
+  }
   const rows = keys.map((key) => {
     const t = GAS_TARGETS[key];
     const ok = !t || gas[key] <= t.target;
-    if (!ok) failed++;
+    if (!ok && t.unmetInOpenIssue === undefined) failed++;
     return [
       `\`${key}\``,
       gas[key].toLocaleString("en-US"),
       t ? `≤ ${t.target.toLocaleString("en-US")}` : "",
       t?.lido ?? "",
       t?.others ?? "",
-      t ? (ok ? "✓" : "✗ over target") : "",
+      t ? (ok ? "✓" : `✗ over target${t.unmetInOpenIssue ? ` (issue ${t.unmetInOpenIssue} open)` : ""}`) : "",
     ];
   });
   const table = markdownTable(["operation", "gas", "target", "Lido", "others", ""], rows);

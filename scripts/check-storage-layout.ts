@@ -16,7 +16,7 @@ import {
 import type { StorageLayout } from "@openzeppelin/upgrades-core";
 import { readValidations } from "@openzeppelin/hardhat-upgrades/dist/utils/validations";
 
-const UPGRADEABLE = ["StakingPool", "NodeOperatorRegistry", "WithdrawalVault", "AccountingOracle"];
+const UPGRADEABLE = ["StakingPool", "NodeOperatorRegistry", "WithdrawalVault", "AccountingOracle", "WithdrawalQueue"];
 const DIR = "storage-layouts";
 
 async function main(): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * The local end-to-end demo (until the full simulated month lands): deploys Tidepool on the
  * in-process network with the real Ignition module, lets a few holders stake, wrap, transfer and
- * unwrap, deposits validators, runs a week of oracle reports (rewards, fees, an operator's claim)
- * and a penalty covered by the operator's bond, and prints balances, rates and totals as it goes. Exits non-zero if the pool's
- * accounting invariants break.
+ * unwrap, deposits validators, runs a week of oracle reports (rewards, fees, an operator's claim),
+ * a penalty covered by the operator's bond, and withdrawals (requests, finalization in a report, a
+ * claim), and prints balances, rates and totals as it goes. Exits non-zero if the pool's accounting
+ * invariants break.
  */
 import hre from "hardhat";
 import { ZeroAddress, parseEther } from "ethers";
@@ -58,6 +59,7 @@ async function checkInvariants(t: Tidepool, accounts: string[]): Promise<void> {
     await t.registry.getAddress(),
     t.treasury.address,
     await t.insuranceFund.getAddress(),
+    await t.withdrawalQueue.getAddress(),
   ];
   let sum = 0n;
   for (const a of holders) sum += await pool.sharesOf(a);
@@ -164,6 +166,34 @@ async function main(): Promise<void> {
   console.log(
     `\nDay 9: a 0.5 ETH penalty attributed to "Anchor Staking" burned ${eth(bondBefore - bondAfter, 6, "shares")} of its bond; ` +
       `the share rate went from ${eth(rateBefore, 9)} to ${eth(await t.pool.getPooledEthByShares(parseEther("1")), 9)} per share.`,
+  );
+
+  // Withdrawals: bob queues 2 tpETH, carol 1 wtpETH; the next report finalizes both; bob claims.
+  const queue = t.withdrawalQueue;
+  const queueAddress = await queue.getAddress();
+  await (await t.pool.connect(bob).approve(queueAddress, parseEther("2"))).wait();
+  await (await queue.connect(bob).requestWithdrawals([parseEther("2")], ZeroAddress)).wait();
+  await (await t.wrapper.connect(carol).approve(queueAddress, parseEther("1"))).wait();
+  await (await queue.connect(carol).requestWithdrawalsWrapped([parseEther("1")], ZeroAddress)).wait();
+  const lastId = await queue.getLastRequestId();
+  console.log(
+    `\n## Withdrawals\n\nbob requested 2 tpETH and carol 1 wtpETH (requests 1–${lastId}, two NFTs); ` +
+      `${eth(await queue.unfinalizedEther())} waits; instant liquidity is now ${eth(await t.pool.instantLiquidity())}.`,
+  );
+  await report(t, { numValidators: deposited, clBalanceGwei: clGwei, lastRequestIdToFinalize: lastId });
+  const ids = [...(await queue.getWithdrawalRequests(bob.address))];
+  const hints = [...(await queue.findCheckpointHints(ids, 1n, await queue.getLastCheckpointIndex()))];
+  const [claimable] = await queue.getClaimableEther(ids, hints);
+  const bobBefore = await hre.ethers.provider.getBalance(bob.address);
+  const receipt = await (await queue.connect(bob).claimWithdrawals(ids, hints)).wait();
+  if (!receipt) throw new Error("claim failed");
+  const received = (await hre.ethers.provider.getBalance(bob.address)) - bobBefore + receipt.gasUsed * receipt.gasPrice;
+  if (received !== claimable) throw new Error(`bob received ${received}, expected ${claimable}`);
+  const locked = await queue.lockedEther();
+  if ((await hre.ethers.provider.getBalance(queueAddress)) !== locked) throw new Error("queue balance ≠ locked ETH");
+  console.log(
+    `Day 10: the report finalized both at the day's rate; bob claimed ${eth(received)} (claim gas ${receipt.gasUsed}); ` +
+      `the queue still holds ${eth(locked)} for carol's request, exactly its balance.`,
   );
   await checkInvariants(t, [...holders.map((h) => h.address), opA.address]);
 }

@@ -119,8 +119,15 @@ interface IAccountingOracle {
     error ZeroOperatorLoss(uint256 operatorId);
     /// @notice An exit request for a key that was never deposited.
     error ExitKeyNotDeposited(uint256 operatorId, uint256 keyIndex);
-    /// @notice Finalization needs the withdrawal queue, which this deployment does not have yet.
-    error FinalizationUnavailable(uint256 lastRequestIdToFinalize);
+    /// @notice A bunker-mode report may not finalize withdrawals: requests made before or during the
+    /// loss wait until a report says it is fully realised.
+    /// @param lastRequestIdToFinalize The request the report named.
+    error FinalizationInBunkerMode(uint256 lastRequestIdToFinalize);
+    /// @notice More exits were requested than the queue's shortfall needs: the unfinalized requests'
+    /// ETH beyond the buffer after the report (and its finalization), in 32 ETH validators (rounded up).
+    /// @param count Exit requests in the report.
+    /// @param maxCount Exits the shortfall justifies.
+    error ExitRequestsExceedDemand(uint256 count, uint256 maxCount);
     /// @notice A sanity limit outside its bounds.
     /// @param limit The limit's name.
     /// @param value The value given.

@@ -107,6 +107,9 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     error CallerNotOracle(address caller);
     /// @notice Instant redemption is off while the oracle reports bunker mode (a loss being realised).
     error InstantRedeemBunkerMode();
+    /// @notice Only the withdrawal queue may return excess ETH.
+    /// @param caller The caller.
+    error CallerNotWithdrawalQueue(address caller);
 
     // ──────────────────────────────── Types ────────────────────────────────
 
@@ -128,6 +131,8 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
         uint256 operatorsFeeShares; // minted to the registry, which books them per operator
         uint256 insuranceFeeShares; // minted to the insurance fund
         bool bunkerMode; // while set, instant redemption is off
+        uint256 lastRequestIdToFinalize; // 0: no finalization
+        uint256 refSlotTimestamp; // requests made later are not finalized
     }
 
     // ──────────────────────────────── Events ────────────────────────────────
@@ -359,6 +364,11 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     function applyReport(
         ReportUpdate calldata update
     ) external returns (uint256 postTotalPooledEther, uint256 postTotalShares);
+
+    /// @notice Takes back ETH the withdrawal queue locked for a request but did not pay it (a batch
+    /// priced at its nominal ETH whose request was paid at the lower share rate, or the reverse); it
+    /// raises totalPooledEther. Withdrawal queue only.
+    function returnWithdrawalExcess() external payable;
 
     /// @notice Whether the last report declared bunker mode (instant redemption off).
     /// @return True in bunker mode.

@@ -7,6 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IAccountingOracle} from "../interfaces/IAccountingOracle.sol";
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
+import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 import {OracleCommittee} from "./OracleCommittee.sol";
@@ -108,6 +109,9 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @notice The insurance fund.
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable INSURANCE_FUND;
+    /// @notice The withdrawal queue, finalized by reports.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IWithdrawalQueue public immutable WITHDRAWAL_QUEUE;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
@@ -116,19 +120,22 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @param withdrawalVault The withdrawal vault.
     /// @param elRewardsVault The execution-layer rewards vault.
     /// @param insuranceFund The insurance fund.
+    /// @param withdrawalQueue The withdrawal queue.
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(
         IStakingPool pool,
         INodeOperatorRegistry registry,
         address withdrawalVault,
         address elRewardsVault,
-        address insuranceFund
+        address insuranceFund,
+        IWithdrawalQueue withdrawalQueue
     ) {
         POOL = pool;
         REGISTRY = registry;
         WITHDRAWAL_VAULT = withdrawalVault;
         EL_REWARDS_VAULT = elRewardsVault;
         INSURANCE_FUND = insuranceFund;
+        WITHDRAWAL_QUEUE = withdrawalQueue;
         _disableInitializers();
     }
 
@@ -309,7 +316,10 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         } else {
             out.insuranceSharesBurned = _coverWithInsurance(pool, preCL - credit);
         }
-        _commit($, data, out, pool, postTotalEther, elapsed);
+        if (data.isBunkerMode && data.lastRequestIdToFinalize != 0) {
+            revert FinalizationInBunkerMode(data.lastRequestIdToFinalize);
+        }
+        _commit($, data, out, pool, elapsed);
     }
 
     /// @dev Takes vault ETH up to `room` (withdrawal vault first), leaving the rest for later reports.
@@ -332,10 +342,9 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         ReportData calldata data,
         Outcome memory out,
         PoolState memory pool,
-        uint256 postTotalEther,
         uint256 elapsed
     ) private {
-        (, uint256 postTotalShares) = POOL.applyReport(
+        (uint256 postTotalEther, uint256 postTotalShares) = POOL.applyReport(
             IStakingPool.ReportUpdate({
                 clValidators: data.numValidators,
                 clBalanceWei: data.clBalanceGwei * 1 gwei,
@@ -347,7 +356,9 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
                 treasuryFeeShares: out.treasuryShares,
                 operatorsFeeShares: out.operatorsShares,
                 insuranceFeeShares: out.insuranceShares,
-                bunkerMode: data.isBunkerMode
+                bunkerMode: data.isBunkerMode,
+                lastRequestIdToFinalize: data.lastRequestIdToFinalize,
+                refSlotTimestamp: _slotTimestamp(data.refSlot)
             })
         );
         if (out.operatorsShares != 0) REGISTRY.distributeOperatorRewards(out.operatorsShares);
@@ -373,9 +384,8 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         );
     }
 
-    /// @dev Array shapes and per-report counts; finalization waits for the withdrawal queue.
+    /// @dev Array shapes and per-report counts.
     function _checkShape(ReportData calldata data, SanityLimits memory limits) private pure {
-        if (data.lastRequestIdToFinalize != 0) revert FinalizationUnavailable(data.lastRequestIdToFinalize);
         uint256 losses = data.operatorIdsWithLosses.length;
         if (data.operatorLossesGwei.length != losses) {
             revert ReportArrayLengthMismatch("operatorLosses", losses, data.operatorLossesGwei.length);
@@ -507,9 +517,15 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         out.insuranceShares = Math.mulDiv(insuranceWei, sharesLeft, denominator);
     }
 
-    /// @dev One `ValidatorExitRequested` per requested key; the key must have been deposited.
+    /// @dev One `ValidatorExitRequested` per requested key; the key must have been deposited. Exits
+    /// only for the queue's shortfall after the report (unfinalized ETH beyond the buffer): a bound on
+    /// what even a dishonest quorum can ask of the operators.
     function _requestExits(ReportData calldata data) private {
         uint256 n = data.exitOperatorIds.length;
+        if (n == 0) return;
+        uint256 shortfall = Math.saturatingSub(WITHDRAWAL_QUEUE.unfinalizedEther(), POOL.bufferedEther());
+        uint256 maxExits = Math.ceilDiv(shortfall, DEPOSIT_SIZE);
+        if (n > maxExits) revert ExitRequestsExceedDemand(n, maxExits);
         for (uint256 i = 0; i < n; ++i) {
             (uint256 operatorId, uint256 keyIndex) = (data.exitOperatorIds[i], data.exitKeyIndices[i]);
             (bytes memory pubkey, , bool deposited) = REGISTRY.getSigningKey(operatorId, keyIndex);

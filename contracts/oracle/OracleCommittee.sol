@@ -302,6 +302,11 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         return frameStart == 0 ? (false, 0) : (true, frameStart - 1);
     }
 
+    /// @dev Unix time of the start of `slot`.
+    function _slotTimestamp(uint256 slot) internal view returns (uint256) {
+        return _committeeStorage().genesisTime + slot * SECONDS_PER_SLOT;
+    }
+
     /// @dev Pauses or resumes voting.
     function _setPaused(bool paused) internal {
         _committeeStorage().paused = paused;

@@ -17,6 +17,7 @@ import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
 import {IPoolVault} from "../interfaces/IPoolVault.sol";
+import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 
@@ -149,6 +150,7 @@ contract StakingPool is
         address elRewardsVault;
         address oracle;
         address insuranceFund;
+        address withdrawalQueue;
     }
 
     /// @inheritdoc IStakingPool
@@ -175,6 +177,9 @@ contract StakingPool is
     /// @notice The insurance fund: fee shares in, burned to cover losses bonds could not.
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable INSURANCE_FUND;
+    /// @notice The withdrawal queue: its unfinalized requests come before instant redemptions and deposits.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable WITHDRAWAL_QUEUE;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
@@ -189,6 +194,7 @@ contract StakingPool is
         EL_REWARDS_VAULT = peers.elRewardsVault;
         ORACLE = peers.oracle;
         INSURANCE_FUND = peers.insuranceFund;
+        WITHDRAWAL_QUEUE = peers.withdrawalQueue;
         _disableInitializers();
     }
 
@@ -443,6 +449,8 @@ contract StakingPool is
     /// most deposited, vault amounts at most the vaults' balances, burns at most the shares held);
     /// checked arithmetic backs each of those up here. Vault ETH arrives last (interactions last),
     /// through the vaults' `transferToPool`, which calls `receiveVaultEther`.
+    // One report is applied in one place, in order: totals, mints and burns, then the ETH moves.
+    // solhint-disable-next-line function-max-lines
     function applyReport(
         ReportUpdate calldata update
     ) external nonReentrant returns (uint256 postTotalPooledEther, uint256 postTotalShares) {
@@ -450,10 +458,9 @@ contract StakingPool is
         PoolStorage storage $ = _storage();
         Totals memory t = $.totals;
         Beacon memory b = $.beacon;
+        uint256 available = _bufferedEther($, t) + update.withdrawalVaultWei + update.elRewardsVaultWei;
         postTotalPooledEther =
-            _bufferedEther($, t) +
-            update.withdrawalVaultWei +
-            update.elRewardsVaultWei +
+            available +
             update.clBalanceWei +
             (b.depositedValidators - update.clValidators) * DEPOSIT_SIZE;
         $.beacon = Beacon({
@@ -468,6 +475,22 @@ contract StakingPool is
         postTotalShares -= _burn($, REGISTRY, update.bondSharesToBurn, t);
         postTotalShares -= _burn($, INSURANCE_FUND, update.insuranceSharesToBurn, t);
         postTotalShares += update.treasuryFeeShares + update.operatorsFeeShares + update.insuranceFeeShares;
+
+        // Finalization at the report's rate (the queue checks the requests and the buffer): their
+        // shares are burned and their ETH leaves the buffer for the queue, sent last.
+        uint256 lockWei;
+        uint256 burnShares;
+        if (update.lastRequestIdToFinalize != 0) {
+            (lockWei, burnShares) = IWithdrawalQueue(WITHDRAWAL_QUEUE).finalize(
+                update.lastRequestIdToFinalize,
+                postTotalPooledEther,
+                postTotalShares,
+                update.refSlotTimestamp,
+                available
+            );
+            postTotalPooledEther -= lockWei;
+            postTotalShares -= burnShares;
+        }
         Totals memory post = Totals({
             totalShares: postTotalShares.toUint128(),
             totalPooledEther: postTotalPooledEther.toUint128()
@@ -476,6 +499,7 @@ contract StakingPool is
         _mint($, update.treasury, update.treasuryFeeShares, post);
         _mint($, REGISTRY, update.operatorsFeeShares, post);
         _mint($, INSURANCE_FUND, update.insuranceFeeShares, post);
+        _burn($, WITHDRAWAL_QUEUE, burnShares, post);
 
         StakeControl c = $.control;
         uint8 flags = c.pausedFlags();
@@ -484,6 +508,15 @@ contract StakingPool is
 
         if (update.withdrawalVaultWei != 0) IPoolVault(WITHDRAWAL_VAULT).transferToPool(update.withdrawalVaultWei);
         if (update.elRewardsVaultWei != 0) IPoolVault(EL_REWARDS_VAULT).transferToPool(update.elRewardsVaultWei);
+        if (lockWei != 0) IWithdrawalQueue(WITHDRAWAL_QUEUE).receiveFinalizedEther{value: lockWei}();
+    }
+
+    /// @inheritdoc IStakingPool
+    function returnWithdrawalExcess() external payable {
+        if (msg.sender != WITHDRAWAL_QUEUE) revert CallerNotWithdrawalQueue(msg.sender);
+        PoolStorage storage $ = _storage();
+        Totals memory t = $.totals;
+        _writeTotals($, Totals(t.totalShares, (t.totalPooledEther + msg.value).toUint128()));
     }
 
     /// @inheritdoc IStakingPool
@@ -666,15 +699,18 @@ contract StakingPool is
 
     // ──────────────────────────────── Internal: instant redemption ────────────────────────────────
 
-    /// @dev The buffer, less what the withdrawal queue will need (none until the queue exists).
+    /// @dev The buffer, less what the withdrawal queue will need: the shares its unfinalized requests
+    /// lock, valued at the current rate (rounded up). Finalizing them now would lock
+    /// min(Σ requested ETH, shares × rate), never more, so instant redemptions never jump the queue.
     function _instantLiquidity(PoolStorage storage $, Totals memory t) private view returns (uint256) {
-        return _bufferedEther($, t);
+        uint256 queued = Math.mulDiv($.shares[WITHDRAWAL_QUEUE], t.totalPooledEther, t.totalShares, Math.Rounding.Ceil);
+        return Math.saturatingSub(_bufferedEther($, t), queued);
     }
 
-    /// @dev The buffer less the instant-liquidity reserve (rounded up: the reserve is kept whole) and,
-    /// once the queue exists, its needs.
+    /// @dev The instant liquidity less the instant-liquidity reserve (rounded up: the reserve is kept
+    /// whole): deposits leave both the queue's needs and the reserve in the buffer.
     function _depositableEther(PoolStorage storage $, Totals memory t) private view returns (uint256) {
-        uint256 buffered = _bufferedEther($, t);
+        uint256 buffered = _instantLiquidity($, t);
         uint256 reserve = Math.mulDiv(
             t.totalPooledEther,
             $.instantRedeem.liquidityTargetBP,

@@ -14,7 +14,15 @@ import TidepoolModule from "./Tidepool";
  */
 export default buildModule("TidepoolGovernance", (m) => {
   const tidepool = m.useModule(TidepoolModule);
-  const { stakingPool, nodeOperatorRegistry, depositSecurityModule, withdrawalVault, oracle, insuranceFund } = tidepool;
+  const {
+    stakingPool,
+    nodeOperatorRegistry,
+    depositSecurityModule,
+    withdrawalVault,
+    oracle,
+    insuranceFund,
+    withdrawalQueue,
+  } = tidepool;
   const deployer = m.getAccount(0);
   const minDelaySeconds = m.getParameter("minDelaySeconds", 2 * 24 * 60 * 60);
   const proposers = m.getParameter<string[]>("proposers");
@@ -31,6 +39,7 @@ export default buildModule("TidepoolGovernance", (m) => {
     ["WithdrawalVault", withdrawalVault, []],
     ["Oracle", oracle, ["MANAGE_MEMBERS_ROLE", "FEE_MANAGER_ROLE", "SANITY_LIMITS_ROLE", "RESUME_ROLE"]],
     ["InsuranceFund", insuranceFund, []],
+    ["WithdrawalQueue", withdrawalQueue, ["RESUME_ROLE"]],
   ];
   let previous: Future | undefined;
   for (const [name, contract, roleNames] of handovers) {

@@ -51,6 +51,7 @@ export default buildModule("Tidepool", (m) => {
     elRewardsVault: ZeroAddress,
     oracle: ZeroAddress,
     insuranceFund: ZeroAddress,
+    withdrawalQueue: ZeroAddress,
   };
   const bootstrapImpl = m.contract("StakingPool", [zeroPeers], { id: "StakingPoolBootstrapImpl" });
   const proxy = m.contract(
@@ -97,9 +98,21 @@ export default buildModule("Tidepool", (m) => {
 
   const insuranceFund = m.contract("InsuranceFund", [proxy, admin]);
 
+  const withdrawalRequestMetadata = m.library("WithdrawalRequestMetadata");
+  const withdrawalQueueImpl = m.contract("WithdrawalQueue", [proxy, wrappedToken], {
+    id: "WithdrawalQueueImpl",
+    libraries: { WithdrawalRequestMetadata: withdrawalRequestMetadata },
+  });
+  const withdrawalQueueProxy = m.contract(
+    "ERC1967Proxy",
+    [withdrawalQueueImpl, m.encodeFunctionCall(withdrawalQueueImpl, "initialize", [admin, pauser])],
+    { id: "WithdrawalQueueProxy" },
+  );
+  const withdrawalQueue = m.contractAt("WithdrawalQueue", withdrawalQueueProxy);
+
   const oracleImpl = m.contract(
     "AccountingOracle",
-    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund],
+    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund, withdrawalQueueProxy],
     { id: "AccountingOracleImpl" },
   );
   const oracleProxy = m.contract(
@@ -133,6 +146,7 @@ export default buildModule("Tidepool", (m) => {
         elRewardsVault,
         oracle: oracleProxy,
         insuranceFund,
+        withdrawalQueue: withdrawalQueueProxy,
       },
     ],
     { id: "StakingPoolImpl" },
@@ -166,5 +180,6 @@ export default buildModule("Tidepool", (m) => {
     elRewardsVault,
     oracle,
     insuranceFund,
+    withdrawalQueue,
   };
 });

@@ -9,6 +9,7 @@ import type {
   InsuranceFund,
   NodeOperatorRegistry,
   StakingPool,
+  WithdrawalQueue,
   WithdrawalVault,
   WrappedTpEth,
 } from "../../typechain-types";
@@ -36,6 +37,7 @@ export interface Tidepool extends Actors {
   elRewardsVault: ExecutionLayerRewardsVault;
   oracle: AccountingOracle;
   insuranceFund: InsuranceFund;
+  withdrawalQueue: WithdrawalQueue;
 }
 
 /** The addresses a pool implementation is constructed with (its immutables). */
@@ -65,6 +67,7 @@ export async function attachTidepool(hre: HardhatRuntimeEnvironment, poolAddress
     elRewardsVault: await at("ExecutionLayerRewardsVault", peers.elRewardsVault),
     oracle: await at("AccountingOracle", peers.oracle),
     insuranceFund: await at("InsuranceFund", peers.insuranceFund),
+    withdrawalQueue: await at("WithdrawalQueue", peers.withdrawalQueue),
   };
 }
 
@@ -79,6 +82,7 @@ export async function poolPeers(pool: StakingPool): Promise<{ [K in keyof PoolPe
     elRewardsVault: await pool.EL_REWARDS_VAULT(),
     oracle: await pool.ORACLE(),
     insuranceFund: await pool.INSURANCE_FUND(),
+    withdrawalQueue: await pool.WITHDRAWAL_QUEUE(),
   };
 }
 

@@ -47,6 +47,20 @@ export async function depositValidators(f: TidepoolFixture, operatorId: bigint, 
   await (await f.dsm.depositBufferedEther(operatorId, count, attestation, signatures)).wait();
 }
 
+/**
+ * Gives the withdrawal queue a shortfall (exit requests are bounded by it): `holder` requests
+ * `amount` of tpETH, more than the buffer holds.
+ */
+export async function requestWithdrawal(
+  f: TidepoolFixture,
+  holder: HardhatEthersSigner,
+  amount: bigint,
+): Promise<void> {
+  const queue = await f.withdrawalQueue.getAddress();
+  await (await f.pool.connect(holder).approve(queue, amount)).wait();
+  await (await f.withdrawalQueue.connect(holder).requestWithdrawals([amount], ZeroAddress)).wait();
+}
+
 /** Reports `fields` through the committee's quorum, `frames` frames ahead of now. */
 export async function reportThroughQuorum(
   f: TidepoolFixture,

@@ -11,6 +11,7 @@ import {
   buildReport,
   depositValidators,
   deployWithValidators,
+  requestWithdrawal,
   reportHash,
   toGwei,
   type OracleFixture,
@@ -758,6 +759,7 @@ describe("AccountingOracle: accounting report", function () {
     it("reverts TooManyExitRequests above a lowered maxExitRequestsPerReport and accepts exactly the limit", async function () {
       const f = await loadFixture(deployWithValidators);
       const { oracle, registry } = f;
+      await requestWithdrawal(f, f.staker, parseEther("80")); // a shortfall that justifies exits
       const limits = limitsOf(await oracle.getSanityLimits());
       await (await oracle.connect(f.admin).setSanityLimits({ ...limits, maxExitRequestsPerReport: 1n })).wait();
       await expectRejectedAtQuorum(
@@ -797,14 +799,15 @@ describe("AccountingOracle: accounting report", function () {
       );
     });
 
-    it("reverts FinalizationUnavailable for any request to finalize while there is no withdrawal queue", async function () {
+    it("reverts FinalizationInBunkerMode for a bunker-mode report that names requests to finalize", async function () {
       const f = await loadFixture(deployWithValidators);
+      await requestWithdrawal(f, f.staker, parseEther("1"));
       await expectRejectedAtQuorum(
         f,
-        { numValidators: 3n, clBalanceGwei: CL_96, lastRequestIdToFinalize: 7n },
+        { numValidators: 3n, clBalanceGwei: CL_96, lastRequestIdToFinalize: 1n, isBunkerMode: true },
         1n,
-        "FinalizationUnavailable",
-        [7n],
+        "FinalizationInBunkerMode",
+        [1n],
       );
     });
   });

@@ -10,6 +10,7 @@ import {
   buildReport,
   depositValidators,
   deployWithValidators,
+  requestWithdrawal,
   toGwei,
   type OracleFixture,
   type ReportData,
@@ -556,6 +557,7 @@ describe("AccountingOracle: loss tranches", function () {
     it("emits ValidatorExitRequested with the registry's pubkey for each requested deposited key, in order", async function () {
       const f = await loadFixture(deployWithValidators);
       const { oracle, registry } = f;
+      await requestWithdrawal(f, f.staker, parseEther("80")); // 70 ETH beyond the buffer: up to 3 exits
       const requests: [bigint, bigint][] = [
         [0n, 2n],
         [0n, 0n],
@@ -581,6 +583,7 @@ describe("AccountingOracle: loss tranches", function () {
     it("rejects exit requests for undeposited keys, keys beyond the operator's keys and unknown operators, changing nothing", async function () {
       const f = await loadFixture(deployWithValidators);
       const { oracle, registry } = f;
+      await requestWithdrawal(f, f.staker, parseEther("80"));
       const base = { numValidators: 3n, clBalanceGwei: toGwei(parseEther("96")) };
       const [, , deposited3] = await registry.getSigningKey(0n, 3n);
       expect(deposited3).to.equal(false);
@@ -701,6 +704,8 @@ describe("AccountingOracle: loss tranches", function () {
         operatorsFeeShares: 0n,
         insuranceFeeShares: 0n,
         bunkerMode: false,
+        lastRequestIdToFinalize: 0n,
+        refSlotTimestamp: 0n,
       };
       const before = await snapshot(f);
       for (const caller of [admin, operator, f.oracleMembers[0]]) {

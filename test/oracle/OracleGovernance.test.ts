@@ -43,13 +43,14 @@ async function implementationOf(proxy: string): Promise<string> {
 }
 
 /** The constructor arguments of the oracle's current implementation (its immutables). */
-async function oraclePeers(oracle: AccountingOracle): Promise<[string, string, string, string, string]> {
+async function oraclePeers(oracle: AccountingOracle): Promise<[string, string, string, string, string, string]> {
   return [
     await oracle.POOL(),
     await oracle.REGISTRY(),
     await oracle.WITHDRAWAL_VAULT(),
     await oracle.EL_REWARDS_VAULT(),
     await oracle.INSURANCE_FUND(),
+    await oracle.WITHDRAWAL_QUEUE(),
   ];
 }
 
@@ -213,6 +214,7 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
         await f.withdrawalVault.getAddress(),
         await f.elRewardsVault.getAddress(),
         fundAddress,
+        await f.withdrawalQueue.getAddress(),
       ]);
       expect(await f.insuranceFund.POOL()).to.equal(f.poolAddress);
       expect(await f.insuranceFund.hasRole(ROLES.admin, f.admin.address)).to.equal(true);

@@ -308,6 +308,7 @@ describe("StakingPool", function () {
         elRewardsVault: ZeroAddress,
         oracle: ZeroAddress,
         insuranceFund: ZeroAddress,
+        withdrawalQueue: ZeroAddress,
       });
       await impl.waitForDeployment();
       return impl;
