@@ -365,6 +365,14 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
         ReportUpdate calldata update
     ) external returns (uint256 postTotalPooledEther, uint256 postTotalShares);
 
+    /// @notice `transferFrom(from, queue, amount)` for the withdrawal queue, returning the shares
+    /// moved: spends `from`'s allowance to the queue exactly and moves ceil(amount × S / P) shares,
+    /// with the same events. Withdrawal queue only.
+    /// @param from The holder whose request this is.
+    /// @param amount tpETH, in wei.
+    /// @return shares The shares moved to the queue.
+    function bringIntoWithdrawalQueue(address from, uint256 amount) external returns (uint256 shares);
+
     /// @notice Takes back ETH the withdrawal queue locked for a request but did not pay it (a batch
     /// priced at its nominal ETH whose request was paid at the lower share rate, or the reverse); it
     /// raises totalPooledEther. Withdrawal queue only.

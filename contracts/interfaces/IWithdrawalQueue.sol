@@ -283,7 +283,7 @@ interface IWithdrawalQueue {
 
     /// @notice Pool shares locked by requests not finalized yet.
     /// @return The shares.
-    function unfinalizedShares() external view returns (uint256);
+    function queuedShares() external view returns (uint256);
 
     /// @notice ETH the queue holds for finalized, unclaimed requests, in wei (pinned). Equals the
     /// queue's balance unless someone forced ETH into it.
@@ -316,7 +316,7 @@ interface IWithdrawalQueue {
     /// @param rateEther The share rate's numerator (the pool's totalPooledEther after the report).
     /// @param rateShares Its denominator (totalShares after the report).
     /// @return preview See {FinalizationPreview}.
-    function previewFinalization(
+    function simulateFinalization(
         uint256 lastRequestIdToFinalize,
         uint256 rateEther,
         uint256 rateShares
@@ -330,7 +330,7 @@ interface IWithdrawalQueue {
     /// @param maxTimestamp The report's reference time (requests after it wait).
     /// @return lastRequestId The last request that can be finalized (0: none).
     /// @return etherToLock The ETH that finalizing up to it locks, in wei.
-    function findLastFinalizableRequestId(
+    function findMaxRequestIdToFinalize(
         uint256 availableEther,
         uint256 rateEther,
         uint256 rateShares,
@@ -339,14 +339,14 @@ interface IWithdrawalQueue {
 
     /// @notice Whether requests and claims are paused.
     /// @return True when paused.
-    function isPaused() external view returns (bool);
+    function withdrawalsPaused() external view returns (bool);
 
     // ──────────────────────────────── Pool ────────────────────────────────
 
     /// @notice Finalizes requests up to `lastRequestIdToFinalize` at the share rate
     /// `rateEther / rateShares` (the pool's totals after the report's rewards, fees and loss cover).
     /// Pool only, inside an oracle report; the pool then burns the shares returned and sends the ETH
-    /// with {receiveFinalizedEther}. Reverts when the last request was made after `maxTimestamp` or the
+    /// with {fundFinalizedPayouts}. Reverts when the last request was made after `maxTimestamp` or the
     /// lock exceeds `availableEther`.
     /// @param lastRequestIdToFinalize The last request to finalize.
     /// @param rateEther The share rate's numerator.
@@ -364,5 +364,5 @@ interface IWithdrawalQueue {
     ) external returns (uint256 etherToLock, uint256 sharesToBurn);
 
     /// @notice The ETH a finalization locked, from the pool.
-    function receiveFinalizedEther() external payable;
+    function fundFinalizedPayouts() external payable;
 }

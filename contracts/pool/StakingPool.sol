@@ -508,7 +508,7 @@ contract StakingPool is
 
         if (update.withdrawalVaultWei != 0) IPoolVault(WITHDRAWAL_VAULT).transferToPool(update.withdrawalVaultWei);
         if (update.elRewardsVaultWei != 0) IPoolVault(EL_REWARDS_VAULT).transferToPool(update.elRewardsVaultWei);
-        if (lockWei != 0) IWithdrawalQueue(WITHDRAWAL_QUEUE).receiveFinalizedEther{value: lockWei}();
+        if (lockWei != 0) IWithdrawalQueue(WITHDRAWAL_QUEUE).fundFinalizedPayouts{value: lockWei}();
     }
 
     /// @inheritdoc IStakingPool
@@ -598,6 +598,16 @@ contract StakingPool is
     function transferSharesFrom(address from, address to, uint256 shares) external returns (uint256 amount) {
         _checkReceiver(to);
         return _transferExactShares(from, to, shares, msg.sender);
+    }
+
+    /// @inheritdoc IStakingPool
+    function bringIntoWithdrawalQueue(address from, uint256 amount) external returns (uint256 shares) {
+        if (msg.sender != WITHDRAWAL_QUEUE) revert CallerNotWithdrawalQueue(msg.sender);
+        _spendAllowance(from, msg.sender, amount);
+        PoolStorage storage $ = _storage();
+        uint256 fromShares = $.shares[from];
+        shares = _sharesForAmount(from, fromShares, amount, $.totals);
+        _moveShares($, from, fromShares, msg.sender, shares, amount);
     }
 
     /// @inheritdoc IStakingPool

@@ -25,10 +25,6 @@ contract StakingPool__V2Mock is StakingPool {
         _v2().answer = initialAnswer;
     }
 
-    function version() external pure returns (string memory) {
-        return "2";
-    }
-
     function setAnswer(uint256 newAnswer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _v2().answer = newAnswer;
     }

@@ -94,9 +94,10 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         uint48 link; // the node below in the receiver's stack
     }
 
+    /// @dev Fills its word, so writing it needs no read of the bits it leaves alone.
     struct OwnerRecord {
         uint48 top; // 0: empty stack
-        uint64 count;
+        uint208 count;
     }
 
     /// @dev Requests `fromId`…`toId` are paid min(ETH requested, shares × rateRay / 1e27). The batch's
@@ -143,7 +144,9 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     /// @notice Initialises the proxy's roles.
     /// @param admin Receives DEFAULT_ADMIN_ROLE (governance).
     /// @param pauser Receives PAUSE_ROLE.
+    /// @custom:oz-upgrades-unsafe-allow missing-initializer-call
     function initialize(address admin, address pauser) external initializer {
+        // ERC721's initializer only stores the name and symbol, which are constants here (overridden).
         __AccessControl_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(RESUME_ROLE, admin);
@@ -156,7 +159,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     function requestWithdrawals(
         uint256[] calldata amounts,
         address owner
-    ) external nonReentrant returns (uint256[] memory requestIds) {
+    ) external returns (uint256[] memory requestIds) {
         return _requestTpEth(amounts, owner);
     }
 
@@ -165,7 +168,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         uint256[] calldata amounts,
         address owner,
         PermitInput calldata permit
-    ) external nonReentrant returns (uint256[] memory requestIds) {
+    ) external returns (uint256[] memory requestIds) {
         _permit(POOL, permit, amounts);
         return _requestTpEth(amounts, owner);
     }
@@ -174,7 +177,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     function requestWithdrawalsWrapped(
         uint256[] calldata amounts,
         address owner
-    ) external nonReentrant returns (uint256[] memory requestIds) {
+    ) external returns (uint256[] memory requestIds) {
         return _requestWrapped(amounts, owner);
     }
 
@@ -183,7 +186,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         uint256[] calldata amounts,
         address owner,
         PermitInput calldata permit
-    ) external nonReentrant returns (uint256[] memory requestIds) {
+    ) external returns (uint256[] memory requestIds) {
         _permit(WRAPPER, permit, amounts);
         return _requestWrapped(amounts, owner);
     }
@@ -251,7 +254,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     }
 
     /// @inheritdoc IWithdrawalQueue
-    function receiveFinalizedEther() external payable {
+    function fundFinalizedPayouts() external payable {
         if (msg.sender != POOL) revert CallerNotPool(msg.sender);
         _storage().finalization.lockedEther += uint128(msg.value); // ETH sent: < 2^128
     }
@@ -390,7 +393,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     }
 
     /// @inheritdoc IWithdrawalQueue
-    function unfinalizedShares() external view returns (uint256) {
+    function queuedShares() external view returns (uint256) {
         QueueStorage storage $ = _storage();
         return $.queue.cumShares - $.requests[$.finalization.lastFinalizedId].cumShares;
     }
@@ -401,7 +404,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     }
 
     /// @inheritdoc IWithdrawalQueue
-    function isPaused() external view returns (bool) {
+    function withdrawalsPaused() external view returns (bool) {
         return _storage().queue.paused;
     }
 
@@ -440,7 +443,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     }
 
     /// @inheritdoc IWithdrawalQueue
-    function previewFinalization(
+    function simulateFinalization(
         uint256 lastRequestIdToFinalize,
         uint256 rateEther,
         uint256 rateShares
@@ -450,7 +453,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     }
 
     /// @inheritdoc IWithdrawalQueue
-    function findLastFinalizableRequestId(
+    function findMaxRequestIdToFinalize(
         uint256 availableEther,
         uint256 rateEther,
         uint256 rateShares,
@@ -478,16 +481,18 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
 
     // ──────────────────────────────── Internal: requests ────────────────────────────────
 
-    /// @dev tpETH: each amount is pulled with `transferFrom` (which moves ceil(amount × S / P) shares)
-    /// and requested at its nominal value.
+    /// @dev tpETH: each amount is pulled from the caller's allowance to the queue, as `transferFrom`
+    /// would (ceil(amount × S / P) shares), and requested at its nominal value. Requests need no
+    /// reentrancy guard: the pool and the wrapper are trusted, and the only other call, the owner's
+    /// `onERC721Received`, comes after every effect.
     function _requestTpEth(uint256[] calldata amounts, address owner) private returns (uint256[] memory ids) {
-        owner = _checkRequestInput(amounts, owner);
+        owner = _startRequests(amounts, owner);
         ids = new uint256[](amounts.length);
         for (uint256 i = 0; i < amounts.length; ++i) {
             uint256 amount = amounts[i];
             _checkBounds(amount);
-            IERC20(POOL).transferFrom(msg.sender, address(this), amount);
-            ids[i] = _enqueue(owner, amount, IStakingPool(POOL).getSharesByPooledEthRoundUp(amount));
+            uint256 shares = IStakingPool(POOL).bringIntoWithdrawalQueue(msg.sender, amount);
+            ids[i] = _enqueue(owner, amount, shares);
         }
         _checkOwnerAccepts(owner, ids);
     }
@@ -495,7 +500,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     /// @dev wtpETH: one wtpETH is one pool share; each amount is redeemed from the caller into pool
     /// shares held here and requested at their value (rounded down).
     function _requestWrapped(uint256[] calldata amounts, address owner) private returns (uint256[] memory ids) {
-        owner = _checkRequestInput(amounts, owner);
+        owner = _startRequests(amounts, owner);
         ids = new uint256[](amounts.length);
         for (uint256 i = 0; i < amounts.length; ++i) {
             uint256 shares = amounts[i];
@@ -507,10 +512,11 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         _checkOwnerAccepts(owner, ids);
     }
 
-    /// @dev Records a request and mints its NFT to the head of the owner's list.
+    /// @dev Records a request and mints its NFT on top of the owner's stack.
     function _enqueue(address owner, uint256 amountOfEther, uint256 shares) private returns (uint256 id) {
         QueueStorage storage $ = _storage();
         QueueState memory q = $.queue;
+        if (q.paused) revert WithdrawalsPaused();
         id = q.lastRequestId + 1;
         // 2^104 wei is 2 × 10^13 ETH, cumulatively; 2^40 requests (≥ 100 k gas each) are out of reach.
         q.lastRequestId = uint40(id);
@@ -526,9 +532,9 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         emit WithdrawalRequested(id, msg.sender, owner, amountOfEther, shares);
     }
 
-    function _checkRequestInput(uint256[] calldata amounts, address owner) private view returns (address) {
+    /// @dev Checks the input; returns the owner (zero: the caller). `_enqueue` checks the pause flag.
+    function _startRequests(uint256[] calldata amounts, address owner) private view returns (address) {
         if (amounts.length == 0) revert EmptyRequestList();
-        if (_storage().queue.paused) revert WithdrawalsPaused();
         return owner == address(0) ? msg.sender : owner;
     }
 
@@ -658,7 +664,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     /// stays behind, dead. An emptied stack is reset; a top node that leaves is popped.
     function _leave(QueueStorage storage $, address owner, uint256 id, Ownership memory o) private {
         OwnerRecord memory rec = $.owners[owner];
-        uint64 count = rec.count - 1; // ≥ 1: `owner` owns the request
+        uint208 count = rec.count - 1; // ≥ 1: `owner` owns the request
         uint48 top;
         if (count != 0) {
             uint256 node = o.node == 0 ? id : o.node;

@@ -53,7 +53,6 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
   },
   "withdrawal.request.subsequent": {
     target: 115_000,
-    unmetInOpenIssue: 5,
     lido: "198,046",
     others: "ether.fi 182,692 · Stader 256,049 · Swell 277,087",
   },

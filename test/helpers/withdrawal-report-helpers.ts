@@ -175,7 +175,7 @@ export async function protocolState(f: WithdrawalFixture): Promise<unknown> {
     await queue.getLastCheckpointIndex(),
     await queue.lockedEther(),
     await queue.unfinalizedEther(),
-    await queue.unfinalizedShares(),
+    await queue.queuedShares(),
     await hre.ethers.provider.getBalance(queueAddress),
     ids.length === 0 ? [] : await queue.getWithdrawalStatus(ids),
     await pool.totalPooledEther(),

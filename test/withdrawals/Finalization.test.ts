@@ -188,7 +188,7 @@ describe("WithdrawalQueue finalization and claims", function () {
       const nominal = plan.reduce((a, [, amount]) => a + amount, 0n);
       const sharesToBurn = expectedShares.reduce((a, b) => a + b, 0n);
       expect(await queue.unfinalizedEther()).to.equal(nominal);
-      expect(await queue.unfinalizedShares()).to.equal(sharesToBurn);
+      expect(await queue.queuedShares()).to.equal(sharesToBurn);
       expect(await pool.sharesOf(queueAddress)).to.equal(sharesToBurn);
       expect(await queue.getLastCheckpointIndex()).to.equal(0n);
       const queueEth = await balanceOf(queueAddress);
@@ -214,7 +214,7 @@ describe("WithdrawalQueue finalization and claims", function () {
       expect(await queue.getLastCheckpointIndex()).to.equal(1n);
       expect(await queue.lockedEther()).to.equal(etherLocked);
       expect(await queue.unfinalizedEther()).to.equal(0n);
-      expect(await queue.unfinalizedShares()).to.equal(0n);
+      expect(await queue.queuedShares()).to.equal(0n);
       const statuses = await queue.getWithdrawalStatus([1n, 2n, 3n]);
       expect(statuses.map((s) => [s.isFinalized, s.isClaimed])).to.deep.equal([
         [true, false],
@@ -442,7 +442,7 @@ describe("WithdrawalQueue finalization and claims", function () {
         await expect(queue.connect(caller).finalize(1n, ether, shares, 2n ** 40n, parseEther("100")))
           .to.be.revertedWithCustomError(queue, "CallerNotPool")
           .withArgs(caller.address);
-        await expect(queue.connect(caller).receiveFinalizedEther({ value: parseEther("1") }))
+        await expect(queue.connect(caller).fundFinalizedPayouts({ value: parseEther("1") }))
           .to.be.revertedWithCustomError(queue, "CallerNotPool")
           .withArgs(caller.address);
       }
@@ -456,7 +456,7 @@ describe("WithdrawalQueue finalization and claims", function () {
       const [alice] = f.holders;
       await f.request(alice, [parseEther("1")]);
       await (await queue.connect(f.pauser).pause()).wait();
-      expect(await queue.isPaused()).to.equal(true);
+      expect(await queue.withdrawalsPaused()).to.equal(true);
 
       const { submit } = await openReport(f, { lastRequestIdToFinalize: 1n });
       const before = await protocolState(f);
@@ -472,7 +472,7 @@ describe("WithdrawalQueue finalization and claims", function () {
 
   // ──────────────────────────────── 3. Previews ────────────────────────────────
 
-  describe("previewFinalization and findLastFinalizableRequestId", function () {
+  describe("simulateFinalization and findMaxRequestIdToFinalize", function () {
     async function withFourRequests() {
       const f = await withOddRate();
       const [alice, bob, carol] = f.holders;
@@ -528,7 +528,7 @@ describe("WithdrawalQueue finalization and claims", function () {
       return found;
     }
 
-    it("previewFinalization returns min(Σ ETH, Σ shares × rate), Σ shares, Σ ETH and the last request's time", async function () {
+    it("simulateFinalization returns min(Σ ETH, Σ shares × rate), Σ shares, Σ ETH and the last request's time", async function () {
       const { f, requests, ether, shares } = await loadFixture(withFourRequests);
       const rates: [bigint, bigint][] = [
         [ether, shares], // the current rate
@@ -538,22 +538,24 @@ describe("WithdrawalQueue finalization and claims", function () {
       for (const [rateEther, rateShares] of rates) {
         for (let last = 1; last <= 4; ++last) {
           const expected = preview(requests, 0, last, rateEther, rateShares);
-          expect(plain(await f.queue.previewFinalization(BigInt(last), rateEther, rateShares))).to.deep.equal(expected);
+          expect(plain(await f.queue.simulateFinalization(BigInt(last), rateEther, rateShares))).to.deep.equal(
+            expected,
+          );
         }
       }
       const [lossLock, , lossNominal] = preview(requests, 0, 4, (ether * 9n) / 10n, shares);
       expect(lossLock).to.be.lessThan(lossNominal);
       const [gainLock, , gainNominal] = preview(requests, 0, 4, (ether * 11n) / 10n, shares);
       expect(gainLock).to.equal(gainNominal);
-      await expect(f.queue.previewFinalization(5n, ether, shares))
+      await expect(f.queue.simulateFinalization(5n, ether, shares))
         .to.be.revertedWithCustomError(f.queue, "InvalidRequestIdToFinalize")
         .withArgs(5n, 0n, 4n);
-      await expect(f.queue.previewFinalization(0n, ether, shares))
+      await expect(f.queue.simulateFinalization(0n, ether, shares))
         .to.be.revertedWithCustomError(f.queue, "InvalidRequestIdToFinalize")
         .withArgs(0n, 0n, 4n);
     });
 
-    it("findLastFinalizableRequestId stops at the ETH available (exact fit vs 1 wei short) and at the time cut-off", async function () {
+    it("findMaxRequestIdToFinalize stops at the ETH available (exact fit vs 1 wei short) and at the time cut-off", async function () {
       const { f, requests } = await loadFixture(withFourRequests);
       const { queue } = f;
       const ts = requests.map((r) => r.timestamp);
@@ -580,9 +582,9 @@ describe("WithdrawalQueue finalization and claims", function () {
         ];
         for (const [available, maxTs, expected] of cases) {
           expect(scan(requests, 0, available, rateEther, rateShares, maxTs)).to.deep.equal(expected);
-          expect(
-            plain(await queue.findLastFinalizableRequestId(available, rateEther, rateShares, maxTs)),
-          ).to.deep.equal(expected);
+          expect(plain(await queue.findMaxRequestIdToFinalize(available, rateEther, rateShares, maxTs))).to.deep.equal(
+            expected,
+          );
         }
       }
     });
@@ -592,13 +594,13 @@ describe("WithdrawalQueue finalization and claims", function () {
       const { queue } = f;
       await reportTx(f, { lastRequestIdToFinalize: 2n });
       const { ether, shares } = await poolTotals(f);
-      expect(plain(await queue.previewFinalization(3n, ether, shares))).to.deep.equal(
+      expect(plain(await queue.simulateFinalization(3n, ether, shares))).to.deep.equal(
         preview(requests, 2, 3, ether, shares),
       );
-      expect(plain(await queue.previewFinalization(4n, ether, shares))).to.deep.equal(
+      expect(plain(await queue.simulateFinalization(4n, ether, shares))).to.deep.equal(
         preview(requests, 2, 4, ether, shares),
       );
-      await expect(queue.previewFinalization(2n, ether, shares))
+      await expect(queue.simulateFinalization(2n, ether, shares))
         .to.be.revertedWithCustomError(queue, "InvalidRequestIdToFinalize")
         .withArgs(2n, 2n, 4n);
       const lock4 = preview(requests, 2, 4, ether, shares)[0] as bigint;
@@ -610,13 +612,11 @@ describe("WithdrawalQueue finalization and claims", function () {
         [lock3 - 1n, [0n, 0n]],
       ] as [bigint, [bigint, bigint]][]) {
         expect(scan(requests, 2, available, ether, shares, maxTs)).to.deep.equal(expected);
-        expect(plain(await queue.findLastFinalizableRequestId(available, ether, shares, maxTs))).to.deep.equal(
-          expected,
-        );
+        expect(plain(await queue.findMaxRequestIdToFinalize(available, ether, shares, maxTs))).to.deep.equal(expected);
       }
       // Everything finalized: nothing left to find.
       await reportTx(f, { lastRequestIdToFinalize: 4n });
-      expect(plain(await queue.findLastFinalizableRequestId(parseEther("1000"), ether, shares, maxTs))).to.deep.equal([
+      expect(plain(await queue.findMaxRequestIdToFinalize(parseEther("1000"), ether, shares, maxTs))).to.deep.equal([
         0n,
         0n,
       ]);
@@ -631,12 +631,12 @@ describe("WithdrawalQueue finalization and claims", function () {
         [ether, 0n],
         [0n, 0n],
       ]) {
-        await expect(queue.previewFinalization(1n, rateEther, rateShares)).to.be.revertedWithCustomError(
+        await expect(queue.simulateFinalization(1n, rateEther, rateShares)).to.be.revertedWithCustomError(
           queue,
           "ZeroShareRate",
         );
         await expect(
-          queue.findLastFinalizableRequestId(parseEther("10"), rateEther, rateShares, maxTs),
+          queue.findMaxRequestIdToFinalize(parseEther("10"), rateEther, rateShares, maxTs),
         ).to.be.revertedWithCustomError(queue, "ZeroShareRate");
       }
     });
@@ -1036,7 +1036,7 @@ describe("WithdrawalQueue finalization and claims", function () {
   // ──────────────────────────────── 6. Invariant ────────────────────────────────
 
   describe("solvency invariant", function () {
-    it("after every step, the queue's balance = lockedEther = Σ locked − Σ released and its shares = unfinalizedShares", async function () {
+    it("after every step, the queue's balance = lockedEther = Σ locked − Σ released and its shares = queuedShares", async function () {
       const f = await loadFixture(deployWithQueue);
       const { queue, pool, queueAddress } = f;
       const [alice, bob, carol] = f.holders;
@@ -1058,11 +1058,11 @@ describe("WithdrawalQueue finalization and claims", function () {
       const check = async () => {
         ++steps;
         const lastFinalized = await queue.getLastFinalizedRequestId();
-        let unfinalizedShares = 0n;
+        let queuedShares = 0n;
         let unfinalizedEther = 0n;
         for (const [requestId, r] of requests) {
           if (requestId > lastFinalized) {
-            unfinalizedShares += r.shares;
+            queuedShares += r.shares;
             unfinalizedEther += r.amount;
           }
           const [status] = await queue.getWithdrawalStatus([requestId]);
@@ -1071,8 +1071,8 @@ describe("WithdrawalQueue finalization and claims", function () {
         const locked = await queue.lockedEther();
         expect(await ethers.provider.getBalance(queueAddress)).to.equal(locked);
         expect(locked).to.equal(lockedTotal - releasedTotal);
-        expect(await pool.sharesOf(queueAddress)).to.equal(await queue.unfinalizedShares());
-        expect(await queue.unfinalizedShares()).to.equal(unfinalizedShares);
+        expect(await pool.sharesOf(queueAddress)).to.equal(await queue.queuedShares());
+        expect(await queue.queuedShares()).to.equal(queuedShares);
         expect(await queue.unfinalizedEther()).to.equal(unfinalizedEther);
       };
       const request = async (holder: HardhatEthersSigner, amounts: bigint[]) => {

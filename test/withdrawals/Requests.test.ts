@@ -165,14 +165,14 @@ async function snapshot(f: WithdrawalFixture, accounts: string[]) {
     lastRequestId,
     lastFinalizedId: await q.getLastFinalizedRequestId(),
     unfinalizedEther: await q.unfinalizedEther(),
-    unfinalizedShares: await q.unfinalizedShares(),
+    queuedShares: await q.queuedShares(),
     lockedEther: await q.lockedEther(),
     queueShares: await f.pool.sharesOf(f.queueAddress),
     queueBalance: await ethers.provider.getBalance(f.queueAddress),
     wrapperSupply: await f.wrapper.totalSupply(),
     totalShares: await f.pool.totalShares(),
     totalPooledEther: await f.pool.totalPooledEther(),
-    paused: await q.isPaused(),
+    paused: await q.withdrawalsPaused(),
     requests: owners,
     perAccount,
   };
@@ -280,7 +280,7 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       expect(await f.queue.getLastRequestId()).to.equal(4n);
       expect(await f.queue.getLastFinalizedRequestId()).to.equal(0n);
       expect(await f.queue.unfinalizedEther()).to.equal(sum(amounts));
-      expect(await f.queue.unfinalizedShares()).to.equal(sum(shares));
+      expect(await f.queue.queuedShares()).to.equal(sum(shares));
       expect(await f.queue.balanceOf(alice.address)).to.equal(4n);
       expect(await requestsOf(f, alice.address)).to.deep.equal([1n, 2n, 3n, 4n]);
       for (const id of [1n, 2n, 3n, 4n]) expect(await f.queue.ownerOf(id)).to.equal(alice.address);
@@ -326,7 +326,7 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       ]);
       expect(await f.queue.getLastRequestId()).to.equal(3n);
       expect(await f.queue.unfinalizedEther()).to.equal(sum(amounts));
-      expect(await f.queue.unfinalizedShares()).to.equal(sum(shares));
+      expect(await f.queue.queuedShares()).to.equal(sum(shares));
       expect(await requestsOf(f, alice.address)).to.deep.equal([1n]);
       expect(await requestsOf(f, bob.address)).to.deep.equal([2n, 3n]);
     });
@@ -388,7 +388,7 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       expect(await f.pool.sharesOf(f.queueAddress)).to.equal(sum(amounts));
       expect(await statuses(f, [1n, 2n, 3n])).to.deep.equal(pending(ether, amounts, alice.address, ts));
       expect(await f.queue.unfinalizedEther()).to.equal(sum(ether));
-      expect(await f.queue.unfinalizedShares()).to.equal(sum(amounts));
+      expect(await f.queue.queuedShares()).to.equal(sum(amounts));
       expect(await f.queue.getLastRequestId()).to.equal(3n);
       expect(await requestsOf(f, alice.address)).to.deep.equal([1n, 2n, 3n]);
     });
@@ -606,7 +606,7 @@ describe("WithdrawalQueue requests and ERC-721", function () {
         .to.emit(f.queue, "WithdrawalRequested")
         .withArgs(1n, alice.address, alice.address, MIN, shares);
       expect(await f.queue.unfinalizedEther()).to.equal(MIN);
-      expect(await f.queue.unfinalizedShares()).to.equal(shares);
+      expect(await f.queue.queuedShares()).to.equal(shares);
       expect(await f.pool.allowance(alice.address, f.queueAddress)).to.equal(parseEther("1") - MIN);
     });
 
@@ -730,24 +730,24 @@ describe("WithdrawalQueue requests and ERC-721", function () {
           .to.be.revertedWithCustomError(f.queue, "AccessControlUnauthorizedAccount")
           .withArgs(who.address, PAUSE_ROLE);
       }
-      expect(await f.queue.isPaused()).to.equal(false);
+      expect(await f.queue.withdrawalsPaused()).to.equal(false);
 
       await expect(f.queue.connect(f.pauser).pause())
         .to.emit(f.queue, "WithdrawalsPausedSet")
         .withArgs(f.pauser.address, true);
-      expect(await f.queue.isPaused()).to.equal(true);
+      expect(await f.queue.withdrawalsPaused()).to.equal(true);
 
       for (const who of [alice, f.pauser]) {
         await expect(f.queue.connect(who).resume())
           .to.be.revertedWithCustomError(f.queue, "AccessControlUnauthorizedAccount")
           .withArgs(who.address, RESUME_ROLE);
       }
-      expect(await f.queue.isPaused()).to.equal(true);
+      expect(await f.queue.withdrawalsPaused()).to.equal(true);
 
       await expect(f.queue.connect(f.admin).resume())
         .to.emit(f.queue, "WithdrawalsPausedSet")
         .withArgs(f.admin.address, false);
-      expect(await f.queue.isPaused()).to.equal(false);
+      expect(await f.queue.withdrawalsPaused()).to.equal(false);
     });
 
     it("while paused, requests and claims revert WithdrawalsPaused (NFT transfers still work); after resume both work", async function () {
@@ -1108,6 +1108,8 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       const [alice, bob] = f.holders;
       const ids = [...(await f.request(alice, [parseEther("1"), parseEther("2")]))];
       const statusBefore = await statuses(f, [ids[0]]);
+      // An approval given before the claim must not make the burned token transferable.
+      await mined(f.queue.connect(alice).approve(bob.address, ids[0]));
       await f.finalize(2n);
       await mined(f.queue.connect(alice).claimWithdrawals([ids[0]], await hintsFor(f, [ids[0]])));
 
