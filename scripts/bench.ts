@@ -14,7 +14,7 @@ import { testKeyBatch } from "./lib/bls";
 import { GAS_TARGETS } from "./lib/gas-targets";
 import { markdownTable } from "./lib/format";
 import { signPermit } from "./lib/permit";
-import { dailyReport, reportingDeployment } from "./lib/bench-reports";
+import { dailyReport, depositTenValidators, reportingDeployment } from "./lib/bench-reports";
 import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
 import type { Tidepool } from "./lib/protocol";
 
@@ -96,16 +96,7 @@ async function dailyReportHolders10000(gas: Record<string, number>): Promise<voi
   for (let from = 0; from < 9990; from += 555) {
     await (await spreader.spread(1, from, 555, 10n ** 15n)).wait();
   }
-  const id = await registerOperator(t.registry, t.pool, t.admin, {
-    name: "bench-report",
-    rewardAddress: operator,
-    keys: 10,
-    bondWei: parseEther("20"),
-  });
-  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
-  await (
-    await t.dsm.depositBufferedEther(id, 10, attestation, await signAttestation(t.dsm, attestation, [t.guardian]))
-  ).wait();
+  await depositTenValidators(t, operator);
   await dailyReport(t, gas, "report.quorum.daily.holders10000");
 }
 

@@ -64,6 +64,12 @@ export async function reportingDeployment(): Promise<Tidepool> {
   for (const holder of holders.slice(0, 9)) {
     await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("40") })).wait();
   }
+  await depositTenValidators(t, operator);
+  return t;
+}
+
+/** Registers the benchmark's operator (10 keys, 20 ETH of bond) and deposits its 10 validators. */
+export async function depositTenValidators(t: Tidepool, operator: Tidepool["users"][number]): Promise<void> {
   const id = await registerOperator(t.registry, t.pool, t.admin, {
     name: "bench-report",
     rewardAddress: operator,
@@ -74,5 +80,4 @@ export async function reportingDeployment(): Promise<Tidepool> {
   await (
     await t.dsm.depositBufferedEther(id, 10, attestation, await signAttestation(t.dsm, attestation, [t.guardian]))
   ).wait();
-  return t;
 }

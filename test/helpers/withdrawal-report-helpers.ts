@@ -190,3 +190,13 @@ export async function protocolState(f: WithdrawalFixture): Promise<unknown> {
     await oracle.isBunkerModeActive(),
   ]);
 }
+
+/** Sends a transaction and returns it with the ETH its sender paid for gas. */
+export async function sent(
+  promise: Promise<ContractTransactionResponse>,
+): Promise<{ tx: ContractTransactionResponse; gas: bigint }> {
+  const tx = await promise;
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  return { tx, gas: receipt.gasUsed * receipt.gasPrice };
+}

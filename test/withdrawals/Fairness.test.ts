@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { parseEther, type ContractTransactionResponse } from "ethers";
+import { parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { toGwei } from "../helpers/oracle-fixtures";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
@@ -19,21 +19,12 @@ import {
   rateRayOf,
   reportTx,
   valueAt,
+  sent,
 } from "../helpers/withdrawal-report-helpers";
 
 // ──────────────────────────────── Local helpers ────────────────────────────────
 
 const REQUESTED = parseEther("10");
-
-/** Sends a claim and returns it with the ETH its sender paid for gas. */
-async function sent(
-  promise: Promise<ContractTransactionResponse>,
-): Promise<{ tx: ContractTransactionResponse; gas: bigint }> {
-  const tx = await promise;
-  const receipt = await tx.wait();
-  if (!receipt) throw new Error("no receipt");
-  return { tx, gas: receipt.gasUsed * receipt.gasPrice };
-}
 
 /** Claims `requestId` (its only checkpoint so far is the last one) and returns the ETH the owner received. */
 async function claimedEth(f: WithdrawalFixture, owner: HardhatEthersSigner, requestId: bigint): Promise<bigint> {

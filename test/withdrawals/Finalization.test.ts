@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ZeroAddress, id as keccakId, parseEther, type ContractTransactionResponse } from "ethers";
+import { ZeroAddress, id as keccakId, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { WithdrawalClaimer__Mock__factory, type WithdrawalClaimer__Mock } from "../../typechain-types";
 import { SLOTS_PER_FRAME, depositValidators, toGwei } from "../helpers/oracle-fixtures";
@@ -22,22 +22,13 @@ import {
   rateRayOf,
   reportTx,
   valueAt,
+  sent,
 } from "../helpers/withdrawal-report-helpers";
 
 const SECONDS_PER_SLOT = 12n;
 const DEPOSIT_SIZE = parseEther("32");
 
 // ──────────────────────────────── Local helpers ────────────────────────────────
-
-/** Sends a transaction and returns it with the ETH its sender paid for gas. */
-async function sent(
-  promise: Promise<ContractTransactionResponse>,
-): Promise<{ tx: ContractTransactionResponse; gas: bigint }> {
-  const tx = await promise;
-  const receipt = await tx.wait();
-  if (!receipt) throw new Error("no receipt");
-  return { tx, gas: receipt.gasUsed * receipt.gasPrice };
-}
 
 const balanceOf = (address: string): Promise<bigint> => ethers.provider.getBalance(address);
 
