@@ -3,6 +3,7 @@ import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task
 import "@nomicfoundation/hardhat-toolbox";
 import "@openzeppelin/hardhat-upgrades";
 import "./tasks/holders";
+import "./tasks/withdrawals";
 
 /** The one Solidity version this project compiles with; `solc` in package.json is pinned to it. */
 export const SOLIDITY_VERSION = "0.8.30";

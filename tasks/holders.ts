@@ -1,6 +1,6 @@
 /**
  * Hardhat tasks for tpETH / wtpETH holders (PROTOCOL.md §8): stake, wrap, unwrap, instant-redeem,
- * status. Each signs with the network's first account and takes `--pool <address>`; without it the
+ * status (withdrawals: tasks/withdrawals.ts). Each signs with the network's first account and takes `--pool <address>`; without it the
  * pool comes from the Ignition deployment of the connected chain.
  *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
@@ -138,6 +138,14 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
       hre.ethers.provider.getBlock("latest"),
     ]);
     const [minFeeBP, maxFeeBP, frameCapBP, remainingInFrame] = await pool.getInstantRedeemParams();
+    const queue = t.withdrawalQueue;
+    const [unfinalized, locked, lastRequest, lastFinalized, ownRequests] = await Promise.all([
+      queue.unfinalizedEther(),
+      queue.lockedEther(),
+      queue.getLastRequestId(),
+      queue.getLastFinalizedRequestId(),
+      queue.balanceOf(account),
+    ]);
     const [tpBalance, tpShares, wBalance] = await Promise.all([
       pool.balanceOf(account),
       pool.sharesOf(account),
@@ -153,6 +161,8 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
       ["TVL (total pooled ether)", eth(totalEther, WEI)],
       ["buffered ether", eth(buffered, WEI)],
       ["instant liquidity", eth(liquidity, WEI)],
+      ["withdrawal queue", `${eth(unfinalized, WEI)} waiting, ${eth(locked, WEI)} locked for claims`],
+      ["withdrawal requests", `last #${lastRequest}, finalized up to #${lastFinalized}`],
       ["total shares", totalShares.toString()],
       ["deposited validators", deposited.toString()],
       ["visible validators", clValidators.toString()],
@@ -174,6 +184,7 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
       ["account", account],
       ["tpETH balance", `${eth(tpBalance, WEI, "tpETH")} (${tpShares} shares)`],
       ["wtpETH balance", `${eth(wBalance, WEI, "wtpETH")} (worth ${eth(wValue, WEI, "tpETH")})`],
+      ["withdrawal requests held", ownRequests.toString()],
     ];
     console.log(markdownTable(["", "value"], rows));
   });

@@ -5,41 +5,11 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { parseEther, Wallet } from "ethers";
-import { HardhatPluginError } from "hardhat/plugins";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { advanceFrames, buildReport, submitUntilApplied } from "../../scripts/lib/oracle";
 import { eth, ratio } from "../../scripts/lib/format";
 import { percentBP } from "../../tasks/lib";
-
-/** Runs a task with console.log captured; returns what it printed. */
-async function runTask(name: string, args: Record<string, unknown>): Promise<string> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...parts: unknown[]) => {
-    lines.push(parts.map(String).join(" "));
-  };
-  try {
-    await hre.run(name, args);
-  } finally {
-    console.log = original;
-  }
-  return lines.join("\n");
-}
-
-/** Runs a task that must fail; returns its one-line error message. */
-async function taskError(name: string, args: Record<string, unknown>): Promise<string> {
-  let error: unknown;
-  try {
-    await runTask(name, args);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `${name} should have failed`).to.be.instanceOf(Error);
-  expect(HardhatPluginError.isHardhatPluginError(error), String(error)).to.equal(true);
-  const message = (error as Error).message;
-  expect(message).to.not.include("\n");
-  return message;
-}
+import { runTask, taskError } from "../helpers/tasks";
 
 describe("Holder tasks", function () {
   /** 300 ETH staked by three other holders: buffer, hence instant liquidity, and a frame cap of ~3 ETH. */
