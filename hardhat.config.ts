@@ -1,9 +1,12 @@
-import { HardhatUserConfig, subtask } from "hardhat/config";
+import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "@openzeppelin/hardhat-upgrades";
 import "./tasks/holders";
 import "./tasks/withdrawals";
+import "./tasks/oracle";
+import "./tasks/operators";
+import "./tasks/guardians";
 
 /** The one Solidity version this project compiles with; `solc` in package.json is pinned to it. */
 export const SOLIDITY_VERSION = "0.8.30";
@@ -30,6 +33,16 @@ const ORACLE_RUNS = Number(process.env.ORACLE_RUNS ?? 200);
 /** The withdrawal queue: ERC-721 plus the queue's accounting, tuned so that it fits in 24 KiB. */
 const QUEUE_RUNS = Number(process.env.QUEUE_RUNS ?? 3_000);
 
+/**
+ * Public networks read their RPC URL and the deployer's key from Hardhat configuration variables
+ * (`npx hardhat vars set HOODI_RPC_URL`, stored outside the repository), never from files in it.
+ * Unset, the URL is empty and the network has no account: nothing is contacted unless asked for.
+ */
+const deployerAccounts = vars.has("DEPLOYER_PRIVATE_KEY") ? [vars.get("DEPLOYER_PRIVATE_KEY")] : [];
+
+/** Hoodi's chain id; hardhat-verify knows mainnet's explorer but not Hoodi's (customChains below). */
+export const HOODI_CHAIN_ID = 560048;
+
 const config: HardhatUserConfig = {
   solidity: {
     compilers: [compilerSettings(1_000_000)],
@@ -42,6 +55,19 @@ const config: HardhatUserConfig = {
   },
   networks: {
     hardhat: { hardfork: "osaka", accounts: { count: 40 } },
+    hoodi: { url: vars.get("HOODI_RPC_URL", ""), chainId: HOODI_CHAIN_ID, accounts: deployerAccounts },
+    mainnet: { url: vars.get("MAINNET_RPC_URL", ""), chainId: 1, accounts: deployerAccounts },
+  },
+  // Etherscan API v2: one key for every chain (a single string selects v2 in hardhat-verify).
+  etherscan: {
+    apiKey: vars.get("ETHERSCAN_API_KEY", ""),
+    customChains: [
+      {
+        network: "hoodi",
+        chainId: HOODI_CHAIN_ID,
+        urls: { apiURL: "https://api.etherscan.io/v2/api", browserURL: "https://hoodi.etherscan.io" },
+      },
+    ],
   },
   paths: { ignition: "deploy" },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },

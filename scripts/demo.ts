@@ -1,57 +1,182 @@
 /**
- * The local end-to-end demo (until the full simulated month lands): deploys Tidepool on the
- * in-process network with the real Ignition module, lets a few holders stake, wrap, transfer and
- * unwrap, deposits validators, runs a week of oracle reports (rewards, fees, an operator's claim),
- * a penalty covered by the operator's bond, and withdrawals (requests, finalization in a report, a
- * claim), and prints balances, rates and totals as it goes. Exits non-zero if the pool's accounting
- * invariants break.
+ * The main job: a simulated month of Tidepool on the in-process network (or `--network localhost`).
+ *
+ * Deploys everything with the real Ignition module, starts the local beacon chain (Beacon API on
+ * localhost) and three oracle members running the oracle service against it, registers three
+ * operators whose keys the key tool derives and signs (deposit-data files validated and uploaded by
+ * the `operator-keys` task), and plays thirty days: holders stake, wrap, transfer, queue withdrawals,
+ * claim and redeem instantly; the guardian deposits; the beacon chain pays rewards and skims; a
+ * validator is slashed (bunker mode, the bond covers the loss); a whale's withdrawal needs exits,
+ * which the operators make; every day ends with the committee's report.
+ *
+ * Prints a summary and writes `demo-output/tidepool-month.svg` (share rate and TVL per day). Exits
+ * non-zero if an invariant breaks (checked after every report).
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import hre from "hardhat";
-import { ZeroAddress, parseEther } from "ethers";
+import { MaxUint256, ZeroAddress, formatEther, parseEther } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type Tidepool } from "./lib/protocol";
-import { eth, markdownTable, ratio } from "./lib/format";
-import { registerOperator } from "./lib/operators";
-import { currentAttestation, signAttestation } from "./lib/guardians";
-import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "./lib/oracle";
+import { eth, markdownTable } from "./lib/format";
+import { depositAvailable } from "./lib/guardians";
+import { deriveValidatorKeys, depositDataEntry } from "./lib/keys";
+import { renderChartSvg } from "./lib/chart";
+import { advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../offchain/beacon/local";
+import { connectBeacon } from "../offchain/oracle/beacon";
+import { reportOnce } from "../offchain/oracle/service";
+import type { ReportContext } from "../offchain/oracle/report";
 
-const GWEI = 10n ** 9n;
+const DAYS = 30;
+const SLASHING_DAY = 9;
+const WHALE_DAY = 17;
+/** A public test mnemonic: the demo's validator keys are throwaway. */
+const DEMO_MNEMONIC = "test test test test test test test test test test test junk";
+const OUTPUT_DIR = "demo-output";
+const ONE = parseEther("1");
 
-/** Moves to the next frame and reports `fields` through the committee's quorum. */
-async function report(t: Tidepool, fields: Partial<ReportFields>, frames = 1n): Promise<bigint> {
-  const refSlot = await advanceFrames(hre.network.provider, t.oracle, frames);
-  const receipts = await submitUntilApplied(t.oracle, t.oracleMembers, buildReport(refSlot, fields));
-  return receipts[receipts.length - 1].gasUsed;
+/** A small deterministic PRNG (mulberry32), so every run plays the same month. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(20261122);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+/** A random amount in [lo, hi] ETH, to 0.001 ETH. */
+const amount = (lo: number, hi: number): bigint => parseEther((lo + random() * (hi - lo)).toFixed(3));
+
+interface DayRecord {
+  day: number;
+  rate: number;
+  tvl: number;
+  aprBP: bigint;
+  bunker: boolean;
+  validators: bigint;
+  events: string[];
 }
 
-async function printState(t: Tidepool, title: string, holders: { name: string; address: string }[]): Promise<void> {
-  const { pool, wrapper } = t;
-  const rows = await Promise.all(
-    holders.map(async (h) => {
-      const wtp = await wrapper.balanceOf(h.address);
-      return [
-        h.name,
-        eth(await pool.balanceOf(h.address), 6, "tpETH"),
-        eth(wtp, 6, "wtpETH"),
-        eth(await pool.getPooledEthByShares(wtp), 6, "tpETH"),
-        (await pool.sharesOf(h.address)).toString(),
-      ];
-    }),
-  );
-  console.log(`\n## ${title}\n`);
-  console.log(markdownTable(["holder", "tpETH", "wtpETH", "wtpETH value", "pool shares"], rows));
-  const [pooled, shares] = [await t.pool.totalPooledEther(), await t.pool.totalShares()];
-  console.log(
-    `\nTVL ${eth(pooled)} · buffer ${eth(await pool.bufferedEther())} · total shares ${shares}` +
-      ` · share rate ${ratio(pooled, shares, 18)} ETH/share · tpEthPerToken ${eth(await wrapper.tpEthPerToken(), 18, "tpETH")}` +
-      ` · stake limit left ${eth(await pool.getCurrentStakeLimit(), 2)}`,
-  );
+interface Stats {
+  staked: bigint;
+  requests: number;
+  claimed: bigint;
+  claims: number;
+  instant: number;
+  instantFees: bigint;
+  wraps: number;
+  transfers: number;
 }
 
-/** The invariants the demo can check with the token layer alone (docs/design.md lists them). */
-async function checkInvariants(t: Tidepool, accounts: string[]): Promise<void> {
-  const { pool, wrapper } = t;
-  // Every share holder: the demo's accounts, the wrapper, the bootstrap shares, the registry (bonds and
-  // operators' fees), the treasury and the insurance fund.
+async function send(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
+  await (await tx).wait();
+}
+
+/** Operators: keys from the key tool, a deposit-data file validated and uploaded by the task, vetted, bonded. */
+async function registerOperators(t: Tidepool, operators: HardhatEthersSigner[], keysEach: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-demo-"));
+  const credentials = await t.pool.withdrawalCredentials();
+  const names = ["Anchor Staking", "Breakwater Nodes", "Coral Validators"];
+  for (const [i, op] of operators.entries()) {
+    await send(t.registry.connect(t.admin).addNodeOperator(names[i], op.address));
+    const keys = deriveValidatorKeys(DEMO_MNEMONIC, i * keysEach, keysEach);
+    const file = path.join(dir, `deposit_data-${names[i].split(" ")[0].toLowerCase()}.json`);
+    fs.writeFileSync(file, JSON.stringify(keys.map((k) => depositDataEntry(k.secretKey, credentials, "mainnet"))));
+    await hre.run("operator-keys", { operator: String(i), file, pool: t.poolAddress });
+    await send(t.registry.connect(t.admin).setVettedKeys(i, keysEach));
+    await send(t.registry.connect(op).depositBond(i, { value: parseEther("2") * BigInt(keysEach) }));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Every holder's finalized, unclaimed requests, claimed with hints. */
+async function claimAll(t: Tidepool, holders: HardhatEthersSigner[], stats: Stats): Promise<void> {
+  const q = t.withdrawalQueue;
+  const lastCheckpoint = await q.getLastCheckpointIndex();
+  for (const h of holders) {
+    const ids = [...(await q.getWithdrawalRequests(h.address))];
+    if (ids.length === 0) continue;
+    const statuses = await q.getWithdrawalStatus(ids);
+    const ready = ids.filter((_, i) => statuses[i].isFinalized && !statuses[i].isClaimed);
+    if (ready.length === 0 || lastCheckpoint === 0n) continue;
+    const hints = [...(await q.findCheckpointHints(ready, 1n, lastCheckpoint))];
+    const claimable = await q.getClaimableEther(ready, hints);
+    await send(q.connect(h).claimWithdrawals(ready, hints));
+    stats.claimed += claimable.reduce((a, b) => a + b, 0n);
+    stats.claims += ready.length;
+  }
+}
+
+/** A day of holders: stakes, wraps, transfers, requests, instant redemptions. */
+async function holdersDay(t: Tidepool, holders: HardhatEthersSigner[], day: number, stats: Stats): Promise<void> {
+  const queue = await t.withdrawalQueue.getAddress();
+  for (let i = 0; i < 4 && day <= 25; i++) {
+    const h = pick(holders);
+    const value = amount(1, 40);
+    if ((await t.pool.getCurrentStakeLimit()) < value) break;
+    await send(t.pool.connect(h).stake(ZeroAddress, { value }));
+    stats.staked += value;
+  }
+  for (let i = 0; i < 2; i++) {
+    const h = pick(holders);
+    const part = (await t.pool.balanceOf(h.address)) / 10n;
+    if (part > 0n) {
+      await send(t.wrapper.connect(h).wrap(part));
+      stats.wraps++;
+    }
+  }
+  for (let i = 0; i < 3; i++) {
+    const [from, to] = [pick(holders), pick(holders)];
+    const wrapped = random() < 0.3;
+    const balance = wrapped ? await t.wrapper.balanceOf(from.address) : await t.pool.balanceOf(from.address);
+    if (balance === 0n || from === to) continue;
+    const value = balance / 20n;
+    await send(
+      wrapped ? t.wrapper.connect(from).transfer(to.address, value) : t.pool.connect(from).transfer(to.address, value),
+    );
+    stats.transfers++;
+  }
+  if (day >= 3) {
+    for (let i = 0; i < 2; i++) {
+      const h = pick(holders);
+      const wrapped = random() < 0.25;
+      const value = amount(0.5, 6);
+      if (wrapped) {
+        if ((await t.wrapper.balanceOf(h.address)) < value) continue;
+        await send(t.wrapper.connect(h).approve(queue, value));
+        await send(t.withdrawalQueue.connect(h).requestWithdrawalsWrapped([value], ZeroAddress));
+      } else {
+        if ((await t.pool.balanceOf(h.address)) < value) continue;
+        await send(t.pool.connect(h).approve(queue, value));
+        await send(t.withdrawalQueue.connect(h).requestWithdrawals([value], ZeroAddress));
+      }
+      stats.requests++;
+    }
+  }
+  if (day >= 2 && !(await t.pool.isBunkerModeActive())) {
+    const h = pick(holders);
+    const value = amount(0.2, 1.5);
+    const [, , , remainingInFrame] = await t.pool.getInstantRedeemParams();
+    const possible =
+      (await t.pool.instantLiquidity()) >= value &&
+      remainingInFrame >= value &&
+      (await t.pool.balanceOf(h.address)) >= value;
+    if (possible) {
+      const [ethOut, fee] = await t.pool.previewInstantRedeem(value);
+      await send(t.pool.connect(h).instantRedeem(value, ethOut, h.address));
+      stats.instant++;
+      stats.instantFees += fee;
+    }
+  }
+}
+
+/** The invariants the demo checks after every report; throws naming every broken one. */
+async function checkInvariants(t: Tidepool, local: LocalBeacon, accounts: string[], refSlot: bigint): Promise<void> {
+  const { pool, wrapper, withdrawalQueue: q } = t;
   const holders = [
     ...accounts,
     t.wrapperAddress,
@@ -59,146 +184,243 @@ async function checkInvariants(t: Tidepool, accounts: string[]): Promise<void> {
     await t.registry.getAddress(),
     t.treasury.address,
     await t.insuranceFund.getAddress(),
-    await t.withdrawalQueue.getAddress(),
+    await q.getAddress(),
   ];
   let sum = 0n;
-  for (const a of holders) sum += await pool.sharesOf(a);
+  for (const a of new Set(holders)) sum += await pool.sharesOf(a);
   const problems: string[] = [];
-  if (sum !== (await pool.totalShares())) problems.push(`Σ shares ${sum} ≠ totalShares`);
+  if (sum !== (await pool.totalShares())) problems.push(`Σ shares ${sum} ≠ totalShares ${await pool.totalShares()}`);
   if ((await pool.totalSupply()) !== (await pool.totalPooledEther())) problems.push("totalSupply ≠ totalPooledEther");
   if ((await wrapper.totalSupply()) !== (await pool.sharesOf(t.wrapperAddress)))
-    problems.push("wtpETH supply ≠ wrapper's pool shares");
+    problems.push("wtpETH supply ≠ wrapper's shares");
   if ((await hre.ethers.provider.getBalance(t.poolAddress)) < (await pool.bufferedEther()))
-    problems.push("pool holds less ETH than its buffer");
+    problems.push("pool ETH < buffer");
+  if ((await hre.ethers.provider.getBalance(await q.getAddress())) !== (await q.lockedEther()))
+    problems.push("queue ETH ≠ locked ETH");
+  // The report's CL balance is the beacon chain's: Σ balances of our validators at the reference slot.
+  const credentials = (await pool.withdrawalCredentials()).toLowerCase();
+  const ours = local.chain.stateAtSlot(refSlot)!.validators.filter((v) => v.withdrawalCredentials === credentials);
+  const [, clValidators, clBalance] = await pool.getBeaconStat();
+  const beaconGwei = ours.reduce((s, v) => s + v.balanceGwei, 0n);
+  if (clValidators !== BigInt(ours.length) || clBalance !== beaconGwei * 10n ** 9n) {
+    problems.push(`pool CL (${clValidators}, ${clBalance}) ≠ beacon state (${ours.length}, ${beaconGwei} gwei)`);
+  }
   if (problems.length > 0) throw new Error(`invariant broken: ${problems.join("; ")}`);
-  console.log("\nInvariants hold: Σ shares = totalShares, supply = pooled ETH, wtpETH = wrapper shares, ETH ≥ buffer.");
 }
 
 async function main(): Promise<void> {
-  console.log("# Tidepool local demo\n\nDeploying with deploy/modules/Tidepool.ts on the in-process network…");
+  const started = Date.now();
+  console.log("# Tidepool: a simulated month\n\nDeploying with deploy/modules/Tidepool.ts…");
   const t = await deployTidepool(hre);
-  const [alice, bob, carol] = t.users;
-  const holders = [
-    { name: "alice", address: alice.address },
-    { name: "bob", address: bob.address },
-    { name: "carol", address: carol.address },
-  ];
-  console.log(`pool (tpETH) ${t.poolAddress}\nwrapper (wtpETH) ${t.wrapperAddress}`);
+  const operators = t.users.slice(0, 3);
+  const holders = t.users.slice(3, 33);
+  const members = t.oracleMembers;
+  await send(t.registry.connect(t.admin).grantRole(await t.registry.EXITS_REPORTER_ROLE(), members[0].address));
 
-  await (await t.pool.connect(alice).stake(ZeroAddress, { value: parseEther("32") })).wait();
-  await (await bob.sendTransaction({ to: t.poolAddress, value: parseEther("5.5") })).wait();
-  await printState(t, "alice stakes 32 ETH, bob sends 5.5 ETH to the pool", holders);
-
-  await (await t.wrapper.connect(alice).wrap(parseEther("10"))).wait();
-  await (await carol.sendTransaction({ to: t.wrapperAddress, value: parseEther("2") })).wait();
-  await printState(t, "alice wraps 10 tpETH (no approval needed); carol sends 2 ETH to wtpETH", holders);
-
-  await (await t.pool.connect(alice).transfer(bob.address, parseEther("1.25"))).wait();
-  await (await t.wrapper.connect(carol).transfer(bob.address, parseEther("0.5"))).wait();
-  await (await t.wrapper.connect(alice).unwrap(parseEther("4"))).wait();
-  await printState(t, "alice sends bob 1.25 tpETH, carol sends bob 0.5 wtpETH, alice unwraps 4 wtpETH", holders);
-
-  // Validators: two operators with real BLS test keys and bond; the guardian attests; the buffer
-  // above the 1% instant-liquidity reserve goes to the operator with the fewest validators.
-  const [, , , opA, opB] = t.users;
-  await (await t.pool.connect(alice).stake(ZeroAddress, { value: parseEther("100") })).wait();
-  const a = await registerOperator(t.registry, t.pool, t.admin, {
-    name: "Anchor Staking",
-    rewardAddress: opA,
-    keys: 4,
-    bondWei: parseEther("8"),
+  const local = await startLocalBeacon(t, hre.network.provider, {
+    rewardAprBP: 330n,
+    activationDelayEpochs: 5n,
+    exitDelayEpochs: 5n,
+    withdrawabilityDelayEpochs: 256n,
+    epochsPerSlashingsVector: 2_250n, // the correlation penalty lands five days after a slashing
+    sweepIntervalEpochs: 75n,
   });
-  await registerOperator(t.registry, t.pool, t.admin, {
-    name: "Breakwater Nodes",
-    rewardAddress: opB,
-    keys: 4,
-    bondWei: parseEther("8"),
-  });
-  const attestation = await currentAttestation(t.depositContract, t.registry, hre.ethers.provider);
-  const signatures = await signAttestation(t.dsm, attestation, [t.guardian]);
-  await (await t.dsm.depositBufferedEther(a, 3, attestation, signatures)).wait();
-  const [deposited] = await t.pool.getBeaconStat();
-  console.log(
-    `\n## Guarded deposit\n\nThe guardian attested the deposit root and key nonce; ${deposited} validators of ` +
-      `"Anchor Staking" were deposited (32 ETH each, credentials ${await t.pool.withdrawalCredentials()}). ` +
-      `TVL stays ${eth(await t.pool.totalPooledEther())}; buffer ${eth(await t.pool.bufferedEther())}; ` +
-      `deposit contract holds ${eth(await hre.ethers.provider.getBalance(await t.depositContract.getAddress()))}.`,
-  );
+  console.log(`Local beacon chain: Beacon API on ${local.api.url} (genesis ${local.chain.config.genesisTime})`);
+  const ctx: ReportContext = {
+    beacon: await connectBeacon(local.api.url),
+    provider: hre.ethers.provider,
+    contracts: t,
+    pubkeyCache: new Map(),
+  };
 
-  // Oracle: the committee (accounts 1–3, quorum 2) reports once per beacon-chain day.
-  const clStart = deposited * 32n * GWEI;
-  await report(t, { numValidators: deposited, clBalanceGwei: clStart });
-  console.log(`\n## Oracle\n\nDay 1: the ${deposited} validators are visible at 96 ETH: no rewards, no fee.`);
-  let clGwei = clStart;
-  let gas = 0n;
-  for (let day = 2; day <= 8; day++) {
-    clGwei += (clGwei * 350n) / 10_000n / 365n; // ≈ 3.5% CL APR
-    await (
-      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.004") })
-    ).wait();
-    gas = await report(t, {
-      numValidators: deposited,
-      clBalanceGwei: clGwei,
-      elRewardsVaultBalance: parseEther("0.004"),
+  try {
+    console.log("\n## Operators: keys from the key tool, validated and uploaded by `operator-keys`\n");
+    await registerOperators(t, operators, 40);
+
+    const stats: Stats = {
+      staked: 0n,
+      requests: 0,
+      claimed: 0n,
+      claims: 0,
+      instant: 0,
+      instantFees: 0n,
+      wraps: 0,
+      transfers: 0,
+    };
+    for (const h of holders) {
+      const value = amount(5, 45);
+      await send(t.pool.connect(h).stake(ZeroAddress, { value }));
+      stats.staked += value;
+    }
+    const deposited0 = await depositAvailable(t, [t.guardian], hre.ethers.provider);
+    console.log(
+      `\n${holders.length} holders staked ${eth(stats.staked, 3)}; the guardian deposited ${deposited0} validators.`,
+    );
+
+    const days: DayRecord[] = [];
+    const record = async (day: number, events: string[]) => {
+      const [pooled, shares] = [await t.pool.totalPooledEther(), await t.pool.totalShares()];
+      days.push({
+        day,
+        rate: Number(formatEther((pooled * ONE) / shares)),
+        tvl: Number(formatEther(pooled)),
+        aprBP: await t.oracle.lastReportAprBP(),
+        bunker: await t.pool.isBunkerModeActive(),
+        validators: (await t.pool.getBeaconStat())[1],
+        events,
+      });
+    };
+    await record(0, []);
+    const accounts = [...operators, ...holders].map((a) => a.address);
+    let slashedKey = "";
+
+    for (let day = 1; day <= DAYS; day++) {
+      const events: string[] = [];
+      await holdersDay(t, holders, day, stats);
+      await send(t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: amount(0.01, 0.04) }));
+      const deposited = await depositAvailable(t, [t.guardian], hre.ethers.provider);
+      if (deposited > 0n) events.push(`${deposited} deposited`);
+      if (day === SLASHING_DAY) {
+        slashedKey = (await t.registry.getSigningKey(2n, 0n)).pubkey;
+        local.chain.slash(slashedKey, { initialPenaltyGwei: 1_000_000_000n, correlationPenaltyGwei: 750_000_000n });
+        events.push("Coral's validator 0 slashed");
+      }
+      if (day === 1) await send(t.pool.connect(holders[0]).stake(ZeroAddress, { value: parseEther("150") }));
+      if (day === WHALE_DAY) {
+        // After the day's deposits: the buffer cannot pay it, so the report asks operators to exit.
+        const whale = holders[0];
+        await send(t.pool.connect(whale).approve(await t.withdrawalQueue.getAddress(), MaxUint256));
+        await send(t.withdrawalQueue.connect(whale).requestWithdrawals([parseEther("150")], ZeroAddress));
+        stats.requests++;
+        events.push("a whale queues 150 ETH");
+      }
+
+      const { refSlot } = await advanceToNextFrame(local);
+      let applied = false;
+      for (const m of members) {
+        const outcome = await reportOnce(ctx, m);
+        if (outcome.status === "submitted" && outcome.applied) {
+          applied = true;
+          const d = outcome.report.data;
+          if (d.isBunkerMode) events.push("bunker mode");
+          if (d.operatorIdsWithLosses.length > 0)
+            events.push(`losses ${d.operatorLossesGwei.map((g) => eth(BigInt(g) * 10n ** 9n, 4)).join(", ")}`);
+          if (d.exitOperatorIds.length > 0) events.push(`${d.exitOperatorIds.length} exits requested`);
+          if (BigInt(d.lastRequestIdToFinalize) > 0n) events.push(`finalized to #${d.lastRequestIdToFinalize}`);
+        }
+      }
+      if (!applied) throw new Error(`day ${day}: the report for slot ${refSlot} was not applied`);
+      await claimAll(t, holders, stats);
+      await checkInvariants(t, local, accounts, refSlot);
+      await record(day, events);
+    }
+
+    // ── Summary ──
+    const first = days[0];
+    const last = days[days.length - 1];
+    console.log("\n## The month, day by day\n");
+    console.log(
+      markdownTable(
+        ["day", "share rate", "TVL (ETH)", "APR", "validators", "bunker", "events"],
+        days.map((d) => [
+          String(d.day),
+          d.rate.toFixed(8),
+          d.tvl.toFixed(3),
+          `${Number(d.aprBP) / 100}%`,
+          String(d.validators),
+          d.bunker ? "yes" : "",
+          d.events.join("; "),
+        ]),
+      ),
+    );
+    const oracleEvents = async (name: "OperatorLossCovered" | "InsuranceLossCovered" | "LossSocialized") =>
+      t.oracle.queryFilter(t.oracle.filters[name]());
+    const bondCovered = (await oracleEvents("OperatorLossCovered")).reduce((s, e) => s + BigInt(e.args[2]), 0n);
+    const insuranceCovered = (await oracleEvents("InsuranceLossCovered")).reduce((s, e) => s + BigInt(e.args[0]), 0n);
+    const socialized = (await oracleEvents("LossSocialized")).reduce((s, e) => s + BigInt(e.args[0]), 0n);
+    const q = t.withdrawalQueue;
+    let operatorRewards = 0n;
+    for (let id = 0n; id < 3n; id++) operatorRewards += await t.registry.pendingOperatorRewards(id);
+    const growth = last.rate / first.rate;
+    const summary: [string, string][] = [
+      [
+        "share rate",
+        `${first.rate.toFixed(8)} → ${last.rate.toFixed(8)} ETH per share (${((growth - 1) * 100).toFixed(4)}% in ${DAYS} days)`,
+      ],
+      [
+        "APR",
+        `${((growth ** (365 / DAYS) - 1) * 100).toFixed(2)}% over the month; last report ${Number(last.aprBP) / 100}%`,
+      ],
+      [
+        "TVL",
+        `${eth(await t.pool.totalPooledEther(), 3)} (buffer ${eth(await t.pool.bufferedEther(), 3)}, ${last.validators} validators)`,
+      ],
+      [
+        "holders",
+        `${holders.length} staked ${eth(stats.staked, 3)}; ${stats.wraps} wraps, ${stats.transfers} transfers`,
+      ],
+      [
+        "withdrawal queue",
+        `${stats.requests} requests; finalized to #${await q.getLastFinalizedRequestId()} of ${await q.getLastRequestId()}; ` +
+          `${stats.claims} claimed (${eth(stats.claimed, 3)}); ${eth(await q.unfinalizedEther(), 3)} waiting`,
+      ],
+      ["instant redemptions", `${stats.instant}, fees ${eth(stats.instantFees, 6)} kept for the holders who stayed`],
+      [
+        "fees",
+        `treasury ${eth(await t.pool.balanceOf(t.treasury.address), 6, "tpETH")}, insurance fund ` +
+          `${eth(await t.pool.balanceOf(await t.insuranceFund.getAddress()), 6, "tpETH")}, operators ` +
+          `${eth(await t.pool.getPooledEthByShares(operatorRewards), 6, "tpETH")} to claim`,
+      ],
+      [
+        "losses covered",
+        `bonds ${eth(bondCovered, 6)}, insurance fund ${eth(insuranceCovered, 6)}, holders ${eth(socialized, 6)}`,
+      ],
+    ];
+    console.log("\n## Summary\n");
+    console.log(markdownTable(["", ""], summary));
+
+    const markers = days.flatMap((d) =>
+      d.events
+        .filter((e) => /slashed|whale|exits requested/.test(e))
+        .map((e) => ({ x: d.day, label: e.replace("Coral's validator 0 slashed", "slashing") })),
+    );
+    const bunkerEnd = days.find((d, i) => i > 0 && !d.bunker && days[i - 1].bunker);
+    if (bunkerEnd) markers.push({ x: bunkerEnd.day, label: "bunker mode ends" });
+    const svg = renderChartSvg({
+      title: `Tidepool: a simulated month (${holders.length} holders, ${last.validators} validators)`,
+      xLabel: "day",
+      series: [
+        {
+          name: "share rate",
+          unit: "ETH per share",
+          color: "#1f77b4",
+          axis: "left",
+          points: days.map((d) => ({ x: d.day, y: d.rate })),
+        },
+        {
+          name: "TVL",
+          unit: "ETH",
+          color: "#d62728",
+          axis: "right",
+          points: days.map((d) => ({ x: d.day, y: d.tvl })),
+        },
+      ],
+      markers,
     });
+    fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+    const chartFile = path.join(OUTPUT_DIR, "tidepool-month.svg");
+    fs.writeFileSync(chartFile, svg);
+    console.log(
+      `\nInvariants held after all ${DAYS} reports (Σ shares = totalShares, supply = pooled ETH, wtpETH = wrapper shares, ` +
+        `pool ETH ≥ buffer, queue ETH = locked ETH, reported CL = beacon state).\nChart: ${chartFile} · ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+    if (slashedKey === "") throw new Error("the slashing never happened");
+  } finally {
+    await local.close();
   }
-  await printState(t, "a week of daily reports: CL rewards and EL tips, 10% fee", [...holders]);
-  const opRewards = await t.registry.pendingOperatorRewards(a);
-  console.log(
-    `\nLast report's APR ${Number(await t.oracle.lastReportAprBP()) / 100}% · quorum vote gas ${gas} · ` +
-      `treasury ${eth(await t.pool.balanceOf(t.treasury.address), 6, "tpETH")} · insurance fund ` +
-      `${eth(await t.pool.balanceOf(await t.insuranceFund.getAddress()), 6, "tpETH")} · "Anchor Staking" can claim ` +
-      `${eth(await t.pool.getPooledEthByShares(opRewards), 6, "tpETH")}.`,
-  );
-  await (await t.registry.connect(opA).claimOperatorRewards(a)).wait();
-
-  // A 0.5 ETH penalty attributed to "Anchor Staking": its bond pays, holders keep their rate.
-  const rateBefore = await t.pool.getPooledEthByShares(parseEther("1"));
-  const bondBefore = (await t.registry.getNodeOperator(a)).bondShares;
-  clGwei -= parseEther("0.5") / GWEI;
-  await report(t, {
-    numValidators: deposited,
-    clBalanceGwei: clGwei,
-    operatorIdsWithLosses: [a],
-    operatorLossesGwei: [parseEther("0.5") / GWEI],
-  });
-  const bondAfter = (await t.registry.getNodeOperator(a)).bondShares;
-  console.log(
-    `\nDay 9: a 0.5 ETH penalty attributed to "Anchor Staking" burned ${eth(bondBefore - bondAfter, 6, "shares")} of its bond; ` +
-      `the share rate went from ${eth(rateBefore, 9)} to ${eth(await t.pool.getPooledEthByShares(parseEther("1")), 9)} per share.`,
-  );
-
-  // Withdrawals: bob queues 2 tpETH, carol 1 wtpETH; the next report finalizes both; bob claims.
-  const queue = t.withdrawalQueue;
-  const queueAddress = await queue.getAddress();
-  await (await t.pool.connect(bob).approve(queueAddress, parseEther("2"))).wait();
-  await (await queue.connect(bob).requestWithdrawals([parseEther("2")], ZeroAddress)).wait();
-  await (await t.wrapper.connect(carol).approve(queueAddress, parseEther("1"))).wait();
-  await (await queue.connect(carol).requestWithdrawalsWrapped([parseEther("1")], ZeroAddress)).wait();
-  const lastId = await queue.getLastRequestId();
-  console.log(
-    `\n## Withdrawals\n\nbob requested 2 tpETH and carol 1 wtpETH (requests 1–${lastId}, two NFTs); ` +
-      `${eth(await queue.unfinalizedEther())} waits; instant liquidity is now ${eth(await t.pool.instantLiquidity())}.`,
-  );
-  await report(t, { numValidators: deposited, clBalanceGwei: clGwei, lastRequestIdToFinalize: lastId });
-  const ids = [...(await queue.getWithdrawalRequests(bob.address))];
-  const hints = [...(await queue.findCheckpointHints(ids, 1n, await queue.getLastCheckpointIndex()))];
-  const [claimable] = await queue.getClaimableEther(ids, hints);
-  const bobBefore = await hre.ethers.provider.getBalance(bob.address);
-  const receipt = await (await queue.connect(bob).claimWithdrawals(ids, hints)).wait();
-  if (!receipt) throw new Error("claim failed");
-  const received = (await hre.ethers.provider.getBalance(bob.address)) - bobBefore + receipt.gasUsed * receipt.gasPrice;
-  if (received !== claimable) throw new Error(`bob received ${received}, expected ${claimable}`);
-  const locked = await queue.lockedEther();
-  if ((await hre.ethers.provider.getBalance(queueAddress)) !== locked) throw new Error("queue balance ≠ locked ETH");
-  console.log(
-    `Day 10: the report finalized both at the day's rate; bob claimed ${eth(received)} (claim gas ${receipt.gasUsed}); ` +
-      `the queue still holds ${eth(locked)} for carol's request, exactly its balance.`,
-  );
-  await checkInvariants(t, [...holders.map((h) => h.address), opA.address]);
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(process.env.DEMO_DEBUG ? e : e instanceof Error ? e.message : e);
   process.exitCode = 1;
 });

@@ -152,6 +152,13 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
       wrapper.balanceOf(account),
     ]);
     const wValue = await pool.getPooledEthByShares(wBalance);
+    const perOperator: string[] = [];
+    for (let id = 0n; id < (await t.registry.getNodeOperatorsCount()); id++) {
+      const op = await t.registry.getNodeOperator(id);
+      perOperator.push(
+        `#${id} ${op.name}: ${op.depositedKeys - op.exitedKeys} running of ${op.depositedKeys} deposited`,
+      );
+    }
 
     const reported = report.postTotalEther !== 0n || report.timeElapsedSeconds !== 0n;
     const age = latest === null ? undefined : BigInt(latest.timestamp) - slotTime(timing, report.refSlot);
@@ -167,6 +174,7 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
       ["deposited validators", deposited.toString()],
       ["visible validators", clValidators.toString()],
       ["CL balance", eth(clBalance, WEI)],
+      ["validators per operator", perOperator.join("; ") || "no operators yet"],
       ["last report refSlot", reported ? report.refSlot.toString() : `none yet (frame ref ${report.refSlot})`],
       ["last report elapsed", reported ? duration(report.timeElapsedSeconds) : "n/a"],
       ["last report age", reported && age !== undefined ? duration(age) : "n/a"],

@@ -171,3 +171,40 @@ export function duration(seconds: bigint): string {
   if (s > 0n || parts.length === 0) parts.push(`${s}s`);
   return sign + parts.join(" ");
 }
+
+/** Parses a non-negative integer argument (an account index, a count, seconds). */
+export function parseCount(value: unknown, name: string, min = 0): number {
+  const text = typeof value === "string" ? value.trim() : String(value ?? "");
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min) {
+    fail(`--${name} must be an integer of at least ${min}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/**
+ * The account that signs in a role: account `--<param> <index>` (which must hold it), else the first
+ * of the network's accounts that does. `holds` tells whether an address holds the role; `role` names
+ * it in errors ("an oracle member").
+ */
+export async function roleSigner(
+  hre: HardhatRuntimeEnvironment,
+  param: string,
+  index: unknown,
+  role: string,
+  holds: (address: string) => Promise<boolean>,
+): Promise<HardhatEthersSigner> {
+  const accounts = await hre.ethers.getSigners();
+  if (index !== undefined) {
+    const i = parseCount(index, param);
+    const account = accounts[i];
+    if (account === undefined) {
+      fail(
+        `--${param} ${i}: network "${hre.network.name}" has ${accounts.length} accounts (indices 0 to ${accounts.length - 1})`,
+      );
+    }
+    if (!(await holds(account.address))) fail(`account ${i} (${account.address}) is not ${role}`);
+    return account;
+  }
+  for (const account of accounts) if (await holds(account.address)) return account;
+  return fail(`none of network "${hre.network.name}"'s ${accounts.length} accounts is ${role}`);
+}

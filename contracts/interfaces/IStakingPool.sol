@@ -241,8 +241,8 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @return fee The fee that would stay in the pool, in wei.
     function previewInstantRedeem(uint256 amount) external view returns (uint256 ethOut, uint256 fee);
 
-    /// @notice ETH available for instant redemption: the buffer minus everything the withdrawal queue
-    /// needs (the queue joins in a later version; until then, the buffer).
+    /// @notice ETH available for instant redemption: the buffer minus what the withdrawal queue's
+    /// unfinalized requests are worth at the current rate (rounded up).
     /// @return The instant liquidity, in wei.
     function instantLiquidity() external view returns (uint256);
 

@@ -102,8 +102,18 @@ describe("Holder tasks", function () {
 
     it("fails in one line without --pool when this chain has no recorded deployment", async function () {
       await loadFixture(deployed);
-      const message = await taskError("stake", { amount: "1" });
-      expect(message).to.match(/^no --pool given and no Ignition deployment found for chain 31337 \(.*chain-31337/);
+      // An empty Ignition directory: a localhost deployment in this checkout (chain 31337 too) must
+      // not count.
+      const original = hre.config.paths.ignition;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-tasks-"));
+      hre.config.paths.ignition = dir;
+      try {
+        const message = await taskError("stake", { amount: "1" });
+        expect(message).to.match(/^no --pool given and no Ignition deployment found for chain 31337 \(.*chain-31337/);
+      } finally {
+        hre.config.paths.ignition = original;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("reads the pool from the Ignition deployment file when --pool is omitted", async function () {
@@ -277,6 +287,7 @@ describe("Holder tasks", function () {
       line("deposited validators", "0");
       line("visible validators", "0");
       line("CL balance", "0 ETH");
+      line("validators per operator", "no operators yet");
       line("last report refSlot", refSlot.toString());
       line("last report APR", percentBP(apr));
       line("bunker mode", "off");

@@ -1,0 +1,59 @@
+/**
+ * The local beacon chain wired to a Tidepool deployment on a development chain: the chain (genesis
+ * from the oracle's frame configuration), its execution bridge (deposits, exit requests, withdrawals)
+ * and its Beacon API server. Used by the demo, the tests and `scripts/beacon-chain.ts`.
+ */
+import type { AccountingOracle, DepositContract } from "../../typechain-types";
+import { BeaconChain, SECONDS_PER_SLOT, SLOTS_PER_EPOCH, type BeaconChainConfig } from "./chain";
+import { ExecutionBridge, type JsonRpc } from "./execution";
+import { startBeaconApi, type BeaconApi } from "./server";
+
+export interface LocalBeacon {
+  chain: BeaconChain;
+  bridge: ExecutionBridge;
+  api: BeaconApi;
+  oracle: AccountingOracle;
+  close(): Promise<void>;
+}
+
+/** Starts a local beacon chain for the deployment whose oracle and deposit contract are given. */
+export async function startLocalBeacon(
+  contracts: { oracle: AccountingOracle; depositContract: DepositContract },
+  rpc: JsonRpc,
+  config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
+  port = 0,
+): Promise<LocalBeacon> {
+  const [genesisTime] = await contracts.oracle.getFrameConfig();
+  const block = (await rpc.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
+  const now = BigInt(block.timestamp);
+  const chain = new BeaconChain(
+    { ...config, genesisTime },
+    now > genesisTime ? (now - genesisTime) / SECONDS_PER_SLOT : 0n,
+  );
+  const bridge = new ExecutionBridge(chain, rpc, {
+    depositContract: await contracts.depositContract.getAddress(),
+    exitRequester: await contracts.oracle.getAddress(),
+  });
+  const api = await startBeaconApi(chain, port);
+  return { chain, bridge, api, oracle: contracts.oracle, close: () => api.close() };
+}
+
+/** Slots past a frame's start at which its reference slot is final (finality trails the head by two epochs). */
+export const FINALITY_DELAY_SLOTS = 2n * SLOTS_PER_EPOCH + 1n;
+
+/**
+ * Moves both chains to the next frame: first to its reference slot (the block mined then holds every
+ * withdrawal up to that slot), then just far enough past the frame's start for the reference slot to
+ * be final. Returns the reference slot and the number of its execution block.
+ */
+export async function advanceToNextFrame(local: LocalBeacon): Promise<{ refSlot: bigint; refBlock: number }> {
+  const [genesisTime, epochsPerFrame] = await local.oracle.getFrameConfig();
+  const slotsPerFrame = epochsPerFrame * SLOTS_PER_EPOCH;
+  const slot = ((await local.bridge.latestTimestamp()) - genesisTime) / SECONDS_PER_SLOT;
+  const frameStart = (slot / slotsPerFrame + 1n) * slotsPerFrame;
+  const refSlot = frameStart - 1n;
+  await local.bridge.advanceTo(genesisTime + refSlot * SECONDS_PER_SLOT);
+  const refBlock = local.bridge.lastMinedBlock;
+  await local.bridge.advanceTo(genesisTime + (frameStart + FINALITY_DELAY_SLOTS) * SECONDS_PER_SLOT);
+  return { refSlot, refBlock };
+}

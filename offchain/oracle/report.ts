@@ -1,0 +1,265 @@
+/**
+ * Builds the `ReportData` for the current frame from a Beacon API and the execution chain
+ * (PROTOCOL.md §4; the rules are in docs/oracle.md):
+ *
+ * - validators: the registry's deposited keys found in the beacon state of the reference slot with
+ *   our withdrawal credentials — their count and total balance;
+ * - vault balances at the reference slot's execution block;
+ * - operator losses: for each slashed validator not yet withdrawn, the fall of its balance below
+ *   min(its balance at the previous report, 32 ETH), summed per operator;
+ * - bunker mode: a slashed validator whose correlation penalty is still ahead, or a report that
+ *   would lower the share rate (a loss beyond what bonds and the insurance fund cover);
+ * - finalization: unless in bunker mode, the last request the buffer after the simulated report
+ *   covers at the rate after it (the queue's `findMaxRequestIdToFinalize`);
+ * - exits: enough validators, oldest first and spread across operators, for the queue's shortfall
+ *   after the report, net of ETH already on its way.
+ *
+ * Everything is read at the reference slot (beacon state) or its execution block, so every member
+ * computes the same report whenever it runs.
+ */
+import type { Provider } from "ethers";
+import type { Tidepool } from "../../scripts/lib/protocol";
+import { buildReport, type ReportData } from "../../scripts/lib/oracle";
+import { exitsNeeded, planExits, type ExitRequest, type OperatorValidators } from "../../scripts/lib/exits";
+import type { BeaconReader, BeaconValidator } from "./beacon";
+import { simulateReport, DEPOSIT_SIZE_WEI, WEI_PER_GWEI, type PoolSnapshot, type ReportOutcome } from "./accounting";
+
+export type OracleContracts = Pick<Tidepool, "pool" | "oracle" | "registry" | "withdrawalQueue">;
+
+export interface ReportContext {
+  beacon: BeaconReader;
+  provider: Provider;
+  contracts: OracleContracts;
+  /** Where to start looking for earlier exit requests (the oracle's deployment block). */
+  fromBlock?: number;
+  /** Registry pubkeys by "operator:index", kept between reports (deposited keys never change). */
+  pubkeyCache?: Map<string, string>;
+}
+
+/** One of our validators: its registry position and its beacon-chain record. */
+export interface OwnValidator extends BeaconValidator {
+  operatorId: bigint;
+  keyIndex: bigint;
+}
+
+/** The report and what it was computed from, for logs and checks. */
+export interface BuiltReport {
+  data: ReportData;
+  refSlot: bigint;
+  /** The beacon block slot whose state was read (the reference slot or the last block before it). */
+  stateSlot: bigint;
+  executionBlock: number;
+  validators: OwnValidator[];
+  outcome: ReportOutcome;
+  /** CL result against the last report: balances + withdrawal vault − preCL, in wei. */
+  clResultWei: bigint;
+  pendingExits: ExitRequest[];
+}
+
+const GWEI_32 = DEPOSIT_SIZE_WEI / WEI_PER_GWEI;
+
+/** The last execution block with a timestamp at or before `timestamp` (binary search). */
+export async function blockAtOrBefore(provider: Provider, timestamp: bigint): Promise<number> {
+  let lo = 0;
+  let hi = await provider.getBlockNumber();
+  const time = async (n: number) => BigInt((await provider.getBlock(n))!.timestamp);
+  if ((await time(hi)) <= timestamp) return hi;
+  if ((await time(0)) > timestamp) {
+    throw new Error(
+      `the execution chain has no block at or before ${timestamp}: it started later; report the next frame`,
+    );
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await time(mid)) <= timestamp) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Every deposited key of every operator, from the registry at `blockTag`. */
+async function depositedKeys(
+  c: OracleContracts,
+  blockTag: number,
+  cache: Map<string, string>,
+): Promise<{ operators: OperatorValidators[]; keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] }> {
+  const operators: OperatorValidators[] = [];
+  const keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] = [];
+  const count = await c.registry.getNodeOperatorsCount({ blockTag });
+  for (let id = 0n; id < count; id++) {
+    const op = await c.registry.getNodeOperator(id, { blockTag });
+    operators.push({ operatorId: id, depositedKeys: op.depositedKeys, exitedKeys: op.exitedKeys });
+    for (let i = 0n; i < op.depositedKeys; i++) {
+      const key = `${id}:${i}`;
+      let pubkey = cache.get(key);
+      if (!pubkey) {
+        pubkey = (await c.registry.getSigningKey(id, i, { blockTag })).pubkey.toLowerCase();
+        cache.set(key, pubkey);
+      }
+      keys.push({ operatorId: id, keyIndex: i, pubkey });
+    }
+  }
+  return { operators, keys };
+}
+
+/** Operator losses: Σ max(0, min(previous balance, 32 ETH) − balance) over slashed validators not withdrawn. */
+export function operatorLosses(
+  validators: readonly OwnValidator[],
+  previousBalanceGwei: ReadonlyMap<string, bigint>,
+): Map<bigint, bigint> {
+  const losses = new Map<bigint, bigint>();
+  for (const v of validators) {
+    if (!v.slashed || v.status === "withdrawal_done") continue;
+    const prev = previousBalanceGwei.get(v.pubkey) ?? GWEI_32;
+    const base = prev < GWEI_32 ? prev : GWEI_32;
+    if (base > v.balanceGwei) losses.set(v.operatorId, (losses.get(v.operatorId) ?? 0n) + base - v.balanceGwei);
+  }
+  return losses;
+}
+
+/** Builds the report for the current frame, or returns undefined if that frame has been processed. */
+export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport | undefined> {
+  const { beacon, provider, contracts: c } = ctx;
+  const [refSlot] = await c.oracle.getCurrentFrame();
+  if ((await c.oracle.getLastProcessedRefSlot()) >= refSlot) return undefined;
+  const [genesisTime, spec] = await Promise.all([beacon.genesisTime(), beacon.spec()]);
+
+  const stateSlot = await beacon.blockSlotAtOrBefore(refSlot);
+  const blockTag = await blockAtOrBefore(provider, genesisTime + refSlot * spec.secondsPerSlot);
+  const at = { blockTag };
+
+  // Our validators: deposited registry keys present in the state with our withdrawal credentials.
+  const credentials = (await c.pool.withdrawalCredentials(at)).toLowerCase();
+  const { operators, keys } = await depositedKeys(c, blockTag, ctx.pubkeyCache ?? new Map());
+  const inState = await beacon.validatorsByPubkey(
+    stateSlot,
+    keys.map((k) => k.pubkey),
+  );
+  if (!inState) throw new Error(`the beacon node has no state for slot ${stateSlot}`);
+  const found = new Map(inState.map((v) => [v.pubkey, v] as const));
+  const validators: OwnValidator[] = [];
+  for (const k of keys) {
+    const v = found.get(k.pubkey);
+    if (v && v.withdrawalCredentials === credentials)
+      validators.push({ ...v, operatorId: k.operatorId, keyIndex: k.keyIndex });
+  }
+  const numValidators = BigInt(validators.length);
+  const clBalanceGwei = validators.reduce((sum, v) => sum + v.balanceGwei, 0n);
+
+  // Losses against the previous report's state (32 ETH each if the node no longer has it).
+  const last = await c.oracle.getLastReport(at);
+  const previous = new Map<string, bigint>();
+  if (last.refSlot > 0n) {
+    const prevSlot = await beacon.blockSlotAtOrBefore(last.refSlot).catch(() => undefined);
+    const before =
+      prevSlot === undefined
+        ? []
+        : await beacon.validatorsByPubkey(
+            prevSlot,
+            validators.map((v) => v.pubkey),
+          );
+    for (const v of before ?? []) previous.set(v.pubkey, v.balanceGwei);
+  }
+  const limits = await c.oracle.getSanityLimits(at);
+  const lossList = [...operatorLosses(validators, previous)]
+    .sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0))
+    .slice(0, Number(limits.maxOperatorsWithLossesPerReport))
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+  // Vaults at the reference slot's block; the pool as it was then.
+  const [deposited, clValidators, clBalanceWei] = await c.pool.getBeaconStat(at);
+  const fees = await c.oracle.getFeeConfig(at);
+  const insuranceFund = await c.pool.INSURANCE_FUND();
+  const bondShares = new Map<bigint, bigint>();
+  for (const [id] of lossList) bondShares.set(id, (await c.registry.getNodeOperator(id, at)).bondShares);
+  const snapshot: PoolSnapshot = {
+    totalPooledEther: await c.pool.totalPooledEther(at),
+    totalShares: await c.pool.totalShares(at),
+    bufferedEther: await c.pool.bufferedEther(at),
+    depositedValidators: deposited,
+    clValidators,
+    clBalanceWei,
+    insuranceFundShares: await c.pool.sharesOf(insuranceFund, at),
+    bondShares,
+    maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
+    treasuryFeeBP: fees.treasuryFeeBP,
+    operatorsFeeBP: fees.operatorsFeeBP,
+    insuranceFeeBP: fees.insuranceFeeBP,
+  };
+  const withdrawalVaultBalance = await provider.getBalance(await c.pool.WITHDRAWAL_VAULT(), blockTag);
+  const elRewardsVaultBalance = await provider.getBalance(await c.pool.EL_REWARDS_VAULT(), blockTag);
+  const inputs = {
+    numValidators,
+    clBalanceGwei,
+    withdrawalVaultBalance,
+    elRewardsVaultBalance,
+    operatorIdsWithLosses: lossList.map(([id]) => id),
+    operatorLossesGwei: lossList.map(([, loss]) => loss),
+  };
+  const outcome = simulateReport(snapshot, inputs);
+
+  // Bunker mode: a slashing whose correlation penalty is still ahead, or a loss the bonds do not
+  // cover (the share rate would fall).
+  const refEpoch = refSlot / spec.slotsPerEpoch;
+  const penaltyAhead = validators.some(
+    (v) => v.slashed && refEpoch < v.withdrawableEpoch - spec.epochsPerSlashingsVector / 2n,
+  );
+  const rateFalls = outcome.postTotalEther * snapshot.totalShares < snapshot.totalPooledEther * outcome.postTotalShares;
+  const isBunkerMode = penaltyAhead || rateFalls;
+  const clResultWei = clBalanceGwei * WEI_PER_GWEI + withdrawalVaultBalance - outcome.preClWei;
+
+  // Finalization: as far as the buffer after the report reaches, at the rate after it.
+  const q = c.withdrawalQueue;
+  let lastRequestIdToFinalize = 0n;
+  let lockedWei = 0n;
+  let finalizedNominalWei = 0n;
+  if (!isBunkerMode && (await q.getLastRequestId(at)) > (await q.getLastFinalizedRequestId(at))) {
+    [lastRequestIdToFinalize, lockedWei] = await q.findMaxRequestIdToFinalize(
+      outcome.availableEther,
+      outcome.postTotalEther,
+      outcome.postTotalShares,
+      genesisTime + refSlot * spec.secondsPerSlot,
+      at,
+    );
+    if (lastRequestIdToFinalize !== 0n) {
+      finalizedNominalWei = (
+        await q.simulateFinalization(lastRequestIdToFinalize, outcome.postTotalEther, outcome.postTotalShares, at)
+      ).nominalEther;
+    }
+  }
+
+  // Exits: the shortfall after the report, less what is already coming (exits asked for earlier and
+  // validators leaving anyway, vault ETH the report leaves for later).
+  const requested = await c.oracle.queryFilter(c.oracle.filters.ValidatorExitRequested(), ctx.fromBlock ?? 0, blockTag);
+  const byKey = new Map(validators.map((v) => [`${v.operatorId}:${v.keyIndex}`, v]));
+  const exitedKeys = new Map(operators.map((o) => [o.operatorId, o.exitedKeys]));
+  const pendingExits: ExitRequest[] = [];
+  for (const e of requested) {
+    const req = { operatorId: e.args.operatorId, keyIndex: e.args.keyIndex };
+    if (req.keyIndex >= (exitedKeys.get(req.operatorId) ?? 0n)) pendingExits.push(req);
+  }
+  let inflowWei =
+    withdrawalVaultBalance - outcome.withdrawalVaultWei + (elRewardsVaultBalance - outcome.elRewardsVaultWei);
+  const pendingKeys = new Set(pendingExits.map((p) => `${p.operatorId}:${p.keyIndex}`));
+  for (const v of validators) {
+    const leaving = v.exitEpoch !== 2n ** 64n - 1n && v.status !== "withdrawal_done";
+    if (leaving || (pendingKeys.has(`${v.operatorId}:${v.keyIndex}`) && v.status !== "withdrawal_done")) {
+      inflowWei += v.balanceGwei * WEI_PER_GWEI;
+    }
+  }
+  for (const p of pendingExits) if (!byKey.has(`${p.operatorId}:${p.keyIndex}`)) inflowWei += DEPOSIT_SIZE_WEI;
+  const unfinalizedAfter = (await q.unfinalizedEther(at)) - finalizedNominalWei;
+  const bufferAfter = outcome.availableEther - lockedWei;
+  let count = exitsNeeded(unfinalizedAfter, bufferAfter, inflowWei);
+  if (count > limits.maxExitRequestsPerReport) count = limits.maxExitRequestsPerReport;
+  const exits = planExits(operators, count, pendingExits);
+
+  const data = buildReport(refSlot, {
+    ...inputs,
+    lastRequestIdToFinalize,
+    isBunkerMode,
+    exitOperatorIds: exits.map((e) => e.operatorId),
+    exitKeyIndices: exits.map((e) => e.keyIndex),
+  });
+  return { data, refSlot, stateSlot, executionBlock: blockTag, validators, outcome, clResultWei, pendingExits };
+}

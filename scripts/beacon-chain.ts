@@ -1,0 +1,98 @@
+/**
+ * Runs the local beacon chain beside a development node (`npx hardhat node`):
+ *
+ *   npx hardhat run scripts/beacon-chain.ts --network localhost
+ *
+ * Follows the node's head every second (deposits, exit requests, epochs, withdrawals) and serves the
+ * Beacon API on 127.0.0.1:$BEACON_PORT (default 5052), for `npx hardhat oracle-report --network
+ * localhost --beacon-url http://127.0.0.1:5052`. The deployment is the Ignition one of the chain (or
+ * $TIDEPOOL_POOL).
+ *
+ * A control endpoint on the next port drives the development chains (not part of the Beacon API):
+ *
+ *   curl -X POST 127.0.0.1:5053/advance-frame                 # both chains to the next frame, its reference slot final
+ *   curl -X POST 127.0.0.1:5053/slash -d '{"pubkey":"0x…"}'   # optional initialPenaltyGwei, correlationPenaltyGwei
+ *   curl -X POST 127.0.0.1:5053/exit -d '{"pubkey":"0x…"}'
+ *
+ * Stop with Ctrl-C.
+ */
+import { createServer } from "node:http";
+import hre from "hardhat";
+import { resolvePoolAddress } from "../tasks/lib";
+import { attachTidepool } from "./lib/protocol";
+import { advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../offchain/beacon/local";
+
+/** Runs `work` after everything queued before it: the follow loop and control calls never interleave. */
+function serializer(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>) => {
+    const next = tail.then(work, work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+async function control(local: LocalBeacon, path: string, body: string): Promise<unknown> {
+  const args = body === "" ? {} : (JSON.parse(body) as Record<string, unknown>);
+  const gwei = (v: unknown) => (v === undefined ? undefined : BigInt(String(v)));
+  switch (path) {
+    case "/advance-frame": {
+      const { refSlot, refBlock } = await advanceToNextFrame(local);
+      return { refSlot: refSlot.toString(), refBlock };
+    }
+    case "/slash":
+      local.chain.slash(String(args.pubkey), {
+        initialPenaltyGwei: gwei(args.initialPenaltyGwei),
+        correlationPenaltyGwei: gwei(args.correlationPenaltyGwei),
+      });
+      return { slashed: args.pubkey, epoch: local.chain.epoch.toString() };
+    case "/exit":
+      local.chain.exit(String(args.pubkey));
+      return { exiting: args.pubkey, epoch: local.chain.epoch.toString() };
+    default:
+      throw new Error(`no control route ${path} (POST /advance-frame, /slash, /exit)`);
+  }
+}
+
+async function main(): Promise<void> {
+  const t = await attachTidepool(hre, await resolvePoolAddress(hre, process.env.TIDEPOOL_POOL));
+  const port = Number(process.env.BEACON_PORT ?? 5052);
+  const local = await startLocalBeacon(t, hre.network.provider, {}, port);
+  const serial = serializer();
+  const controlServer = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      serial(() => control(local, req.url ?? "/", body)).then(
+        (out) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out)),
+        (e: unknown) => res.writeHead(400).end(JSON.stringify({ message: e instanceof Error ? e.message : String(e) })),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => controlServer.listen(port + 1, "127.0.0.1", resolve));
+  console.log(
+    `Local beacon chain for pool ${t.poolAddress}: Beacon API on ${local.api.url}, ` +
+      `control on http://127.0.0.1:${port + 1} (Ctrl-C stops)`,
+  );
+  let stopped = false;
+  process.once("SIGINT", () => {
+    stopped = true;
+  });
+  let lastEpoch = local.chain.epoch;
+  while (!stopped) {
+    const paid = await serial(() => local.bridge.sync());
+    if (local.chain.epoch !== lastEpoch || paid.length > 0) {
+      const validators = local.chain.head().validators.length;
+      console.log(`epoch ${local.chain.epoch}: ${validators} validators, ${paid.length} withdrawals paid`);
+      lastEpoch = local.chain.epoch;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  controlServer.close();
+  await local.close();
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,147 @@
+/**
+ * Hardhat tasks for deposit guardians (PROTOCOL.md §6): guardian-deposit (attest, sign and deposit
+ * buffered ETH to validators) and guardian-attest (print an attestation and its signature, for
+ * setups where someone else gathers a quorum). Each takes `--pool <address>`; without it the pool
+ * comes from the Ignition deployment of the connected chain.
+ *
+ * The guardian signs with one of the network's accounts: `--guardian <index>`, or by default the
+ * first account that is a guardian (account 4 of the local deployment).
+ *
+ * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
+ * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts; scripts/lib/guardians.ts imports only
+ * types from typechain-types, which are erased).
+ */
+import { hexlify, parseEther } from "ethers";
+import { task } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { eth } from "../scripts/lib/format";
+import { parentBlockAttestation, signAttestation, type Attestation } from "../scripts/lib/guardians";
+import type { Tidepool } from "../scripts/lib/protocol";
+import { attempt, fail, loadTidepool, parseCount, roleSigner } from "./lib";
+
+const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
+const GUARDIAN_HELP = "Index of the guardian among this network's accounts; default: the first one that is a guardian";
+/** Full precision: what the tasks print must match the chain to the wei. */
+const WEI = 18;
+/** ETH per validator. */
+const DEPOSIT_SIZE = parseEther("32");
+
+/**
+ * The account that signs as a guardian: account `--guardian` (which must be a guardian), else the
+ * first of the network's accounts that the deposit security module lists as one.
+ */
+export async function guardianSigner(
+  hre: HardhatRuntimeEnvironment,
+  t: Tidepool,
+  index: unknown,
+): Promise<HardhatEthersSigner> {
+  const role = `a guardian of the deposit security module ${await t.dsm.getAddress()}`;
+  return roleSigner(hre, "guardian", index, role, (address) => t.dsm.isGuardian(address));
+}
+
+/** The first operator that can take a deposit now, and how many keys (registry.depositableKeys). */
+async function nextOperator(t: Tidepool): Promise<{ id: bigint; keys: bigint } | undefined> {
+  const count = await t.registry.getNodeOperatorsCount();
+  for (let id = 0n; id < count; id++) {
+    const keys = await t.registry.depositableKeys(id);
+    if (keys > 0n) return { id, keys };
+  }
+  return undefined;
+}
+
+/**
+ * What the guardian attests: the deposit root and key nonce now (currentAttestation), bound to the
+ * parent of the latest block. A call (eth_call, and eth_estimateGas on nodes that estimate at
+ * "latest") runs in the latest block's context, where `blockhash` of that block itself is 0, so an
+ * attestation of the latest block reverts StaleAttestation until it is mined later; its parent
+ * passes both the preflight and the transaction.
+ */
+export async function guardianAttestation(hre: HardhatRuntimeEnvironment, t: Tidepool): Promise<Attestation> {
+  return parentBlockAttestation(t.depositContract, t.registry, hre.ethers.provider);
+}
+
+function min(...values: bigint[]): bigint {
+  return values.reduce((a, b) => (b < a ? b : a));
+}
+
+task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to validators (32 ETH each)")
+  .addOptionalParam("max", "Most validators to deposit; default: as many as the buffer and the operators allow")
+  .addOptionalParam("guardian", GUARDIAN_HELP)
+  .addOptionalParam("pool", POOL_HELP)
+  .setAction(async (args: { max?: string; guardian?: string; pool?: string }, hre): Promise<void> => {
+    const max = args.max === undefined ? undefined : BigInt(parseCount(args.max, "max", 1));
+    const t = await loadTidepool(hre, args.pool);
+    const guardian = await guardianSigner(hre, t, args.guardian);
+    const dsm = t.dsm.connect(guardian);
+    const quorum = await dsm.quorum();
+    if (quorum > 1n) {
+      fail(
+        `the deposit security module needs ${quorum} guardian signatures and this task signs with one:` +
+          ` gather them with guardian-attest and submit depositBufferedEther with all of them`,
+      );
+    }
+    if (((await t.pool.pausedCapabilities()) & (await t.pool.CAPABILITY_DEPOSITS())) !== 0n) {
+      fail("deposits are paused on the pool (governance resumes them)");
+    }
+    const perCall = await t.pool.MAX_DEPOSITS_PER_CALL();
+    const interfaces = [dsm.interface, t.pool.interface, t.registry.interface, t.depositContract.interface];
+
+    let deposited = 0n;
+    while (max === undefined || deposited < max) {
+      const depositable = await t.pool.depositableEther();
+      const byBuffer = depositable / DEPOSIT_SIZE;
+      if (byBuffer === 0n) {
+        if (deposited > 0n) break;
+        fail(
+          `nothing to deposit: ${eth(depositable, WEI)} of the buffer may go to validators, 32 ETH needed per validator`,
+        );
+      }
+      const next = await nextOperator(t);
+      if (next === undefined) {
+        if (deposited > 0n) break;
+        fail("nothing to deposit: no operator has vetted, bond-covered keys ready (see `npx hardhat operators`)");
+      }
+      const count = min(next.keys, byBuffer, perCall, max === undefined ? perCall : max - deposited);
+      // A fresh attestation each time: every deposit moves the deposit root and the key nonce.
+      const attestation = await guardianAttestation(hre, t);
+      const signatures = await signAttestation(dsm, attestation, [guardian]);
+      const receipt = await attempt("depositBufferedEther", interfaces, async () => {
+        await dsm.depositBufferedEther.staticCall(next.id, count, attestation, signatures); // a revert costs no gas
+        return (await dsm.depositBufferedEther(next.id, count, attestation, signatures)).wait();
+      });
+      deposited += count;
+      console.log(
+        `deposited ${count} validator${count === 1n ? "" : "s"} of operator ${next.id} (tx ${receipt?.hash})`,
+      );
+    }
+    const [buffered, depositable] = await Promise.all([t.pool.bufferedEther(), t.pool.depositableEther()]);
+    console.log(
+      `Deposited ${deposited} validator${deposited === 1n ? "" : "s"} (${eth(deposited * DEPOSIT_SIZE, WEI)}) as guardian ${guardian.address};` +
+        ` buffer now ${eth(buffered, WEI)} (${eth(depositable, WEI)} depositable)`,
+    );
+  });
+
+task("guardian-attest", "As a guardian, prints the current deposit attestation and its signature as JSON")
+  .addOptionalParam("guardian", GUARDIAN_HELP)
+  .addOptionalParam("pool", POOL_HELP)
+  .setAction(async (args: { guardian?: string; pool?: string }, hre): Promise<void> => {
+    const t = await loadTidepool(hre, args.pool);
+    const guardian = await guardianSigner(hre, t, args.guardian);
+    const attestation = await guardianAttestation(hre, t);
+    const [signature] = await signAttestation(t.dsm, attestation, [guardian]);
+    const out = {
+      chainId: (await hre.ethers.provider.getNetwork()).chainId.toString(),
+      depositSecurityModule: await t.dsm.getAddress(),
+      guardian: guardian.address,
+      attestation: {
+        depositRoot: hexlify(attestation.depositRoot),
+        keysNonce: attestation.keysNonce.toString(),
+        blockNumber: attestation.blockNumber.toString(),
+        blockHash: hexlify(attestation.blockHash),
+      },
+      digest: await t.dsm.attestationDigest(attestation),
+      signature: { r: hexlify(signature.r), vs: hexlify(signature.vs) },
+    };
+    console.log(JSON.stringify(out, null, 2));
+  });

@@ -1,0 +1,119 @@
+/**
+ * Hardhat task for oracle committee members (PROTOCOL.md §4, §8): oracle-report builds the current
+ * frame's report from a Beacon API and the execution chain (offchain/oracle) and submits it — once,
+ * or as a daemon with --daemon. The same command serves the local beacon chain and a real beacon
+ * node on Hoodi or mainnet.
+ *
+ * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
+ * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts).
+ */
+import { task } from "hardhat/config";
+import { eth } from "../scripts/lib/format";
+import { attempt, fail, loadTidepool, parseCount, roleSigner } from "./lib";
+
+const WEI = 18;
+
+interface OracleReportArgs {
+  beaconUrl?: string;
+  member?: string;
+  daemon: boolean;
+  interval: string;
+  fromBlock?: string;
+  dryRun: boolean;
+  pool?: string;
+}
+
+function parseUrl(value: string | undefined): string {
+  const url = value ?? process.env.BEACON_URL;
+  if (url === undefined || url === "")
+    fail("--beacon-url (or BEACON_URL) is required: the Beacon API to read, e.g. http://127.0.0.1:5052");
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
+  } catch {
+    fail(`--beacon-url must be an http(s) URL, got "${url}"`);
+  }
+  return url.replace(/\/+$/, "");
+}
+
+task("oracle-report", "As an oracle member, builds the current frame's report from a Beacon API and submits it")
+  .addOptionalParam("beaconUrl", "Beacon API base URL (default: $BEACON_URL)")
+  .addOptionalParam("member", "Index of the member among this network's accounts; default: the first member")
+  .addFlag("daemon", "Keep running: one pass every --interval seconds until interrupted")
+  .addOptionalParam("interval", "Seconds between passes with --daemon", "60")
+  .addOptionalParam("fromBlock", "Block to search for earlier exit requests from (the oracle's deployment block)")
+  .addFlag("dryRun", "Print the report without submitting it")
+  .addOptionalParam("pool", "StakingPool (tpETH) address; default: the Ignition deployment of this chain")
+  .setAction(async (args: OracleReportArgs, hre): Promise<void> => {
+    const beaconUrl = parseUrl(args.beaconUrl);
+    const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
+    const fromBlock = args.fromBlock === undefined ? undefined : parseCount(args.fromBlock, "from-block");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { connectBeacon } = require("../offchain/oracle/beacon") as typeof import("../offchain/oracle/beacon");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const service = require("../offchain/oracle/service") as typeof import("../offchain/oracle/service");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildFrameReport } = require("../offchain/oracle/report") as typeof import("../offchain/oracle/report");
+
+    const t = await loadTidepool(hre, args.pool);
+    const member = await roleSigner(hre, "member", args.member, "an oracle member", (a) => t.oracle.isMember(a));
+    const beacon = await connectBeacon(beaconUrl);
+    try {
+      await beacon.genesisTime();
+    } catch (error) {
+      fail(
+        `cannot read the Beacon API at ${beaconUrl}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+      );
+    }
+    const ctx = {
+      beacon,
+      provider: hre.ethers.provider,
+      contracts: t,
+      fromBlock,
+      pubkeyCache: new Map<string, string>(),
+    };
+    const interfaces = [t.oracle.interface, t.pool.interface, t.withdrawalQueue.interface, t.registry.interface];
+
+    if (args.dryRun) {
+      const built = await attempt("building the report", interfaces, () => buildFrameReport(ctx));
+      if (!built) return void console.log("The current frame has been processed already: nothing to report.");
+      const d = built.data;
+      console.log(
+        `Report for reference slot ${d.refSlot} (state of slot ${built.stateSlot}, execution block ${built.executionBlock}):\n` +
+          `  validators ${d.numValidators}, CL balance ${eth(BigInt(d.clBalanceGwei) * 10n ** 9n, WEI)}\n` +
+          `  withdrawal vault ${eth(BigInt(d.withdrawalVaultBalance), WEI)}, EL rewards vault ${eth(BigInt(d.elRewardsVaultBalance), WEI)}\n` +
+          `  finalize up to request ${d.lastRequestIdToFinalize}, bunker mode ${d.isBunkerMode}\n` +
+          `  operator losses ${d.operatorIdsWithLosses.map((id, i) => `#${id}: ${d.operatorLossesGwei[i]} gwei`).join(", ") || "none"}\n` +
+          `  exits ${d.exitOperatorIds.map((id, i) => `#${id}/${d.exitKeyIndices[i]}`).join(", ") || "none"}`,
+      );
+      return;
+    }
+    if (args.daemon) {
+      console.log(
+        `Oracle member ${member.address} reporting from ${beaconUrl} every ${intervalMs / 1000}s (Ctrl-C stops)`,
+      );
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      await service.runDaemon(ctx, member, { intervalMs, signal: stop.signal });
+      return;
+    }
+    const outcome = await attempt("oracle report", interfaces, () => service.reportOnce(ctx, member, console.log));
+    switch (outcome.status) {
+      case "frame-processed":
+        console.log(`Frame with reference slot ${outcome.refSlot} is processed already: nothing to do.`);
+        break;
+      case "waiting-for-finality":
+        console.log(
+          `Reference slot ${outcome.refSlot} is not final yet (finalized epoch ${outcome.finalizedEpoch}): try again later.`,
+        );
+        break;
+      case "already-voted":
+        console.log(`Member ${member.address} already submitted this report for slot ${outcome.report.refSlot}.`);
+        break;
+      case "submitted":
+        console.log(
+          `Submitted the report for slot ${outcome.report.refSlot} as ${member.address} (gas ${outcome.receipt.gasUsed})` +
+            (outcome.applied ? "; quorum reached, the report was applied." : "; waiting for the quorum."),
+        );
+    }
+  });

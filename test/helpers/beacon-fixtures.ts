@@ -1,0 +1,28 @@
+import hre from "hardhat";
+import { ZeroAddress, parseEther } from "ethers";
+import { deployTidepool, type Tidepool } from "../../scripts/lib/protocol";
+import { registerOperator } from "../../scripts/lib/operators";
+import { depositAvailable } from "../../scripts/lib/guardians";
+import type { BeaconChainConfig } from "../../offchain/beacon/chain";
+import { startLocalBeacon, type LocalBeacon } from "../../offchain/beacon/local";
+
+/**
+ * A deployment with two bonded operators (4 keys each), 250 ETH staked by `users[0]`, eight validators
+ * deposited, and a local beacon chain following it (close it after the tests).
+ */
+export async function deployWithBeacon(
+  config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
+): Promise<{ t: Tidepool; local: LocalBeacon }> {
+  const t = await deployTidepool(hre);
+  const [holder, , opA, opB] = t.users;
+  for (const [name, rewardAddress] of [
+    ["A", opA],
+    ["B", opB],
+  ] as const) {
+    await registerOperator(t.registry, t.pool, t.admin, { name, rewardAddress, keys: 4, bondWei: parseEther("8") });
+  }
+  await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("250") })).wait();
+  const local = await startLocalBeacon(t, hre.network.provider, config);
+  await depositAvailable(t, [t.guardian], hre.ethers.provider);
+  return { t, local };
+}

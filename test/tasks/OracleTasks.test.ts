@@ -1,0 +1,123 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import type { Tidepool } from "../../scripts/lib/protocol";
+import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
+import { connectBeacon } from "../../offchain/oracle/beacon";
+import { buildFrameReport } from "../../offchain/oracle/report";
+import { runDaemon } from "../../offchain/oracle/service";
+import { deployWithBeacon } from "../helpers/beacon-fixtures";
+import { runTask, taskError } from "../helpers/tasks";
+
+describe("Tasks: oracle-report", function () {
+  let t: Tidepool;
+  let local: LocalBeacon;
+  let url: string;
+  let pool: string;
+
+  before(async function () {
+    delete process.env.BEACON_URL;
+    ({ t, local } = await deployWithBeacon());
+    url = local.api.url;
+    pool = t.poolAddress;
+  });
+
+  after(async function () {
+    await local?.close();
+  });
+
+  it("says so while the reference slot is not final, then --dry-run prints the report without submitting", async function () {
+    const [genesisTime, epochsPerFrame] = await t.oracle.getFrameConfig();
+    const slotsPerFrame = epochsPerFrame * 32n;
+    const slot = ((await local.bridge.latestTimestamp()) - genesisTime) / 12n;
+    const frameStart = (slot / slotsPerFrame + 1n) * slotsPerFrame;
+    await local.bridge.advanceTo(genesisTime + (frameStart + 1n) * 12n);
+    const waiting = await runTask("oracle-report", { beaconUrl: url, member: "1", pool });
+    expect(waiting).to.equal(
+      `Reference slot ${frameStart - 1n} is not final yet (finalized epoch ${frameStart / 32n - 2n}): try again later.`,
+    );
+
+    const { refSlot } = await advanceToNextFrame(local);
+    const built = (await buildFrameReport({
+      beacon: await connectBeacon(url),
+      provider: hre.ethers.provider,
+      contracts: t,
+    }))!;
+    const out = await runTask("oracle-report", { beaconUrl: url, dryRun: true, pool });
+    expect(out).to.include(
+      `Report for reference slot ${refSlot} (state of slot ${refSlot}, execution block ${built.executionBlock}):`,
+    );
+    expect(out).to.include(`validators 8, CL balance ${Number(built.data.clBalanceGwei) / 1e9}`);
+    expect(out).to.include("finalize up to request 0, bunker mode false");
+    expect(out).to.include("operator losses none");
+    expect(out).to.include("exits none");
+    expect((await t.oracle.getReportVariants())[1]).to.deep.equal([]);
+  });
+
+  it("submits as the chosen member, reaches quorum with the second, and has nothing to do for the third", async function () {
+    const [m1, m2] = t.oracleMembers;
+    const first = await runTask("oracle-report", { beaconUrl: url, member: "1", pool });
+    const [refSlot] = await t.oracle.getCurrentFrame();
+    expect(first).to.match(
+      new RegExp(
+        `Submitted the report for slot ${refSlot} as ${m1.address} \\(gas \\d+\\); waiting for the quorum\\.$`,
+      ),
+    );
+    expect(await runTask("oracle-report", { beaconUrl: url, member: "1", pool })).to.equal(
+      `Member ${m1.address} already submitted this report for slot ${refSlot}.`,
+    );
+    const second = await runTask("oracle-report", { beaconUrl: url, member: "2", pool });
+    expect(second).to.match(new RegExp(`as ${m2.address} \\(gas \\d+\\); quorum reached, the report was applied\\.$`));
+    expect(await t.oracle.getLastProcessedRefSlot()).to.equal(refSlot);
+    expect((await t.pool.getBeaconStat())[1]).to.equal(8n);
+    expect(await runTask("status", { pool })).to.include(
+      "| validators per operator | #0 A: 4 running of 4 deposited; #1 B: 4 running of 4 deposited |",
+    );
+    // Without --member: the first account that is a member (account 1).
+    expect(await runTask("oracle-report", { beaconUrl: url, pool })).to.equal(
+      `Frame with reference slot ${refSlot} is processed already: nothing to do.`,
+    );
+  });
+
+  it("the daemon submits once per frame and logs a failed pass instead of stopping", async function () {
+    const { refSlot } = await advanceToNextFrame(local);
+    const [m1] = t.oracleMembers;
+    const run = async (beaconUrl: string, until: (lines: string[]) => boolean) => {
+      const lines: string[] = [];
+      const stop = new AbortController();
+      const ctx = { beacon: await connectBeacon(beaconUrl), provider: hre.ethers.provider, contracts: t };
+      const done = runDaemon(ctx, m1, { intervalMs: 5, signal: stop.signal, log: (l) => lines.push(l) });
+      while (!until(lines)) await new Promise((resolve) => setTimeout(resolve, 5));
+      stop.abort();
+      await done;
+      return lines;
+    };
+    const failed = await run("http://127.0.0.1:1", (lines) => lines.length >= 2);
+    expect(failed[0]).to.match(/^oracle pass failed: /);
+    expect(failed[1]).to.match(/^oracle pass failed: /);
+    const lines = await run(url, (l) => l.some((x) => x.includes("submitted")));
+    expect(lines[lines.length - 1]).to.match(new RegExp(`^frame ${refSlot}: submitted \\(gas \\d+\\)$`));
+    const votes = await t.oracle.queryFilter(t.oracle.filters.ReportSubmitted(refSlot, m1.address));
+    expect(votes.length).to.equal(1);
+  });
+
+  it("bad arguments and an unreachable beacon node give one-line errors", async function () {
+    expect(await taskError("oracle-report", { pool })).to.equal(
+      "--beacon-url (or BEACON_URL) is required: the Beacon API to read, e.g. http://127.0.0.1:5052",
+    );
+    expect(await taskError("oracle-report", { beaconUrl: "ftp://example.org", pool })).to.equal(
+      '--beacon-url must be an http(s) URL, got "ftp://example.org"',
+    );
+    expect(await taskError("oracle-report", { beaconUrl: url, interval: "0", pool })).to.equal(
+      '--interval must be an integer of at least 1, got "0"',
+    );
+    expect(await taskError("oracle-report", { beaconUrl: url, member: "0", pool })).to.equal(
+      `account 0 (${t.admin.address}) is not an oracle member`,
+    );
+    expect(await taskError("oracle-report", { beaconUrl: url, member: "x", pool })).to.equal(
+      '--member must be an integer of at least 0, got "x"',
+    );
+    expect(await taskError("oracle-report", { beaconUrl: "http://127.0.0.1:1", pool })).to.match(
+      /^cannot read the Beacon API at http:\/\/127\.0\.0\.1:1: /,
+    );
+  });
+});
