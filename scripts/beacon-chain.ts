@@ -20,39 +20,8 @@ import { createServer } from "node:http";
 import hre from "hardhat";
 import { resolvePoolAddress } from "../tasks/lib";
 import { attachTidepool } from "./lib/protocol";
-import { advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../offchain/beacon/local";
-
-/** Runs `work` after everything queued before it: the follow loop and control calls never interleave. */
-function serializer(): <T>(work: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T>) => {
-    const next = tail.then(work, work);
-    tail = next.catch(() => undefined);
-    return next;
-  };
-}
-
-async function control(local: LocalBeacon, path: string, body: string): Promise<unknown> {
-  const args = body === "" ? {} : (JSON.parse(body) as Record<string, unknown>);
-  const gwei = (v: unknown) => (v === undefined ? undefined : BigInt(String(v)));
-  switch (path) {
-    case "/advance-frame": {
-      const { refSlot, refBlock } = await advanceToNextFrame(local);
-      return { refSlot: refSlot.toString(), refBlock };
-    }
-    case "/slash":
-      local.chain.slash(String(args.pubkey), {
-        initialPenaltyGwei: gwei(args.initialPenaltyGwei),
-        correlationPenaltyGwei: gwei(args.correlationPenaltyGwei),
-      });
-      return { slashed: args.pubkey, epoch: local.chain.epoch.toString() };
-    case "/exit":
-      local.chain.exit(String(args.pubkey));
-      return { exiting: args.pubkey, epoch: local.chain.epoch.toString() };
-    default:
-      throw new Error(`no control route ${path} (POST /advance-frame, /slash, /exit)`);
-  }
-}
+import { startLocalBeacon } from "../offchain/beacon/local";
+import { handleControl, serializer } from "../offchain/beacon/control";
 
 async function main(): Promise<void> {
   const t = await attachTidepool(hre, await resolvePoolAddress(hre, process.env.TIDEPOOL_POOL));
@@ -63,7 +32,7 @@ async function main(): Promise<void> {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
     req.on("end", () => {
-      serial(() => control(local, req.url ?? "/", body)).then(
+      serial(() => handleControl(local, req.url ?? "/", body)).then(
         (out) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out)),
         (e: unknown) => res.writeHead(400).end(JSON.stringify({ message: e instanceof Error ? e.message : String(e) })),
       );

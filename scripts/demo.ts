@@ -270,7 +270,19 @@ async function main(): Promise<void> {
         events,
       });
     };
+    const DAY_HEADER = ["day", "share rate", "TVL (ETH)", "APR", "validators", "bunker", "events"];
+    const dayRow = (d: DayRecord) => [
+      String(d.day),
+      d.rate.toFixed(8),
+      d.tvl.toFixed(3),
+      `${Number(d.aprBP) / 100}%`,
+      String(d.validators),
+      d.bunker ? "yes" : "",
+      d.events.join("; "),
+    ];
     await record(0, []);
+    // The table streams a row per day, so the month shows its progress as it plays.
+    console.log(`\n## The month, day by day\n\n${markdownTable(DAY_HEADER, [dayRow(days[0])])}`);
     const accounts = [...operators, ...holders].map((a) => a.address);
     let slashedKey = "";
 
@@ -313,26 +325,12 @@ async function main(): Promise<void> {
       await claimAll(t, holders, stats);
       await checkInvariants(t, local, accounts, refSlot);
       await record(day, events);
+      console.log(markdownTable(DAY_HEADER, [dayRow(days[days.length - 1])]).split("\n")[2]);
     }
 
     // ── Summary ──
     const first = days[0];
     const last = days[days.length - 1];
-    console.log("\n## The month, day by day\n");
-    console.log(
-      markdownTable(
-        ["day", "share rate", "TVL (ETH)", "APR", "validators", "bunker", "events"],
-        days.map((d) => [
-          String(d.day),
-          d.rate.toFixed(8),
-          d.tvl.toFixed(3),
-          `${Number(d.aprBP) / 100}%`,
-          String(d.validators),
-          d.bunker ? "yes" : "",
-          d.events.join("; "),
-        ]),
-      ),
-    );
     const oracleEvents = async (name: "OperatorLossCovered" | "InsuranceLossCovered" | "LossSocialized") =>
       t.oracle.queryFilter(t.oracle.filters[name]());
     const bondCovered = (await oracleEvents("OperatorLossCovered")).reduce((s, e) => s + BigInt(e.args[2]), 0n);
