@@ -598,9 +598,11 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         address recipient
     ) private {
         $.finalization.lockedEther = f.lockedEther - uint128(released); // Σ released ≤ locked, see _claim
+        // The excess reaches the pool before the recipient's code runs: nobody can stake inside the
+        // payout at a rate that does not include it yet.
+        if (released > paid) IStakingPool(POOL).returnWithdrawalExcess{value: released - paid}();
         (bool ok, ) = recipient.call{value: paid}("");
         if (!ok) revert EthTransferFailed(recipient, paid);
-        if (released > paid) IStakingPool(POOL).returnWithdrawalExcess{value: released - paid}();
     }
 
     /// @dev Marks one request claimed and burns its NFT. Returns what it pays and what it releases of

@@ -10,6 +10,8 @@ export const WEI_PER_GWEI = 1_000_000_000n;
 export const DEPOSIT_SIZE_WEI = 32n * 10n ** 18n;
 const PPB = 1_000_000_000n;
 const TOTAL_BP = 10_000n;
+/** AccountingOracle.SECONDS_PER_YEAR. */
+const SECONDS_PER_YEAR = 365n * 24n * 3600n;
 
 /** The on-chain state a report starts from (read at the reference slot's block). */
 export interface PoolSnapshot {
@@ -122,4 +124,21 @@ export function simulateReport(pool: PoolSnapshot, report: ReportInputs): Report
     postTotalShares: S - bondBurned - insuranceBurned + feeShares,
     availableEther,
   };
+}
+
+/**
+ * The most withdrawal-vault ETH a report can name without failing the annual-APR check: the CL
+ * balance plus it may exceed preCL by at most ⌊limit × preCL × elapsed / (year × 10,000)⌋. ETH in the
+ * vault beyond that (sent there by anyone) waits for later reports instead of stalling this one.
+ */
+export function withdrawalVaultRoom(
+  pool: Pick<PoolSnapshot, "clBalanceWei" | "clValidators">,
+  numValidators: bigint,
+  clBalanceGwei: bigint,
+  elapsedSeconds: bigint,
+  annualAprLimitBP: bigint,
+): bigint {
+  const preCL = pool.clBalanceWei + (numValidators - pool.clValidators) * DEPOSIT_SIZE_WEI;
+  const allowedGain = (annualAprLimitBP * preCL * elapsedSeconds) / (SECONDS_PER_YEAR * TOTAL_BP);
+  return saturatingSub(preCL + allowedGain, clBalanceGwei * WEI_PER_GWEI);
 }

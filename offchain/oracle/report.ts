@@ -22,7 +22,14 @@ import type { Tidepool } from "../../scripts/lib/protocol";
 import { buildReport, type ReportData } from "../../scripts/lib/oracle";
 import { exitsNeeded, planExits, type ExitRequest, type OperatorValidators } from "../../scripts/lib/exits";
 import type { BeaconReader, BeaconValidator } from "./beacon";
-import { simulateReport, DEPOSIT_SIZE_WEI, WEI_PER_GWEI, type PoolSnapshot, type ReportOutcome } from "./accounting";
+import {
+  simulateReport,
+  withdrawalVaultRoom,
+  DEPOSIT_SIZE_WEI,
+  WEI_PER_GWEI,
+  type PoolSnapshot,
+  type ReportOutcome,
+} from "./accounting";
 
 export type OracleContracts = Pick<Tidepool, "pool" | "oracle" | "registry" | "withdrawalQueue">;
 
@@ -186,7 +193,17 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     operatorsFeeBP: fees.operatorsFeeBP,
     insuranceFeeBP: fees.insuranceFeeBP,
   };
-  const withdrawalVaultBalance = await provider.getBalance(await c.pool.WITHDRAWAL_VAULT(), blockTag);
+  // The withdrawal vault up to what the APR check allows: ETH sent there beyond it waits.
+  const elapsedSeconds = (refSlot > last.refSlot ? refSlot - last.refSlot : 0n) * spec.secondsPerSlot;
+  const vaultRoom = withdrawalVaultRoom(
+    snapshot,
+    numValidators,
+    clBalanceGwei,
+    elapsedSeconds,
+    limits.annualAprLimitBP,
+  );
+  const vaultWei = await provider.getBalance(await c.pool.WITHDRAWAL_VAULT(), blockTag);
+  const withdrawalVaultBalance = vaultWei < vaultRoom ? vaultWei : vaultRoom;
   const elRewardsVaultBalance = await provider.getBalance(await c.pool.EL_REWARDS_VAULT(), blockTag);
   const inputs = {
     numValidators,
@@ -238,8 +255,7 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     const req = { operatorId: e.args.operatorId, keyIndex: e.args.keyIndex };
     if (req.keyIndex >= (exitedKeys.get(req.operatorId) ?? 0n)) pendingExits.push(req);
   }
-  let inflowWei =
-    withdrawalVaultBalance - outcome.withdrawalVaultWei + (elRewardsVaultBalance - outcome.elRewardsVaultWei);
+  let inflowWei = vaultWei - outcome.withdrawalVaultWei + (elRewardsVaultBalance - outcome.elRewardsVaultWei);
   const pendingKeys = new Set(pendingExits.map((p) => `${p.operatorId}:${p.keyIndex}`));
   for (const v of validators) {
     const leaving = v.exitEpoch !== 2n ** 64n - 1n && v.status !== "withdrawal_done";

@@ -5,7 +5,8 @@ import type { IDepositSecurityModule } from "../../typechain-types/contracts/val
 export type Attestation = IDepositSecurityModule.AttestationStruct;
 export type GuardianSignature = IDepositSecurityModule.SignatureStruct;
 
-const ATTESTATION_TYPES = {
+/** The EIP-712 type guardians sign (DepositSecurityModule). */
+export const ATTESTATION_TYPES = {
   DepositAttestation: [
     { name: "depositRoot", type: "bytes32" },
     { name: "keysNonce", type: "uint256" },

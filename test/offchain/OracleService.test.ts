@@ -84,13 +84,18 @@ describe("Oracle service against the local beacon chain", function () {
     const refEpoch = frame.refSlot / SLOTS_PER_EPOCH;
     const penaltyAhead = ours.some((v) => v.slashed && refEpoch < v.withdrawableEpoch - VECTOR / 2n);
     const ids = [...losses.keys()].sort((a, b) => (a < b ? -1 : 1));
+    // The withdrawal vault, up to what the annual-APR check allows on top of the CL change.
+    const clGwei = ours.reduce((s, v) => s + v.balanceGwei, 0n);
+    const [, clValidators, clBalanceWei] = await t.pool.getBeaconStat();
+    const preCl = clBalanceWei + (BigInt(ours.length) - clValidators) * ETH32_GWEI * GWEI;
+    const elapsed = (frame.refSlot - (await t.oracle.getLastReport()).refSlot) * 12n;
+    const limitBP = (await t.oracle.getSanityLimits()).annualAprLimitBP;
+    const room = preCl + (limitBP * preCl * elapsed) / (365n * 86_400n * 10_000n) - clGwei * GWEI;
+    const vault = await hre.ethers.provider.getBalance(await t.withdrawalVault.getAddress(), frame.refBlock);
     return buildReport(frame.refSlot, {
       numValidators: BigInt(ours.length),
-      clBalanceGwei: ours.reduce((s, v) => s + v.balanceGwei, 0n),
-      withdrawalVaultBalance: await hre.ethers.provider.getBalance(
-        await t.withdrawalVault.getAddress(),
-        frame.refBlock,
-      ),
+      clBalanceGwei: clGwei,
+      withdrawalVaultBalance: room < 0n ? 0n : vault < room ? vault : room,
       elRewardsVaultBalance: await hre.ethers.provider.getBalance(await t.elRewardsVault.getAddress(), frame.refBlock),
       lastRequestIdToFinalize: expected.lastRequestId,
       isBunkerMode: penaltyAhead,
@@ -103,7 +108,14 @@ describe("Oracle service against the local beacon chain", function () {
 
   /** Next frame; the service's report equals the independent one; two members apply it. */
   async function reportFrame(expected: { lastRequestId: bigint; exits: [bigint, bigint][] }): Promise<ReportData> {
-    const { refSlot, refBlock } = await advanceToNextFrame(local);
+    return reportPrepared(await advanceToNextFrame(local), expected);
+  }
+
+  /** For a frame the chains were moved to: the service's report equals the independent one; two members apply it. */
+  async function reportPrepared(
+    { refSlot, refBlock }: { refSlot: bigint; refBlock: number },
+    expected: { lastRequestId: bigint; exits: [bigint, bigint][] } = { lastRequestId: 0n, exits: [] },
+  ): Promise<ReportData> {
     const frame: Frame = { refSlot, refBlock, prevRefSlot };
     const want = await independentReport(frame, expected);
     const [m1, m2, m3] = t.oracleMembers;
@@ -143,6 +155,17 @@ describe("Oracle service against the local beacon chain", function () {
     expect(BigInt(data.withdrawalVaultBalance)).to.be.greaterThan(0n);
     expect(data.elRewardsVaultBalance).to.equal(parseEther("0.05"));
     expect(await t.pool.getPooledEthByShares(parseEther("1"))).to.be.greaterThan(rateBefore);
+  });
+
+  it("ETH sent to the withdrawal vault beyond the APR limit waits for later reports instead of stalling them", async function () {
+    const vault = await t.withdrawalVault.getAddress();
+    await (await t.admin.sendTransaction({ to: vault, value: parseEther("0.2") })).wait();
+    const frame = await advanceToNextFrame(local);
+    const data = await reportPrepared(frame);
+    expect(BigInt(data.withdrawalVaultBalance)).to.be.lessThan(
+      await hre.ethers.provider.getBalance(vault, frame.refBlock),
+    );
+    expect(await hre.ethers.provider.getBalance(vault)).to.be.greaterThan(0n);
   });
 
   it("a slashing: the loss is attributed to its operator and the report declares bunker mode, holding requests back", async function () {

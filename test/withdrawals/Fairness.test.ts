@@ -248,16 +248,27 @@ describe("WithdrawalQueue fairness", function () {
     expect(await queue.lockedEther()).to.equal(locked - payoutA);
     expect(await ethers.provider.getBalance(queueAddress)).to.equal(locked - payoutA);
 
-    // Bob's claim: 10 ETH to him, the excess back to the pool, for everyone who stayed.
+    // Bob's claim, to a contract wallet: 10 ETH to it, the excess back to the pool, for everyone who
+    // stayed — before the wallet's code runs, so its `receive` already sees the excess in the pool.
     totals = await poolTotals(f);
     locked = await queue.lockedEther();
     const buffered = await pool.bufferedEther();
     const carolBefore = await pool.balanceOf(carol.address);
-    const bobEth = await ethers.provider.getBalance(bob.address);
-    claim = await sent(queue.connect(bob).claimWithdrawals([2n], [1n]));
-    await expect(claim.tx).to.emit(queue, "WithdrawalClaimed").withArgs(2n, bob.address, bob.address, REQUESTED);
+    const wallet = await ethers.deployContract("AttackWallet__Mock", [bob.address]);
+    const walletAddress = await wallet.getAddress();
+    await wallet.setHook(
+      await pool.getAddress(),
+      pool.interface.encodeFunctionData("totalPooledEther"),
+      0n,
+      true,
+      false,
+    );
+    claim = await sent(queue.connect(bob).claimWithdrawalsTo([2n], [1n], walletAddress));
+    await expect(claim.tx).to.emit(queue, "WithdrawalClaimed").withArgs(2n, bob.address, walletAddress, REQUESTED);
     await expect(claim.tx).to.emit(queue, "ExcessReturnedToPool").withArgs(2n, excessB);
-    expect(await ethers.provider.getBalance(bob.address)).to.equal(bobEth + REQUESTED - claim.gas);
+    expect(await ethers.provider.getBalance(walletAddress)).to.equal(REQUESTED);
+    const [seenInReceive] = pool.interface.decodeFunctionResult("totalPooledEther", await wallet.lastHookReturnData());
+    expect(seenInReceive).to.equal(totals.ether + excessB);
     expect(await poolTotals(f)).to.deep.equal({ ether: totals.ether + excessB, shares: totals.shares });
     expect(await pool.bufferedEther()).to.equal(buffered + excessB);
     expect(await pool.balanceOf(carol.address)).to.be.greaterThan(carolBefore);
