@@ -16,6 +16,11 @@ import { markdownTable } from "./lib/format";
 import { signPermit } from "./lib/permit";
 import { dailyReport, depositTenValidators, reportingDeployment } from "./lib/bench-reports";
 import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
+import {
+  holderOperationBenchmarks,
+  operatorOperationBenchmarks,
+  reportVariantBenchmarks,
+} from "./lib/bench-operations";
 import type { Tidepool } from "./lib/protocol";
 
 type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
@@ -150,6 +155,9 @@ async function main(): Promise<void> {
   await dailyReportOps1000(registry1000, gas);
   await dailyReportHolders10000(gas);
   await withdrawalBenchmarks(gas);
+  await holderOperationBenchmarks(gas);
+  await operatorOperationBenchmarks(gas);
+  await reportVariantBenchmarks(gas);
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
   const measure = async (key: string, tx: Tx): Promise<void> => {
