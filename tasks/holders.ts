@@ -8,8 +8,9 @@
  */
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
-import { eth, ratio, markdownTable } from "../scripts/lib/format";
+import { eth, markdownTable } from "../scripts/lib/format";
 import { frameTiming, slotTime } from "../scripts/lib/oracle";
+import { readProtocolStatus, shareRateText } from "../scripts/lib/status";
 import { attempt, defaultSigner, duration, fail, loadTidepool, parseAddress, parseAmount, percentBP } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
@@ -121,31 +122,21 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
     const t = await loadTidepool(hre, args.pool);
     const { pool, wrapper, oracle } = t;
 
-    const [totalEther, totalShares, buffered, liquidity] = await Promise.all([
-      pool.totalPooledEther(),
-      pool.totalShares(),
-      pool.bufferedEther(),
-      pool.instantLiquidity(),
-    ]);
+    const status = await readProtocolStatus(t);
+    const { totalEther, totalShares, bufferedEther: buffered, instantLiquidity: liquidity } = status;
     const [deposited, clValidators, clBalance] = await pool.getBeaconStat();
-    const [report, aprBP, bunker, fees, feeBP, timing, latest] = await Promise.all([
+    const { aprBP, bunkerMode: bunker } = status;
+    const [report, fees, feeBP, timing, latest] = await Promise.all([
       oracle.getLastReport(),
-      oracle.lastReportAprBP(),
-      pool.isBunkerModeActive(),
       oracle.getFeeConfig(),
       oracle.feeBP(),
       frameTiming(oracle),
       hre.ethers.provider.getBlock("latest"),
     ]);
     const [minFeeBP, maxFeeBP, frameCapBP, remainingInFrame] = await pool.getInstantRedeemParams();
-    const queue = t.withdrawalQueue;
-    const [unfinalized, locked, lastRequest, lastFinalized, ownRequests] = await Promise.all([
-      queue.unfinalizedEther(),
-      queue.lockedEther(),
-      queue.getLastRequestId(),
-      queue.getLastFinalizedRequestId(),
-      queue.balanceOf(account),
-    ]);
+    const { unfinalizedEther: unfinalized, lockedEther: locked } = status;
+    const { lastRequestId: lastRequest, lastFinalizedRequestId: lastFinalized } = status;
+    const ownRequests = await t.withdrawalQueue.balanceOf(account);
     const [tpBalance, tpShares, wBalance] = await Promise.all([
       pool.balanceOf(account),
       pool.sharesOf(account),
@@ -164,7 +155,7 @@ task("status", "Prints the pool's rates, TVL, liquidity, beacon stats, last repo
     const age = latest === null ? undefined : BigInt(latest.timestamp) - slotTime(timing, report.refSlot);
     const rows: string[][] = [
       ["pool", t.poolAddress],
-      ["share rate (ETH per share)", totalShares === 0n ? "n/a" : ratio(totalEther, totalShares, WEI)],
+      ["share rate (ETH per share)", shareRateText(totalEther, totalShares, WEI)],
       ["TVL (total pooled ether)", eth(totalEther, WEI)],
       ["buffered ether", eth(buffered, WEI)],
       ["instant liquidity", eth(liquidity, WEI)],

@@ -6,11 +6,16 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { isAddress, getAddress, parseEther, type Interface } from "ethers";
+import { isAddress, getAddress, type Interface } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Tidepool } from "../scripts/lib/protocol";
+import { parseEthText } from "../scripts/lib/format";
+import { decodeRevert } from "../scripts/lib/revert";
+
+export { duration, percentBP } from "../scripts/lib/format";
+export { decodeRevert } from "../scripts/lib/revert";
 
 /** The name Hardhat prints before a task's one-line error ("Error in plugin tidepool: …"). */
 export const PLUGIN_NAME = "tidepool";
@@ -26,11 +31,8 @@ export function fail(message: string): never {
 /** Parses a human-readable ETH amount ("1.5") to wei; rejects malformed, zero and negative amounts. */
 export function parseAmount(value: unknown, name = "amount", allowZero = false): bigint {
   const text = typeof value === "string" ? value.trim() : String(value ?? "");
-  let wei: bigint;
-  try {
-    if (!/^[0-9]*\.?[0-9]+$|^[0-9]+\.$/.test(text)) throw new Error("not a decimal");
-    wei = parseEther(text);
-  } catch {
+  const wei = parseEthText(text);
+  if (wei === undefined) {
     return fail(`--${name} must be a positive decimal amount of ETH (at most 18 decimals), got "${text}"`);
   }
   if (wei < 0n || (wei === 0n && !allowZero)) fail(`--${name} must be greater than zero, got "${text}"`);
@@ -95,42 +97,6 @@ function firstLine(error: unknown): string {
   return text.split("\n")[0];
 }
 
-/** Revert data carried by an ethers / Hardhat error, wherever the provider put it. */
-function revertData(error: unknown, depth = 0): string | undefined {
-  if (error === null || typeof error !== "object" || depth > 5) return undefined;
-  const e = error as Record<string, unknown>;
-  if (typeof e.data === "string" && /^0x[0-9a-fA-F]{8}/.test(e.data)) return e.data;
-  if (e.data && typeof e.data === "object") {
-    const nested = (e.data as Record<string, unknown>).data;
-    if (typeof nested === "string" && /^0x[0-9a-fA-F]{8}/.test(nested)) return nested;
-  }
-  for (const key of ["error", "info", "cause", "parent"]) {
-    const found = revertData(e[key], depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-/** "Name(arg, …)" for a custom error that one of `interfaces` declares, else undefined. */
-export function decodeRevert(error: unknown, interfaces: Interface[]): string | undefined {
-  const data = revertData(error);
-  if (data !== undefined) {
-    for (const iface of interfaces) {
-      try {
-        const parsed = iface.parseError(data);
-        if (parsed) return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
-      } catch {
-        // not this interface's error
-      }
-    }
-  }
-  const revert = (error as { revert?: { name?: unknown; args?: unknown[] } } | null)?.revert;
-  if (revert && typeof revert.name === "string") {
-    return `${revert.name}(${(revert.args ?? []).map((a) => String(a)).join(", ")})`;
-  }
-  return undefined;
-}
-
 /**
  * Runs a contract call or transaction; turns a revert into a one-line error naming the custom
  * error (decoded with the given contracts' interfaces), and any other failure into its first line.
@@ -143,33 +109,6 @@ export async function attempt<T>(what: string, interfaces: Interface[], run: () 
     const decoded = decodeRevert(error, interfaces);
     return fail(`${what} reverted: ${decoded ?? firstLine(error)}`);
   }
-}
-
-/** Basis points as a percentage: 345 → "3.45%", -20 → "-0.2%". */
-export function percentBP(bp: bigint): string {
-  const sign = bp < 0n ? "-" : "";
-  const abs = bp < 0n ? -bp : bp;
-  const frac = (abs % 100n).toString().padStart(2, "0").replace(/0+$/, "");
-  return `${sign}${abs / 100n}${frac ? "." + frac : ""}%`;
-}
-
-/** Seconds as "1d 2h 3m 4s" (zero parts left out; "0s" for zero). */
-export function duration(seconds: bigint): string {
-  const sign = seconds < 0n ? "-" : "";
-  let s = seconds < 0n ? -seconds : seconds;
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ["d", 86_400n],
-    ["h", 3_600n],
-    ["m", 60n],
-  ] as const) {
-    if (s >= size) {
-      parts.push(`${s / size}${unit}`);
-      s %= size;
-    }
-  }
-  if (s > 0n || parts.length === 0) parts.push(`${s}s`);
-  return sign + parts.join(" ");
 }
 
 /** Parses a non-negative integer argument (an account index, a count, seconds). */

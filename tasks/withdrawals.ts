@@ -9,6 +9,7 @@
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
 import { eth, markdownTable } from "../scripts/lib/format";
+import { checkpointHints } from "../scripts/lib/withdrawals";
 import { attempt, defaultSigner, fail, loadTidepool, parseAddress, parseAmount } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
@@ -69,7 +70,7 @@ task("withdrawals", "Lists an account's withdrawal requests: amount, status, cla
       return;
     }
     const statuses = await queue.getWithdrawalStatus(ids);
-    const hints = [...(await queue.findCheckpointHints(ids, 1n, await queue.getLastCheckpointIndex()))];
+    const hints = await checkpointHints(queue, ids);
     const claimable = await queue.getClaimableEther(ids, hints);
     const rows = ids.map((id, i) => [
       `#${id}`,
@@ -98,9 +99,7 @@ task("claim-withdrawals", "Claims finalized withdrawal requests (all of the sign
       ids = owned.filter((_, i) => statuses[i].isFinalized);
       if (ids.length === 0) fail(`${signer.address} has no finalized request to claim`);
     }
-    const hints = await attempt("findCheckpointHints", [queue.interface], async () => [
-      ...(await queue.findCheckpointHints(ids, 1n, await queue.getLastCheckpointIndex())),
-    ]);
+    const hints = await attempt("findCheckpointHints", [queue.interface], () => checkpointHints(queue, ids));
     const before = await hre.ethers.provider.getBalance(recipient);
     const receipt = await attempt("claim", [queue.interface], async () => {
       await queue.claimWithdrawalsTo.staticCall(ids, hints, recipient); // a revert costs no gas

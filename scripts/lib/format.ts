@@ -1,4 +1,8 @@
-import { formatEther } from "ethers";
+/**
+ * Formatting and parsing of amounts, ratios and durations. Pure (imports `ethers` only), so the
+ * tasks, the scripts and the browser app (app/) share it.
+ */
+import { formatEther, parseEther } from "ethers";
 
 /** "1.234567 ETH"-style text for a wei amount, trimmed to `decimals` places. */
 export function eth(wei: bigint, decimals = 6, unit = "ETH"): string {
@@ -18,4 +22,45 @@ export function ratio(numerator: bigint, denominator: bigint, places = 9): strin
 export function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/**
+ * Parses a human-readable, non-negative decimal ETH amount ("1.5", ".5", "2.") to wei; undefined if
+ * the text is not such a number or has more than 18 decimals.
+ */
+export function parseEthText(text: string): bigint | undefined {
+  const trimmed = text.trim();
+  if (!/^[0-9]*\.?[0-9]+$|^[0-9]+\.$/.test(trimmed)) return undefined;
+  try {
+    return parseEther(trimmed);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Basis points as a percentage: 345 → "3.45%", -20 → "-0.2%". */
+export function percentBP(bp: bigint): string {
+  const sign = bp < 0n ? "-" : "";
+  const abs = bp < 0n ? -bp : bp;
+  const frac = (abs % 100n).toString().padStart(2, "0").replace(/0+$/, "");
+  return `${sign}${abs / 100n}${frac ? "." + frac : ""}%`;
+}
+
+/** Seconds as "1d 2h 3m 4s" (zero parts left out; "0s" for zero). */
+export function duration(seconds: bigint): string {
+  const sign = seconds < 0n ? "-" : "";
+  let s = seconds < 0n ? -seconds : seconds;
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ["d", 86_400n],
+    ["h", 3_600n],
+    ["m", 60n],
+  ] as const) {
+    if (s >= size) {
+      parts.push(`${s / size}${unit}`);
+      s %= size;
+    }
+  }
+  if (s > 0n || parts.length === 0) parts.push(`${s}s`);
+  return sign + parts.join(" ");
 }

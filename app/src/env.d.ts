@@ -1,0 +1,2 @@
+/** Injected by Vite (`define`, scripts/lib/app.ts): the pool of each chain's Ignition deployment. */
+declare const __TIDEPOOL_DEPLOYMENTS__: Record<string, { pool: string }>;

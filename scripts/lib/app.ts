@@ -1,0 +1,232 @@
+/**
+ * The web app's Node side (docs/app.md), shared by `npm run app` (scripts/app.ts) and the browser
+ * test (test/app/App.test.ts): the in-process Hardhat network as a JSON-RPC server, a deployment
+ * recorded by Ignition in `<ignition dir>/deployments/chain-<id>/`, a small seed (stakes, reports,
+ * requests), and the Vite configuration that bakes the recorded addresses into the app.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { ZeroAddress, parseEther } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
+import type { InlineConfig } from "vite" with { "resolution-mode": "import" };
+import TidepoolModule from "../../deploy/modules/Tidepool";
+import { attachTidepool, type Tidepool } from "./protocol";
+import { advanceFrames, buildReport, submitUntilApplied } from "./oracle";
+
+/** Repository root (this file is scripts/lib/app.ts). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** The app's sources (Vite root). */
+export const APP_ROOT = path.join(REPO_ROOT, "app");
+/** The Ignition future id of the pool's proxy: the address the app starts from. */
+export const POOL_FUTURE_ID = "Tidepool#StakingPoolProxy";
+
+/** A running JSON-RPC server in front of a Hardhat network. */
+export interface RpcServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `hre.network.provider` (the in-process network) over JSON-RPC on `hostname:port`, as
+ * `hardhat node` does (port 0: any free port). Its accounts are unlocked: eth_sendTransaction and
+ * eth_signTypedData_v4 sign with them.
+ */
+export async function startRpcServer(
+  hre: HardhatRuntimeEnvironment,
+  port = 0,
+  hostname = "127.0.0.1",
+): Promise<RpcServer> {
+  const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname, port, provider: hre.network.provider })) as {
+    listen(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
+  };
+  const bound = await server.listen();
+  return { url: `http://${hostname}:${bound.port}`, close: () => server.close() };
+}
+
+/**
+ * Deploys deploy/modules/Tidepool.ts with Ignition and records it, as `hardhat ignition deploy`
+ * does, in `<ignitionDir>/deployments/chain-<id>/` (deployed_addresses.json and the journal), even
+ * on the in-process network, whose deployments Ignition otherwise keeps in memory only. An existing
+ * record for the chain is removed first: the chain is new, an old journal would not match it.
+ */
+export async function deployRecorded(hre: HardhatRuntimeEnvironment, ignitionDir: string): Promise<Tidepool> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const core = require("@nomicfoundation/ignition-core") as typeof import("@nomicfoundation/ignition-core");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const helpers =
+    require("@nomicfoundation/hardhat-ignition/helpers") as typeof import("@nomicfoundation/hardhat-ignition/helpers");
+  const provider = hre.network.provider;
+  const chainId = BigInt((await provider.send("eth_chainId", [])) as string);
+  const deploymentDir = path.join(ignitionDir, "deployments", `chain-${chainId}`);
+  fs.rmSync(deploymentDir, { recursive: true, force: true });
+  const result = await core.deploy({
+    config: hre.config.ignition,
+    artifactResolver: new helpers.HardhatArtifactResolver(hre),
+    provider,
+    deploymentDir,
+    ignitionModule: TidepoolModule,
+    deploymentParameters: {},
+    accounts: (await provider.send("eth_accounts", [])) as string[],
+  });
+  if (result.type !== core.DeploymentResultType.SUCCESSFUL_DEPLOYMENT) {
+    throw new Error(helpers.errorDeploymentResultToExceptionMessage(result));
+  }
+  return attachTidepool(hre, result.contracts[POOL_FUTURE_ID].address);
+}
+
+/** What the app knows of a chain's deployment. */
+export interface AppDeployment {
+  pool: string;
+}
+
+/** The pool of every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id. */
+export function appDeployments(ignitionDir: string): Record<string, AppDeployment> {
+  const root = path.join(ignitionDir, "deployments");
+  const found: Record<string, AppDeployment> = {};
+  if (!fs.existsSync(root)) return found;
+  for (const entry of fs.readdirSync(root)) {
+    const match = /^chain-([0-9]+)$/.exec(entry);
+    const file = path.join(root, entry, "deployed_addresses.json");
+    if (!match || !fs.existsSync(file)) continue;
+    const addresses = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
+    if (addresses[POOL_FUTURE_ID] !== undefined) found[match[1]] = { pool: addresses[POOL_FUTURE_ID] };
+  }
+  return found;
+}
+
+/** Where the app's addresses come from and where a build goes. */
+export interface AppConfigOptions {
+  /** Ignition's directory (hre.config.paths.ignition, or a temporary one in tests). */
+  ignitionDir: string;
+  /** Build output (default: app/dist). */
+  outDir?: string;
+  /** Dev-server port (default 5173). */
+  port?: number;
+}
+
+/** The Vite configuration of the app: root app/, the recorded deployments injected with `define`. */
+export function appViteConfig(options: AppConfigOptions): InlineConfig {
+  const nodeModules = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
+  return {
+    configFile: false,
+    root: APP_ROOT,
+    base: "./",
+    logLevel: "warn",
+    clearScreen: false,
+    define: { __TIDEPOOL_DEPLOYMENTS__: JSON.stringify(appDeployments(options.ignitionDir)) },
+    build: { outDir: options.outDir ?? path.join(APP_ROOT, "dist"), emptyOutDir: true, chunkSizeWarningLimit: 2_000 },
+    server: {
+      host: "127.0.0.1",
+      port: options.port ?? 5173,
+      strictPort: true,
+      fs: { allow: [REPO_ROOT, nodeModules] },
+    },
+  };
+}
+
+/** Builds the app into `options.outDir` with Vite's JS API. */
+export async function buildApp(options: AppConfigOptions): Promise<void> {
+  const { build } = await import("vite");
+  await build(appViteConfig(options));
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+};
+
+/** Serves the files of `dir` on 127.0.0.1 (any free port): enough for a built single-page app. */
+export async function serveDirectory(dir: string): Promise<RpcServer> {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    const file = path.resolve(root, "." + (pathname.endsWith("/") ? pathname + "index.html" : pathname));
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
+
+/** A report's optional parts: EL rewards to pay into the vault first, requests to finalize. */
+export interface SeedReport {
+  elRewardsWei?: bigint;
+  lastRequestIdToFinalize?: bigint;
+}
+
+/**
+ * Moves to the next frame and has the committee apply a report: the consensus layer as last
+ * reported, the EL rewards vault's balance (after `elRewardsWei` is paid into it by the admin) as
+ * rewards, and finalization up to `lastRequestIdToFinalize`. Returns the applied report's refSlot.
+ */
+export async function applySeedReport(
+  hre: HardhatRuntimeEnvironment,
+  t: Tidepool,
+  r: SeedReport = {},
+): Promise<bigint> {
+  const vault = await t.elRewardsVault.getAddress();
+  if (r.elRewardsWei !== undefined && r.elRewardsWei > 0n) {
+    await (await t.admin.sendTransaction({ to: vault, value: r.elRewardsWei })).wait();
+  }
+  const refSlot = await advanceFrames(hre.network.provider, t.oracle);
+  const [, clValidators, clBalance] = await t.pool.getBeaconStat();
+  const data = buildReport(refSlot, {
+    numValidators: clValidators,
+    clBalanceGwei: clBalance / 10n ** 9n,
+    elRewardsVaultBalance: await hre.ethers.provider.getBalance(vault),
+    lastRequestIdToFinalize: r.lastRequestIdToFinalize ?? 0n,
+  });
+  await submitUntilApplied(t.oracle, t.oracleMembers, data);
+  return refSlot;
+}
+
+/** EL rewards worth ~3.3% a year on `totalEther` for one day (inside the positive-rebase limit). */
+export function dailyRewards(totalEther: bigint): bigint {
+  return (totalEther * 9n) / 100_000n;
+}
+
+/**
+ * A small history for the app to show: four holders (accounts 7–10) stake, three daily reports
+ * pay EL rewards (so the chart has points and the APR is set), one request is finalized and can be
+ * claimed by account 8, and one of account 9's stays in the queue.
+ */
+export async function seedLocal(hre: HardhatRuntimeEnvironment, t: Tidepool): Promise<void> {
+  const [a, b, c, d] = t.users;
+  const queue = await t.withdrawalQueue.getAddress();
+  const stakes: [typeof a, string][] = [
+    [a, "64"],
+    [b, "32"],
+    [c, "16"],
+    [d, "8"],
+  ];
+  for (const [holder, value] of stakes) {
+    await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther(value) })).wait();
+  }
+  const request = async (holder: typeof a, value: bigint): Promise<void> => {
+    await (await t.pool.connect(holder).approve(queue, value)).wait();
+    await (await t.withdrawalQueue.connect(holder).requestWithdrawals([value], ZeroAddress)).wait();
+  };
+  await applySeedReport(hre, t, { elRewardsWei: dailyRewards(await t.pool.totalPooledEther()) });
+  await request(b, parseEther("2"));
+  await applySeedReport(hre, t, {
+    elRewardsWei: dailyRewards(await t.pool.totalPooledEther()),
+    lastRequestIdToFinalize: await t.withdrawalQueue.getLastRequestId(),
+  });
+  await request(c, parseEther("1"));
+  await applySeedReport(hre, t, { elRewardsWei: dailyRewards(await t.pool.totalPooledEther()) });
+}

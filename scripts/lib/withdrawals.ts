@@ -1,0 +1,64 @@
+/**
+ * Withdrawal-queue helpers shared by the Hardhat tasks, the demo and the browser app (app/):
+ * checkpoint hints for claims, a request's state, and how long a new request should wait.
+ * Type-only imports of typechain-types: loaded before compilation too (see tasks/lib.ts).
+ */
+import type { WithdrawalQueue } from "../../typechain-types";
+import { SECONDS_PER_SLOT, slotTime, type FrameTiming } from "./oracle";
+
+/** The queue's views that finding hints needs. */
+export type HintSource = Pick<WithdrawalQueue, "getLastCheckpointIndex" | "findCheckpointHints">;
+
+/** Checkpoint hints for claiming `ids` (searched over every checkpoint); [] when there are none. */
+export async function checkpointHints(queue: HintSource, ids: bigint[]): Promise<bigint[]> {
+  if (ids.length === 0) return [];
+  const last = await queue.getLastCheckpointIndex();
+  if (last === 0n) return ids.map(() => 0n);
+  return [...(await queue.findCheckpointHints(ids, 1n, last))];
+}
+
+/** Where a request is in its life. */
+export type RequestState = "pending" | "claimable" | "claimed";
+
+/** A request's state from its `getWithdrawalStatus` entry. */
+export function requestState(status: { isFinalized: boolean; isClaimed: boolean }): RequestState {
+  if (status.isClaimed) return "claimed";
+  return status.isFinalized ? "claimable" : "pending";
+}
+
+/** What a new request's expected wait depends on. */
+export interface WaitInputs {
+  /** ETH the queue still owes to requests not yet finalized, before the new one. */
+  unfinalizedEther: bigint;
+  /** ETH in the pool's buffer (what the next report can finalize with). */
+  bufferedEther: bigint;
+  /** The new request's ETH value. */
+  amount: bigint;
+  bunkerMode: boolean;
+  timing: FrameTiming;
+  /** The current frame's reference slot and the last one reported. */
+  currentRefSlot: bigint;
+  lastProcessedRefSlot: bigint;
+  /** Unix time now (the latest block's). */
+  now: bigint;
+}
+
+/** How long a new request is expected to wait, in words, with the seconds when they are known. */
+export interface ExpectedWait {
+  seconds?: bigint;
+  reason: "next-report" | "validator-exits" | "bunker-mode";
+}
+
+/**
+ * The expected wait of a new request: the next oracle report when the buffer covers the queue ahead
+ * of it and itself, else validators must exit first (days); held back while bunker mode lasts.
+ */
+export function expectedWait(w: WaitInputs): ExpectedWait {
+  if (w.bunkerMode) return { reason: "bunker-mode" };
+  if (w.unfinalizedEther + w.amount > w.bufferedEther) return { reason: "validator-exits" };
+  // The current frame's report is due at once if not made yet; otherwise the next frame's.
+  const nextRefSlot =
+    w.lastProcessedRefSlot < w.currentRefSlot ? w.currentRefSlot : w.currentRefSlot + w.timing.slotsPerFrame;
+  const due = slotTime(w.timing, nextRefSlot) + SECONDS_PER_SLOT;
+  return { seconds: due > w.now ? due - w.now : 0n, reason: "next-report" };
+}

@@ -1,0 +1,104 @@
+/**
+ * A test wallet for the browser test: an EIP-1193 provider that announces itself by EIP-6963 and
+ * forwards requests to the local node, where the account is unlocked (eth_sendTransaction and
+ * eth_signTypedData_v4 are signed by the node). `window.__testWallet` lets the test reject the
+ * next user-facing request (EIP-1193 error 4001) and see what the page asked for.
+ *
+ * {installTestWallet} runs inside the page (page.addInitScript): it must be self-contained.
+ */
+
+/** What the test reads and sets through `window.__testWallet`. */
+export interface TestWalletState {
+  /** Reject the next request that needs the user (connect, transaction, signature, watch asset). */
+  rejectNext: boolean;
+  /** Every method the page called, in order. */
+  calls: string[];
+  /** Hashes of the transactions sent. */
+  sent: string[];
+  /** Params of each wallet_watchAsset. */
+  watched: unknown[];
+}
+
+/** Options passed into the page. */
+export interface TestWalletOptions {
+  rpcUrl: string;
+  account: string;
+}
+
+/** Installs the wallet in the page (serialised by Playwright: no outside references). */
+export function installTestWallet(opts: TestWalletOptions): void {
+  const state: TestWalletState = { rejectNext: false, calls: [], sent: [], watched: [] };
+  (window as unknown as { __testWallet: TestWalletState }).__testWallet = state;
+  const CONNECTED_KEY = "tidepool-test-wallet-connected";
+  const USER_METHODS = new Set([
+    "eth_requestAccounts",
+    "eth_sendTransaction",
+    "eth_signTypedData_v4",
+    "personal_sign",
+    "wallet_watchAsset",
+  ]);
+  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+  let nextId = 0;
+
+  async function rpc(method: string, params: unknown): Promise<unknown> {
+    const response = await fetch(opts.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++nextId, method, params: params ?? [] }),
+    });
+    const body = (await response.json()) as {
+      result?: unknown;
+      error?: { code: number; message: string; data?: unknown };
+    };
+    if (body.error)
+      throw Object.assign(new Error(body.error.message), { code: body.error.code, data: body.error.data });
+    return body.result;
+  }
+
+  const provider = {
+    isTidepoolTestWallet: true,
+    async request(args: { method: string; params?: unknown }): Promise<unknown> {
+      const { method, params } = args;
+      state.calls.push(method);
+      if (USER_METHODS.has(method) && state.rejectNext) {
+        state.rejectNext = false;
+        throw Object.assign(new Error("User rejected the request."), { code: 4001 });
+      }
+      switch (method) {
+        case "eth_requestAccounts":
+          localStorage.setItem(CONNECTED_KEY, "1");
+          return [opts.account];
+        case "eth_accounts":
+          return localStorage.getItem(CONNECTED_KEY) ? [opts.account] : [];
+        case "wallet_watchAsset":
+          state.watched.push(params);
+          return true;
+        case "eth_sendTransaction": {
+          const hash = (await rpc(method, params)) as string;
+          state.sent.push(hash);
+          return hash;
+        }
+        default:
+          return rpc(method, params);
+      }
+    },
+    on(event: string, listener: (...args: unknown[]) => void): void {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event)!.add(listener);
+    },
+    removeListener(event: string, listener: (...args: unknown[]) => void): void {
+      listeners.get(event)?.delete(listener);
+    },
+  };
+  const info = {
+    uuid: "5f0c3a2e-7d7b-4d38-9a52-2b6f7c1d0e11",
+    name: "Tidepool Test Wallet",
+    icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E",
+    rdns: "dev.tidepool.testwallet",
+  };
+  const announce = (): void => {
+    window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  };
+  window.addEventListener("eip6963:requestProvider", announce);
+  announce();
+}
