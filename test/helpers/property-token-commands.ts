@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { ZeroAddress, type BaseContract } from "ethers";
+import { ZeroAddress } from "ethers";
 import { EtherForcer__Mock__factory } from "../../typechain-types";
 import { rebase, rebasedPooledEther, type RebaseSpec } from "./property-rebase";
+import { type Failure, type Sent, expectOutcome, failure, mined, record, setCurrentCommand } from "./property-harness";
 import { MAX_UINT256, checkStep, type TokenModel, type Who, type World } from "./property-token-model";
 
 /**
@@ -44,7 +45,7 @@ export function resolveAmount(spec: AmountSpec, base: bigint): bigint {
   }
 }
 
-function describeAmount(spec: AmountSpec): string {
+export function describeAmount(spec: AmountSpec): string {
   switch (spec.kind) {
     case "fraction":
       return `${spec.ppm / 10_000}% of`;
@@ -137,59 +138,7 @@ export function receiverArb(n: number): fc.Arbitrary<Who> {
 
 // ──────────────────────────────── Transactions ────────────────────────────────
 
-interface Sent {
-  wait(): Promise<unknown>;
-}
-
-/** How often each command ended in success or in each custom error (printed with FC_COVERAGE=1). */
-export const outcomes = new Map<string, number>();
-let currentCommand = "setup";
-
-function record(outcome: string): void {
-  const key = `${currentCommand} → ${outcome}`;
-  outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-}
-
-/** A precondition that does not hold, and the exact custom error (with arguments) it must revert with. */
-interface Failure {
-  contract: BaseContract;
-  error: string;
-  args: unknown[];
-}
-
-const failure = (contract: BaseContract, error: string, ...args: unknown[]): Failure => ({ contract, error, args });
-
-/** Waits for a transaction that must succeed (an unexpected revert throws). */
-async function mined(tx: Promise<Sent>): Promise<void> {
-  await (await tx).wait();
-}
-
-/**
- * Asserts the outcome the model predicts: success when no precondition fails; otherwise a revert with
- * the exact custom error and arguments of a failing precondition. When several fail at once, any of
- * theirs is accepted (which check runs first is the contract's business); with one, it is exact.
- * @returns Whether the transaction succeeded.
- */
-async function expectOutcome(tx: Promise<Sent>, failures: Failure[]): Promise<boolean> {
-  if (failures.length === 0) {
-    await mined(tx);
-    record("ok");
-    return true;
-  }
-  const mismatches: string[] = [];
-  for (const { contract, error, args } of failures) {
-    try {
-      await expect(tx)
-        .to.be.revertedWithCustomError(contract, error)
-        .withArgs(...args);
-      record(error);
-      return false;
-    } catch (e) {
-      mismatches.push(e instanceof Error ? e.message : String(e));
-    }
-  }
-  throw new Error(`expected one of [${failures.map((f) => f.error).join(", ")}]:\n  ${mismatches.join("\n  ")}`);
-}
+export { outcomes } from "./property-harness";
 
 /** Checks the shares a successful stake minted: floor(a·S0/P0), worth no more than the ETH staked. */
 async function checkMinted(real: World, amount: bigint, shares: bigint, p0: bigint, s0: bigint): Promise<void> {
@@ -261,7 +210,7 @@ export abstract class TokenCommand implements fc.AsyncCommand<TokenModel, World>
 
   async run(m: TokenModel, r: World): Promise<void> {
     const step = m.steps + 1;
-    currentCommand = this.coverageKey();
+    setCurrentCommand(this.coverageKey());
     this.resolved = [];
     try {
       await this.exec(m, r);

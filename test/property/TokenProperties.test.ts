@@ -21,6 +21,7 @@ import {
 } from "../helpers/property-token-commands";
 import { setupWorld } from "../helpers/property-token-model";
 import { deployTidepoolUnlimited } from "../helpers/fixtures";
+import { type RunnerConfig, checkProperty, formatOutcomes } from "../helpers/property-harness";
 
 /**
  * Model-based property tests of the token layer (tpETH shares and wtpETH) over the real contracts,
@@ -37,58 +38,14 @@ const MAX_COMMANDS = 40;
 const GWEI = 10n ** 9n;
 const FILE = "test/property/TokenProperties.test.ts";
 
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value)) throw new Error(`${name} must be an integer, got "${raw}"`);
-  return value;
-}
-
-const FC_RUNS = envInt("FC_RUNS");
-const FC_SEED = envInt("FC_SEED");
-const FC_PATH = process.env.FC_PATH || undefined;
+/** Env overrides and replay printing (see ../helpers/property-harness.ts). */
+const RUNNER: RunnerConfig = {
+  file: FILE,
+  env: { runs: "FC_RUNS", seed: "FC_SEED", path: "FC_PATH", replayPath: "FC_REPLAY_PATH" },
+  // Time a property may take (runs plus shrinking) before fast-check stops and reports what it has.
+  timeBudgetMs: (runs) => Math.max(8 * 60_000, runs * 5_000),
+};
 const FC_REPLAY_PATH = process.env.FC_REPLAY_PATH || undefined;
-
-/** Time a property may take (runs plus shrinking) before fast-check stops and reports what it has. */
-const timeBudgetMs = (runs: number): number => Math.max(8 * 60_000, runs * 5_000);
-
-/**
- * Runs a property with the env overrides. On failure, throws fast-check's report (seed, path, shrunk
- * counterexample), the underlying error, and a command line that replays exactly that failure.
- */
-async function checkProperty<Ts>(
-  test: Mocha.Context,
-  grep: string,
-  property: fc.IAsyncProperty<Ts>,
-  defaultRuns: number,
-): Promise<void> {
-  const numRuns = FC_RUNS ?? defaultRuns;
-  // fast-check stops (and reports the smallest failure found so far) well before mocha's timeout.
-  const interruptAfterTimeLimit = timeBudgetMs(numRuns);
-  test.timeout(interruptAfterTimeLimit + 2 * 60_000);
-  const params: fc.Parameters<Ts> = { numRuns, interruptAfterTimeLimit };
-  if (FC_SEED !== undefined) params.seed = FC_SEED;
-  if (FC_PATH !== undefined) params.path = FC_PATH;
-  const details = await fc.check(property, params);
-  if (!details.failed) {
-    if (details.interrupted) console.warn(`    (interrupted by the time limit after ${details.numRuns} runs)`);
-    return;
-  }
-
-  const report = (await fc.asyncDefaultReportMessage(details)) ?? "property failed";
-  const cause: unknown = details.errorInstance;
-  const error = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
-  const replayPath = /replayPath="([^"]+)"/.exec(report)?.[1];
-  const env = [
-    `FC_SEED=${details.seed}`,
-    details.counterexamplePath === null ? "" : `FC_PATH=${details.counterexamplePath}`,
-    replayPath === undefined ? "" : `FC_REPLAY_PATH='${replayPath}'`,
-  ].filter((part) => part !== "");
-  const replay = `Replay: ${env.join(" ")} npx hardhat test --no-compile ${FILE} --grep "${grep}"`;
-  console.error(`\n${replay}\n`);
-  throw new Error(`${report}\n\nError: ${error}\n\n${replay}`, { cause });
-}
 
 describe("Token layer properties", function () {
   after(async function () {
@@ -98,8 +55,7 @@ describe("Token layer properties", function () {
 
   afterEach(function () {
     if (process.env.FC_COVERAGE === "1") {
-      const lines = [...outcomes.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `      ${k}: ${n}`);
-      console.log(`    Command outcomes (all runs, shrinking included):\n${lines.join("\n")}`);
+      console.log(`    Command outcomes (all runs, shrinking included):\n${formatOutcomes()}`);
     }
     outcomes.clear();
   });
@@ -127,7 +83,7 @@ describe("Token layer properties", function () {
       };
       await fc.asyncModelRun(setup, steps);
     });
-    await checkProperty(this, "random command sequences", property, 25);
+    await checkProperty(this, "random command sequences", property, 25, RUNNER);
   });
 
   it("gives a later staker of 1 gwei to 1 ETH shares worth the stake minus under one share after any donation attempt", async function () {
@@ -220,6 +176,6 @@ describe("Token layer properties", function () {
         }
       },
     );
-    await checkProperty(this, "after any donation attempt", property, 50);
+    await checkProperty(this, "after any donation attempt", property, 50, RUNNER);
   });
 });

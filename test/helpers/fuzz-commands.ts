@@ -1,0 +1,1532 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import hre from "hardhat";
+import { ZeroAddress, type ContractTransactionReceipt } from "ethers";
+import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
+import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "../../scripts/lib/oracle";
+import { signPermit } from "../../scripts/lib/permit";
+import { type Failure, type Sent, expectReceipt, failure, mined, record, setCurrentCommand } from "./property-harness";
+import { type AmountSpec, amountSpecArb, describeAmount, resolveAmount } from "./property-token-commands";
+import {
+  ACTORS,
+  CAP_DEPOSITS,
+  CAP_INSTANT_REDEEM,
+  CAP_STAKING,
+  DEPOSIT_SIZE,
+  ETH,
+  GWEI,
+  INSTANT_REDEEM_FRAME_SECONDS,
+  MAX_WITHDRAWAL,
+  MIN_WITHDRAWAL,
+  OPERATOR_ID,
+  PPM,
+  SECONDS_PER_SLOT,
+  SECONDS_PER_YEAR,
+  type ProtocolModel,
+  type ReportOutcome,
+  type Who,
+  type World,
+  max,
+  sum,
+} from "./fuzz-model";
+import { type RateStep, checkReportRate, checkStep } from "./fuzz-invariants";
+import { TOTAL_BP, ceilDiv, min } from "./withdrawal-report-helpers";
+
+/**
+ * fast-check commands of the whole-protocol fuzzer. Every command runs unconditionally (`check` is
+ * always true): when a precondition does not hold, it asserts the exact custom error and arguments
+ * the model predicts instead of being skipped; then the model moves and `checkStep` compares it with
+ * the chain and checks every invariant (../helpers/fuzz-invariants.ts).
+ */
+
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+// ──────────────────────────────── Sending ────────────────────────────────
+
+/** Charges a successful transaction's gas to actor `i` (non-actors' gas is not tracked). */
+function chargeGas(m: ProtocolModel, i: number, receipt: ContractTransactionReceipt | null): void {
+  if (receipt !== null && i < ACTORS) m.gas[i] += receipt.fee;
+}
+
+/**
+ * Sends a transaction of actor `i` that the model says ends as `failures` predicts; charges its gas.
+ * The in-process network mines reverting transactions too (they pay gas): those are found in the
+ * blocks mined meanwhile and charged as well.
+ */
+async function send(
+  m: ProtocolModel,
+  i: number,
+  tx: Promise<Sent>,
+  failures: Failure[],
+): Promise<ContractTransactionReceipt | null> {
+  const provider = hre.ethers.provider;
+  const from = await provider.getBlockNumber();
+  const receipt = await expectReceipt(tx, failures);
+  if (receipt !== null) {
+    chargeGas(m, i, receipt);
+    return receipt;
+  }
+  if (i >= ACTORS) return null;
+  const address = m.world.addresses[i].toLowerCase();
+  for (let n = from + 1; n <= (await provider.getBlockNumber()); n++) {
+    const block = await provider.getBlock(n, true);
+    for (const t of block?.prefetchedTransactions ?? []) {
+      if (t.from.toLowerCase() !== address) continue;
+      const reverted = await provider.getTransactionReceipt(t.hash);
+      if (reverted !== null) m.gas[i] += reverted.fee;
+    }
+  }
+  return null;
+}
+
+/** Sends a transaction of actor `i` that must succeed; charges its gas. */
+async function sendOk(m: ProtocolModel, i: number, tx: Promise<Sent>): Promise<ContractTransactionReceipt> {
+  const receipt = await mined(tx);
+  chargeGas(m, i, receipt);
+  return receipt;
+}
+
+async function blockTime(receipt: ContractTransactionReceipt): Promise<bigint> {
+  const block = await hre.ethers.provider.getBlock(receipt.blockNumber);
+  if (block === null) throw new Error(`no block ${receipt.blockNumber}`);
+  return BigInt(block.timestamp);
+}
+
+async function latestBlock(): Promise<{ number: bigint; timestamp: bigint }> {
+  const block = await hre.ethers.provider.getBlock("latest");
+  if (block === null) throw new Error("no latest block");
+  return { number: BigInt(block.number), timestamp: BigInt(block.timestamp) };
+}
+
+const label = (who: Who): string => (typeof who === "number" ? `actor${who}` : who);
+
+// ──────────────────────────────── Base ────────────────────────────────
+
+export abstract class FuzzCommand implements fc.AsyncCommand<ProtocolModel, World> {
+  check(): boolean {
+    return true;
+  }
+  abstract toString(): string;
+  protected abstract exec(m: ProtocolModel, r: World): Promise<void>;
+  /** The key under which `outcomes` counts this command's results. */
+  protected coverageKey(): string {
+    return this.constructor.name;
+  }
+  async run(m: ProtocolModel, r: World): Promise<void> {
+    const step = m.steps + 1;
+    setCurrentCommand(this.coverageKey());
+    try {
+      await this.exec(m, r);
+    } catch (e) {
+      if (e instanceof Error) e.message = `[step ${step}: ${this.toString()}] ${e.message}`;
+      throw e;
+    }
+  }
+}
+
+/** An actor, or "the k-th current holder of X" resolved against the model when the command runs. */
+export type ActorRef = number | { holderOf: "tpETH" | "wtpETH" | "request"; k: number };
+
+function resolveActor(m: ProtocolModel, ref: ActorRef): number {
+  if (typeof ref === "number") return ref;
+  const holders = Array.from({ length: ACTORS }, (_, i) => i).filter((i) => {
+    if (ref.holderOf === "tpETH") return m.shares[i] > 0n;
+    if (ref.holderOf === "wtpETH") return m.wtp[i] > 0n;
+    return m.requests.some((q) => q.owner === i && !q.claimed);
+  });
+  return holders.length === 0 ? ref.k % ACTORS : holders[ref.k % holders.length];
+}
+
+const refLabel = (ref: ActorRef): string => (typeof ref === "number" ? label(ref) : `${ref.holderOf} holder #${ref.k}`);
+
+// ──────────────────────────────── Failures the model predicts ────────────────────────────────
+
+/** Failing preconditions of a stake of `amount` (the pool's checks, in its order). */
+async function stakeFailures(m: ProtocolModel, r: World, amount: bigint): Promise<Failure[]> {
+  const pool = r.f.pool;
+  if (amount === 0n) return [failure(pool, "StakeZeroAmount")];
+  if ((m.pausedCapabilities & CAP_STAKING) !== 0) return [failure(pool, "StakingPaused")];
+  const limit = m.stakeLimitAt((await latestBlock()).number + 1n);
+  if (amount > limit) return [failure(pool, "StakeLimitExceeded", amount, limit)];
+  if (m.toSharesDown(amount) === 0n) return [failure(pool, "StakeTooSmall", amount)];
+  return [];
+}
+
+/** Failing preconditions of a user-facing pool move of `shares` (exact) or `amount` (rounded up) to `to`. */
+function poolMoveFailures(
+  m: ProtocolModel,
+  r: World,
+  from: number,
+  to: number,
+  move: { shares: bigint } | { amount: bigint },
+): Failure[] {
+  const failures: Failure[] = [];
+  if (r.isInvalidPoolReceiver(to)) failures.push(failure(r.f.pool, "ERC20InvalidReceiver", r.addresses[to]));
+  const held = m.shares[from];
+  if ("shares" in move) {
+    if (move.shares > held)
+      failures.push(failure(r.f.pool, "InsufficientShares", r.addresses[from], held, move.shares));
+  } else if (move.amount > m.totalPooledEther || m.toSharesUp(move.amount) > held) {
+    failures.push(failure(r.f.pool, "ERC20InsufficientBalance", r.addresses[from], m.balanceOf(from), move.amount));
+  }
+  return failures;
+}
+
+// ──────────────────────────────── Token commands ────────────────────────────────
+
+export type StakeRoute = "stake" | "plain ETH" | "ETH to the wrapper";
+
+export class StakeCommand extends FuzzCommand {
+  constructor(
+    readonly actor: number,
+    readonly amount: bigint,
+    readonly route: StakeRoute,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `${label(this.actor)} stakes ${this.amount} wei (${this.route})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const signer = r.actors[this.actor];
+    const failures = await stakeFailures(m, r, this.amount);
+    const tx =
+      this.route === "stake"
+        ? r.f.pool.connect(signer).stake(ZeroAddress, { value: this.amount })
+        : signer.sendTransaction({
+            to: this.route === "plain ETH" ? r.f.poolAddress : r.f.wrapperAddress,
+            value: this.amount,
+          });
+    const receipt = await send(m, this.actor, tx, failures);
+    if (receipt !== null) {
+      if (m.stakeLimit.max !== 0n) {
+        const block = BigInt(receipt.blockNumber);
+        m.stakeLimit.prevLimit = m.stakeLimitAt(block) - this.amount;
+        m.stakeLimit.prevBlock = block;
+      }
+      const wrapped = this.route === "ETH to the wrapper";
+      const shares = m.stake(this.actor, wrapped ? m.idx("wrapper") : this.actor, this.amount);
+      if (wrapped) m.wtp[this.actor] += shares;
+    }
+    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "stake" }, this.toString());
+  }
+}
+
+/** transfer (amount, rounded up to shares) or transferShares (exact). */
+export class TransferCommand extends FuzzCommand {
+  constructor(
+    readonly from: ActorRef,
+    readonly to: Who,
+    readonly amount: AmountSpec,
+    readonly byShares: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    const what = this.byShares ? "shares (transferShares)" : "tpETH (transfer)";
+    return `${refLabel(this.from)} sends ${describeAmount(this.amount)} ${what} to ${label(this.to)}`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const from = resolveActor(m, this.from);
+    const to = r.index(this.to);
+    const pool = r.f.pool.connect(r.actors[from]);
+    const value = resolveAmount(this.amount, this.byShares ? m.shares[from] : m.balanceOf(from));
+    const failures = poolMoveFailures(m, r, from, to, this.byShares ? { shares: value } : { amount: value });
+    const shares = this.byShares ? value : failures.length === 0 ? m.toSharesUp(value) : 0n;
+    const tx = this.byShares ? pool.transferShares(r.addresses[to], value) : pool.transfer(r.addresses[to], value);
+    const receipt = await send(m, from, tx, failures);
+    if (receipt !== null) m.moveShares(from, to, shares);
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+export class WrapCommand extends FuzzCommand {
+  constructor(
+    readonly actor: ActorRef,
+    readonly amount: AmountSpec,
+    readonly unwrap: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    return this.unwrap
+      ? `${refLabel(this.actor)} unwraps ${describeAmount(this.amount)} wtpETH`
+      : `${refLabel(this.actor)} wraps ${describeAmount(this.amount)} tpETH`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const a = resolveActor(m, this.actor);
+    const signer = r.actors[a];
+    const { wrapper, pool } = r.f;
+    const failures: Failure[] = [];
+    let shares: bigint;
+    let tx: Promise<Sent>;
+    if (this.unwrap) {
+      shares = resolveAmount(this.amount, m.wtp[a]);
+      if (shares === 0n) failures.push(failure(wrapper, "ZeroShares"));
+      if (shares > m.wtp[a])
+        failures.push(failure(wrapper, "ERC20InsufficientBalance", signer.address, m.wtp[a], shares));
+      tx = wrapper.connect(signer).unwrap(shares);
+    } else {
+      const amount = resolveAmount(this.amount, m.balanceOf(a));
+      shares = m.toSharesDown(amount);
+      if (shares === 0n) failures.push(failure(wrapper, "ZeroShares"));
+      if (shares > m.shares[a]) failures.push(failure(pool, "InsufficientShares", signer.address, m.shares[a], shares));
+      tx = wrapper.connect(signer).wrap(amount);
+    }
+    const receipt = await send(m, a, tx, failures);
+    if (receipt !== null) {
+      if (this.unwrap) m.unwrap(a, shares);
+      else m.wrap(a, shares);
+    }
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+export class WtpTransferCommand extends FuzzCommand {
+  constructor(
+    readonly from: ActorRef,
+    readonly to: Who,
+    readonly amount: AmountSpec,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `${refLabel(this.from)} transfers ${describeAmount(this.amount)} wtpETH to ${label(this.to)}`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const from = resolveActor(m, this.from);
+    const signer = r.actors[from];
+    const to = r.index(this.to);
+    const value = resolveAmount(this.amount, m.wtp[from]);
+    const failures: Failure[] = [];
+    if (r.isInvalidWrapperReceiver(to)) failures.push(failure(r.f.wrapper, "ERC20InvalidReceiver", r.addresses[to]));
+    if (value > m.wtp[from])
+      failures.push(failure(r.f.wrapper, "ERC20InsufficientBalance", signer.address, m.wtp[from], value));
+    const receipt = await send(m, from, r.f.wrapper.connect(signer).transfer(r.addresses[to], value), failures);
+    if (receipt !== null) m.moveWtp(from, to, value);
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+/**
+ * EIP-2612: `owner` signs a permit for `spender` (tpETH or wtpETH), the spender submits it (expired:
+ * must revert ERC2612ExpiredSignature) and then moves the amount with transferFrom.
+ */
+export class PermitTransferCommand extends FuzzCommand {
+  constructor(
+    readonly token: "tpETH" | "wtpETH",
+    readonly owner: ActorRef,
+    readonly spender: number,
+    readonly to: Who,
+    readonly amount: AmountSpec,
+    readonly expired: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    const state = this.expired ? "an expired" : "a";
+    return `${refLabel(this.owner)} signs ${state} ${this.token} permit for ${label(this.spender)}, who moves ${describeAmount(this.amount)} to ${label(this.to)}`;
+  }
+  protected coverageKey(): string {
+    return `PermitTransferCommand(${this.token})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const o = resolveActor(m, this.owner);
+    const owner = r.actors[o];
+    const spender = r.actors[this.spender];
+    const to = r.index(this.to);
+    const tp = this.token === "tpETH";
+    const token = tp ? r.f.pool : r.f.wrapper;
+    const kind = tp ? "tp" : "wtp";
+    const value = resolveAmount(this.amount, tp ? m.balanceOf(o) : m.wtp[o]);
+    const now = (await latestBlock()).timestamp;
+    const deadline = this.expired ? now - 1n : now + 3600n;
+    const sig = await signPermit(token, owner, spender.address, value, deadline);
+    const permitted = await send(
+      m,
+      this.spender,
+      token.connect(spender).permit(owner.address, spender.address, value, deadline, sig.v, sig.r, sig.s),
+      this.expired ? [failure(token, "ERC2612ExpiredSignature", deadline)] : [],
+    );
+    if (permitted !== null) m.setAllowance(kind, o, this.spender, value);
+    await checkStep(m, r, { kind: "none" }, `${this.toString()}: permit`);
+
+    const allowance = m.allowance(kind, o, this.spender);
+    expect(await token.allowance(owner.address, spender.address), "allowance vs model").to.equal(allowance);
+    const failures: Failure[] = [];
+    if (allowance !== MAX_UINT256 && allowance < value) {
+      failures.push(failure(token, "ERC20InsufficientAllowance", spender.address, allowance, value));
+    }
+    let shares = value;
+    if (tp) {
+      failures.push(...poolMoveFailures(m, r, o, to, { amount: value }));
+      if (failures.length === 0) shares = m.toSharesUp(value);
+    } else {
+      if (r.isInvalidWrapperReceiver(to)) failures.push(failure(token, "ERC20InvalidReceiver", r.addresses[to]));
+      if (value > m.wtp[o]) failures.push(failure(token, "ERC20InsufficientBalance", owner.address, m.wtp[o], value));
+    }
+    const moved = await send(
+      m,
+      this.spender,
+      token.connect(spender).transferFrom(owner.address, r.addresses[to], value),
+      failures,
+    );
+    if (moved !== null) {
+      m.spendAllowance(kind, o, this.spender, value);
+      if (tp) m.moveShares(o, to, shares);
+      else m.moveWtp(o, to, value);
+    }
+    await checkStep(m, r, { kind: "none" }, `${this.toString()}: transferFrom`);
+  }
+}
+
+// ──────────────────────────────── Withdrawal queue commands ────────────────────────────────
+
+export type RequestApproval = "exact" | "short by 1" | "permit" | "expired permit";
+
+/** requestWithdrawals(…WithPermit) in tpETH, or requestWithdrawalsWrapped(…WithPermit) in wtpETH. */
+export class RequestCommand extends FuzzCommand {
+  constructor(
+    readonly actor: ActorRef,
+    readonly wrapped: boolean,
+    readonly amounts: AmountSpec[],
+    readonly owner: number | null,
+    readonly approval: RequestApproval,
+  ) {
+    super();
+  }
+  toString(): string {
+    const what = this.wrapped ? "wtpETH" : "tpETH";
+    const owner = this.owner === null ? "" : ` for ${label(this.owner)}`;
+    return `${refLabel(this.actor)} requests withdrawals of [${this.amounts.map(describeAmount).join(", ")}] ${what}${owner} (${this.approval})`;
+  }
+  protected coverageKey(): string {
+    return `RequestCommand(${this.wrapped ? "wtpETH" : "tpETH"}, ${this.approval})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const a = resolveActor(m, this.actor);
+    const signer = r.actors[a];
+    const { queue, queueAddress, pool, wrapper } = r.f;
+    const q = m.idx("queue");
+    const token = this.wrapped ? wrapper : pool;
+    const kind = this.wrapped ? "wtp" : "tp";
+    const n = BigInt(this.amounts.length);
+    const base = this.wrapped ? m.wtp[a] : m.balanceOf(a);
+    const amounts = this.amounts.map((spec) => resolveAmount(spec, base / n));
+    const total = sum(amounts);
+    const owner = this.owner ?? a;
+
+    // Approval: an exact approve, one wei short, or a permit (valid, or expired with no allowance left).
+    let permit = { value: 0n, deadline: 0n, v: 0, r: ZeroAddress.padEnd(66, "0"), s: ZeroAddress.padEnd(66, "0") };
+    if (this.approval === "exact" || this.approval === "short by 1") {
+      const value = this.approval === "exact" ? total : max(0n, total - 1n);
+      await sendOk(m, a, token.connect(signer).approve(queueAddress, value));
+      m.setAllowance(kind, a, q, value);
+    } else {
+      const now = (await latestBlock()).timestamp;
+      const deadline = this.approval === "permit" ? now + 3600n : now - 1n;
+      const sig = await signPermit(token, signer, queueAddress, total, deadline);
+      permit = { value: total, deadline, v: sig.v, r: sig.r, s: sig.s };
+    }
+
+    // Simulate the requests one by one, in the queue's order of checks; the first failure is the revert.
+    const expected: Failure[] = [];
+    const sim = {
+      shares: m.shares[a],
+      wtp: m.wtp[a],
+      allowance: m.allowance(kind, a, q),
+    };
+    if (this.approval === "permit") sim.allowance = total;
+    if (this.approval === "expired permit" && sim.allowance < total) {
+      expected.push(failure(queue, "PermitFailedAndAllowanceTooLow", sim.allowance, total));
+    }
+    const planned: { ether: bigint; shares: bigint }[] = [];
+    for (const amount of amounts) {
+      if (expected.length > 0) break;
+      if (this.wrapped) {
+        const ether = m.toEthDown(amount);
+        if (ether < MIN_WITHDRAWAL) expected.push(failure(queue, "RequestAmountTooSmall", ether, MIN_WITHDRAWAL));
+        else if (ether > MAX_WITHDRAWAL) expected.push(failure(queue, "RequestAmountTooLarge", ether, MAX_WITHDRAWAL));
+        else if (sim.allowance !== MAX_UINT256 && sim.allowance < amount) {
+          expected.push(failure(wrapper, "ERC20InsufficientAllowance", queueAddress, sim.allowance, amount));
+        } else if (sim.wtp < amount) {
+          expected.push(failure(wrapper, "ERC20InsufficientBalance", signer.address, sim.wtp, amount));
+        } else if (m.queuePaused) expected.push(failure(queue, "WithdrawalsPaused"));
+        else {
+          sim.allowance -= sim.allowance === MAX_UINT256 ? 0n : amount;
+          sim.wtp -= amount;
+          planned.push({ ether, shares: amount });
+        }
+      } else {
+        const shares = amount > m.totalPooledEther ? MAX_UINT256 : m.toSharesUp(amount);
+        if (amount < MIN_WITHDRAWAL) expected.push(failure(queue, "RequestAmountTooSmall", amount, MIN_WITHDRAWAL));
+        else if (amount > MAX_WITHDRAWAL)
+          expected.push(failure(queue, "RequestAmountTooLarge", amount, MAX_WITHDRAWAL));
+        else if (sim.allowance !== MAX_UINT256 && sim.allowance < amount) {
+          expected.push(failure(pool, "ERC20InsufficientAllowance", queueAddress, sim.allowance, amount));
+        } else if (shares > sim.shares) {
+          const balance = m.toEthDown(sim.shares);
+          expected.push(failure(pool, "ERC20InsufficientBalance", signer.address, balance, amount));
+        } else if (m.queuePaused) expected.push(failure(queue, "WithdrawalsPaused"));
+        else {
+          sim.allowance -= sim.allowance === MAX_UINT256 ? 0n : amount;
+          sim.shares -= shares;
+          planned.push({ ether: amount, shares });
+        }
+      }
+    }
+
+    const ownerAddress = this.owner === null ? ZeroAddress : r.addresses[owner];
+    const c = queue.connect(signer);
+    let tx: Promise<Sent>;
+    if (this.approval === "permit" || this.approval === "expired permit") {
+      tx = this.wrapped
+        ? c.requestWithdrawalsWrappedWithPermit(amounts, ownerAddress, permit)
+        : c.requestWithdrawalsWithPermit(amounts, ownerAddress, permit);
+    } else {
+      tx = this.wrapped
+        ? c.requestWithdrawalsWrapped(amounts, ownerAddress)
+        : c.requestWithdrawals(amounts, ownerAddress);
+    }
+    const receipt = await send(m, a, tx, expected.slice(0, 1));
+    if (receipt !== null) {
+      const timestamp = await blockTime(receipt);
+      if (this.approval === "permit") m.setAllowance(kind, a, q, total);
+      for (const p of planned) {
+        m.spendAllowance(kind, a, q, this.wrapped ? p.shares : p.ether);
+        if (this.wrapped) {
+          m.wtp[a] -= p.shares;
+          m.shares[m.idx("wrapper")] -= p.shares;
+        } else {
+          m.shares[a] -= p.shares;
+        }
+        m.shares[q] += p.shares;
+        const id = m.enqueue(owner, p.ether, p.shares, timestamp);
+        if (owner !== a) m.inflows.push({ to: owner, requestId: id });
+      }
+    }
+    expect(await token.allowance(signer.address, queueAddress), "allowance to the queue vs model").to.equal(
+      m.allowance(kind, a, q),
+    );
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+/** An ERC-721 transferFrom of a request NFT (by its owner, or by someone not approved). */
+export class NftTransferCommand extends FuzzCommand {
+  constructor(
+    readonly k: number,
+    readonly to: number,
+    readonly byOwner: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `request #${this.k} (mod count) moves to ${label(this.to)} ${this.byOwner ? "by its owner" : "by another actor"}`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    if (m.requests.length === 0) {
+      record("no request yet");
+      await checkStep(m, r, { kind: "none" }, this.toString());
+      return;
+    }
+    const id = (this.k % m.requests.length) + 1;
+    const req = m.requests[id - 1];
+    const owner = req.owner;
+    const caller = this.byOwner ? owner : (owner + 1 + (this.k % (ACTORS - 1))) % ACTORS;
+    const queue = r.f.queue;
+    const failures: Failure[] = [];
+    if (req.claimed) failures.push(failure(queue, "ERC721NonexistentToken", BigInt(id)));
+    else if (caller !== owner || owner >= ACTORS) {
+      failures.push(failure(queue, "ERC721InsufficientApproval", r.addresses[caller], BigInt(id)));
+    }
+    const receipt = await send(
+      m,
+      caller,
+      queue.connect(r.actors[caller]).transferFrom(r.addresses[owner], r.addresses[this.to], id),
+      failures,
+    );
+    if (receipt !== null) {
+      req.owner = this.to;
+      if (this.to !== owner) m.inflows.push({ to: this.to, requestId: id });
+    }
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+export type ClaimMode = "single" | "batch" | "to recipient";
+
+/** claimWithdrawal(id), claimWithdrawals(ids, hints) or claimWithdrawalsTo(ids, hints, recipient). */
+export class ClaimCommand extends FuzzCommand {
+  constructor(
+    readonly mode: ClaimMode,
+    readonly ks: number[],
+    readonly byOwner: boolean,
+    readonly recipient: Who,
+    readonly claimable: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    const to = this.mode === "to recipient" ? ` to ${label(this.recipient)}` : "";
+    const which = this.claimable ? "claimable requests" : "requests";
+    return `claim (${this.mode}) of ${which} #[${this.ks.join(", ")}] (mod count) ${this.byOwner ? "by the owner" : "by another actor"}${to}`;
+  }
+  protected coverageKey(): string {
+    return `ClaimCommand(${this.mode})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    if (m.requests.length === 0) {
+      record("no request yet");
+      await checkStep(m, r, { kind: "none" }, this.toString());
+      return;
+    }
+    const queue = r.f.queue;
+    // Mostly requests that can be claimed (finalized, unclaimed), when there are any; otherwise any request.
+    const open = m.requests
+      .map((q, k) => k + 1)
+      .filter((id) => m.requests[id - 1].checkpoint !== 0 && !m.requests[id - 1].claimed);
+    const pick = (k: number): number =>
+      this.claimable && open.length > 0 ? open[k % open.length] : (k % m.requests.length) + 1;
+    const ids = (this.mode === "single" ? this.ks.slice(0, 1) : this.ks).map(pick);
+    const first = m.requests[ids[0] - 1].owner;
+    const caller = this.byOwner ? first : (first + 1) % ACTORS;
+    const recipient = this.mode === "to recipient" ? r.index(this.recipient) : caller;
+
+    // The queue's checks, request by request in order; the first failure is the revert.
+    const failures: Failure[] = [];
+    if (m.queuePaused) failures.push(failure(queue, "WithdrawalsPaused"));
+    const claimed = new Set<number>();
+    let paid = 0n;
+    let released = 0n;
+    for (const id of ids) {
+      if (failures.length > 0) break;
+      const q = m.requests[id - 1];
+      if (q.claimed || claimed.has(id)) failures.push(failure(queue, "RequestAlreadyClaimed", BigInt(id)));
+      else if (q.owner !== caller) {
+        failures.push(failure(queue, "NotRequestOwner", BigInt(id), r.addresses[caller], r.addresses[q.owner]));
+      } else if (q.checkpoint === 0) failures.push(failure(queue, "RequestNotFinalized", BigInt(id)));
+      else {
+        claimed.add(id);
+        paid += m.claimableOf(id);
+        released += m.lockedFor(id);
+      }
+    }
+    const hints = ids.map((id) => BigInt(m.requests[id - 1].checkpoint));
+    const c = queue.connect(r.actors[caller]);
+    const tx =
+      this.mode === "single"
+        ? c.claimWithdrawal(ids[0])
+        : this.mode === "batch"
+          ? c.claimWithdrawals(ids, hints)
+          : c.claimWithdrawalsTo(ids, hints, r.addresses[recipient]);
+    const receipt = await send(m, caller, tx, failures);
+    let excess = 0n;
+    if (receipt !== null) {
+      excess = released - paid;
+      for (const id of claimed) m.requests[id - 1].claimed = true;
+      m.lockedEther -= released;
+      m.eth[m.idx("queue")] -= released;
+      m.eth[m.idx("pool")] += excess;
+      m.totalPooledEther += excess;
+      m.eth[recipient] += paid;
+      if (recipient !== caller) m.inflows.push({ to: recipient, eth: paid });
+      record(excess > 0n ? "claim returned excess to the pool" : "claim at exactly the lock");
+    }
+    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "claim", excess }, this.toString());
+  }
+}
+
+// ──────────────────────────────── Instant redemption ────────────────────────────────
+
+export type Slippage = "exact" | "one wei more" | "none";
+
+export class InstantRedeemCommand extends FuzzCommand {
+  constructor(
+    readonly actor: ActorRef,
+    readonly amount: AmountSpec,
+    readonly recipient: Who,
+    readonly slippage: Slippage,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `${refLabel(this.actor)} redeems ${describeAmount(this.amount)} tpETH instantly to ${label(this.recipient)} (min out: ${this.slippage})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const a = resolveActor(m, this.actor);
+    const signer = r.actors[a];
+    const pool = r.f.pool;
+    const to = r.index(this.recipient);
+    // Liquidity is usually small next to balances: scale fractions of the balance to it half the time.
+    const amount = resolveAmount(this.amount, min(m.balanceOf(a), m.instantLiquidity() * 2n));
+    // Pin the block time so that the model knows the frame of the redemption cap.
+    const now = (await latestBlock()).timestamp + 1n;
+    await hre.network.provider.send("evm_setNextBlockTimestamp", [Number(now)]);
+
+    const failures: Failure[] = [];
+    const liquidity = m.instantLiquidity();
+    let ethOut = 0n;
+    let fee = 0n;
+    const frame = now / INSTANT_REDEEM_FRAME_SECONDS;
+    const used = m.redeemFrame === frame ? m.redeemedInFrame : 0n;
+    const cap = (m.totalPooledEther * m.instant.frameCapBP) / TOTAL_BP;
+    if (amount === 0n) failures.push(failure(pool, "InstantRedeemZeroAmount"));
+    else if ((m.pausedCapabilities & CAP_INSTANT_REDEEM) !== 0) failures.push(failure(pool, "InstantRedeemPaused"));
+    else if (m.bunker) failures.push(failure(pool, "InstantRedeemBunkerMode"));
+    else if (amount > liquidity) failures.push(failure(pool, "InsufficientInstantLiquidity", amount, liquidity));
+    else {
+      const weighted = m.instant.minFeeBP * liquidity + (m.instant.maxFeeBP - m.instant.minFeeBP) * amount;
+      fee = ceilDiv(amount * weighted, TOTAL_BP * liquidity);
+      ethOut = amount - fee;
+      const minOut = this.slippage === "one wei more" ? ethOut + 1n : 0n;
+      if (ethOut < minOut) failures.push(failure(pool, "SlippageExceeded", ethOut, minOut));
+      else if (used + amount > cap) {
+        failures.push(failure(pool, "InstantRedeemFrameCapExceeded", amount, used < cap ? cap - used : 0n));
+      } else if (amount > m.totalPooledEther || m.toSharesUp(amount) > m.shares[a]) {
+        failures.push(failure(pool, "ERC20InsufficientBalance", signer.address, m.balanceOf(a), amount));
+      }
+    }
+    const minEthOut = this.slippage === "exact" ? ethOut : this.slippage === "one wei more" ? ethOut + 1n : 0n;
+    const preview = failures.length === 0 ? await pool.previewInstantRedeem(amount) : null;
+    const receipt = await send(m, a, pool.connect(signer).instantRedeem(amount, minEthOut, r.addresses[to]), failures);
+    if (receipt !== null) {
+      expect(preview === null ? null : [preview[0], preview[1]], "previewInstantRedeem vs model").to.deep.equal([
+        ethOut,
+        fee,
+      ]);
+      expect(await blockTime(receipt), "the pinned block time").to.equal(now);
+      const shares = m.toSharesUp(amount);
+      m.shares[a] -= shares;
+      m.totalShares -= shares;
+      m.totalPooledEther -= ethOut;
+      m.eth[m.idx("pool")] -= ethOut;
+      m.eth[to] += ethOut;
+      if (to !== a) m.inflows.push({ to, eth: ethOut });
+      m.redeemFrame = frame;
+      m.redeemedInFrame = used + amount;
+    }
+    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "redeem", fee }, this.toString());
+  }
+}
+
+// ──────────────────────────────── Validators and vaults ────────────────────────────────
+
+/** Deposits through the guardians' attestation and the deposit security module. */
+export class DepositCommand extends FuzzCommand {
+  constructor(readonly count: bigint) {
+    super();
+  }
+  toString(): string {
+    return `deposit ${this.count} validator(s) of operator 0`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const { f } = r;
+    const amount = this.count * DEPOSIT_SIZE;
+    const failures: Failure[] = [];
+    if ((m.pausedCapabilities & CAP_DEPOSITS) !== 0) failures.push(failure(f.pool, "DepositsPaused"));
+    else if (amount > m.depositableEther()) {
+      failures.push(failure(f.pool, "NotEnoughBufferedEther", amount, m.depositableEther()));
+    } else {
+      // The registry's side (keys, bond cover at its own last rate) is read from the chain: not modelled.
+      const op = await f.registry.getNodeOperator(OPERATOR_ID);
+      const active = op.depositedKeys - op.exitedKeys;
+      if (op.vettedKeys === op.depositedKeys || op.bondCoveredValidators <= active) {
+        failures.push(failure(f.registry, "OperatorNotDepositable", OPERATOR_ID));
+      } else if (this.count > op.vettedKeys - op.depositedKeys) {
+        failures.push(
+          failure(f.registry, "NotEnoughVettedKeys", OPERATOR_ID, this.count, op.vettedKeys - op.depositedKeys),
+        );
+      } else if (active + this.count > op.bondCoveredValidators) {
+        failures.push(failure(f.registry, "BondTooSmall", OPERATOR_ID, active + this.count, op.bondCoveredValidators));
+      }
+    }
+    const attestation = await currentAttestation(f.depositContract, f.registry, hre.ethers.provider);
+    const signatures = await signAttestation(f.dsm, attestation, [f.guardian]);
+    const receipt = await expectReceipt(
+      f.dsm.depositBufferedEther(OPERATOR_ID, this.count, attestation, signatures),
+      failures,
+    );
+    if (receipt !== null) {
+      m.depositedValidators += this.count;
+      m.eth[m.idx("pool")] -= amount;
+      m.depositContractEth += amount;
+    }
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+export type VaultKind = "withdrawal" | "elRewards";
+
+/** ETH arriving in a vault (EL rewards, skimmed CL rewards), from an untracked donor. */
+export class VaultDonationCommand extends FuzzCommand {
+  constructor(
+    readonly vault: VaultKind,
+    readonly amount: bigint,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `${this.amount} wei arrive in the ${this.vault} vault`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const target = this.vault === "withdrawal" ? r.f.withdrawalVault : r.f.elRewardsVault;
+    await mined(r.donor.sendTransaction({ to: await target.getAddress(), value: this.amount }));
+    if (this.vault === "withdrawal") m.withdrawalVaultEth += this.amount;
+    else m.elRewardsVaultEth += this.amount;
+    record("ok");
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+// ──────────────────────────────── Oracle reports ────────────────────────────────
+
+/** Where the report's CL balance lands: inside the limits, or past one (asserted to revert, then clamped). */
+export type ClSpec =
+  | { kind: "inRange"; ppm: bigint }
+  /** Between flat and the APR limit (rewards). */
+  | { kind: "gain"; ppm: bigint }
+  /** A small penalty: up to `ppm` millionths of the way from flat down to the drop limit. */
+  | { kind: "penalty"; ppm: bigint }
+  | { kind: "flat" }
+  | { kind: "aboveApr"; extraGwei: bigint }
+  | { kind: "belowDrop"; extraGwei: bigint };
+
+/** Which requests the report finalizes. */
+export type FinalizeSpec = { kind: "none" } | { kind: "max" } | { kind: "some"; ppm: bigint };
+
+export interface ReportSpec {
+  frames: bigint;
+  visiblePpm: bigint;
+  cl: ClSpec;
+  /** A validator exit: up to 32 ETH move from the CL balance to the withdrawal vault before the report. */
+  exit: boolean;
+  withdrawalPpm: bigint;
+  elPpm: bigint;
+  /** A slashing attributed to operator 0, as a fraction of the CL drop (null: none). */
+  lossPpm: bigint | null;
+  bunker: boolean;
+  finalize: FinalizeSpec;
+  /** Also try to finalize one request too many (asserted to revert with the queue's exact error). */
+  probeFinalize: boolean;
+  /** Exit requests for operator 0's keys as the queue's shortfall allows (and one more, asserted to revert). */
+  exitRequests: boolean;
+}
+
+function describeReport(s: ReportSpec): string {
+  const cl =
+    s.cl.kind === "inRange" || s.cl.kind === "gain" || s.cl.kind === "penalty"
+      ? `${s.cl.kind} ${Number(s.cl.ppm) / 1e4}%`
+      : s.cl.kind === "flat"
+        ? "flat"
+        : `${s.cl.kind} by ${s.cl.extraGwei} gwei`;
+  const parts = [
+    `+${s.frames} frame(s)`,
+    `visible ${Number(s.visiblePpm) / 1e4}%`,
+    `CL ${cl}`,
+    `withdrawal vault ${Number(s.withdrawalPpm) / 1e4}%`,
+    `EL vault ${Number(s.elPpm) / 1e4}%`,
+    `finalize ${s.finalize.kind === "some" ? `${Number(s.finalize.ppm) / 1e4}%` : s.finalize.kind}`,
+  ];
+  if (s.exit) parts.push("a validator exits");
+  if (s.lossPpm !== null) parts.push(`slashing ${Number(s.lossPpm) / 1e4}% of the drop`);
+  if (s.bunker) parts.push("bunker");
+  if (s.probeFinalize) parts.push("probe finalization");
+  if (s.exitRequests) parts.push("exit requests");
+  return `report(${parts.join(", ")})`;
+}
+
+/** How deep a bunker-mode report may take the CL balance here (10% of preCL). */
+const BUNKER_DROP_PPM = 100_000n;
+
+export class ReportCommand extends FuzzCommand {
+  constructor(readonly spec: ReportSpec) {
+    super();
+  }
+  toString(): string {
+    return describeReport(this.spec);
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const { f } = r;
+    const s = this.spec;
+    const limits = await f.oracle.getSanityLimits();
+
+    // A validator exit: its balance leaves the CL side and arrives in the withdrawal vault.
+    let exited = 0n;
+    if (s.exit && m.clBalance > 0n) {
+      exited = min(DEPOSIT_SIZE, m.clBalance);
+      await mined(r.donor.sendTransaction({ to: await f.withdrawalVault.getAddress(), value: exited }));
+      m.withdrawalVaultEth += exited;
+    }
+    const refSlot = await advanceFrames(hre.network.provider, f.oracle, s.frames);
+    const refTime = await m.slotTimestamp(refSlot);
+    await checkStep(
+      m,
+      r,
+      { kind: "none" },
+      `${this.toString()}: frames advanced${exited > 0n ? ", a validator exited" : ""}`,
+    );
+
+    // Fields inside the limits.
+    const invisible = m.depositedValidators - m.clValidators;
+    const numValidators = m.clValidators + (invisible * s.visiblePpm) / PPM;
+    const preCL = m.clBalance + (numValidators - m.clValidators) * DEPOSIT_SIZE;
+    const elapsed = (refSlot - m.lastRefSlot) * SECONDS_PER_SLOT;
+    const maxGain = (limits.annualAprLimitBP * preCL * elapsed) / (SECONDS_PER_YEAR * TOTAL_BP);
+    const dropLimit = (limits.clBalanceDropLimitBP * preCL) / TOTAL_BP;
+    const maxDrop = s.bunker ? max(dropLimit, (preCL * BUNKER_DROP_PPM) / PPM) : dropLimit;
+    const withdrawalWanted = exited + ((m.withdrawalVaultEth - exited) * s.withdrawalPpm) / PPM;
+    // The withdrawal vault counts with the CL balance in the APR check: at most preCL + maxGain of it.
+    const withdrawal = min(min(withdrawalWanted, m.withdrawalVaultEth), preCL + maxGain);
+    const el = (m.elRewardsVaultEth * s.elPpm) / PPM;
+    const hiCl = preCL + maxGain - min(withdrawal, preCL + maxGain);
+    const loCl = max(0n, preCL - maxDrop - min(withdrawal, preCL));
+    const lo = ceilDiv(loCl, GWEI);
+    const hi = hiCl / GWEI;
+    const clamp = (g: bigint): bigint => max(lo, min(hi, g));
+    let clGwei: bigint;
+    switch (s.cl.kind) {
+      case "inRange":
+        clGwei = lo + ((hi - lo) * s.cl.ppm) / PPM;
+        break;
+      case "gain": {
+        const flat = clamp((preCL - min(withdrawal, preCL)) / GWEI);
+        clGwei = flat + ((max(hi, flat) - flat) * s.cl.ppm) / PPM;
+        break;
+      }
+      case "penalty": {
+        const flat = clamp((preCL - min(withdrawal, preCL)) / GWEI);
+        clGwei = flat - ((flat - min(lo, flat)) * s.cl.ppm) / PPM;
+        break;
+      }
+      default:
+        clGwei = clamp((preCL - min(withdrawal, preCL)) / GWEI);
+    }
+    if (lo > hi) clGwei = lo; // an empty range (deep losses): asserted below like any report
+    const clDropGwei = max(0n, preCL / GWEI - clGwei);
+    const lossGwei = s.lossPpm === null || clDropGwei === 0n ? 0n : max(1n, (clDropGwei * s.lossPpm) / PPM);
+    const fields: Partial<ReportFields> = {
+      numValidators,
+      clBalanceGwei: clGwei,
+      withdrawalVaultBalance: withdrawal,
+      elRewardsVaultBalance: el,
+      isBunkerMode: s.bunker,
+      operatorIdsWithLosses: lossGwei > 0n ? [OPERATOR_ID] : [],
+      operatorLossesGwei: lossGwei > 0n ? [lossGwei] : [],
+    };
+
+    // Probes past the CL limits: the exact error, then the clamped report below.
+    if (s.cl.kind === "aboveApr") {
+      const g = hi + 1n + s.cl.extraGwei;
+      const gain = g * GWEI + withdrawal - preCL;
+      const apr = preCL * elapsed === 0n ? MAX_UINT256 : (gain * SECONDS_PER_YEAR * TOTAL_BP) / (preCL * elapsed);
+      await this.probe(r, refSlot, { ...fields, clBalanceGwei: g }, "AnnualAprLimitExceeded", [
+        apr,
+        limits.annualAprLimitBP,
+      ]);
+    }
+    if (s.cl.kind === "belowDrop" && !s.bunker && lo > 0n) {
+      const g = lo - 1n - min(s.cl.extraGwei, lo - 1n);
+      const drop = preCL - (g * GWEI + withdrawal);
+      const dropBP = ceilDiv(drop * TOTAL_BP, preCL);
+      await this.probe(
+        r,
+        refSlot,
+        { ...fields, clBalanceGwei: g, operatorIdsWithLosses: [], operatorLossesGwei: [] },
+        "ClBalanceDropLimitExceeded",
+        [dropBP, limits.clBalanceDropLimitBP],
+      );
+    }
+
+    // Finalization: the requests made by the reference slot whose lock the buffer covers.
+    const base = m.computeReport(
+      refSlot,
+      numValidators,
+      clGwei,
+      withdrawal,
+      el,
+      lossGwei,
+      s.bunker,
+      0,
+      limits.maxPositiveRebasePPB,
+    );
+    const eligible = m.requests.filter((q, k) => k >= m.lastFinalizedId && q.timestamp <= refTime).length;
+    let maxId = m.lastFinalizedId;
+    for (let id = m.lastFinalizedId + 1; id <= m.lastFinalizedId + eligible; id++) {
+      if (m.previewFinalization(id, base.postTotalEther, base.postTotalShares).lock > base.available) break;
+      maxId = id;
+    }
+    let lastId = 0;
+    if (s.finalize.kind === "max") lastId = maxId;
+    if (s.finalize.kind === "some") {
+      lastId = m.lastFinalizedId + Number((BigInt(maxId - m.lastFinalizedId) * s.finalize.ppm) / PPM);
+    }
+    if (lastId === m.lastFinalizedId) lastId = 0;
+    if (s.probeFinalize && !s.bunker) await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
+    if (s.bunker && lastId !== 0) {
+      await this.probe(r, refSlot, { ...fields, lastRequestIdToFinalize: BigInt(lastId) }, "FinalizationInBunkerMode", [
+        BigInt(lastId),
+      ]);
+      lastId = 0;
+    }
+    if (m.queuePaused && lastId !== 0) {
+      await this.probe(
+        r,
+        refSlot,
+        { ...fields, lastRequestIdToFinalize: BigInt(lastId) },
+        "WithdrawalsPaused",
+        [],
+        "queue",
+      );
+      lastId = 0;
+    }
+    const o = m.computeReport(
+      refSlot,
+      numValidators,
+      clGwei,
+      withdrawal,
+      el,
+      lossGwei,
+      s.bunker,
+      lastId,
+      limits.maxPositiveRebasePPB,
+    );
+    fields.lastRequestIdToFinalize = BigInt(lastId);
+
+    // Exit requests, bounded by the queue's shortfall after the report.
+    if (s.exitRequests) {
+      const unfinalized =
+        m.unfinalizedEther() -
+        (o.finalization === undefined
+          ? 0n
+          : sum(m.requests.slice(o.finalization.fromId - 1, o.finalization.toId).map((q) => q.amountOfEther)));
+      const bufferAfter = o.finalTotalEther - o.clBalance - (m.depositedValidators - numValidators) * DEPOSIT_SIZE;
+      const maxExits = ceilDiv(max(0n, unfinalized - bufferAfter), DEPOSIT_SIZE);
+      const deposited = (await f.registry.getNodeOperator(OPERATOR_ID)).depositedKeys;
+      const keys = (n: bigint): bigint[] => Array.from({ length: Number(n) }, (_, i) => BigInt(i) % deposited);
+      const tooMany = maxExits + 1n;
+      await this.probe(
+        r,
+        refSlot,
+        { ...fields, exitOperatorIds: keys(tooMany).map(() => OPERATOR_ID), exitKeyIndices: keys(tooMany) },
+        "ExitRequestsExceedDemand",
+        [tooMany, maxExits],
+      );
+      fields.exitOperatorIds = keys(maxExits).map(() => OPERATOR_ID);
+      fields.exitKeyIndices = keys(maxExits);
+      if (maxExits > 0n) record("exit requests");
+    }
+
+    const data = buildReport(refSlot, fields);
+    const before = r.last;
+    const receipts = await submitUntilApplied(f.oracle, f.oracleMembers, data);
+    const receipt = receipts[receipts.length - 1];
+    m.applyReport(o);
+    const after = await checkStep(
+      m,
+      r,
+      { kind: "report" },
+      `${this.toString()}: applied ${JSON.stringify(fields, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`,
+    );
+
+    this.checkEvents(m, r, receipt, o);
+    checkReportRate(
+      this.toString(),
+      before.totalPooledEther,
+      before.totalShares,
+      o.postTotalEther,
+      o.postTotalShares,
+      after.totalPooledEther,
+      after.totalShares,
+      {
+        maxGain,
+        budget: (o.preTotalEther * limits.maxPositiveRebasePPB) / 1_000_000_000n,
+        maxDrop,
+        bondBurned: o.bondBurned,
+        bunker: s.bunker,
+      },
+    );
+    record(o.rewards > 0n ? "rewards" : o.postTotalEther < o.preTotalEther ? "loss" : "flat");
+    if (o.finalization !== undefined) record(o.finalization.nominal ? "finalized at nominal" : "finalized at the rate");
+    if (o.bondBurned > 0n) record("bond burned");
+    if (o.insuranceBurned > 0n) record("insurance burned");
+    if (s.bunker) record("bunker");
+  }
+
+  /**
+   * Votes for `fields` with the quorum and asserts that the applying vote reverts with `error(args)`
+   * (of the oracle, or of the queue); the chain must be unchanged.
+   */
+  private async probe(
+    r: World,
+    refSlot: bigint,
+    fields: Partial<ReportFields>,
+    error: string,
+    args: unknown[],
+    from: "oracle" | "queue" = "oracle",
+  ): Promise<void> {
+    const { f } = r;
+    const data = buildReport(refSlot, fields);
+    await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
+    const contract = from === "oracle" ? f.oracle : f.queue;
+    await expect(f.oracle.connect(f.oracleMembers[1]).submitReport(data))
+      .to.be.revertedWithCustomError(contract, error)
+      .withArgs(...args);
+    record(`probe → ${error}`);
+  }
+
+  /** One request past what can be finalized: the queue's exact error for why. */
+  private async probeFinalization(
+    m: ProtocolModel,
+    r: World,
+    refSlot: bigint,
+    refTime: bigint,
+    fields: Partial<ReportFields>,
+    base: ReportOutcome,
+    maxId: number,
+  ): Promise<void> {
+    const id = maxId + 1;
+    const probe = { ...fields, lastRequestIdToFinalize: BigInt(id) };
+    if (m.queuePaused) {
+      await this.probe(r, refSlot, probe, "WithdrawalsPaused", [], "queue");
+    } else if (id > m.requests.length) {
+      const args = [BigInt(id), BigInt(m.lastFinalizedId), BigInt(m.requests.length)];
+      await this.probe(r, refSlot, probe, "InvalidRequestIdToFinalize", args, "queue");
+    } else if (m.requests[id - 1].timestamp > refTime) {
+      await this.probe(
+        r,
+        refSlot,
+        probe,
+        "RequestAfterRefSlot",
+        [BigInt(id), m.requests[id - 1].timestamp, refTime],
+        "queue",
+      );
+    } else {
+      const lock = m.previewFinalization(id, base.postTotalEther, base.postTotalShares).lock;
+      await this.probe(r, refSlot, probe, "FinalizationExceedsBuffer", [lock, base.available], "queue");
+    }
+  }
+
+  /** The report's events against the model, and invariant 19: the fee shares are worth exactly feeBP of the rewards. */
+  private checkEvents(m: ProtocolModel, r: World, receipt: ContractTransactionReceipt, o: ReportOutcome): void {
+    const { pool, oracle, queue } = r.f;
+    const minted = new Map<string, bigint>();
+    let applied: unknown[] | null = null;
+    let finalized: unknown[] | null = null;
+    for (const log of receipt.logs) {
+      const address = log.address.toLowerCase();
+      if (address === r.f.poolAddress.toLowerCase()) {
+        const parsed = pool.interface.parseLog(log);
+        if (parsed?.name === "TransferShares" && parsed.args[0] === ZeroAddress) {
+          const to = String(parsed.args[1]);
+          minted.set(to, (minted.get(to) ?? 0n) + BigInt(parsed.args[2] as bigint));
+        }
+      } else if (address === String(oracle.target).toLowerCase()) {
+        const parsed = oracle.interface.parseLog(log);
+        if (parsed?.name === "ReportApplied") applied = parsed.args.toArray();
+      } else if (address === r.f.queueAddress.toLowerCase()) {
+        const parsed = queue.interface.parseLog(log);
+        if (parsed?.name === "WithdrawalsFinalized") finalized = parsed.args.toArray();
+      }
+    }
+    const feeTotal = o.feeShares.treasury + o.feeShares.operators + o.feeShares.insurance;
+    expect(applied, "ReportApplied vs model").to.deep.equal([
+      o.refSlot,
+      o.preTotalEther,
+      o.finalTotalEther,
+      o.preTotalShares,
+      o.finalTotalShares,
+      feeTotal,
+    ]);
+    const fin = o.finalization;
+    if (fin === undefined) expect(finalized, "no WithdrawalsFinalized").to.equal(null);
+    else {
+      const args = finalized as unknown[] | null;
+      expect(args?.slice(0, 4), "WithdrawalsFinalized vs model").to.deep.equal([
+        BigInt(fin.fromId),
+        BigInt(fin.toId),
+        fin.lock,
+        fin.burn,
+      ]);
+    }
+
+    // 19. Fee shares minted to each recipient, exactly; their value at the post-report rate is the fee.
+    const feeOf = (who: "treasury" | "registry" | "insurance"): bigint => minted.get(r.address(who)) ?? 0n;
+    expect(
+      [feeOf("treasury"), feeOf("registry"), feeOf("insurance")],
+      "invariant 19: fee shares minted to treasury, operators (registry) and insurance fund vs model",
+    ).to.deep.equal([o.feeShares.treasury, o.feeShares.operators, o.feeShares.insurance]);
+    const feeWei = o.feeWei.treasury + o.feeWei.operators + o.feeWei.insurance;
+    const expectedFee = (o.rewards * (m.fees.treasuryFeeBP + m.fees.operatorsFeeBP + m.fees.insuranceFeeBP)) / TOTAL_BP;
+    expect(
+      feeWei <= expectedFee && expectedFee - feeWei < 3n,
+      `invariant 19: Σ fee parts ${feeWei} ≈ feeBP × rewards ${expectedFee} (< 3 wei of flooring)`,
+    ).to.be.true;
+    // F·S' − M·P' ∈ [0, 3·P'): the minted shares are worth the fee, less under one share per recipient.
+    const gap = feeWei * o.postTotalShares - feeTotal * o.postTotalEther;
+    expect(
+      gap >= 0n && gap < 3n * o.postTotalEther,
+      `invariant 19: fee shares ${feeTotal} worth ${feeWei} wei at ${o.postTotalEther}/${o.postTotalShares} (gap ${gap})`,
+    ).to.be.true;
+  }
+}
+
+// ──────────────────────────────── Governance ────────────────────────────────
+
+export type PauseTarget = "pool" | "queue";
+
+/** pause / resume by the pauser (pause) or governance (resume); sometimes by an actor without the role. */
+export class PauseCommand extends FuzzCommand {
+  constructor(
+    readonly target: PauseTarget,
+    readonly resume: boolean,
+    readonly capabilities: number,
+    readonly unauthorized: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    const what = this.target === "pool" ? `pool capabilities ${this.capabilities}` : "the queue";
+    return `${this.resume ? "resume" : "pause"} ${what}${this.unauthorized ? " (by an actor without the role)" : ""}`;
+  }
+  protected coverageKey(): string {
+    return `PauseCommand(${this.target}, ${this.resume ? "resume" : "pause"})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const { f } = r;
+    const signer = this.unauthorized ? r.actors[0] : this.resume ? f.admin : f.pauser;
+    const failures: Failure[] = [];
+    if (this.target === "pool") {
+      const pool = f.pool;
+      if (this.unauthorized) {
+        const role = this.resume ? await pool.RESUME_ROLE() : await pool.PAUSE_ROLE();
+        failures.push(failure(pool, "AccessControlUnauthorizedAccount", signer.address, role));
+      } else if (this.capabilities === 0 || (this.capabilities & ~7) !== 0) {
+        failures.push(failure(pool, "InvalidCapabilities", this.capabilities));
+      }
+      const tx = this.resume
+        ? pool.connect(signer).resume(this.capabilities)
+        : pool.connect(signer).pause(this.capabilities);
+      const receipt = await send(m, this.unauthorized ? 0 : ACTORS, tx, failures);
+      if (receipt !== null) {
+        m.pausedCapabilities = this.resume
+          ? m.pausedCapabilities & ~this.capabilities
+          : m.pausedCapabilities | this.capabilities;
+      }
+    } else {
+      const queue = f.queue;
+      if (this.unauthorized) {
+        const role = this.resume ? await queue.RESUME_ROLE() : await queue.PAUSE_ROLE();
+        failures.push(failure(queue, "AccessControlUnauthorizedAccount", signer.address, role));
+      }
+      const tx = this.resume ? queue.connect(signer).resume() : queue.connect(signer).pause();
+      const receipt = await send(m, this.unauthorized ? 0 : ACTORS, tx, failures);
+      if (receipt !== null) m.queuePaused = !this.resume;
+    }
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+/** A governance parameter change (valid or out of its bounds, asserted to revert). */
+export type ParamChange =
+  | { kind: "fees"; treasuryBP: bigint; operatorsBP: bigint; insuranceBP: bigint }
+  | { kind: "instant"; minFeeBP: bigint; maxFeeBP: bigint; frameCapBP: bigint }
+  | { kind: "target"; targetBP: bigint }
+  | { kind: "stakeLimit"; max: bigint; perBlock: bigint };
+
+export class ParamsCommand extends FuzzCommand {
+  constructor(readonly change: ParamChange) {
+    super();
+  }
+  toString(): string {
+    const c = this.change;
+    switch (c.kind) {
+      case "fees":
+        return `setFees(${c.treasuryBP}, ${c.operatorsBP}, ${c.insuranceBP})`;
+      case "instant":
+        return `setInstantRedeemParams(${c.minFeeBP}, ${c.maxFeeBP}, ${c.frameCapBP})`;
+      case "target":
+        return `setInstantLiquidityTarget(${c.targetBP})`;
+      case "stakeLimit":
+        return `setStakeLimit(${c.max}, ${c.perBlock})`;
+    }
+  }
+  protected coverageKey(): string {
+    return `ParamsCommand(${this.change.kind})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const { f } = r;
+    const c = this.change;
+    const failures: Failure[] = [];
+    let tx: Promise<Sent>;
+    switch (c.kind) {
+      case "fees": {
+        const total = c.treasuryBP + c.operatorsBP + c.insuranceBP;
+        if (total > 2000n) failures.push(failure(f.oracle, "FeeTooHigh", total, 2000n));
+        tx = f.oracle.connect(f.admin).setFees(c.treasuryBP, c.operatorsBP, c.insuranceBP);
+        break;
+      }
+      case "instant":
+        if (
+          c.minFeeBP < 10n ||
+          c.minFeeBP > c.maxFeeBP ||
+          c.maxFeeBP > 1000n ||
+          c.frameCapBP === 0n ||
+          c.frameCapBP > 1000n
+        ) {
+          failures.push(failure(f.pool, "InvalidInstantRedeemParams", c.minFeeBP, c.maxFeeBP, c.frameCapBP));
+        }
+        tx = f.pool.connect(f.admin).setInstantRedeemParams(c.minFeeBP, c.maxFeeBP, c.frameCapBP);
+        break;
+      case "target":
+        if (c.targetBP > 2000n) failures.push(failure(f.pool, "InvalidInstantLiquidityTarget", c.targetBP));
+        tx = f.pool.connect(f.admin).setInstantLiquidityTarget(c.targetBP);
+        break;
+      case "stakeLimit": {
+        const growth = c.perBlock === 0n ? 0n : c.max / c.perBlock;
+        if (c.max > 10_000_000n * ETH || c.perBlock > c.max || growth > (1n << 24n) - 1n) {
+          failures.push(failure(f.pool, "InvalidStakeLimit", c.max, c.perBlock));
+        }
+        tx = f.pool.connect(f.admin).setStakeLimit(c.max, c.perBlock);
+        break;
+      }
+    }
+    const block = (await latestBlock()).number + 1n;
+    const receipt = await expectReceipt(tx, failures);
+    if (receipt !== null) {
+      switch (c.kind) {
+        case "fees":
+          m.fees = { treasuryFeeBP: c.treasuryBP, operatorsFeeBP: c.operatorsBP, insuranceFeeBP: c.insuranceBP };
+          break;
+        case "instant":
+          m.instant = { minFeeBP: c.minFeeBP, maxFeeBP: c.maxFeeBP, frameCapBP: c.frameCapBP };
+          break;
+        case "target":
+          m.liquidityTargetBP = c.targetBP;
+          break;
+        case "stakeLimit": {
+          expect(BigInt(receipt.blockNumber), "block of the stake limit change").to.equal(block);
+          const left = m.stakeLimit.max === 0n ? c.max : min(m.stakeLimitAt(block), c.max);
+          m.stakeLimit = {
+            max: c.max,
+            growthBlocks: c.perBlock === 0n ? 0n : c.max / c.perBlock,
+            prevLimit: left,
+            prevBlock: block,
+          };
+          break;
+        }
+      }
+    }
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+// ──────────────────────────────── Arbitraries ────────────────────────────────
+
+const ppmArb: fc.Arbitrary<bigint> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(0n) },
+  { weight: 1, arbitrary: fc.constant(PPM) },
+  { weight: 4, arbitrary: fc.bigInt(0n, PPM) },
+);
+
+const actorArb = fc.integer({ min: 0, max: ACTORS - 1 });
+
+function actorRefArb(holderOf: "tpETH" | "wtpETH" | "request"): fc.Arbitrary<ActorRef> {
+  return fc.oneof(
+    { weight: 1, arbitrary: actorArb.map((i): ActorRef => i) },
+    { weight: 3, arbitrary: fc.nat(20).map((k): ActorRef => ({ holderOf, k })) },
+  );
+}
+
+/** Mostly actors; sometimes the outsider, the bootstrap holder or an address the tokens refuse. */
+const receiverArb: fc.Arbitrary<Who> = fc.oneof(
+  { weight: 12, arbitrary: actorArb.map((i): Who => i) },
+  { weight: 3, arbitrary: fc.constantFrom<Who>("outsider", "wrapper", "pool", "zero", "dead", "queue") },
+);
+
+/**
+ * Request amounts: mostly a real part of the holding (1–100%, or all of it) so that requests go
+ * through and reach finalization and claims; a fifth of the time any amount spec, edge cases included.
+ */
+const requestAmountArb: fc.Arbitrary<AmountSpec> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.integer({ min: 10_000, max: 1_000_000 }).map((ppm): AmountSpec => ({ kind: "fraction", ppm })),
+  },
+  { weight: 2, arbitrary: fc.constant<AmountSpec>({ kind: "all" }) },
+  { weight: 2, arbitrary: amountSpecArb },
+);
+
+/** Stake amounts: 0 and dust (must revert or mint little), small, and up to 40 ETH. */
+const stakeAmountArb: fc.Arbitrary<bigint> = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(0n, 1n) },
+  { weight: 1, arbitrary: fc.bigInt(1n, 10n ** 12n) },
+  { weight: 6, arbitrary: fc.bigInt(1n, 40n * ETH) },
+);
+
+const clSpecArb: fc.Arbitrary<ClSpec> = fc.oneof(
+  { weight: 2, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "inRange", ppm })) },
+  { weight: 6, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "gain", ppm })) },
+  { weight: 2, arbitrary: fc.bigInt(0n, PPM / 20n).map((ppm): ClSpec => ({ kind: "penalty", ppm })) },
+  { weight: 2, arbitrary: fc.constant<ClSpec>({ kind: "flat" }) },
+  { weight: 1, arbitrary: fc.bigInt(0n, 10n ** 9n).map((extraGwei): ClSpec => ({ kind: "aboveApr", extraGwei })) },
+  { weight: 1, arbitrary: fc.bigInt(0n, 10n ** 9n).map((extraGwei): ClSpec => ({ kind: "belowDrop", extraGwei })) },
+);
+
+const finalizeArb: fc.Arbitrary<FinalizeSpec> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<FinalizeSpec>({ kind: "none" }) },
+  { weight: 3, arbitrary: fc.constant<FinalizeSpec>({ kind: "max" }) },
+  { weight: 2, arbitrary: fc.bigInt(0n, PPM).map((ppm): FinalizeSpec => ({ kind: "some", ppm })) },
+);
+
+export const reportSpecArb: fc.Arbitrary<ReportSpec> = fc.record({
+  frames: fc.bigInt(1n, 2n),
+  visiblePpm: fc.oneof({ weight: 3, arbitrary: fc.constant(PPM) }, { weight: 1, arbitrary: ppmArb }),
+  cl: clSpecArb,
+  exit: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  withdrawalPpm: ppmArb,
+  elPpm: ppmArb,
+  lossPpm: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.oneof(fc.bigInt(1n, PPM), fc.constant(PPM)) },
+  ),
+  bunker: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  finalize: finalizeArb,
+  probeFinalize: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
+  exitRequests: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+});
+
+const paramChangeArb: fc.Arbitrary<ParamChange> = fc.oneof(
+  fc
+    .tuple(fc.bigInt(0n, 1000n), fc.bigInt(0n, 800n), fc.bigInt(0n, 500n))
+    .map(([t, o, i]): ParamChange => ({ kind: "fees", treasuryBP: t, operatorsBP: o, insuranceBP: i })),
+  fc
+    .tuple(fc.bigInt(0n, 400n), fc.bigInt(0n, 1100n), fc.bigInt(0n, 1100n))
+    .map(([a, b, cap]): ParamChange => ({ kind: "instant", minFeeBP: a, maxFeeBP: a + b, frameCapBP: cap })),
+  fc.bigInt(0n, 2100n).map((targetBP): ParamChange => ({ kind: "target", targetBP })),
+  fc.oneof(
+    fc.constant<ParamChange>({ kind: "stakeLimit", max: 0n, perBlock: 0n }),
+    fc
+      .tuple(fc.bigInt(1n, 200n), fc.bigInt(0n, 100n))
+      .map(([maxEth, per]): ParamChange => ({ kind: "stakeLimit", max: maxEth * ETH, perBlock: (per * ETH) / 10n })),
+  ),
+);
+
+/** The command arbitraries (fc.commands picks uniformly: frequent actions are listed more than once). */
+export function fuzzCommandArbs(): fc.Arbitrary<fc.AsyncCommand<ProtocolModel, World>>[] {
+  const tp = actorRefArb("tpETH");
+  const wtp = actorRefArb("wtpETH");
+  const stake = fc
+    .tuple(actorArb, stakeAmountArb, fc.constantFrom<StakeRoute>("stake", "plain ETH", "ETH to the wrapper"))
+    .map(([a, amount, route]) => new StakeCommand(a, amount, route));
+  const transfer = fc
+    .tuple(tp, receiverArb, amountSpecArb, fc.boolean())
+    .map(([a, to, amount, byShares]) => new TransferCommand(a, to, amount, byShares));
+  const wrap = fc.tuple(tp, amountSpecArb).map(([a, amount]) => new WrapCommand(a, amount, false));
+  const unwrap = fc.tuple(wtp, amountSpecArb).map(([a, amount]) => new WrapCommand(a, amount, true));
+  const wtpTransfer = fc
+    .tuple(wtp, receiverArb, amountSpecArb)
+    .map(([a, to, amount]) => new WtpTransferCommand(a, to, amount));
+  const permit = fc
+    .tuple(fc.constantFrom<"tpETH" | "wtpETH">("tpETH", "wtpETH"), tp, actorArb, receiverArb, amountSpecArb)
+    .chain(([token, o, s, to, amount]) =>
+      fc
+        .integer({ min: 0, max: 4 })
+        .map(
+          (n) =>
+            new PermitTransferCommand(
+              token,
+              token === "wtpETH" && typeof o !== "number" ? { holderOf: "wtpETH", k: o.k } : o,
+              s,
+              to,
+              amount,
+              n === 0,
+            ),
+        ),
+    );
+  const request = fc
+    .tuple(
+      fc.boolean(),
+      fc.nat(20),
+      fc.array(requestAmountArb, { minLength: 1, maxLength: 3 }),
+      fc.option(actorArb, { freq: 4 }),
+      fc.constantFrom<RequestApproval>("exact", "exact", "exact", "short by 1", "permit", "permit", "expired permit"),
+    )
+    .map(
+      ([wrapped, k, amounts, owner, approval]) =>
+        new RequestCommand({ holderOf: wrapped ? "wtpETH" : "tpETH", k }, wrapped, amounts, owner, approval),
+    );
+  const nft = fc
+    .tuple(fc.nat(50), actorArb, fc.integer({ min: 0, max: 4 }))
+    .map(([k, to, n]) => new NftTransferCommand(k, to, n !== 0));
+  const claim = fc
+    .tuple(
+      fc.constantFrom<ClaimMode>("single", "batch", "to recipient"),
+      fc.array(fc.nat(50), { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 0, max: 5 }),
+      fc.oneof(
+        actorArb.map((i): Who => i),
+        fc.constant<Who>("outsider"),
+      ),
+      fc.integer({ min: 0, max: 3 }),
+    )
+    .map(([mode, ks, n, to, c]) => new ClaimCommand(mode, ks, n !== 0, to, c !== 0));
+  const redeem = fc
+    .tuple(
+      tp,
+      amountSpecArb,
+      fc.oneof(
+        actorArb.map((i): Who => i),
+        fc.constant<Who>("outsider"),
+      ),
+      fc.constantFrom<Slippage>("exact", "none", "one wei more"),
+    )
+    .map(([a, amount, to, slip]) => new InstantRedeemCommand(a, amount, to, slip));
+  const deposit = fc.bigInt(1n, 3n).map((n) => new DepositCommand(n));
+  const donation = fc
+    .tuple(
+      fc.constantFrom<VaultKind>("withdrawal", "elRewards"),
+      fc.oneof(fc.bigInt(GWEI, ETH / 100n), fc.bigInt(GWEI, ETH)),
+    )
+    .map(([vault, amount]) => new VaultDonationCommand(vault, amount));
+  const report = reportSpecArb.map((spec) => new ReportCommand(spec));
+  // Resumes outnumber pauses two to one and mostly resume everything, so that a run spends most of
+  // its steps unpaused (a paused protocol only exercises the refusals).
+  const pause = fc
+    .tuple(
+      fc.constantFrom<PauseTarget>("pool", "pool", "queue"),
+      fc.integer({ min: 0, max: 2 }).map((n) => n !== 0),
+      fc.integer({ min: 0, max: 8 }),
+      fc.integer({ min: 0, max: 5 }),
+    )
+    .map(([target, resume, caps, n]) => new PauseCommand(target, resume, resume && caps % 3 !== 0 ? 7 : caps, n === 0));
+  const params = paramChangeArb.map((c) => new ParamsCommand(c));
+  return [
+    stake,
+    stake,
+    transfer,
+    wrap,
+    unwrap,
+    wtpTransfer,
+    permit,
+    request,
+    request,
+    request,
+    request,
+    nft,
+    claim,
+    claim,
+    claim,
+    redeem,
+    deposit,
+    donation,
+    report,
+    report,
+    report,
+    report,
+    pause,
+    params,
+  ];
+}
+
+export { CAP_STAKING, CAP_INSTANT_REDEEM, CAP_DEPOSITS };

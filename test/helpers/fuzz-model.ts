@@ -1,0 +1,699 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { ZeroAddress, getAddress, parseEther } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { deployWithQueue, type WithdrawalFixture } from "./withdrawal-fixtures";
+import { RAY, TOTAL_BP, ceilDiv, lockOf, min, payoutOf, rateRayOf } from "./withdrawal-report-helpers";
+import { frameTiming, slotTime } from "../../scripts/lib/oracle";
+
+/**
+ * The whole-protocol fuzzer's world and model: the tracked accounts, everything the checks read from
+ * the chain (`ChainState`), and an independent BigInt model of the pool, the wrapper, the withdrawal
+ * queue, the vaults, operator 0's bond and the governance settings, moved only by the commands
+ * (../helpers/fuzz-commands.ts) from the contracts' documented formulas. The invariants compared after
+ * every step are in ../helpers/fuzz-invariants.ts.
+ */
+
+export const ETH = 10n ** 18n;
+export const GWEI = 10n ** 9n;
+export const DEPOSIT_SIZE = 32n * ETH;
+export const PPB = 1_000_000_000n;
+export const PPM = 1_000_000n;
+export const SECONDS_PER_SLOT = 12n;
+export const SECONDS_PER_YEAR = 365n * 24n * 3600n;
+export const INSTANT_REDEEM_FRAME_SECONDS = 86_400n;
+export const MIN_WITHDRAWAL = 100n;
+export const MAX_WITHDRAWAL = 1000n * ETH;
+/** The fixture's only operator (deployWithValidators). */
+export const OPERATOR_ID = 0n;
+/** Pool capabilities (StakingPool.CAPABILITY_*). */
+export const CAP_STAKING = 1;
+export const CAP_INSTANT_REDEEM = 2;
+export const CAP_DEPOSITS = 4;
+
+export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+export const sum = (xs: bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
+
+/** users[0] (100 ETH staked), users[2..4] (20 ETH each), users[5] and users[6] (nothing yet). */
+const ACTOR_USERS = [0, 2, 3, 4, 5, 6];
+export const ACTORS = ACTOR_USERS.length;
+
+/** Non-actor addresses, in this order after the actors in the tracked list. */
+export const OTHERS = [
+  "outsider",
+  "wrapper",
+  "queue",
+  "registry",
+  "treasury",
+  "insurance",
+  "dead",
+  "pool",
+  "zero",
+] as const;
+export type Other = (typeof OTHERS)[number];
+/** Who a command addresses: an actor by index, or one of the fixed non-actor addresses. */
+export type Who = number | Other;
+
+/** An address no test controls, used as a plain recipient. */
+export const OUTSIDER = getAddress("0x00000000000000000000000000000000c0ffee01");
+
+/** The deployment the fuzzer starts from: deployWithQueue plus bond for every vetted key of operator 0. */
+export async function deployFuzzFixture(): Promise<WithdrawalFixture> {
+  const f = await deployWithQueue();
+  await (await f.registry.connect(f.operator).depositBond(OPERATOR_ID, { value: parseEther("20") })).wait();
+  return f;
+}
+
+// ──────────────────────────────── Chain state ────────────────────────────────
+
+/** One withdrawal request as the queue reports it. */
+export interface RequestState {
+  amountOfEther: bigint;
+  amountOfShares: bigint;
+  owner: string;
+  timestamp: bigint;
+  isFinalized: boolean;
+  isClaimed: boolean;
+}
+
+/** Everything the invariants read from the chain. */
+export interface ChainState {
+  blockTimestamp: bigint;
+  totalShares: bigint;
+  totalPooledEther: bigint;
+  totalSupply: bigint;
+  bufferedEther: bigint;
+  depositedValidators: bigint;
+  clValidators: bigint;
+  clBalance: bigint;
+  instantLiquidity: bigint;
+  depositableEther: bigint;
+  /** By tracked index. */
+  shares: bigint[];
+  wtp: bigint[];
+  eth: bigint[];
+  wrapperSupply: bigint;
+  withdrawalVaultEth: bigint;
+  elRewardsVaultEth: bigint;
+  depositContractEth: bigint;
+  insuranceFundEth: bigint;
+  registryEth: bigint;
+  lastRequestId: bigint;
+  lastFinalizedId: bigint;
+  lastCheckpointIndex: bigint;
+  lockedEther: bigint;
+  unfinalizedEther: bigint;
+  queuedShares: bigint;
+  requests: RequestState[];
+  /** Claimable ETH of every finalized, unclaimed request (0 for the others), by id − 1. */
+  claimable: bigint[];
+  /** Checkpoint hints found for every finalized request (0 for the others), by id − 1. */
+  hints: bigint[];
+  nftBalances: bigint[];
+  pausedCapabilities: number;
+  bunker: boolean;
+  queuePaused: boolean;
+  fees: { treasuryFeeBP: bigint; operatorsFeeBP: bigint; insuranceFeeBP: bigint };
+  instant: { minFeeBP: bigint; maxFeeBP: bigint; frameCapBP: bigint };
+  liquidityTargetBP: bigint;
+  stakeLimit: { max: bigint; perBlock: bigint; prevLimit: bigint; prevBlock: bigint };
+  bondShares: bigint;
+  lastProcessedRefSlot: bigint;
+}
+
+/** The system under test, as the commands see it. */
+export class World {
+  readonly addresses: string[];
+  readonly labels: string[];
+  readonly actors: HardhatEthersSigner[];
+  /** Sends ETH to the vaults (rewards, exited validators); holds no shares. */
+  readonly donor: HardhatEthersSigner;
+  /** The chain state after the previous step (the "before" of the next one). */
+  last!: ChainState;
+
+  constructor(
+    readonly f: WithdrawalFixture,
+    registry: string,
+    insuranceFund: string,
+    bootstrap: string,
+  ) {
+    this.actors = ACTOR_USERS.map((u) => f.users[u]);
+    this.donor = f.users[10];
+    const byOther: Record<Other, string> = {
+      outsider: OUTSIDER,
+      wrapper: f.wrapperAddress,
+      queue: f.queueAddress,
+      registry,
+      treasury: f.treasury.address,
+      insurance: insuranceFund,
+      dead: bootstrap,
+      pool: f.poolAddress,
+      zero: ZeroAddress,
+    };
+    this.addresses = [...this.actors.map((a) => a.address), ...OTHERS.map((o) => byOther[o])];
+    this.labels = [...ACTOR_USERS.map((u, i) => `actor${i} (users[${u}])`), ...OTHERS];
+  }
+
+  static async create(f: WithdrawalFixture): Promise<World> {
+    return new World(
+      f,
+      await f.registry.getAddress(),
+      await f.insuranceFund.getAddress(),
+      getAddress(await f.pool.BOOTSTRAP_SHARES_HOLDER()),
+    );
+  }
+
+  index(who: Who): number {
+    if (typeof who === "number") {
+      if (who < 0 || who >= ACTORS) throw new RangeError(`no actor ${who}`);
+      return who;
+    }
+    return ACTORS + OTHERS.indexOf(who);
+  }
+
+  address(who: Who): string {
+    return this.addresses[this.index(who)];
+  }
+
+  label(who: Who): string {
+    return this.labels[this.index(who)];
+  }
+
+  /** The tracked index of an address (−1: untracked). */
+  indexOf(address: string): number {
+    return this.addresses.findIndex((a) => a.toLowerCase() === address.toLowerCase());
+  }
+
+  /** Receivers the pool refuses for user-facing share moves (ERC20InvalidReceiver). */
+  isInvalidPoolReceiver(i: number): boolean {
+    return i === this.index("zero") || i === this.index("pool") || i === this.index("wrapper");
+  }
+
+  /** Receivers the wrapper refuses (ERC20InvalidReceiver). */
+  isInvalidWrapperReceiver(i: number): boolean {
+    return i === this.index("zero") || i === this.index("wrapper");
+  }
+
+  async read(): Promise<ChainState> {
+    const { pool, wrapper, queue, registry, oracle } = this.f;
+    const provider = hre.ethers.provider;
+    const vault = async (c: { getAddress(): Promise<string> }): Promise<bigint> =>
+      provider.getBalance(await c.getAddress());
+    const [shares, wtp, eth] = await Promise.all([
+      Promise.all(this.addresses.map((a) => pool.sharesOf(a))),
+      Promise.all(this.addresses.map((a) => wrapper.balanceOf(a))),
+      Promise.all(this.addresses.map((a) => provider.getBalance(a))),
+    ]);
+    const lastRequestId = await queue.getLastRequestId();
+    const lastFinalizedId = await queue.getLastFinalizedRequestId();
+    const lastCheckpointIndex = await queue.getLastCheckpointIndex();
+    const ids = Array.from({ length: Number(lastRequestId) }, (_, i) => BigInt(i + 1));
+    const statuses = ids.length === 0 ? [] : await queue.getWithdrawalStatus(ids);
+    const requests: RequestState[] = statuses.map((s) => ({
+      amountOfEther: s.amountOfEther,
+      amountOfShares: s.amountOfShares,
+      owner: s.owner,
+      timestamp: s.timestamp,
+      isFinalized: s.isFinalized,
+      isClaimed: s.isClaimed,
+    }));
+    let hints: bigint[] = ids.map(() => 0n);
+    let claimable: bigint[] = ids.map(() => 0n);
+    if (lastCheckpointIndex > 0n && ids.length > 0) {
+      hints = [...(await queue.findCheckpointHints(ids, 1n, lastCheckpointIndex))];
+      claimable = [...(await queue.getClaimableEther(ids, hints))];
+    }
+    const beacon = await pool.getBeaconStat();
+    const fees = await oracle.getFeeConfig();
+    const instant = await pool.getInstantRedeemParams();
+    const limit = await pool.getStakeLimitParams();
+    const block = await provider.getBlock("latest");
+    if (block === null) throw new Error("no latest block");
+    return {
+      blockTimestamp: BigInt(block.timestamp),
+      totalShares: await pool.totalShares(),
+      totalPooledEther: await pool.totalPooledEther(),
+      totalSupply: await pool.totalSupply(),
+      bufferedEther: await pool.bufferedEther(),
+      depositedValidators: beacon[0],
+      clValidators: beacon[1],
+      clBalance: beacon[2],
+      instantLiquidity: await pool.instantLiquidity(),
+      depositableEther: await pool.depositableEther(),
+      shares,
+      wtp,
+      eth,
+      wrapperSupply: await wrapper.totalSupply(),
+      withdrawalVaultEth: await vault(this.f.withdrawalVault),
+      elRewardsVaultEth: await vault(this.f.elRewardsVault),
+      depositContractEth: await vault(this.f.depositContract),
+      insuranceFundEth: await vault(this.f.insuranceFund),
+      registryEth: await vault(registry),
+      lastRequestId,
+      lastFinalizedId,
+      lastCheckpointIndex,
+      lockedEther: await queue.lockedEther(),
+      unfinalizedEther: await queue.unfinalizedEther(),
+      queuedShares: await queue.queuedShares(),
+      requests,
+      claimable,
+      hints,
+      nftBalances: await Promise.all(
+        this.addresses.map((a) => (a === ZeroAddress ? Promise.resolve(0n) : queue.balanceOf(a))),
+      ),
+      pausedCapabilities: Number(await pool.pausedCapabilities()),
+      bunker: await pool.isBunkerModeActive(),
+      queuePaused: await queue.withdrawalsPaused(),
+      fees: {
+        treasuryFeeBP: fees.treasuryFeeBP,
+        operatorsFeeBP: fees.operatorsFeeBP,
+        insuranceFeeBP: fees.insuranceFeeBP,
+      },
+      instant: { minFeeBP: instant.minFeeBP, maxFeeBP: instant.maxFeeBP, frameCapBP: instant.frameCapBP },
+      liquidityTargetBP: await pool.instantLiquidityTargetBP(),
+      stakeLimit: {
+        max: limit.maxStakeLimit,
+        perBlock: limit.stakeLimitIncreasePerBlock,
+        prevLimit: limit.prevStakeLimit,
+        prevBlock: limit.prevStakeBlockNumber,
+      },
+      bondShares: (await registry.getNodeOperator(OPERATOR_ID)).bondShares,
+      lastProcessedRefSlot: await oracle.getLastProcessedRefSlot(),
+    };
+  }
+}
+
+// ──────────────────────────────── The model ────────────────────────────────
+
+/** A withdrawal request as the model has it. */
+export interface ModelRequest {
+  owner: number;
+  amountOfEther: bigint;
+  shares: bigint;
+  timestamp: bigint;
+  /** Index of the checkpoint that finalized it (0: not finalized). */
+  checkpoint: number;
+  claimed: boolean;
+}
+
+/** A finalization checkpoint: the rate of one report, and whether its batch was locked at nominal. */
+export interface Checkpoint {
+  fromId: number;
+  toId: number;
+  rateRay: bigint;
+  nominal: boolean;
+}
+
+/** Something an account received from someone else in a step (invariant 4's ledger). */
+export interface Inflow {
+  to: number;
+  shares?: bigint;
+  eth?: bigint;
+  requestId?: number;
+}
+
+/** The stake limit (StakeControl), with the block number it was last written at. */
+export interface StakeLimitModel {
+  max: bigint;
+  growthBlocks: bigint;
+  prevLimit: bigint;
+  prevBlock: bigint;
+}
+
+/** What one report does, computed by the model before it is sent. */
+export interface ReportOutcome {
+  refSlot: bigint;
+  numValidators: bigint;
+  clBalance: bigint;
+  preCL: bigint;
+  preTotalEther: bigint;
+  preTotalShares: bigint;
+  lossWei: bigint;
+  bondBurned: bigint;
+  bondCovered: bigint;
+  withdrawalTaken: bigint;
+  elTaken: bigint;
+  /** Before finalization. */
+  postTotalEther: bigint;
+  postTotalShares: bigint;
+  rewards: bigint;
+  feeWei: { treasury: bigint; operators: bigint; insurance: bigint };
+  feeShares: { treasury: bigint; operators: bigint; insurance: bigint };
+  insuranceBurned: bigint;
+  available: bigint;
+  finalization?: { fromId: number; toId: number; rateRay: bigint; lock: bigint; burn: bigint; nominal: boolean };
+  /** After finalization. */
+  finalTotalEther: bigint;
+  finalTotalShares: bigint;
+  bunker: boolean;
+}
+
+/** The expected state, kept in BigInt and moved only by the commands, from the documented formulas. */
+export class ProtocolModel {
+  totalShares: bigint;
+  totalPooledEther: bigint;
+  clBalance: bigint;
+  clValidators: bigint;
+  depositedValidators: bigint;
+  shares: bigint[];
+  wtp: bigint[];
+  /** ETH of every tracked address; for actors, their balance plus the gas they paid (gross). */
+  eth: bigint[];
+  /** Gas paid by each actor so far. */
+  gas: bigint[];
+  withdrawalVaultEth: bigint;
+  elRewardsVaultEth: bigint;
+  depositContractEth: bigint;
+  requests: ModelRequest[] = [];
+  /** Checkpoints by index (index 0 unused). */
+  checkpoints: Checkpoint[] = [{ fromId: 0, toId: 0, rateRay: 0n, nominal: false }];
+  lastFinalizedId = 0;
+  lockedEther: bigint;
+  pausedCapabilities: number;
+  bunker: boolean;
+  queuePaused: boolean;
+  fees: { treasuryFeeBP: bigint; operatorsFeeBP: bigint; insuranceFeeBP: bigint };
+  instant: { minFeeBP: bigint; maxFeeBP: bigint; frameCapBP: bigint };
+  liquidityTargetBP: bigint;
+  stakeLimit: StakeLimitModel;
+  redeemFrame = 0n;
+  redeemedInFrame = 0n;
+  bondShares: bigint;
+  lastRefSlot: bigint;
+  /** tpETH and wtpETH allowances, key `${token}:${owner}>${spender}` (tracked indices). */
+  allowances = new Map<string, bigint>();
+  /** What the current step moved to someone from someone else (reset by the checker). */
+  inflows: Inflow[] = [];
+  /** Steps checked and reports applied so far. */
+  steps = 0;
+  reports = 0;
+
+  constructor(
+    readonly world: World,
+    initial: ChainState,
+  ) {
+    // Starting point only: the model evolves on its own from here.
+    this.totalShares = initial.totalShares;
+    this.totalPooledEther = initial.totalPooledEther;
+    this.clBalance = initial.clBalance;
+    this.clValidators = initial.clValidators;
+    this.depositedValidators = initial.depositedValidators;
+    this.shares = [...initial.shares];
+    this.wtp = [...initial.wtp];
+    this.eth = [...initial.eth];
+    this.gas = Array<bigint>(ACTORS).fill(0n);
+    this.withdrawalVaultEth = initial.withdrawalVaultEth;
+    this.elRewardsVaultEth = initial.elRewardsVaultEth;
+    this.depositContractEth = initial.depositContractEth;
+    this.lockedEther = initial.lockedEther;
+    this.pausedCapabilities = initial.pausedCapabilities;
+    this.bunker = initial.bunker;
+    this.queuePaused = initial.queuePaused;
+    this.fees = { ...initial.fees };
+    this.instant = { ...initial.instant };
+    this.liquidityTargetBP = initial.liquidityTargetBP;
+    this.stakeLimit = {
+      max: 0n,
+      growthBlocks: 0n,
+      prevLimit: initial.stakeLimit.prevLimit,
+      prevBlock: initial.stakeLimit.prevBlock,
+    };
+    this.bondShares = initial.bondShares;
+    this.lastRefSlot = initial.lastProcessedRefSlot;
+  }
+
+  // Conversions, exactly as the pool documents them.
+  toSharesDown(amount: bigint): bigint {
+    return (amount * this.totalShares) / this.totalPooledEther;
+  }
+  toSharesUp(amount: bigint): bigint {
+    return ceilDiv(amount * this.totalShares, this.totalPooledEther);
+  }
+  toEthDown(shares: bigint): bigint {
+    return (shares * this.totalPooledEther) / this.totalShares;
+  }
+  toEthUp(shares: bigint): bigint {
+    return ceilDiv(shares * this.totalPooledEther, this.totalShares);
+  }
+  balanceOf(i: number): bigint {
+    return this.toEthDown(this.shares[i]);
+  }
+  idx(who: Who): number {
+    return this.world.index(who);
+  }
+
+  bufferedEther(): bigint {
+    return this.totalPooledEther - this.clBalance - (this.depositedValidators - this.clValidators) * DEPOSIT_SIZE;
+  }
+  /** Buffer minus the queue's demand (its shares at the rate, rounded up), saturating. */
+  instantLiquidity(): bigint {
+    const queued = this.toEthUp(this.shares[this.idx("queue")]);
+    return max(0n, this.bufferedEther() - queued);
+  }
+  depositableEther(): bigint {
+    const reserve = ceilDiv(this.totalPooledEther * this.liquidityTargetBP, TOTAL_BP);
+    return max(0n, this.instantLiquidity() - reserve);
+  }
+  unfinalizedEther(): bigint {
+    return sum(this.requests.slice(this.lastFinalizedId).map((r) => r.amountOfEther));
+  }
+  /** The ETH a finalized, unclaimed request pays: min(nominal, ⌊shares × rateRay / 1e27⌋). */
+  claimableOf(id: number): bigint {
+    const r = this.requests[id - 1];
+    if (r.claimed || r.checkpoint === 0) return 0n;
+    return payoutOf(r.amountOfEther, r.shares, this.checkpoints[r.checkpoint].rateRay);
+  }
+  /** What a claim releases from the lock: the nominal amount in a nominal batch, its shares' value otherwise. */
+  lockedFor(id: number): bigint {
+    const r = this.requests[id - 1];
+    const c = this.checkpoints[r.checkpoint];
+    return c.nominal ? r.amountOfEther : (r.shares * c.rateRay) / RAY;
+  }
+  nftOwner(id: number): number {
+    return this.requests[id - 1].owner;
+  }
+
+  allowance(token: "tp" | "wtp", owner: number, spender: number): bigint {
+    return this.allowances.get(`${token}:${owner}>${spender}`) ?? 0n;
+  }
+  setAllowance(token: "tp" | "wtp", owner: number, spender: number, value: bigint): void {
+    this.allowances.set(`${token}:${owner}>${spender}`, value);
+  }
+  /** Spends an allowance (unlimited ones stay). */
+  spendAllowance(token: "tp" | "wtp", owner: number, spender: number, value: bigint): void {
+    const current = this.allowance(token, owner, spender);
+    if (current !== (1n << 256n) - 1n) this.setAllowance(token, owner, spender, current - value);
+  }
+
+  /** The stake limit at block `blockNumber` (type(uint256).max when off), before staking-paused. */
+  stakeLimitAt(blockNumber: bigint): bigint {
+    const l = this.stakeLimit;
+    if (l.max === 0n) return (1n << 256n) - 1n;
+    const perBlock = l.growthBlocks === 0n ? 0n : l.max / l.growthBlocks;
+    return min(l.max, l.prevLimit + (blockNumber - l.prevBlock) * perBlock);
+  }
+
+  // ──────────────── Moves ────────────────
+
+  /** A stake of `amount` by actor `staker` minting floor(a·S/P) shares to `holder`. */
+  stake(staker: number, holder: number, amount: bigint): bigint {
+    const shares = this.toSharesDown(amount);
+    this.totalShares += shares;
+    this.totalPooledEther += amount;
+    this.shares[holder] += shares;
+    this.eth[staker] -= amount;
+    this.eth[this.idx("pool")] += amount;
+    return shares;
+  }
+
+  /** A share move between two holders; an inflow for the receiver when it is someone else. */
+  moveShares(from: number, to: number, shares: bigint): void {
+    this.shares[from] -= shares;
+    this.shares[to] += shares;
+    if (from !== to) this.inflows.push({ to, shares });
+  }
+
+  /** A wtpETH move between two holders. */
+  moveWtp(from: number, to: number, value: bigint): void {
+    this.wtp[from] -= value;
+    this.wtp[to] += value;
+    if (from !== to) this.inflows.push({ to, shares: value });
+  }
+
+  wrap(holder: number, shares: bigint): void {
+    this.shares[holder] -= shares;
+    this.shares[this.idx("wrapper")] += shares;
+    this.wtp[holder] += shares;
+  }
+
+  unwrap(holder: number, shares: bigint): void {
+    this.shares[this.idx("wrapper")] -= shares;
+    this.shares[holder] += shares;
+    this.wtp[holder] -= shares;
+  }
+
+  /** Enqueues a request whose shares already sit in the queue. */
+  enqueue(owner: number, amountOfEther: bigint, shares: bigint, timestamp: bigint): number {
+    this.requests.push({ owner, amountOfEther, shares, timestamp, checkpoint: 0, claimed: false });
+    return this.requests.length;
+  }
+
+  // ──────────────── Reports ────────────────
+
+  /**
+   * A report's outcome per the AccountingOracle and StakingPool NatSpec (preCL, bond tranche,
+   * smoothing budget, fee shares, insurance tranche, finalization at the post-report rate), from the
+   * model's state alone. `maxPositiveRebasePPB` is the oracle's limit.
+   */
+  computeReport(
+    refSlot: bigint,
+    numValidators: bigint,
+    clBalanceGwei: bigint,
+    withdrawalReported: bigint,
+    elReported: bigint,
+    lossGwei: bigint,
+    bunker: boolean,
+    lastIdToFinalize: number,
+    maxPositiveRebasePPB: bigint,
+  ): ReportOutcome {
+    const P = this.totalPooledEther;
+    const S = this.totalShares;
+    const clBalance = clBalanceGwei * GWEI;
+    const preCL = this.clBalance + (numValidators - this.clValidators) * DEPOSIT_SIZE;
+    const lossWei = lossGwei * GWEI;
+    let bondBurned = 0n;
+    let bondCovered = 0n;
+    if (lossWei > 0n) {
+      const wanted = ceilDiv(lossWei * S, P);
+      bondBurned = min(wanted, this.bondShares);
+      bondCovered = bondBurned === wanted ? lossWei : (bondBurned * P) / S;
+    }
+    const budget = (P * maxPositiveRebasePPB) / PPB;
+    let credit = clBalance + bondCovered;
+    const room = max(0n, preCL + budget - credit);
+    const withdrawalTaken = min(withdrawalReported, room);
+    const elTaken = min(elReported, room - withdrawalTaken);
+    credit += withdrawalTaken + elTaken;
+    const postTotalEther = P + credit - bondCovered - preCL;
+    const feeWei = { treasury: 0n, operators: 0n, insurance: 0n };
+    const feeShares = { treasury: 0n, operators: 0n, insurance: 0n };
+    let insuranceBurned = 0n;
+    let rewards = 0n;
+    if (credit >= preCL) {
+      rewards = credit - preCL;
+      feeWei.treasury = (rewards * this.fees.treasuryFeeBP) / TOTAL_BP;
+      feeWei.operators = (rewards * this.fees.operatorsFeeBP) / TOTAL_BP;
+      feeWei.insurance = (rewards * this.fees.insuranceFeeBP) / TOTAL_BP;
+      const total = feeWei.treasury + feeWei.operators + feeWei.insurance;
+      if (total > 0n) {
+        const sharesLeft = S - bondBurned;
+        feeShares.treasury = (feeWei.treasury * sharesLeft) / (postTotalEther - total);
+        feeShares.operators = (feeWei.operators * sharesLeft) / (postTotalEther - total);
+        feeShares.insurance = (feeWei.insurance * sharesLeft) / (postTotalEther - total);
+      }
+    } else {
+      const loss = preCL - credit;
+      const fundShares = this.shares[this.idx("insurance")];
+      const fundWei = (fundShares * P) / S;
+      insuranceBurned = loss < fundWei ? ceilDiv(loss * S, P) : fundShares;
+    }
+    const postTotalShares =
+      S - bondBurned - insuranceBurned + feeShares.treasury + feeShares.operators + feeShares.insurance;
+    const available = this.bufferedEther() + withdrawalTaken + elTaken;
+    const outcome: ReportOutcome = {
+      refSlot,
+      numValidators,
+      clBalance,
+      preCL,
+      preTotalEther: P,
+      preTotalShares: S,
+      lossWei,
+      bondBurned,
+      bondCovered,
+      withdrawalTaken,
+      elTaken,
+      postTotalEther,
+      postTotalShares,
+      rewards,
+      feeWei,
+      feeShares,
+      insuranceBurned,
+      available,
+      finalTotalEther: postTotalEther,
+      finalTotalShares: postTotalShares,
+      bunker,
+    };
+    if (lastIdToFinalize > this.lastFinalizedId) {
+      const f = this.previewFinalization(lastIdToFinalize, postTotalEther, postTotalShares);
+      outcome.finalization = { fromId: this.lastFinalizedId + 1, toId: lastIdToFinalize, ...f };
+      outcome.finalTotalEther -= f.lock;
+      outcome.finalTotalShares -= f.burn;
+    }
+    return outcome;
+  }
+
+  /** The queue's lock and burn for finalizing up to `lastId` at the rate rateEther / rateShares. */
+  previewFinalization(
+    lastId: number,
+    rateEther: bigint,
+    rateShares: bigint,
+  ): { rateRay: bigint; lock: bigint; burn: bigint; nominal: boolean } {
+    const batch = this.requests.slice(this.lastFinalizedId, lastId);
+    const nominal = sum(batch.map((r) => r.amountOfEther));
+    const burn = sum(batch.map((r) => r.shares));
+    const rateRay = rateRayOf(rateEther, rateShares);
+    const lock = lockOf(nominal, burn, rateRay);
+    return { rateRay, lock, burn, nominal: lock === nominal };
+  }
+
+  /** Applies a report's outcome. */
+  applyReport(o: ReportOutcome): void {
+    const [registry, insurance, treasury, queue, pool] = ["registry", "insurance", "treasury", "queue", "pool"].map(
+      (w) => this.idx(w as Other),
+    );
+    this.shares[registry] += o.feeShares.operators - o.bondBurned;
+    this.shares[insurance] += o.feeShares.insurance - o.insuranceBurned;
+    this.shares[treasury] += o.feeShares.treasury;
+    this.bondShares -= o.bondBurned;
+    this.clBalance = o.clBalance;
+    this.clValidators = o.numValidators;
+    this.withdrawalVaultEth -= o.withdrawalTaken;
+    this.elRewardsVaultEth -= o.elTaken;
+    this.eth[pool] += o.withdrawalTaken + o.elTaken;
+    this.totalPooledEther = o.finalTotalEther;
+    this.totalShares = o.finalTotalShares;
+    if (o.finalization !== undefined) {
+      const f = o.finalization;
+      this.shares[queue] -= f.burn;
+      this.checkpoints.push({ fromId: f.fromId, toId: f.toId, rateRay: f.rateRay, nominal: f.nominal });
+      const index = this.checkpoints.length - 1;
+      for (let id = f.fromId; id <= f.toId; id++) this.requests[id - 1].checkpoint = index;
+      this.lastFinalizedId = f.toId;
+      this.lockedEther += f.lock;
+      this.eth[pool] -= f.lock;
+      this.eth[queue] += f.lock;
+    }
+    this.lastRefSlot = o.refSlot;
+    this.bunker = o.bunker;
+    this.reports += 1;
+  }
+
+  /** The unix time of a reference slot. */
+  async slotTimestamp(refSlot: bigint): Promise<bigint> {
+    return slotTime(await frameTiming(this.world.f.oracle), refSlot);
+  }
+}
+
+/** Deploys (first call) or reverts to the fixture snapshot, and builds a fresh model of it. */
+export async function setupFuzzWorld(): Promise<{ model: ProtocolModel; real: World }> {
+  const f = await loadFixture(deployFuzzFixture);
+  const real = await World.create(f);
+  const initial = await real.read();
+  // The fixture's starting point the model relies on.
+  expect(initial.lastRequestId, "fixture: no withdrawal request yet").to.equal(0n);
+  expect(initial.stakeLimit.max, "fixture: no stake limit").to.equal(0n);
+  expect(initial.clValidators, "fixture: every deposited validator is visible").to.equal(initial.depositedValidators);
+  real.last = initial;
+  return { model: new ProtocolModel(real, initial), real };
+}
