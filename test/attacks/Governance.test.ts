@@ -110,7 +110,7 @@ async function worldState(w: World): Promise<unknown> {
 
 /** Local deployment (account 0 governs) with holders, an operator, a validator set and a pending request. */
 async function localWorld(): Promise<World> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const victim = f.holders[0];
   const stranger = f.users[10];
   await (await f.pool.connect(stranger).stake(ZeroAddress, { value: parseEther("2") })).wait();

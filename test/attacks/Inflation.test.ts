@@ -35,7 +35,7 @@ const FRAME_SECONDS = 225n * 32n * 12n;
 
 /** A fresh deployment (only the 0.001 ETH bootstrap shares), no stake limit. */
 async function fresh() {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const [attacker, attacker2, victim, victim2] = f.users;
   return { f, attacker, attacker2, victim, victim2 };
 }

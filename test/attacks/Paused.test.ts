@@ -29,7 +29,7 @@ interface World extends WithdrawalFixture {
 
 /** Everything before any pause: holders, finalized and pending requests, free bond, operators' fees. */
 async function world(): Promise<World> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const [alice, bob, carol] = f.holders;
   const attacker = f.users[10];
   await (await f.pool.connect(attacker).stake(ZeroAddress, { value: parseEther("1") })).wait();

@@ -38,7 +38,7 @@ async function spam(w: World, count: number, owner = ZeroAddress) {
 
 /** One deployment for the whole file: variants are taken from it with evm_snapshot / evm_revert. */
 async function base(): Promise<World> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const [alice, bob, carol] = f.holders;
   const attacker = f.users[10];
   await (await f.pool.connect(attacker).stake(ZeroAddress, { value: parseEther("1") })).wait();

@@ -38,7 +38,7 @@ async function hintsFor(w: World, ids: bigint[]): Promise<bigint[]> {
 }
 
 async function world(): Promise<World> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const [attacker, accomplice] = [f.users[10], f.users[11]];
   const victim = f.holders[0];
   const wallet = await ethers.deployContract("AttackWallet__Mock", [attacker.address]);

@@ -49,7 +49,7 @@ const CAPABILITY_INSTANT_REDEEM = 2;
 
 /** {deployWithQueue} with 2 ETH of EL tips waiting in the vault: every report can take its rebase limit. */
 async function withTips(): Promise<WithdrawalFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   await (await f.users[9].sendTransaction({ to: await f.elRewardsVault.getAddress(), value: TIPS })).wait();
   return f;
 }

@@ -90,7 +90,7 @@ interface World extends TidepoolFixture {
 }
 
 async function world(): Promise<World> {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const [alice, attacker, walletKey] = [f.users[2], f.users[10], f.users[11]];
   await (await f.pool.connect(alice).stake(ZeroAddress, { value: parseEther("100") })).wait();
   await (await f.wrapper.connect(alice).wrap(parseEther("2"))).wait();

@@ -58,7 +58,7 @@ function expectSamePercentage(lossA: bigint, baseA: bigint, lossB: bigint, baseB
 
 /** {deployWithQueue}, plus a wtpETH holder who stays (users[13], 10 ETH wrapped). */
 async function withWrappedStayer(): Promise<WithdrawalFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const holder = f.users[13];
   await (await f.pool.connect(holder).stake(ZeroAddress, { value: parseEther("10") })).wait();
   await (await f.wrapper.connect(holder).wrap(parseEther("10"))).wait();

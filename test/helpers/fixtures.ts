@@ -1,3 +1,4 @@
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
 import { ZeroAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -20,7 +21,7 @@ export async function deployTidepool(): Promise<TidepoolFixture> {
 
 /** As {deployTidepool}, with the stake limit removed so that tests can stake any amount. */
 export async function deployTidepoolUnlimited(): Promise<TidepoolFixture> {
-  const f = await deployTidepool();
+  const f = await loadFixture(deployTidepool);
   await f.pool.connect(f.admin).setStakeLimit(0, 0);
   return f;
 }

@@ -60,7 +60,7 @@ export const OUTSIDER = getAddress("0x00000000000000000000000000000000c0ffee01")
 
 /** The deployment the fuzzer starts from: deployWithQueue plus bond for every vetted key of operator 0. */
 export async function deployFuzzFixture(): Promise<WithdrawalFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   await (await f.registry.connect(f.operator).depositBond(OPERATOR_ID, { value: parseEther("20") })).wait();
   return f;
 }

@@ -1,3 +1,4 @@
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
 import { ZeroAddress, parseEther, parseUnits, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -79,7 +80,7 @@ export async function reportThroughQuorum(
  * rewards). The buffer keeps ~4 ETH. Stake limit off.
  */
 export async function deployWithValidators(): Promise<OracleFixture> {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const [staker, operator] = f.users;
   await (await f.pool.connect(staker).stake(ZeroAddress, { value: parseEther("100") })).wait();
   const operatorId = await registerOperator(f.registry, f.pool, f.admin, {

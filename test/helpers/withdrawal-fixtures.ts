@@ -1,3 +1,4 @@
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, parseEther, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWithValidators, toGwei, type OracleFixture } from "./oracle-fixtures";
@@ -25,7 +26,7 @@ export interface WithdrawalFixture extends OracleFixture {
  * three holders with 20 ETH each and the withdrawal queue.
  */
 export async function deployWithQueue(): Promise<WithdrawalFixture> {
-  const f = await deployWithValidators();
+  const f = await loadFixture(deployWithValidators);
   const holders = f.users.slice(2, 5);
   for (const h of holders) await (await f.pool.connect(h).stake(ZeroAddress, { value: parseEther("20") })).wait();
   const queue = f.withdrawalQueue;

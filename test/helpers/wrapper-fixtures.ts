@@ -1,3 +1,4 @@
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepoolUnlimited, type TidepoolFixture } from "./fixtures";
 import { rebaseTo, readTotals, type Totals } from "./wrapper-rate";
@@ -23,7 +24,7 @@ export interface HoldersFixture extends TidepoolFixture {
 
 /** No stake limit, and six holders of tpETH staked at the share rate of 1. */
 export async function deployWithHolders(): Promise<HoldersFixture> {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const holders = f.users.slice(0, HOLDER_STAKES.length);
   for (const [i, holder] of holders.entries()) {
     await f.pool.connect(holder).stake(holder.address, { value: HOLDER_STAKES[i] });
@@ -33,13 +34,13 @@ export async function deployWithHolders(): Promise<HoldersFixture> {
 
 /** As {deployWithHolders}, then a simulated rebase to 1.1 ETH per share plus 987,654,321 wei in total. */
 export async function deployAtRateElevenTenths(): Promise<HoldersFixture> {
-  const f = await deployWithHolders();
+  const f = await loadFixture(deployWithHolders);
   return { ...f, totals: await rebaseTo(f.pool, 11n, 10n, 987_654_321n) };
 }
 
 /** As {deployWithHolders}, then a simulated rebase (a slashing) to 3/7 ETH per share plus 5 wei in total. */
 export async function deployAtRateThreeSevenths(): Promise<HoldersFixture> {
-  const f = await deployWithHolders();
+  const f = await loadFixture(deployWithHolders);
   return { ...f, totals: await rebaseTo(f.pool, 3n, 7n, 5n) };
 }
 

@@ -54,7 +54,7 @@ interface DepositsFixture extends TidepoolFixture {
 }
 
 async function actorsFixture(): Promise<DepositsFixture> {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const [alice, bob, carol, staker, stranger, mallory] = f.users;
   return { ...f, alice, bob, carol, staker, stranger, mallory };
 }

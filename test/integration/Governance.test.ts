@@ -45,7 +45,7 @@ async function snapshot(pool: StakingPool, accounts: string[], spender: string) 
 
 describe("Governance and upgrades", function () {
   async function withState() {
-    const f = await deployTidepool();
+    const f = await loadFixture(deployTidepool);
     const [alice, bob, carol] = f.users;
     await f.pool.connect(alice).stake(ZeroAddress, { value: parseEther("12") });
     await f.pool.connect(bob).stake(bob.address, { value: parseEther("3.3") });

@@ -75,7 +75,7 @@ async function poolTotals(f: OracleFixture) {
 describe("AccountingOracle: committee quorum on the deployed oracle", function () {
   /** The default committee, in a fresh frame nobody has voted in yet. */
   async function inOpenFrame() {
-    const f = await deployWithValidators();
+    const f = await loadFixture(deployWithValidators);
     const refSlot = await advanceFrames(hre.network.provider, f.oracle);
     const [m1, m2, m3] = f.oracleMembers;
     return { ...f, refSlot, m1, m2, m3 };
@@ -84,7 +84,7 @@ describe("AccountingOracle: committee quorum on the deployed oracle", function (
   describe("five members, quorum 3", function () {
     /** Accounts 7 and 8 join: members 1, 2, 3, 7, 8 with quorum 3, in a fresh frame. */
     async function withFiveMembers() {
-      const f = await deployWithValidators();
+      const f = await loadFixture(deployWithValidators);
       const [m7, m8] = f.users;
       await (await f.oracle.connect(f.admin).addMember(m7.address, 3n)).wait();
       await (await f.oracle.connect(f.admin).addMember(m8.address, 3n)).wait();

@@ -144,7 +144,7 @@ async function mintedShares(f: OracleFixture, receipt: ContractTransactionReceip
  * 1:1 (fees round) and the insurance fund, the treasury and the registry hold fee shares.
  */
 async function deployWithOddRate(): Promise<OracleFixture> {
-  const f = await deployWithValidators();
+  const f = await loadFixture(deployWithValidators);
   const elRewards = 37_777_777_777_777_777n;
   await (await f.users[5].sendTransaction({ to: await f.elRewardsVault.getAddress(), value: elRewards })).wait();
   await f.report({
@@ -496,7 +496,7 @@ describe("AccountingOracle: loss tranches", function () {
 
   describe("report validation", function () {
     async function withSecondOperator(): Promise<OracleFixture> {
-      const f = await deployWithValidators();
+      const f = await loadFixture(deployWithValidators);
       await registerOperator(f.registry, f.pool, f.admin, {
         name: "op-1",
         rewardAddress: f.users[2],

@@ -147,7 +147,7 @@ interface TwoOperators extends OracleFixture {
  * 4 vetted keys and a 4 ETH bond but no deposit yet. No operator fee has been distributed.
  */
 async function deployTwoOperators(): Promise<TwoOperators> {
-  const f = await deployWithValidators();
+  const f = await loadFixture(deployWithValidators);
   const operator1 = f.users[2];
   await (await f.pool.connect(f.staker).stake(ZeroAddress, { value: parseEther("40") })).wait();
   const id1 = await registerOperator(f.registry, f.pool, f.admin, {
@@ -162,7 +162,7 @@ async function deployTwoOperators(): Promise<TwoOperators> {
 
 /** deployTwoOperators, one validator deposited to operator 1 (3:1), and a rewards report over all four. */
 async function deployAfterSplitReport(): Promise<TwoOperators & { operatorsShares: bigint }> {
-  const f = await deployTwoOperators();
+  const f = await loadFixture(deployTwoOperators);
   await depositValidators(f, 1n, 1);
   const operatorsShares = await rewardsReport(f, 4n, 1n, parseEther("0.0312345"), 4n);
   return { ...f, operatorsShares };

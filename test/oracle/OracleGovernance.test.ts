@@ -371,7 +371,7 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
      * next frame, one vote cast for the next report.
      */
     async function withHistory() {
-      const f = await deployWithValidators();
+      const f = await loadFixture(deployWithValidators);
       await f.report({ numValidators: 3n, clBalanceGwei: toGwei(parseEther("96.01")) });
       const extra = f.users[2];
       await (await f.oracle.connect(f.admin).setFees(600n, 300n, 50n)).wait();
@@ -498,7 +498,7 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
   describe("InsuranceFund", function () {
     /** deployWithValidators plus a report with 0.01 ETH of rewards: the fund holds its 1% fee. */
     async function withFundShares() {
-      const f = await deployWithValidators();
+      const f = await loadFixture(deployWithValidators);
       await f.report({ numValidators: 3n, clBalanceGwei: toGwei(parseEther("96.01")) });
       const fundAddress = await f.insuranceFund.getAddress();
       return { ...f, fundAddress };

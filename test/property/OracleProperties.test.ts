@@ -43,7 +43,7 @@ function params<Ts>(seed: number, numRuns: number): fc.Parameters<Ts> {
 
 /** deployWithValidators plus bond for all 8 vetted keys of operator 0 (26 ETH: 13 validators at 2 ETH). */
 async function deployWithBondForAllKeys(): Promise<OracleFixture> {
-  const f = await deployWithValidators();
+  const f = await loadFixture(deployWithValidators);
   await (await f.registry.connect(f.operator).depositBond(OPERATOR_ID, { value: parseEther("20") })).wait();
   return f;
 }

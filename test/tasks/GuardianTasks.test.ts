@@ -14,7 +14,7 @@ const DEPOSIT = parseEther("32");
  * validators each): the buffer, less the 1% instant-liquidity reserve, takes six validators.
  */
 async function deployed(): Promise<TidepoolFixture> {
-  const f = await deployTidepool();
+  const f = await loadFixture(deployTidepool);
   await (await f.pool.connect(f.users[0]).stake(ZeroAddress, { value: parseEther("200") })).wait();
   for (const [i, name] of ["Alpha", "Beta"].entries()) {
     await registerOperator(f.registry, f.pool, f.admin, {

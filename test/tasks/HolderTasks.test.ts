@@ -14,7 +14,7 @@ import { runTask, taskError } from "../helpers/tasks";
 describe("Holder tasks", function () {
   /** 300 ETH staked by three other holders: buffer, hence instant liquidity, and a frame cap of ~3 ETH. */
   async function deployed(): Promise<TidepoolFixture> {
-    const f = await deployTidepool();
+    const f = await loadFixture(deployTidepool);
     for (const [i, value] of [parseEther("100"), parseEther("150"), parseEther("50")].entries()) {
       await f.pool.connect(f.users[i]).stake(hre.ethers.ZeroAddress, { value });
     }

@@ -54,7 +54,7 @@ describe("Operator tasks", function () {
 
   /** deployed() with operator 0 ("Alpha", reward address users[0]) admitted. */
   async function withOperator(): Promise<TidepoolFixture> {
-    const f = await deployTidepool();
+    const f = await loadFixture(deployTidepool);
     await (await f.registry.connect(f.admin).addNodeOperator("Alpha", f.users[0].address)).wait();
     return f;
   }

@@ -9,7 +9,7 @@ import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-f
 
 /** deployWithQueue, and the tasks' signer (account 0, the admin) holding 10 tpETH and 2 wtpETH. */
 async function deployed(): Promise<WithdrawalFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   await (await f.pool.connect(f.admin).stake(ZeroAddress, { value: parseEther("12") })).wait();
   await (await f.wrapper.connect(f.admin).wrap(parseEther("2"))).wait();
   return f;

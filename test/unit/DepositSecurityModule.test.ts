@@ -57,7 +57,7 @@ const B = 1n;
 
 /** Unlimited staking, 300 ETH staked, two operators ready for deposits; the deployment's one guardian. */
 async function dsmFixture(): Promise<DsmFixture> {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const [alice, bob, staker, stranger, guardian2, guardian3] = f.users;
   await f.pool.connect(staker).stake(ZeroAddress, { value: parseEther("300") });
   await registerOperator(f.registry, f.pool, f.admin, {

@@ -18,7 +18,7 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 describe("StakingPool instant redemption", function () {
   /** 300 ETH staked by three holders: the frame cap (1% of TVL) is just over 3 ETH. */
   async function staked(): Promise<TidepoolFixture> {
-    const f = await deployTidepoolUnlimited();
+    const f = await loadFixture(deployTidepoolUnlimited);
     const [alice, bob, carol] = f.users;
     await f.pool.connect(alice).stake(ZeroAddress, { value: parseEther("100") });
     await f.pool.connect(bob).stake(ZeroAddress, { value: parseEther("150") });

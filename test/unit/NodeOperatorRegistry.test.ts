@@ -57,7 +57,7 @@ interface RegistryFixture extends TidepoolFixture {
 
 /** Unlimited staking, one staker, an exits reporter; no operators. */
 async function registryFixture(): Promise<RegistryFixture> {
-  const f = await deployTidepoolUnlimited();
+  const f = await loadFixture(deployTidepoolUnlimited);
   const [alice, bob, carol, staker, stranger, reporter, recipient] = f.users;
   await f.pool.connect(staker).stake(ZeroAddress, { value: STAKED });
   await f.registry.connect(f.admin).grantRole(EXITS_REPORTER_ROLE, reporter.address);

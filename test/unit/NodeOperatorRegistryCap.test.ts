@@ -34,7 +34,7 @@ async function writeOperatorWord(
 
 describe("NodeOperatorRegistry validator cap", function () {
   async function nearTheCap() {
-    const f = await deployTidepool();
+    const f = await loadFixture(deployTidepool);
     const id = await registerOperator(f.registry, f.pool, f.admin, {
       name: "cap",
       rewardAddress: f.users[1],

@@ -70,7 +70,7 @@ interface StakedFixture extends TidepoolFixture {
 
 /** The default deployment (stake limit on) with two stakers, still at the 1:1 share rate. */
 async function stakedFixture(): Promise<StakedFixture> {
-  const f = await deployTidepool();
+  const f = await loadFixture(deployTidepool);
   const [alice, bob, carol, dave] = f.users;
   await f.pool.connect(alice).stake(ZeroAddress, { value: ALICE_STAKE });
   await f.pool.connect(bob).stake(ZeroAddress, { value: BOB_STAKE });
@@ -79,7 +79,7 @@ async function stakedFixture(): Promise<StakedFixture> {
 
 /** As {stakedFixture}, then a simulated rebase to 3 ETH per 2 shares (totalShares is even). */
 async function stakedAt3To2Fixture(): Promise<StakedFixture> {
-  const f = await stakedFixture();
+  const f = await loadFixture(stakedFixture);
   const shares = await f.pool.totalShares();
   await setPoolTotals(f.poolAddress, shares, (shares * 3n) / 2n);
   return f;
@@ -87,21 +87,21 @@ async function stakedAt3To2Fixture(): Promise<StakedFixture> {
 
 /** As {stakedFixture}, then a simulated rebase to an awkward rate slightly above 1. */
 async function stakedAtOddRateFixture(): Promise<StakedFixture> {
-  const f = await stakedFixture();
+  const f = await loadFixture(stakedFixture);
   await rebasePool(f.pool, ((await f.pool.totalShares()) * 1_000_000_007n) / 999_999_937n);
   return f;
 }
 
 /** As {stakedFixture}, then a simulated loss: the rate falls to 0.999 ETH per share. */
 async function stakedAfterLossFixture(): Promise<StakedFixture> {
-  const f = await stakedFixture();
+  const f = await loadFixture(stakedFixture);
   await rebasePool(f.pool, ((await f.pool.totalShares()) * 999n) / 1000n);
   return f;
 }
 
 /** As {stakedFixture}, then a simulated rebase to 2 ETH per share: 1 wei is worth half a share. */
 async function stakedAt2To1Fixture(): Promise<StakedFixture> {
-  const f = await stakedFixture();
+  const f = await loadFixture(stakedFixture);
   await rebasePool(f.pool, (await f.pool.totalShares()) * 2n);
   return f;
 }

@@ -22,7 +22,7 @@ type Vault = WithdrawalVault | ExecutionLayerRewardsVault;
 
 /** The protocol, with the pool proxy impersonable and funded for gas. */
 async function deployWithPoolSigner() {
-  const f = await deployTidepool();
+  const f = await loadFixture(deployTidepool);
   await impersonateAccount(f.poolAddress);
   await setBalance(f.poolAddress, POOL_GAS_MONEY);
   const poolSigner = await ethers.getSigner(f.poolAddress); // stays impersonated: signs as the pool

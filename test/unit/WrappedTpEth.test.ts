@@ -26,7 +26,7 @@ const BOB_WRAP = parseEther("10") + 1n;
 
 /** At 1.1 ETH per share (plus odd wei): alice and bob have wrapped ALICE_WRAP and BOB_WRAP. */
 async function deployWrappedAtRate(): Promise<HoldersFixture> {
-  const f = await deployAtRateElevenTenths();
+  const f = await loadFixture(deployAtRateElevenTenths);
   await f.wrapper.connect(f.holders[0]).wrap(ALICE_WRAP);
   await f.wrapper.connect(f.holders[1]).wrap(BOB_WRAP);
   return f;

@@ -43,7 +43,7 @@ async function clMovedBy(f: WithdrawalFixture, delta: bigint): Promise<bigint> {
  * when made. Bob (holders[1]) keeps his 20 ETH staked.
  */
 async function withTenEthRequest() {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const [alice, bob] = f.holders;
   const t0 = await poolTotals(f);
   await f.request(alice, [REQUESTED]);

@@ -49,7 +49,7 @@ async function depositTwoMore(f: WithdrawalFixture): Promise<void> {
 
 /** deployWithQueue, then a report with 0.02 ETH of CL rewards: the share rate is no longer 1 and fees round. */
 async function withOddRate(): Promise<WithdrawalFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   await reportTx(f, { clBalanceGwei: toGwei(parseEther("96.02")) });
   return f;
 }
@@ -83,7 +83,7 @@ interface ClaimsFixture {
  * checkpoint 3 = 5–6 after a 0.5 ETH loss (paid by shares × rate). Request 7 stays unfinalized.
  */
 async function withCheckpoints(): Promise<ClaimsFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const [alice, bob, carol] = f.holders;
   const dave = f.users[5];
   const plan: [HardhatEthersSigner, bigint][] = [
@@ -928,7 +928,7 @@ describe("WithdrawalQueue finalization and claims", function () {
 
   describe("a contract wallet as owner", function () {
     async function withClaimer() {
-      const f = await deployWithQueue();
+      const f = await loadFixture(deployWithQueue);
       const claimer = await new WithdrawalClaimer__Mock__factory(f.users[5]).deploy(f.queueAddress, f.poolAddress);
       const claimerAddress = await claimer.getAddress();
       await (await claimer.stake({ value: parseEther("10") })).wait();
@@ -1241,7 +1241,7 @@ describe("WithdrawalQueue finalization and claims", function () {
   describe("exit requests bounded by the queue's shortfall", function () {
     /** Two more validators deposited: the buffer keeps 10.001 ETH; keys 0–4 of operator 0 are deposited. */
     async function withDrainedBuffer() {
-      const f = await deployWithQueue();
+      const f = await loadFixture(deployWithQueue);
       await depositTwoMore(f);
       return f;
     }

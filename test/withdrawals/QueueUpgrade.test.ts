@@ -50,7 +50,7 @@ async function queueSnapshot(f: WithdrawalFixture, ids: bigint[], owners: string
 
 describe("WithdrawalQueue upgrades", function () {
   async function withHistory() {
-    const f = await deployWithQueue();
+    const f = await loadFixture(deployWithQueue);
     const [alice, bob] = f.holders;
     await f.request(alice, [parseEther("1"), parseEther("2")]);
     await f.request(bob, [parseEther("3")]);

@@ -44,14 +44,14 @@ type WhaleFixture = WithdrawalFixture & { whale: HardhatEthersSigner };
 
 /** The queue fixture after a report with +0.02 ETH of rewards: the share rate is above 1. */
 async function deployWithRewards(): Promise<WithdrawalFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   await f.report({ numValidators: 3n, clBalanceGwei: toGwei(REWARDED_CL) });
   return f;
 }
 
 /** The queue fixture plus a holder (users[5]) with 1001 ETH staked. */
 async function deployWithWhale(): Promise<WhaleFixture> {
-  const f = await deployWithQueue();
+  const f = await loadFixture(deployWithQueue);
   const whale = f.users[5];
   await (await f.pool.connect(whale).stake(ZeroAddress, { value: parseEther("1001") })).wait();
   return { ...f, whale };
@@ -59,7 +59,7 @@ async function deployWithWhale(): Promise<WhaleFixture> {
 
 /** {deployWithWhale} after a report with +0.02 ETH of rewards. */
 async function deployWithWhaleAndRewards(): Promise<WhaleFixture> {
-  const f = await deployWithWhale();
+  const f = await loadFixture(deployWithWhale);
   await f.report({ numValidators: 3n, clBalanceGwei: toGwei(REWARDED_CL) });
   return f;
 }
