@@ -43,6 +43,13 @@ const deployerAccounts = vars.has("DEPLOYER_PRIVATE_KEY") ? [vars.get("DEPLOYER_
 /** Hoodi's chain id; hardhat-verify knows mainnet's explorer but not Hoodi's (customChains below). */
 export const HOODI_CHAIN_ID = 560048;
 
+/**
+ * `hardhat coverage` compiles instrumented contracts. It gets its own artifacts and cache, and does
+ * not regenerate the TypeChain types (same ABIs), so that `npm test` can run the coverage gate and
+ * the rest of the suite side by side on the real artifacts.
+ */
+const COVERAGE = process.argv.includes("coverage");
+
 const config: HardhatUserConfig = {
   solidity: {
     compilers: [compilerSettings(1_000_000)],
@@ -69,9 +76,11 @@ const config: HardhatUserConfig = {
       },
     ],
   },
-  paths: { ignition: "deploy" },
-  typechain: { outDir: "typechain-types", target: "ethers-v6" },
-  mocha: { timeout: 300_000 },
+  paths: COVERAGE
+    ? { ignition: "deploy", artifacts: "coverage-build/artifacts", cache: "coverage-build/cache" }
+    : { ignition: "deploy" },
+  typechain: { outDir: "typechain-types", target: "ethers-v6", dontOverrideCompile: COVERAGE },
+  mocha: { timeout: 300_000, ...(process.env.MOCHA_REPORTER ? { reporter: process.env.MOCHA_REPORTER } : {}) },
   gasReporter: { enabled: process.env.REPORT_GAS === "true" },
 };
 

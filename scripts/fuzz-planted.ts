@@ -69,10 +69,15 @@ function run(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   return { status: r.status ?? 1, output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
-/** The first assertion message of a fuzz failure (it names the invariant or the model comparison). */
+/**
+ * What stopped the fuzz run: the first assertion message, else the error the harness appends to
+ * fast-check's report (`Error: …`, naming the invariant, the model comparison or an unexpected revert).
+ */
 function caughtBy(output: string): string {
-  const line = output.split("\n").find((l) => l.includes("AssertionError") || l.includes("Error: expected"));
-  return line?.trim() ?? "(no assertion message found)";
+  const lines = output.split("\n").map((l) => l.trim());
+  const assertion = lines.find((l) => l.includes("AssertionError"));
+  const error = lines.find((l) => l.startsWith("Error: ") && !l.includes("Property failed"));
+  return assertion ?? error ?? "(no error message found)";
 }
 
 function main(): number {
