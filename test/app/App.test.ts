@@ -119,9 +119,11 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await page.locator('body[data-ready="true"]').waitFor();
     expect(await page.getByLabel("Network").textContent()).to.equal("Local Hardhat (31337)");
     await page.getByRole("button", { name: "Connect wallet" }).click();
+    // The account pill appears once the wallet has answered; its title is the full address.
     const account = page.getByLabel("Account");
     await account.waitFor();
     expect(await account.getAttribute("title")).to.equal(user.address);
+    expect(await account.textContent()).to.equal(`${user.address.slice(0, 6)}…${user.address.slice(-4)}`);
     expect(await page.locator("#stat-tvl").textContent()).to.equal(eth(await t.pool.totalPooledEther(), 6));
     expect(await page.locator("#stat-apr").textContent()).to.match(/^[0-9.]+%$/);
     // One point per seeded report, from the oracle's ReportApplied events.

@@ -6,6 +6,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWithQueue, type WithdrawalFixture } from "./withdrawal-fixtures";
 import { RAY, TOTAL_BP, ceilDiv, lockOf, min, payoutOf, rateRayOf } from "./withdrawal-report-helpers";
 import { frameTiming, slotTime } from "../../scripts/lib/oracle";
+import { ShareRateModel } from "./share-rate-model";
 
 /**
  * The whole-protocol fuzzer's world and model: the tracked accounts, everything the checks read from
@@ -350,13 +351,10 @@ export interface ReportOutcome {
 }
 
 /** The expected state, kept in BigInt and moved only by the commands, from the documented formulas. */
-export class ProtocolModel {
-  totalShares: bigint;
-  totalPooledEther: bigint;
+export class ProtocolModel extends ShareRateModel {
   clBalance: bigint;
   clValidators: bigint;
   depositedValidators: bigint;
-  shares: bigint[];
   wtp: bigint[];
   /** ETH of every tracked address; for actors, their balance plus the gas they paid (gross). */
   eth: bigint[];
@@ -393,6 +391,7 @@ export class ProtocolModel {
     readonly world: World,
     initial: ChainState,
   ) {
+    super();
     // Starting point only: the model evolves on its own from here.
     this.totalShares = initial.totalShares;
     this.totalPooledEther = initial.totalPooledEther;
@@ -423,22 +422,6 @@ export class ProtocolModel {
     this.lastRefSlot = initial.lastProcessedRefSlot;
   }
 
-  // Conversions, exactly as the pool documents them.
-  toSharesDown(amount: bigint): bigint {
-    return (amount * this.totalShares) / this.totalPooledEther;
-  }
-  toSharesUp(amount: bigint): bigint {
-    return ceilDiv(amount * this.totalShares, this.totalPooledEther);
-  }
-  toEthDown(shares: bigint): bigint {
-    return (shares * this.totalPooledEther) / this.totalShares;
-  }
-  toEthUp(shares: bigint): bigint {
-    return ceilDiv(shares * this.totalPooledEther, this.totalShares);
-  }
-  balanceOf(i: number): bigint {
-    return this.toEthDown(this.shares[i]);
-  }
   idx(who: Who): number {
     return this.world.index(who);
   }

@@ -4,6 +4,7 @@ import hre from "hardhat";
 import { ZeroAddress, getAddress, type BaseContract, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
+import { ShareRateModel } from "./share-rate-model";
 import {
   advanceFrames,
   buildReport,
@@ -276,10 +277,7 @@ export interface ReportOutcome {
 }
 
 /** The expected state, kept in BigInt and moved only by the commands, from the documented formulas. */
-export class OracleModel {
-  totalShares: bigint;
-  totalPooledEther: bigint;
-  shares: bigint[];
+export class OracleModel extends ShareRateModel {
   poolEth: bigint;
   clBalance: bigint;
   clValidators: bigint;
@@ -304,6 +302,7 @@ export class OracleModel {
     readonly config: Config,
     initial: ChainState,
   ) {
+    super();
     // Starting point only: the model evolves on its own from here.
     this.totalShares = initial.totalShares;
     this.totalPooledEther = initial.totalPooledEther;
@@ -323,15 +322,6 @@ export class OracleModel {
     this.operatorActive = initial.depositedKeys; // no exits in these properties
   }
 
-  toEthDown(shares: bigint): bigint {
-    return (shares * this.totalPooledEther) / this.totalShares;
-  }
-  toSharesUp(amount: bigint): bigint {
-    return ceilDiv(amount * this.totalShares, this.totalPooledEther);
-  }
-  balanceOf(i: number): bigint {
-    return this.toEthDown(this.shares[i]);
-  }
   bufferedEther(): bigint {
     return this.totalPooledEther - this.clBalance - (this.depositedValidators - this.clValidators) * DEPOSIT_SIZE;
   }

@@ -4,6 +4,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepoolUnlimited, type TidepoolFixture } from "./fixtures";
+import { ShareRateModel } from "./share-rate-model";
 
 /**
  * Off-chain BigInt model of the token layer (tpETH shares + wtpETH balances) and the on-chain
@@ -149,13 +150,8 @@ export interface Ledger {
   ethStaked: bigint;
 }
 
-const ceilDiv = (a: bigint, b: bigint): bigint => (a === 0n ? 0n : (a - 1n) / b + 1n);
-
 /** The expected state, kept in BigInt and updated by the commands from the pool's documented rounding rules. */
-export class TokenModel {
-  totalShares: bigint;
-  totalPooledEther: bigint;
-  shares: bigint[];
+export class TokenModel extends ShareRateModel {
   wtp: bigint[];
   ledgers: Ledger[];
   poolEth: bigint;
@@ -166,6 +162,7 @@ export class TokenModel {
   steps = 0;
 
   constructor(world: World, initial: ChainState) {
+    super();
     const size = world.addresses.length;
     this.totalShares = initial.totalShares;
     this.totalPooledEther = initial.totalPooledEther;
@@ -179,24 +176,8 @@ export class TokenModel {
     this.wrapperEth = initial.wrapperEth;
   }
 
-  // Conversions, exactly as the pool documents them.
   sharesForStake(amount: bigint): bigint {
     return (amount * this.totalShares) / this.totalPooledEther;
-  }
-  toSharesDown(amount: bigint): bigint {
-    return (amount * this.totalShares) / this.totalPooledEther;
-  }
-  toSharesUp(amount: bigint): bigint {
-    return ceilDiv(amount * this.totalShares, this.totalPooledEther);
-  }
-  toEthDown(shares: bigint): bigint {
-    return (shares * this.totalPooledEther) / this.totalShares;
-  }
-  toEthUp(shares: bigint): bigint {
-    return ceilDiv(shares * this.totalPooledEther, this.totalShares);
-  }
-  balanceOf(i: number): bigint {
-    return this.toEthDown(this.shares[i]);
   }
 
   allowance(owner: number, spender: number): bigint {
