@@ -939,17 +939,19 @@ export class ReportCommand extends FuzzCommand {
     }
 
     // Finalization: the requests made by the reference slot whose lock the buffer covers.
-    const base = m.computeReport(
-      refSlot,
-      numValidators,
-      clGwei,
-      withdrawal,
-      el,
-      lossGwei,
-      s.bunker,
-      0,
-      limits.maxPositiveRebasePPB,
-    );
+    const reportFinalizingTo = (lastId: number): ReportOutcome =>
+      m.computeReport(
+        refSlot,
+        numValidators,
+        clGwei,
+        withdrawal,
+        el,
+        lossGwei,
+        s.bunker,
+        lastId,
+        limits.maxPositiveRebasePPB,
+      );
+    const base = reportFinalizingTo(0);
     const eligible = m.requests.filter((q, k) => k >= m.lastFinalizedId && q.timestamp <= refTime).length;
     let maxId = m.lastFinalizedId;
     for (let id = m.lastFinalizedId + 1; id <= m.lastFinalizedId + eligible; id++) {
@@ -980,17 +982,7 @@ export class ReportCommand extends FuzzCommand {
       );
       lastId = 0;
     }
-    const o = m.computeReport(
-      refSlot,
-      numValidators,
-      clGwei,
-      withdrawal,
-      el,
-      lossGwei,
-      s.bunker,
-      lastId,
-      limits.maxPositiveRebasePPB,
-    );
+    const o = reportFinalizingTo(lastId);
     fields.lastRequestIdToFinalize = BigInt(lastId);
 
     // Exit requests, bounded by the queue's shortfall after the report.
