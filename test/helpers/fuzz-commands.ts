@@ -48,10 +48,16 @@ function chargeGas(m: ProtocolModel, i: number, receipt: ContractTransactionRece
   if (receipt !== null && i < ACTORS) m.gas[i] += receipt.fee;
 }
 
+/** The last block mined before the current command started (set by `FuzzCommand.run`). */
+let stepStartBlock = 0;
+/** Reverted transactions whose gas the current command has charged already. */
+const chargedReverts = new Set<string>();
+
 /**
  * Sends a transaction of actor `i` that the model says ends as `failures` predicts; charges its gas.
  * The in-process network mines reverting transactions too (they pay gas): those are found in the
- * blocks mined meanwhile and charged as well.
+ * blocks mined since the command started and charged once each. The scan starts there, not when
+ * `send` is called: the caller has already sent `tx`, which may be mined by then.
  */
 async function send(
   m: ProtocolModel,
@@ -60,7 +66,6 @@ async function send(
   failures: Failure[],
 ): Promise<ContractTransactionReceipt | null> {
   const provider = hre.ethers.provider;
-  const from = await provider.getBlockNumber();
   const receipt = await expectReceipt(tx, failures);
   if (receipt !== null) {
     chargeGas(m, i, receipt);
@@ -68,12 +73,14 @@ async function send(
   }
   if (i >= ACTORS) return null;
   const address = m.world.addresses[i].toLowerCase();
-  for (let n = from + 1; n <= (await provider.getBlockNumber()); n++) {
+  for (let n = stepStartBlock + 1; n <= (await provider.getBlockNumber()); n++) {
     const block = await provider.getBlock(n, true);
     for (const t of block?.prefetchedTransactions ?? []) {
-      if (t.from.toLowerCase() !== address) continue;
+      if (t.from.toLowerCase() !== address || chargedReverts.has(t.hash)) continue;
       const reverted = await provider.getTransactionReceipt(t.hash);
-      if (reverted !== null) m.gas[i] += reverted.fee;
+      if (reverted === null || reverted.status !== 0) continue; // successful ones are charged from their receipts
+      chargedReverts.add(t.hash);
+      m.gas[i] += reverted.fee;
     }
   }
   return null;
@@ -115,6 +122,8 @@ export abstract class FuzzCommand implements fc.AsyncCommand<ProtocolModel, Worl
   async run(m: ProtocolModel, r: World): Promise<void> {
     const step = m.steps + 1;
     setCurrentCommand(this.coverageKey());
+    stepStartBlock = await hre.ethers.provider.getBlockNumber();
+    chargedReverts.clear();
     try {
       await this.exec(m, r);
     } catch (e) {
