@@ -1,7 +1,8 @@
 import hre from "hardhat";
-import { ZeroAddress, id, parseEther, type ContractTransactionResponse } from "ethers";
+import { ZeroAddress, id, parseEther } from "ethers";
 import type { Tidepool } from "./protocol";
 import { dailyReport, reportingDeployment } from "./bench-reports";
+import { gasOf } from "./bench-withdrawals";
 import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "./oracle";
 import { signPermit } from "./permit";
 
@@ -10,13 +11,6 @@ type Gas = Record<string, number>;
 const GWEI = 10n ** 9n;
 /** Far enough in the future for any permit the benchmark signs. */
 const DEADLINE = 2n ** 40n;
-
-/** Sends `tx`, checks it succeeded and returns its whole-transaction gas divided by `per`. */
-async function gasOf(key: string, tx: Promise<ContractTransactionResponse>, per = 1): Promise<number> {
-  const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new Error(`${key} failed`);
-  return Math.round(Number(receipt.gasUsed) / per);
-}
 
 /**
  * The reporting deployment after its warm-up reports (validators visible, fees minted, vaults warm),

@@ -10,10 +10,11 @@ type Gas = Record<string, number>;
 /** Requests per transaction when filling the queue (each ~70 k gas; a transaction may use 2^24). */
 const FILL_BATCH = 150;
 
-async function gasOf(key: string, tx: Promise<ContractTransactionResponse>): Promise<number> {
+/** Sends `tx`, checks it succeeded and returns its whole-transaction gas divided by `per`. */
+export async function gasOf(key: string, tx: Promise<ContractTransactionResponse>, per = 1): Promise<number> {
   const receipt = await (await tx).wait();
   if (!receipt || receipt.status !== 1) throw new Error(`${key} failed`);
-  return Number(receipt.gasUsed);
+  return Math.round(Number(receipt.gasUsed) / per);
 }
 
 /** Approves exactly `amount` (as a wallet does), then requests it: the gas of the request alone. */

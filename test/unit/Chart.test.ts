@@ -117,7 +117,10 @@ function points(polyline: XmlElement): { x: number; y: number }[] {
 function plotArea(svg: XmlElement): { left: number; top: number; right: number; bottom: number } {
   const [rect] = byClass(svg, "plot-area");
   const [x, y, w, h] = ["x", "y", "width", "height"].map((k) => Number(rect.attrs[k]));
-  return { left: x, top: y, right: x + w, bottom: y + h };
+  // The attributes are short decimals; their binary sums can fall a hair short (82.8 + 828.8 =
+  // 911.5999999999999), so the edges are rounded far below the chart's 0.1-unit precision.
+  const edge = (v: number): number => Math.round(v * 1e6) / 1e6;
+  return { left: x, top: y, right: edge(x + w), bottom: edge(y + h) };
 }
 
 /** Tick label texts of one axis group ("x-axis", "y-axis-left", "y-axis-right"). */
