@@ -29,6 +29,18 @@ interface IAccountingOracle {
     /// @param operatorLossesGwei Each one's loss, in gwei.
     /// @param exitOperatorIds Operators of the validators to exit.
     /// @param exitKeyIndices Their key indices in the registry.
+    /// @param finalizationBatches Extension: the finalized range split where requests change side of the
+    /// report's rate, as ascending last request ids of each batch, the last one equal to
+    /// `lastRequestIdToFinalize` (empty: one batch). Each batch is locked at its exact payout — Σ ETH
+    /// requested if all its requests are paid nominal, ⌊Σ shares × rate⌋ if all are paid by shares
+    /// — so nothing is locked beyond what the claims will pay (at most `MAX_FINALIZATION_BATCHES`).
+    /// @param exitedKeys Extension: operators whose count of exited validators grew, each entry
+    /// `operatorId << 128 | exitedKeys` (the operator's total), operator ids strictly ascending.
+    /// @param keyLosses Extension: for each validator with a loss to charge, `operatorId << 192 |
+    /// keyIndex << 64 | lossGwei` with `lossGwei` its loss to date (32 ETH less its balance, or all
+    /// 32 ETH for a deposit that went to foreign withdrawal credentials), ascending by (operator, key).
+    /// The oracle keeps what each key was charged; a key is charged only what it still owes, and
+    /// `operatorLossesGwei` must be exactly each operator's sum of what its keys owe.
     struct ReportData {
         uint256 refSlot;
         uint256 numValidators;
@@ -41,6 +53,9 @@ interface IAccountingOracle {
         uint256[] operatorLossesGwei;
         uint256[] exitOperatorIds;
         uint256[] exitKeyIndices;
+        uint256[] finalizationBatches;
+        uint256[] exitedKeys;
+        uint256[] keyLosses;
     }
 
     /// @notice Per-report sanity limits, each with a hard cap (see the `MAX_…` constants).
@@ -123,11 +138,35 @@ interface IAccountingOracle {
     /// loss wait until a report says it is fully realised.
     /// @param lastRequestIdToFinalize The request the report named.
     error FinalizationInBunkerMode(uint256 lastRequestIdToFinalize);
-    /// @notice More exits were requested than the queue's shortfall needs: the unfinalized requests'
-    /// ETH beyond the buffer after the report (and its finalization), in 32 ETH validators (rounded up).
+    /// @notice More exits were requested than the queue's demand needs: the ETH of requests still
+    /// unfinalized after the report, in 32 ETH validators (rounded up).
     /// @param count Exit requests in the report.
-    /// @param maxCount Exits the shortfall justifies.
+    /// @param maxCount Exits the demand justifies.
     error ExitRequestsExceedDemand(uint256 count, uint256 maxCount);
+    /// @notice `finalizationBatches` does not end at `lastRequestIdToFinalize`, or names batches
+    /// without a request to finalize.
+    /// @param lastBatchEnd The last batch's end (0: no batches).
+    /// @param lastRequestIdToFinalize The request the report named.
+    error FinalizationBatchesMismatch(uint256 lastBatchEnd, uint256 lastRequestIdToFinalize);
+    /// @notice More finalization batches than `MAX_FINALIZATION_BATCHES`.
+    error TooManyFinalizationBatches(uint256 count, uint256 max);
+    /// @notice `exitedKeys` entries must name strictly ascending operators.
+    /// @param index The entry out of order.
+    /// @param operatorId Its operator.
+    error ExitedKeysNotAscending(uint256 index, uint256 operatorId);
+    /// @notice `keyLosses` entries must be strictly ascending by (operator, key).
+    /// @param index The entry out of order.
+    error KeyLossesNotAscending(uint256 index);
+    /// @notice A `keyLosses` entry names a key that was never deposited.
+    error LossKeyNotDeposited(uint256 operatorId, uint256 keyIndex);
+    /// @notice A key's loss to date above the 32 ETH it was deposited with.
+    /// @param lossGwei The loss reported, in gwei.
+    error KeyLossTooLarge(uint256 operatorId, uint256 keyIndex, uint256 lossGwei);
+    /// @notice `operatorLossesGwei` is not what the operator's keys owe according to `keyLosses`.
+    /// @param operatorId The operator (the first one that differs).
+    /// @param reportedGwei The loss the report attributes to it, in gwei (0: not listed).
+    /// @param owedGwei What its keys owe, in gwei (0: none listed).
+    error OperatorLossMismatch(uint256 operatorId, uint256 reportedGwei, uint256 owedGwei);
     /// @notice A sanity limit outside its bounds.
     /// @param limit The limit's name.
     /// @param value The value given.
@@ -169,6 +208,17 @@ interface IAccountingOracle {
     /// @notice Tranche 3: the loss neither bonds nor the fund covered lowered the share rate.
     /// @param amountWei The loss borne by all holders, in wei.
     event LossSocialized(uint256 amountWei);
+    /// @notice A validator's loss to date was charged to its operator's bond.
+    /// @param operatorId The operator.
+    /// @param keyIndex The key's index in the registry.
+    /// @param lossToDateGwei The key's loss to date (what it has now been charged in all), in gwei.
+    /// @param chargedGwei What this report charged for it, in gwei.
+    event KeyLossCharged(
+        uint256 indexed operatorId,
+        uint256 indexed keyIndex,
+        uint256 lossToDateGwei,
+        uint256 chargedGwei
+    );
     /// @notice Smoothing: vault ETH the positive-rebase limit left in the vaults for later reports.
     /// @param withdrawalVaultWei Left in the withdrawal vault, in wei.
     /// @param elRewardsVaultWei Left in the execution-layer rewards vault, in wei.
@@ -221,6 +271,13 @@ interface IAccountingOracle {
     /// @notice The last report's rebase, annualised: (post rate / pre rate − 1) × year / elapsed.
     /// @return aprBP In basis points; negative after a loss; 0 before the first report.
     function lastReportAprBP() external view returns (int256 aprBP);
+
+    /// @notice What a validator's losses have been charged to its operator so far (the most any report
+    /// named as its loss to date).
+    /// @param operatorId The operator.
+    /// @param keyIndex The key's index in the registry.
+    /// @return The loss charged, in gwei.
+    function keyLossChargedGwei(uint256 operatorId, uint256 keyIndex) external view returns (uint256);
 
     /// @notice Whether the last report declared bunker mode.
     /// @return True in bunker mode.

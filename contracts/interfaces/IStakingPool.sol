@@ -102,6 +102,10 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @notice An address argument that must be set is zero.
     /// @param argument The name of the argument.
     error ZeroAddress(string argument);
+    /// @notice The pool, the wrapper and the withdrawal queue cannot receive an instant redemption's
+    /// ETH: it would be stranded (or staked for the wrong account).
+    /// @param account The refused recipient.
+    error ProtocolContractRefused(address account);
     /// @notice Only the accounting oracle applies reports.
     /// @param caller The caller.
     error CallerNotOracle(address caller);
@@ -131,7 +135,7 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
         uint256 operatorsFeeShares; // minted to the registry, which books them per operator
         uint256 insuranceFeeShares; // minted to the insurance fund
         bool bunkerMode; // while set, instant redemption is off
-        uint256 lastRequestIdToFinalize; // 0: no finalization
+        uint256[] finalizationBatchEnds; // the queue's batches to finalize (empty: none)
         uint256 refSlotTimestamp; // requests made later are not finalized
     }
 
@@ -223,9 +227,15 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
 
     /// @notice Burns `amount` of the caller's tpETH and sends ETH to `recipient` at once, less a fee
     /// that stays in the pool (raising the share rate for those who stay).
-    /// @dev fee = amount × (minFeeBP + (maxFeeBP − minFeeBP) × amount / instantLiquidity) / 10,000,
-    /// rounded up; shares burned = amount's shares rounded up. Both round in the pool's favour.
-    /// Reverts with `InstantRedeemZeroAmount`, `ZeroAddress`, `InstantRedeemPaused`,
+    /// @dev The fee prices the frame's cumulative use of the instant liquidity L₀ it started with (its
+    /// first redemption's liquidity, in whole gwei): the marginal fee at cumulative use t is
+    /// minFeeBP + 2 × (maxFeeBP − minFeeBP) × t / L₀ up to t = L₀ and 2 × maxFeeBP − minFeeBP beyond,
+    /// and a redemption of `amount` after `u` already redeemed this frame pays the integral from u to
+    /// u + amount, rounded up. The frame's first redemption of `amount` so pays
+    /// amount × (minFeeBP + (maxFeeBP − minFeeBP) × amount / L₀) / 10,000, and any split of an amount
+    /// within a frame pays at least what one call would. Shares burned = amount's shares rounded up.
+    /// Both round in the pool's favour.
+    /// Reverts with `InstantRedeemZeroAmount`, `ZeroAddress`, `ProtocolContractRefused`, `InstantRedeemPaused`,
     /// `InsufficientInstantLiquidity`, `InstantRedeemFrameCapExceeded`, `SlippageExceeded`,
     /// `ERC20InsufficientBalance` or `EthTransferFailed`.
     /// @param amount The tpETH to redeem, in wei.
@@ -241,8 +251,8 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @return fee The fee that would stay in the pool, in wei.
     function previewInstantRedeem(uint256 amount) external view returns (uint256 ethOut, uint256 fee);
 
-    /// @notice ETH available for instant redemption: the buffer minus what the withdrawal queue's
-    /// unfinalized requests are worth at the current rate (rounded up).
+    /// @notice ETH available for instant redemption: the buffer minus the ETH the withdrawal queue's
+    /// unfinalized requests asked for (the most a finalization can ever lock for them).
     /// @return The instant liquidity, in wei.
     function instantLiquidity() external view returns (uint256);
 
@@ -372,6 +382,11 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @param amount tpETH, in wei.
     /// @return shares The shares moved to the queue.
     function bringIntoWithdrawalQueue(address from, uint256 amount) external returns (uint256 shares);
+
+    /// @notice Counts `amount` of ETH asked for by new wtpETH withdrawal requests (whose shares reached
+    /// the queue through the wrapper) into the queue's reserve. Withdrawal queue only.
+    /// @param amount The requests' nominal ETH, in wei.
+    function recordQueuedEther(uint256 amount) external;
 
     /// @notice Takes back ETH the withdrawal queue locked for a request but did not pay it (a batch
     /// priced at its nominal ETH whose request was paid at the lower share rate, or the reverse); it

@@ -103,6 +103,10 @@ interface IWithdrawalQueue {
     error ArrayLengthMismatch(uint256 length, uint256 otherLength);
     /// @notice The claim's recipient was the zero address.
     error ZeroRecipient();
+    /// @notice The protocol's own contracts (the pool, the wrapper, this queue) cannot own requests or
+    /// receive claims: ETH or requests sent to them would be stranded.
+    /// @param account The refused owner or recipient.
+    error ProtocolContractRefused(address account);
     /// @notice Sending the claimed ETH failed.
     /// @param recipient The recipient.
     /// @param amount The ETH, in wei.
@@ -343,25 +347,29 @@ interface IWithdrawalQueue {
 
     // ──────────────────────────────── Pool ────────────────────────────────
 
-    /// @notice Finalizes requests up to `lastRequestIdToFinalize` at the share rate
-    /// `rateEther / rateShares` (the pool's totals after the report's rewards, fees and loss cover).
-    /// Pool only, inside an oracle report; the pool then burns the shares returned and sends the ETH
-    /// with {fundFinalizedPayouts}. Reverts when the last request was made after `maxTimestamp` or the
-    /// lock exceeds `availableEther`.
-    /// @param lastRequestIdToFinalize The last request to finalize.
+    /// @notice Finalizes requests up to the last of `batchEnds` at the share rate
+    /// `rateEther / rateShares` (the pool's totals after the report's rewards, fees and loss cover),
+    /// one checkpoint per batch, each locking min(Σ ETH requested, ⌊Σ shares × rate⌋) of its own
+    /// requests — exactly what they will be paid when all of a batch's requests are on the same side
+    /// of the rate. Pool only, inside an oracle report; the pool then burns the shares returned and
+    /// sends the ETH with {fundFinalizedPayouts}. Reverts when batch ends are not ascending past the
+    /// last finalized request, the last request was made after `maxTimestamp`, or the lock exceeds
+    /// `availableEther`.
+    /// @param batchEnds The last request of each batch, ascending.
     /// @param rateEther The share rate's numerator.
     /// @param rateShares Its denominator.
     /// @param maxTimestamp The report's reference slot time: later requests wait.
     /// @param availableEther The buffer after the report's vault ETH, in wei.
     /// @return etherToLock ETH to lock, in wei.
     /// @return sharesToBurn The requests' shares, for the pool to burn.
+    /// @return nominalEther The ETH the finalized requests asked for, in wei (no longer reserved).
     function finalize(
-        uint256 lastRequestIdToFinalize,
+        uint256[] calldata batchEnds,
         uint256 rateEther,
         uint256 rateShares,
         uint256 maxTimestamp,
         uint256 availableEther
-    ) external returns (uint256 etherToLock, uint256 sharesToBurn);
+    ) external returns (uint256 etherToLock, uint256 sharesToBurn, uint256 nominalEther);
 
     /// @notice The ETH a finalization locked, from the pool.
     function fundFinalizedPayouts() external payable;

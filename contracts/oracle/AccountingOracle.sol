@@ -54,10 +54,13 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     uint256 public constant MAX_EXIT_REQUESTS_CAP = 5_000;
     /// @notice Hard cap on `maxOperatorsWithLossesPerReport`.
     uint256 public constant MAX_OPERATORS_WITH_LOSSES_CAP = 1_000;
+    /// @notice Finalization batches per report, at most (each writes one checkpoint).
+    uint256 public constant MAX_FINALIZATION_BATCHES = 32;
 
     uint256 internal constant TOTAL_BASIS_POINTS = 100_00;
     uint256 internal constant PPB = 1e9;
     uint256 internal constant DEPOSIT_SIZE = 32 ether;
+    uint256 internal constant DEPOSIT_SIZE_GWEI = 32e9;
     uint256 internal constant SECONDS_PER_YEAR = 365 days;
 
     // keccak256(abi.encode(uint256(keccak256("tidepool.storage.AccountingOracle")) - 1)) & ~bytes32(uint256(0xff))
@@ -70,6 +73,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         FeeConfig fees;
         SanityLimits limits;
         ReportRecord last;
+        mapping(uint256 key => uint256) keyLossChargedGwei; // key: operatorId << 128 | keyIndex
     }
 
     /// @dev The pool's figures before a report, read once.
@@ -270,6 +274,11 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     }
 
     /// @inheritdoc IAccountingOracle
+    function keyLossChargedGwei(uint256 operatorId, uint256 keyIndex) external view returns (uint256) {
+        return _storage().keyLossChargedGwei[(operatorId << 128) | keyIndex];
+    }
+
+    /// @inheritdoc IAccountingOracle
     function isBunkerModeActive() external view returns (bool) {
         return _storage().last.bunkerMode;
     }
@@ -296,11 +305,16 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         _checkClChange(clBalance + data.withdrawalVaultBalance, preCL, elapsed, data.isBunkerMode, limits);
 
         Outcome memory out;
+        _chargeKeyLosses($, data);
         // Tranche 1: bonds of the operators the losses are attributed to.
         uint256 coveredWei;
         (coveredWei, out.bondSharesBurned) = _burnBonds(data, pool);
 
-        // Smoothing: vault ETH only up to the positive-rebase limit; the rest waits in the vaults.
+        // Smoothing: vault ETH only up to the positive-rebase limit; the rest waits in the vaults. The
+        // room moves with the live TVL, but nothing done after the reference slot can make the report
+        // revert through it: only an instant redemption lowers the TVL, and one is possible only while
+        // the buffer alone covers every unfinalized request (see StakingPool's reserve), so never when
+        // finalization needs vault ETH.
         uint256 credit = clBalance + coveredWei;
         _takeVaultEther(
             data,
@@ -357,11 +371,12 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
                 operatorsFeeShares: out.operatorsShares,
                 insuranceFeeShares: out.insuranceShares,
                 bunkerMode: data.isBunkerMode,
-                lastRequestIdToFinalize: data.lastRequestIdToFinalize,
+                finalizationBatchEnds: _batchEnds(data),
                 refSlotTimestamp: _slotTimestamp(data.refSlot)
             })
         );
         if (out.operatorsShares != 0) REGISTRY.distributeOperatorRewards(out.operatorsShares);
+        _reportExitedKeys(data);
         _requestExits(data);
 
         // uint96 holds 79 billion ETH: far beyond any possible total.
@@ -398,6 +413,20 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
             revert ReportArrayLengthMismatch("exits", exits, data.exitKeyIndices.length);
         }
         if (exits > limits.maxExitRequestsPerReport) revert TooManyExitRequests(exits, limits.maxExitRequestsPerReport);
+        uint256 batches = data.finalizationBatches.length;
+        if (batches > MAX_FINALIZATION_BATCHES) revert TooManyFinalizationBatches(batches, MAX_FINALIZATION_BATCHES);
+        uint256 lastBatchEnd = batches == 0 ? 0 : data.finalizationBatches[batches - 1];
+        if (batches != 0 && lastBatchEnd != data.lastRequestIdToFinalize) {
+            revert FinalizationBatchesMismatch(lastBatchEnd, data.lastRequestIdToFinalize);
+        }
+    }
+
+    /// @dev The batches the queue locks one by one: the report's, or the whole range as one.
+    function _batchEnds(ReportData calldata data) private pure returns (uint256[] memory ends) {
+        if (data.finalizationBatches.length != 0) return data.finalizationBatches;
+        if (data.lastRequestIdToFinalize == 0) return ends;
+        ends = new uint256[](1);
+        ends[0] = data.lastRequestIdToFinalize;
     }
 
     function _poolState() private view returns (PoolState memory s) {
@@ -518,13 +547,15 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     }
 
     /// @dev One `ValidatorExitRequested` per requested key; the key must have been deposited. Exits
-    /// only for the queue's shortfall after the report (unfinalized ETH beyond the buffer): a bound on
-    /// what even a dishonest quorum can ask of the operators.
+    /// only for the queue's demand after the report (the ETH of requests it left unfinalized): a bound
+    /// on what even a dishonest quorum can ask of the operators. The buffer is deliberately not
+    /// subtracted: it moves with every stake, and a stake between the reference slot and the deciding
+    /// vote must not make an honest report revert. Third parties can only raise this bound (new
+    /// requests), never lower it.
     function _requestExits(ReportData calldata data) private {
         uint256 n = data.exitOperatorIds.length;
         if (n == 0) return;
-        uint256 shortfall = Math.saturatingSub(WITHDRAWAL_QUEUE.unfinalizedEther(), POOL.bufferedEther());
-        uint256 maxExits = Math.ceilDiv(shortfall, DEPOSIT_SIZE);
+        uint256 maxExits = Math.ceilDiv(WITHDRAWAL_QUEUE.unfinalizedEther(), DEPOSIT_SIZE);
         if (n > maxExits) revert ExitRequestsExceedDemand(n, maxExits);
         for (uint256 i = 0; i < n; ++i) {
             (uint256 operatorId, uint256 keyIndex) = (data.exitOperatorIds[i], data.exitKeyIndices[i]);
@@ -532,6 +563,64 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
             if (!deposited) revert ExitKeyNotDeposited(operatorId, keyIndex);
             emit ValidatorExitRequested(operatorId, keyIndex, pubkey);
         }
+    }
+
+    /// @dev The committee's exited-validator counts, to the registry (which checks each is monotonic and
+    /// at most the operator's deposited keys, and frees the bond of exited validators).
+    function _reportExitedKeys(ReportData calldata data) private {
+        uint256 n = data.exitedKeys.length;
+        uint256 previous;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 operatorId = data.exitedKeys[i] >> 128;
+            if (i != 0 && operatorId <= previous) revert ExitedKeysNotAscending(i, operatorId);
+            previous = operatorId;
+            REGISTRY.reportExitedKeys(operatorId, uint128(data.exitedKeys[i]));
+        }
+    }
+
+    /// @dev Charges each key of `keyLosses` what it still owes (its loss to date less what it was
+    /// charged before), so a key is never charged twice for the same loss whatever the members' beacon
+    /// nodes can still serve, and checks that each operator `keyLosses` names is attributed exactly its
+    /// keys' sum in `operatorLossesGwei` (absent if they owe nothing). Operators it does not name may
+    /// carry losses not tied to one key.
+    function _chargeKeyLosses(AccountingStorage storage $, ReportData calldata data) private {
+        uint256 n = data.keyLosses.length;
+        uint256 listed; // next entry of operatorIdsWithLosses (ascending, checked in _burnBonds)
+        uint256 i;
+        while (i < n) {
+            uint256 operatorId = data.keyLosses[i] >> 192;
+            uint256 deposited = REGISTRY.getNodeOperator(operatorId).depositedKeys;
+            uint256 owedGwei;
+            for (; i < n && data.keyLosses[i] >> 192 == operatorId; ++i) {
+                owedGwei += _chargeKey($, data.keyLosses, i, deposited);
+            }
+            while (listed < data.operatorIdsWithLosses.length && data.operatorIdsWithLosses[listed] < operatorId) {
+                ++listed;
+            }
+            bool isListed =
+                listed < data.operatorIdsWithLosses.length && data.operatorIdsWithLosses[listed] == operatorId;
+            uint256 reportedGwei = isListed ? data.operatorLossesGwei[listed] : 0;
+            if (reportedGwei != owedGwei) revert OperatorLossMismatch(operatorId, reportedGwei, owedGwei);
+        }
+    }
+
+    /// @dev One `keyLosses` entry: checks it and records its loss to date; returns what it owes.
+    function _chargeKey(
+        AccountingStorage storage $,
+        uint256[] calldata keyLosses,
+        uint256 i,
+        uint256 depositedKeys
+    ) private returns (uint256 owedGwei) {
+        uint256 key = keyLosses[i] >> 64; // operatorId << 128 | keyIndex
+        if (i != 0 && key <= keyLosses[i - 1] >> 64) revert KeyLossesNotAscending(i);
+        (uint256 operatorId, uint256 keyIndex, uint256 lossGwei) = (key >> 128, uint128(key), uint64(keyLosses[i]));
+        if (keyIndex >= depositedKeys) revert LossKeyNotDeposited(operatorId, keyIndex);
+        if (lossGwei > DEPOSIT_SIZE_GWEI) revert KeyLossTooLarge(operatorId, keyIndex, lossGwei);
+        uint256 charged = $.keyLossChargedGwei[key];
+        if (lossGwei <= charged) return 0; // a top-up can lower a loss to date; nothing is refunded
+        owedGwei = lossGwei - charged;
+        $.keyLossChargedGwei[key] = lossGwei;
+        emit KeyLossCharged(operatorId, keyIndex, lossGwei, owedGwei);
     }
 
     // ──────────────────────────────── Internal: configuration ────────────────────────────────

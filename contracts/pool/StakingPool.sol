@@ -27,7 +27,12 @@ import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 ///   slot 0 `totals`  : totalShares (uint128) | totalPooledEther (uint128) — read by every stake and transfer;
 ///   slot 1 `control` : stake-limit state and pause flags — read by every stake;
 ///   slot 2 `beacon`  : CL balance and validator counts — written by deposits and reports only;
-///   slot 3 `instantRedeem` : fee curve, frame cap, reserve target and this frame's redemptions.
+///   slot 3 `instantRedeem` : fee curve, frame cap, reserve target, this frame's redemptions and the
+///                      instant liquidity it started with.
+/// The withdrawal queue's entry in `shares` holds two numbers: its shares (low 128 bits, as for every
+/// holder) and the ETH its unfinalized requests asked for (high 128 bits), the reserve that instant
+/// redemptions and deposits leave in the buffer. Requests write that word anyway, so the reserve costs
+/// them nothing.
 /// `bufferedEther` is derived (total − CL balance − in-transit deposits), so a stake writes two slots.
 /// Peers (wrapper, deposit contract, registry, deposit security module, vaults) are immutables of the
 /// implementation: authorising them costs no storage read.
@@ -116,14 +121,15 @@ contract StakingPool is
         uint64 clValidators; // visible on the beacon chain at the last report
     }
 
-    /// @dev One slot: the instant-redemption fee curve and this frame's running total.
+    /// @dev One slot: the instant-redemption fee curve and this frame's running totals.
     struct InstantRedeemState {
         uint16 minFeeBP;
         uint16 maxFeeBP;
         uint16 frameCapBP; // of totalPooledEther
         uint16 liquidityTargetBP; // of totalPooledEther, kept in the buffer by deposits
-        uint64 frameIndex; // block.timestamp / INSTANT_REDEEM_FRAME_SECONDS of the last redemption
-        uint128 redeemedInFrame; // tpETH wei redeemed in that frame
+        uint32 frameIndex; // block.timestamp / INSTANT_REDEEM_FRAME_SECONDS of the last redemption
+        uint96 redeemedInFrame; // tpETH wei redeemed in that frame
+        uint64 frameLiquidityGwei; // the instant liquidity before the frame's first redemption, in gwei
     }
 
     /// @custom:storage-location erc7201:tidepool.storage.StakingPool
@@ -279,7 +285,7 @@ contract StakingPool is
     /// @inheritdoc IERC20
     function balanceOf(address account) external view returns (uint256) {
         Totals memory t = _storage().totals;
-        return _toEthDown(_storage().shares[account], t);
+        return _toEthDown(uint128(_storage().shares[account]), t); // the queue's word: shares only
     }
 
     /// @inheritdoc IERC20
@@ -354,6 +360,9 @@ contract StakingPool is
     ) external nonReentrant returns (uint256 ethOut) {
         if (amount == 0) revert InstantRedeemZeroAmount();
         if (recipient == address(0)) revert ZeroAddress("recipient");
+        if (recipient == address(this) || recipient == WRAPPER || recipient == WITHDRAWAL_QUEUE) {
+            revert ProtocolContractRefused(recipient);
+        }
         PoolStorage storage $ = _storage();
         uint8 flags = $.control.pausedFlags();
         if (flags & CAPABILITY_INSTANT_REDEEM != 0) revert InstantRedeemPaused();
@@ -361,9 +370,10 @@ contract StakingPool is
 
         Totals memory t = $.totals;
         uint256 fee;
-        (ethOut, fee) = _previewInstantRedeem($, t, amount);
+        InstantRedeemState memory r;
+        (ethOut, fee, r) = _previewInstantRedeem($, t, amount);
         if (ethOut < minEthOut) revert SlippageExceeded(ethOut, minEthOut);
-        _recordInstantRedemption($, amount, t.totalPooledEther);
+        _recordInstantRedemption($, r, amount, t.totalPooledEther);
 
         // Burn the shares worth `amount`, rounded up; only `ethOut` leaves the pool, so the fee
         // (and the rounding) raise the share rate for those who stay.
@@ -384,7 +394,7 @@ contract StakingPool is
     /// @inheritdoc IStakingPool
     function previewInstantRedeem(uint256 amount) external view returns (uint256 ethOut, uint256 fee) {
         PoolStorage storage $ = _storage();
-        return _previewInstantRedeem($, $.totals, amount);
+        (ethOut, fee, ) = _previewInstantRedeem($, $.totals, amount);
     }
 
     /// @inheritdoc IStakingPool
@@ -480,9 +490,10 @@ contract StakingPool is
         // shares are burned and their ETH leaves the buffer for the queue, sent last.
         uint256 lockWei;
         uint256 burnShares;
-        if (update.lastRequestIdToFinalize != 0) {
-            (lockWei, burnShares) = IWithdrawalQueue(WITHDRAWAL_QUEUE).finalize(
-                update.lastRequestIdToFinalize,
+        uint256 finalizedNominal;
+        if (update.finalizationBatchEnds.length != 0) {
+            (lockWei, burnShares, finalizedNominal) = IWithdrawalQueue(WITHDRAWAL_QUEUE).finalize(
+                update.finalizationBatchEnds,
                 postTotalPooledEther,
                 postTotalShares,
                 update.refSlotTimestamp,
@@ -499,7 +510,7 @@ contract StakingPool is
         _mint($, update.treasury, update.treasuryFeeShares, post);
         _mint($, REGISTRY, update.operatorsFeeShares, post);
         _mint($, INSURANCE_FUND, update.insuranceFeeShares, post);
-        _burn($, WITHDRAWAL_QUEUE, burnShares, post);
+        if (burnShares != 0) _burnFinalized($, burnShares, finalizedNominal, post);
 
         StakeControl c = $.control;
         uint8 flags = c.pausedFlags();
@@ -538,7 +549,7 @@ contract StakingPool is
 
     /// @inheritdoc IStakingPool
     function sharesOf(address account) external view returns (uint256) {
-        return _storage().shares[account];
+        return uint128(_storage().shares[account]); // the queue's word: shares only
     }
 
     /// @inheritdoc IStakingPool
@@ -607,7 +618,19 @@ contract StakingPool is
         PoolStorage storage $ = _storage();
         uint256 fromShares = $.shares[from];
         shares = _sharesForAmount(from, fromShares, amount, $.totals);
-        _moveShares($, from, fromShares, msg.sender, shares, amount);
+        unchecked {
+            $.shares[from] = fromShares - shares; // checked in _sharesForAmount
+            // The queue's word: its shares (Σ shares < 2^128, no carry) and, above, the reserve (Σ
+            // requested ETH of unfinalized requests: at most Σ of 1,000 ETH requests, far below 2^128).
+            $.shares[msg.sender] += shares | (amount << 128);
+        }
+        _emitTransfers(from, msg.sender, amount, shares);
+    }
+
+    /// @inheritdoc IStakingPool
+    function recordQueuedEther(uint256 amount) external {
+        if (msg.sender != WITHDRAWAL_QUEUE) revert CallerNotWithdrawalQueue(msg.sender);
+        _storage().shares[msg.sender] += amount << 128;
     }
 
     /// @inheritdoc IStakingPool
@@ -709,12 +732,14 @@ contract StakingPool is
 
     // ──────────────────────────────── Internal: instant redemption ────────────────────────────────
 
-    /// @dev The buffer, less what the withdrawal queue will need: the shares its unfinalized requests
-    /// lock, valued at the current rate (rounded up). Finalizing them now would lock
-    /// min(Σ requested ETH, shares × rate), never more, so instant redemptions never jump the queue.
+    /// @dev The buffer, less what the withdrawal queue will need: the ETH its unfinalized requests asked
+    /// for (the high half of its `shares` word). A finalization locks min(Σ requested ETH, Σ shares ×
+    /// rate) of them, never more, whatever the rate of the report: so neither instant redemptions nor
+    /// deposits ever take ETH a later report needs to finalize the requests it may (they never jump
+    /// the queue, and nothing done between a report's reference slot and its vote can make its
+    /// finalization exceed the buffer).
     function _instantLiquidity(PoolStorage storage $, Totals memory t) private view returns (uint256) {
-        uint256 queued = Math.mulDiv($.shares[WITHDRAWAL_QUEUE], t.totalPooledEther, t.totalShares, Math.Rounding.Ceil);
-        return Math.saturatingSub(_bufferedEther($, t), queued);
+        return Math.saturatingSub(_bufferedEther($, t), $.shares[WITHDRAWAL_QUEUE] >> 128);
     }
 
     /// @dev The instant liquidity less the instant-liquidity reserve (rounded up: the reserve is kept
@@ -742,31 +767,60 @@ contract StakingPool is
         return t.totalPooledEther - b.clBalance - (uint256(b.depositedValidators) - b.clValidators) * DEPOSIT_SIZE;
     }
 
-    /// @dev fee = ceil(amount × (min × L + (max − min) × amount) / (10,000 × L)) with L the instant
-    /// liquidity: linear in the share of L consumed, rounded up (pool's favour).
+    /// @dev The fee for redeeming `amount` now, and the frame state it would leave (not yet counted).
+    /// Cumulative use u of the frame's starting liquidity L₀ (in gwei, rounded down: a smaller L₀ only
+    /// raises the fee) is priced by the integral of the marginal fee m(t) = min + 2·(max − min)·t / L₀
+    /// up to L₀ and 2·max − min beyond (see {IStakingPool-instantRedeem}); in units of 1 / (10,000·L₀):
+    ///     G(U) = U·(min·L₀ + (max − min)·U)                  for U ≤ L₀,
+    ///     G(U) = L₀·(max·L₀ + (2·max − min)·(U − L₀))         beyond,
+    /// and fee = ⌈(G(u + amount) − G(u)) / (10,000·L₀)⌉. Splitting an amount sums ceilings of parts
+    /// of one difference of G, so it never pays less than one call.
     function _previewInstantRedeem(
         PoolStorage storage $,
         Totals memory t,
         uint256 amount
-    ) private view returns (uint256 ethOut, uint256 fee) {
+    ) private view returns (uint256 ethOut, uint256 fee, InstantRedeemState memory r) {
         uint256 liquidity = _instantLiquidity($, t);
         if (amount > liquidity) revert InsufficientInstantLiquidity(amount, liquidity);
-        if (amount == 0) return (0, 0);
-        InstantRedeemState memory r = $.instantRedeem;
-        uint256 weightedBP = r.minFeeBP * liquidity + (uint256(r.maxFeeBP) - r.minFeeBP) * amount;
-        fee = Math.mulDiv(amount, weightedBP, TOTAL_BASIS_POINTS * liquidity, Math.Rounding.Ceil);
-        ethOut = amount - fee; // fee ≤ amount × maxFeeBP / 10,000 < amount
+        r = $.instantRedeem;
+        uint256 frame = block.timestamp / INSTANT_REDEEM_FRAME_SECONDS;
+        if (r.frameIndex != frame) {
+            (r.frameIndex, r.redeemedInFrame) = (uint32(frame), 0); // a day number: 2^32 days is far off
+            r.frameLiquidityGwei = uint64(liquidity / 1 gwei); // ≤ totalPooledEther in gwei < 2^64
+        }
+        if (amount == 0) return (0, 0, r);
+        uint256 startWei = uint256(r.frameLiquidityGwei) * 1 gwei;
+        uint256 used = r.redeemedInFrame;
+        if (startWei == 0) {
+            fee = Math.mulDiv(amount, 2 * uint256(r.maxFeeBP) - r.minFeeBP, TOTAL_BASIS_POINTS, Math.Rounding.Ceil);
+        } else {
+            uint256 area = _feeArea(r, startWei, used + amount) - _feeArea(r, startWei, used);
+            fee = Math.ceilDiv(area, TOTAL_BASIS_POINTS * startWei);
+        }
+        ethOut = amount - fee; // the marginal fee is at most 2 × 10% (MAX_INSTANT_REDEEM_FEE_BP) < 100%
     }
 
-    /// @dev Counts `amount` against this frame's cap (frameCapBP of TVL before the redemption).
-    function _recordInstantRedemption(PoolStorage storage $, uint256 amount, uint256 pooledEther) private {
-        InstantRedeemState memory r = $.instantRedeem;
-        uint256 frame = block.timestamp / INSTANT_REDEEM_FRAME_SECONDS;
-        uint256 used = r.frameIndex == frame ? r.redeemedInFrame : 0;
+    /// @dev G(U) of {_previewInstantRedeem}: 10,000·L₀ times the fee for redeeming U from the frame's
+    /// start. U < 2^97 and L₀ < 2^94, so every product stays below 2^215.
+    function _feeArea(InstantRedeemState memory r, uint256 startWei, uint256 used) private pure returns (uint256) {
+        uint256 minBP = r.minFeeBP;
+        uint256 maxBP = r.maxFeeBP;
+        if (used <= startWei) return used * (minBP * startWei + (maxBP - minBP) * used);
+        return startWei * (maxBP * startWei + (2 * maxBP - minBP) * (used - startWei));
+    }
+
+    /// @dev Counts `amount` against the frame's cap (frameCapBP of TVL before the redemption) and
+    /// stores the frame state `r` from {_previewInstantRedeem}.
+    function _recordInstantRedemption(
+        PoolStorage storage $,
+        InstantRedeemState memory r,
+        uint256 amount,
+        uint256 pooledEther
+    ) private {
+        uint256 used = r.redeemedInFrame;
         uint256 cap = (pooledEther * r.frameCapBP) / TOTAL_BASIS_POINTS;
         if (used + amount > cap) revert InstantRedeemFrameCapExceeded(amount, used < cap ? cap - used : 0);
-        r.frameIndex = uint64(frame);
-        r.redeemedInFrame = uint128(used + amount); // ≤ cap < totalPooledEther < 2^128
+        r.redeemedInFrame = uint96(used + amount); // ≤ cap < totalPooledEther < 2^96 (79 billion ETH)
         $.instantRedeem = r;
     }
 
@@ -872,6 +926,16 @@ contract StakingPool is
         }
         _emitTransfers(account, address(0), _toEthDown(shares, t), shares);
         return shares;
+    }
+
+    /// @dev Burns the shares of the requests a report finalized from the queue's word and releases
+    /// their reserve (saturating: a queue whose earlier requests were never counted still finalizes).
+    function _burnFinalized(PoolStorage storage $, uint256 shares, uint256 nominalEther, Totals memory t) private {
+        uint256 word = $.shares[WITHDRAWAL_QUEUE];
+        if (shares > uint128(word)) revert InsufficientShares(WITHDRAWAL_QUEUE, uint128(word), shares);
+        uint256 released = Math.min(nominalEther, word >> 128);
+        $.shares[WITHDRAWAL_QUEUE] = word - shares - (released << 128);
+        _emitTransfers(WITHDRAWAL_QUEUE, address(0), _toEthDown(shares, t), shares);
     }
 
     /// @dev Mints `shares` to `account` with `t` already including them.

@@ -214,6 +214,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         address recipient
     ) external nonReentrant {
         if (recipient == address(0)) revert ZeroRecipient();
+        _refuseProtocolContract(recipient);
         _claimAll(requestIds, hints, recipient);
     }
 
@@ -221,36 +222,41 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
 
     /// @inheritdoc IWithdrawalQueue
     function finalize(
-        uint256 lastRequestIdToFinalize,
+        uint256[] calldata batchEnds,
         uint256 rateEther,
         uint256 rateShares,
         uint256 maxTimestamp,
         uint256 availableEther
-    ) external returns (uint256 etherToLock, uint256 sharesToBurn) {
+    ) external returns (uint256 etherToLock, uint256 sharesToBurn, uint256 nominalEther) {
         if (msg.sender != POOL) revert CallerNotPool(msg.sender);
         QueueStorage storage $ = _storage();
         FinalizationState memory f = $.finalization;
         if (f.paused) revert WithdrawalsPaused();
         uint256 rateRay = _rateRay(rateEther, rateShares);
-        FinalizationPreview memory p = _preview($, f.lastFinalizedId, lastRequestIdToFinalize, rateRay);
-        if (p.lastRequestTimestamp > maxTimestamp) {
-            revert RequestAfterRefSlot(lastRequestIdToFinalize, p.lastRequestTimestamp, maxTimestamp);
-        }
-        if (p.etherToLock > availableEther) revert FinalizationExceedsBuffer(p.etherToLock, availableEther);
-
         uint256 fromId = f.lastFinalizedId + 1;
-        uint256 index = f.lastCheckpointIndex + 1;
-        $.checkpoints[index] = Checkpoint({
-            fromId: uint40(fromId),
-            toId: uint40(lastRequestIdToFinalize), // ≤ lastRequestId, a uint40
-            rateRay: rateRay.toUint128(),
-            nominal: p.etherToLock == p.nominalEther
-        });
-        f.lastFinalizedId = uint40(lastRequestIdToFinalize);
-        f.lastCheckpointIndex = uint40(index); // one per report: never near 2^40
+        uint256 lastTimestamp;
+        for (uint256 i = 0; i < batchEnds.length; ++i) {
+            uint256 end = batchEnds[i];
+            // Reverts unless `end` is past the previous batch and a request already made.
+            FinalizationPreview memory p = _preview($, f.lastFinalizedId, end, rateRay);
+            $.checkpoints[++f.lastCheckpointIndex] = Checkpoint({
+                fromId: f.lastFinalizedId + 1,
+                toId: uint40(end), // ≤ lastRequestId, a uint40
+                rateRay: rateRay.toUint128(),
+                nominal: p.etherToLock == p.nominalEther
+            });
+            f.lastFinalizedId = uint40(end); // checkpoints: one per batch, ≤ 32 per report, never near 2^40
+            etherToLock += p.etherToLock;
+            sharesToBurn += p.sharesToBurn;
+            nominalEther += p.nominalEther;
+            lastTimestamp = p.lastRequestTimestamp;
+        }
+        if (lastTimestamp > maxTimestamp) {
+            revert RequestAfterRefSlot(f.lastFinalizedId, lastTimestamp, maxTimestamp);
+        }
+        if (etherToLock > availableEther) revert FinalizationExceedsBuffer(etherToLock, availableEther);
         $.finalization = f;
-        emit WithdrawalsFinalized(fromId, lastRequestIdToFinalize, p.etherToLock, p.sharesToBurn, block.timestamp);
-        return (p.etherToLock, p.sharesToBurn);
+        emit WithdrawalsFinalized(fromId, f.lastFinalizedId, etherToLock, sharesToBurn, block.timestamp);
     }
 
     /// @inheritdoc IWithdrawalQueue
@@ -501,6 +507,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     /// shares held here and requested at their value (rounded down).
     function _requestWrapped(uint256[] calldata amounts, address owner) private returns (uint256[] memory ids) {
         owner = _startRequests(amounts, owner);
+        uint256 totalEther;
         ids = new uint256[](amounts.length);
         for (uint256 i = 0; i < amounts.length; ++i) {
             uint256 shares = amounts[i];
@@ -508,7 +515,11 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
             _checkBounds(amountOfEther);
             IERC4626(WRAPPER).redeem(shares, address(this), msg.sender);
             ids[i] = _enqueue(owner, amountOfEther, shares);
+            totalEther += amountOfEther;
         }
+        // The pool reserves the nominal ETH of unfinalized requests (tpETH requests are counted as
+        // their tokens arrive, in `bringIntoWithdrawalQueue`).
+        IStakingPool(POOL).recordQueuedEther(totalEther);
         _checkOwnerAccepts(owner, ids);
     }
 
@@ -535,7 +546,15 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     /// @dev Checks the input; returns the owner (zero: the caller). `_enqueue` checks the pause flag.
     function _startRequests(uint256[] calldata amounts, address owner) private view returns (address) {
         if (amounts.length == 0) revert EmptyRequestList();
-        return owner == address(0) ? msg.sender : owner;
+        if (owner == address(0)) return msg.sender;
+        _refuseProtocolContract(owner);
+        return owner;
+    }
+
+    /// @dev The pool, the wrapper and this queue can neither claim nor pass a request on: ETH or
+    /// requests sent to them would be stranded.
+    function _refuseProtocolContract(address account) private view {
+        if (account == POOL || account == WRAPPER || account == address(this)) revert ProtocolContractRefused(account);
     }
 
     function _checkBounds(uint256 amountOfEther) private pure {
@@ -643,6 +662,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         // A claimed request's stale approval must not make it transferable.
         if (from == address(0)) revert ERC721NonexistentToken(tokenId);
         if (auth != address(0)) _checkAuthorized(from, auth, tokenId);
+        _refuseProtocolContract(to);
         QueueStorage storage $ = _storage();
         Ownership memory o = $.ownership[tokenId];
         _approve(address(0), tokenId, address(0), false);

@@ -2,15 +2,21 @@
  * Builds the `ReportData` for the current frame from a Beacon API and the execution chain
  * (PROTOCOL.md §4; the rules are in docs/oracle.md):
  *
- * - validators: the registry's deposited keys found in the beacon state of the reference slot with
- *   our withdrawal credentials — their count and total balance;
+ * - validators: the registry's deposited keys found in the beacon state of the reference slot — their
+ *   count, and the total balance of those with our withdrawal credentials. A key found with foreign
+ *   credentials (someone deposited to it first, so our 32 ETH went to their validator) counts as
+ *   visible with no balance, and its 32 ETH is charged to its operator once;
  * - vault balances at the reference slot's execution block;
- * - operator losses: for each slashed validator not yet withdrawn, the fall of its balance below
- *   min(its balance at the previous report, 32 ETH), summed per operator;
+ * - operator losses, per key (`keyLosses`): each slashed validator not yet withdrawn has lost
+ *   32 ETH − min(balance, 32 ETH) to date; it owes that less what the oracle contract has already
+ *   charged it (`keyLossChargedGwei`, read at the reference block), summed per operator. Nothing is
+ *   measured against an earlier state, so members whose nodes keep different history agree;
+ * - exited validators per operator (`exitedKeys`), where the count grew;
  * - bunker mode: a slashed validator whose correlation penalty is still ahead, or a report that
  *   would lower the share rate (a loss beyond what bonds and the insurance fund cover);
  * - finalization: unless in bunker mode, the last request the buffer after the simulated report
- *   covers at the rate after it (the queue's `findMaxRequestIdToFinalize`);
+ *   covers at the rate after it (the queue's `findMaxRequestIdToFinalize`), split into batches where
+ *   requests change side of that rate, so that each batch locks exactly what it will pay;
  * - exits: enough validators, oldest first and spread across operators, for the queue's shortfall
  *   after the report, net of ETH already on its way.
  *
@@ -19,7 +25,7 @@
  */
 import type { Provider } from "ethers";
 import type { Tidepool } from "../../scripts/lib/protocol";
-import { buildReport, type ReportData } from "../../scripts/lib/oracle";
+import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../scripts/lib/oracle";
 import { exitsNeeded, planExits, type ExitRequest, type OperatorValidators } from "../../scripts/lib/exits";
 import type { BeaconReader, BeaconValidator } from "./beacon";
 import {
@@ -32,6 +38,12 @@ import {
 } from "./accounting";
 
 export type OracleContracts = Pick<Tidepool, "pool" | "oracle" | "registry" | "withdrawalQueue">;
+
+/** Statuses a validator has once it has left the active set. */
+const EXITED = new Set(["exited_unslashed", "exited_slashed", "withdrawal_possible", "withdrawal_done"]);
+/** Finalization batches per report, at most (AccountingOracle.MAX_FINALIZATION_BATCHES). */
+export const MAX_FINALIZATION_BATCHES = 32;
+const RAY = 10n ** 27n;
 
 export interface ReportContext {
   beacon: BeaconReader;
@@ -49,6 +61,14 @@ export interface OwnValidator extends BeaconValidator {
   keyIndex: bigint;
 }
 
+/** A key's loss to charge: its loss to date and what it still owes, in gwei. */
+export interface KeyLoss {
+  operatorId: bigint;
+  keyIndex: bigint;
+  lossToDateGwei: bigint;
+  owedGwei: bigint;
+}
+
 /** The report and what it was computed from, for logs and checks. */
 export interface BuiltReport {
   data: ReportData;
@@ -57,6 +77,9 @@ export interface BuiltReport {
   stateSlot: bigint;
   executionBlock: number;
   validators: OwnValidator[];
+  /** Deposited keys whose validator has foreign withdrawal credentials (front-run deposits). */
+  foreign: OwnValidator[];
+  keyLosses: KeyLoss[];
   outcome: ReportOutcome;
   /** CL result against the last report: balances + withdrawal vault − preCL, in wei. */
   clResultWei: bigint;
@@ -109,19 +132,80 @@ async function depositedKeys(
   return { operators, keys };
 }
 
-/** Operator losses: Σ max(0, min(previous balance, 32 ETH) − balance) over slashed validators not withdrawn. */
-export function operatorLosses(
-  validators: readonly OwnValidator[],
-  previousBalanceGwei: ReadonlyMap<string, bigint>,
-): Map<bigint, bigint> {
-  const losses = new Map<bigint, bigint>();
-  for (const v of validators) {
-    if (!v.slashed || v.status === "withdrawal_done") continue;
-    const prev = previousBalanceGwei.get(v.pubkey) ?? GWEI_32;
-    const base = prev < GWEI_32 ? prev : GWEI_32;
-    if (base > v.balanceGwei) losses.set(v.operatorId, (losses.get(v.operatorId) ?? 0n) + base - v.balanceGwei);
+/**
+ * Each key's loss to date: for a slashed validator not yet withdrawn, 32 ETH − min(balance, 32 ETH);
+ * for a key whose validator has foreign credentials, the whole 32 ETH we deposited.
+ */
+export function lossesToDate(
+  own: readonly OwnValidator[],
+  foreign: readonly OwnValidator[],
+): Omit<KeyLoss, "owedGwei">[] {
+  const losses: Omit<KeyLoss, "owedGwei">[] = [];
+  for (const v of own) {
+    if (!v.slashed || v.status === "withdrawal_done" || v.balanceGwei >= GWEI_32) continue;
+    losses.push({ operatorId: v.operatorId, keyIndex: v.keyIndex, lossToDateGwei: GWEI_32 - v.balanceGwei });
   }
+  for (const v of foreign) losses.push({ operatorId: v.operatorId, keyIndex: v.keyIndex, lossToDateGwei: GWEI_32 });
+  return losses.sort((a, b) =>
+    a.operatorId !== b.operatorId ? (a.operatorId < b.operatorId ? -1 : 1) : a.keyIndex < b.keyIndex ? -1 : 1,
+  );
+}
+
+/** Operator losses: per operator, Σ of what its keys owe (loss to date − charged before), if any. */
+export function operatorLosses(keyLosses: readonly KeyLoss[]): Map<bigint, bigint> {
+  const losses = new Map<bigint, bigint>();
+  for (const k of keyLosses) losses.set(k.operatorId, (losses.get(k.operatorId) ?? 0n) + k.owedGwei);
   return losses;
+}
+
+/** A run of requests on one side of the rate: paid nominal, or by shares. */
+interface Batch {
+  end: bigint;
+  nominal: boolean;
+  ether: bigint;
+  shares: bigint;
+}
+
+/**
+ * Splits the requests after the last finalized one up to `lastId` where they change side of the rate
+ * (`rateEther / rateShares`, as the queue prices it): each batch then locks exactly its payouts. At
+ * most `MAX_FINALIZATION_BATCHES` batches: the range ends early if it has more runs.
+ */
+export async function finalizationBatches(
+  queue: OracleContracts["withdrawalQueue"],
+  lastId: bigint,
+  rateEther: bigint,
+  rateShares: bigint,
+  blockTag: number,
+): Promise<{ batches: Batch[]; lockedWei: bigint; nominalWei: bigint }> {
+  const rateRay = (rateEther * RAY) / rateShares;
+  const first = (await queue.getLastFinalizedRequestId({ blockTag })) + 1n;
+  const batches: Batch[] = [];
+  const CHUNK = 500n;
+  scan: for (let from = first; from <= lastId; from += CHUNK) {
+    const ids: bigint[] = [];
+    for (let id = from; id <= lastId && id < from + CHUNK; id++) ids.push(id);
+    const statuses = await queue.getWithdrawalStatus(ids, { blockTag });
+    for (let i = 0; i < ids.length; i++) {
+      const { amountOfEther, amountOfShares } = statuses[i];
+      const nominal = amountOfEther <= (amountOfShares * rateRay) / RAY;
+      const last = batches[batches.length - 1];
+      if (last && last.nominal === nominal) {
+        ((last.end = ids[i]), (last.ether += amountOfEther), (last.shares += amountOfShares));
+      } else {
+        if (batches.length === MAX_FINALIZATION_BATCHES) break scan;
+        batches.push({ end: ids[i], nominal, ether: amountOfEther, shares: amountOfShares });
+      }
+    }
+  }
+  let lockedWei = 0n;
+  let nominalWei = 0n;
+  for (const b of batches) {
+    const byShares = (b.shares * rateRay) / RAY;
+    lockedWei += b.ether < byShares ? b.ether : byShares;
+    nominalWei += b.ether;
+  }
+  return { batches, lockedWei, nominalWei };
 }
 
 /** Builds the report for the current frame, or returns undefined if that frame has been processed. */
@@ -145,33 +229,30 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   if (!inState) throw new Error(`the beacon node has no state for slot ${stateSlot}`);
   const found = new Map(inState.map((v) => [v.pubkey, v] as const));
   const validators: OwnValidator[] = [];
+  const foreign: OwnValidator[] = [];
   for (const k of keys) {
     const v = found.get(k.pubkey);
-    if (v && v.withdrawalCredentials === credentials)
-      validators.push({ ...v, operatorId: k.operatorId, keyIndex: k.keyIndex });
+    if (!v) continue;
+    const own = { ...v, operatorId: k.operatorId, keyIndex: k.keyIndex };
+    (v.withdrawalCredentials === credentials ? validators : foreign).push(own);
   }
-  const numValidators = BigInt(validators.length);
+  const numValidators = BigInt(validators.length + foreign.length);
   const clBalanceGwei = validators.reduce((sum, v) => sum + v.balanceGwei, 0n);
 
-  // Losses against the previous report's state (32 ETH each if the node no longer has it).
+  // Losses per key: its loss to date less what the oracle contract has charged it already.
   const last = await c.oracle.getLastReport(at);
-  const previous = new Map<string, bigint>();
-  if (last.refSlot > 0n) {
-    const prevSlot = await beacon.blockSlotAtOrBefore(last.refSlot).catch(() => undefined);
-    const before =
-      prevSlot === undefined
-        ? []
-        : await beacon.validatorsByPubkey(
-            prevSlot,
-            validators.map((v) => v.pubkey),
-          );
-    for (const v of before ?? []) previous.set(v.pubkey, v.balanceGwei);
+  const keyLosses: KeyLoss[] = [];
+  for (const k of lossesToDate(validators, foreign)) {
+    const charged = await c.oracle.keyLossChargedGwei(k.operatorId, k.keyIndex, at);
+    if (k.lossToDateGwei > charged) keyLosses.push({ ...k, owedGwei: k.lossToDateGwei - charged });
   }
   const limits = await c.oracle.getSanityLimits(at);
-  const lossList = [...operatorLosses(validators, previous)]
+  const lossList = [...operatorLosses(keyLosses)]
     .sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0))
     .slice(0, Number(limits.maxOperatorsWithLossesPerReport))
     .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const charging = new Set(lossList.map(([id]) => id));
+  const keyLossesCharged = keyLosses.filter((k) => charging.has(k.operatorId));
 
   // Vaults at the reference slot's block; the pool as it was then.
   const [deposited, clValidators, clBalanceWei] = await c.pool.getBeaconStat(at);
@@ -225,23 +306,26 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   const isBunkerMode = penaltyAhead || rateFalls;
   const clResultWei = clBalanceGwei * WEI_PER_GWEI + withdrawalVaultBalance - outcome.preClWei;
 
-  // Finalization: as far as the buffer after the report reaches, at the rate after it.
+  // Finalization: as far as the buffer after the report reaches, at the rate after it, in batches
+  // on one side of the rate each (one batch locks at most what the whole range would: Σ min ≤ min Σ).
   const q = c.withdrawalQueue;
   let lastRequestIdToFinalize = 0n;
   let lockedWei = 0n;
   let finalizedNominalWei = 0n;
+  let batchEnds: bigint[] = [];
   if (!isBunkerMode && (await q.getLastRequestId(at)) > (await q.getLastFinalizedRequestId(at))) {
-    [lastRequestIdToFinalize, lockedWei] = await q.findMaxRequestIdToFinalize(
+    const [maxId] = await q.findMaxRequestIdToFinalize(
       outcome.availableEther,
       outcome.postTotalEther,
       outcome.postTotalShares,
       genesisTime + refSlot * spec.secondsPerSlot,
       at,
     );
-    if (lastRequestIdToFinalize !== 0n) {
-      finalizedNominalWei = (
-        await q.simulateFinalization(lastRequestIdToFinalize, outcome.postTotalEther, outcome.postTotalShares, at)
-      ).nominalEther;
+    if (maxId !== 0n) {
+      const split = await finalizationBatches(q, maxId, outcome.postTotalEther, outcome.postTotalShares, blockTag);
+      lastRequestIdToFinalize = split.batches[split.batches.length - 1].end;
+      [lockedWei, finalizedNominalWei] = [split.lockedWei, split.nominalWei];
+      if (split.batches.length > 1) batchEnds = split.batches.map((b) => b.end);
     }
   }
 
@@ -250,6 +334,15 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   const requested = await c.oracle.queryFilter(c.oracle.filters.ValidatorExitRequested(), ctx.fromBlock ?? 0, blockTag);
   const byKey = new Map(validators.map((v) => [`${v.operatorId}:${v.keyIndex}`, v]));
   const exitedKeys = new Map(operators.map((o) => [o.operatorId, o.exitedKeys]));
+  // Exited validators per operator, where the count grew: the report tells the registry.
+  const exitedNow = new Map<bigint, bigint>();
+  for (const v of validators) {
+    if (EXITED.has(v.status)) exitedNow.set(v.operatorId, (exitedNow.get(v.operatorId) ?? 0n) + 1n);
+  }
+  const exitedEntries = [...exitedNow]
+    .filter(([id, count]) => count > (exitedKeys.get(id) ?? 0n))
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([id, count]) => exitedKeysEntry(id, count));
   const pendingExits: ExitRequest[] = [];
   for (const e of requested) {
     const req = { operatorId: e.args.operatorId, keyIndex: e.args.keyIndex };
@@ -276,6 +369,20 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     isBunkerMode,
     exitOperatorIds: exits.map((e) => e.operatorId),
     exitKeyIndices: exits.map((e) => e.keyIndex),
+    finalizationBatches: batchEnds,
+    exitedKeys: exitedEntries,
+    keyLosses: keyLossesCharged.map((k) => keyLossEntry(k.operatorId, k.keyIndex, k.lossToDateGwei)),
   });
-  return { data, refSlot, stateSlot, executionBlock: blockTag, validators, outcome, clResultWei, pendingExits };
+  return {
+    data,
+    refSlot,
+    stateSlot,
+    executionBlock: blockTag,
+    validators,
+    foreign,
+    keyLosses: keyLossesCharged,
+    outcome,
+    clResultWei,
+    pendingExits,
+  };
 }

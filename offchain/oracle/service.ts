@@ -1,8 +1,8 @@
 /**
- * An oracle committee member: builds the current frame's report once the reference slot is final,
- * submits it (unless this member already voted for the same report), and keeps the registry's
- * exited-key counts up to date when it also holds the exits-reporter role. `reportOnce` does one
- * pass; `runDaemon` repeats it until stopped.
+ * An oracle committee member: builds the current frame's report once the reference slot is final and
+ * submits it (unless this member already voted for the same report). Exited validators reach the
+ * registry through the report itself, by the committee's quorum. `reportOnce` does one pass;
+ * `runDaemon` repeats it until stopped.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { reportHash } from "../../scripts/lib/oracle";
@@ -13,9 +13,6 @@ export type PassOutcome =
   | { status: "waiting-for-finality"; refSlot: bigint; finalizedEpoch: bigint }
   | { status: "already-voted"; report: BuiltReport }
   | { status: "submitted"; report: BuiltReport; receipt: ContractTransactionReceipt; applied: boolean };
-
-/** Statuses a validator has once it has left the active set. */
-const EXITED = new Set(["exited_unslashed", "exited_slashed", "withdrawal_possible", "withdrawal_done"]);
 
 /** One pass for `member`: build the current frame's report and submit it if needed. */
 export async function reportOnce(
@@ -43,40 +40,13 @@ export async function reportOnce(
     `frame ${refSlot}: ${report.data.numValidators} validators, CL ${report.data.clBalanceGwei} gwei, ` +
       `vaults ${report.data.withdrawalVaultBalance} + ${report.data.elRewardsVaultBalance} wei, ` +
       `finalize to #${report.data.lastRequestIdToFinalize}, bunker ${report.data.isBunkerMode}, ` +
-      `losses ${report.data.operatorIdsWithLosses.length}, exits ${report.data.exitOperatorIds.length}`,
+      `losses ${report.data.operatorIdsWithLosses.length}, exits ${report.data.exitOperatorIds.length}, ` +
+      `exited updates ${report.data.exitedKeys.length}`,
   );
   const receipt = await (await oracle.connect(member).submitReport(report.data)).wait();
   if (!receipt) throw new Error("submitReport: no receipt");
   const applied = (await oracle.getLastProcessedRefSlot()) === refSlot;
-  await reportExitedKeys(ctx, member, report, log);
   return { status: "submitted", report, receipt, applied };
-}
-
-/**
- * Exited validators per operator, reported to the registry (`reportExitedKeys`) when `member` holds
- * the exits-reporter role and the count grew: bonds and deposit allocation then follow the validators
- * that still run.
- */
-export async function reportExitedKeys(
-  ctx: ReportContext,
-  member: Signer,
-  report: BuiltReport,
-  log: (line: string) => void = () => {},
-): Promise<number> {
-  const { registry } = ctx.contracts;
-  if (!(await registry.hasRole(await registry.EXITS_REPORTER_ROLE(), await member.getAddress()))) return 0;
-  const exited = new Map<bigint, bigint>();
-  for (const v of report.validators) {
-    if (EXITED.has(v.status)) exited.set(v.operatorId, (exited.get(v.operatorId) ?? 0n) + 1n);
-  }
-  let updates = 0;
-  for (const [operatorId, count] of exited) {
-    if ((await registry.getNodeOperator(operatorId)).exitedKeys >= count) continue;
-    await (await registry.connect(member).reportExitedKeys(operatorId, count)).wait();
-    log(`operator ${operatorId}: ${count} exited validators reported to the registry`);
-    updates++;
-  }
-  return updates;
 }
 
 /** Runs `reportOnce` every `intervalMs` until `signal` aborts; errors are logged and retried. */

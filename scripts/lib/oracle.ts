@@ -18,7 +18,8 @@ export const SLOTS_PER_EPOCH = 32n;
 export const REPORT_DATA_ABI_TYPE =
   "tuple(uint256 refSlot, uint256 numValidators, uint256 clBalanceGwei, uint256 withdrawalVaultBalance, " +
   "uint256 elRewardsVaultBalance, uint256 lastRequestIdToFinalize, bool isBunkerMode, " +
-  "uint256[] operatorIdsWithLosses, uint256[] operatorLossesGwei, uint256[] exitOperatorIds, uint256[] exitKeyIndices)";
+  "uint256[] operatorIdsWithLosses, uint256[] operatorLossesGwei, uint256[] exitOperatorIds, uint256[] exitKeyIndices, " +
+  "uint256[] finalizationBatches, uint256[] exitedKeys, uint256[] keyLosses)";
 
 /** A report with every field given or zero/empty. */
 export interface ReportFields {
@@ -32,7 +33,20 @@ export interface ReportFields {
   operatorLossesGwei: bigint[];
   exitOperatorIds: bigint[];
   exitKeyIndices: bigint[];
+  /** Ascending last request ids of the finalization batches (empty: one batch). */
+  finalizationBatches: bigint[];
+  /** `operatorId << 128 | exitedKeys` per operator whose exited count grew, ascending. */
+  exitedKeys: bigint[];
+  /** `operatorId << 192 | keyIndex << 64 | lossToDateGwei` per key with a loss to charge, ascending. */
+  keyLosses: bigint[];
 }
+
+/** An `exitedKeys` entry. */
+export const exitedKeysEntry = (operatorId: bigint, exitedKeys: bigint): bigint => (operatorId << 128n) | exitedKeys;
+
+/** A `keyLosses` entry. */
+export const keyLossEntry = (operatorId: bigint, keyIndex: bigint, lossToDateGwei: bigint): bigint =>
+  (operatorId << 192n) | (keyIndex << 64n) | lossToDateGwei;
 
 export function buildReport(refSlot: bigint, fields: Partial<ReportFields> = {}): ReportData {
   return {
@@ -47,6 +61,9 @@ export function buildReport(refSlot: bigint, fields: Partial<ReportFields> = {})
     operatorLossesGwei: fields.operatorLossesGwei ?? [],
     exitOperatorIds: fields.exitOperatorIds ?? [],
     exitKeyIndices: fields.exitKeyIndices ?? [],
+    finalizationBatches: fields.finalizationBatches ?? [],
+    exitedKeys: fields.exitedKeys ?? [],
+    keyLosses: fields.keyLosses ?? [],
   };
 }
 

@@ -10,7 +10,7 @@ import hre from "hardhat";
 import { parseEther } from "ethers";
 import type { Tidepool } from "../../scripts/lib/protocol";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
-import { buildReport, type ReportData } from "../../scripts/lib/oracle";
+import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../scripts/lib/oracle";
 import { SLOTS_PER_EPOCH, validatorStatus, type Validator } from "../../offchain/beacon/chain";
 import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
 import { connectBeacon, type BeaconReader } from "../../offchain/oracle/beacon";
@@ -34,8 +34,10 @@ describe("Oracle service against the local beacon chain", function () {
   let beacon: BeaconReader;
   let ctx: ReportContext;
   let prevRefSlot: bigint | undefined;
-  let keyOwner: Map<string, bigint>; // pubkey → operator id
+  let keyOwner: Map<string, [bigint, bigint]>; // pubkey → [operator id, key index]
   let holder: Tidepool["users"][number];
+  /** What each key has been charged so far (pubkey → gwei), kept by this test from the reports applied. */
+  const charged = new Map<string, bigint>();
 
   before(async function () {
     ({ t, local } = await deployWithBeacon({
@@ -47,13 +49,12 @@ describe("Oracle service against the local beacon chain", function () {
       sweepIntervalEpochs: 25n,
     }));
     holder = t.users[0];
-    await (await t.registry.grantRole(await t.registry.EXITS_REPORTER_ROLE(), t.oracleMembers[0].address)).wait();
     beacon = await connectBeacon(local.api.url);
     ctx = { beacon, provider: hre.ethers.provider, contracts: t, pubkeyCache: new Map() };
     expect((await t.pool.getBeaconStat())[0]).to.equal(8n);
     keyOwner = new Map();
     for (const id of [0n, 1n]) {
-      for (let i = 0n; i < 4n; i++) keyOwner.set((await t.registry.getSigningKey(id, i)).pubkey.toLowerCase(), id);
+      for (let i = 0n; i < 4n; i++) keyOwner.set((await t.registry.getSigningKey(id, i)).pubkey.toLowerCase(), [id, i]);
     }
   });
 
@@ -69,17 +70,38 @@ describe("Oracle service against the local beacon chain", function () {
     const credentials = (await t.pool.withdrawalCredentials()).toLowerCase();
     const state = local.chain.stateAtSlot(frame.refSlot)!;
     const ours = state.validators.filter((v) => v.withdrawalCredentials === credentials);
-    const previous = new Map<string, Validator>();
-    if (frame.prevRefSlot !== undefined) {
-      for (const v of local.chain.stateAtSlot(frame.prevRefSlot)!.validators) previous.set(v.pubkey, v);
-    }
+    // Each slashed key owes its loss to date (32 ETH − balance) less what it was charged before.
     const losses = new Map<bigint, bigint>();
+    const keyLosses: bigint[] = [];
+    const sorted = [...ours].sort((a, b) => {
+      const [x, y] = [keyOwner.get(a.pubkey)!, keyOwner.get(b.pubkey)!];
+      return x[0] !== y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : 1;
+    });
+    for (const v of sorted) {
+      if (!v.slashed || validatorStatus(v, state.epoch) === "withdrawal_done" || v.balanceGwei >= ETH32_GWEI) continue;
+      const [op, key] = keyOwner.get(v.pubkey)!;
+      const toDate = ETH32_GWEI - v.balanceGwei;
+      const owed = toDate - (charged.get(v.pubkey) ?? 0n);
+      if (owed <= 0n) continue;
+      losses.set(op, (losses.get(op) ?? 0n) + owed);
+      keyLosses.push(keyLossEntry(op, key, toDate));
+    }
+    // Exited validators per operator, where the registry's count is behind.
+    const exited = new Map<bigint, bigint>();
     for (const v of ours) {
-      if (!v.slashed || validatorStatus(v, state.epoch) === "withdrawal_done") continue;
-      const before = previous.get(v.pubkey)?.balanceGwei ?? ETH32_GWEI;
-      const base = before < ETH32_GWEI ? before : ETH32_GWEI;
-      const op = keyOwner.get(v.pubkey)!;
-      if (base > v.balanceGwei) losses.set(op, (losses.get(op) ?? 0n) + base - v.balanceGwei);
+      if (
+        ["exited_unslashed", "exited_slashed", "withdrawal_possible", "withdrawal_done"].includes(
+          validatorStatus(v, state.epoch),
+        )
+      ) {
+        const [op] = keyOwner.get(v.pubkey)!;
+        exited.set(op, (exited.get(op) ?? 0n) + 1n);
+      }
+    }
+    const exitedKeys: bigint[] = [];
+    for (const op of [...exited.keys()].sort((a, b) => (a < b ? -1 : 1))) {
+      const known = (await t.registry.getNodeOperator(op, { blockTag: frame.refBlock })).exitedKeys;
+      if (exited.get(op)! > known) exitedKeys.push(exitedKeysEntry(op, exited.get(op)!));
     }
     const refEpoch = frame.refSlot / SLOTS_PER_EPOCH;
     const penaltyAhead = ours.some((v) => v.slashed && refEpoch < v.withdrawableEpoch - VECTOR / 2n);
@@ -103,6 +125,8 @@ describe("Oracle service against the local beacon chain", function () {
       operatorLossesGwei: ids.map((id) => losses.get(id)!),
       exitOperatorIds: expected.exits.map(([op]) => op),
       exitKeyIndices: expected.exits.map(([, key]) => key),
+      exitedKeys,
+      keyLosses,
     });
   }
 
@@ -131,6 +155,12 @@ describe("Oracle service against the local beacon chain", function () {
     expect((await reportOnce(ctx, m3)).status).to.equal("frame-processed");
     const [, clValidators, clBalance] = await t.pool.getBeaconStat();
     expect([clValidators, clBalance]).to.deep.equal([want.numValidators, BigInt(want.clBalanceGwei) * GWEI]);
+    for (const entry of want.keyLosses.map(BigInt)) {
+      const [op, key, toDate] = [entry >> 192n, (entry >> 64n) & (2n ** 128n - 1n), entry & (2n ** 64n - 1n)];
+      const pubkey = (await t.registry.getSigningKey(op, key)).pubkey.toLowerCase();
+      charged.set(pubkey, toDate);
+      expect(await t.oracle.keyLossChargedGwei(op, key)).to.equal(toDate);
+    }
     prevRefSlot = refSlot;
     return want;
   }
@@ -194,6 +224,32 @@ describe("Oracle service against the local beacon chain", function () {
     expect(BigInt(data.operatorLossesGwei[0])).to.be.greaterThan(GWEI / 2n);
     expect((await t.registry.getNodeOperator(0n)).bondShares).to.be.lessThan(bondBefore);
     expect(await t.withdrawalQueue.getLastFinalizedRequestId()).to.equal(3n);
+  });
+
+  it("a member whose node keeps no history builds the same report, and the slashed key has been charged exactly its loss to date", async function () {
+    const frame = await advanceToNextFrame(local);
+    // A pruned node: it serves the state of the reference slot's block and nothing older.
+    const stateSlot = await beacon.blockSlotAtOrBefore(frame.refSlot);
+    const pruned: BeaconReader = {
+      ...beacon,
+      validatorsByPubkey: (slot, pubkeys) =>
+        slot === stateSlot ? beacon.validatorsByPubkey(slot, pubkeys) : Promise.resolve(undefined),
+    };
+    const fromPruned = await reportOnce({ ...ctx, beacon: pruned }, t.oracleMembers[0]);
+    const fromFull = await reportOnce(ctx, t.oracleMembers[1]);
+    expect(fromPruned.status).to.equal("submitted");
+    expect(fromFull.status === "submitted" && fromFull.applied).to.equal(true);
+    if (fromPruned.status !== "submitted" || fromFull.status !== "submitted") throw new Error("not submitted");
+    expect(fromPruned.report.data).to.deep.equal(fromFull.report.data);
+    expect(fromFull.report.data.operatorIdsWithLosses).to.deep.equal([]); // nothing new since the last report
+    // Every report together charged operator 0 exactly what its slashed key has lost so far.
+    const slashed = local.chain.validator((await t.registry.getSigningKey(0n, 0n)).pubkey)!;
+    const events = await t.oracle.queryFilter(t.oracle.filters.OperatorLossCovered(0n));
+    const total = events.reduce((sum, e) => sum + e.args.lossWei, 0n);
+    const stateBalance = (await beacon.validatorsByPubkey(stateSlot, [slashed.pubkey]))![0].balanceGwei;
+    expect(total).to.equal((ETH32_GWEI - stateBalance) * GWEI);
+    expect(await t.oracle.keyLossChargedGwei(0n, 0n)).to.equal(ETH32_GWEI - stateBalance);
+    prevRefSlot = frame.refSlot;
   });
 
   it("a request beyond the buffer asks for exits: oldest first, spread across operators, net of ETH on its way", async function () {

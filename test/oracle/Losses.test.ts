@@ -704,7 +704,7 @@ describe("AccountingOracle: loss tranches", function () {
         operatorsFeeShares: 0n,
         insuranceFeeShares: 0n,
         bunkerMode: false,
-        lastRequestIdToFinalize: 0n,
+        finalizationBatchEnds: [],
         refSlotTimestamp: 0n,
       };
       const before = await snapshot(f);

@@ -14,6 +14,20 @@ function expectedFee(amount: bigint, liquidity: bigint, minBP = 25n, maxBP = 300
   return (num + den - 1n) / den;
 }
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+const GWEI = 10n ** 9n;
+
+/**
+ * Independent model of the cumulative fee: the frame's marginal fee at use t is
+ * min + 2·(max − min)·t / L₀ up to L₀ (the frame's starting liquidity, in whole gwei) and 2·max − min
+ * beyond; a redemption pays the integral over its part of the frame's use, rounded up.
+ */
+export function cumulativeFee(used: bigint, amount: bigint, startLiquidity: bigint, minBP = 25n, maxBP = 300n): bigint {
+  const L = (startLiquidity / GWEI) * GWEI;
+  if (L === 0n) return ceilDiv(amount * (2n * maxBP - minBP), BP);
+  const area = (u: bigint) =>
+    u <= L ? u * (minBP * L + (maxBP - minBP) * u) : L * (maxBP * L + (2n * maxBP - minBP) * (u - L));
+  return ceilDiv(area(used + amount) - area(used), BP * L);
+}
 
 describe("StakingPool instant redemption", function () {
   /** 300 ETH staked by three holders: the frame cap (1% of TVL) is just over 3 ETH. */
@@ -220,6 +234,120 @@ describe("StakingPool instant redemption", function () {
       );
       expect(await attacker.receivedWei()).to.equal(ethOut);
       expect(await pool.sharesOf(await attacker.getAddress())).to.equal(sharesBefore - shares);
+    });
+  });
+
+  describe("the fee over the frame's cumulative use", function () {
+    /**
+     * 100 ETH staked, 98.4 ETH of it queued for withdrawal: 1.601 ETH of instant liquidity against a
+     * 10% frame cap (10 ETH), so one holder can redeem 1 ETH in one call or in many.
+     */
+    async function thinLiquidity() {
+      const f = await loadFixture(deployTidepoolUnlimited);
+      const [alice, bob, carol] = f.users;
+      await f.pool.connect(alice).stake(ZeroAddress, { value: parseEther("48") });
+      await f.pool.connect(bob).stake(ZeroAddress, { value: parseEther("12") });
+      await f.pool.connect(carol).stake(ZeroAddress, { value: parseEther("40") });
+      const queue = await f.withdrawalQueue.getAddress();
+      const request = async (holder: (typeof f.users)[number], amounts: bigint[]) => {
+        await f.pool.connect(holder).approve(
+          queue,
+          amounts.reduce((a, b) => a + b, 0n),
+        );
+        await f.withdrawalQueue.connect(holder).requestWithdrawals(amounts, holder.address);
+      };
+      await request(carol, [parseEther("38.4"), parseEther("1.6")]);
+      await request(alice, [parseEther("47.6")]); // alice keeps 0.4
+      await request(bob, [parseEther("10.8")]); // bob keeps 1.2
+      await f.pool.connect(f.admin).setInstantRedeemParams(25n, 300n, 1000n);
+      await time.increase(24 * 60 * 60); // a fresh frame
+      return f;
+    }
+
+    /** Redeems `pieces` one after the other; returns the fees they paid (from the events). */
+    async function redeemPieces(f: TidepoolFixture, holder: (typeof f.users)[number], pieces: bigint[]) {
+      const fees: bigint[] = [];
+      for (const piece of pieces) {
+        const receipt = await (await f.pool.connect(holder).instantRedeem(piece, 0n, holder.address)).wait();
+        const event = receipt!.logs.map((l) => f.pool.interface.parseLog(l)).find((e) => e?.name === "InstantRedeemed");
+        fees.push(event!.args.fee as bigint);
+      }
+      return fees;
+    }
+
+    it("charges 1 ETH split into 20 calls the same as one call, to within a wei per call (never less)", async function () {
+      const f = await loadFixture(thinLiquidity);
+      const bob = f.users[1];
+      const liquidity = await f.pool.instantLiquidity();
+      expect(liquidity).to.equal(parseEther("1.601"));
+      const [, single] = await f.pool.previewInstantRedeem(parseEther("1"));
+      expect(single).to.equal(cumulativeFee(0n, parseEther("1"), liquidity));
+      expect((single * BP) / parseEther("1")).to.equal(196n); // about 197 BP, as the review measured
+
+      const fees = await redeemPieces(f, bob, Array<bigint>(20).fill(parseEther("0.05")));
+      const total = fees.reduce((a, b) => a + b, 0n);
+      // Each piece paid its part of the same integral, rounded up: never less than the single call.
+      fees.forEach((fee, i) =>
+        expect(fee).to.equal(cumulativeFee(parseEther("0.05") * BigInt(i), parseEther("0.05"), liquidity)),
+      );
+      expect(total).to.be.greaterThanOrEqual(single);
+      expect(total - single).to.be.lessThan(20n);
+    });
+
+    it("prices each call after the frame's earlier redemptions, by any holder, against the frame's starting liquidity; a new frame starts afresh", async function () {
+      const f = await loadFixture(thinLiquidity);
+      const [alice, bob] = f.users;
+      const start = await f.pool.instantLiquidity();
+      await redeemPieces(f, alice, [parseEther("0.4")]);
+      // Bob comes second: the first 0.4 ETH of the curve is used up, whoever used it.
+      const expected = cumulativeFee(parseEther("0.4"), parseEther("0.3"), start);
+      expect(await f.pool.previewInstantRedeem(parseEther("0.3"))).to.deep.equal([
+        parseEther("0.3") - expected,
+        expected,
+      ]);
+      expect(await redeemPieces(f, bob, [parseEther("0.3")])).to.deep.equal([expected]);
+      // Liquidity that arrives later in the frame (a stake) does not lower the price of the frame's use.
+      await f.pool.connect(f.users[2]).stake(ZeroAddress, { value: parseEther("5") });
+      const third = cumulativeFee(parseEther("0.7"), parseEther("0.5"), start);
+      expect((await f.pool.previewInstantRedeem(parseEther("0.5")))[1]).to.equal(third);
+      // Beyond the starting liquidity the marginal fee stays at 2 × max − min = 575 BP.
+      await redeemPieces(f, bob, [parseEther("0.5")]);
+      const beyond = cumulativeFee(parseEther("1.2"), parseEther("1"), start);
+      expect(beyond).to.equal(
+        ceilDiv(
+          (() => {
+            const L = (start / GWEI) * GWEI;
+            const area = (u: bigint) => (u <= L ? u * (25n * L + 275n * u) : L * (300n * L + 575n * (u - L)));
+            return area(parseEther("2.2")) - area(parseEther("1.2"));
+          })(),
+          BP * ((start / GWEI) * GWEI),
+        ),
+      );
+      expect((await f.pool.previewInstantRedeem(parseEther("1")))[1]).to.equal(beyond);
+
+      await time.increase(24 * 60 * 60);
+      const fresh = await f.pool.instantLiquidity();
+      expect((await f.pool.previewInstantRedeem(parseEther("1")))[1]).to.equal(
+        cumulativeFee(0n, parseEther("1"), fresh),
+      );
+    });
+  });
+
+  describe("recipients", function () {
+    it("refuses the pool, the wrapper and the withdrawal queue as recipients, changing nothing", async function () {
+      const { pool, users, wrapper, withdrawalQueue } = await loadFixture(staked);
+      const alice = users[0];
+      const shares = await pool.sharesOf(alice.address);
+      for (const recipient of [
+        await pool.getAddress(),
+        await wrapper.getAddress(),
+        await withdrawalQueue.getAddress(),
+      ]) {
+        await expect(pool.connect(alice).instantRedeem(parseEther("1"), 0n, recipient))
+          .to.be.revertedWithCustomError(pool, "ProtocolContractRefused")
+          .withArgs(recipient);
+      }
+      expect(await pool.sharesOf(alice.address)).to.equal(shares);
     });
   });
 

@@ -430,7 +430,7 @@ describe("WithdrawalQueue finalization and claims", function () {
       const oracleSigner = await ethers.getSigner(oracleAddress);
       const before = await protocolState(f);
       for (const caller of [alice, f.admin, oracleSigner]) {
-        await expect(queue.connect(caller).finalize(1n, ether, shares, 2n ** 40n, parseEther("100")))
+        await expect(queue.connect(caller).finalize([1n], ether, shares, 2n ** 40n, parseEther("100")))
           .to.be.revertedWithCustomError(queue, "CallerNotPool")
           .withArgs(caller.address);
         await expect(queue.connect(caller).fundFinalizedPayouts({ value: parseEther("1") }))
@@ -1166,16 +1166,15 @@ describe("WithdrawalQueue finalization and claims", function () {
   // ──────────────────────────────── 7. Instant redemption ────────────────────────────────
 
   describe("instant redemption next to the queue", function () {
-    it("instantLiquidity = buffer − the queue's shares valued at the current rate, rounded up (floor 0), and depositableEther = that − reserve, through requests, rewards and finalization", async function () {
+    it("instantLiquidity = buffer − the ETH the unfinalized requests asked for (floor 0), and depositableEther = that − reserve, through requests, rewards and finalization", async function () {
       const f = await loadFixture(deployWithQueue);
       const { pool, queue, staker } = f;
       const [alice, bob] = f.holders;
       const expectViews = async () => {
         const buffered = await pool.bufferedEther();
         const unfinalized = await queue.unfinalizedEther();
-        const { ether, shares } = await poolTotals(f);
-        const queued = ceilDiv((await pool.sharesOf(f.queueAddress)) * ether, shares);
-        const liquidity = buffered > queued ? buffered - queued : 0n;
+        // The most any finalization can lock for them: min(Σ ETH, Σ shares × rate) ≤ Σ ETH.
+        const liquidity = buffered > unfinalized ? buffered - unfinalized : 0n;
         const reserve = ceilDiv((await pool.totalPooledEther()) * (await pool.instantLiquidityTargetBP()), TOTAL_BP);
         expect(await pool.instantLiquidity()).to.equal(liquidity);
         expect(await pool.depositableEther()).to.equal(liquidity > reserve ? liquidity - reserve : 0n);
@@ -1217,13 +1216,15 @@ describe("WithdrawalQueue finalization and claims", function () {
       expect(afterFinalization.unfinalized).to.equal(0n);
       expect(afterFinalization.liquidity).to.equal(nearlyAll.liquidity);
 
-      // After rewards, the queue's shares are worth more than the ETH requested: the instant
-      // liquidity leaves their whole worth (what finalizing now could lock at most) in the buffer.
+      // After rewards, the queue's shares are worth more than the ETH requested, but a request is
+      // never paid more than it asked for: the reserve stays the ETH requested.
       await f.request(alice, [parseEther("0.5")]);
       const [, , clBalance] = await pool.getBeaconStat();
       await reportTx(f, { clBalanceGwei: toGwei(clBalance + parseEther("0.02")) });
       const rewarded = await expectViews();
-      expect(rewarded.liquidity).to.be.lessThan(rewarded.buffered - rewarded.unfinalized);
+      const { ether, shares } = await poolTotals(f);
+      expect(((await pool.sharesOf(f.queueAddress)) * ether) / shares).to.be.greaterThan(rewarded.unfinalized);
+      expect(rewarded.liquidity).to.equal(rewarded.buffered - rewarded.unfinalized);
 
       // Demand beyond the buffer: the liquidity saturates at 0.
       await f.request(staker, [parseEther("30")]);
@@ -1238,7 +1239,7 @@ describe("WithdrawalQueue finalization and claims", function () {
 
   // ──────────────────────────────── 8. Exit requests ────────────────────────────────
 
-  describe("exit requests bounded by the queue's shortfall", function () {
+  describe("exit requests bounded by the queue's demand", function () {
     /** Two more validators deposited: the buffer keeps 10.001 ETH; keys 0–4 of operator 0 are deposited. */
     async function withDrainedBuffer() {
       const f = await loadFixture(deployWithQueue);
@@ -1246,27 +1247,32 @@ describe("WithdrawalQueue finalization and claims", function () {
       return f;
     }
 
-    it("with no shortfall, any exit request reverts with ExitRequestsExceedDemand(count, 0)", async function () {
+    it("with no unfinalized request, any exit request reverts with ExitRequestsExceedDemand(count, 0); a 5 ETH request allows one", async function () {
       const f = await loadFixture(deployWithQueue);
       const [alice] = f.holders;
-      for (const prepare of [async () => undefined, async () => void (await f.request(alice, [parseEther("5")]))]) {
-        await prepare();
-        expect(await f.queue.unfinalizedEther()).to.be.lessThanOrEqual(await f.pool.bufferedEther());
-        const { submit } = await openReport(f, { exitOperatorIds: [0n], exitKeyIndices: [0n] });
-        const before = await protocolState(f);
-        await expect(submit()).to.be.revertedWithCustomError(f.oracle, "ExitRequestsExceedDemand").withArgs(1n, 0n);
-        expect(await protocolState(f)).to.deep.equal(before);
-        await reportTx(f, {}, 0n);
-      }
-      // Finalizing in the same report leaves no shortfall either.
-      const { submit } = await openReport(f, {
+      expect(await f.queue.unfinalizedEther()).to.equal(0n);
+      let { submit } = await openReport(f, { exitOperatorIds: [0n], exitKeyIndices: [0n] });
+      const before = await protocolState(f);
+      await expect(submit()).to.be.revertedWithCustomError(f.oracle, "ExitRequestsExceedDemand").withArgs(1n, 0n);
+      expect(await protocolState(f)).to.deep.equal(before);
+      await reportTx(f, {}, 0n);
+
+      // The buffer is not subtracted (it moves with every stake after the reference slot): 5 ETH
+      // waiting justifies ceil(5 / 32) = 1 exit, even though the buffer could pay it.
+      await f.request(alice, [parseEther("5")]);
+      expect(await f.queue.unfinalizedEther()).to.be.lessThanOrEqual(await f.pool.bufferedEther());
+      ({ submit } = await openReport(f, { exitOperatorIds: [0n, 0n], exitKeyIndices: [0n, 1n] }));
+      await expect(submit()).to.be.revertedWithCustomError(f.oracle, "ExitRequestsExceedDemand").withArgs(2n, 1n);
+      await reportTx(f, {}, 0n);
+      // Finalizing in the same report leaves no demand.
+      ({ submit } = await openReport(f, {
         lastRequestIdToFinalize: 1n,
         exitOperatorIds: [0n, 0n],
         exitKeyIndices: [0n, 1n],
-      });
-      const before = await protocolState(f);
+      }));
+      const beforeFinalizing = await protocolState(f);
       await expect(submit()).to.be.revertedWithCustomError(f.oracle, "ExitRequestsExceedDemand").withArgs(2n, 0n);
-      expect(await protocolState(f)).to.deep.equal(before);
+      expect(await protocolState(f)).to.deep.equal(beforeFinalizing);
       await reportTx(f, { lastRequestIdToFinalize: 1n }, 0n); // without the exits it applies
       expect(await f.queue.getLastFinalizedRequestId()).to.equal(1n);
     });
