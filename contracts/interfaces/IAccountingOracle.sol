@@ -167,6 +167,9 @@ interface IAccountingOracle {
     /// @param reportedGwei The loss the report attributes to it, in gwei (0: not listed).
     /// @param owedGwei What its keys owe, in gwei (0: none listed).
     error OperatorLossMismatch(uint256 operatorId, uint256 reportedGwei, uint256 owedGwei);
+    /// @notice The report's calldata is not the canonical ABI encoding of `ReportData` (members vote on
+    /// keccak256(abi.encode(data)), hashed from the calldata; any ABI encoder produces the canonical form).
+    error NonCanonicalReportEncoding();
     /// @notice A sanity limit outside its bounds.
     /// @param limit The limit's name.
     /// @param value The value given.

@@ -196,7 +196,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
 
     /// @inheritdoc IAccountingOracle
     function submitReport(ReportData calldata data) external {
-        if (_vote(data.refSlot, keccak256(abi.encode(data)))) _applyReport(data);
+        if (_vote(data.refSlot, _reportHash())) _applyReport(data);
     }
 
     // ──────────────────────────────── Governance ────────────────────────────────
@@ -290,6 +290,35 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     }
 
     // ──────────────────────────────── Internal: applying a report ────────────────────────────────
+
+    /// @dev keccak256(abi.encode(data)) of `submitReport(data)`, hashed straight from the calldata (what
+    /// `abi.encode` would copy into memory first, at a cost that grows with every array of the report).
+    /// The two are the same bytes exactly when the calldata is the canonical encoding, which is checked:
+    /// the struct's offset is 0x20, `isBunkerMode` is 0 or 1, each of the 7 arrays starts right after
+    /// the one before it (the first after the 14-word head), and nothing follows the last.
+    function _reportHash() private pure returns (bytes32 hash) {
+        bool canonical;
+        assembly ("memory-safe") {
+            let base := 0x24 // the struct, after the selector and its offset word
+            canonical := and(eq(calldataload(4), 0x20), lt(calldataload(add(base, 0xc0)), 2))
+            let expected := 0x1c0 // 14 head words: 7 values and 7 array offsets
+            for {
+                let i := 0
+            } lt(i, 7) {
+                i := add(i, 1)
+            } {
+                let length := calldataload(add(base, expected))
+                canonical := and(canonical, eq(calldataload(add(base, add(0xe0, shl(5, i)))), expected))
+                canonical := and(canonical, lt(length, 0x100000000)) // so the sum below cannot wrap
+                expected := add(expected, shl(5, add(length, 1)))
+            }
+            canonical := and(canonical, eq(calldatasize(), add(base, expected)))
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 4, sub(calldatasize(), 4))
+            hash := keccak256(ptr, sub(calldatasize(), 4))
+        }
+        if (!canonical) revert NonCanonicalReportEncoding();
+    }
 
     /// @dev Checks the report, computes its outcome (tranches, smoothing, fees), then commits it.
     function _applyReport(ReportData calldata data) private {
