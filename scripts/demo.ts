@@ -215,7 +215,6 @@ async function main(): Promise<void> {
   const operators = t.users.slice(0, 3);
   const holders = t.users.slice(3, 33);
   const members = t.oracleMembers;
-  await send(t.registry.connect(t.admin).grantRole(await t.registry.EXITS_REPORTER_ROLE(), members[0].address));
 
   const local = await startLocalBeacon(t, hre.network.provider, {
     rewardAprBP: 330n,

@@ -16,6 +16,8 @@ pragma solidity 0.8.30;
 ///    `bondPerValidator` reaches other operators at their next write or refresh.
 /// 4. `keysNonce` changes with every change of any key set (add, remove, vet, deposit), so a guardian
 ///    attestation over it goes stale when keys change.
+/// 5. Exited validators, which free bond, are recorded only by ACCOUNTING_ROLE: the accounting
+///    oracle, from a report its committee's quorum agreed on. No single key can record them.
 interface INodeOperatorRegistry {
     // ──────────────────────────────── Types ────────────────────────────────
 
@@ -251,7 +253,9 @@ interface INodeOperatorRegistry {
 
     // ──────────────────────────────── Oracle and pool ────────────────────────────────
 
-    /// @notice Records how many of the operator's validators have exited. Requires EXITS_REPORTER_ROLE.
+    /// @notice Records how many of the operator's validators have exited, which frees the bond that
+    /// backed them. Requires ACCOUNTING_ROLE: the accounting oracle, which calls it for each operator
+    /// of a report its committee's quorum agreed on.
     /// @param operatorId The operator.
     /// @param exitedKeys Its exited validators in total (never decreasing, at most its deposited keys).
     function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external;

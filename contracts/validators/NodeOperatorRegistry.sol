@@ -25,9 +25,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     bytes32 public constant OPERATOR_MANAGER_ROLE = keccak256("OPERATOR_MANAGER_ROLE");
     /// @notice Sets the bond per validator.
     bytes32 public constant BOND_MANAGER_ROLE = keccak256("BOND_MANAGER_ROLE");
-    /// @notice Reports exited validators (the accounting oracle).
-    bytes32 public constant EXITS_REPORTER_ROLE = keccak256("EXITS_REPORTER_ROLE");
-    /// @notice Burns bonds to cover losses and books operators' fee shares (the accounting oracle).
+    /// @notice Burns bonds to cover losses, books operators' fee shares and records exited validators
+    /// (the accounting oracle: each figure comes from a report its committee's quorum agreed on).
     bytes32 public constant ACCOUNTING_ROLE = keccak256("ACCOUNTING_ROLE");
 
     /// @notice Keys per `addSigningKeys` / `removeSigningKeys` call, at most.
@@ -293,7 +292,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     // ──────────────────────────────── Oracle and pool ────────────────────────────────
 
     /// @inheritdoc INodeOperatorRegistry
-    function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external onlyRole(EXITS_REPORTER_ROLE) {
+    function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external onlyRole(ACCOUNTING_ROLE) {
         Operator memory op = _operator(operatorId);
         if (exitedKeys < op.exitedKeys || exitedKeys > op.depositedKeys) {
             revert InvalidExitedKeys(operatorId, exitedKeys, op.exitedKeys, op.depositedKeys);

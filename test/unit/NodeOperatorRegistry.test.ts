@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture, setBalance } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, setBalance } from "@nomicfoundation/hardhat-network-helpers";
 import {
   ZeroAddress,
   ZeroHash,
@@ -12,6 +12,7 @@ import {
   parseEther,
   type BaseContract,
   type ContractTransactionResponse,
+  type FunctionFragment,
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
@@ -35,7 +36,9 @@ import { registerOperator } from "../../scripts/lib/operators";
 
 const OPERATOR_MANAGER_ROLE = id("OPERATOR_MANAGER_ROLE");
 const BOND_MANAGER_ROLE = id("BOND_MANAGER_ROLE");
-const EXITS_REPORTER_ROLE = id("EXITS_REPORTER_ROLE");
+const ACCOUNTING_ROLE = id("ACCOUNTING_ROLE");
+/** The role that once let a single key report exits; the registry no longer knows it. */
+const RETIRED_EXITS_REPORTER_ROLE = id("EXITS_REPORTER_ROLE");
 const MAX_OPERATORS = 65_535n;
 const MAX_VALIDATORS_PER_OPERATOR = 65_535n;
 const MAX_BOND_PER_VALIDATOR = parseEther("32");
@@ -50,17 +53,17 @@ interface RegistryFixture extends TidepoolFixture {
   carol: HardhatEthersSigner; // reward address of operator 2 (op-c)
   staker: HardhatEthersSigner; // staked STAKED
   stranger: HardhatEthersSigner; // no role, no operator
-  reporter: HardhatEthersSigner; // EXITS_REPORTER_ROLE
+  reporter: HardhatEthersSigner; // ACCOUNTING_ROLE: stands in for the accounting oracle
   recipient: HardhatEthersSigner; // receives withdrawn bond
   credentials: string; // the pool's withdrawal credentials
 }
 
-/** Unlimited staking, one staker, an exits reporter; no operators. */
+/** Unlimited staking, one staker, an ACCOUNTING_ROLE signer in the oracle's place; no operators. */
 async function registryFixture(): Promise<RegistryFixture> {
   const f = await loadFixture(deployTidepoolUnlimited);
   const [alice, bob, carol, staker, stranger, reporter, recipient] = f.users;
   await f.pool.connect(staker).stake(ZeroAddress, { value: STAKED });
-  await f.registry.connect(f.admin).grantRole(EXITS_REPORTER_ROLE, reporter.address);
+  await f.registry.connect(f.admin).grantRole(ACCOUNTING_ROLE, reporter.address);
   await poolSigner(f); // the pool, impersonated, funded once so that balance checks see only the deposits
   return {
     ...f,
@@ -161,6 +164,14 @@ async function etherFor(f: TidepoolFixture, shares: bigint): Promise<bigint> {
   return (shares * (await f.pool.totalPooledEther())) / (await f.pool.totalShares());
 }
 
+/** The deployment's accounting oracle (it holds ACCOUNTING_ROLE on the registry), impersonated. */
+async function oracleSigner(f: TidepoolFixture): Promise<HardhatEthersSigner> {
+  const oracle = await f.oracle.getAddress();
+  await impersonateAccount(oracle);
+  await setBalance(oracle, parseEther("1"));
+  return ethers.getSigner(oracle);
+}
+
 function emptyOperator(name: string, rewardAddress: string): OperatorState {
   return {
     active: true,
@@ -193,11 +204,16 @@ describe("NodeOperatorRegistry", function () {
       expect(await f.registry.MAX_BOND_PER_VALIDATOR()).to.equal(MAX_BOND_PER_VALIDATOR);
       expect(await f.registry.OPERATOR_MANAGER_ROLE()).to.equal(OPERATOR_MANAGER_ROLE);
       expect(await f.registry.BOND_MANAGER_ROLE()).to.equal(BOND_MANAGER_ROLE);
-      expect(await f.registry.EXITS_REPORTER_ROLE()).to.equal(EXITS_REPORTER_ROLE);
+      expect(await f.registry.ACCOUNTING_ROLE()).to.equal(ACCOUNTING_ROLE);
       expect(await f.registry.hasRole(ZeroHash, f.admin.address)).to.equal(true);
       expect(await f.registry.hasRole(OPERATOR_MANAGER_ROLE, f.admin.address)).to.equal(true);
       expect(await f.registry.hasRole(BOND_MANAGER_ROLE, f.admin.address)).to.equal(true);
-      expect(await f.registry.hasRole(EXITS_REPORTER_ROLE, f.admin.address)).to.equal(false);
+      // Exits come from the oracle committee's quorum: the accounting oracle holds ACCOUNTING_ROLE,
+      // governance does not, and no separate exits-reporter role exists.
+      expect(await f.registry.hasRole(ACCOUNTING_ROLE, await f.oracle.getAddress())).to.equal(true);
+      expect(await f.registry.hasRole(ACCOUNTING_ROLE, f.admin.address)).to.equal(false);
+      const functions = f.registry.interface.fragments.filter((x) => x.type === "function") as FunctionFragment[];
+      expect(functions.map((fn) => fn.name)).to.not.include("EXITS_REPORTER_ROLE");
     });
 
     it("reverts OperatorNotFound for every per-operator view of an unknown id", async function () {
@@ -970,16 +986,60 @@ describe("NodeOperatorRegistry", function () {
       expect(await lowest(f)).to.deep.equal([true, 3n]);
     });
 
-    it("requires EXITS_REPORTER_ROLE and an existing operator", async function () {
+    it("requires ACCOUNTING_ROLE and an existing operator", async function () {
       const f = await loadFixture(threeOperatorsFixture);
       for (const caller of [f.admin, f.alice]) {
         await expect(f.registry.connect(caller).reportExitedKeys(A, 0))
           .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, EXITS_REPORTER_ROLE);
+          .withArgs(caller.address, ACCOUNTING_ROLE);
       }
       await expect(f.registry.connect(f.reporter).reportExitedKeys(3, 0))
         .to.be.revertedWithCustomError(f.registry, "OperatorNotFound")
         .withArgs(3);
+    });
+
+    it("takes exits only from the accounting oracle: no other role, not even governance's, can mark keys exited or free bond", async function () {
+      const f = await loadFixture(threeOperatorsFixture);
+      await depositAsPool(f, A, 3n);
+      const registry = await f.registry.getAddress();
+      // A holder of the retired exits-reporter role id (any admin can still grant an arbitrary id).
+      const former = f.users[7];
+      await f.registry.connect(f.admin).grantRole(RETIRED_EXITS_REPORTER_ROLE, former.address);
+      // The admin holds DEFAULT_ADMIN_ROLE, OPERATOR_MANAGER_ROLE and BOND_MANAGER_ROLE.
+      const callers = [f.admin, former, f.alice, f.stranger, await poolSigner(f)];
+      const bond = parseEther("20");
+      const free = bond - 3n * DEFAULT_BOND_PER_VALIDATOR; // share rate 1
+      const state = async () => [
+        await operatorState(f.registry, A),
+        await f.registry.totalActiveValidators(),
+        await f.registry.pendingOperatorRewards(A),
+        await f.pool.sharesOf(registry),
+        await f.pool.sharesOf(f.alice.address),
+      ];
+      const before = await state();
+      for (const caller of callers) {
+        for (const exited of [1n, 3n]) {
+          await expect(f.registry.connect(caller).reportExitedKeys(A, exited))
+            .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+            .withArgs(caller.address, ACCOUNTING_ROLE);
+        }
+      }
+      await expect(f.registry.connect(f.alice).withdrawBond(A, free + 1n, f.alice.address))
+        .to.be.revertedWithCustomError(f.registry, "BondLocked")
+        .withArgs(A, free + 1n, free);
+      expect(await state()).to.deep.equal(before);
+
+      // The accounting oracle (the committee's quorum) records them, and the bond of exited validators frees up.
+      const oracle = await oracleSigner(f);
+      await expect(f.registry.connect(oracle).reportExitedKeys(A, 3))
+        .to.emit(f.registry, "ExitedKeysReported")
+        .withArgs(A, 3);
+      expect(await f.registry.totalActiveValidators()).to.equal(0n);
+      await expect(f.registry.connect(f.alice).withdrawBond(A, bond, f.alice.address))
+        .to.emit(f.registry, "BondWithdrawn")
+        .withArgs(A, f.alice.address, bond, bond);
+      expect(await f.pool.sharesOf(f.alice.address)).to.equal(bond);
+      expect((await operatorState(f.registry, A)).bondShares).to.equal(0n);
     });
   });
 
@@ -1225,7 +1285,7 @@ describe("NodeOperatorRegistry", function () {
   describe("roles", function () {
     it("never grants a role to the zero address", async function () {
       const f = await loadFixture(registryFixture);
-      for (const role of [ZeroHash, OPERATOR_MANAGER_ROLE, BOND_MANAGER_ROLE, EXITS_REPORTER_ROLE]) {
+      for (const role of [ZeroHash, OPERATOR_MANAGER_ROLE, BOND_MANAGER_ROLE, ACCOUNTING_ROLE]) {
         await expect(f.registry.connect(f.admin).grantRole(role, ZeroAddress))
           .to.be.revertedWithCustomError(f.registry, "RoleGrantToZeroAddress")
           .withArgs(role);
@@ -1234,7 +1294,7 @@ describe("NodeOperatorRegistry", function () {
 
     it("lets only the admin grant roles", async function () {
       const f = await loadFixture(registryFixture);
-      await expect(f.registry.connect(f.reporter).grantRole(EXITS_REPORTER_ROLE, f.stranger.address))
+      await expect(f.registry.connect(f.reporter).grantRole(ACCOUNTING_ROLE, f.stranger.address))
         .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
         .withArgs(f.reporter.address, ZeroHash);
     });
