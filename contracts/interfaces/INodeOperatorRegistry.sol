@@ -9,6 +9,8 @@ pragma solidity 0.8.30;
 /// @dev Trust assumptions:
 /// 1. Governance (OPERATOR_MANAGER_ROLE) vets keys off-chain (BLS signature, fork version,
 ///    withdrawal credentials) before raising an operator's vetted limit; unvetted keys are never used.
+///    A vetting names the operator's `operatorKeysNonce` at the review and reverts if the operator
+///    has uploaded or removed keys since, so it vets exactly the keys reviewed.
 /// 2. A pubkey is accepted once across all operators, ever, so a removed key cannot come back.
 /// 3. Bond cover (how many active validators the bond backs) is recomputed at the current share rate
 ///    whenever the operator's state is written: every key, vetting, bond, exit, activity change and
@@ -99,6 +101,12 @@ interface INodeOperatorRegistry {
     /// @notice The operator has no rewards to claim.
     /// @param operatorId The operator.
     error NoOperatorRewards(uint256 operatorId);
+    /// @notice The operator uploaded or removed keys after governance reviewed them: the vetting
+    /// would cover keys nobody reviewed.
+    /// @param operatorId The operator.
+    /// @param expectedKeysNonce The operator's keys nonce at the review.
+    /// @param keysNonce Its keys nonce now.
+    error OperatorKeysChanged(uint256 operatorId, uint256 expectedKeysNonce, uint256 keysNonce);
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -200,14 +208,19 @@ interface INodeOperatorRegistry {
 
     /// @notice Sets how many of the operator's keys are vetted (capped at its uploaded keys, never
     /// below its deposited keys). Requires OPERATOR_MANAGER_ROLE.
+    /// @dev A call that vets keys beyond those already vetted reverts `OperatorKeysChanged` unless
+    /// `expectedKeysNonce` is the operator's `operatorKeysNonce` now: keys uploaded or removed after
+    /// the review (say, during the timelock's delay) are never vetted. Lowering needs no review and
+    /// ignores it. Changes `keysNonce`.
     /// @param operatorId The operator.
     /// @param vettedKeys How many of its first keys governance has checked.
-    function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external;
+    /// @param expectedKeysNonce The operator's `operatorKeysNonce` when governance read the keys it checked.
+    function setVettedKeys(uint256 operatorId, uint256 vettedKeys, uint256 expectedKeysNonce) external;
 
     // ──────────────────────────────── Keys ────────────────────────────────
 
     /// @notice Uploads `count` keys for the operator. Operator (reward address) only; the operator
-    /// must be active (`OperatorInactive`).
+    /// must be active (`OperatorInactive`). Adds one to its `operatorKeysNonce`.
     /// @param operatorId The operator.
     /// @param count 1 to MAX_KEYS_PER_CALL.
     /// @param pubkeys `count` 48-byte BLS public keys, concatenated.
@@ -222,7 +235,7 @@ interface INodeOperatorRegistry {
 
     /// @notice Removes undeposited keys [fromIndex, fromIndex + count); each hole is filled by the last
     /// key. Vetted keys drop to `fromIndex` if they reached into the range (re-vetting needed).
-    /// Operator (reward address) only.
+    /// Operator (reward address) only, active or not. Adds one to its `operatorKeysNonce`.
     /// @param operatorId The operator.
     /// @param fromIndex The first key to remove (≥ its deposited keys).
     /// @param count Keys to remove, 1 to MAX_KEYS_PER_CALL.
@@ -323,6 +336,11 @@ interface INodeOperatorRegistry {
     /// @notice The nonce of the key sets; guardians sign it.
     /// @return The nonce.
     function keysNonce() external view returns (uint256);
+
+    /// @notice How many times the operator has uploaded or removed keys; `setVettedKeys` names it.
+    /// @param operatorId The operator.
+    /// @return The operator's keys nonce.
+    function operatorKeysNonce(uint256 operatorId) external view returns (uint256);
 
     /// @notice How many keys the operator could take in one deposit now (0 if it is not next in line).
     /// @param operatorId The operator.

@@ -100,6 +100,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         MinLevelIndex.Index depositable;
         RewardsState rewards;
         mapping(uint256 operatorId => OperatorRewards) operatorRewards;
+        mapping(uint256 operatorId => uint256) operatorKeysNonces; // +1 on each upload or removal of its keys
     }
 
     // ──────────────────────────────── Construction ────────────────────────────────
@@ -171,11 +172,20 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     }
 
     /// @inheritdoc INodeOperatorRegistry
-    function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external onlyRole(OPERATOR_MANAGER_ROLE) {
+    function setVettedKeys(
+        uint256 operatorId,
+        uint256 vettedKeys,
+        uint256 expectedKeysNonce
+    ) external onlyRole(OPERATOR_MANAGER_ROLE) {
         Operator memory op = _operator(operatorId);
         // Never above the keys uploaded, never below the keys already deposited.
         uint256 vetted = vettedKeys < op.totalKeys ? vettedKeys : op.totalKeys;
         if (vetted < op.depositedKeys) vetted = op.depositedKeys;
+        // Keys beyond those already vetted must be the keys governance reviewed.
+        if (vetted > op.vettedKeys) {
+            uint256 actual = _storage().operatorKeysNonces[operatorId];
+            if (actual != expectedKeysNonce) revert OperatorKeysChanged(operatorId, expectedKeysNonce, actual);
+        }
         op.vettedKeys = uint32(vetted);
         _store(operatorId, op);
         emit VettedKeysSet(operatorId, vetted);
@@ -222,6 +232,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         }
         op.totalKeys = SafeCast.toUint32(index);
         _store(operatorId, op);
+        ++$.operatorKeysNonces[operatorId];
         _bumpKeysNonce();
     }
 
@@ -232,7 +243,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (fromIndex < op.depositedKeys || fromIndex + count > op.totalKeys) {
             revert InvalidKeyRange(operatorId, fromIndex, count, op.depositedKeys, op.totalKeys);
         }
-        mapping(uint256 => SigningKey) storage keys = _storage().keys[operatorId];
+        RegistryStorage storage $ = _storage();
+        mapping(uint256 => SigningKey) storage keys = $.keys[operatorId];
         uint256 last = op.totalKeys;
         // From the top of the range down, so each hole is filled by a key that stays.
         for (uint256 i = fromIndex + count; i > fromIndex;) {
@@ -248,6 +260,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (op.vettedKeys > fromIndex) op.vettedKeys = uint32(fromIndex);
         _store(operatorId, op);
         emit VettedKeysSet(operatorId, op.vettedKeys);
+        ++$.operatorKeysNonces[operatorId];
         _bumpKeysNonce();
     }
 
@@ -456,6 +469,12 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     /// @inheritdoc INodeOperatorRegistry
     function keysNonce() external view returns (uint256) {
         return _storage().keysNonce;
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function operatorKeysNonce(uint256 operatorId) external view returns (uint256) {
+        _operator(operatorId);
+        return _storage().operatorKeysNonces[operatorId];
     }
 
     /// @inheritdoc INodeOperatorRegistry

@@ -336,7 +336,7 @@ const REGISTRY_SPEC: Spec = {
   "setBondPerValidator(uint256)": { role: ROLE.bondManager },
   "setNodeOperatorActive(uint256,bool)": { role: ROLE.operatorManager },
   "setNodeOperatorRewardAddress(uint256,address)": { role: ROLE.operatorManager },
-  "setVettedKeys(uint256,uint256)": { role: ROLE.operatorManager },
+  "setVettedKeys(uint256,uint256,uint256)": { role: ROLE.operatorManager },
   "upgradeToAndCall(address,bytes)": {
     role: ADMIN,
     args: async (w) => [await implementationOf(await w.registry.getAddress()), "0x"],

@@ -589,7 +589,7 @@ describe("DepositSecurityModule", function () {
       it("rejects an attestation once governance changed an operator's vetted keys", async function () {
         const f = await loadFixture(dsmFixture);
         const { attestation, signatures } = await attest(f);
-        await f.registry.connect(f.admin).setVettedKeys(B, 2);
+        await f.registry.connect(f.admin).setVettedKeys(B, 2, await f.registry.operatorKeysNonce(B));
         const nonce = BigInt(attestation.keysNonce);
         await expectRejected(f, attestation, signatures, "KeysNonceChanged", [nonce, nonce + 1n]);
       });
