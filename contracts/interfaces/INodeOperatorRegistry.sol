@@ -16,8 +16,10 @@ pragma solidity 0.8.30;
 ///    whenever the operator's state is written: every key, vetting, bond, exit, activity change and
 ///    deposit, and by anyone through `refreshOperator`. A share-rate drop or a higher
 ///    `bondPerValidator` reaches other operators at their next write or refresh.
-/// 4. `keysNonce` changes with every change of any key set (add, remove, vet, deposit), so a guardian
-///    attestation over it goes stale when keys change.
+/// 4. `keysNonce` is what guardians attest: it changes whenever the set of vetted, undeposited keys
+///    may gain a key (vetting) and on every deposit. Uploads (unvetted) and removals (the vetted keys
+///    drop to a prefix of themselves) never add a key to that set, so they leave it unchanged: no
+///    operator, active or deactivated, can stale the guardians' attestations.
 /// 5. Exited validators, which free bond, are recorded only by ACCOUNTING_ROLE: the accounting
 ///    oracle, from a report its committee's quorum agreed on. No single key can record them.
 interface INodeOperatorRegistry {
@@ -220,7 +222,8 @@ interface INodeOperatorRegistry {
     // ──────────────────────────────── Keys ────────────────────────────────
 
     /// @notice Uploads `count` keys for the operator. Operator (reward address) only; the operator
-    /// must be active (`OperatorInactive`). Adds one to its `operatorKeysNonce`.
+    /// must be active (`OperatorInactive`). Adds one to its `operatorKeysNonce`; leaves `keysNonce`
+    /// (the new keys are unvetted).
     /// @param operatorId The operator.
     /// @param count 1 to MAX_KEYS_PER_CALL.
     /// @param pubkeys `count` 48-byte BLS public keys, concatenated.
@@ -235,7 +238,8 @@ interface INodeOperatorRegistry {
 
     /// @notice Removes undeposited keys [fromIndex, fromIndex + count); each hole is filled by the last
     /// key. Vetted keys drop to `fromIndex` if they reached into the range (re-vetting needed).
-    /// Operator (reward address) only, active or not. Adds one to its `operatorKeysNonce`.
+    /// Operator (reward address) only, active or not. Adds one to its `operatorKeysNonce`; leaves
+    /// `keysNonce` (the keys still vetted are unchanged).
     /// @param operatorId The operator.
     /// @param fromIndex The first key to remove (≥ its deposited keys).
     /// @param count Keys to remove, 1 to MAX_KEYS_PER_CALL.
@@ -333,7 +337,8 @@ interface INodeOperatorRegistry {
         uint256 keyIndex
     ) external view returns (bytes memory pubkey, bytes memory signature, bool deposited);
 
-    /// @notice The nonce of the key sets; guardians sign it.
+    /// @notice The nonce of the vetted, undeposited keys; guardians sign it. Changes on every vetting
+    /// and every deposit.
     /// @return The nonce.
     function keysNonce() external view returns (uint256);
 

@@ -232,8 +232,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         }
         op.totalKeys = SafeCast.toUint32(index);
         _store(operatorId, op);
+        // The new keys are unvetted: what guardians attest (keysNonce) is unchanged.
         ++$.operatorKeysNonces[operatorId];
-        _bumpKeysNonce();
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -260,8 +260,9 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (op.vettedKeys > fromIndex) op.vettedKeys = uint32(fromIndex);
         _store(operatorId, op);
         emit VettedKeysSet(operatorId, op.vettedKeys);
+        // The keys still vetted are below fromIndex, untouched: the set guardians attest only shrank,
+        // so keysNonce stays and no operator (active or not) can stale their attestations.
         ++$.operatorKeysNonces[operatorId];
-        _bumpKeysNonce();
     }
 
     // ──────────────────────────────── Bond ────────────────────────────────

@@ -556,7 +556,7 @@ describe("NodeOperatorRegistry", function () {
   });
 
   describe("addSigningKeys", function () {
-    it("stores each key with its signature, emits SigningKeyAdded per key, bumps the nonce and counts the call in the operator's keys nonce", async function () {
+    it("stores each key with its signature, emits SigningKeyAdded per key and counts each call in the operator's keys nonce", async function () {
       const f = await loadFixture(twoBareOperatorsFixture);
       const batch = testKeyBatch("op-a", 0, 5, f.credentials);
       const first = {
@@ -569,15 +569,16 @@ describe("NodeOperatorRegistry", function () {
       expect(await eventArgs(tx1, f.registry, "SigningKeyAdded")).to.deep.equal(
         [0, 1, 2].map((i) => [A, BigInt(i), keyAt(batch, i).pubkey]),
       );
-      expect(await eventArgs(tx1, f.registry, "KeysNonceChanged")).to.deep.equal([[1n]]);
+      // New keys are unvetted: what guardians attest (keysNonce) does not change.
+      expect(await eventArgs(tx1, f.registry, "KeysNonceChanged")).to.deep.equal([]);
       expect(await f.registry.operatorKeysNonce(A)).to.equal(1n);
 
       const tx2 = await f.registry.connect(f.alice).addSigningKeys(A, 2, second.pubkeys, second.signatures);
       expect(await eventArgs(tx2, f.registry, "SigningKeyAdded")).to.deep.equal(
         [3, 4].map((i) => [A, BigInt(i), keyAt(batch, i).pubkey]),
       );
-      expect(await eventArgs(tx2, f.registry, "KeysNonceChanged")).to.deep.equal([[2n]]);
-      expect(await f.registry.keysNonce()).to.equal(2n);
+      expect(await eventArgs(tx2, f.registry, "KeysNonceChanged")).to.deep.equal([]);
+      expect(await f.registry.keysNonce()).to.equal(0n);
       expect(await f.registry.operatorKeysNonce(A)).to.equal(2n);
       expect(await f.registry.operatorKeysNonce(B)).to.equal(0n);
 
@@ -704,7 +705,9 @@ describe("NodeOperatorRegistry", function () {
       const tx = await f.registry.connect(f.alice).removeSigningKeys(A, 1, 1);
       expect(await eventArgs(tx, f.registry, "SigningKeyRemoved")).to.deep.equal([[A, 1n, keyAt(batch, 1).pubkey]]);
       expect(await eventArgs(tx, f.registry, "VettedKeysSet")).to.deep.equal([[A, 1n]]);
-      expect(await eventArgs(tx, f.registry, "KeysNonceChanged")).to.deep.equal([[nonce + 1n]]);
+      // The vetted keys only shrank (to key 0, unchanged): guardians' attestations stay true.
+      expect(await eventArgs(tx, f.registry, "KeysNonceChanged")).to.deep.equal([]);
+      expect(await f.registry.keysNonce()).to.equal(nonce);
       expect(await f.registry.operatorKeysNonce(A)).to.equal(operatorNonce + 1n);
 
       const expected = [0, 4, 2, 3].map((i) => keyAt(batch, i));
