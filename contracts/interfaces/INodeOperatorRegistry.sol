@@ -109,6 +109,10 @@ interface INodeOperatorRegistry {
     /// @param expectedKeysNonce The operator's keys nonce at the review.
     /// @param keysNonce Its keys nonce now.
     error OperatorKeysChanged(uint256 operatorId, uint256 expectedKeysNonce, uint256 keysNonce);
+    /// @notice Pool shares sent to `recipient` would be lost: it is the pool, the wrapper, the
+    /// withdrawal queue or the registry.
+    /// @param recipient The refused recipient.
+    error InvalidRecipient(address recipient);
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -253,6 +257,8 @@ interface INodeOperatorRegistry {
     function depositBond(uint256 operatorId) external payable;
 
     /// @notice Withdraws bond shares not backing active validators to `recipient`. Operator only.
+    /// @dev Refuses (`InvalidRecipient`) the pool, the wrapper, the withdrawal queue and the registry,
+    /// where the shares would be lost.
     /// @param operatorId The operator.
     /// @param shares The pool shares to withdraw.
     /// @param recipient Receives the shares (as tpETH).
@@ -302,6 +308,8 @@ interface INodeOperatorRegistry {
     function distributeOperatorRewards(uint256 shares) external;
 
     /// @notice Sends the operator's accrued fee shares to its reward address. Reward address only.
+    /// @dev Pays the caller, so the shares cannot reach the pool, the wrapper, the withdrawal queue or
+    /// the registry: none of them ever calls `claimOperatorRewards`.
     /// @param operatorId The operator.
     /// @return shares The shares sent.
     function claimOperatorRewards(uint256 operatorId) external returns (uint256 shares);

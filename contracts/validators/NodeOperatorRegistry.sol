@@ -281,6 +281,14 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     function withdrawBond(uint256 operatorId, uint256 shares, address recipient) external {
         Operator memory op = _operatorFor(operatorId, msg.sender);
         if (recipient == address(0)) revert ZeroAddress("recipient");
+        // Shares sent to these are lost: the pool and the wrapper refuse plain transfers, the queue
+        // strands shares outside a request, and here they would leave the bond's books unbooked.
+        if (
+            recipient == address(this) ||
+            recipient == address(POOL) ||
+            recipient == POOL.WRAPPER() ||
+            recipient == POOL.WITHDRAWAL_QUEUE()
+        ) revert InvalidRecipient(recipient);
         // Bond backing active validators stays; the rest (exited validators, rewards) is free.
         uint256 required = POOL.getSharesByPooledEthRoundUp(
             uint256(_storage().bondPerValidator) * (op.depositedKeys - op.exitedKeys)

@@ -954,6 +954,29 @@ describe("NodeOperatorRegistry", function () {
         .withArgs(3);
       expect((await f.registry.getNodeOperator(A)).bondShares).to.equal(parseEther("20"));
     });
+
+    it("refuses recipients where the shares would be lost: the pool, the wrapper, the withdrawal queue, the registry", async function () {
+      const f = await loadFixture(bondedAtRateFixture);
+      const registry = await f.registry.getAddress();
+      const queue = await f.withdrawalQueue.getAddress();
+      const sinks = [f.poolAddress, f.wrapperAddress, queue, registry];
+      const sharesOf = () => Promise.all([...sinks, f.alice.address].map((a) => f.pool.sharesOf(a)));
+      const before = [await operatorState(f.registry, A), await sharesOf(), await f.withdrawalQueue.queuedShares()];
+      for (const recipient of sinks) {
+        await expect(f.registry.connect(f.alice).withdrawBond(A, parseEther("1"), recipient))
+          .to.be.revertedWithCustomError(f.registry, "InvalidRecipient")
+          .withArgs(recipient);
+      }
+      expect([
+        await operatorState(f.registry, A),
+        await sharesOf(),
+        await f.withdrawalQueue.queuedShares(),
+      ]).to.deep.equal(before);
+      // The operator's own address takes them.
+      await expect(f.registry.connect(f.alice).withdrawBond(A, parseEther("1"), f.alice.address))
+        .to.emit(f.pool, "TransferShares")
+        .withArgs(registry, f.alice.address, parseEther("1"));
+    });
   });
 
   describe("refreshOperator", function () {
