@@ -130,7 +130,10 @@ async function operatorOperations(
   }
   const op = await t.registry.getNodeOperator(id);
   if (op.totalKeys !== 1000n) throw new Error("expected 1,000 keys");
-  await measure("registry.setVettedKeys.ops1000keys1000", t.registry.connect(t.admin).setVettedKeys(id, 1000));
+  await measure(
+    "registry.setVettedKeys.ops1000keys1000",
+    t.registry.connect(t.admin).setVettedKeys(id, 1000, await t.registry.operatorKeysNonce(id)),
+  );
   await measure(
     "registry.removeSigningKeys.one.ops1000keys1000",
     t.registry.connect(operator).removeSigningKeys(id, 500, 1),

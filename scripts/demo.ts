@@ -87,7 +87,7 @@ async function registerOperators(t: Tidepool, operators: HardhatEthersSigner[], 
     const file = path.join(dir, `deposit_data-${names[i].split(" ")[0].toLowerCase()}.json`);
     fs.writeFileSync(file, JSON.stringify(keys.map((k) => depositDataEntry(k.secretKey, credentials, "mainnet"))));
     await hre.run("operator-keys", { operator: String(i), file, pool: t.poolAddress });
-    await send(t.registry.connect(t.admin).setVettedKeys(i, keysEach));
+    await send(t.registry.connect(t.admin).setVettedKeys(i, keysEach, await t.registry.operatorKeysNonce(i)));
     await send(t.registry.connect(op).depositBond(i, { value: parseEther("2") * BigInt(keysEach) }));
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -215,7 +215,6 @@ async function main(): Promise<void> {
   const operators = t.users.slice(0, 3);
   const holders = t.users.slice(3, 33);
   const members = t.oracleMembers;
-  await send(t.registry.connect(t.admin).grantRole(await t.registry.EXITS_REPORTER_ROLE(), members[0].address));
 
   const local = await startLocalBeacon(t, hre.network.provider, {
     rewardAprBP: 330n,

@@ -216,20 +216,27 @@ task("operator-keys", "Validates a staking-deposit-cli deposit_data file and upl
         uploaded += b.count;
         console.log(`uploaded ${uploaded}/${entries.length} keys (tx ${receipt?.hash})`);
       }
-      const { totalKeys: total, vettedKeys } = await t.registry.getNodeOperator(id);
+      // The keys and their nonce as of one block: the vetting call names that nonce, so it vets
+      // exactly these keys and reverts (OperatorKeysChanged) if the operator changes them before it.
+      const blockTag = await hre.ethers.provider.getBlockNumber();
+      const [{ totalKeys: total, vettedKeys }, keysNonce] = await Promise.all([
+        t.registry.getNodeOperator(id, { blockTag }),
+        t.registry.operatorKeysNonce(id, { blockTag }),
+      ]);
       console.log(`Operator ${id} ("${operator.name}") now has ${total} keys, ${vettedKeys} vetted.`);
 
       if (args.vet) {
         const receipt = await attempt("setVettedKeys", interfaces, async () =>
-          (await registry.setVettedKeys(id, total)).wait(),
+          (await registry.setVettedKeys(id, total, keysNonce)).wait(),
         );
         const vetted = (await t.registry.getNodeOperator(id)).vettedKeys;
         console.log(`Vetted: operator ${id} has ${vetted} vetted keys (tx ${receipt?.hash})`);
       } else {
-        const calldata = t.registry.interface.encodeFunctionData("setVettedKeys", [id, total]);
+        const calldata = t.registry.interface.encodeFunctionData("setVettedKeys", [id, total, keysNonce]);
         console.log(
-          `Next: governance (OPERATOR_MANAGER_ROLE${manager ? ", which you hold" : ""}) vets the keys` +
-            ` with setVettedKeys(${id}, ${total}) on the registry ${await t.registry.getAddress()} (calldata ${calldata})`,
+          `Next: governance (OPERATOR_MANAGER_ROLE${manager ? ", which you hold" : ""}) reviews keys ${vettedKeys}–${total - 1n}` +
+            ` of operator ${id} and vets them with setVettedKeys(${id}, ${total}, ${keysNonce}) on the registry` +
+            ` ${await t.registry.getAddress()} (calldata ${calldata}); it reverts if the operator's keys change first`,
         );
       }
     },

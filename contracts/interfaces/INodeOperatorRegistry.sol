@@ -9,13 +9,19 @@ pragma solidity 0.8.30;
 /// @dev Trust assumptions:
 /// 1. Governance (OPERATOR_MANAGER_ROLE) vets keys off-chain (BLS signature, fork version,
 ///    withdrawal credentials) before raising an operator's vetted limit; unvetted keys are never used.
+///    A vetting names the operator's `operatorKeysNonce` at the review and reverts if the operator
+///    has uploaded or removed keys since, so it vets exactly the keys reviewed.
 /// 2. A pubkey is accepted once across all operators, ever, so a removed key cannot come back.
 /// 3. Bond cover (how many active validators the bond backs) is recomputed at the current share rate
 ///    whenever the operator's state is written: every key, vetting, bond, exit, activity change and
 ///    deposit, and by anyone through `refreshOperator`. A share-rate drop or a higher
 ///    `bondPerValidator` reaches other operators at their next write or refresh.
-/// 4. `keysNonce` changes with every change of any key set (add, remove, vet, deposit), so a guardian
-///    attestation over it goes stale when keys change.
+/// 4. `keysNonce` is what guardians attest: it changes whenever the set of vetted, undeposited keys
+///    may gain a key (vetting) and on every deposit. Uploads (unvetted) and removals (the vetted keys
+///    drop to a prefix of themselves) never add a key to that set, so they leave it unchanged: no
+///    operator, active or deactivated, can stale the guardians' attestations.
+/// 5. Exited validators, which free bond, are recorded only by ACCOUNTING_ROLE: the accounting
+///    oracle, from a report its committee's quorum agreed on. No single key can record them.
 interface INodeOperatorRegistry {
     // ──────────────────────────────── Types ────────────────────────────────
 
@@ -97,6 +103,16 @@ interface INodeOperatorRegistry {
     /// @notice The operator has no rewards to claim.
     /// @param operatorId The operator.
     error NoOperatorRewards(uint256 operatorId);
+    /// @notice The operator uploaded or removed keys after governance reviewed them: the vetting
+    /// would cover keys nobody reviewed.
+    /// @param operatorId The operator.
+    /// @param expectedKeysNonce The operator's keys nonce at the review.
+    /// @param keysNonce Its keys nonce now.
+    error OperatorKeysChanged(uint256 operatorId, uint256 expectedKeysNonce, uint256 keysNonce);
+    /// @notice Pool shares sent to `recipient` would be lost: it is the pool, the wrapper, the
+    /// withdrawal queue or the registry.
+    /// @param recipient The refused recipient.
+    error InvalidRecipient(address recipient);
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -198,14 +214,20 @@ interface INodeOperatorRegistry {
 
     /// @notice Sets how many of the operator's keys are vetted (capped at its uploaded keys, never
     /// below its deposited keys). Requires OPERATOR_MANAGER_ROLE.
+    /// @dev A call that vets keys beyond those already vetted reverts `OperatorKeysChanged` unless
+    /// `expectedKeysNonce` is the operator's `operatorKeysNonce` now: keys uploaded or removed after
+    /// the review (say, during the timelock's delay) are never vetted. Lowering needs no review and
+    /// ignores it. Changes `keysNonce`.
     /// @param operatorId The operator.
     /// @param vettedKeys How many of its first keys governance has checked.
-    function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external;
+    /// @param expectedKeysNonce The operator's `operatorKeysNonce` when governance read the keys it checked.
+    function setVettedKeys(uint256 operatorId, uint256 vettedKeys, uint256 expectedKeysNonce) external;
 
     // ──────────────────────────────── Keys ────────────────────────────────
 
     /// @notice Uploads `count` keys for the operator. Operator (reward address) only; the operator
-    /// must be active (`OperatorInactive`).
+    /// must be active (`OperatorInactive`). Adds one to its `operatorKeysNonce`; leaves `keysNonce`
+    /// (the new keys are unvetted).
     /// @param operatorId The operator.
     /// @param count 1 to MAX_KEYS_PER_CALL.
     /// @param pubkeys `count` 48-byte BLS public keys, concatenated.
@@ -220,7 +242,8 @@ interface INodeOperatorRegistry {
 
     /// @notice Removes undeposited keys [fromIndex, fromIndex + count); each hole is filled by the last
     /// key. Vetted keys drop to `fromIndex` if they reached into the range (re-vetting needed).
-    /// Operator (reward address) only.
+    /// Operator (reward address) only, active or not. Adds one to its `operatorKeysNonce`; leaves
+    /// `keysNonce` (the keys still vetted are unchanged).
     /// @param operatorId The operator.
     /// @param fromIndex The first key to remove (≥ its deposited keys).
     /// @param count Keys to remove, 1 to MAX_KEYS_PER_CALL.
@@ -234,6 +257,8 @@ interface INodeOperatorRegistry {
     function depositBond(uint256 operatorId) external payable;
 
     /// @notice Withdraws bond shares not backing active validators to `recipient`. Operator only.
+    /// @dev Refuses (`InvalidRecipient`) the pool, the wrapper, the withdrawal queue and the registry,
+    /// where the shares would be lost.
     /// @param operatorId The operator.
     /// @param shares The pool shares to withdraw.
     /// @param recipient Receives the shares (as tpETH).
@@ -251,7 +276,9 @@ interface INodeOperatorRegistry {
 
     // ──────────────────────────────── Oracle and pool ────────────────────────────────
 
-    /// @notice Records how many of the operator's validators have exited. Requires EXITS_REPORTER_ROLE.
+    /// @notice Records how many of the operator's validators have exited, which frees the bond that
+    /// backed them. Requires ACCOUNTING_ROLE: the accounting oracle, which calls it for each operator
+    /// of a report its committee's quorum agreed on.
     /// @param operatorId The operator.
     /// @param exitedKeys Its exited validators in total (never decreasing, at most its deposited keys).
     function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external;
@@ -281,6 +308,8 @@ interface INodeOperatorRegistry {
     function distributeOperatorRewards(uint256 shares) external;
 
     /// @notice Sends the operator's accrued fee shares to its reward address. Reward address only.
+    /// @dev Pays the caller, so the shares cannot reach the pool, the wrapper, the withdrawal queue or
+    /// the registry: none of them ever calls `claimOperatorRewards`.
     /// @param operatorId The operator.
     /// @return shares The shares sent.
     function claimOperatorRewards(uint256 operatorId) external returns (uint256 shares);
@@ -316,9 +345,15 @@ interface INodeOperatorRegistry {
         uint256 keyIndex
     ) external view returns (bytes memory pubkey, bytes memory signature, bool deposited);
 
-    /// @notice The nonce of the key sets; guardians sign it.
+    /// @notice The nonce of the vetted, undeposited keys; guardians sign it. Changes on every vetting
+    /// and every deposit.
     /// @return The nonce.
     function keysNonce() external view returns (uint256);
+
+    /// @notice How many times the operator has uploaded or removed keys; `setVettedKeys` names it.
+    /// @param operatorId The operator.
+    /// @return The operator's keys nonce.
+    function operatorKeysNonce(uint256 operatorId) external view returns (uint256);
 
     /// @notice How many keys the operator could take in one deposit now (0 if it is not next in line).
     /// @param operatorId The operator.

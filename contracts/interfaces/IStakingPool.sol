@@ -401,6 +401,10 @@ interface IStakingPool is IERC20Metadata, IERC20Permit {
     /// @return The wrapper's address.
     function WRAPPER() external view returns (address);
 
+    /// @notice The withdrawal queue, which holds the shares of unfinalized requests.
+    /// @return The queue's address.
+    function WITHDRAWAL_QUEUE() external view returns (address);
+
     // ──────────────────────────────── Governance ────────────────────────────────
 
     /// @notice Sets the refilling stake limit, or removes it with `maxStakeLimit` = 0.

@@ -25,9 +25,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     bytes32 public constant OPERATOR_MANAGER_ROLE = keccak256("OPERATOR_MANAGER_ROLE");
     /// @notice Sets the bond per validator.
     bytes32 public constant BOND_MANAGER_ROLE = keccak256("BOND_MANAGER_ROLE");
-    /// @notice Reports exited validators (the accounting oracle).
-    bytes32 public constant EXITS_REPORTER_ROLE = keccak256("EXITS_REPORTER_ROLE");
-    /// @notice Burns bonds to cover losses and books operators' fee shares (the accounting oracle).
+    /// @notice Burns bonds to cover losses, books operators' fee shares and records exited validators
+    /// (the accounting oracle: each figure comes from a report its committee's quorum agreed on).
     bytes32 public constant ACCOUNTING_ROLE = keccak256("ACCOUNTING_ROLE");
 
     /// @notice Keys per `addSigningKeys` / `removeSigningKeys` call, at most.
@@ -101,6 +100,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         MinLevelIndex.Index depositable;
         RewardsState rewards;
         mapping(uint256 operatorId => OperatorRewards) operatorRewards;
+        mapping(uint256 operatorId => uint256) operatorKeysNonces; // +1 on each upload or removal of its keys
     }
 
     // ──────────────────────────────── Construction ────────────────────────────────
@@ -172,11 +172,20 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     }
 
     /// @inheritdoc INodeOperatorRegistry
-    function setVettedKeys(uint256 operatorId, uint256 vettedKeys) external onlyRole(OPERATOR_MANAGER_ROLE) {
+    function setVettedKeys(
+        uint256 operatorId,
+        uint256 vettedKeys,
+        uint256 expectedKeysNonce
+    ) external onlyRole(OPERATOR_MANAGER_ROLE) {
         Operator memory op = _operator(operatorId);
         // Never above the keys uploaded, never below the keys already deposited.
         uint256 vetted = vettedKeys < op.totalKeys ? vettedKeys : op.totalKeys;
         if (vetted < op.depositedKeys) vetted = op.depositedKeys;
+        // Keys beyond those already vetted must be the keys governance reviewed.
+        if (vetted > op.vettedKeys) {
+            uint256 actual = _storage().operatorKeysNonces[operatorId];
+            if (actual != expectedKeysNonce) revert OperatorKeysChanged(operatorId, expectedKeysNonce, actual);
+        }
         op.vettedKeys = uint32(vetted);
         _store(operatorId, op);
         emit VettedKeysSet(operatorId, vetted);
@@ -223,7 +232,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         }
         op.totalKeys = SafeCast.toUint32(index);
         _store(operatorId, op);
-        _bumpKeysNonce();
+        // The new keys are unvetted: what guardians attest (keysNonce) is unchanged.
+        ++$.operatorKeysNonces[operatorId];
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -233,7 +243,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (fromIndex < op.depositedKeys || fromIndex + count > op.totalKeys) {
             revert InvalidKeyRange(operatorId, fromIndex, count, op.depositedKeys, op.totalKeys);
         }
-        mapping(uint256 => SigningKey) storage keys = _storage().keys[operatorId];
+        RegistryStorage storage $ = _storage();
+        mapping(uint256 => SigningKey) storage keys = $.keys[operatorId];
         uint256 last = op.totalKeys;
         // From the top of the range down, so each hole is filled by a key that stays.
         for (uint256 i = fromIndex + count; i > fromIndex;) {
@@ -249,7 +260,9 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (op.vettedKeys > fromIndex) op.vettedKeys = uint32(fromIndex);
         _store(operatorId, op);
         emit VettedKeysSet(operatorId, op.vettedKeys);
-        _bumpKeysNonce();
+        // The keys still vetted are below fromIndex, untouched: the set guardians attest only shrank,
+        // so keysNonce stays and no operator (active or not) can stale their attestations.
+        ++$.operatorKeysNonces[operatorId];
     }
 
     // ──────────────────────────────── Bond ────────────────────────────────
@@ -268,6 +281,14 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     function withdrawBond(uint256 operatorId, uint256 shares, address recipient) external {
         Operator memory op = _operatorFor(operatorId, msg.sender);
         if (recipient == address(0)) revert ZeroAddress("recipient");
+        // Shares sent to these are lost: the pool and the wrapper refuse plain transfers, the queue
+        // strands shares outside a request, and here they would leave the bond's books unbooked.
+        if (
+            recipient == address(this) ||
+            recipient == address(POOL) ||
+            recipient == POOL.WRAPPER() ||
+            recipient == POOL.WITHDRAWAL_QUEUE()
+        ) revert InvalidRecipient(recipient);
         // Bond backing active validators stays; the rest (exited validators, rewards) is free.
         uint256 required = POOL.getSharesByPooledEthRoundUp(
             uint256(_storage().bondPerValidator) * (op.depositedKeys - op.exitedKeys)
@@ -293,7 +314,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     // ──────────────────────────────── Oracle and pool ────────────────────────────────
 
     /// @inheritdoc INodeOperatorRegistry
-    function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external onlyRole(EXITS_REPORTER_ROLE) {
+    function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external onlyRole(ACCOUNTING_ROLE) {
         Operator memory op = _operator(operatorId);
         if (exitedKeys < op.exitedKeys || exitedKeys > op.depositedKeys) {
             revert InvalidExitedKeys(operatorId, exitedKeys, op.exitedKeys, op.depositedKeys);
@@ -457,6 +478,12 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     /// @inheritdoc INodeOperatorRegistry
     function keysNonce() external view returns (uint256) {
         return _storage().keysNonce;
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function operatorKeysNonce(uint256 operatorId) external view returns (uint256) {
+        _operator(operatorId);
+        return _storage().operatorKeysNonces[operatorId];
     }
 
     /// @inheritdoc INodeOperatorRegistry

@@ -28,7 +28,10 @@ export async function registerOperator(
     const batch = testKeyBatch(op.name, from, count, credentials);
     await (await registry.connect(op.rewardAddress).addSigningKeys(id, count, batch.pubkeys, batch.signatures)).wait();
   }
-  if (op.keys > 0) await (await registry.connect(manager).setVettedKeys(id, op.keys)).wait();
+  if (op.keys > 0) {
+    const keysNonce = await registry.operatorKeysNonce(id); // the keys just uploaded are the keys vetted
+    await (await registry.connect(manager).setVettedKeys(id, op.keys, keysNonce)).wait();
+  }
   if (op.bondWei > 0n) await (await registry.connect(op.rewardAddress).depositBond(id, { value: op.bondWei })).wait();
   return id;
 }

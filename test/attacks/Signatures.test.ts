@@ -450,7 +450,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       return recoverAddress(await w.dsm.attestationDigest(attestation), Signature.from({ r: s.r, yParityAndS: s.vs }));
     }
 
-    it("replaying the attestation of a deposit that happened: DepositRootChanged; a key swap after signing: KeysNonceChanged", async function () {
+    it("replaying the attestation of a deposit that happened: DepositRootChanged; a key swap after signing reaches no vetted key, and vetting it: KeysNonceChanged", async function () {
       const w = await loadFixture(world);
       const dsm = w.dsm.connect(w.attacker);
       const attestation = await currentAttestation(w.depositContract, w.registry, ethers.provider);
@@ -465,7 +465,9 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
         .withArgs(attestation.depositRoot, newRoot);
       expect(await depositState(w)).to.deep.equal(before);
 
-      // A fresh attestation, then the operator swaps an undeposited key before the deposit lands.
+      // A fresh attestation, then the operator swaps an undeposited key before the deposit lands: the
+      // swapped-in key is unvetted (the vetted keys drop to the hole), so the deposit takes key 1, which
+      // the guardians checked.
       const fresh = await currentAttestation(w.depositContract, w.registry, ethers.provider);
       const freshSigs = await signAttestation(w.dsm, fresh, [w.guardian]);
       const operator = w.users[1];
@@ -474,10 +476,21 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       await (
         await w.registry.connect(operator).addSigningKeys(w.operatorId, 1n, batch.pubkeys, batch.signatures)
       ).wait();
-      const state = await depositState(w);
+      expect((await w.registry.getNodeOperator(w.operatorId)).vettedKeys).to.equal(7n);
       await expect(dsm.depositBufferedEther(w.operatorId, 1n, fresh, freshSigs))
+        .to.emit(w.registry, "KeysDeposited")
+        .withArgs(w.operatorId, 1n, 1n);
+      expect((await w.registry.getSigningKey(w.operatorId, 7n)).deposited).to.equal(false);
+
+      // Only vetting can add the swapped key to what guardians attest, and it stales their attestation.
+      const third = await currentAttestation(w.depositContract, w.registry, ethers.provider);
+      const thirdSigs = await signAttestation(w.dsm, third, [w.guardian]);
+      const keysNonce = await w.registry.operatorKeysNonce(w.operatorId);
+      await (await w.registry.connect(w.admin).setVettedKeys(w.operatorId, 8n, keysNonce)).wait();
+      const state = await depositState(w);
+      await expect(dsm.depositBufferedEther(w.operatorId, 1n, third, thirdSigs))
         .to.be.revertedWithCustomError(w.dsm, "KeysNonceChanged")
-        .withArgs(fresh.keysNonce, await w.registry.keysNonce());
+        .withArgs(third.keysNonce, await w.registry.keysNonce());
       expect(await depositState(w)).to.deep.equal(state);
       expect(await ledger.holdingsGasBack(w.alice.address)).to.deep.equal(ledger.holdingsBefore(w.alice.address));
       expect(await ledger.profit(w.attacker.address)).to.equal(0n);

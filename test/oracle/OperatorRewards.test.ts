@@ -22,7 +22,6 @@ const BP = 10_000n;
 /** The registry's reward index scale (NodeOperatorRegistry.REWARD_INDEX_SCALE). */
 const INDEX_SCALE = 1_000_000n;
 const ACCOUNTING_ROLE = id("ACCOUNTING_ROLE");
-const EXITS_REPORTER_ROLE = id("EXITS_REPORTER_ROLE");
 
 /** One distribution's index step: shares × scale / active validators, rounded down. */
 function indexStep(shares: bigint, activeValidators: bigint): bigint {
@@ -262,8 +261,8 @@ describe("NodeOperatorRegistry: pull-based operator rewards", function () {
     expect(await registry.pendingOperatorRewards(0n)).to.equal(earned0);
     expect(await registry.pendingOperatorRewards(1n)).to.equal(accrued(step2, 1n));
 
-    // One of operator 0's validators exits: what it earned stays.
-    await (await registry.connect(admin).grantRole(EXITS_REPORTER_ROLE, admin.address)).wait();
+    // One of operator 0's validators exits (recorded as the accounting oracle records it): what it earned stays.
+    await (await registry.connect(admin).grantRole(ACCOUNTING_ROLE, admin.address)).wait();
     await expect(registry.connect(admin).reportExitedKeys(0n, 1n))
       .to.emit(registry, "ExitedKeysReported")
       .withArgs(0n, 1n);

@@ -158,9 +158,12 @@ describe("Operator tasks", function () {
       expect(lines[1]).to.match(/^uploaded 4\/5 keys /);
       expect(lines[2]).to.match(/^uploaded 5\/5 keys /);
       expect(out).to.include('Operator 0 ("Alpha") now has 5 keys, 0 vetted.');
-      const calldata = f.registry.interface.encodeFunctionData("setVettedKeys", [0n, 5n]);
+      // Three uploads: the printed call is bound to keys nonce 3, and vets exactly these keys.
+      expect(await f.registry.operatorKeysNonce(0n)).to.equal(3n);
+      const calldata = f.registry.interface.encodeFunctionData("setVettedKeys", [0n, 5n, 3n]);
       expect(out).to.include(
-        `Next: governance (OPERATOR_MANAGER_ROLE) vets the keys with setVettedKeys(0, 5) on the registry ${await f.registry.getAddress()} (calldata ${calldata})`,
+        `Next: governance (OPERATOR_MANAGER_ROLE) reviews keys 0–4 of operator 0 and vets them with setVettedKeys(0, 5, 3)` +
+          ` on the registry ${await f.registry.getAddress()} (calldata ${calldata}); it reverts if the operator's keys change first`,
       );
 
       const op = await f.registry.getNodeOperator(0n);
@@ -169,6 +172,16 @@ describe("Operator tasks", function () {
         const [pubkey, signature, deposited] = await f.registry.getSigningKey(0n, i);
         expect([pubkey, signature, deposited]).to.deep.equal([`0x${e.pubkey}`, `0x${e.signature}`, false]);
       }
+
+      // The operator swaps a key before governance's call lands: the printed call vets nothing.
+      await (await f.registry.connect(f.users[0]).removeSigningKeys(0n, 4n, 1n)).wait();
+      const { file: other } = writeDepositData(dir, 5, 1, credentials);
+      await runTask("operator-keys", { operator: "0", file: other, pool: f.poolAddress });
+      const registry = await f.registry.getAddress();
+      await expect(f.admin.sendTransaction({ to: registry, data: calldata }))
+        .to.be.revertedWithCustomError(f.registry, "OperatorKeysChanged")
+        .withArgs(0n, 3n, 5n);
+      expect((await f.registry.getNodeOperator(0n)).vettedKeys).to.equal(0n);
     });
 
     it("vets the keys too with --vet when the reward address holds OPERATOR_MANAGER_ROLE", async function () {

@@ -565,7 +565,17 @@ describe("DepositSecurityModule", function () {
         expect(await protocolSnapshot(f)).to.deep.equal(before);
       });
 
-      it("rejects an attestation once another operator uploaded a key", async function () {
+      /** Deposits one validator to A through the module and checks where the 32 ETH went, to the wei. */
+      async function expectDepositToA(f: DsmFixture, attestation: Attestation, signatures: GuardianSignature[]) {
+        const buffered = await f.pool.bufferedEther();
+        const tx = f.dsm.connect(f.stranger).depositBufferedEther(A, 1, attestation, signatures);
+        await expect(tx).to.emit(f.registry, "KeysDeposited").withArgs(A, 0, 1);
+        await expect(tx).to.changeEtherBalances([f.poolAddress, f.depositContract], [-DEPOSIT_SIZE, DEPOSIT_SIZE]);
+        expect(await f.pool.bufferedEther()).to.equal(buffered - DEPOSIT_SIZE);
+        expect((await f.registry.getNodeOperator(A)).depositedKeys).to.equal(1n);
+      }
+
+      it("keeps an attestation valid when another operator uploads or removes keys: neither adds a vetted key", async function () {
         const f = await loadFixture(dsmFixture);
         const { attestation, signatures } = await attest(f);
         const signed = signDeposit(
@@ -573,23 +583,29 @@ describe("DepositSecurityModule", function () {
           await f.pool.withdrawalCredentials(),
           GENESIS_FORK_VERSIONS.mainnet,
         );
-        await f.registry.connect(f.bob).addSigningKeys(B, 1, signed.pubkey, signed.signature);
-        const nonce = BigInt(attestation.keysNonce);
-        await expectRejected(f, attestation, signatures, "KeysNonceChanged", [nonce, nonce + 1n]);
+        await f.registry.connect(f.bob).addSigningKeys(B, 1, signed.pubkey, signed.signature); // unvetted
+        await f.registry.connect(f.bob).removeSigningKeys(B, 1, 2); // vetted keys shrink to key 0
+        expect(await f.registry.keysNonce()).to.equal(attestation.keysNonce);
+        expect((await f.registry.getNodeOperator(B)).vettedKeys).to.equal(1n);
+        await expectDepositToA(f, attestation, signatures);
       });
 
-      it("rejects an attestation once another operator removed a key", async function () {
+      it("keeps an attestation valid when a deactivated operator removes its keys: the deposit to another operator goes through", async function () {
         const f = await loadFixture(dsmFixture);
+        await f.registry.connect(f.admin).setNodeOperatorActive(B, false);
         const { attestation, signatures } = await attest(f);
-        await f.registry.connect(f.bob).removeSigningKeys(B, 3, 1);
-        const nonce = BigInt(attestation.keysNonce);
-        await expectRejected(f, attestation, signatures, "KeysNonceChanged", [nonce, nonce + 1n]);
+        // B, out of the line, removes its keys one call at a time, as fast as it likes.
+        for (const from of [3n, 2n, 1n, 0n]) await f.registry.connect(f.bob).removeSigningKeys(B, from, 1);
+        const b = await f.registry.getNodeOperator(B);
+        expect([b.active, b.totalKeys, b.vettedKeys]).to.deep.equal([false, 0n, 0n]);
+        expect(await f.registry.keysNonce()).to.equal(attestation.keysNonce);
+        await expectDepositToA(f, attestation, signatures);
       });
 
       it("rejects an attestation once governance changed an operator's vetted keys", async function () {
         const f = await loadFixture(dsmFixture);
         const { attestation, signatures } = await attest(f);
-        await f.registry.connect(f.admin).setVettedKeys(B, 2);
+        await f.registry.connect(f.admin).setVettedKeys(B, 2, await f.registry.operatorKeysNonce(B));
         const nonce = BigInt(attestation.keysNonce);
         await expectRejected(f, attestation, signatures, "KeysNonceChanged", [nonce, nonce + 1n]);
       });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture, setBalance } from "@nomicfoundation/hardhat-network-helpers";
+import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   ZeroAddress,
   ZeroHash,
@@ -12,9 +12,15 @@ import {
   parseEther,
   type BaseContract,
   type ContractTransactionResponse,
+  type FunctionFragment,
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
+import {
+  TIMELOCK_MIN_DELAY,
+  deployTidepoolUnlimited,
+  deployWithTimelock,
+  type TidepoolFixture,
+} from "../helpers/fixtures";
 import { rebasePool } from "../helpers/pool-storage";
 import {
   DEFAULT_BOND_PER_VALIDATOR,
@@ -25,6 +31,7 @@ import {
   mulDivUp,
   operatorState,
   poolSigner,
+  protocolSnapshot,
   setRegistryOperatorsCount,
   type OperatorState,
 } from "../helpers/validators-fixtures";
@@ -35,7 +42,9 @@ import { registerOperator } from "../../scripts/lib/operators";
 
 const OPERATOR_MANAGER_ROLE = id("OPERATOR_MANAGER_ROLE");
 const BOND_MANAGER_ROLE = id("BOND_MANAGER_ROLE");
-const EXITS_REPORTER_ROLE = id("EXITS_REPORTER_ROLE");
+const ACCOUNTING_ROLE = id("ACCOUNTING_ROLE");
+/** The role that once let a single key report exits; the registry no longer knows it. */
+const RETIRED_EXITS_REPORTER_ROLE = id("EXITS_REPORTER_ROLE");
 const MAX_OPERATORS = 65_535n;
 const MAX_VALIDATORS_PER_OPERATOR = 65_535n;
 const MAX_BOND_PER_VALIDATOR = parseEther("32");
@@ -50,17 +59,17 @@ interface RegistryFixture extends TidepoolFixture {
   carol: HardhatEthersSigner; // reward address of operator 2 (op-c)
   staker: HardhatEthersSigner; // staked STAKED
   stranger: HardhatEthersSigner; // no role, no operator
-  reporter: HardhatEthersSigner; // EXITS_REPORTER_ROLE
+  reporter: HardhatEthersSigner; // ACCOUNTING_ROLE: stands in for the accounting oracle
   recipient: HardhatEthersSigner; // receives withdrawn bond
   credentials: string; // the pool's withdrawal credentials
 }
 
-/** Unlimited staking, one staker, an exits reporter; no operators. */
+/** Unlimited staking, one staker, an ACCOUNTING_ROLE signer in the oracle's place; no operators. */
 async function registryFixture(): Promise<RegistryFixture> {
   const f = await loadFixture(deployTidepoolUnlimited);
   const [alice, bob, carol, staker, stranger, reporter, recipient] = f.users;
   await f.pool.connect(staker).stake(ZeroAddress, { value: STAKED });
-  await f.registry.connect(f.admin).grantRole(EXITS_REPORTER_ROLE, reporter.address);
+  await f.registry.connect(f.admin).grantRole(ACCOUNTING_ROLE, reporter.address);
   await poolSigner(f); // the pool, impersonated, funded once so that balance checks see only the deposits
   return {
     ...f,
@@ -161,6 +170,20 @@ async function etherFor(f: TidepoolFixture, shares: bigint): Promise<bigint> {
   return (shares * (await f.pool.totalPooledEther())) / (await f.pool.totalShares());
 }
 
+/** Governance vets the operator's first `vettedKeys` keys as they are now (its current keys nonce). */
+async function vet(f: TidepoolFixture, operatorId: bigint, vettedKeys: bigint | number) {
+  const keysNonce = await f.registry.operatorKeysNonce(operatorId);
+  return f.registry.connect(f.admin).setVettedKeys(operatorId, vettedKeys, keysNonce);
+}
+
+/** The deployment's accounting oracle (it holds ACCOUNTING_ROLE on the registry), impersonated. */
+async function oracleSigner(f: TidepoolFixture): Promise<HardhatEthersSigner> {
+  const oracle = await f.oracle.getAddress();
+  await impersonateAccount(oracle);
+  await setBalance(oracle, parseEther("1"));
+  return ethers.getSigner(oracle);
+}
+
 function emptyOperator(name: string, rewardAddress: string): OperatorState {
   return {
     active: true,
@@ -193,11 +216,16 @@ describe("NodeOperatorRegistry", function () {
       expect(await f.registry.MAX_BOND_PER_VALIDATOR()).to.equal(MAX_BOND_PER_VALIDATOR);
       expect(await f.registry.OPERATOR_MANAGER_ROLE()).to.equal(OPERATOR_MANAGER_ROLE);
       expect(await f.registry.BOND_MANAGER_ROLE()).to.equal(BOND_MANAGER_ROLE);
-      expect(await f.registry.EXITS_REPORTER_ROLE()).to.equal(EXITS_REPORTER_ROLE);
+      expect(await f.registry.ACCOUNTING_ROLE()).to.equal(ACCOUNTING_ROLE);
       expect(await f.registry.hasRole(ZeroHash, f.admin.address)).to.equal(true);
       expect(await f.registry.hasRole(OPERATOR_MANAGER_ROLE, f.admin.address)).to.equal(true);
       expect(await f.registry.hasRole(BOND_MANAGER_ROLE, f.admin.address)).to.equal(true);
-      expect(await f.registry.hasRole(EXITS_REPORTER_ROLE, f.admin.address)).to.equal(false);
+      // Exits come from the oracle committee's quorum: the accounting oracle holds ACCOUNTING_ROLE,
+      // governance does not, and no separate exits-reporter role exists.
+      expect(await f.registry.hasRole(ACCOUNTING_ROLE, await f.oracle.getAddress())).to.equal(true);
+      expect(await f.registry.hasRole(ACCOUNTING_ROLE, f.admin.address)).to.equal(false);
+      const functions = f.registry.interface.fragments.filter((x) => x.type === "function") as FunctionFragment[];
+      expect(functions.map((fn) => fn.name)).to.not.include("EXITS_REPORTER_ROLE");
     });
 
     it("reverts OperatorNotFound for every per-operator view of an unknown id", async function () {
@@ -320,7 +348,7 @@ describe("NodeOperatorRegistry", function () {
         .withArgs(A);
       await f.registry.connect(f.alice).removeSigningKeys(A, 4, 1);
       await f.registry.connect(f.alice).depositBond(A, { value: parseEther("2") });
-      await f.registry.connect(f.admin).setVettedKeys(A, 4);
+      await vet(f, A, 4);
       const state = await operatorState(f.registry, A);
       expect([state.active, state.totalKeys, state.vettedKeys, state.bondCoveredValidators]).to.deep.equal([
         false,
@@ -376,13 +404,13 @@ describe("NodeOperatorRegistry", function () {
     it("vets keys, capped at the uploaded keys, and bumps the nonce each time", async function () {
       const f = await loadFixture(fiveKeysFixture);
       const nonce = await f.registry.keysNonce();
-      await expect(f.registry.connect(f.admin).setVettedKeys(A, 3))
+      await expect(vet(f, A, 3))
         .to.emit(f.registry, "VettedKeysSet")
         .withArgs(A, 3)
         .and.to.emit(f.registry, "KeysNonceChanged")
         .withArgs(nonce + 1n);
       expect((await f.registry.getNodeOperator(A)).vettedKeys).to.equal(3n);
-      await expect(f.registry.connect(f.admin).setVettedKeys(A, 100))
+      await expect(vet(f, A, 100))
         .to.emit(f.registry, "VettedKeysSet")
         .withArgs(A, 5)
         .and.to.emit(f.registry, "KeysNonceChanged")
@@ -395,36 +423,140 @@ describe("NodeOperatorRegistry", function () {
       const f = await loadFixture(fiveKeysFixture);
       await f.registry.connect(f.alice).depositBond(A, { value: parseEther("6") }); // cover 3
       expect(await lowest(f)).to.deep.equal([false, 0n]);
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       expect(await lowest(f)).to.deep.equal([true, 0n]);
       expect(await f.registry.depositableKeys(A)).to.equal(3n); // bond-limited
-      await f.registry.connect(f.admin).setVettedKeys(A, 2);
+      await vet(f, A, 2);
       expect(await f.registry.depositableKeys(A)).to.equal(2n); // key-limited
     });
 
     it("never lowers the vetted keys below the deposited keys", async function () {
       const f = await loadFixture(fiveKeysFixture);
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       await f.registry.connect(f.alice).depositBond(A, { value: parseEther("10") });
       await depositAsPool(f, A, 2n);
-      await expect(f.registry.connect(f.admin).setVettedKeys(A, 0)).to.emit(f.registry, "VettedKeysSet").withArgs(A, 2);
+      await expect(vet(f, A, 0))
+        .to.emit(f.registry, "VettedKeysSet")
+        .withArgs(A, 2);
       expect((await f.registry.getNodeOperator(A)).vettedKeys).to.equal(2n);
       expect(await lowest(f)).to.deep.equal([false, 0n]); // no vetted key left to deposit
     });
 
     it("reverts OperatorNotFound for an unknown id and requires OPERATOR_MANAGER_ROLE", async function () {
       const f = await loadFixture(fiveKeysFixture);
-      await expect(f.registry.connect(f.admin).setVettedKeys(2, 1))
+      await expect(f.registry.connect(f.admin).setVettedKeys(2, 1, 0))
         .to.be.revertedWithCustomError(f.registry, "OperatorNotFound")
         .withArgs(2);
-      await expect(f.registry.connect(f.alice).setVettedKeys(A, 5))
+      await expect(f.registry.connect(f.alice).setVettedKeys(A, 5, 1))
         .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
         .withArgs(f.alice.address, OPERATOR_MANAGER_ROLE);
+    });
+
+    it("vets only the keys as reviewed: after any upload or removal, OperatorKeysChanged names both nonces and nothing is vetted", async function () {
+      const f = await loadFixture(fiveKeysFixture);
+      const reviewed = await f.registry.operatorKeysNonce(A);
+      expect(reviewed).to.equal(1n); // one upload
+      // The operator swaps key 4 for another one: still five keys, but not the five reviewed.
+      await f.registry.connect(f.alice).removeSigningKeys(A, 4, 1);
+      const other = testKeyBatch("op-a-other", 0, 1, f.credentials);
+      await f.registry.connect(f.alice).addSigningKeys(A, 1, other.pubkeys, other.signatures);
+      expect((await f.registry.getNodeOperator(A)).totalKeys).to.equal(5n);
+      const before = await protocolSnapshot(f);
+
+      for (const vettedKeys of [5n, 4n, 1n]) {
+        await expect(f.registry.connect(f.admin).setVettedKeys(A, vettedKeys, reviewed))
+          .to.be.revertedWithCustomError(f.registry, "OperatorKeysChanged")
+          .withArgs(A, reviewed, reviewed + 2n);
+      }
+      expect(await protocolSnapshot(f)).to.deep.equal(before);
+
+      // Reviewed again at the current nonce, the same call vets.
+      await expect(f.registry.connect(f.admin).setVettedKeys(A, 5, reviewed + 2n))
+        .to.emit(f.registry, "VettedKeysSet")
+        .withArgs(A, 5);
+      expect((await f.registry.getNodeOperator(A)).vettedKeys).to.equal(5n);
+    });
+
+    it("lowers the vetted keys whatever the keys nonce: nothing new is vetted", async function () {
+      const f = await loadFixture(fiveKeysFixture);
+      await vet(f, A, 5);
+      const batch = testKeyBatch("op-a", 5, 1, f.credentials);
+      await f.registry.connect(f.alice).addSigningKeys(A, 1, batch.pubkeys, batch.signatures); // nonce 2
+      await expect(f.registry.connect(f.admin).setVettedKeys(A, 3, 0))
+        .to.emit(f.registry, "VettedKeysSet")
+        .withArgs(A, 3);
+      await expect(f.registry.connect(f.admin).setVettedKeys(A, 3, 0))
+        .to.emit(f.registry, "VettedKeysSet")
+        .withArgs(A, 3);
+      // Raising again needs the current nonce: the sixth key was never reviewed.
+      await expect(f.registry.connect(f.admin).setVettedKeys(A, 6, 1))
+        .to.be.revertedWithCustomError(f.registry, "OperatorKeysChanged")
+        .withArgs(A, 1, 2);
+      expect((await f.registry.getNodeOperator(A)).vettedKeys).to.equal(3n);
+    });
+
+    it("counts each upload and removal of the operator's own keys in its keys nonce, and nothing else", async function () {
+      const f = await loadFixture(twoBareOperatorsFixture);
+      expect([await f.registry.operatorKeysNonce(A), await f.registry.operatorKeysNonce(B)]).to.deep.equal([0n, 0n]);
+      const batch = testKeyBatch("op-a", 0, 3, f.credentials);
+      await f.registry.connect(f.alice).addSigningKeys(A, 3, batch.pubkeys, batch.signatures);
+      await f.registry.connect(f.alice).removeSigningKeys(A, 2, 1);
+      const bobs = testKeyBatch("op-b", 0, 1, f.credentials);
+      await f.registry.connect(f.bob).addSigningKeys(B, 1, bobs.pubkeys, bobs.signatures);
+      expect([await f.registry.operatorKeysNonce(A), await f.registry.operatorKeysNonce(B)]).to.deep.equal([2n, 1n]);
+      // Vetting, bond, deposits, exits and activity leave it alone.
+      await vet(f, A, 2);
+      await f.registry.connect(f.alice).depositBond(A, { value: parseEther("4") });
+      await depositAsPool(f, A, 1n);
+      await f.registry.connect(f.reporter).reportExitedKeys(A, 1);
+      await f.registry.connect(f.admin).setNodeOperatorActive(A, false);
+      expect(await f.registry.operatorKeysNonce(A)).to.equal(2n);
+      await expect(f.registry.operatorKeysNonce(2))
+        .to.be.revertedWithCustomError(f.registry, "OperatorNotFound")
+        .withArgs(2);
+    });
+
+    it("through the timelock: keys swapped during the delay make the delayed call revert, and nothing is vetted", async function () {
+      const f = await loadFixture(deployWithTimelock);
+      const [alice] = f.users;
+      const credentials = await f.pool.withdrawalCredentials();
+      const registry = await f.registry.getAddress();
+      const admit = f.registry.interface.encodeFunctionData("addNodeOperator", ["op-a", alice.address]);
+      await f.timelock.connect(f.proposer).schedule(registry, 0n, admit, ZeroHash, id("admit"), TIMELOCK_MIN_DELAY);
+      await time.increase(TIMELOCK_MIN_DELAY);
+      await f.timelock.execute(registry, 0n, admit, ZeroHash, id("admit"));
+      const reviewedKeys = testKeyBatch("op-a", 0, 3, credentials);
+      await f.registry.connect(alice).addSigningKeys(A, 3, reviewedKeys.pubkeys, reviewedKeys.signatures);
+
+      // Governance reviews the three keys and schedules their vetting, bound to what it reviewed.
+      const reviewed = await f.registry.operatorKeysNonce(A);
+      const data = f.registry.interface.encodeFunctionData("setVettedKeys", [A, 3n, reviewed]);
+      const s = id("vet op-a");
+      await f.timelock.connect(f.proposer).schedule(registry, 0n, data, ZeroHash, s, TIMELOCK_MIN_DELAY);
+
+      // During the delay the operator removes the reviewed keys and uploads three others.
+      await f.registry.connect(alice).removeSigningKeys(A, 0, 3);
+      const swapped = testKeyBatch("op-a-unreviewed", 0, 3, credentials);
+      await f.registry.connect(alice).addSigningKeys(A, 3, swapped.pubkeys, swapped.signatures);
+      expect((await f.registry.getNodeOperator(A)).totalKeys).to.equal(3n);
+      const nonceBefore = await f.registry.keysNonce();
+
+      await time.increase(TIMELOCK_MIN_DELAY);
+      await expect(f.timelock.execute(registry, 0n, data, ZeroHash, s))
+        .to.be.revertedWithCustomError(f.registry, "OperatorKeysChanged")
+        .withArgs(A, reviewed, reviewed + 2n);
+      const state = await operatorState(f.registry, A);
+      expect([state.totalKeys, state.vettedKeys, state.depositedKeys]).to.deep.equal([3n, 0n, 0n]);
+      expect(await f.registry.depositableKeys(A)).to.equal(0n);
+      expect(await f.registry.keysNonce()).to.equal(nonceBefore);
+      expect(
+        await f.timelock.isOperationReady(await f.timelock.hashOperation(registry, 0n, data, ZeroHash, s)),
+      ).to.equal(true); // not executed
     });
   });
 
   describe("addSigningKeys", function () {
-    it("stores each key with its signature, emits SigningKeyAdded per key and bumps the nonce once per call", async function () {
+    it("stores each key with its signature, emits SigningKeyAdded per key and counts each call in the operator's keys nonce", async function () {
       const f = await loadFixture(twoBareOperatorsFixture);
       const batch = testKeyBatch("op-a", 0, 5, f.credentials);
       const first = {
@@ -437,14 +569,18 @@ describe("NodeOperatorRegistry", function () {
       expect(await eventArgs(tx1, f.registry, "SigningKeyAdded")).to.deep.equal(
         [0, 1, 2].map((i) => [A, BigInt(i), keyAt(batch, i).pubkey]),
       );
-      expect(await eventArgs(tx1, f.registry, "KeysNonceChanged")).to.deep.equal([[1n]]);
+      // New keys are unvetted: what guardians attest (keysNonce) does not change.
+      expect(await eventArgs(tx1, f.registry, "KeysNonceChanged")).to.deep.equal([]);
+      expect(await f.registry.operatorKeysNonce(A)).to.equal(1n);
 
       const tx2 = await f.registry.connect(f.alice).addSigningKeys(A, 2, second.pubkeys, second.signatures);
       expect(await eventArgs(tx2, f.registry, "SigningKeyAdded")).to.deep.equal(
         [3, 4].map((i) => [A, BigInt(i), keyAt(batch, i).pubkey]),
       );
-      expect(await eventArgs(tx2, f.registry, "KeysNonceChanged")).to.deep.equal([[2n]]);
-      expect(await f.registry.keysNonce()).to.equal(2n);
+      expect(await eventArgs(tx2, f.registry, "KeysNonceChanged")).to.deep.equal([]);
+      expect(await f.registry.keysNonce()).to.equal(0n);
+      expect(await f.registry.operatorKeysNonce(A)).to.equal(2n);
+      expect(await f.registry.operatorKeysNonce(B)).to.equal(0n);
 
       for (let i = 0; i < 5; ++i) {
         const { pubkey, signature } = keyAt(batch, i);
@@ -562,13 +698,17 @@ describe("NodeOperatorRegistry", function () {
     it("removes one key by moving the last key into its place and drops the vetted keys to its index", async function () {
       const f = await loadFixture(fiveKeysFixture);
       const batch = testKeyBatch("op-a", 0, 5, f.credentials);
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       const nonce = await f.registry.keysNonce();
+      const operatorNonce = await f.registry.operatorKeysNonce(A);
 
       const tx = await f.registry.connect(f.alice).removeSigningKeys(A, 1, 1);
       expect(await eventArgs(tx, f.registry, "SigningKeyRemoved")).to.deep.equal([[A, 1n, keyAt(batch, 1).pubkey]]);
       expect(await eventArgs(tx, f.registry, "VettedKeysSet")).to.deep.equal([[A, 1n]]);
-      expect(await eventArgs(tx, f.registry, "KeysNonceChanged")).to.deep.equal([[nonce + 1n]]);
+      // The vetted keys only shrank (to key 0, unchanged): guardians' attestations stay true.
+      expect(await eventArgs(tx, f.registry, "KeysNonceChanged")).to.deep.equal([]);
+      expect(await f.registry.keysNonce()).to.equal(nonce);
+      expect(await f.registry.operatorKeysNonce(A)).to.equal(operatorNonce + 1n);
 
       const expected = [0, 4, 2, 3].map((i) => keyAt(batch, i));
       for (let i = 0; i < 4; ++i) {
@@ -599,7 +739,7 @@ describe("NodeOperatorRegistry", function () {
     it("removes a range reaching the last key without moving anything", async function () {
       const f = await loadFixture(fiveKeysFixture);
       const batch = testKeyBatch("op-a", 0, 5, f.credentials);
-      await f.registry.connect(f.admin).setVettedKeys(A, 2);
+      await vet(f, A, 2);
       const tx = await f.registry.connect(f.alice).removeSigningKeys(A, 3, 2);
       expect(await eventArgs(tx, f.registry, "SigningKeyRemoved")).to.deep.equal([
         [A, 4n, keyAt(batch, 4).pubkey],
@@ -616,7 +756,7 @@ describe("NodeOperatorRegistry", function () {
 
     it("cannot remove deposited keys or keys past the last one", async function () {
       const f = await loadFixture(fiveKeysFixture);
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       await f.registry.connect(f.alice).depositBond(A, { value: parseEther("10") });
       await depositAsPool(f, A, 2n);
       for (const [from, count] of [
@@ -814,6 +954,29 @@ describe("NodeOperatorRegistry", function () {
         .withArgs(3);
       expect((await f.registry.getNodeOperator(A)).bondShares).to.equal(parseEther("20"));
     });
+
+    it("refuses recipients where the shares would be lost: the pool, the wrapper, the withdrawal queue, the registry", async function () {
+      const f = await loadFixture(bondedAtRateFixture);
+      const registry = await f.registry.getAddress();
+      const queue = await f.withdrawalQueue.getAddress();
+      const sinks = [f.poolAddress, f.wrapperAddress, queue, registry];
+      const sharesOf = () => Promise.all([...sinks, f.alice.address].map((a) => f.pool.sharesOf(a)));
+      const before = [await operatorState(f.registry, A), await sharesOf(), await f.withdrawalQueue.queuedShares()];
+      for (const recipient of sinks) {
+        await expect(f.registry.connect(f.alice).withdrawBond(A, parseEther("1"), recipient))
+          .to.be.revertedWithCustomError(f.registry, "InvalidRecipient")
+          .withArgs(recipient);
+      }
+      expect([
+        await operatorState(f.registry, A),
+        await sharesOf(),
+        await f.withdrawalQueue.queuedShares(),
+      ]).to.deep.equal(before);
+      // The operator's own address takes them.
+      await expect(f.registry.connect(f.alice).withdrawBond(A, parseEther("1"), f.alice.address))
+        .to.emit(f.pool, "TransferShares")
+        .withArgs(registry, f.alice.address, parseEther("1"));
+    });
   });
 
   describe("refreshOperator", function () {
@@ -876,7 +1039,7 @@ describe("NodeOperatorRegistry", function () {
 
     it("with no bond required, covers any number of validators", async function () {
       const f = await loadFixture(fiveKeysFixture);
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       expect(await lowest(f)).to.deep.equal([false, 0n]); // no bond yet
       await f.registry.connect(f.admin).setBondPerValidator(0);
       await expect(f.registry.refreshOperator(A)).to.emit(f.registry, "BondCoverUpdated").withArgs(A, UINT32_MAX);
@@ -970,16 +1133,60 @@ describe("NodeOperatorRegistry", function () {
       expect(await lowest(f)).to.deep.equal([true, 3n]);
     });
 
-    it("requires EXITS_REPORTER_ROLE and an existing operator", async function () {
+    it("requires ACCOUNTING_ROLE and an existing operator", async function () {
       const f = await loadFixture(threeOperatorsFixture);
       for (const caller of [f.admin, f.alice]) {
         await expect(f.registry.connect(caller).reportExitedKeys(A, 0))
           .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
-          .withArgs(caller.address, EXITS_REPORTER_ROLE);
+          .withArgs(caller.address, ACCOUNTING_ROLE);
       }
       await expect(f.registry.connect(f.reporter).reportExitedKeys(3, 0))
         .to.be.revertedWithCustomError(f.registry, "OperatorNotFound")
         .withArgs(3);
+    });
+
+    it("takes exits only from the accounting oracle: no other role, not even governance's, can mark keys exited or free bond", async function () {
+      const f = await loadFixture(threeOperatorsFixture);
+      await depositAsPool(f, A, 3n);
+      const registry = await f.registry.getAddress();
+      // A holder of the retired exits-reporter role id (any admin can still grant an arbitrary id).
+      const former = f.users[7];
+      await f.registry.connect(f.admin).grantRole(RETIRED_EXITS_REPORTER_ROLE, former.address);
+      // The admin holds DEFAULT_ADMIN_ROLE, OPERATOR_MANAGER_ROLE and BOND_MANAGER_ROLE.
+      const callers = [f.admin, former, f.alice, f.stranger, await poolSigner(f)];
+      const bond = parseEther("20");
+      const free = bond - 3n * DEFAULT_BOND_PER_VALIDATOR; // share rate 1
+      const state = async () => [
+        await operatorState(f.registry, A),
+        await f.registry.totalActiveValidators(),
+        await f.registry.pendingOperatorRewards(A),
+        await f.pool.sharesOf(registry),
+        await f.pool.sharesOf(f.alice.address),
+      ];
+      const before = await state();
+      for (const caller of callers) {
+        for (const exited of [1n, 3n]) {
+          await expect(f.registry.connect(caller).reportExitedKeys(A, exited))
+            .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
+            .withArgs(caller.address, ACCOUNTING_ROLE);
+        }
+      }
+      await expect(f.registry.connect(f.alice).withdrawBond(A, free + 1n, f.alice.address))
+        .to.be.revertedWithCustomError(f.registry, "BondLocked")
+        .withArgs(A, free + 1n, free);
+      expect(await state()).to.deep.equal(before);
+
+      // The accounting oracle (the committee's quorum) records them, and the bond of exited validators frees up.
+      const oracle = await oracleSigner(f);
+      await expect(f.registry.connect(oracle).reportExitedKeys(A, 3))
+        .to.emit(f.registry, "ExitedKeysReported")
+        .withArgs(A, 3);
+      expect(await f.registry.totalActiveValidators()).to.equal(0n);
+      await expect(f.registry.connect(f.alice).withdrawBond(A, bond, f.alice.address))
+        .to.emit(f.registry, "BondWithdrawn")
+        .withArgs(A, f.alice.address, bond, bond);
+      expect(await f.pool.sharesOf(f.alice.address)).to.equal(bond);
+      expect((await operatorState(f.registry, A)).bondShares).to.equal(0n);
     });
   });
 
@@ -988,7 +1195,7 @@ describe("NodeOperatorRegistry", function () {
       const f = await loadFixture(fiveKeysFixture);
       const batch = testKeyBatch("op-a", 5, 1, f.credentials);
       await f.registry.connect(f.alice).addSigningKeys(A, 1, batch.pubkeys, batch.signatures);
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       await f.registry.connect(f.alice).depositBond(A, { value: parseEther("9") });
       await depositAsPool(f, A, 3n);
       await f.registry.connect(f.reporter).reportExitedKeys(A, 1);
@@ -1019,7 +1226,7 @@ describe("NodeOperatorRegistry", function () {
 
     it("count depositable keys as the smallest of vetted keys left and bond cover left, and 0 off the lowest level", async function () {
       const f = await loadFixture(threeOperatorsFixture);
-      await f.registry.connect(f.admin).setVettedKeys(A, 4); // key-limited: 4
+      await vet(f, A, 4); // key-limited: 4
       await f.registry.connect(f.bob).withdrawBond(B, parseEther("14"), f.bob.address); // bond-limited: 3
       expect(await depositable(f, [A, B, C])).to.deep.equal([4n, 3n, 10n]);
       await depositAsPool(f, C, 1n);
@@ -1083,7 +1290,7 @@ describe("NodeOperatorRegistry", function () {
         .to.be.revertedWithCustomError(f.registry, "OperatorNotDepositable")
         .withArgs(A);
       // Vetted keys, still no bond.
-      await f.registry.connect(f.admin).setVettedKeys(A, 5);
+      await vet(f, A, 5);
       await expect(depositAsPool(f, A, 1n))
         .to.be.revertedWithCustomError(f.registry, "OperatorNotDepositable")
         .withArgs(A);
@@ -1102,7 +1309,7 @@ describe("NodeOperatorRegistry", function () {
       await expect(depositAsPool(f, A, 11n))
         .to.be.revertedWithCustomError(f.registry, "NotEnoughVettedKeys")
         .withArgs(A, 11, 10);
-      await f.registry.connect(f.admin).setVettedKeys(A, 4);
+      await vet(f, A, 4);
       await expect(depositAsPool(f, A, 5n))
         .to.be.revertedWithCustomError(f.registry, "NotEnoughVettedKeys")
         .withArgs(A, 5, 4);
@@ -1167,7 +1374,7 @@ describe("NodeOperatorRegistry", function () {
 
     it("drops an operator out of vetted keys from the line so it no longer blocks others", async function () {
       const f = await loadFixture(threeOperatorsFixture);
-      await f.registry.connect(f.admin).setVettedKeys(A, 1);
+      await vet(f, A, 1);
       await depositAsPool(f, A, 1n); // A: 1 active, no vetted key left
       await depositAsPool(f, B, 2n);
       await depositAsPool(f, C, 2n);
@@ -1179,7 +1386,7 @@ describe("NodeOperatorRegistry", function () {
       await depositAsPool(f, B, 1n);
 
       // Vetting more keys puts A back at level 1, where it leads.
-      await f.registry.connect(f.admin).setVettedKeys(A, 10);
+      await vet(f, A, 10);
       expect(await lowest(f)).to.deep.equal([true, 1n]);
       await expect(depositAsPool(f, C, 1n))
         .to.be.revertedWithCustomError(f.registry, "OperatorNotNext")
@@ -1225,7 +1432,7 @@ describe("NodeOperatorRegistry", function () {
   describe("roles", function () {
     it("never grants a role to the zero address", async function () {
       const f = await loadFixture(registryFixture);
-      for (const role of [ZeroHash, OPERATOR_MANAGER_ROLE, BOND_MANAGER_ROLE, EXITS_REPORTER_ROLE]) {
+      for (const role of [ZeroHash, OPERATOR_MANAGER_ROLE, BOND_MANAGER_ROLE, ACCOUNTING_ROLE]) {
         await expect(f.registry.connect(f.admin).grantRole(role, ZeroAddress))
           .to.be.revertedWithCustomError(f.registry, "RoleGrantToZeroAddress")
           .withArgs(role);
@@ -1234,7 +1441,7 @@ describe("NodeOperatorRegistry", function () {
 
     it("lets only the admin grant roles", async function () {
       const f = await loadFixture(registryFixture);
-      await expect(f.registry.connect(f.reporter).grantRole(EXITS_REPORTER_ROLE, f.stranger.address))
+      await expect(f.registry.connect(f.reporter).grantRole(ACCOUNTING_ROLE, f.stranger.address))
         .to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount")
         .withArgs(f.reporter.address, ZeroHash);
     });
