@@ -143,8 +143,8 @@ interface IAccountingOracle {
     /// @param count Exit requests in the report.
     /// @param maxCount Exits the demand justifies.
     error ExitRequestsExceedDemand(uint256 count, uint256 maxCount);
-    /// @notice `finalizationBatches` does not end at `lastRequestIdToFinalize`, or names batches
-    /// without a request to finalize.
+    /// @notice `finalizationBatches` does not end at `lastRequestIdToFinalize` (a batch ending at 0 is
+    /// refused by the queue, `InvalidRequestIdToFinalize`).
     /// @param lastBatchEnd The last batch's end (0: no batches).
     /// @param lastRequestIdToFinalize The request the report named.
     error FinalizationBatchesMismatch(uint256 lastBatchEnd, uint256 lastRequestIdToFinalize);

@@ -8,10 +8,12 @@ import { startLocalBeacon, type LocalBeacon } from "../../offchain/beacon/local"
 
 /**
  * A deployment with two bonded operators (4 keys each), 250 ETH staked by `users[0]`, eight validators
- * deposited, and a local beacon chain following it (close it after the tests).
+ * deposited, and a local beacon chain following it (close it after the tests). `beforeDeposits` runs
+ * once the beacon chain follows the deployment and before the guardian deposits.
  */
 export async function deployWithBeacon(
   config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
+  beforeDeposits?: (t: Tidepool) => Promise<void>,
 ): Promise<{ t: Tidepool; local: LocalBeacon }> {
   const t = await deployTidepool(hre);
   const [holder, , opA, opB] = t.users;
@@ -23,6 +25,7 @@ export async function deployWithBeacon(
   }
   await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("250") })).wait();
   const local = await startLocalBeacon(t, hre.network.provider, config);
+  await beforeDeposits?.(t);
   await depositAvailable(t, [t.guardian], hre.ethers.provider);
   return { t, local };
 }
