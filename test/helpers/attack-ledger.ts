@@ -177,6 +177,8 @@ export function rateAtLeast(a: Rate, b: Rate): boolean {
  * liquidity consumed, rounded up. Returns [ethOut, fee].
  */
 export function instantRedeemOf(amount: bigint, liquidity: bigint, minBP: bigint, maxBP: bigint): [bigint, bigint] {
-  const fee = ceilDiv(amount * (minBP * liquidity + (maxBP - minBP) * amount), 10_000n * liquidity);
+  // The frame's first redemption, against the liquidity before it in whole gwei (StakingPool rounds it down).
+  const start = (liquidity / 1_000_000_000n) * 1_000_000_000n;
+  const fee = ceilDiv(amount * (minBP * start + (maxBP - minBP) * amount), 10_000n * start);
   return [amount - fee, fee];
 }
