@@ -20,6 +20,7 @@ import {
   holderOperationBenchmarks,
   operatorOperationBenchmarks,
   reportVariantBenchmarks,
+  reportVoteChurnBenchmarks,
 } from "./lib/bench-operations";
 import type { Tidepool } from "./lib/protocol";
 
@@ -158,6 +159,7 @@ async function main(): Promise<void> {
   await holderOperationBenchmarks(gas);
   await operatorOperationBenchmarks(gas);
   await reportVariantBenchmarks(gas);
+  await reportVoteChurnBenchmarks(gas);
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
   const measure = async (key: string, tx: Tx): Promise<void> => {

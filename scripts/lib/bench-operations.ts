@@ -186,3 +186,46 @@ export async function reportVariantBenchmarks(gas: Gas): Promise<void> {
     operatorLossesGwei: [GWEI],
   });
 }
+
+/**
+ * A member's vote in a frame where another member has already changed its vote 200 times, each time
+ * to a new hash (`report.vote.after200Changes`, to compare with `report.vote`: the same daily report),
+ * and the vote that then completes the quorum (`report.quorum.after200Changes`, to compare with
+ * `report.quorum.daily`). Every vote scans the frame's report variants, so what the churning member
+ * leaves behind is what honest members pay for. The committee has split once before (a frame with two
+ * hashes), so a second variant entry exists, as in any committee that ever disagreed; the first split
+ * ever allocates it once (about 40,000 gas more).
+ */
+export async function reportVoteChurnBenchmarks(gas: Gas): Promise<void> {
+  const t = await liveDeployment();
+  const [first, second, churner] = t.oracleMembers;
+  /** The next frame's daily report (as in {dailyReport}); `extraGwei` on the CL balance makes another hash. */
+  const nextFrame = async () => {
+    const [, validators, clBalanceWei] = await t.pool.getBeaconStat();
+    const clGwei = clBalanceWei / GWEI;
+    await (
+      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.02") })
+    ).wait();
+    await (
+      await t.admin.sendTransaction({ to: await t.withdrawalVault.getAddress(), value: parseEther("0.005") })
+    ).wait();
+    const refSlot = await advanceFrames(hre.network.provider, t.oracle);
+    return (extraGwei: bigint) =>
+      buildReport(refSlot, {
+        numValidators: validators,
+        clBalanceGwei: clGwei + (clGwei * 3n) / 100n / 365n + extraGwei,
+        withdrawalVaultBalance: parseEther("0.005"),
+        elRewardsVaultBalance: parseEther("0.02"),
+      });
+  };
+
+  let report = await nextFrame();
+  await (await t.oracle.connect(churner).submitReport(report(1n))).wait();
+  await submitUntilApplied(t.oracle, [first, second], report(0n));
+
+  report = await nextFrame();
+  for (let i = 1n; i <= 200n; i++) await (await t.oracle.connect(churner).submitReport(report(i))).wait();
+  gas["report.vote.after200Changes"] = await gasOf("vote", t.oracle.connect(first).submitReport(report(0n)));
+  gas["report.quorum.after200Changes"] = await gasOf("quorum", t.oracle.connect(second).submitReport(report(0n)));
+  if ((await t.oracle.getLastProcessedRefSlot()) !== report(0n).refSlot) throw new Error("the frame was not applied");
+}

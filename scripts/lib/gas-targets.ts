@@ -46,6 +46,16 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
   "report.quorum.daily.ops1000": { target: 200_000, lido: "", others: "within 5% of report.quorum.daily" },
   "report.quorum.daily.holders10000": { target: 200_000, lido: "", others: "within 5% of report.quorum.daily" },
   "report.vote": { target: 70_000, lido: "70,256–76,090 per other member", others: "" },
+  "report.vote.after200Changes": {
+    target: 70_000,
+    lido: "",
+    others: "another member changed its vote 200 times in the frame (584,813 before variants were reused)",
+  },
+  "report.quorum.after200Changes": {
+    target: 205_000,
+    lido: "",
+    others: "report.quorum.daily plus the churning member's one variant to scan",
+  },
   "withdrawal.request.firstForOwner": {
     target: 150_000,
     lido: "249,346",
