@@ -17,6 +17,7 @@ import { signPermit } from "./lib/permit";
 import { dailyReport, depositTenValidators, reportingDeployment } from "./lib/bench-reports";
 import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
 import {
+  exitRequestBenchmarks,
   holderOperationBenchmarks,
   operatorOperationBenchmarks,
   reportVariantBenchmarks,
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
   await dailyReportBaseline(gas);
   if (!registry1000) throw new Error("no 1,000-operator deployment");
   await dailyReportOps1000(registry1000, gas);
+  await exitRequestBenchmarks(registry1000, registry1000.users[5], gas); // the whale of dailyReportOps1000
   await dailyReportHolders10000(gas);
   await withdrawalBenchmarks(gas);
   await holderOperationBenchmarks(gas);

@@ -229,3 +229,45 @@ export async function reportVoteChurnBenchmarks(gas: Gas): Promise<void> {
   gas["report.quorum.after200Changes"] = await gasOf("quorum", t.oracle.connect(second).submitReport(report(0n)));
   if ((await t.oracle.getLastProcessedRefSlot()) !== report(0n).refSlot) throw new Error("the frame was not applied");
 }
+
+/**
+ * Exit requests in one report, in a registry whose operators run one validator each (the
+ * 1,000-operator registry of {dailyReportOps1000}): every request names another operator's key, so
+ * each reads cold storage, the dearest case. The whale's withdrawal requests leave the queue short of
+ * the ETH of every exit measured. Records the quorum vote with 100 exits
+ * (`report.quorum.exitRequests100`), the gas one more exit adds (`report.quorum.exitRequest.marginal`,
+ * against the same report without exits) and the report at MAX_EXIT_REQUESTS_CAP exits
+ * (`report.quorum.exitRequestsAtCap`), which must fit comfortably in a block.
+ */
+export async function exitRequestBenchmarks(t: Tidepool, whale: Tidepool["users"][number], gas: Gas): Promise<void> {
+  const cap = Number(await t.oracle.MAX_EXIT_REQUESTS_CAP());
+  const operators = Number(await t.registry.getNodeOperatorsCount());
+  if (operators < 100 + cap) throw new Error(`exit benchmark: ${operators} operators, ${100 + cap} needed`);
+  const queue = t.withdrawalQueue;
+  const amount = (await t.pool.bufferedEther()) + BigInt(100 + cap + 1) * parseEther("32");
+  const most = await queue.MAX_WITHDRAWAL_AMOUNT();
+  const amounts: bigint[] = [];
+  for (let left = amount; left > 0n; left -= most) amounts.push(left < most ? left : most);
+  await (await t.pool.connect(whale).approve(await queue.getAddress(), amount)).wait();
+  await (await queue.connect(whale).requestWithdrawals(amounts, ZeroAddress)).wait();
+  const limits = await t.oracle.getSanityLimits();
+  await (
+    await t.oracle.connect(t.admin).setSanityLimits({
+      annualAprLimitBP: limits.annualAprLimitBP,
+      clBalanceDropLimitBP: limits.clBalanceDropLimitBP,
+      maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
+      maxExitRequestsPerReport: cap,
+      maxOperatorsWithLossesPerReport: limits.maxOperatorsWithLossesPerReport,
+    })
+  ).wait();
+  /** Exits of key 0 of operators `from` to `from + count − 1`. */
+  const exits = (from: number, count: number): Partial<ReportFields> => ({
+    exitOperatorIds: Array.from({ length: count }, (_, i) => BigInt(from + i)),
+    exitKeyIndices: Array<bigint>(count).fill(0n),
+  });
+  const none = await nextReport(t, "no exits", {});
+  const hundred = await nextReport(t, "100 exits", exits(0, 100));
+  gas["report.quorum.exitRequests100"] = hundred;
+  gas["report.quorum.exitRequest.marginal"] = Math.round((hundred - none) / 100);
+  gas["report.quorum.exitRequestsAtCap"] = await nextReport(t, "exits at the cap", exits(100, cap));
+}

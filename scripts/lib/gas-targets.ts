@@ -51,6 +51,17 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
     lido: "",
     others: "another member changed its vote 200 times in the frame (584,813 before variants were reused)",
   },
+  // MAX_EXIT_REQUESTS_CAP is derived from these two (AccountingOracle, docs/oracle.md).
+  "report.quorum.exitRequest.marginal": {
+    target: 21_100,
+    lido: "",
+    others: "one more exit request in a report, each another operator's key (the cap's derivation assumes ≤ 21,100)",
+  },
+  "report.quorum.exitRequestsAtCap": {
+    target: 13_000_000,
+    lido: "",
+    others: "MAX_EXIT_REQUESTS_CAP (600) exit requests: ≤ 36% of a 36M-gas block, < 2^24 per transaction (EIP-7825)",
+  },
   "report.quorum.after200Changes": {
     target: 205_000,
     lido: "",
