@@ -17,9 +17,11 @@ import { signPermit } from "./lib/permit";
 import { dailyReport, depositTenValidators, reportingDeployment } from "./lib/bench-reports";
 import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
 import {
+  exitRequestBenchmarks,
   holderOperationBenchmarks,
   operatorOperationBenchmarks,
   reportVariantBenchmarks,
+  reportVoteChurnBenchmarks,
 } from "./lib/bench-operations";
 import type { Tidepool } from "./lib/protocol";
 
@@ -156,11 +158,13 @@ async function main(): Promise<void> {
   await dailyReportBaseline(gas);
   if (!registry1000) throw new Error("no 1,000-operator deployment");
   await dailyReportOps1000(registry1000, gas);
+  await exitRequestBenchmarks(registry1000, registry1000.users[5], gas); // the whale of dailyReportOps1000
   await dailyReportHolders10000(gas);
   await withdrawalBenchmarks(gas);
   await holderOperationBenchmarks(gas);
   await operatorOperationBenchmarks(gas);
   await reportVariantBenchmarks(gas);
+  await reportVoteChurnBenchmarks(gas);
   const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
   const [alice, bob, carol, dave, erin, frank, grace] = users;
   const measure = async (key: string, tx: Tx): Promise<void> => {

@@ -7,6 +7,10 @@
  * The guardian signs with one of the network's accounts: `--guardian <index>`, or by default the
  * first account that is a guardian (account 4 of the local deployment).
  *
+ * Before signing, both refuse while a key the pool may deposit to next (vetted, undeposited) already
+ * has a deposit: in the deposit contract's logs from `--deposits-from-block` (read `--log-range`
+ * blocks at a time), or on the beacon node at `--beacon-url` (scripts/lib/guardians.ts).
+ *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
  * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts; scripts/lib/guardians.ts imports only
  * types from typechain-types, which are erased).
@@ -16,12 +20,29 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { eth } from "../scripts/lib/format";
-import { parentBlockAttestation, signAttestation, type Attestation } from "../scripts/lib/guardians";
+import {
+  BeaconApiError,
+  DEFAULT_LOG_RANGE_BLOCKS,
+  DEPOSIT_CONTRACT_FROM_BLOCK,
+  DepositLogScanner,
+  KeysChangedError,
+  earlierDepositsRefusal,
+  findEarlierDeposits,
+  parentBlockAttestation,
+  signAttestation,
+  type Attestation,
+  type EarlierDeposit,
+  type EarlierDepositCheck,
+} from "../scripts/lib/guardians";
 import type { Tidepool } from "../scripts/lib/protocol";
-import { attempt, fail, loadTidepool, parseCount, roleSigner } from "./lib";
+import { attempt, fail, firstLine, loadTidepool, parseCount, parseHttpUrl, roleSigner } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
 const GUARDIAN_HELP = "Index of the guardian among this network's accounts; default: the first one that is a guardian";
+const FROM_BLOCK_HELP =
+  "First block of the deposit contract's logs to search for deposits to pending keys; default: the block it was deployed in (0 on local networks)";
+const LOG_RANGE_HELP = `Blocks per eth_getLogs request when searching the deposit contract's logs (default ${DEFAULT_LOG_RANGE_BLOCKS})`;
+const BEACON_HELP = "Beacon API base URL: also ask the beacon node whether a pending key is already a validator";
 /** Full precision: what the tasks print must match the chain to the wei. */
 const WEI = 18;
 /** ETH per validator. */
@@ -61,6 +82,59 @@ export async function guardianAttestation(hre: HardhatRuntimeEnvironment, t: Tid
   return parentBlockAttestation(t.depositContract, t.registry, hre.ethers.provider);
 }
 
+/** The arguments that configure the search for earlier deposits. */
+interface CheckArgs {
+  depositsFromBlock?: string;
+  logRange?: string;
+  beaconUrl?: string;
+}
+
+/** How this run searches for earlier deposits, from the task's arguments and the chain. */
+async function earlierDepositCheck(
+  hre: HardhatRuntimeEnvironment,
+  t: Tidepool,
+  args: CheckArgs,
+): Promise<EarlierDepositCheck> {
+  const logRange = args.logRange === undefined ? DEFAULT_LOG_RANGE_BLOCKS : parseCount(args.logRange, "log-range", 1);
+  const beaconUrl = args.beaconUrl === undefined ? undefined : parseHttpUrl(args.beaconUrl, "beacon-url");
+  let fromBlock: number;
+  if (args.depositsFromBlock !== undefined) {
+    fromBlock = parseCount(args.depositsFromBlock, "deposits-from-block");
+  } else {
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId.toString();
+    const known = DEPOSIT_CONTRACT_FROM_BLOCK[chainId];
+    if (known === undefined) {
+      fail(`--deposits-from-block is needed on chain ${chainId}: the block its deposit contract was deployed in`);
+    }
+    fromBlock = known;
+  }
+  return { logs: new DepositLogScanner(t.depositContract, fromBlock, logRange), beaconUrl };
+}
+
+/**
+ * Fails, before anything is signed, if a key the pool may deposit to next already has a deposit the
+ * pool did not make (the front-run the deposit security module relies on guardians to catch), or if
+ * that cannot be checked.
+ */
+async function refuseEarlierDeposits(
+  hre: HardhatRuntimeEnvironment,
+  t: Tidepool,
+  attestation: Attestation,
+  check: EarlierDepositCheck,
+): Promise<void> {
+  let found: EarlierDeposit[];
+  try {
+    found = await findEarlierDeposits(t.registry, hre.ethers.provider, attestation, check);
+  } catch (error) {
+    const reason =
+      error instanceof BeaconApiError || error instanceof KeysChangedError
+        ? error.message
+        : `cannot search for earlier deposits to the pending keys: ${firstLine(error)}`;
+    return fail(`${reason}; nothing was signed`);
+  }
+  if (found.length > 0) fail(earlierDepositsRefusal(found));
+}
+
 function min(...values: bigint[]): bigint {
   return values.reduce((a, b) => (b < a ? b : a));
 }
@@ -68,11 +142,15 @@ function min(...values: bigint[]): bigint {
 task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to validators (32 ETH each)")
   .addOptionalParam("max", "Most validators to deposit; default: as many as the buffer and the operators allow")
   .addOptionalParam("guardian", GUARDIAN_HELP)
+  .addOptionalParam("depositsFromBlock", FROM_BLOCK_HELP)
+  .addOptionalParam("logRange", LOG_RANGE_HELP)
+  .addOptionalParam("beaconUrl", BEACON_HELP)
   .addOptionalParam("pool", POOL_HELP)
-  .setAction(async (args: { max?: string; guardian?: string; pool?: string }, hre): Promise<void> => {
+  .setAction(async (args: { max?: string; guardian?: string; pool?: string } & CheckArgs, hre): Promise<void> => {
     const max = args.max === undefined ? undefined : BigInt(parseCount(args.max, "max", 1));
     const t = await loadTidepool(hre, args.pool);
     const guardian = await guardianSigner(hre, t, args.guardian);
+    const check = await earlierDepositCheck(hre, t, args);
     const dsm = t.dsm.connect(guardian);
     const quorum = await dsm.quorum();
     if (quorum > 1n) {
@@ -105,6 +183,7 @@ task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to va
       const count = min(next.keys, byBuffer, perCall, max === undefined ? perCall : max - deposited);
       // A fresh attestation each time: every deposit moves the deposit root and the key nonce.
       const attestation = await guardianAttestation(hre, t);
+      await refuseEarlierDeposits(hre, t, attestation, check);
       const signatures = await signAttestation(dsm, attestation, [guardian]);
       const receipt = await attempt("depositBufferedEther", interfaces, async () => {
         await dsm.depositBufferedEther.staticCall(next.id, count, attestation, signatures); // a revert costs no gas
@@ -124,11 +203,16 @@ task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to va
 
 task("guardian-attest", "As a guardian, prints the current deposit attestation and its signature as JSON")
   .addOptionalParam("guardian", GUARDIAN_HELP)
+  .addOptionalParam("depositsFromBlock", FROM_BLOCK_HELP)
+  .addOptionalParam("logRange", LOG_RANGE_HELP)
+  .addOptionalParam("beaconUrl", BEACON_HELP)
   .addOptionalParam("pool", POOL_HELP)
-  .setAction(async (args: { guardian?: string; pool?: string }, hre): Promise<void> => {
+  .setAction(async (args: { guardian?: string; pool?: string } & CheckArgs, hre): Promise<void> => {
     const t = await loadTidepool(hre, args.pool);
     const guardian = await guardianSigner(hre, t, args.guardian);
+    const check = await earlierDepositCheck(hre, t, args);
     const attestation = await guardianAttestation(hre, t);
+    await refuseEarlierDeposits(hre, t, attestation, check);
     const [signature] = await signAttestation(t.dsm, attestation, [guardian]);
     const out = {
       chainId: (await hre.ethers.provider.getNetwork()).chainId.toString(),

@@ -46,6 +46,19 @@ export function parseAddress(value: unknown, name: string): string {
   return getAddress(text);
 }
 
+/** Checks an http(s) URL argument (a Beacon API, say) and returns it without trailing slashes. */
+export function parseHttpUrl(value: unknown, name: string): string {
+  const text = typeof value === "string" ? value.trim() : "";
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "http:" && protocol !== "https:") fail(`--${name} must be an http(s) URL, got "${String(value)}"`);
+  return text.replace(/\/+$/, "");
+}
+
 /** Where Ignition records the addresses it deployed on `chainId`. */
 export function deploymentFile(hre: HardhatRuntimeEnvironment, chainId: bigint): string {
   return path.join(hre.config.paths.ignition, "deployments", `chain-${chainId}`, "deployed_addresses.json");
@@ -90,7 +103,8 @@ export async function defaultSigner(hre: HardhatRuntimeEnvironment): Promise<Har
   return signer;
 }
 
-function firstLine(error: unknown): string {
+/** An error's first line (its short message where it has one): what a task prints of it. */
+export function firstLine(error: unknown): string {
   const e = error as { shortMessage?: unknown; message?: unknown };
   const text =
     typeof e?.shortMessage === "string" ? e.shortMessage : typeof e?.message === "string" ? e.message : String(error);

@@ -50,8 +50,16 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @notice Hard cap on `maxPositiveRebasePPB`: 0.09%, below the pool's lowest possible instant
     /// redemption fee (0.1%), so staking before a report and redeeming after it never pays.
     uint256 public constant MAX_POSITIVE_REBASE_PPB_CAP = 900_000;
-    /// @notice Hard cap on `maxExitRequestsPerReport`.
-    uint256 public constant MAX_EXIT_REQUESTS_CAP = 5_000;
+    /// @notice Hard cap on `maxExitRequestsPerReport`: a report with that many exit requests still fits
+    /// comfortably in a block.
+    /// @dev Each request reads its key from the registry and logs it: 20,827 gas per request measured
+    /// (`report.quorum.exitRequest.marginal` in `npm run bench`, every request another operator's cold
+    /// key), 21,026 on average at 600 requests (each adds memory), on top of a report of at most
+    /// 200,000. A third of a 36M-gas block, 12M, allows (12,000,000 − 200,000) / 21,100 ≈ 559; the cap
+    /// is the default limit, 600, which must stay within it. A report at the cap measures 12,787,722 gas
+    /// (`report.quorum.exitRequestsAtCap`): 36% of a 36M-gas block and 76% of the 2^24-gas limit per
+    /// transaction (EIP-7825). Raising it needs cheaper requests (docs/oracle.md).
+    uint256 public constant MAX_EXIT_REQUESTS_CAP = 600;
     /// @notice Hard cap on `maxOperatorsWithLossesPerReport`.
     uint256 public constant MAX_OPERATORS_WITH_LOSSES_CAP = 1_000;
     /// @notice Finalization batches per report, at most (each writes one checkpoint).

@@ -16,7 +16,11 @@ import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 ///    vote in the current frame, and lowering the quorum lets the next submission of a hash that
 ///    already has enough support reach consensus.
 /// Report variants of the current frame live in an array whose slots are reused across frames, so a
-/// steady-state vote writes no fresh storage.
+/// steady-state vote writes no fresh storage. A new hash takes a variant that has lost all its support
+/// before a new entry, and an entry is added only while there are fewer variants than members: a frame
+/// never holds more variants than the committee had members in it (≤ MAX_MEMBERS), and a member that
+/// keeps changing its vote to new hashes holds a single one, so it cannot make the others' votes,
+/// which scan the variants, any dearer.
 abstract contract OracleCommittee is AccessControlUpgradeable {
     // ──────────────────────────────── Errors ────────────────────────────────
 
@@ -86,6 +90,8 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
 
     // keccak256(abi.encode(uint256(keccak256("tidepool.storage.OracleCommittee")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_LOCATION = 0xffc4513413b78576f368c1d3794f1774fc6b295a53111186e374c4ce2f950b00;
+    /// @dev No variant (an index no frame reaches).
+    uint256 private constant NO_VARIANT = type(uint256).max;
 
     // ──────────────────────────────── Storage ────────────────────────────────
 
@@ -276,15 +282,20 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
             $.variantsRefSlot = uint64(refSlot);
         }
 
+        // A changed or repeated vote first withdraws the member's earlier one; a variant that loses its
+        // last supporter so is free for a new hash.
         Vote memory previous = $.votes[msg.sender];
-        if (previous.round == round) --$.variants[previous.variantIndex].support; // changed or repeated
+        uint256 freed = NO_VARIANT;
+        if (previous.round == round && --$.variants[previous.variantIndex].support == 0) {
+            freed = previous.variantIndex;
+        }
 
-        uint256 index = _variantIndex($, reportHash);
-        uint256 support = ++$.variants[index].support;
+        uint256 needed = $.quorum;
+        (uint256 index, uint256 support) = _addSupport($, reportHash, freed, needed);
         $.votes[msg.sender] = Vote({round: round, variantIndex: uint64(index)});
         emit ReportSubmitted(refSlot, msg.sender, reportHash);
 
-        if (support >= $.quorum) {
+        if (support >= needed) {
             $.lastProcessedRefSlot = uint64(refSlot);
             emit ConsensusReached(refSlot, reportHash, support);
             return true;
@@ -329,19 +340,43 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
         emit MemberAdded(member, $.members.length, newQuorum);
     }
 
-    /// @dev The index of `reportHash` among the frame's variants, adding it if new.
-    function _variantIndex(CommitteeStorage storage $, bytes32 reportHash) private returns (uint256) {
+    /// @dev Adds the caller's vote to `reportHash` among the frame's variants; returns the variant's
+    /// index and support. A new hash takes the variant the caller's vote has just left without support
+    /// (`freed`, or NO_VARIANT); else, once there are as many variants as members, one without support;
+    /// else a new entry. So entries are added only while there are fewer than members, and a member
+    /// changing its vote to ever new hashes keeps a single one.
+    function _addSupport(
+        CommitteeStorage storage $,
+        bytes32 reportHash,
+        uint256 freed,
+        uint256 quorum_
+    ) private returns (uint256 index, uint256 support) {
         uint256 n = $.variantsLength;
         for (uint256 i = 0; i < n; ++i) {
-            if ($.variants[i].reportHash == reportHash) return i; // n ≤ MAX_MEMBERS
+            if ($.variants[i].reportHash == reportHash) return (i, ++$.variants[i].support);
+        }
+        // n < quorum ≤ members spares reading the member count on a frame's first votes.
+        if (freed == NO_VARIANT && n >= quorum_ && n >= $.members.length) {
+            // The caller's earlier vote is withdrawn, so at most members − 1 votes back these n ≥ members
+            // variants: at least one has none.
+            for (uint256 i = 0; i < n; ++i) {
+                if ($.variants[i].support == 0) {
+                    freed = i;
+                    break;
+                }
+            }
+        }
+        if (freed != NO_VARIANT) {
+            $.variants[freed] = Variant({reportHash: reportHash, support: 1}); // it had none
+            return (freed, 1);
         }
         if (n < $.variants.length) {
-            $.variants[n] = Variant({reportHash: reportHash, support: 0});
+            $.variants[n] = Variant({reportHash: reportHash, support: 1});
         } else {
-            $.variants.push(Variant({reportHash: reportHash, support: 0}));
+            $.variants.push(Variant({reportHash: reportHash, support: 1}));
         }
         $.variantsLength = uint64(n + 1);
-        return n;
+        return (n, 1);
     }
 
     /// @dev Drops the variant list and every vote in it by moving to the next round.

@@ -187,3 +187,88 @@ export async function reportVariantBenchmarks(gas: Gas): Promise<void> {
     operatorLossesGwei: [GWEI],
   });
 }
+
+/**
+ * A member's vote in a frame where another member has already changed its vote 200 times, each time
+ * to a new hash (`report.vote.after200Changes`, to compare with `report.vote`: the same daily report),
+ * and the vote that then completes the quorum (`report.quorum.after200Changes`, to compare with
+ * `report.quorum.daily`). Every vote scans the frame's report variants, so what the churning member
+ * leaves behind is what honest members pay for. The committee has split once before (a frame with two
+ * hashes), so a second variant entry exists, as in any committee that ever disagreed; the first split
+ * ever allocates it once (about 40,000 gas more).
+ */
+export async function reportVoteChurnBenchmarks(gas: Gas): Promise<void> {
+  const t = await liveDeployment();
+  const [first, second, churner] = t.oracleMembers;
+  /** The next frame's daily report (as in {dailyReport}); `extraGwei` on the CL balance makes another hash. */
+  const nextFrame = async () => {
+    const [, validators, clBalanceWei] = await t.pool.getBeaconStat();
+    const clGwei = clBalanceWei / GWEI;
+    await (
+      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.02") })
+    ).wait();
+    await (
+      await t.admin.sendTransaction({ to: await t.withdrawalVault.getAddress(), value: parseEther("0.005") })
+    ).wait();
+    const refSlot = await advanceFrames(hre.network.provider, t.oracle);
+    return (extraGwei: bigint) =>
+      buildReport(refSlot, {
+        numValidators: validators,
+        clBalanceGwei: clGwei + (clGwei * 3n) / 100n / 365n + extraGwei,
+        withdrawalVaultBalance: parseEther("0.005"),
+        elRewardsVaultBalance: parseEther("0.02"),
+      });
+  };
+
+  let report = await nextFrame();
+  await (await t.oracle.connect(churner).submitReport(report(1n))).wait();
+  await submitUntilApplied(t.oracle, [first, second], report(0n));
+
+  report = await nextFrame();
+  for (let i = 1n; i <= 200n; i++) await (await t.oracle.connect(churner).submitReport(report(i))).wait();
+  gas["report.vote.after200Changes"] = await gasOf("vote", t.oracle.connect(first).submitReport(report(0n)));
+  gas["report.quorum.after200Changes"] = await gasOf("quorum", t.oracle.connect(second).submitReport(report(0n)));
+  if ((await t.oracle.getLastProcessedRefSlot()) !== report(0n).refSlot) throw new Error("the frame was not applied");
+}
+
+/**
+ * Exit requests in one report, in a registry whose operators run one validator each (the
+ * 1,000-operator registry of {dailyReportOps1000}): every request names another operator's key, so
+ * each reads cold storage, the dearest case. The whale's withdrawal requests leave the queue short of
+ * the ETH of every exit measured. Records the quorum vote with 100 exits
+ * (`report.quorum.exitRequests100`), the gas one more exit adds (`report.quorum.exitRequest.marginal`,
+ * against the same report without exits) and the report at MAX_EXIT_REQUESTS_CAP exits
+ * (`report.quorum.exitRequestsAtCap`), which must fit comfortably in a block.
+ */
+export async function exitRequestBenchmarks(t: Tidepool, whale: Tidepool["users"][number], gas: Gas): Promise<void> {
+  const cap = Number(await t.oracle.MAX_EXIT_REQUESTS_CAP());
+  const operators = Number(await t.registry.getNodeOperatorsCount());
+  if (operators < 100 + cap) throw new Error(`exit benchmark: ${operators} operators, ${100 + cap} needed`);
+  const queue = t.withdrawalQueue;
+  const amount = (await t.pool.bufferedEther()) + BigInt(100 + cap + 1) * parseEther("32");
+  const most = await queue.MAX_WITHDRAWAL_AMOUNT();
+  const amounts: bigint[] = [];
+  for (let left = amount; left > 0n; left -= most) amounts.push(left < most ? left : most);
+  await (await t.pool.connect(whale).approve(await queue.getAddress(), amount)).wait();
+  await (await queue.connect(whale).requestWithdrawals(amounts, ZeroAddress)).wait();
+  const limits = await t.oracle.getSanityLimits();
+  await (
+    await t.oracle.connect(t.admin).setSanityLimits({
+      annualAprLimitBP: limits.annualAprLimitBP,
+      clBalanceDropLimitBP: limits.clBalanceDropLimitBP,
+      maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
+      maxExitRequestsPerReport: cap,
+      maxOperatorsWithLossesPerReport: limits.maxOperatorsWithLossesPerReport,
+    })
+  ).wait();
+  /** Exits of key 0 of operators `from` to `from + count − 1`. */
+  const exits = (from: number, count: number): Partial<ReportFields> => ({
+    exitOperatorIds: Array.from({ length: count }, (_, i) => BigInt(from + i)),
+    exitKeyIndices: Array<bigint>(count).fill(0n),
+  });
+  const none = await nextReport(t, "no exits", {});
+  const hundred = await nextReport(t, "100 exits", exits(0, 100));
+  gas["report.quorum.exitRequests100"] = hundred;
+  gas["report.quorum.exitRequest.marginal"] = Math.round((hundred - none) / 100);
+  gas["report.quorum.exitRequestsAtCap"] = await nextReport(t, "exits at the cap", exits(100, cap));
+}

@@ -46,6 +46,27 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
   "report.quorum.daily.ops1000": { target: 200_000, lido: "", others: "within 5% of report.quorum.daily" },
   "report.quorum.daily.holders10000": { target: 200_000, lido: "", others: "within 5% of report.quorum.daily" },
   "report.vote": { target: 70_000, lido: "70,256–76,090 per other member", others: "" },
+  "report.vote.after200Changes": {
+    target: 70_000,
+    lido: "",
+    others: "another member changed its vote 200 times in the frame (584,813 before variants were reused)",
+  },
+  // MAX_EXIT_REQUESTS_CAP is derived from these two (AccountingOracle, docs/oracle.md).
+  "report.quorum.exitRequest.marginal": {
+    target: 21_100,
+    lido: "",
+    others: "one more exit request in a report, each another operator's key (the cap's derivation assumes ≤ 21,100)",
+  },
+  "report.quorum.exitRequestsAtCap": {
+    target: 13_000_000,
+    lido: "",
+    others: "MAX_EXIT_REQUESTS_CAP (600) exit requests: ≤ 36% of a 36M-gas block, < 2^24 per transaction (EIP-7825)",
+  },
+  "report.quorum.after200Changes": {
+    target: 205_000,
+    lido: "",
+    others: "report.quorum.daily plus the churning member's one variant to scan",
+  },
   "withdrawal.request.firstForOwner": {
     target: 150_000,
     lido: "249,346",

@@ -887,7 +887,7 @@ describe("AccountingOracle: accounting report", function () {
         { field: "clBalanceDropLimitBP", value: 5001n, min: 0n, max: 5000n },
         { field: "maxPositiveRebasePPB", value: 0n, min: 1n, max: 900_000n },
         { field: "maxPositiveRebasePPB", value: 900_001n, min: 1n, max: 900_000n },
-        { field: "maxExitRequestsPerReport", value: 5001n, min: 0n, max: 5000n },
+        { field: "maxExitRequestsPerReport", value: 601n, min: 0n, max: 600n },
         { field: "maxOperatorsWithLossesPerReport", value: 1001n, min: 0n, max: 1000n },
       ];
       for (const c of cases) {
@@ -901,6 +901,21 @@ describe("AccountingOracle: accounting report", function () {
       expect(limitsOf(await oracle.getSanityLimits())).to.deep.equal(defaults);
     });
 
+    it("caps maxExitRequestsPerReport at 600, the default, so that a report at the cap fits in a block", async function () {
+      const f = await loadFixture(deployWithValidators);
+      const { oracle, admin } = f;
+      expect(await oracle.MAX_EXIT_REQUESTS_CAP()).to.equal(600n);
+      const defaults = limitsOf(await oracle.getSanityLimits());
+      expect(defaults.maxExitRequestsPerReport).to.equal(600n);
+      // 5,000 was the cap before: about 105M gas of exit requests, three blocks' worth.
+      for (const value of [601n, 1_000n, 5_000n]) {
+        await expect(oracle.connect(admin).setSanityLimits({ ...defaults, maxExitRequestsPerReport: value }))
+          .to.be.revertedWithCustomError(oracle, "SanityLimitOutOfRange")
+          .withArgs("maxExitRequestsPerReport", value, 0n, 600n);
+      }
+      expect(limitsOf(await oracle.getSanityLimits())).to.deep.equal(defaults);
+    });
+
     it("setSanityLimits accepts every field at its bounds, emits SanityLimitsSet and is gated by SANITY_LIMITS_ROLE", async function () {
       const f = await loadFixture(deployWithValidators);
       const { oracle, admin } = f;
@@ -909,7 +924,7 @@ describe("AccountingOracle: accounting report", function () {
         annualAprLimitBP: 5000n,
         clBalanceDropLimitBP: 5000n,
         maxPositiveRebasePPB: 900_000n,
-        maxExitRequestsPerReport: 5000n,
+        maxExitRequestsPerReport: 600n,
         maxOperatorsWithLossesPerReport: 1000n,
       };
       const lowest = {

@@ -206,12 +206,13 @@ describe("AccountingOracle: committee quorum on the deployed oracle", function (
         .to.emit(f.oracle, "ReportSubmitted")
         .withArgs(f.refSlot, f.m1.address, hashA)
         .and.not.to.emit(f.oracle, "ConsensusReached");
-      expect(await variants(f)).to.deep.equal({ refSlot: f.refSlot, hashes: [hashB, hashA], support: [0n, 1n] });
+      // B lost its only supporter, so A took its entry.
+      expect(await variants(f)).to.deep.equal({ refSlot: f.refSlot, hashes: [hashA], support: [1n] });
 
       // m1's B vote no longer counts: m2's B vote leaves B at 1, below the quorum.
       const pre = await poolTotals(f);
       await expect(f.oracle.connect(f.m2).submitReport(b)).not.to.emit(f.oracle, "ConsensusReached");
-      expect(await variants(f)).to.deep.equal({ refSlot: f.refSlot, hashes: [hashB, hashA], support: [1n, 1n] });
+      expect(await variants(f)).to.deep.equal({ refSlot: f.refSlot, hashes: [hashA, hashB], support: [1n, 1n] });
       expect(await f.oracle.getLastProcessedRefSlot()).to.equal(f.refSlot - SLOTS_PER_FRAME);
 
       await expect(f.oracle.connect(f.m3).submitReport(a))
@@ -220,6 +221,33 @@ describe("AccountingOracle: committee quorum on the deployed oracle", function (
         .and.to.emit(f.oracle, "ReportApplied")
         .withArgs(...expectedApplied(f.refSlot, pre.ether, pre.shares, REWARDS_A));
       expect(await f.pool.totalPooledEther()).to.equal(pre.ether + REWARDS_A);
+    });
+
+    it("keeps the variants at most one per member while a member changes its vote 200 times, and the honest quorum still applies its report", async function () {
+      const f = await loadFixture(inOpenFrame);
+      const data = reportA(f.refSlot);
+      const hashA = reportHash(data);
+      const junk = (i: bigint) =>
+        buildReport(f.refSlot, { numValidators: 3n, clBalanceGwei: toGwei(CL_BALANCE + REWARDS_A) + i });
+      for (let i = 1n; i <= 200n; i++) await (await f.oracle.connect(f.m3).submitReport(junk(i))).wait();
+      // Each change took the entry its previous hash left without support.
+      expect(await variants(f)).to.deep.equal({ refSlot: f.refSlot, hashes: [reportHash(junk(200n))], support: [1n] });
+
+      const pre = await poolTotals(f);
+      await expect(f.oracle.connect(f.m1).submitReport(data)).not.to.emit(f.oracle, "ConsensusReached");
+      // What the quorum vote scans: at most one entry per member.
+      const { hashes } = await variants(f);
+      expect(hashes.length).to.be.at.most((await f.oracle.getMembers()).length);
+      await expect(f.oracle.connect(f.m2).submitReport(data))
+        .to.emit(f.oracle, "ConsensusReached")
+        .withArgs(f.refSlot, hashA, 2n)
+        .and.to.emit(f.oracle, "ReportApplied")
+        .withArgs(...expectedApplied(f.refSlot, pre.ether, pre.shares, REWARDS_A));
+      expect(await variants(f)).to.deep.equal({
+        refSlot: f.refSlot,
+        hashes: [reportHash(junk(200n)), hashA],
+        support: [1n, 2n],
+      });
     });
   });
 

@@ -2,12 +2,24 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, Wallet, ZeroAddress, parseEther, recoverAddress } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { eth } from "../../scripts/lib/format";
+import {
+  GENESIS_FORK_VERSIONS,
+  signDeposit,
+  testKeyBatch,
+  testSecretKey,
+  type SignedDeposit,
+} from "../../scripts/lib/bls";
+import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
+import { parentBlockAttestation, signAttestation } from "../../scripts/lib/guardians";
 import { registerOperator } from "../../scripts/lib/operators";
+import { startLocalBeacon } from "../../offchain/beacon/local";
 import { runTask, taskError } from "../helpers/tasks";
 
 const DEPOSIT = parseEther("32");
+const GWEI = 10n ** 9n;
 
 /**
  * 200 ETH staked and two operators with four vetted keys and an 8 ETH bond each (cover: four
@@ -40,7 +52,191 @@ async function depositState(f: TidepoolFixture) {
   };
 }
 
+/**
+ * `signer` deposits `amount` to test key `label`/`index` through the deposit contract, with its own
+ * withdrawal credentials: an operator front-running the pool on one of its own keys.
+ */
+async function depositToKey(
+  f: TidepoolFixture,
+  signer: HardhatEthersSigner,
+  label: string,
+  index: number,
+  amount = parseEther("1"),
+): Promise<SignedDeposit & { blockNumber: number }> {
+  const credentials = withdrawalCredentialsFor(signer.address);
+  const d = signDeposit(testSecretKey(label, index), credentials, GENESIS_FORK_VERSIONS.mainnet, amount / GWEI);
+  const tx = await f.depositContract
+    .connect(signer)
+    .deposit(d.pubkey, d.withdrawalCredentials, d.signature, d.depositDataRoot, { value: amount });
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  return { ...d, blockNumber: receipt.blockNumber };
+}
+
+/** What a refusal must leave as it was: the deposit state, both balances and the guardian's nonce. */
+async function untouched(f: TidepoolFixture) {
+  const provider = hre.ethers.provider;
+  return {
+    ...(await depositState(f)),
+    poolBalance: await provider.getBalance(f.poolAddress),
+    depositContractBalance: await provider.getBalance(await f.depositContract.getAddress()),
+    guardianNonce: await provider.getTransactionCount(f.guardian.address),
+  };
+}
+
+/** The refusal for one front-run key found in the deposit contract's logs. */
+function refusal(operator: number, key: number, d: SignedDeposit & { blockNumber: number }): string {
+  return (
+    `refusing to sign: key ${key} of operator ${operator} is vetted but already has a deposit the pool did not make` +
+    ` (pubkey ${d.pubkey}, ${eth(d.amountGwei * GWEI, 9)} to withdrawal credentials ${d.withdrawalCredentials},` +
+    ` deposit contract block ${d.blockNumber}), and the pool's 32 ETH would join a validator those credentials own;` +
+    ` governance must unvet key ${key} of operator ${operator} before deposits resume`
+  );
+}
+
+/** Runs `action` while recording the block ranges of every eth_getLogs request the tasks send. */
+async function recordingLogRanges<T>(action: () => Promise<T>): Promise<{ result: T; ranges: [number, number][] }> {
+  const provider = hre.network.provider; // what hre.ethers' provider sends through
+  const original = provider.send.bind(provider);
+  const ranges: [number, number][] = [];
+  provider.send = async (method: string, params?: unknown[]) => {
+    if (method === "eth_getLogs") {
+      const [filter] = params as [{ fromBlock: string; toBlock: string }];
+      ranges.push([Number(filter.fromBlock), Number(filter.toBlock)]);
+    }
+    return original(method, params);
+  };
+  try {
+    return { result: await action(), ranges };
+  } finally {
+    provider.send = original;
+  }
+}
+
 describe("Guardian tasks", function () {
+  describe("refusing to sign over a key deposited outside the pool", function () {
+    it("refuses to attest or deposit once an operator deposited 1 ETH to its own vetted key with its own credentials, signing and sending nothing", async function () {
+      const f = await loadFixture(deployed);
+      const alpha = f.users[1]; // operator 0's reward address
+      const frontRun = await depositToKey(f, alpha, "Alpha", 0);
+      const before = await untouched(f);
+      expect(await f.pool.depositableEther()).to.be.gte(6n * DEPOSIT); // the guardian would deposit otherwise
+
+      expect(await taskError("guardian-attest", { pool: f.poolAddress })).to.equal(refusal(0, 0, frontRun));
+      expect(await taskError("guardian-deposit", { pool: f.poolAddress })).to.equal(refusal(0, 0, frontRun));
+      expect(await untouched(f)).to.deep.equal(before);
+
+      // Signed blind, the same attestation passes the module, and the pool's 32 ETH would go to key 0:
+      // the check before signing is what stops it.
+      const attestation = await parentBlockAttestation(f.depositContract, f.registry, hre.ethers.provider);
+      const signatures = await signAttestation(f.dsm, attestation, [f.guardian]);
+      await f.dsm.depositBufferedEther.staticCall(0n, 1n, attestation, signatures);
+      expect(await untouched(f)).to.deep.equal(before);
+    });
+
+    it("names every front-run key of any operator, not only the next in line", async function () {
+      const f = await loadFixture(deployed);
+      const alpha = await depositToKey(f, f.users[1], "Alpha", 2, parseEther("1.5"));
+      const beta = await depositToKey(f, f.users[2], "Beta", 3);
+      const before = await untouched(f);
+      const detail = (operator: number, key: number, d: SignedDeposit & { blockNumber: number }) =>
+        `key ${key} of operator ${operator}: pubkey ${d.pubkey}, ${eth(d.amountGwei * GWEI, 9)} to withdrawal credentials` +
+        ` ${d.withdrawalCredentials}, deposit contract block ${d.blockNumber}`;
+      const expected =
+        `refusing to sign: 2 vetted keys already have a deposit the pool did not make (${detail(0, 2, alpha)};` +
+        ` ${detail(1, 3, beta)}), and the pool's 32 ETH would join a validator those credentials own;` +
+        ` governance must unvet key 2 of operator 0 and key 3 of operator 1 before deposits resume`;
+      expect(await taskError("guardian-deposit", { pool: f.poolAddress, max: "1" })).to.equal(expected);
+      expect(await untouched(f)).to.deep.equal(before);
+    });
+
+    it("still signs when the deposits on record are the pool's own, an unvetted key's or a key outside the registry", async function () {
+      const f = await loadFixture(deployed);
+      await runTask("guardian-deposit", { pool: f.poolAddress, max: "2" }); // the pool's own deposits: keys 0 and 1 of Alpha
+      const credentials = await f.pool.withdrawalCredentials();
+      const extra = testKeyBatch("Alpha", 4, 1, credentials); // uploaded, never vetted
+      await (await f.registry.connect(f.users[1]).addSigningKeys(0n, 1n, extra.pubkeys, extra.signatures)).wait();
+      expect((await f.registry.getNodeOperator(0n)).vettedKeys).to.equal(4n);
+      await depositToKey(f, f.users[1], "Alpha", 4);
+      await depositToKey(f, f.users[8], "Stranger", 0);
+
+      const printed = JSON.parse(await runTask("guardian-attest", { pool: f.poolAddress })) as { guardian: string };
+      expect(printed.guardian).to.equal(f.guardian.address);
+      const out = await runTask("guardian-deposit", { pool: f.poolAddress });
+      expect(out).to.include("Deposited 4 validators (128 ETH)");
+      const deposited = await Promise.all(
+        [0n, 1n].map(async (id) => (await f.registry.getNodeOperator(id)).depositedKeys),
+      );
+      expect(deposited).to.deep.equal([2n, 4n]); // operator 1 was behind
+    });
+
+    it("reads the deposit contract's logs in ranges of --log-range blocks from --deposits-from-block", async function () {
+      const f = await loadFixture(deployed);
+      const frontRun = await depositToKey(f, f.users[1], "Alpha", 1);
+      const latest = await hre.ethers.provider.getBlockNumber();
+      expect(frontRun.blockNumber).to.be.greaterThan(8); // beyond the first ranges
+
+      const { result, ranges } = await recordingLogRanges(() =>
+        taskError("guardian-attest", { pool: f.poolAddress, logRange: "4" }),
+      );
+      expect(result).to.equal(refusal(0, 1, frontRun));
+      expect(ranges.length).to.be.greaterThan(1);
+      expect(ranges[0][0]).to.equal(0); // a local network starts at block 0
+      for (const [i, [from, to]] of ranges.entries()) {
+        expect(to - from + 1, `range ${i}`).to.be.at.most(4);
+        if (i > 0) expect(from, `range ${i}`).to.equal(ranges[i - 1][1] + 1);
+      }
+      expect(ranges[ranges.length - 1][1]).to.be.at.least(latest);
+
+      // Logs from a block after the front-run do not show it: the start block must precede every
+      // deposit the beacon node cannot vouch for (next test).
+      await mine(3);
+      const later = await recordingLogRanges(() =>
+        runTask("guardian-attest", { pool: f.poolAddress, depositsFromBlock: String(frontRun.blockNumber + 1) }),
+      );
+      expect(later.ranges[0][0]).to.equal(frontRun.blockNumber + 1);
+      expect(JSON.parse(later.result)).to.have.property("signature");
+      expect(await taskError("guardian-attest", { pool: f.poolAddress, logRange: "0" })).to.equal(
+        '--log-range must be an integer of at least 1, got "0"',
+      );
+      expect(await taskError("guardian-deposit", { pool: f.poolAddress, depositsFromBlock: "-1" })).to.equal(
+        '--deposits-from-block must be an integer of at least 0, got "-1"',
+      );
+      expect(await taskError("guardian-deposit", { pool: f.poolAddress, beaconUrl: "127.0.0.1:5052" })).to.equal(
+        '--beacon-url must be an http(s) URL, got "127.0.0.1:5052"',
+      );
+    });
+
+    it("asks the beacon node by pubkey with --beacon-url, finding a deposit older than the logs it reads", async function () {
+      const f = await loadFixture(deployed);
+      const frontRun = await depositToKey(f, f.users[1], "Alpha", 0);
+      const local = await startLocalBeacon(f, hre.network.provider);
+      try {
+        await local.bridge.sync(); // the beacon chain takes in the deposit
+        const validator = local.chain.head().validators.find((v) => v.pubkey === frontRun.pubkey);
+        expect(validator?.balanceGwei).to.equal(frontRun.amountGwei);
+        const before = await untouched(f);
+        const from = String((await hre.ethers.provider.getBlockNumber()) + 1); // no log shows it
+        const args = { pool: f.poolAddress, depositsFromBlock: from, beaconUrl: local.api.url };
+        const expected =
+          `refusing to sign: key 0 of operator 0 is vetted but already has a deposit the pool did not make` +
+          ` (pubkey ${frontRun.pubkey}, 1 ETH to withdrawal credentials ${frontRun.withdrawalCredentials},` +
+          ` validator ${validator?.index} on the beacon chain), and the pool's 32 ETH would join a validator those` +
+          ` credentials own; governance must unvet key 0 of operator 0 before deposits resume`;
+        expect(await taskError("guardian-attest", args)).to.equal(expected);
+        expect(await taskError("guardian-deposit", args)).to.equal(expected);
+        expect(await untouched(f)).to.deep.equal(before);
+
+        const down = "http://127.0.0.1:9";
+        const error = await taskError("guardian-attest", { pool: f.poolAddress, beaconUrl: down });
+        expect(error).to.match(/^cannot read the Beacon API at http:\/\/127\.0\.0\.1:9: .+; nothing was signed$/);
+        expect(await untouched(f)).to.deep.equal(before);
+      } finally {
+        await local.close();
+      }
+    });
+  });
+
   describe("guardian-deposit", function () {
     it("deposits as many validators as the buffer allows, spread across operators, with fresh attestations", async function () {
       const f = await loadFixture(deployed);

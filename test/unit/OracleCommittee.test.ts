@@ -670,6 +670,105 @@ describe("OracleCommittee", function () {
     });
   });
 
+  describe("report variants stay bounded", function () {
+    /** A distinct hash for each number: what a member changing its vote again and again sends. */
+    const junk = (i: number) => id(`junk report ${i}`);
+
+    it("keeps one variant for a member that changes its vote 200 times, so an honest vote scans at most one per member", async function () {
+      const { committee, members } = await loadFixture(committeeOfFive);
+      const [m0, m1, m2, , m4] = members;
+      await committee.connect(m0).submitReport(FRAME_1_REF, A);
+      for (let i = 1; i <= 200; i++) await committee.connect(m4).submitReport(FRAME_1_REF, junk(i));
+
+      // Each change left the previous hash without support: the new hash took its entry.
+      expect(await reportVariants(committee)).to.deep.equal({
+        refSlot: FRAME_1_REF,
+        hashes: [A, junk(200)],
+        support: [1n, 1n],
+      });
+      // The next vote scans every entry: at most one per member, not one per change.
+      const scanned = (await reportVariants(committee)).hashes.length;
+      expect(scanned).to.be.at.most(members.length);
+
+      await expect(committee.connect(m1).submitReport(FRAME_1_REF, A)).not.to.emit(committee, "ConsensusReached");
+      await expect(committee.connect(m2).submitReport(FRAME_1_REF, A))
+        .to.emit(committee, "ConsensusReached")
+        .withArgs(FRAME_1_REF, A, 3n);
+      expect(await committee.appliedCount()).to.equal(1n);
+      expect(await reportVariants(committee)).to.deep.equal({
+        refSlot: FRAME_1_REF,
+        hashes: [A, junk(200)],
+        support: [3n, 1n],
+      });
+    });
+
+    it("never holds more variants than members when a member alternates between new hashes and another member's", async function () {
+      const { committee, members } = await loadFixture(committeeOfFive);
+      const [m0, m1, m2, , m4] = members;
+      await committee.connect(m0).submitReport(FRAME_1_REF, A);
+      let most = 0;
+      for (let i = 1; i <= 100; i++) {
+        // Moving to A leaves the junk hash without support but finds A: nothing is reused then.
+        await committee.connect(m4).submitReport(FRAME_1_REF, junk(i));
+        await committee.connect(m4).submitReport(FRAME_1_REF, A);
+        most = Math.max(most, (await reportVariants(committee)).hashes.length);
+      }
+      expect(most).to.equal(members.length);
+      const { hashes, support } = await reportVariants(committee);
+      expect(hashes).to.have.lengthOf(members.length);
+      expect(hashes[0]).to.equal(A);
+      expect(support).to.deep.equal([2n, 0n, 0n, 0n, 0n]);
+
+      await expect(committee.connect(m1).submitReport(FRAME_1_REF, A))
+        .to.emit(committee, "ConsensusReached")
+        .withArgs(FRAME_1_REF, A, 3n);
+      expect(await committee.appliedCount()).to.equal(1n);
+      expect((await reportVariants(committee)).hashes).to.have.lengthOf(members.length);
+      await expect(committee.connect(m2).submitReport(FRAME_1_REF, A))
+        .to.be.revertedWithCustomError(committee, "FrameAlreadyProcessed")
+        .withArgs(FRAME_1_REF);
+    });
+
+    it("adds no variant while there are as many as members: a new hash takes one without support, even after members left", async function () {
+      const { committee, members } = await loadFixture(committeeOfFive);
+      const [m0, m1, m2, m3, m4] = members;
+      const [D, E, F] = [id("report D"), id("report E"), id("report F")];
+      const hashes = [A, B, C, D, E];
+      for (const [i, m] of members.entries()) await committee.connect(m).submitReport(FRAME_1_REF, hashes[i]);
+      await committee.removeMember(m3.address, 3n);
+      await committee.removeMember(m4.address, 3n);
+      expect(await reportVariants(committee)).to.deep.equal({
+        refSlot: FRAME_1_REF,
+        hashes,
+        support: [1n, 1n, 1n, 0n, 0n],
+      });
+
+      // m0 moves to B, leaving A without support; m1 then moves from B (still backed by m0) to a new
+      // hash, which takes A's entry instead of a sixth one.
+      await committee.connect(m0).submitReport(FRAME_1_REF, B);
+      await expect(committee.connect(m1).submitReport(FRAME_1_REF, F))
+        .to.emit(committee, "ReportSubmitted")
+        .withArgs(FRAME_1_REF, m1.address, F)
+        .and.not.to.emit(committee, "ConsensusReached");
+      expect(await reportVariants(committee)).to.deep.equal({
+        refSlot: FRAME_1_REF,
+        hashes: [F, B, C, D, E],
+        support: [1n, 1n, 1n, 0n, 0n],
+      });
+
+      // Support still moves with votes: m2 and then m1 join m0 on B, the quorum of 3.
+      await expect(committee.connect(m2).submitReport(FRAME_1_REF, B)).not.to.emit(committee, "ConsensusReached");
+      await expect(committee.connect(m1).submitReport(FRAME_1_REF, B))
+        .to.emit(committee, "ConsensusReached")
+        .withArgs(FRAME_1_REF, B, 3n);
+      expect(await reportVariants(committee)).to.deep.equal({
+        refSlot: FRAME_1_REF,
+        hashes: [F, B, C, D, E],
+        support: [0n, 3n, 0n, 0n, 0n],
+      });
+    });
+  });
+
   describe("membership changes during a frame", function () {
     it("reaches consensus after removing a member that did not vote for the hash (the issue's scenario)", async function () {
       const { committee, members } = await loadFixture(committeeOfFive);
