@@ -26,7 +26,7 @@ import { Ledger, holdingsOf } from "../helpers/attack-accounts";
 import { currentAttestation } from "../../scripts/lib/guardians";
 import { registerOperator } from "../../scripts/lib/operators";
 import { frameTiming, slotTime } from "../../scripts/lib/oracle";
-import { poolPeers } from "../../scripts/lib/protocol";
+import { deployPoolLibraries, poolPeers } from "../../scripts/lib/protocol";
 import type { TidepoolTimelock } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -620,7 +620,9 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
       const w = await loadFixture(timelockWorld);
       const timelock = w.timelock!;
       const proposer = (await ethers.getSigners())[1];
-      const v2 = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(w.pool));
+      const v2 = await (
+        await ethers.getContractFactory("StakingPool__V2Mock", { libraries: await deployPoolLibraries(hre) })
+      ).deploy(await poolPeers(w.pool));
       const data = w.pool.interface.encodeFunctionData("upgradeToAndCall", [await v2.getAddress(), "0x"]);
       const salt = id("rushed");
       const minDelay = await timelock.getMinDelay();
@@ -667,7 +669,7 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
       const w = await loadFixture(localWorld);
       // The attacker's implementation: a pool V2 (UUPS-compatible) with an extra admin-only setter.
       const hostile = await (
-        await ethers.getContractFactory("StakingPool__V2Mock")
+        await ethers.getContractFactory("StakingPool__V2Mock", { libraries: await deployPoolLibraries(hre) })
       ).deploy({
         wrapper: w.stranger.address,
         depositContract: w.stranger.address,

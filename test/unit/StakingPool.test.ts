@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import {
   impersonateAccount,
   loadFixture,
@@ -24,6 +24,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
 import { permitDomain, signPermit } from "../helpers/permit";
 import { getPoolTotals, rebasePool, setPoolTotals } from "../helpers/pool-storage";
+import { deployPoolLibraries } from "../../scripts/lib/protocol";
 import { IAccessControl__factory, type StakingPool } from "../../typechain-types";
 
 // ──────────────────────────────── Independent reference math ────────────────────────────────
@@ -298,7 +299,7 @@ describe("StakingPool", function () {
 
   describe("initialisation", function () {
     async function deployImplementation(): Promise<StakingPool> {
-      const factory = await ethers.getContractFactory("StakingPool");
+      const factory = await ethers.getContractFactory("StakingPool", { libraries: await deployPoolLibraries(hre) });
       const impl = await factory.deploy({
         wrapper: ZeroAddress,
         depositContract: ZeroAddress,
