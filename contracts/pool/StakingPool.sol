@@ -816,6 +816,7 @@ contract StakingPool is
         uint256 shares,
         address spender
     ) private returns (uint256 amount) {
+        _checkSender(from);
         PoolStorage storage $ = _storage();
         uint256 fromShares = $.shares[from];
         if (shares > fromShares) revert InsufficientShares(from, fromShares, shares);
@@ -842,6 +843,13 @@ contract StakingPool is
         if (amount > t.totalPooledEther || (shares = _toSharesUp(amount, t)) > accountShares) {
             revert ERC20InsufficientBalance(account, _toEthDown(accountShares, t), amount);
         }
+    }
+
+    /// @dev The zero address holds no shares and approves nothing: a move from it, even of zero, would
+    /// emit `Transfer(0, to, 0)`, which indexers read as a mint. Every move from a caller-given address
+    /// (one that spends an allowance, or the exact-share moves) checks it first.
+    function _checkSender(address from) private pure {
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
     }
 
     /// @dev tpETH may not be sent to the zero address, to the pool, or to the wrapper (use `wrap`).
@@ -903,8 +911,9 @@ contract StakingPool is
         _approve(owner, spender, value);
     }
 
-    /// @dev An allowance of type(uint256).max is never decreased.
+    /// @dev An allowance of type(uint256).max is never decreased. The owner is a sender: never zero.
     function _spendAllowance(address owner, address spender, uint256 amount) private {
+        _checkSender(owner);
         mapping(address => uint256) storage ownerAllowances = _storage().allowances[owner];
         uint256 current = ownerAllowances[spender];
         if (current != type(uint256).max) {

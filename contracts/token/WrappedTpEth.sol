@@ -301,8 +301,12 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         emit Approval(owner, spender, value);
     }
 
-    /// @dev An allowance of type(uint256).max is never decreased.
+    /// @dev An allowance of type(uint256).max is never decreased. Every move from a caller-given
+    /// address (transferFrom, withdraw and redeem for another owner) spends an allowance, so the zero
+    /// address is refused here as a sender, whatever the amount: a move from it, even of zero, would
+    /// emit `Transfer(0, to, 0)`, which indexers read as a mint.
     function _spendAllowance(address owner, address spender, uint256 value) private {
+        if (owner == address(0)) revert ERC20InvalidSender(address(0));
         uint256 current = _allowances[owner][spender];
         if (current != type(uint256).max) {
             if (current < value) revert ERC20InsufficientAllowance(spender, current, value);

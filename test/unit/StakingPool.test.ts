@@ -1285,6 +1285,18 @@ describe("StakingPool", function () {
         .withArgs(alice.address, carol.address, 0n);
     });
 
+    it("rejects the zero address as sender with ERC20InvalidSender(0) for any amount, so no transfer looks like a mint", async function () {
+      const { pool, carol, dave } = await loadFixture(stakedFixture);
+      const totals = await rate(pool);
+      for (const amount of [0n, 1n, parseEther("1")]) {
+        await expect(pool.connect(dave).transferFrom(ZeroAddress, carol.address, amount))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await pool.sharesOf(carol.address)).to.equal(0n);
+      expect(await rate(pool)).to.deep.equal(totals);
+    });
+
     it("rejects the zero address, the pool and the wrapper as receiver with ERC20InvalidReceiver(to)", async function () {
       const { pool, poolAddress, wrapperAddress, alice, dave } = await loadFixture(stakedFixture);
       await pool.connect(alice).approve(dave.address, MaxUint256);
@@ -1446,6 +1458,18 @@ describe("StakingPool", function () {
       }
     });
 
+    it("rejects the zero address as sender with ERC20InvalidSender(0) for any number of shares", async function () {
+      const { pool, carol, dave } = await loadFixture(stakedFixture);
+      const totals = await rate(pool);
+      for (const shares of [0n, 1n, parseEther("1")]) {
+        await expect(pool.connect(dave).transferSharesFrom(ZeroAddress, carol.address, shares))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await pool.sharesOf(carol.address)).to.equal(0n);
+      expect(await rate(pool)).to.deep.equal(totals);
+    });
+
     it("rejects the zero address, the pool and the wrapper as receiver with ERC20InvalidReceiver(to)", async function () {
       const { pool, poolAddress, wrapperAddress, alice, dave } = await loadFixture(stakedFixture);
       await pool.connect(alice).approve(dave.address, MaxUint256);
@@ -1497,6 +1521,30 @@ describe("StakingPool", function () {
         .to.be.revertedWithCustomError(pool, "InsufficientShares")
         .withArgs(carol.address, 0n, 1n);
       await stopImpersonatingAccount(wrapperAddress);
+    });
+  });
+
+  describe("moves from a caller-given address", function () {
+    it("refuse the zero address as sender with ERC20InvalidSender(0) even when the wrapper or the queue names it", async function () {
+      const { pool, wrapperAddress, withdrawalQueue } = await loadFixture(stakedFixture);
+      const queueAddress = await withdrawalQueue.getAddress();
+      const totals = await rate(pool);
+      for (const peer of [wrapperAddress, queueAddress]) {
+        await impersonateAccount(peer);
+        await setBalance(peer, parseEther("1"));
+        const asPeer = pool.connect(await ethers.getSigner(peer));
+        for (const amount of [0n, 1n]) {
+          const call =
+            peer === wrapperAddress
+              ? asPeer.transferSharesToWrapper(ZeroAddress, amount)
+              : asPeer.bringIntoWithdrawalQueue(ZeroAddress, amount);
+          await expect(call).to.be.revertedWithCustomError(pool, "ERC20InvalidSender").withArgs(ZeroAddress);
+        }
+        await stopImpersonatingAccount(peer);
+      }
+      expect(await pool.sharesOf(wrapperAddress)).to.equal(0n);
+      expect(await pool.sharesOf(queueAddress)).to.equal(0n);
+      expect(await rate(pool)).to.deep.equal(totals);
     });
   });
 

@@ -774,6 +774,22 @@ describe("WrappedTpEth", function () {
       );
     });
 
+    it("reverts with ERC20InvalidSender(0) when the owner is the zero address", async function () {
+      const { pool, wrapper, others } = await loadFixture(deployWrappedAtRate);
+      const [spender, receiver] = others;
+      const supply = await wrapper.totalSupply();
+      for (const amount of [1n, ONE]) {
+        await expect(wrapper.connect(spender).withdraw(amount, receiver.address, ZeroAddress))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+        await expect(wrapper.connect(spender).redeem(amount, receiver.address, ZeroAddress))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await pool.sharesOf(receiver.address)).to.equal(0n);
+      expect(await wrapper.totalSupply()).to.equal(supply);
+    });
+
     it("reverts with ERC20InsufficientBalance(owner, balance, shares) above the owner's balance", async function () {
       const { wrapper, holders, others, totals: t } = await loadFixture(deployWrappedAtRate);
       const [alice] = holders;
@@ -928,6 +944,19 @@ describe("WrappedTpEth", function () {
           .to.be.revertedWithCustomError(wrapper, "ERC20InvalidReceiver")
           .withArgs(to);
       }
+    });
+
+    it("transferFrom reverts with ERC20InvalidSender(0) from the zero address for any value, so no transfer looks like a mint", async function () {
+      const { wrapper, others } = await loadFixture(deployWrappedAtRate);
+      const [spender, carol] = others;
+      const supply = await wrapper.totalSupply();
+      for (const value of [0n, 1n, ONE]) {
+        await expect(wrapper.connect(spender).transferFrom(ZeroAddress, carol.address, value))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await wrapper.balanceOf(carol.address)).to.equal(0n);
+      expect(await wrapper.totalSupply()).to.equal(supply);
     });
 
     it("transferFrom reverts with ERC20InsufficientBalance(owner, balance, value) when the owner holds too little", async function () {
