@@ -48,11 +48,13 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     /// @inheritdoc IWrappedTpEth
     function wrap(uint256 tpEthAmount) external returns (uint256 wtpEthAmount) {
         wtpEthAmount = POOL.getSharesByPooledEth(tpEthAmount); // rounded down: never more than asked
+        if (wtpEthAmount == 0) revert ZeroShares(); // like wstETH: wrapping nothing is a mistake
         _deposit(msg.sender, msg.sender, tpEthAmount, wtpEthAmount);
     }
 
     /// @inheritdoc IWrappedTpEth
     function unwrap(uint256 wtpEthAmount) external returns (uint256 tpEthAmount) {
+        if (wtpEthAmount == 0) revert ZeroShares(); // like wstETH
         tpEthAmount = _withdraw(msg.sender, msg.sender, msg.sender, wtpEthAmount);
         emit Withdraw(msg.sender, msg.sender, msg.sender, tpEthAmount, wtpEthAmount);
     }
@@ -95,13 +97,15 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     }
 
     /// @inheritdoc IERC4626
-    function maxDeposit(address) external pure returns (uint256) {
-        return type(uint256).max;
+    /// @dev 0 for a receiver nothing can be minted to (the zero address, this contract), else unlimited.
+    function maxDeposit(address receiver) external view returns (uint256) {
+        return _isValidReceiver(receiver) ? type(uint256).max : 0;
     }
 
     /// @inheritdoc IERC4626
-    function maxMint(address) external pure returns (uint256) {
-        return type(uint256).max;
+    /// @dev As {maxDeposit}.
+    function maxMint(address receiver) external view returns (uint256) {
+        return _isValidReceiver(receiver) ? type(uint256).max : 0;
     }
 
     /// @inheritdoc IERC4626
@@ -135,8 +139,11 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     }
 
     /// @inheritdoc IERC4626
+    /// @dev Zero assets deposit nothing and return 0; non-zero assets worth less than one share
+    /// cannot all be deposited and revert `ZeroShares`.
     function deposit(uint256 assets, address receiver) external returns (uint256 shares) {
         shares = POOL.getSharesByPooledEth(assets); // rounded down (vault's favour)
+        if (shares == 0 && assets != 0) revert ZeroShares();
         _deposit(msg.sender, receiver, assets, shares);
     }
 
@@ -244,10 +251,10 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     // ──────────────────────────────── Internal ────────────────────────────────
 
     /// @dev Pulls exactly `shares` pool shares from `caller` (no allowance: the pool trusts this
-    /// contract for its own caller only) and mints as many wtpETH to `receiver`.
+    /// contract for its own caller only) and mints as many wtpETH to `receiver`. Zero shares go the
+    /// same way, checks and events included, and move nothing (ERC-4626's zero-amount calls).
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) private {
-        if (shares == 0) revert ZeroShares();
-        if (receiver == address(0) || receiver == address(this)) revert ERC20InvalidReceiver(receiver);
+        if (!_isValidReceiver(receiver)) revert ERC20InvalidReceiver(receiver);
         POOL.transferSharesToWrapper(caller, shares);
         _mint(receiver, shares);
         emit Deposit(caller, receiver, assets, shares);
@@ -255,13 +262,13 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
 
     /// @dev Burns `shares` wtpETH of `owner` (spending the caller's allowance when not the owner)
     /// and sends exactly `shares` pool shares to `receiver`. Returns their tpETH value, rounded down.
+    /// Zero shares go the same way, checks and events included, and move nothing.
     function _withdraw(
         address caller,
         address receiver,
         address owner,
         uint256 shares
     ) private returns (uint256 tpEthAmount) {
-        if (shares == 0) revert ZeroShares();
         if (caller != owner) _spendAllowance(owner, caller, shares);
         uint256 balance = _balances[owner];
         if (balance < shares) revert ERC20InsufficientBalance(owner, balance, shares);
@@ -285,7 +292,7 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     }
 
     function _transfer(address from, address to, uint256 value) private {
-        if (to == address(0) || to == address(this)) revert ERC20InvalidReceiver(to);
+        if (!_isValidReceiver(to)) revert ERC20InvalidReceiver(to);
         uint256 balance = _balances[from];
         if (balance < value) revert ERC20InsufficientBalance(from, balance, value);
         unchecked {
@@ -293,6 +300,11 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         }
         _balances[to] += value;
         emit Transfer(from, to, value);
+    }
+
+    /// @dev wtpETH can be neither minted nor sent to the zero address or to this contract.
+    function _isValidReceiver(address account) private view returns (bool) {
+        return account != address(0) && account != address(this);
     }
 
     function _approve(address owner, address spender, uint256 value) private {

@@ -591,27 +591,67 @@ describe("WrappedTpEth", function () {
       }
     });
 
-    it("reports maxDeposit and maxMint as unlimited for any receiver", async function () {
+    it("reports maxDeposit and maxMint as unlimited for a receiver wtpETH can be minted to, and 0 for the zero address and the wrapper", async function () {
       const { wrapper, wrapperAddress, holders, others } = await loadFixture(deployAtRateElevenTenths);
-      for (const account of [holders[0].address, others[0].address, ZeroAddress, wrapperAddress]) {
+      for (const account of [holders[0].address, others[0].address]) {
         expect(await wrapper.maxDeposit(account)).to.equal(MaxUint256);
         expect(await wrapper.maxMint(account)).to.equal(MaxUint256);
       }
+      // Every deposit and mint to these reverts ERC20InvalidReceiver, zero amounts included.
+      for (const account of [ZeroAddress, wrapperAddress]) {
+        expect(await wrapper.maxDeposit(account)).to.equal(0n);
+        expect(await wrapper.maxMint(account)).to.equal(0n);
+        await expect(wrapper.connect(holders[0]).deposit(0n, account))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidReceiver")
+          .withArgs(account);
+        await expect(wrapper.connect(holders[0]).mint(0n, account))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidReceiver")
+          .withArgs(account);
+      }
     });
 
-    it("reverts with ZeroShares when deposit or mint would move no share", async function () {
-      const { wrapper, holders, totals: t } = await loadFixture(deployAtRateElevenTenths);
+    it("deposit(0) and mint(0) succeed as no-ops: they return 0, emit Deposit with zeros and move no share", async function () {
+      const { pool, wrapper, wrapperAddress, holders, others } = await loadFixture(deployAtRateElevenTenths);
+      const [alice, bob] = holders;
+      const [empty] = others;
+      for (const caller of [alice, empty]) {
+        const callerShares = await pool.sharesOf(caller.address);
+        const supply = await wrapper.totalSupply();
+        expect(await wrapper.connect(caller).deposit.staticCall(0n, bob.address)).to.equal(0n);
+        expect(await wrapper.connect(caller).mint.staticCall(0n, bob.address)).to.equal(0n);
+        for (const tx of [
+          await wrapper.connect(caller).deposit(0n, bob.address),
+          await wrapper.connect(caller).mint(0n, bob.address),
+        ]) {
+          await expect(tx).to.emit(wrapper, "Deposit").withArgs(caller.address, bob.address, 0n, 0n);
+          await expect(tx).to.emit(wrapper, "Transfer").withArgs(ZeroAddress, bob.address, 0n);
+          await expect(tx).to.emit(pool, "TransferShares").withArgs(caller.address, wrapperAddress, 0n);
+          expect(await eventTrail(tx, { pool, wrapper })).to.deep.equal([
+            "pool.Transfer",
+            "pool.TransferShares",
+            "wrapper.Transfer",
+            "wrapper.Deposit",
+          ]);
+        }
+        expect(await pool.sharesOf(caller.address)).to.equal(callerShares);
+        expect(await wrapper.balanceOf(bob.address)).to.equal(0n);
+        expect(await wrapper.totalSupply()).to.equal(supply);
+        expect(await pool.sharesOf(wrapperAddress)).to.equal(supply);
+      }
+    });
+
+    it("reverts with ZeroShares when a non-zero deposit is worth less than one share (it cannot all be deposited)", async function () {
+      const { pool, wrapper, holders, totals: t } = await loadFixture(deployAtRateElevenTenths);
       const [alice, bob] = holders;
       expect(sharesDown(1n, t)).to.equal(0n);
-      await expect(wrapper.connect(alice).deposit(0n, bob.address)).to.be.revertedWithCustomError(
-        wrapper,
-        "ZeroShares",
-      );
+      expect(await wrapper.previewDeposit(1n)).to.equal(0n);
+      const aliceShares = await pool.sharesOf(alice.address);
       await expect(wrapper.connect(alice).deposit(1n, bob.address)).to.be.revertedWithCustomError(
         wrapper,
         "ZeroShares",
       );
-      await expect(wrapper.connect(alice).mint(0n, bob.address)).to.be.revertedWithCustomError(wrapper, "ZeroShares");
+      expect(await pool.sharesOf(alice.address)).to.equal(aliceShares);
+      expect(await wrapper.balanceOf(bob.address)).to.equal(0n);
     });
 
     it("reverts with ERC20InvalidReceiver when the receiver is the zero address or the wrapper itself", async function () {
@@ -761,24 +801,61 @@ describe("WrappedTpEth", function () {
       expect(await wrapper.maxWithdraw(bob.address)).to.equal(0n);
     });
 
-    it("reverts with ZeroShares for zero", async function () {
-      const { wrapper, holders } = await loadFixture(deployWrappedAtRate);
+    it("withdraw(0) and redeem(0) succeed as no-ops, even for an owner with no wtpETH and a spender with no allowance", async function () {
+      const { pool, wrapper, wrapperAddress, holders, others } = await loadFixture(deployWrappedAtRate);
       const [alice] = holders;
-      await expect(wrapper.connect(alice).withdraw(0n, alice.address, alice.address)).to.be.revertedWithCustomError(
-        wrapper,
-        "ZeroShares",
-      );
-      await expect(wrapper.connect(alice).redeem(0n, alice.address, alice.address)).to.be.revertedWithCustomError(
-        wrapper,
-        "ZeroShares",
-      );
+      const [spender, receiver, empty] = others;
+      // A router redeeming a balance that may be zero: its own (empty) one, or alice's without allowance.
+      for (const [caller, owner] of [
+        [alice, alice],
+        [empty, empty],
+        [spender, alice],
+      ] as const) {
+        const ownerBalance = await wrapper.balanceOf(owner.address);
+        const supply = await wrapper.totalSupply();
+        expect(await wrapper.connect(caller).withdraw.staticCall(0n, receiver.address, owner.address)).to.equal(0n);
+        expect(await wrapper.connect(caller).redeem.staticCall(0n, receiver.address, owner.address)).to.equal(0n);
+        for (const tx of [
+          await wrapper.connect(caller).withdraw(0n, receiver.address, owner.address),
+          await wrapper.connect(caller).redeem(0n, receiver.address, owner.address),
+        ]) {
+          await expect(tx)
+            .to.emit(wrapper, "Withdraw")
+            .withArgs(caller.address, receiver.address, owner.address, 0n, 0n);
+          await expect(tx).to.emit(wrapper, "Transfer").withArgs(owner.address, ZeroAddress, 0n);
+          await expect(tx).to.emit(pool, "TransferShares").withArgs(wrapperAddress, receiver.address, 0n);
+          expect(await eventTrail(tx, { pool, wrapper })).to.deep.equal([
+            "wrapper.Transfer",
+            "pool.Transfer",
+            "pool.TransferShares",
+            "wrapper.Withdraw",
+          ]);
+        }
+        expect(await wrapper.balanceOf(owner.address)).to.equal(ownerBalance);
+        expect(await wrapper.totalSupply()).to.equal(supply);
+        expect(await pool.sharesOf(receiver.address)).to.equal(0n);
+        expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
+      }
     });
 
-    it("reverts with ERC20InvalidSender(0) when the owner is the zero address", async function () {
+    it("still checks the receiver on withdraw(0) and redeem(0): the pool's ERC20InvalidReceiver", async function () {
+      const { pool, wrapper, poolAddress, wrapperAddress, holders } = await loadFixture(deployWrappedAtRate);
+      const [alice] = holders;
+      for (const receiver of [ZeroAddress, poolAddress, wrapperAddress]) {
+        await expect(wrapper.connect(alice).withdraw(0n, receiver, alice.address))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidReceiver")
+          .withArgs(receiver);
+        await expect(wrapper.connect(alice).redeem(0n, receiver, alice.address))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidReceiver")
+          .withArgs(receiver);
+      }
+    });
+
+    it("reverts with ERC20InvalidSender(0) when the owner is the zero address, zero amounts included", async function () {
       const { pool, wrapper, others } = await loadFixture(deployWrappedAtRate);
       const [spender, receiver] = others;
       const supply = await wrapper.totalSupply();
-      for (const amount of [1n, ONE]) {
+      for (const amount of [0n, 1n, ONE]) {
         await expect(wrapper.connect(spender).withdraw(amount, receiver.address, ZeroAddress))
           .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
           .withArgs(ZeroAddress);
