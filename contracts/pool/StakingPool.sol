@@ -8,6 +8,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -92,6 +93,18 @@ contract StakingPool is
     uint256 public constant INSTANT_REDEEM_FRAME_SECONDS = 1 days;
     /// @dev ETH per validator, in wei (physics, not policy).
     uint256 internal constant DEPOSIT_SIZE = 32 ether;
+
+    /// @dev The token's name, also its EIP-712 domain name.
+    string private constant NAME = "Tidepool Staked Ether";
+    /// @dev The EIP-712 domain version.
+    string private constant EIP712_VERSION = "1";
+    /// @dev The EIP-712 domain's type hash and its name and version hashes: the domain is constant
+    /// but for the chain id, so it is built without reading storage.
+    bytes32 private constant EIP712_DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
+    bytes32 private constant EIP712_NAME_HASH = keccak256(bytes(NAME));
+    bytes32 private constant EIP712_VERSION_HASH = keccak256(bytes(EIP712_VERSION));
 
     // keccak256(abi.encode(uint256(keccak256("tidepool.storage.StakingPool")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_LOCATION = 0x2c6002d777908ffaa70cf47c22b88426746e476a7af6fd119d6728dea1d96d00;
@@ -195,8 +208,8 @@ contract StakingPool is
 
     /// @notice Initialises the proxy: roles and the locked bootstrap shares.
     /// @dev `msg.value` (≥ `MIN_BOOTSTRAP_DEPOSIT`) is minted 1:1 as shares to `BOOTSTRAP_SHARES_HOLDER`.
-    /// The EIP-712 name and version are constants ({_EIP712Name}), so `__EIP712_init` would only store
-    /// strings nothing reads; it is left out (it also saves 1 KiB of the pool's code).
+    /// The EIP-712 domain is constant ({eip712Domain}), so `__EIP712_init` would only store strings
+    /// nothing reads; it is left out (it also saves 1 KiB of the pool's code).
     /// @param admin Receives DEFAULT_ADMIN_ROLE (governance); it grants the other roles.
     /// @custom:oz-upgrades-unsafe-allow missing-initializer-call
     function initialize(address admin) external payable initializer {
@@ -217,8 +230,8 @@ contract StakingPool is
     // ──────────────────────────────── ERC-20 metadata ────────────────────────────────
 
     /// @inheritdoc IERC20Metadata
-    function name() public pure returns (string memory) {
-        return "Tidepool Staked Ether";
+    function name() external pure returns (string memory) {
+        return NAME;
     }
 
     /// @inheritdoc IERC20Metadata
@@ -331,20 +344,32 @@ contract StakingPool is
     /// @inheritdoc IERC20Permit
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparatorV4();
+        return _domainSeparator();
     }
 
-    /// @dev The EIP-712 name is a constant, as OpenZeppelin suggests for gas: the domain is built
-    /// without reading storage, and `initialize` need not store it.
+    /// @inheritdoc IERC5267
+    /// @dev Constants but for the chain id: OpenZeppelin's version reads them from storage, which
+    /// `initialize` does not write (the domain never changes).
+    function eip712Domain()
+        public
+        view
+        override
+        returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory)
+    {
+        return (hex"0f", NAME, EIP712_VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
+    /// @dev The EIP-712 name, a constant, as OpenZeppelin suggests: its internal helpers then agree
+    /// with {eip712Domain} without reading storage.
     // solhint-disable-next-line func-name-mixedcase
     function _EIP712Name() internal pure override returns (string memory) {
-        return name();
+        return NAME;
     }
 
     /// @dev The EIP-712 version, a constant (see {_EIP712Name}).
     // solhint-disable-next-line func-name-mixedcase
     function _EIP712Version() internal pure override returns (string memory) {
-        return "1";
+        return EIP712_VERSION;
     }
 
     // ──────────────────────────────── Instant redemption ────────────────────────────────
@@ -907,7 +932,7 @@ contract StakingPool is
     /// @dev Uses `owner`'s nonce, has the linked {PermitVerifier} check the signature (it reverts
     /// unless valid and unexpired), then approves.
     function _permit(address owner, address spender, uint256 value, uint256 deadline, bytes memory signature) private {
-        PermitVerifier.verify(_domainSeparatorV4(), owner, spender, value, _useNonce(owner), deadline, signature);
+        PermitVerifier.verify(_domainSeparator(), owner, spender, value, _useNonce(owner), deadline, signature);
         _approve(owner, spender, value);
     }
 
@@ -950,6 +975,14 @@ contract StakingPool is
         assembly ("memory-safe") {
             sstore($.slot, word)
         }
+    }
+
+    /// @dev The EIP-712 domain separator: what OpenZeppelin's `_domainSeparatorV4` computes, from constants.
+    function _domainSeparator() private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(EIP712_DOMAIN_TYPEHASH, EIP712_NAME_HASH, EIP712_VERSION_HASH, block.chainid, address(this))
+            );
     }
 
     function _storage() private pure returns (PoolStorage storage $) {
