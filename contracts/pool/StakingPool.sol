@@ -14,6 +14,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
+import {IPermitSignature} from "../interfaces/IPermitSignature.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
 import {IPoolVault} from "../interfaces/IPoolVault.sol";
@@ -334,6 +335,17 @@ contract StakingPool is
         bytes32 s
     ) external {
         _permit(owner, spender, value, deadline, abi.encodePacked(r, s, v));
+    }
+
+    /// @inheritdoc IPermitSignature
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        _permit(owner, spender, value, deadline, signature);
     }
 
     /// @inheritdoc IERC20Permit

@@ -8,10 +8,12 @@ import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {IWrappedTpEth} from "../interfaces/IWrappedTpEth.sol";
+import {IPermitSignature} from "../interfaces/IPermitSignature.sol";
 
 /// @title WrappedTpEth — wtpETH, the non-rebasing ERC-4626 wrapper over tpETH
 /// @notice See {IWrappedTpEth}. Not upgradeable and holds no privileges: like wstETH, its whole
@@ -229,11 +231,25 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         bytes32 s
     ) external {
         if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
-        );
+        bytes32 digest = _permitDigest(owner, spender, value, deadline);
         address signer = ECDSA.recover(digest, v, r, s);
         if (signer != owner) revert ERC2612InvalidSigner(signer, owner);
+        _approve(owner, spender, value);
+    }
+
+    /// @inheritdoc IPermitSignature
+    /// @dev The (v, r, s) form stays plain EIP-2612 (ECDSA only, OpenZeppelin's errors); this one
+    /// also accepts contract wallets, through ERC-1271.
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
+        bytes32 digest = _permitDigest(owner, spender, value, deadline);
+        if (!SignatureChecker.isValidSignatureNow(owner, digest, signature)) revert PermitInvalidSignature(owner);
         _approve(owner, spender, value);
     }
 
@@ -277,6 +293,12 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         }
         emit Transfer(owner, address(0), shares);
         tpEthAmount = POOL.transferShares(receiver, shares);
+    }
+
+    /// @dev The EIP-712 digest of a permit, with `owner`'s nonce (which it uses).
+    function _permitDigest(address owner, address spender, uint256 value, uint256 deadline) private returns (bytes32) {
+        return
+            _hashTypedDataV4(keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline)));
     }
 
     function _stakeAndWrap(address referral) private returns (uint256 wtpEthAmount) {

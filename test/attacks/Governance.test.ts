@@ -196,6 +196,7 @@ const POOL_SPEC: Spec = {
   "initialize(address)": INITIALIZED,
   "instantRedeem(uint256,uint256,address)": { open: "burns the caller's own tpETH (Reentrancy, Paused)" },
   "pause(uint8)": { role: ROLE.pause },
+  "permit(address,address,uint256,uint256,bytes)": { open: "signature-gated (Signatures)" },
   "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)": { open: "signature-gated (Signatures)" },
   "receiveVaultEther()": { error: "CallerNotVault", errorArgs: caller },
   "renounceRole(bytes32,address)": RENOUNCE,
@@ -231,6 +232,7 @@ const WRAPPER_SPEC: Spec = {
   "approve(address,uint256)": { open: "sets the caller's own allowance" },
   "deposit(uint256,address)": { open: "wraps the caller's own shares" },
   "mint(uint256,address)": { open: "wraps the caller's own shares" },
+  "permit(address,address,uint256,uint256,bytes)": { open: "signature-gated (Signatures)" },
   "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)": { open: "signature-gated (Signatures)" },
   "redeem(uint256,address,address)": {
     error: "ERC20InsufficientAllowance",
@@ -284,6 +286,12 @@ const QUEUE_SPEC: Spec = {
   },
   "requestWithdrawalsWrapped(uint256[],address)": { open: "locks the caller's own wtpETH" },
   "requestWithdrawalsWrappedWithPermit(uint256[],address,(uint256,uint256,uint8,bytes32,bytes32))": {
+    open: "permit of the caller's own wtpETH (Signatures)",
+  },
+  "requestWithdrawalsWithPermitAsBytes(uint256[],address,(uint256,uint256,bytes))": {
+    open: "permit of the caller's own tpETH (Signatures)",
+  },
+  "requestWithdrawalsWrappedWithPermitAsBytes(uint256[],address,(uint256,uint256,bytes))": {
     open: "permit of the caller's own wtpETH (Signatures)",
   },
   "resume()": { role: ROLE.resume },

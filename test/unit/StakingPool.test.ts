@@ -10,9 +10,12 @@ import {
 } from "@nomicfoundation/hardhat-network-helpers";
 import {
   MaxUint256,
+  Signature,
   TypedDataEncoder,
   ZeroAddress,
   ZeroHash,
+  concat,
+  dataLength,
   dataSlice,
   getAddress,
   id,
@@ -22,7 +25,7 @@ import {
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
-import { permitDomain, signPermit } from "../helpers/permit";
+import { PERMIT_BYTES, PERMIT_VRS, permitDomain, signMultisigPermit, signPermit } from "../helpers/permit";
 import { getPoolTotals, rebasePool, setPoolTotals } from "../helpers/pool-storage";
 import { deployPoolLibraries } from "../../scripts/lib/protocol";
 import { IAccessControl__factory, type StakingPool } from "../../typechain-types";
@@ -1556,14 +1559,14 @@ describe("StakingPool", function () {
       expect(await pool.nonces(alice.address)).to.equal(0n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, value, deadline);
       // Anyone may submit the signed permit.
-      await expect(pool.connect(carol).permit(alice.address, dave.address, value, deadline, v, r, s))
+      await expect(pool.connect(carol)[PERMIT_VRS](alice.address, dave.address, value, deadline, v, r, s))
         .to.emit(pool, "Approval")
         .withArgs(alice.address, dave.address, value);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(value);
       expect(await pool.nonces(alice.address)).to.equal(1n);
       expect(await pool.nonces(dave.address)).to.equal(0n);
       const second = await signPermit(pool, alice, dave.address, 0n, deadline);
-      await pool.permit(alice.address, dave.address, 0n, deadline, second.v, second.r, second.s);
+      await pool[PERMIT_VRS](alice.address, dave.address, 0n, deadline, second.v, second.r, second.s);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(0n);
       expect(await pool.nonces(alice.address)).to.equal(2n);
     });
@@ -1573,7 +1576,7 @@ describe("StakingPool", function () {
       const deadline = await deadlineIn(100n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 1n, deadline);
       await time.setNextBlockTimestamp(deadline);
-      await pool.permit(alice.address, dave.address, 1n, deadline, v, r, s);
+      await pool[PERMIT_VRS](alice.address, dave.address, 1n, deadline, v, r, s);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(1n);
     });
 
@@ -1582,7 +1585,7 @@ describe("StakingPool", function () {
       const deadline = await deadlineIn(100n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 1n, deadline);
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(pool.permit(alice.address, dave.address, 1n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 1n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "ERC2612ExpiredSignature")
         .withArgs(deadline);
       expect(await pool.nonces(alice.address)).to.equal(0n);
@@ -1592,9 +1595,9 @@ describe("StakingPool", function () {
       const { pool, alice, dave } = await loadFixture(stakedFixture);
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 5n, deadline);
-      await pool.permit(alice.address, dave.address, 5n, deadline, v, r, s);
+      await pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s);
       await pool.connect(alice).approve(dave.address, 0n);
-      await expect(pool.permit(alice.address, dave.address, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(alice.address);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(0n);
@@ -1605,7 +1608,7 @@ describe("StakingPool", function () {
       const { pool, alice, bob, dave } = await loadFixture(stakedFixture);
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, bob, dave.address, 5n, deadline, { owner: alice.address });
-      await expect(pool.permit(alice.address, dave.address, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(alice.address);
       expect(await pool.nonces(alice.address)).to.equal(0n);
@@ -1620,12 +1623,12 @@ describe("StakingPool", function () {
         [carol.address, 5n, deadline],
         [dave.address, 5n, deadline + 1n],
       ] as const) {
-        await expect(pool.permit(alice.address, spender, value, signedDeadline, v, r, s))
+        await expect(pool[PERMIT_VRS](alice.address, spender, value, signedDeadline, v, r, s))
           .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
           .withArgs(alice.address);
       }
       const future = await signPermit(pool, alice, dave.address, 5n, deadline, { nonce: 1n });
-      await expect(pool.permit(alice.address, dave.address, 5n, deadline, future.v, future.r, future.s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, future.v, future.r, future.s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(alice.address);
     });
@@ -1641,7 +1644,7 @@ describe("StakingPool", function () {
         { ...domain, name: "Wrapped Tidepool Staked Ether" },
       ]) {
         const { v, r, s } = await signPermit(pool, alice, dave.address, 5n, deadline, { domain: other });
-        await expect(pool.permit(alice.address, dave.address, 5n, deadline, v, r, s))
+        await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s))
           .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
           .withArgs(alice.address);
       }
@@ -1658,7 +1661,7 @@ describe("StakingPool", function () {
       const deadline = await deadlineIn(3600n);
       const { owner, v, r, s } = await signPermit(pool, alice, dave.address, value, deadline, { owner: walletAddress });
       expect(owner).to.equal(walletAddress);
-      await expect(pool.connect(carol).permit(walletAddress, dave.address, value, deadline, v, r, s))
+      await expect(pool.connect(carol)[PERMIT_VRS](walletAddress, dave.address, value, deadline, v, r, s))
         .to.emit(pool, "Approval")
         .withArgs(walletAddress, dave.address, value);
       expect(await pool.allowance(walletAddress, dave.address)).to.equal(value);
@@ -1678,7 +1681,7 @@ describe("StakingPool", function () {
       const walletAddress = await wallet.getAddress();
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 5n, deadline, { owner: walletAddress });
-      await expect(pool.permit(walletAddress, dave.address, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](walletAddress, dave.address, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(walletAddress);
       expect(await pool.nonces(walletAddress)).to.equal(0n);
@@ -1704,9 +1707,107 @@ describe("StakingPool", function () {
       const { pool, alice } = await loadFixture(stakedFixture);
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, alice, ZeroAddress, 5n, deadline);
-      await expect(pool.permit(alice.address, ZeroAddress, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, ZeroAddress, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "ERC20InvalidSpender")
         .withArgs(ZeroAddress);
+    });
+
+    it("accepts the permit as one bytes signature (65 bytes, r ‖ s ‖ v) from an EOA, sharing the nonces of the (v, r, s) form", async function () {
+      const { pool, alice, carol, dave } = await loadFixture(stakedFixture);
+      const deadline = await deadlineIn(3600n);
+      const first = await signPermit(pool, alice, dave.address, 7n, deadline);
+      expect(dataLength(first.signature)).to.equal(65);
+      await expect(pool.connect(carol)[PERMIT_BYTES](alice.address, dave.address, 7n, deadline, first.signature))
+        .to.emit(pool, "Approval")
+        .withArgs(alice.address, dave.address, 7n);
+      expect(await pool.allowance(alice.address, dave.address)).to.equal(7n);
+      expect(await pool.nonces(alice.address)).to.equal(1n);
+      // Used once, in either form.
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 7n, deadline, first.v, first.r, first.s))
+        .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      await expect(pool[PERMIT_BYTES](alice.address, dave.address, 7n, deadline, first.signature))
+        .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      const second = await signPermit(pool, alice, dave.address, 9n, deadline);
+      await pool[PERMIT_VRS](alice.address, dave.address, 9n, deadline, second.v, second.r, second.s);
+      const third = await signPermit(pool, alice, dave.address, 11n, deadline);
+      await pool[PERMIT_BYTES](alice.address, dave.address, 11n, deadline, third.signature);
+      expect(await pool.allowance(alice.address, dave.address)).to.equal(11n);
+      expect(await pool.nonces(alice.address)).to.equal(3n);
+    });
+
+    it("accepts a 2-of-2 multisig wallet's 130-byte ERC-1271 signature, after which the spender can pull its tpETH", async function () {
+      const { pool, alice, bob, carol, dave } = await loadFixture(stakedAt3To2Fixture);
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      await pool.connect(alice).transfer(walletAddress, parseEther("2"));
+      const walletShares = await pool.sharesOf(walletAddress);
+      const value = parseEther("1.5");
+      const deadline = await deadlineIn(3600n);
+      const signature = await signMultisigPermit(pool, [alice, bob], walletAddress, dave.address, value, deadline);
+      expect(dataLength(signature)).to.equal(130);
+
+      await expect(pool.connect(carol)[PERMIT_BYTES](walletAddress, dave.address, value, deadline, signature))
+        .to.emit(pool, "Approval")
+        .withArgs(walletAddress, dave.address, value);
+      expect(await pool.allowance(walletAddress, dave.address)).to.equal(value);
+      expect(await pool.nonces(walletAddress)).to.equal(1n);
+      const moved = mulDivUp(value, 2n, 3n);
+      await expect(pool.connect(dave).transferFrom(walletAddress, carol.address, value))
+        .to.emit(pool, "TransferShares")
+        .withArgs(walletAddress, carol.address, moved);
+      expect(await pool.allowance(walletAddress, dave.address)).to.equal(0n);
+      expect(await pool.sharesOf(walletAddress)).to.equal(walletShares - moved);
+      expect(await pool.sharesOf(carol.address)).to.equal(moved);
+    });
+
+    it("rejects a multisig permit with a signature missing, swapped or by a stranger with PermitInvalidSignature(wallet)", async function () {
+      const { pool, alice, bob, carol, dave } = await loadFixture(stakedFixture);
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = await deadlineIn(3600n);
+      const by = async (signer: HardhatEthersSigner) =>
+        (await signPermit(pool, signer, dave.address, 5n, deadline, { owner: walletAddress })).signature;
+      const [a, b, c] = [await by(alice), await by(bob), await by(carol)];
+      for (const signature of ["0x", a, concat([b, a]), concat([a, c]), concat([a, b, "0x00"])]) {
+        await expect(pool[PERMIT_BYTES](walletAddress, dave.address, 5n, deadline, signature))
+          .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+          .withArgs(walletAddress);
+      }
+      expect(await pool.nonces(walletAddress)).to.equal(0n);
+      expect(await pool.allowance(walletAddress, dave.address)).to.equal(0n);
+    });
+
+    it("rejects an EOA's bytes permit that is not 65 bytes or not the owner's with PermitInvalidSignature(owner)", async function () {
+      const { pool, alice, bob, dave } = await loadFixture(stakedFixture);
+      const deadline = await deadlineIn(3600n);
+      const own = await signPermit(pool, alice, dave.address, 5n, deadline);
+      const compact = Signature.from(own.signature).compactSerialized; // EIP-2098, 64 bytes
+      const forged = await signPermit(pool, bob, dave.address, 5n, deadline, { owner: alice.address });
+      for (const signature of ["0x", compact, concat([own.signature, "0x00"]), forged.signature]) {
+        await expect(pool[PERMIT_BYTES](alice.address, dave.address, 5n, deadline, signature))
+          .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+          .withArgs(alice.address);
+      }
+      expect(await pool.nonces(alice.address)).to.equal(0n);
+      await pool[PERMIT_BYTES](alice.address, dave.address, 5n, deadline, own.signature);
+      expect(await pool.allowance(alice.address, dave.address)).to.equal(5n);
+    });
+
+    it("rejects an expired bytes permit with ERC2612ExpiredSignature(deadline) and a zero spender with ERC20InvalidSpender(0)", async function () {
+      const { pool, alice, dave } = await loadFixture(stakedFixture);
+      const deadline = await deadlineIn(100n);
+      const expiring = await signPermit(pool, alice, dave.address, 1n, deadline);
+      const toZero = await signPermit(pool, alice, ZeroAddress, 1n, deadline);
+      await expect(pool[PERMIT_BYTES](alice.address, ZeroAddress, 1n, deadline, toZero.signature))
+        .to.be.revertedWithCustomError(pool, "ERC20InvalidSpender")
+        .withArgs(ZeroAddress);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(pool[PERMIT_BYTES](alice.address, dave.address, 1n, deadline, expiring.signature))
+        .to.be.revertedWithCustomError(pool, "ERC2612ExpiredSignature")
+        .withArgs(deadline);
+      expect(await pool.nonces(alice.address)).to.equal(0n);
     });
 
     it("publishes its EIP-712 domain and a DOMAIN_SEPARATOR that matches it", async function () {

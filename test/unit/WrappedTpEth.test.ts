@@ -4,7 +4,14 @@ import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { MaxUint256, TypedDataEncoder, ZeroAddress, ZeroHash, parseEther, toBeHex, verifyTypedData } from "ethers";
 import { deployTidepool } from "../helpers/fixtures";
-import { PERMIT_TYPES, permitDomain, signPermit } from "../helpers/permit";
+import {
+  PERMIT_BYTES,
+  PERMIT_TYPES,
+  PERMIT_VRS,
+  permitDomain,
+  signMultisigPermit,
+  signPermit,
+} from "../helpers/permit";
 import {
   NON_TRIVIAL_RATES,
   deployAtRateElevenTenths,
@@ -1075,7 +1082,7 @@ describe("WrappedTpEth", function () {
       expect(await wrapper.nonces(alice.address)).to.equal(0n);
       const { v, r, s } = await signPermit(wrapper, alice, spender.address, value, deadline);
 
-      await expect(wrapper.connect(relayer).permit(alice.address, spender.address, value, deadline, v, r, s))
+      await expect(wrapper.connect(relayer)[PERMIT_VRS](alice.address, spender.address, value, deadline, v, r, s))
         .to.emit(wrapper, "Approval")
         .withArgs(alice.address, spender.address, value);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(value);
@@ -1093,12 +1100,12 @@ describe("WrappedTpEth", function () {
       const deadline = BigInt(await time.latest()) + 100n;
       const first = await signPermit(wrapper, alice, spender.address, 1n, deadline);
       await time.setNextBlockTimestamp(deadline);
-      await wrapper.permit(alice.address, spender.address, 1n, deadline, first.v, first.r, first.s);
+      await wrapper[PERMIT_VRS](alice.address, spender.address, 1n, deadline, first.v, first.r, first.s);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(1n);
 
       const second = await signPermit(wrapper, alice, spender.address, 2n, deadline);
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(wrapper.permit(alice.address, spender.address, 2n, deadline, second.v, second.r, second.s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, 2n, deadline, second.v, second.r, second.s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612ExpiredSignature")
         .withArgs(deadline);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(1n);
@@ -1119,7 +1126,7 @@ describe("WrappedTpEth", function () {
       );
       expect(recovered).to.equal(mallory.address);
 
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, v, r, s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, v, r, s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(mallory.address, alice.address);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
@@ -1132,7 +1139,7 @@ describe("WrappedTpEth", function () {
       const [spender] = others;
       const deadline = BigInt(await time.latest()) + 3600n;
       const { v, r, s } = await signPermit(wrapper, alice, spender.address, ONE, deadline);
-      await wrapper.permit(alice.address, spender.address, ONE, deadline, v, r, s);
+      await wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, v, r, s);
       await wrapper.connect(spender).transferFrom(alice.address, spender.address, ONE);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
 
@@ -1143,7 +1150,7 @@ describe("WrappedTpEth", function () {
         { v, r, s },
       );
       expect(replayedSigner).to.not.equal(alice.address);
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, v, r, s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, v, r, s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(replayedSigner, alice.address);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
@@ -1159,7 +1166,9 @@ describe("WrappedTpEth", function () {
 
       const forOne = await signPermit(wrapper, alice, spender.address, ONE, deadline);
       const inflated = verifyTypedData(domain, PERMIT_TYPES, message, { v: forOne.v, r: forOne.r, s: forOne.s });
-      await expect(wrapper.permit(alice.address, spender.address, ONE + 1n, deadline, forOne.v, forOne.r, forOne.s))
+      await expect(
+        wrapper[PERMIT_VRS](alice.address, spender.address, ONE + 1n, deadline, forOne.v, forOne.r, forOne.s),
+      )
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(inflated, alice.address);
 
@@ -1173,7 +1182,7 @@ describe("WrappedTpEth", function () {
         { v: forPool.v, r: forPool.r, s: forPool.s },
       );
       expect(crossDomain).to.not.equal(alice.address);
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, forPool.v, forPool.r, forPool.s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, forPool.v, forPool.r, forPool.s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(crossDomain, alice.address);
     });
@@ -1188,7 +1197,7 @@ describe("WrappedTpEth", function () {
       const highS = toBeHex(SECP256K1_N - BigInt(s), 32);
       const twinV = v === 27 ? 28 : 27;
 
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, twinV, r, highS))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, twinV, r, highS))
         .to.be.revertedWithCustomError(wrapper, "ECDSAInvalidSignatureS")
         .withArgs(highS);
     });
@@ -1197,9 +1206,114 @@ describe("WrappedTpEth", function () {
       const { wrapper, others } = await loadFixture(deployWrappedAtRate);
       const deadline = BigInt(await time.latest()) + 3600n;
       await expect(
-        wrapper.permit(ZeroAddress, others[0].address, ONE, deadline, 27, ZeroHash, ZeroHash),
+        wrapper[PERMIT_VRS](ZeroAddress, others[0].address, ONE, deadline, 27, ZeroHash, ZeroHash),
       ).to.be.revertedWithCustomError(wrapper, "ECDSAInvalidSignature");
       expect(await wrapper.allowance(ZeroAddress, others[0].address)).to.equal(0n);
+    });
+
+    it("accepts the permit as one bytes signature from an EOA, sharing the nonces of the (v, r, s) form", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice] = holders;
+      const [spender, relayer] = others;
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const first = await signPermit(wrapper, alice, spender.address, ONE, deadline);
+      await expect(
+        wrapper.connect(relayer)[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, first.signature),
+      )
+        .to.emit(wrapper, "Approval")
+        .withArgs(alice.address, spender.address, ONE);
+      expect(await wrapper.allowance(alice.address, spender.address)).to.equal(ONE);
+      expect(await wrapper.nonces(alice.address)).to.equal(1n);
+      await expect(wrapper[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, first.signature))
+        .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      const second = await signPermit(wrapper, alice, spender.address, 2n, deadline);
+      await wrapper[PERMIT_VRS](alice.address, spender.address, 2n, deadline, second.v, second.r, second.s);
+      expect(await wrapper.allowance(alice.address, spender.address)).to.equal(2n);
+      expect(await wrapper.nonces(alice.address)).to.equal(2n);
+    });
+
+    it("accepts a 2-of-2 multisig wallet's 130-byte ERC-1271 signature, after which the spender can pull its wtpETH", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice, bob] = holders;
+      const [spender, carol] = others;
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      await wrapper.connect(alice).transfer(walletAddress, 3n * ONE);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const signature = await signMultisigPermit(
+        wrapper,
+        [alice, bob],
+        walletAddress,
+        spender.address,
+        2n * ONE,
+        deadline,
+      );
+
+      await expect(wrapper[PERMIT_BYTES](walletAddress, spender.address, 2n * ONE, deadline, signature))
+        .to.emit(wrapper, "Approval")
+        .withArgs(walletAddress, spender.address, 2n * ONE);
+      expect(await wrapper.nonces(walletAddress)).to.equal(1n);
+      await expect(wrapper.connect(spender).transferFrom(walletAddress, carol.address, 2n * ONE))
+        .to.emit(wrapper, "Transfer")
+        .withArgs(walletAddress, carol.address, 2n * ONE);
+      expect(await wrapper.balanceOf(walletAddress)).to.equal(ONE);
+      expect(await wrapper.balanceOf(carol.address)).to.equal(2n * ONE);
+      expect(await wrapper.allowance(walletAddress, spender.address)).to.equal(0n);
+    });
+
+    it("rejects a bytes permit that does not verify with PermitInvalidSignature(owner), and an expired one with ERC2612ExpiredSignature", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice, bob, mallory] = holders;
+      const [spender] = others;
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const half = await signPermit(wrapper, alice, spender.address, ONE, deadline, { owner: walletAddress });
+      const strangers = await signMultisigPermit(
+        wrapper,
+        [alice, mallory],
+        walletAddress,
+        spender.address,
+        ONE,
+        deadline,
+      );
+      for (const signature of ["0x", half.signature, strangers]) {
+        await expect(wrapper[PERMIT_BYTES](walletAddress, spender.address, ONE, deadline, signature))
+          .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+          .withArgs(walletAddress);
+      }
+      const forged = await signPermit(wrapper, mallory, spender.address, ONE, deadline, { owner: alice.address });
+      await expect(wrapper[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, forged.signature))
+        .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      await expect(wrapper[PERMIT_BYTES](ZeroAddress, spender.address, ONE, deadline, forged.signature))
+        .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+        .withArgs(ZeroAddress);
+      const own = await signPermit(wrapper, alice, spender.address, ONE, deadline);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(wrapper[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, own.signature))
+        .to.be.revertedWithCustomError(wrapper, "ERC2612ExpiredSignature")
+        .withArgs(deadline);
+      expect(await wrapper.nonces(alice.address)).to.equal(0n);
+      expect(await wrapper.nonces(walletAddress)).to.equal(0n);
+    });
+
+    it("keeps the (v, r, s) permit plain EIP-2612: a contract wallet's permit is refused there and accepted as bytes", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice] = holders;
+      const [spender] = others;
+      const wallet = await ethers.deployContract("ERC1271Wallet__Mock", [alice.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const p = await signPermit(wrapper, alice, spender.address, ONE, deadline, { owner: walletAddress });
+      await expect(wrapper[PERMIT_VRS](walletAddress, spender.address, ONE, deadline, p.v, p.r, p.s))
+        .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
+        .withArgs(alice.address, walletAddress);
+      await expect(wrapper[PERMIT_BYTES](walletAddress, spender.address, ONE, deadline, p.signature))
+        .to.emit(wrapper, "Approval")
+        .withArgs(walletAddress, spender.address, ONE);
+      expect(await wrapper.allowance(walletAddress, spender.address)).to.equal(ONE);
     });
   });
 
