@@ -853,7 +853,7 @@ contract StakingPool is
         uint256 shares,
         address spender
     ) private returns (uint256 amount) {
-        _checkSender(from);
+        if (from == address(0)) revert ERC20InvalidSender(address(0)); // see {_spendAllowance}
         PoolStorage storage $ = _storage();
         uint256 fromShares = $.shares[from];
         if (shares > fromShares) revert InsufficientShares(from, fromShares, shares);
@@ -880,13 +880,6 @@ contract StakingPool is
         if (amount > t.totalPooledEther || (shares = _toSharesUp(amount, t)) > accountShares) {
             revert ERC20InsufficientBalance(account, _toEthDown(accountShares, t), amount);
         }
-    }
-
-    /// @dev The zero address holds no shares and approves nothing: a move from it, even of zero, would
-    /// emit `Transfer(0, to, 0)`, which indexers read as a mint. Every move from a caller-given address
-    /// (one that spends an allowance, or the exact-share moves) checks it first.
-    function _checkSender(address from) private pure {
-        if (from == address(0)) revert ERC20InvalidSender(address(0));
     }
 
     /// @dev tpETH may not be sent to the zero address, to the pool, or to the wrapper (use `wrap`).
@@ -948,9 +941,13 @@ contract StakingPool is
         _approve(owner, spender, value);
     }
 
-    /// @dev An allowance of type(uint256).max is never decreased. The owner is a sender: never zero.
+    /// @dev An allowance of type(uint256).max is never decreased. The owner is a sender and never
+    /// zero: the zero address holds nothing and approves nothing, and a move from it, even of zero,
+    /// would emit `Transfer(0, to, 0)`, which indexers read as a mint. Every move from a caller-given
+    /// address spends an allowance (transferFrom, transferSharesFrom, bringIntoWithdrawalQueue) or is
+    /// an exact-share move ({_transferExactShares}); both check it first.
     function _spendAllowance(address owner, address spender, uint256 amount) private {
-        _checkSender(owner);
+        if (owner == address(0)) revert ERC20InvalidSender(address(0));
         mapping(address => uint256) storage ownerAllowances = _storage().allowances[owner];
         uint256 current = ownerAllowances[spender];
         if (current != type(uint256).max) {
