@@ -636,6 +636,7 @@ contract StakingPool is
 
     /// @inheritdoc IStakingPool
     function transferSharesFrom(address from, address to, uint256 shares) external returns (uint256 amount) {
+        if (from == address(0)) revert ERC20InvalidSender(address(0)); // see {_spendAllowance}
         _checkReceiver(to);
         return _transferExactShares(from, to, shares, msg.sender);
     }
@@ -653,6 +654,7 @@ contract StakingPool is
     /// @inheritdoc IStakingPool
     function transferSharesToWrapper(address from, uint256 shares) external returns (uint256 amount) {
         if (msg.sender != WRAPPER) revert CallerNotWrapper(msg.sender);
+        if (from == address(0)) revert ERC20InvalidSender(address(0)); // the wrapper names its caller
         return _transferExactShares(from, msg.sender, shares, address(0));
     }
 
@@ -853,7 +855,6 @@ contract StakingPool is
         uint256 shares,
         address spender
     ) private returns (uint256 amount) {
-        if (from == address(0)) revert ERC20InvalidSender(address(0)); // see {_spendAllowance}
         PoolStorage storage $ = _storage();
         uint256 fromShares = $.shares[from];
         if (shares > fromShares) revert InsufficientShares(from, fromShares, shares);
@@ -944,8 +945,9 @@ contract StakingPool is
     /// @dev An allowance of type(uint256).max is never decreased. The owner is a sender and never
     /// zero: the zero address holds nothing and approves nothing, and a move from it, even of zero,
     /// would emit `Transfer(0, to, 0)`, which indexers read as a mint. Every move from a caller-given
-    /// address spends an allowance (transferFrom, transferSharesFrom, bringIntoWithdrawalQueue) or is
-    /// an exact-share move ({_transferExactShares}); both check it first.
+    /// address spends an allowance (transferFrom, bringIntoWithdrawalQueue) or checks it on entry,
+    /// before the shares (transferSharesFrom, transferSharesToWrapper); moves from `msg.sender` need
+    /// no check.
     function _spendAllowance(address owner, address spender, uint256 amount) private {
         if (owner == address(0)) revert ERC20InvalidSender(address(0));
         mapping(address => uint256) storage ownerAllowances = _storage().allowances[owner];
