@@ -13,7 +13,7 @@ import { currentAttestation, signAttestation } from "./lib/guardians";
 import { testKeyBatch } from "./lib/bls";
 import { GAS_TARGETS } from "./lib/gas-targets";
 import { markdownTable } from "./lib/format";
-import { signPermit } from "./lib/permit";
+import { PERMIT_VRS, signPermit } from "./lib/permit";
 import { dailyReport, depositTenValidators, reportingDeployment } from "./lib/bench-reports";
 import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
 import {
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   const p = await signPermit(pool, carol, bob.address, parseEther("1"), deadline);
   await measure(
     "tpETH.permit.newAllowance",
-    pool.connect(bob).permit(p.owner, bob.address, parseEther("1"), deadline, p.v, p.r, p.s),
+    pool.connect(bob)[PERMIT_VRS](p.owner, bob.address, parseEther("1"), deadline, p.v, p.r, p.s),
   );
 
   // Instant redemption: a holder redeems 0.1 ETH to itself (the frame cap is 1% of TVL)

@@ -4,6 +4,8 @@ pragma solidity 0.8.30;
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 
+import {IPermitSignature} from "./IPermitSignature.sol";
+
 /// @title Tidepool staking pool = the tpETH rebasing token
 /// @notice Holders stake ETH and receive tpETH. Balances are `shares × totalPooledEther / totalShares`,
 /// so every balance grows when the oracle reports rewards. Share-denominated functions are exact;
@@ -17,7 +19,9 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 ///    grants roles; the pauser can only pause.
 /// Rounding: shares minted on stake round down; ETH values of shares round down; shares taken from a
 /// sender for an amount round up. Each rule favours the pool and the holders who stay.
-interface IStakingPool is IERC20Metadata, IERC20Permit {
+/// Permits: EIP-2612's `permit(…, v, r, s)` and `permit(…, bytes signature)` ({IPermitSignature});
+/// both accept an ERC-1271 contract wallet's signature (the first passes it `abi.encodePacked(r, s, v)`).
+interface IStakingPool is IERC20Metadata, IERC20Permit, IPermitSignature {
     // ──────────────────────────────── Errors ────────────────────────────────
 
     /// @notice `stake` (or plain ETH) was called with no ETH.

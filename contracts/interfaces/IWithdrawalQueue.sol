@@ -27,6 +27,17 @@ interface IWithdrawalQueue {
         bytes32 s;
     }
 
+    /// @notice A permit for the token being withdrawn whose signature is bytes, for wallets whose
+    /// signatures are not 65-byte ECDSA (Safe multisigs, passkey wallets): see {IPermitSignature}.
+    /// @param value The allowance to set.
+    /// @param deadline Unix time after which the signature is void.
+    /// @param signature The owner's signature: ERC-1271 for a contract, 65-byte ECDSA otherwise.
+    struct PermitSignatureInput {
+        uint256 value;
+        uint256 deadline;
+        bytes signature;
+    }
+
     /// @notice A request as wallets and integrators see it (pinned).
     /// @param amountOfEther The ETH requested, in wei (the tpETH locked, or the value of the wtpETH).
     /// @param amountOfShares The pool shares locked.
@@ -207,6 +218,20 @@ interface IWithdrawalQueue {
         PermitInput calldata permit
     ) external returns (uint256[] memory requestIds);
 
+    /// @notice As {requestWithdrawalsWithPermit}, with the permit's signature as bytes, which any
+    /// wallet can make: checked by the pool with ERC-1271 for a contract caller, ECDSA otherwise. The
+    /// same rule applies: a permit that fails is ignored when the allowance is already in place.
+    /// @dev Its name sorts its selector after `requestWithdrawals` in the dispatcher (design.md §40).
+    /// @param amounts tpETH per request, in wei.
+    /// @param owner The requests' owner (zero: the caller).
+    /// @param permit The caller's permit for this queue.
+    /// @return requestIds The new requests.
+    function requestWithdrawalsWithPermitAsBytes(
+        uint256[] calldata amounts,
+        address owner,
+        PermitSignatureInput calldata permit
+    ) external returns (uint256[] memory requestIds);
+
     /// @notice Locks wtpETH amounts (pulled and unwrapped) in one request each (pinned).
     /// @param amounts wtpETH per request (each worth an ETH amount within the bounds).
     /// @param owner The requests' owner (zero: the caller).
@@ -226,6 +251,20 @@ interface IWithdrawalQueue {
         uint256[] calldata amounts,
         address owner,
         PermitInput calldata permit
+    ) external returns (uint256[] memory requestIds);
+
+    /// @notice As {requestWithdrawalsWrappedWithPermit}, with the wtpETH permit's signature as bytes
+    /// (ERC-1271 for a contract caller, ECDSA otherwise); a failed permit is ignored when the
+    /// allowance is already in place.
+    /// @dev Its name sorts its selector after the hot entry points in the dispatcher (design.md §40).
+    /// @param amounts wtpETH per request.
+    /// @param owner The requests' owner (zero: the caller).
+    /// @param permit The caller's permit for this queue.
+    /// @return requestIds The new requests.
+    function requestWithdrawalsWrappedWithPermitAsBytes(
+        uint256[] calldata amounts,
+        address owner,
+        PermitSignatureInput calldata permit
     ) external returns (uint256[] memory requestIds);
 
     // ──────────────────────────────── Claims ────────────────────────────────

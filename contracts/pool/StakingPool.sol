@@ -8,17 +8,19 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
+import {IPermitSignature} from "../interfaces/IPermitSignature.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
 import {IPoolVault} from "../interfaces/IPoolVault.sol";
 import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
+import {PermitVerifier} from "./PermitVerifier.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 
 /// @title StakingPool — the Tidepool staking pool and the tpETH rebasing token
@@ -98,10 +100,17 @@ contract StakingPool is
     /// @dev ETH per validator, in wei (physics, not policy).
     uint256 internal constant DEPOSIT_SIZE = 32 ether;
 
-    /// @dev EIP-2612 permit type hash.
-    bytes32 private constant PERMIT_TYPEHASH = keccak256(
-        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+    /// @dev The token's name, also its EIP-712 domain name.
+    string private constant NAME = "Tidepool Staked Ether";
+    /// @dev The EIP-712 domain version.
+    string private constant EIP712_VERSION = "1";
+    /// @dev The EIP-712 domain's type hash and its name and version hashes: the domain is constant
+    /// but for the chain id, so it is built without reading storage.
+    bytes32 private constant EIP712_DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     );
+    bytes32 private constant EIP712_NAME_HASH = keccak256(bytes(NAME));
+    bytes32 private constant EIP712_VERSION_HASH = keccak256(bytes(EIP712_VERSION));
 
     // keccak256(abi.encode(uint256(keccak256("tidepool.storage.StakingPool")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_LOCATION = 0x2c6002d777908ffaa70cf47c22b88426746e476a7af6fd119d6728dea1d96d00;
@@ -204,14 +213,16 @@ contract StakingPool is
         _disableInitializers();
     }
 
-    /// @notice Initialises the proxy: roles, EIP-712 domain, and the locked bootstrap shares.
+    /// @notice Initialises the proxy: roles and the locked bootstrap shares.
     /// @dev `msg.value` (≥ `MIN_BOOTSTRAP_DEPOSIT`) is minted 1:1 as shares to `BOOTSTRAP_SHARES_HOLDER`.
+    /// The EIP-712 domain is constant ({eip712Domain}), so `__EIP712_init` would only store strings
+    /// nothing reads; it is left out (it also saves 1 KiB of the pool's code).
     /// @param admin Receives DEFAULT_ADMIN_ROLE (governance); it grants the other roles.
+    /// @custom:oz-upgrades-unsafe-allow missing-initializer-call
     function initialize(address admin) external payable initializer {
         if (admin == address(0)) revert ZeroAddress("admin");
         if (msg.value < MIN_BOOTSTRAP_DEPOSIT) revert BootstrapDepositTooSmall(msg.value);
         __AccessControl_init();
-        __EIP712_init(name(), "1");
         __Nonces_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
 
@@ -226,8 +237,8 @@ contract StakingPool is
     // ──────────────────────────────── ERC-20 metadata ────────────────────────────────
 
     /// @inheritdoc IERC20Metadata
-    function name() public pure returns (string memory) {
-        return "Tidepool Staked Ether";
+    function name() external pure returns (string memory) {
+        return NAME;
     }
 
     /// @inheritdoc IERC20Metadata
@@ -329,14 +340,18 @@ contract StakingPool is
         bytes32 r,
         bytes32 s
     ) external {
-        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
-        );
-        if (!SignatureChecker.isValidSignatureNow(owner, digest, abi.encodePacked(r, s, v))) {
-            revert PermitInvalidSignature(owner);
-        }
-        _approve(owner, spender, value);
+        _permit(owner, spender, value, deadline, abi.encodePacked(r, s, v));
+    }
+
+    /// @inheritdoc IPermitSignature
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        _permit(owner, spender, value, deadline, signature);
     }
 
     /// @inheritdoc IERC20Permit
@@ -347,7 +362,32 @@ contract StakingPool is
     /// @inheritdoc IERC20Permit
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparatorV4();
+        return _domainSeparator();
+    }
+
+    /// @inheritdoc IERC5267
+    /// @dev Constants but for the chain id: OpenZeppelin's version reads them from storage, which
+    /// `initialize` does not write (the domain never changes).
+    function eip712Domain()
+        public
+        view
+        override
+        returns (bytes1, string memory, string memory, uint256, address, bytes32, uint256[] memory)
+    {
+        return (hex"0f", NAME, EIP712_VERSION, block.chainid, address(this), bytes32(0), new uint256[](0));
+    }
+
+    /// @dev The EIP-712 name, a constant, as OpenZeppelin suggests: its internal helpers then agree
+    /// with {eip712Domain} without reading storage.
+    // solhint-disable-next-line func-name-mixedcase
+    function _EIP712Name() internal pure override returns (string memory) {
+        return NAME;
+    }
+
+    /// @dev The EIP-712 version, a constant (see {_EIP712Name}).
+    // solhint-disable-next-line func-name-mixedcase
+    function _EIP712Version() internal pure override returns (string memory) {
+        return EIP712_VERSION;
     }
 
     // ──────────────────────────────── Instant redemption ────────────────────────────────
@@ -607,6 +647,7 @@ contract StakingPool is
 
     /// @inheritdoc IStakingPool
     function transferSharesFrom(address from, address to, uint256 shares) external returns (uint256 amount) {
+        if (from == address(0)) revert ERC20InvalidSender(address(0)); // see {_spendAllowance}
         _checkReceiver(to);
         return _transferExactShares(from, to, shares, msg.sender);
     }
@@ -636,6 +677,7 @@ contract StakingPool is
     /// @inheritdoc IStakingPool
     function transferSharesToWrapper(address from, uint256 shares) external returns (uint256 amount) {
         if (msg.sender != WRAPPER) revert CallerNotWrapper(msg.sender);
+        if (from == address(0)) revert ERC20InvalidSender(address(0)); // the wrapper names its caller
         return _transferExactShares(from, msg.sender, shares, address(0));
     }
 
@@ -957,8 +999,21 @@ contract StakingPool is
         emit Approval(owner, spender, amount);
     }
 
-    /// @dev An allowance of type(uint256).max is never decreased.
+    /// @dev Uses `owner`'s nonce, has the linked {PermitVerifier} check the signature (it reverts
+    /// unless valid and unexpired), then approves.
+    function _permit(address owner, address spender, uint256 value, uint256 deadline, bytes memory signature) private {
+        PermitVerifier.verify(_domainSeparator(), owner, spender, value, _useNonce(owner), deadline, signature);
+        _approve(owner, spender, value);
+    }
+
+    /// @dev An allowance of type(uint256).max is never decreased. The owner is a sender and never
+    /// zero: the zero address holds nothing and approves nothing, and a move from it, even of zero,
+    /// would emit `Transfer(0, to, 0)`, which indexers read as a mint. Every move from a caller-given
+    /// address spends an allowance (transferFrom, bringIntoWithdrawalQueue) or checks it on entry,
+    /// before the shares (transferSharesFrom, transferSharesToWrapper); moves from `msg.sender` need
+    /// no check.
     function _spendAllowance(address owner, address spender, uint256 amount) private {
+        if (owner == address(0)) revert ERC20InvalidSender(address(0));
         mapping(address => uint256) storage ownerAllowances = _storage().allowances[owner];
         uint256 current = ownerAllowances[spender];
         if (current != type(uint256).max) {
@@ -995,6 +1050,14 @@ contract StakingPool is
         assembly ("memory-safe") {
             sstore($.slot, word)
         }
+    }
+
+    /// @dev The EIP-712 domain separator: what OpenZeppelin's `_domainSeparatorV4` computes, from constants.
+    function _domainSeparator() private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(EIP712_DOMAIN_TYPEHASH, EIP712_NAME_HASH, EIP712_VERSION_HASH, block.chainid, address(this))
+            );
     }
 
     function _storage() private pure returns (PoolStorage storage $) {

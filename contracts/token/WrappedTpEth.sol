@@ -8,10 +8,12 @@ import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {IWrappedTpEth} from "../interfaces/IWrappedTpEth.sol";
+import {IPermitSignature} from "../interfaces/IPermitSignature.sol";
 
 /// @title WrappedTpEth — wtpETH, the non-rebasing ERC-4626 wrapper over tpETH
 /// @notice See {IWrappedTpEth}. Not upgradeable and holds no privileges: like wstETH, its whole
@@ -48,11 +50,13 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     /// @inheritdoc IWrappedTpEth
     function wrap(uint256 tpEthAmount) external returns (uint256 wtpEthAmount) {
         wtpEthAmount = POOL.getSharesByPooledEth(tpEthAmount); // rounded down: never more than asked
+        if (wtpEthAmount == 0) revert ZeroShares(); // like wstETH: wrapping nothing is a mistake
         _deposit(msg.sender, msg.sender, tpEthAmount, wtpEthAmount);
     }
 
     /// @inheritdoc IWrappedTpEth
     function unwrap(uint256 wtpEthAmount) external returns (uint256 tpEthAmount) {
+        if (wtpEthAmount == 0) revert ZeroShares(); // like wstETH
         tpEthAmount = _withdraw(msg.sender, msg.sender, msg.sender, wtpEthAmount);
         emit Withdraw(msg.sender, msg.sender, msg.sender, tpEthAmount, wtpEthAmount);
     }
@@ -95,13 +99,15 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     }
 
     /// @inheritdoc IERC4626
-    function maxDeposit(address) external pure returns (uint256) {
-        return type(uint256).max;
+    /// @dev 0 for a receiver nothing can be minted to (the zero address, this contract), else unlimited.
+    function maxDeposit(address receiver) external view returns (uint256) {
+        return _isValidReceiver(receiver) ? type(uint256).max : 0;
     }
 
     /// @inheritdoc IERC4626
-    function maxMint(address) external pure returns (uint256) {
-        return type(uint256).max;
+    /// @dev As {maxDeposit}.
+    function maxMint(address receiver) external view returns (uint256) {
+        return _isValidReceiver(receiver) ? type(uint256).max : 0;
     }
 
     /// @inheritdoc IERC4626
@@ -135,8 +141,11 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     }
 
     /// @inheritdoc IERC4626
+    /// @dev Zero assets deposit nothing and return 0; non-zero assets worth less than one share
+    /// cannot all be deposited and revert `ZeroShares`.
     function deposit(uint256 assets, address receiver) external returns (uint256 shares) {
         shares = POOL.getSharesByPooledEth(assets); // rounded down (vault's favour)
+        if (shares == 0 && assets != 0) revert ZeroShares();
         _deposit(msg.sender, receiver, assets, shares);
     }
 
@@ -222,11 +231,25 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         bytes32 s
     ) external {
         if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline))
-        );
+        bytes32 digest = _permitDigest(owner, spender, value, deadline);
         address signer = ECDSA.recover(digest, v, r, s);
         if (signer != owner) revert ERC2612InvalidSigner(signer, owner);
+        _approve(owner, spender, value);
+    }
+
+    /// @inheritdoc IPermitSignature
+    /// @dev The (v, r, s) form stays plain EIP-2612 (ECDSA only, OpenZeppelin's errors); this one
+    /// also accepts contract wallets, through ERC-1271.
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
+        bytes32 digest = _permitDigest(owner, spender, value, deadline);
+        if (!SignatureChecker.isValidSignatureNow(owner, digest, signature)) revert PermitInvalidSignature(owner);
         _approve(owner, spender, value);
     }
 
@@ -244,10 +267,10 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     // ──────────────────────────────── Internal ────────────────────────────────
 
     /// @dev Pulls exactly `shares` pool shares from `caller` (no allowance: the pool trusts this
-    /// contract for its own caller only) and mints as many wtpETH to `receiver`.
+    /// contract for its own caller only) and mints as many wtpETH to `receiver`. Zero shares go the
+    /// same way, checks and events included, and move nothing (ERC-4626's zero-amount calls).
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) private {
-        if (shares == 0) revert ZeroShares();
-        if (receiver == address(0) || receiver == address(this)) revert ERC20InvalidReceiver(receiver);
+        if (!_isValidReceiver(receiver)) revert ERC20InvalidReceiver(receiver);
         POOL.transferSharesToWrapper(caller, shares);
         _mint(receiver, shares);
         emit Deposit(caller, receiver, assets, shares);
@@ -255,13 +278,13 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
 
     /// @dev Burns `shares` wtpETH of `owner` (spending the caller's allowance when not the owner)
     /// and sends exactly `shares` pool shares to `receiver`. Returns their tpETH value, rounded down.
+    /// Zero shares go the same way, checks and events included, and move nothing.
     function _withdraw(
         address caller,
         address receiver,
         address owner,
         uint256 shares
     ) private returns (uint256 tpEthAmount) {
-        if (shares == 0) revert ZeroShares();
         if (caller != owner) _spendAllowance(owner, caller, shares);
         uint256 balance = _balances[owner];
         if (balance < shares) revert ERC20InsufficientBalance(owner, balance, shares);
@@ -270,6 +293,12 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         }
         emit Transfer(owner, address(0), shares);
         tpEthAmount = POOL.transferShares(receiver, shares);
+    }
+
+    /// @dev The EIP-712 digest of a permit, with `owner`'s nonce (which it uses).
+    function _permitDigest(address owner, address spender, uint256 value, uint256 deadline) private returns (bytes32) {
+        return
+            _hashTypedDataV4(keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline)));
     }
 
     function _stakeAndWrap(address referral) private returns (uint256 wtpEthAmount) {
@@ -285,7 +314,7 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
     }
 
     function _transfer(address from, address to, uint256 value) private {
-        if (to == address(0) || to == address(this)) revert ERC20InvalidReceiver(to);
+        if (!_isValidReceiver(to)) revert ERC20InvalidReceiver(to);
         uint256 balance = _balances[from];
         if (balance < value) revert ERC20InsufficientBalance(from, balance, value);
         unchecked {
@@ -295,14 +324,23 @@ contract WrappedTpEth is IWrappedTpEth, IERC20Errors, EIP712, Nonces {
         emit Transfer(from, to, value);
     }
 
+    /// @dev wtpETH can be neither minted nor sent to the zero address or to this contract.
+    function _isValidReceiver(address account) private view returns (bool) {
+        return account != address(0) && account != address(this);
+    }
+
     function _approve(address owner, address spender, uint256 value) private {
         if (spender == address(0)) revert ERC20InvalidSpender(address(0));
         _allowances[owner][spender] = value;
         emit Approval(owner, spender, value);
     }
 
-    /// @dev An allowance of type(uint256).max is never decreased.
+    /// @dev An allowance of type(uint256).max is never decreased. Every move from a caller-given
+    /// address (transferFrom, withdraw and redeem for another owner) spends an allowance, so the zero
+    /// address is refused here as a sender, whatever the amount: a move from it, even of zero, would
+    /// emit `Transfer(0, to, 0)`, which indexers read as a mint.
     function _spendAllowance(address owner, address spender, uint256 value) private {
+        if (owner == address(0)) revert ERC20InvalidSender(address(0));
         uint256 current = _allowances[owner][spender];
         if (current != type(uint256).max) {
             if (current < value) revert ERC20InsufficientAllowance(spender, current, value);

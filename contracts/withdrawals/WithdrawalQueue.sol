@@ -13,6 +13,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
+import {IPermitSignature} from "../interfaces/IPermitSignature.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 import {WithdrawalRequestMetadata} from "./WithdrawalRequestMetadata.sol";
 
@@ -174,6 +175,16 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
     }
 
     /// @inheritdoc IWithdrawalQueue
+    function requestWithdrawalsWithPermitAsBytes(
+        uint256[] calldata amounts,
+        address owner,
+        PermitSignatureInput calldata permit
+    ) external returns (uint256[] memory requestIds) {
+        _permitSignature(POOL, permit, amounts);
+        return _requestTpEth(amounts, owner);
+    }
+
+    /// @inheritdoc IWithdrawalQueue
     function requestWithdrawalsWrapped(
         uint256[] calldata amounts,
         address owner
@@ -188,6 +199,16 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         PermitInput calldata permit
     ) external returns (uint256[] memory requestIds) {
         _permit(WRAPPER, permit, amounts);
+        return _requestWrapped(amounts, owner);
+    }
+
+    /// @inheritdoc IWithdrawalQueue
+    function requestWithdrawalsWrappedWithPermitAsBytes(
+        uint256[] calldata amounts,
+        address owner,
+        PermitSignatureInput calldata permit
+    ) external returns (uint256[] memory requestIds) {
+        _permitSignature(WRAPPER, permit, amounts);
         return _requestWrapped(amounts, owner);
     }
 
@@ -577,11 +598,25 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         try IERC20Permit(token).permit(msg.sender, address(this), p.value, p.deadline, p.v, p.r, p.s) {
             return;
         } catch {
-            uint256 needed;
-            for (uint256 i = 0; i < amounts.length; ++i) needed += amounts[i];
-            uint256 allowance = IERC20(token).allowance(msg.sender, address(this));
-            if (allowance < needed) revert PermitFailedAndAllowanceTooLow(allowance, needed);
+            _requireAllowance(token, amounts);
         }
+    }
+
+    /// @dev As {_permit}, for a permit whose signature is bytes (any wallet, ERC-1271 included).
+    function _permitSignature(address token, PermitSignatureInput calldata p, uint256[] calldata amounts) private {
+        try IPermitSignature(token).permit(msg.sender, address(this), p.value, p.deadline, p.signature) {
+            return;
+        } catch {
+            _requireAllowance(token, amounts);
+        }
+    }
+
+    /// @dev After a failed permit: reverts unless the caller's allowance to this queue covers the amounts.
+    function _requireAllowance(address token, uint256[] calldata amounts) private view {
+        uint256 needed;
+        for (uint256 i = 0; i < amounts.length; ++i) needed += amounts[i];
+        uint256 allowance = IERC20(token).allowance(msg.sender, address(this));
+        if (allowance < needed) revert PermitFailedAndAllowanceTooLow(allowance, needed);
     }
 
     // ──────────────────────────────── Internal: claims ────────────────────────────────

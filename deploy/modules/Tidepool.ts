@@ -53,7 +53,13 @@ export default buildModule("Tidepool", (m) => {
     insuranceFund: ZeroAddress,
     withdrawalQueue: ZeroAddress,
   };
-  const bootstrapImpl = m.contract("StakingPool", [zeroPeers], { id: "StakingPoolBootstrapImpl" });
+  // Permit signature checks live in a linked library, outside the pool's 24 KiB (EIP-170).
+  const permitVerifier = m.library("PermitVerifier");
+  const poolLibraries = { PermitVerifier: permitVerifier };
+  const bootstrapImpl = m.contract("StakingPool", [zeroPeers], {
+    id: "StakingPoolBootstrapImpl",
+    libraries: poolLibraries,
+  });
   const proxy = m.contract(
     "ERC1967Proxy",
     [bootstrapImpl, m.encodeFunctionCall(bootstrapImpl, "initialize", [admin])],
@@ -149,7 +155,7 @@ export default buildModule("Tidepool", (m) => {
         withdrawalQueue: withdrawalQueueProxy,
       },
     ],
-    { id: "StakingPoolImpl" },
+    { id: "StakingPoolImpl", libraries: poolLibraries },
   );
   const upgrade = m.call(bootstrapPool, "upgradeToAndCall", [poolImpl, "0x"], { id: "UpgradeToPoolImpl" });
   const stakingPool = m.contractAt("StakingPool", proxy, { after: [upgrade] });

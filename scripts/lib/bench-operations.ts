@@ -4,7 +4,7 @@ import type { Tidepool } from "./protocol";
 import { dailyReport, reportingDeployment } from "./bench-reports";
 import { gasOf } from "./bench-withdrawals";
 import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "./oracle";
-import { signPermit } from "./permit";
+import { PERMIT_VRS, signPermit } from "./permit";
 
 type Gas = Record<string, number>;
 
@@ -65,7 +65,7 @@ export async function holderOperationBenchmarks(gas: Gas): Promise<void> {
   const p = await signPermit(wrapper, alice, bob.address, parseEther("1"), DEADLINE);
   gas["wtpETH.permit.newAllowance"] = await gasOf(
     "wtpETH permit",
-    wrapper.connect(bob).permit(p.owner, bob.address, parseEther("1"), DEADLINE, p.v, p.r, p.s),
+    wrapper.connect(bob)[PERMIT_VRS](p.owner, bob.address, parseEther("1"), DEADLINE, p.v, p.r, p.s),
   );
   gas["wtpETH.transferFrom.existingHolder"] = await gasOf(
     "wtpETH transferFrom",

@@ -8,6 +8,13 @@ export interface PermitToken {
   eip712Domain(): Promise<[string, string, string, bigint, string, string, bigint[]]>;
 }
 
+/**
+ * The two permits tpETH and wtpETH take, as TypeChain names the overloads: EIP-2612's (v, r, s), and
+ * the signature as bytes (USDC v2.2's), which carries any ERC-1271 wallet's signature.
+ */
+export const PERMIT_VRS = "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)" as const;
+export const PERMIT_BYTES = "permit(address,address,uint256,uint256,bytes)" as const;
+
 export const PERMIT_TYPES = {
   Permit: [
     { name: "owner", type: "address" },
@@ -25,7 +32,8 @@ export async function permitDomain(token: PermitToken): Promise<TypedDataDomain>
 
 /**
  * Signs an EIP-2612 permit with `signer`'s key. `owner` defaults to the signer; pass a contract
- * wallet's address to make an ERC-1271 permit signed by the wallet's owner key.
+ * wallet's address to make an ERC-1271 permit signed by the wallet's owner key. Returns the
+ * signature both split (v, r, s) and as 65 bytes r ‖ s ‖ v (`signature`, for `PERMIT_BYTES`).
  */
 export async function signPermit(
   token: PermitToken,
@@ -34,12 +42,12 @@ export async function signPermit(
   value: bigint,
   deadline: bigint,
   opts: { owner?: string; nonce?: bigint; domain?: TypedDataDomain } = {},
-): Promise<{ owner: string; v: number; r: string; s: string }> {
+): Promise<{ owner: string; v: number; r: string; s: string; signature: string }> {
   const owner = opts.owner ?? signer.address;
   const nonce = opts.nonce ?? (await token.nonces(owner));
   const domain = opts.domain ?? (await permitDomain(token));
   const sig = Signature.from(
     await signer.signTypedData(domain, PERMIT_TYPES, { owner, spender, value, nonce, deadline }),
   );
-  return { owner, v: sig.v, r: sig.r, s: sig.s };
+  return { owner, v: sig.v, r: sig.r, s: sig.s, signature: sig.serialized };
 }

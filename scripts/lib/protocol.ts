@@ -86,6 +86,15 @@ export async function poolPeers(pool: StakingPool): Promise<{ [K in keyof PoolPe
   };
 }
 
+/**
+ * The libraries a new pool implementation (or a successor's) links, for `getContractFactory(name,
+ * { libraries })`: a freshly deployed PermitVerifier, which holds no state.
+ */
+export async function deployPoolLibraries(hre: HardhatRuntimeEnvironment): Promise<{ PermitVerifier: string }> {
+  const verifier = await hre.ethers.deployContract("PermitVerifier");
+  return { PermitVerifier: await verifier.getAddress() };
+}
+
 /** Deploys with the same Ignition module (and default parameters) as a real deployment. */
 export async function deployTidepool(hre: HardhatRuntimeEnvironment): Promise<Tidepool> {
   const deployed = await hre.ignition.deploy(TidepoolModule);

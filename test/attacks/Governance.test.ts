@@ -26,7 +26,7 @@ import { Ledger, holdingsOf } from "../helpers/attack-accounts";
 import { currentAttestation } from "../../scripts/lib/guardians";
 import { registerOperator } from "../../scripts/lib/operators";
 import { frameTiming, slotTime } from "../../scripts/lib/oracle";
-import { poolPeers } from "../../scripts/lib/protocol";
+import { deployPoolLibraries, poolPeers } from "../../scripts/lib/protocol";
 import type { TidepoolTimelock } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -195,6 +195,7 @@ const POOL_SPEC: Spec = {
   "initialize(address)": INITIALIZED,
   "instantRedeem(uint256,uint256,address)": { open: "burns the caller's own tpETH (Reentrancy, Paused)" },
   "pause(uint8)": { role: ROLE.pause },
+  "permit(address,address,uint256,uint256,bytes)": { open: "signature-gated (Signatures)" },
   "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)": { open: "signature-gated (Signatures)" },
   "receiveVaultEther()": { error: "CallerNotVault", errorArgs: caller },
   "recordQueuedEther(uint256)": { error: "CallerNotWithdrawalQueue", errorArgs: caller, args: () => [parseEther("1")] },
@@ -231,6 +232,7 @@ const WRAPPER_SPEC: Spec = {
   "approve(address,uint256)": { open: "sets the caller's own allowance" },
   "deposit(uint256,address)": { open: "wraps the caller's own shares" },
   "mint(uint256,address)": { open: "wraps the caller's own shares" },
+  "permit(address,address,uint256,uint256,bytes)": { open: "signature-gated (Signatures)" },
   "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)": { open: "signature-gated (Signatures)" },
   "redeem(uint256,address,address)": {
     error: "ERC20InsufficientAllowance",
@@ -284,6 +286,12 @@ const QUEUE_SPEC: Spec = {
   },
   "requestWithdrawalsWrapped(uint256[],address)": { open: "locks the caller's own wtpETH" },
   "requestWithdrawalsWrappedWithPermit(uint256[],address,(uint256,uint256,uint8,bytes32,bytes32))": {
+    open: "permit of the caller's own wtpETH (Signatures)",
+  },
+  "requestWithdrawalsWithPermitAsBytes(uint256[],address,(uint256,uint256,bytes))": {
+    open: "permit of the caller's own tpETH (Signatures)",
+  },
+  "requestWithdrawalsWrappedWithPermitAsBytes(uint256[],address,(uint256,uint256,bytes))": {
     open: "permit of the caller's own wtpETH (Signatures)",
   },
   "resume()": { role: ROLE.resume },
@@ -621,7 +629,9 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
       const w = await loadFixture(timelockWorld);
       const timelock = w.timelock!;
       const proposer = (await ethers.getSigners())[1];
-      const v2 = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(w.pool));
+      const v2 = await (
+        await ethers.getContractFactory("StakingPool__V2Mock", { libraries: await deployPoolLibraries(hre) })
+      ).deploy(await poolPeers(w.pool));
       const data = w.pool.interface.encodeFunctionData("upgradeToAndCall", [await v2.getAddress(), "0x"]);
       const salt = id("rushed");
       const minDelay = await timelock.getMinDelay();
@@ -668,7 +678,7 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
       const w = await loadFixture(localWorld);
       // The attacker's implementation: a pool V2 (UUPS-compatible) with an extra admin-only setter.
       const hostile = await (
-        await ethers.getContractFactory("StakingPool__V2Mock")
+        await ethers.getContractFactory("StakingPool__V2Mock", { libraries: await deployPoolLibraries(hre) })
       ).deploy({
         wrapper: w.stranger.address,
         depositContract: w.stranger.address,

@@ -14,7 +14,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import { advanceFrames, buildReport, toGwei } from "../helpers/oracle-fixtures";
 import { protocolState, plain } from "../helpers/withdrawal-report-helpers";
-import { signPermit } from "../helpers/permit";
+import { PERMIT_VRS, signPermit } from "../helpers/permit";
 import { Ledger } from "../helpers/attack-accounts";
 import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
 
@@ -263,7 +263,7 @@ const ACTIONS: Action[] = [
     run: async (w) => {
       const deadline = await inAnHour();
       const { v, r, s } = await signPermit(w.pool, w.alice, w.carol.address, one, deadline);
-      return w.pool.connect(w.carol).permit(w.alice.address, w.carol.address, one, deadline, v, r, s);
+      return w.pool.connect(w.carol)[PERMIT_VRS](w.alice.address, w.carol.address, one, deadline, v, r, s);
     },
     blockedBy: {},
   },

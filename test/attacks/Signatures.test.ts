@@ -20,7 +20,7 @@ import {
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
-import { PERMIT_TYPES, permitDomain, type PermitToken } from "../helpers/permit";
+import { PERMIT_BYTES, PERMIT_TYPES, PERMIT_VRS, permitDomain, type PermitToken } from "../helpers/permit";
 import { Ledger } from "../helpers/attack-accounts";
 import { plain } from "../helpers/withdrawal-report-helpers";
 import { registerOperator } from "../../scripts/lib/operators";
@@ -161,12 +161,14 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
         ...(await permitMessage(w.pool, w.alice.address, w.attacker.address, value, await deadlineIn(3600n))),
       });
       // What alice signed: the attacker may take 5 tpETH once.
-      await (await w.pool.connect(w.attacker).permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s)).wait();
+      await (
+        await w.pool.connect(w.attacker)[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s)
+      ).wait();
       await (await w.pool.connect(w.attacker).transferFrom(w.alice.address, w.attacker.address, value)).wait();
 
       const before = await tokenState(w, [w.alice.address, w.attacker.address]);
       const ledger = await Ledger.open(w, [w.alice.address, w.attacker.address]);
-      await expect(w.pool.connect(w.attacker).permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
+      await expect(w.pool.connect(w.attacker)[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
         .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
         .withArgs(w.alice.address);
       await expect(w.pool.connect(w.attacker).transferFrom(w.alice.address, w.attacker.address, value))
@@ -196,7 +198,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       const before = await tokenState(w, [w.alice.address, w.attacker.address]);
       const ledger = await Ledger.open(w, [w.alice.address, w.attacker.address]);
       for (const p of forged) {
-        await expect(w.pool.connect(w.attacker).permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
+        await expect(w.pool.connect(w.attacker)[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
           .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
           .withArgs(w.alice.address);
       }
@@ -223,22 +225,22 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
         [w.walletKey.address, p.spender, p.value, p.deadline], // another owner
       ];
       for (const [owner, spender, value, dl] of altered) {
-        await expect(pool.permit(owner, spender, value, dl, p.v, p.r, p.s))
+        await expect(pool[PERMIT_VRS](owner, spender, value, dl, p.v, p.r, p.s))
           .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
           .withArgs(owner);
       }
       const twin = highS(p);
       expect(await ecrecover(p.digest, twin)).to.equal(w.alice.address); // the bare precompile accepts it
-      await expect(pool.permit(p.owner, p.spender, p.value, p.deadline, twin.v, twin.r, twin.s))
+      await expect(pool[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, twin.v, twin.r, twin.s))
         .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
         .withArgs(w.alice.address);
-      await expect(pool.permit(ZeroAddress, w.attacker.address, parseEther("1"), deadline, 0, ZeroHash, ZeroHash))
+      await expect(pool[PERMIT_VRS](ZeroAddress, w.attacker.address, parseEther("1"), deadline, 0, ZeroHash, ZeroHash))
         .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
         .withArgs(ZeroAddress);
       expect(await tokenState(w, [w.alice.address, w.attacker.address])).to.deep.equal(before);
 
       await time.increaseTo(deadline + 1n);
-      await expect(pool.permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
+      await expect(pool[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
         .to.be.revertedWithCustomError(w.pool, "ERC2612ExpiredSignature")
         .withArgs(deadline);
       expect(await tokenState(w, [w.alice.address, w.attacker.address])).to.deep.equal(before);
@@ -263,7 +265,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       await (
         await w.wrapper
           .connect(w.attacker)
-          .permit(used.owner, used.spender, value, used.deadline, used.v, used.r, used.s)
+          [PERMIT_VRS](used.owner, used.spender, value, used.deadline, used.v, used.r, used.s)
       ).wait();
       await (await w.wrapper.connect(w.attacker).transferFrom(w.alice.address, w.attacker.address, value)).wait();
 
@@ -279,7 +281,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       for (const p of forged) {
         const recovered = await recoveredBy(w.wrapper, current, p);
         expect(recovered).to.not.equal(w.alice.address);
-        await expect(w.wrapper.connect(w.attacker).permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
+        await expect(w.wrapper.connect(w.attacker)[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
           .to.be.revertedWithCustomError(w.wrapper, "ERC2612InvalidSigner")
           .withArgs(recovered, w.alice.address);
       }
@@ -303,14 +305,14 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       const before = await tokenState(w, [w.alice.address, w.attacker.address]);
       const ledger = await Ledger.open(w, [w.alice.address, w.attacker.address]);
       const twin = highS(p);
-      await expect(wrapper.permit(p.owner, p.spender, p.value, p.deadline, twin.v, twin.r, twin.s))
+      await expect(wrapper[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, twin.v, twin.r, twin.s))
         .to.be.revertedWithCustomError(w.wrapper, "ECDSAInvalidSignatureS")
         .withArgs(twin.s);
-      await expect(wrapper.permit(ZeroAddress, w.attacker.address, p.value, deadline, 0, ZeroHash, ZeroHash))
+      await expect(wrapper[PERMIT_VRS](ZeroAddress, w.attacker.address, p.value, deadline, 0, ZeroHash, ZeroHash))
         .to.be.revertedWithCustomError(w.wrapper, "ECDSAInvalidSignature")
         .withArgs();
       await time.increaseTo(deadline + 1n);
-      await expect(wrapper.permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
+      await expect(wrapper[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s))
         .to.be.revertedWithCustomError(w.wrapper, "ERC2612ExpiredSignature")
         .withArgs(deadline);
       expect(await tokenState(w, [w.alice.address, w.attacker.address])).to.deep.equal(before);
@@ -353,7 +355,9 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
 
       // Front-running alice's permit into the pool only sets the allowance she signed; the queue
       // still pulls from msg.sender, so the attacker's own request finds no allowance of its own.
-      await (await w.pool.connect(w.attacker).permit(p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s)).wait();
+      await (
+        await w.pool.connect(w.attacker)[PERMIT_VRS](p.owner, p.spender, p.value, p.deadline, p.v, p.r, p.s)
+      ).wait();
       await expect(q.requestWithdrawals(amounts, w.attacker.address))
         .to.be.revertedWithCustomError(w.pool, "ERC20InsufficientAllowance")
         .withArgs(w.queueAddress, 0n, amounts[0]);
@@ -588,7 +592,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       const [a, b] = [await w.walletA.getAddress(), await w.walletB.getAddress()];
       const value = parseEther("1");
       const p = await walletPermit(w, w.pool, a, w.attacker.address, value);
-      await (await w.pool.connect(w.attacker).permit(a, p.spender, value, p.deadline, p.v, p.r, p.s)).wait();
+      await (await w.pool.connect(w.attacker)[PERMIT_VRS](a, p.spender, value, p.deadline, p.v, p.r, p.s)).wait();
       expect(await w.pool.allowance(a, w.attacker.address)).to.equal(value); // what the wallet's owner signed
       await (await w.pool.connect(w.attacker).transferFrom(a, w.attacker.address, value)).wait();
 
@@ -596,7 +600,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       const before = await tokenState(w, accounts);
       const ledger = await Ledger.open(w, accounts);
       for (const owner of [a, w.walletKey.address, b]) {
-        await expect(w.pool.connect(w.attacker).permit(owner, p.spender, value, p.deadline, p.v, p.r, p.s))
+        await expect(w.pool.connect(w.attacker)[PERMIT_VRS](owner, p.spender, value, p.deadline, p.v, p.r, p.s))
           .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
           .withArgs(owner);
       }
@@ -607,7 +611,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       expect(await ledger.profit(w.attacker.address)).to.equal(0n);
     });
 
-    it("a wallet that writes state or reverts in isValidSignature gives no permit (STATICCALL); wtpETH takes no ERC-1271 at all", async function () {
+    it("a wallet that writes state or reverts in isValidSignature gives no permit (STATICCALL); wtpETH's (v, r, s) permit takes no ERC-1271", async function () {
       const w = await loadFixture(world);
       const a = await w.walletA.getAddress();
       const accounts = [a, w.walletKey.address, w.attacker.address];
@@ -616,7 +620,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       for (const mode of [SIGNATURE_MODE.Stateful, SIGNATURE_MODE.Reverting]) {
         await (await w.walletA.setSignatureMode(mode)).wait();
         const p = await walletPermit(w, w.pool, a, w.attacker.address, parseEther("1"));
-        await expect(w.pool.connect(w.attacker).permit(a, p.spender, p.value, p.deadline, p.v, p.r, p.s))
+        await expect(w.pool.connect(w.attacker)[PERMIT_VRS](a, p.spender, p.value, p.deadline, p.v, p.r, p.s))
           .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
           .withArgs(a);
       }
@@ -625,7 +629,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       // A wtpETH permit signed exactly as the wallet's tpETH permits are: ECDSA only, so the owner key
       // is recovered, which is not the wallet.
       const wp = await walletPermit(w, w.wrapper, a, w.attacker.address, parseEther("1"));
-      await expect(w.wrapper.connect(w.attacker).permit(a, wp.spender, wp.value, wp.deadline, wp.v, wp.r, wp.s))
+      await expect(w.wrapper.connect(w.attacker)[PERMIT_VRS](a, wp.spender, wp.value, wp.deadline, wp.v, wp.r, wp.s))
         .to.be.revertedWithCustomError(w.wrapper, "ERC2612InvalidSigner")
         .withArgs(w.walletKey.address, a);
       expect(await tokenState(w, accounts)).to.deep.equal(before);
@@ -646,7 +650,7 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       await expect(
         w.pool
           .connect(w.attacker)
-          .permit(w.alice.address, w.attacker.address, parseEther("50"), deadline, junk.v, junk.r, junk.s),
+          [PERMIT_VRS](w.alice.address, w.attacker.address, parseEther("50"), deadline, junk.v, junk.r, junk.s),
       )
         .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
         .withArgs(w.alice.address);
@@ -691,6 +695,64 @@ describe("Attack: signatures — permits, guardian attestations, ERC-1271", func
       expect(await tokenState(w, accounts)).to.deep.equal(before);
       expect(await ledger.holdingsGasBack(a)).to.deep.equal(ledger.holdingsBefore(a));
       expect(await ledger.profit(w.attacker.address)).to.equal(0n);
+    });
+
+    it("bytes permits keep the rules: once per nonce in either form, per token, no state-writing wallet, and a hostile wallet speaks only for itself", async function () {
+      const w = await loadFixture(world);
+      const a = await w.walletA.getAddress();
+      const hostile = await ethers.deployContract("AttackWallet__Mock", [w.attacker.address]);
+      await (await hostile.setSignatureMode(SIGNATURE_MODE.Anything)).wait();
+      const value = parseEther("1");
+      // The wallet's tpETH permit as bytes: the legitimate use, once.
+      const p = await walletPermit(w, w.pool, a, w.attacker.address, value);
+      const bytes = ethers.concat([p.r, p.s, toBeHex(p.v, 1)]);
+      await (await w.pool.connect(w.attacker)[PERMIT_BYTES](a, p.spender, value, p.deadline, bytes)).wait();
+      await (await w.pool.connect(w.attacker).transferFrom(a, w.attacker.address, value)).wait();
+
+      const accounts = [a, w.alice.address, w.walletKey.address, w.attacker.address];
+      const before = await tokenState(w, accounts);
+      const ledger = await Ledger.open(w, [...accounts, await hostile.getAddress()]);
+      // Replayed in either form, or on wtpETH (another domain).
+      await expect(w.pool.connect(w.attacker)[PERMIT_BYTES](a, p.spender, value, p.deadline, bytes))
+        .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
+        .withArgs(a);
+      await expect(w.pool.connect(w.attacker)[PERMIT_VRS](a, p.spender, value, p.deadline, p.v, p.r, p.s))
+        .to.be.revertedWithCustomError(w.pool, "PermitInvalidSignature")
+        .withArgs(a);
+      await expect(w.wrapper.connect(w.attacker)[PERMIT_BYTES](a, p.spender, value, p.deadline, bytes))
+        .to.be.revertedWithCustomError(w.wrapper, "PermitInvalidSignature")
+        .withArgs(a);
+      // The hostile wallet's any-bytes "signature" naming alice: alice has no code, so ECDSA decides.
+      const junk = ethers.concat([ethers.id("r"), toBeHex(1n, 32), "0x1b"]);
+      for (const token of [w.pool, w.wrapper]) {
+        await expect(
+          token
+            .connect(w.attacker)
+            [PERMIT_BYTES](w.alice.address, w.attacker.address, parseEther("50"), p.deadline, junk),
+        )
+          .to.be.revertedWithCustomError(token, "PermitInvalidSignature")
+          .withArgs(w.alice.address);
+      }
+      // A wallet that writes state or reverts in isValidSignature gives no bytes permit either.
+      for (const mode of [SIGNATURE_MODE.Stateful, SIGNATURE_MODE.Reverting]) {
+        await (await w.walletA.setSignatureMode(mode)).wait();
+        for (const token of [w.pool, w.wrapper]) {
+          const q = await walletPermit(w, token, a, w.attacker.address, value);
+          await expect(
+            token
+              .connect(w.attacker)
+              [PERMIT_BYTES](a, q.spender, value, q.deadline, ethers.concat([q.r, q.s, toBeHex(q.v, 1)])),
+          )
+            .to.be.revertedWithCustomError(token, "PermitInvalidSignature")
+            .withArgs(a);
+        }
+      }
+      expect(await w.walletA.statefulChecks()).to.equal(0n);
+      expect(await tokenState(w, accounts)).to.deep.equal(before);
+      for (const victim of [a, w.alice.address, w.walletKey.address]) {
+        expect(await ledger.holdingsGasBack(victim)).to.deep.equal(ledger.holdingsBefore(victim));
+      }
+      expect(await ledger.profit(w.attacker.address, await hostile.getAddress())).to.equal(0n);
     });
   });
 });

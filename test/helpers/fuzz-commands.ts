@@ -4,7 +4,7 @@ import hre from "hardhat";
 import { ZeroAddress, type ContractTransactionReceipt } from "ethers";
 import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
 import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "../../scripts/lib/oracle";
-import { signPermit } from "../../scripts/lib/permit";
+import { PERMIT_VRS, signPermit } from "../../scripts/lib/permit";
 import { type Failure, type Sent, expectReceipt, failure, mined, record, setCurrentCommand } from "./property-harness";
 import { type AmountSpec, amountSpecArb, describeAmount, resolveAmount } from "./property-token-commands";
 import {
@@ -354,7 +354,7 @@ export class PermitTransferCommand extends FuzzCommand {
     const permitted = await send(
       m,
       this.spender,
-      token.connect(spender).permit(owner.address, spender.address, value, deadline, sig.v, sig.r, sig.s),
+      token.connect(spender)[PERMIT_VRS](owner.address, spender.address, value, deadline, sig.v, sig.r, sig.s),
       this.expired ? [failure(token, "ERC2612ExpiredSignature", deadline)] : [],
     );
     if (permitted !== null) m.setAllowance(kind, o, this.spender, value);

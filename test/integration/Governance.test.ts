@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { ethers, upgrades } from "hardhat";
+import hre, { ethers, upgrades } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, id, parseEther } from "ethers";
 import { deployTidepool, deployWithTimelock, TIMELOCK_MIN_DELAY } from "../helpers/fixtures";
-import { poolPeers } from "../../scripts/lib/protocol";
+import { deployPoolLibraries, poolPeers } from "../../scripts/lib/protocol";
 import type { StakingPool } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
@@ -59,10 +59,16 @@ describe("Governance and upgrades", function () {
   }
 
   it("passes OpenZeppelin's storage-layout validation for the implementation and its successor", async function () {
-    const V1 = await ethers.getContractFactory("StakingPool");
-    const V2 = await ethers.getContractFactory("StakingPool__V2Mock");
     const f = await loadFixture(deployTidepool);
-    const opts = { kind: "uups" as const, constructorArgs: [await poolPeers(f.pool)] };
+    const libraries = await deployPoolLibraries(hre);
+    const V1 = await ethers.getContractFactory("StakingPool", { libraries });
+    const V2 = await ethers.getContractFactory("StakingPool__V2Mock", { libraries });
+    // The permit library is linked (stateless, called with DELEGATECALL for signature checks only).
+    const opts = {
+      kind: "uups" as const,
+      constructorArgs: [await poolPeers(f.pool)],
+      unsafeAllowLinkedLibraries: true,
+    };
     await upgrades.validateImplementation(V1, opts);
     // The successor adds a reinitializer for the upgrade and keeps V1's `initialize` for fresh proxies.
     await upgrades.validateUpgrade(V1, V2, { ...opts, unsafeAllow: ["missing-initializer"] });
@@ -75,7 +81,9 @@ describe("Governance and upgrades", function () {
     const before = await snapshot(f.pool, accounts, f.users[1].address);
     const balanceBefore = await ethers.provider.getBalance(f.poolAddress);
 
-    const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(f.pool));
+    const v2Impl = await (
+      await ethers.getContractFactory("StakingPool__V2Mock", { libraries: await deployPoolLibraries(hre) })
+    ).deploy(await poolPeers(f.pool));
     const init = v2Impl.interface.encodeFunctionData("initializeV2", [7n]);
     await expect(f.pool.connect(f.admin).upgradeToAndCall(await v2Impl.getAddress(), init))
       .to.emit(f.pool, "Upgraded")
@@ -133,7 +141,9 @@ describe("Governance and upgrades", function () {
 
   it("refuses upgrades from anyone but governance", async function () {
     const f = await loadFixture(withState);
-    const impl = await (await ethers.getContractFactory("StakingPool")).deploy(await poolPeers(f.pool));
+    const impl = await (
+      await ethers.getContractFactory("StakingPool", { libraries: await deployPoolLibraries(hre) })
+    ).deploy(await poolPeers(f.pool));
     for (const stranger of [f.pauser, f.users[0]]) {
       await expect(f.pool.connect(stranger).upgradeToAndCall(await impl.getAddress(), "0x"))
         .to.be.revertedWithCustomError(f.pool, "AccessControlUnauthorizedAccount")
@@ -195,7 +205,9 @@ describe("Governance and upgrades", function () {
 
     it("upgrades only after the delay, through schedule and execute", async function () {
       const { pool, timelock, proposer, deployer, poolAddress, wrapperAddress } = await loadFixture(deployWithTimelock);
-      const v2Impl = await (await ethers.getContractFactory("StakingPool__V2Mock")).deploy(await poolPeers(pool));
+      const v2Impl = await (
+        await ethers.getContractFactory("StakingPool__V2Mock", { libraries: await deployPoolLibraries(hre) })
+      ).deploy(await poolPeers(pool));
       const data = pool.interface.encodeFunctionData("upgradeToAndCall", [await v2Impl.getAddress(), "0x"]);
       const salt = id("upgrade-to-v2");
 

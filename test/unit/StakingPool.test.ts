@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import {
   impersonateAccount,
   loadFixture,
@@ -10,9 +10,12 @@ import {
 } from "@nomicfoundation/hardhat-network-helpers";
 import {
   MaxUint256,
+  Signature,
   TypedDataEncoder,
   ZeroAddress,
   ZeroHash,
+  concat,
+  dataLength,
   dataSlice,
   getAddress,
   id,
@@ -22,8 +25,9 @@ import {
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
-import { permitDomain, signPermit } from "../helpers/permit";
+import { PERMIT_BYTES, PERMIT_VRS, permitDomain, signMultisigPermit, signPermit } from "../helpers/permit";
 import { getPoolTotals, rebasePool, setPoolTotals } from "../helpers/pool-storage";
+import { deployPoolLibraries } from "../../scripts/lib/protocol";
 import { IAccessControl__factory, type StakingPool } from "../../typechain-types";
 
 // ──────────────────────────────── Independent reference math ────────────────────────────────
@@ -298,7 +302,7 @@ describe("StakingPool", function () {
 
   describe("initialisation", function () {
     async function deployImplementation(): Promise<StakingPool> {
-      const factory = await ethers.getContractFactory("StakingPool");
+      const factory = await ethers.getContractFactory("StakingPool", { libraries: await deployPoolLibraries(hre) });
       const impl = await factory.deploy({
         wrapper: ZeroAddress,
         depositContract: ZeroAddress,
@@ -1284,6 +1288,18 @@ describe("StakingPool", function () {
         .withArgs(alice.address, carol.address, 0n);
     });
 
+    it("rejects the zero address as sender with ERC20InvalidSender(0) for any amount, so no transfer looks like a mint", async function () {
+      const { pool, carol, dave } = await loadFixture(stakedFixture);
+      const totals = await rate(pool);
+      for (const amount of [0n, 1n, parseEther("1")]) {
+        await expect(pool.connect(dave).transferFrom(ZeroAddress, carol.address, amount))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await pool.sharesOf(carol.address)).to.equal(0n);
+      expect(await rate(pool)).to.deep.equal(totals);
+    });
+
     it("rejects the zero address, the pool and the wrapper as receiver with ERC20InvalidReceiver(to)", async function () {
       const { pool, poolAddress, wrapperAddress, alice, dave } = await loadFixture(stakedFixture);
       await pool.connect(alice).approve(dave.address, MaxUint256);
@@ -1445,6 +1461,18 @@ describe("StakingPool", function () {
       }
     });
 
+    it("rejects the zero address as sender with ERC20InvalidSender(0) for any number of shares", async function () {
+      const { pool, carol, dave } = await loadFixture(stakedFixture);
+      const totals = await rate(pool);
+      for (const shares of [0n, 1n, parseEther("1")]) {
+        await expect(pool.connect(dave).transferSharesFrom(ZeroAddress, carol.address, shares))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await pool.sharesOf(carol.address)).to.equal(0n);
+      expect(await rate(pool)).to.deep.equal(totals);
+    });
+
     it("rejects the zero address, the pool and the wrapper as receiver with ERC20InvalidReceiver(to)", async function () {
       const { pool, poolAddress, wrapperAddress, alice, dave } = await loadFixture(stakedFixture);
       await pool.connect(alice).approve(dave.address, MaxUint256);
@@ -1499,6 +1527,30 @@ describe("StakingPool", function () {
     });
   });
 
+  describe("moves from a caller-given address", function () {
+    it("refuse the zero address as sender with ERC20InvalidSender(0) even when the wrapper or the queue names it", async function () {
+      const { pool, wrapperAddress, withdrawalQueue } = await loadFixture(stakedFixture);
+      const queueAddress = await withdrawalQueue.getAddress();
+      const totals = await rate(pool);
+      for (const peer of [wrapperAddress, queueAddress]) {
+        await impersonateAccount(peer);
+        await setBalance(peer, parseEther("1"));
+        const asPeer = pool.connect(await ethers.getSigner(peer));
+        for (const amount of [0n, 1n]) {
+          const call =
+            peer === wrapperAddress
+              ? asPeer.transferSharesToWrapper(ZeroAddress, amount)
+              : asPeer.bringIntoWithdrawalQueue(ZeroAddress, amount);
+          await expect(call).to.be.revertedWithCustomError(pool, "ERC20InvalidSender").withArgs(ZeroAddress);
+        }
+        await stopImpersonatingAccount(peer);
+      }
+      expect(await pool.sharesOf(wrapperAddress)).to.equal(0n);
+      expect(await pool.sharesOf(queueAddress)).to.equal(0n);
+      expect(await rate(pool)).to.deep.equal(totals);
+    });
+  });
+
   describe("permit", function () {
     it("sets the allowance from an EOA's signature, emits Approval and uses the nonce", async function () {
       const { pool, alice, dave, carol } = await loadFixture(stakedFixture);
@@ -1507,14 +1559,14 @@ describe("StakingPool", function () {
       expect(await pool.nonces(alice.address)).to.equal(0n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, value, deadline);
       // Anyone may submit the signed permit.
-      await expect(pool.connect(carol).permit(alice.address, dave.address, value, deadline, v, r, s))
+      await expect(pool.connect(carol)[PERMIT_VRS](alice.address, dave.address, value, deadline, v, r, s))
         .to.emit(pool, "Approval")
         .withArgs(alice.address, dave.address, value);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(value);
       expect(await pool.nonces(alice.address)).to.equal(1n);
       expect(await pool.nonces(dave.address)).to.equal(0n);
       const second = await signPermit(pool, alice, dave.address, 0n, deadline);
-      await pool.permit(alice.address, dave.address, 0n, deadline, second.v, second.r, second.s);
+      await pool[PERMIT_VRS](alice.address, dave.address, 0n, deadline, second.v, second.r, second.s);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(0n);
       expect(await pool.nonces(alice.address)).to.equal(2n);
     });
@@ -1524,7 +1576,7 @@ describe("StakingPool", function () {
       const deadline = await deadlineIn(100n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 1n, deadline);
       await time.setNextBlockTimestamp(deadline);
-      await pool.permit(alice.address, dave.address, 1n, deadline, v, r, s);
+      await pool[PERMIT_VRS](alice.address, dave.address, 1n, deadline, v, r, s);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(1n);
     });
 
@@ -1533,7 +1585,7 @@ describe("StakingPool", function () {
       const deadline = await deadlineIn(100n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 1n, deadline);
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(pool.permit(alice.address, dave.address, 1n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 1n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "ERC2612ExpiredSignature")
         .withArgs(deadline);
       expect(await pool.nonces(alice.address)).to.equal(0n);
@@ -1543,9 +1595,9 @@ describe("StakingPool", function () {
       const { pool, alice, dave } = await loadFixture(stakedFixture);
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 5n, deadline);
-      await pool.permit(alice.address, dave.address, 5n, deadline, v, r, s);
+      await pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s);
       await pool.connect(alice).approve(dave.address, 0n);
-      await expect(pool.permit(alice.address, dave.address, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(alice.address);
       expect(await pool.allowance(alice.address, dave.address)).to.equal(0n);
@@ -1556,7 +1608,7 @@ describe("StakingPool", function () {
       const { pool, alice, bob, dave } = await loadFixture(stakedFixture);
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, bob, dave.address, 5n, deadline, { owner: alice.address });
-      await expect(pool.permit(alice.address, dave.address, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(alice.address);
       expect(await pool.nonces(alice.address)).to.equal(0n);
@@ -1571,12 +1623,12 @@ describe("StakingPool", function () {
         [carol.address, 5n, deadline],
         [dave.address, 5n, deadline + 1n],
       ] as const) {
-        await expect(pool.permit(alice.address, spender, value, signedDeadline, v, r, s))
+        await expect(pool[PERMIT_VRS](alice.address, spender, value, signedDeadline, v, r, s))
           .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
           .withArgs(alice.address);
       }
       const future = await signPermit(pool, alice, dave.address, 5n, deadline, { nonce: 1n });
-      await expect(pool.permit(alice.address, dave.address, 5n, deadline, future.v, future.r, future.s))
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, future.v, future.r, future.s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(alice.address);
     });
@@ -1592,7 +1644,7 @@ describe("StakingPool", function () {
         { ...domain, name: "Wrapped Tidepool Staked Ether" },
       ]) {
         const { v, r, s } = await signPermit(pool, alice, dave.address, 5n, deadline, { domain: other });
-        await expect(pool.permit(alice.address, dave.address, 5n, deadline, v, r, s))
+        await expect(pool[PERMIT_VRS](alice.address, dave.address, 5n, deadline, v, r, s))
           .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
           .withArgs(alice.address);
       }
@@ -1609,7 +1661,7 @@ describe("StakingPool", function () {
       const deadline = await deadlineIn(3600n);
       const { owner, v, r, s } = await signPermit(pool, alice, dave.address, value, deadline, { owner: walletAddress });
       expect(owner).to.equal(walletAddress);
-      await expect(pool.connect(carol).permit(walletAddress, dave.address, value, deadline, v, r, s))
+      await expect(pool.connect(carol)[PERMIT_VRS](walletAddress, dave.address, value, deadline, v, r, s))
         .to.emit(pool, "Approval")
         .withArgs(walletAddress, dave.address, value);
       expect(await pool.allowance(walletAddress, dave.address)).to.equal(value);
@@ -1629,7 +1681,7 @@ describe("StakingPool", function () {
       const walletAddress = await wallet.getAddress();
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, alice, dave.address, 5n, deadline, { owner: walletAddress });
-      await expect(pool.permit(walletAddress, dave.address, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](walletAddress, dave.address, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
         .withArgs(walletAddress);
       expect(await pool.nonces(walletAddress)).to.equal(0n);
@@ -1655,9 +1707,107 @@ describe("StakingPool", function () {
       const { pool, alice } = await loadFixture(stakedFixture);
       const deadline = await deadlineIn(3600n);
       const { v, r, s } = await signPermit(pool, alice, ZeroAddress, 5n, deadline);
-      await expect(pool.permit(alice.address, ZeroAddress, 5n, deadline, v, r, s))
+      await expect(pool[PERMIT_VRS](alice.address, ZeroAddress, 5n, deadline, v, r, s))
         .to.be.revertedWithCustomError(pool, "ERC20InvalidSpender")
         .withArgs(ZeroAddress);
+    });
+
+    it("accepts the permit as one bytes signature (65 bytes, r ‖ s ‖ v) from an EOA, sharing the nonces of the (v, r, s) form", async function () {
+      const { pool, alice, carol, dave } = await loadFixture(stakedFixture);
+      const deadline = await deadlineIn(3600n);
+      const first = await signPermit(pool, alice, dave.address, 7n, deadline);
+      expect(dataLength(first.signature)).to.equal(65);
+      await expect(pool.connect(carol)[PERMIT_BYTES](alice.address, dave.address, 7n, deadline, first.signature))
+        .to.emit(pool, "Approval")
+        .withArgs(alice.address, dave.address, 7n);
+      expect(await pool.allowance(alice.address, dave.address)).to.equal(7n);
+      expect(await pool.nonces(alice.address)).to.equal(1n);
+      // Used once, in either form.
+      await expect(pool[PERMIT_VRS](alice.address, dave.address, 7n, deadline, first.v, first.r, first.s))
+        .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      await expect(pool[PERMIT_BYTES](alice.address, dave.address, 7n, deadline, first.signature))
+        .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      const second = await signPermit(pool, alice, dave.address, 9n, deadline);
+      await pool[PERMIT_VRS](alice.address, dave.address, 9n, deadline, second.v, second.r, second.s);
+      const third = await signPermit(pool, alice, dave.address, 11n, deadline);
+      await pool[PERMIT_BYTES](alice.address, dave.address, 11n, deadline, third.signature);
+      expect(await pool.allowance(alice.address, dave.address)).to.equal(11n);
+      expect(await pool.nonces(alice.address)).to.equal(3n);
+    });
+
+    it("accepts a 2-of-2 multisig wallet's 130-byte ERC-1271 signature, after which the spender can pull its tpETH", async function () {
+      const { pool, alice, bob, carol, dave } = await loadFixture(stakedAt3To2Fixture);
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      await pool.connect(alice).transfer(walletAddress, parseEther("2"));
+      const walletShares = await pool.sharesOf(walletAddress);
+      const value = parseEther("1.5");
+      const deadline = await deadlineIn(3600n);
+      const signature = await signMultisigPermit(pool, [alice, bob], walletAddress, dave.address, value, deadline);
+      expect(dataLength(signature)).to.equal(130);
+
+      await expect(pool.connect(carol)[PERMIT_BYTES](walletAddress, dave.address, value, deadline, signature))
+        .to.emit(pool, "Approval")
+        .withArgs(walletAddress, dave.address, value);
+      expect(await pool.allowance(walletAddress, dave.address)).to.equal(value);
+      expect(await pool.nonces(walletAddress)).to.equal(1n);
+      const moved = mulDivUp(value, 2n, 3n);
+      await expect(pool.connect(dave).transferFrom(walletAddress, carol.address, value))
+        .to.emit(pool, "TransferShares")
+        .withArgs(walletAddress, carol.address, moved);
+      expect(await pool.allowance(walletAddress, dave.address)).to.equal(0n);
+      expect(await pool.sharesOf(walletAddress)).to.equal(walletShares - moved);
+      expect(await pool.sharesOf(carol.address)).to.equal(moved);
+    });
+
+    it("rejects a multisig permit with a signature missing, swapped or by a stranger with PermitInvalidSignature(wallet)", async function () {
+      const { pool, alice, bob, carol, dave } = await loadFixture(stakedFixture);
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = await deadlineIn(3600n);
+      const by = async (signer: HardhatEthersSigner) =>
+        (await signPermit(pool, signer, dave.address, 5n, deadline, { owner: walletAddress })).signature;
+      const [a, b, c] = [await by(alice), await by(bob), await by(carol)];
+      for (const signature of ["0x", a, concat([b, a]), concat([a, c]), concat([a, b, "0x00"])]) {
+        await expect(pool[PERMIT_BYTES](walletAddress, dave.address, 5n, deadline, signature))
+          .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+          .withArgs(walletAddress);
+      }
+      expect(await pool.nonces(walletAddress)).to.equal(0n);
+      expect(await pool.allowance(walletAddress, dave.address)).to.equal(0n);
+    });
+
+    it("rejects an EOA's bytes permit that is not 65 bytes or not the owner's with PermitInvalidSignature(owner)", async function () {
+      const { pool, alice, bob, dave } = await loadFixture(stakedFixture);
+      const deadline = await deadlineIn(3600n);
+      const own = await signPermit(pool, alice, dave.address, 5n, deadline);
+      const compact = Signature.from(own.signature).compactSerialized; // EIP-2098, 64 bytes
+      const forged = await signPermit(pool, bob, dave.address, 5n, deadline, { owner: alice.address });
+      for (const signature of ["0x", compact, concat([own.signature, "0x00"]), forged.signature]) {
+        await expect(pool[PERMIT_BYTES](alice.address, dave.address, 5n, deadline, signature))
+          .to.be.revertedWithCustomError(pool, "PermitInvalidSignature")
+          .withArgs(alice.address);
+      }
+      expect(await pool.nonces(alice.address)).to.equal(0n);
+      await pool[PERMIT_BYTES](alice.address, dave.address, 5n, deadline, own.signature);
+      expect(await pool.allowance(alice.address, dave.address)).to.equal(5n);
+    });
+
+    it("rejects an expired bytes permit with ERC2612ExpiredSignature(deadline) and a zero spender with ERC20InvalidSpender(0)", async function () {
+      const { pool, alice, dave } = await loadFixture(stakedFixture);
+      const deadline = await deadlineIn(100n);
+      const expiring = await signPermit(pool, alice, dave.address, 1n, deadline);
+      const toZero = await signPermit(pool, alice, ZeroAddress, 1n, deadline);
+      await expect(pool[PERMIT_BYTES](alice.address, ZeroAddress, 1n, deadline, toZero.signature))
+        .to.be.revertedWithCustomError(pool, "ERC20InvalidSpender")
+        .withArgs(ZeroAddress);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(pool[PERMIT_BYTES](alice.address, dave.address, 1n, deadline, expiring.signature))
+        .to.be.revertedWithCustomError(pool, "ERC2612ExpiredSignature")
+        .withArgs(deadline);
+      expect(await pool.nonces(alice.address)).to.equal(0n);
     });
 
     it("publishes its EIP-712 domain and a DOMAIN_SEPARATOR that matches it", async function () {

@@ -4,7 +4,14 @@ import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { MaxUint256, TypedDataEncoder, ZeroAddress, ZeroHash, parseEther, toBeHex, verifyTypedData } from "ethers";
 import { deployTidepool } from "../helpers/fixtures";
-import { PERMIT_TYPES, permitDomain, signPermit } from "../helpers/permit";
+import {
+  PERMIT_BYTES,
+  PERMIT_TYPES,
+  PERMIT_VRS,
+  permitDomain,
+  signMultisigPermit,
+  signPermit,
+} from "../helpers/permit";
 import {
   NON_TRIVIAL_RATES,
   deployAtRateElevenTenths,
@@ -591,27 +598,67 @@ describe("WrappedTpEth", function () {
       }
     });
 
-    it("reports maxDeposit and maxMint as unlimited for any receiver", async function () {
+    it("reports maxDeposit and maxMint as unlimited for a receiver wtpETH can be minted to, and 0 for the zero address and the wrapper", async function () {
       const { wrapper, wrapperAddress, holders, others } = await loadFixture(deployAtRateElevenTenths);
-      for (const account of [holders[0].address, others[0].address, ZeroAddress, wrapperAddress]) {
+      for (const account of [holders[0].address, others[0].address]) {
         expect(await wrapper.maxDeposit(account)).to.equal(MaxUint256);
         expect(await wrapper.maxMint(account)).to.equal(MaxUint256);
       }
+      // Every deposit and mint to these reverts ERC20InvalidReceiver, zero amounts included.
+      for (const account of [ZeroAddress, wrapperAddress]) {
+        expect(await wrapper.maxDeposit(account)).to.equal(0n);
+        expect(await wrapper.maxMint(account)).to.equal(0n);
+        await expect(wrapper.connect(holders[0]).deposit(0n, account))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidReceiver")
+          .withArgs(account);
+        await expect(wrapper.connect(holders[0]).mint(0n, account))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidReceiver")
+          .withArgs(account);
+      }
     });
 
-    it("reverts with ZeroShares when deposit or mint would move no share", async function () {
-      const { wrapper, holders, totals: t } = await loadFixture(deployAtRateElevenTenths);
+    it("deposit(0) and mint(0) succeed as no-ops: they return 0, emit Deposit with zeros and move no share", async function () {
+      const { pool, wrapper, wrapperAddress, holders, others } = await loadFixture(deployAtRateElevenTenths);
+      const [alice, bob] = holders;
+      const [empty] = others;
+      for (const caller of [alice, empty]) {
+        const callerShares = await pool.sharesOf(caller.address);
+        const supply = await wrapper.totalSupply();
+        expect(await wrapper.connect(caller).deposit.staticCall(0n, bob.address)).to.equal(0n);
+        expect(await wrapper.connect(caller).mint.staticCall(0n, bob.address)).to.equal(0n);
+        for (const tx of [
+          await wrapper.connect(caller).deposit(0n, bob.address),
+          await wrapper.connect(caller).mint(0n, bob.address),
+        ]) {
+          await expect(tx).to.emit(wrapper, "Deposit").withArgs(caller.address, bob.address, 0n, 0n);
+          await expect(tx).to.emit(wrapper, "Transfer").withArgs(ZeroAddress, bob.address, 0n);
+          await expect(tx).to.emit(pool, "TransferShares").withArgs(caller.address, wrapperAddress, 0n);
+          expect(await eventTrail(tx, { pool, wrapper })).to.deep.equal([
+            "pool.Transfer",
+            "pool.TransferShares",
+            "wrapper.Transfer",
+            "wrapper.Deposit",
+          ]);
+        }
+        expect(await pool.sharesOf(caller.address)).to.equal(callerShares);
+        expect(await wrapper.balanceOf(bob.address)).to.equal(0n);
+        expect(await wrapper.totalSupply()).to.equal(supply);
+        expect(await pool.sharesOf(wrapperAddress)).to.equal(supply);
+      }
+    });
+
+    it("reverts with ZeroShares when a non-zero deposit is worth less than one share (it cannot all be deposited)", async function () {
+      const { pool, wrapper, holders, totals: t } = await loadFixture(deployAtRateElevenTenths);
       const [alice, bob] = holders;
       expect(sharesDown(1n, t)).to.equal(0n);
-      await expect(wrapper.connect(alice).deposit(0n, bob.address)).to.be.revertedWithCustomError(
-        wrapper,
-        "ZeroShares",
-      );
+      expect(await wrapper.previewDeposit(1n)).to.equal(0n);
+      const aliceShares = await pool.sharesOf(alice.address);
       await expect(wrapper.connect(alice).deposit(1n, bob.address)).to.be.revertedWithCustomError(
         wrapper,
         "ZeroShares",
       );
-      await expect(wrapper.connect(alice).mint(0n, bob.address)).to.be.revertedWithCustomError(wrapper, "ZeroShares");
+      expect(await pool.sharesOf(alice.address)).to.equal(aliceShares);
+      expect(await wrapper.balanceOf(bob.address)).to.equal(0n);
     });
 
     it("reverts with ERC20InvalidReceiver when the receiver is the zero address or the wrapper itself", async function () {
@@ -761,17 +808,70 @@ describe("WrappedTpEth", function () {
       expect(await wrapper.maxWithdraw(bob.address)).to.equal(0n);
     });
 
-    it("reverts with ZeroShares for zero", async function () {
-      const { wrapper, holders } = await loadFixture(deployWrappedAtRate);
+    it("withdraw(0) and redeem(0) succeed as no-ops, even for an owner with no wtpETH and a spender with no allowance", async function () {
+      const { pool, wrapper, wrapperAddress, holders, others } = await loadFixture(deployWrappedAtRate);
       const [alice] = holders;
-      await expect(wrapper.connect(alice).withdraw(0n, alice.address, alice.address)).to.be.revertedWithCustomError(
-        wrapper,
-        "ZeroShares",
-      );
-      await expect(wrapper.connect(alice).redeem(0n, alice.address, alice.address)).to.be.revertedWithCustomError(
-        wrapper,
-        "ZeroShares",
-      );
+      const [spender, receiver, empty] = others;
+      // A router redeeming a balance that may be zero: its own (empty) one, or alice's without allowance.
+      for (const [caller, owner] of [
+        [alice, alice],
+        [empty, empty],
+        [spender, alice],
+      ] as const) {
+        const ownerBalance = await wrapper.balanceOf(owner.address);
+        const supply = await wrapper.totalSupply();
+        expect(await wrapper.connect(caller).withdraw.staticCall(0n, receiver.address, owner.address)).to.equal(0n);
+        expect(await wrapper.connect(caller).redeem.staticCall(0n, receiver.address, owner.address)).to.equal(0n);
+        for (const tx of [
+          await wrapper.connect(caller).withdraw(0n, receiver.address, owner.address),
+          await wrapper.connect(caller).redeem(0n, receiver.address, owner.address),
+        ]) {
+          await expect(tx)
+            .to.emit(wrapper, "Withdraw")
+            .withArgs(caller.address, receiver.address, owner.address, 0n, 0n);
+          await expect(tx).to.emit(wrapper, "Transfer").withArgs(owner.address, ZeroAddress, 0n);
+          await expect(tx).to.emit(pool, "TransferShares").withArgs(wrapperAddress, receiver.address, 0n);
+          expect(await eventTrail(tx, { pool, wrapper })).to.deep.equal([
+            "wrapper.Transfer",
+            "pool.Transfer",
+            "pool.TransferShares",
+            "wrapper.Withdraw",
+          ]);
+        }
+        expect(await wrapper.balanceOf(owner.address)).to.equal(ownerBalance);
+        expect(await wrapper.totalSupply()).to.equal(supply);
+        expect(await pool.sharesOf(receiver.address)).to.equal(0n);
+        expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
+      }
+    });
+
+    it("still checks the receiver on withdraw(0) and redeem(0): the pool's ERC20InvalidReceiver", async function () {
+      const { pool, wrapper, poolAddress, wrapperAddress, holders } = await loadFixture(deployWrappedAtRate);
+      const [alice] = holders;
+      for (const receiver of [ZeroAddress, poolAddress, wrapperAddress]) {
+        await expect(wrapper.connect(alice).withdraw(0n, receiver, alice.address))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidReceiver")
+          .withArgs(receiver);
+        await expect(wrapper.connect(alice).redeem(0n, receiver, alice.address))
+          .to.be.revertedWithCustomError(pool, "ERC20InvalidReceiver")
+          .withArgs(receiver);
+      }
+    });
+
+    it("reverts with ERC20InvalidSender(0) when the owner is the zero address, zero amounts included", async function () {
+      const { pool, wrapper, others } = await loadFixture(deployWrappedAtRate);
+      const [spender, receiver] = others;
+      const supply = await wrapper.totalSupply();
+      for (const amount of [0n, 1n, ONE]) {
+        await expect(wrapper.connect(spender).withdraw(amount, receiver.address, ZeroAddress))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+        await expect(wrapper.connect(spender).redeem(amount, receiver.address, ZeroAddress))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await pool.sharesOf(receiver.address)).to.equal(0n);
+      expect(await wrapper.totalSupply()).to.equal(supply);
     });
 
     it("reverts with ERC20InsufficientBalance(owner, balance, shares) above the owner's balance", async function () {
@@ -930,6 +1030,19 @@ describe("WrappedTpEth", function () {
       }
     });
 
+    it("transferFrom reverts with ERC20InvalidSender(0) from the zero address for any value, so no transfer looks like a mint", async function () {
+      const { wrapper, others } = await loadFixture(deployWrappedAtRate);
+      const [spender, carol] = others;
+      const supply = await wrapper.totalSupply();
+      for (const value of [0n, 1n, ONE]) {
+        await expect(wrapper.connect(spender).transferFrom(ZeroAddress, carol.address, value))
+          .to.be.revertedWithCustomError(wrapper, "ERC20InvalidSender")
+          .withArgs(ZeroAddress);
+      }
+      expect(await wrapper.balanceOf(carol.address)).to.equal(0n);
+      expect(await wrapper.totalSupply()).to.equal(supply);
+    });
+
     it("transferFrom reverts with ERC20InsufficientBalance(owner, balance, value) when the owner holds too little", async function () {
       const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
       const [alice] = holders;
@@ -969,7 +1082,7 @@ describe("WrappedTpEth", function () {
       expect(await wrapper.nonces(alice.address)).to.equal(0n);
       const { v, r, s } = await signPermit(wrapper, alice, spender.address, value, deadline);
 
-      await expect(wrapper.connect(relayer).permit(alice.address, spender.address, value, deadline, v, r, s))
+      await expect(wrapper.connect(relayer)[PERMIT_VRS](alice.address, spender.address, value, deadline, v, r, s))
         .to.emit(wrapper, "Approval")
         .withArgs(alice.address, spender.address, value);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(value);
@@ -987,12 +1100,12 @@ describe("WrappedTpEth", function () {
       const deadline = BigInt(await time.latest()) + 100n;
       const first = await signPermit(wrapper, alice, spender.address, 1n, deadline);
       await time.setNextBlockTimestamp(deadline);
-      await wrapper.permit(alice.address, spender.address, 1n, deadline, first.v, first.r, first.s);
+      await wrapper[PERMIT_VRS](alice.address, spender.address, 1n, deadline, first.v, first.r, first.s);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(1n);
 
       const second = await signPermit(wrapper, alice, spender.address, 2n, deadline);
       await time.setNextBlockTimestamp(deadline + 1n);
-      await expect(wrapper.permit(alice.address, spender.address, 2n, deadline, second.v, second.r, second.s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, 2n, deadline, second.v, second.r, second.s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612ExpiredSignature")
         .withArgs(deadline);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(1n);
@@ -1013,7 +1126,7 @@ describe("WrappedTpEth", function () {
       );
       expect(recovered).to.equal(mallory.address);
 
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, v, r, s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, v, r, s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(mallory.address, alice.address);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
@@ -1026,7 +1139,7 @@ describe("WrappedTpEth", function () {
       const [spender] = others;
       const deadline = BigInt(await time.latest()) + 3600n;
       const { v, r, s } = await signPermit(wrapper, alice, spender.address, ONE, deadline);
-      await wrapper.permit(alice.address, spender.address, ONE, deadline, v, r, s);
+      await wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, v, r, s);
       await wrapper.connect(spender).transferFrom(alice.address, spender.address, ONE);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
 
@@ -1037,7 +1150,7 @@ describe("WrappedTpEth", function () {
         { v, r, s },
       );
       expect(replayedSigner).to.not.equal(alice.address);
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, v, r, s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, v, r, s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(replayedSigner, alice.address);
       expect(await wrapper.allowance(alice.address, spender.address)).to.equal(0n);
@@ -1053,7 +1166,9 @@ describe("WrappedTpEth", function () {
 
       const forOne = await signPermit(wrapper, alice, spender.address, ONE, deadline);
       const inflated = verifyTypedData(domain, PERMIT_TYPES, message, { v: forOne.v, r: forOne.r, s: forOne.s });
-      await expect(wrapper.permit(alice.address, spender.address, ONE + 1n, deadline, forOne.v, forOne.r, forOne.s))
+      await expect(
+        wrapper[PERMIT_VRS](alice.address, spender.address, ONE + 1n, deadline, forOne.v, forOne.r, forOne.s),
+      )
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(inflated, alice.address);
 
@@ -1067,7 +1182,7 @@ describe("WrappedTpEth", function () {
         { v: forPool.v, r: forPool.r, s: forPool.s },
       );
       expect(crossDomain).to.not.equal(alice.address);
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, forPool.v, forPool.r, forPool.s))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, forPool.v, forPool.r, forPool.s))
         .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
         .withArgs(crossDomain, alice.address);
     });
@@ -1082,7 +1197,7 @@ describe("WrappedTpEth", function () {
       const highS = toBeHex(SECP256K1_N - BigInt(s), 32);
       const twinV = v === 27 ? 28 : 27;
 
-      await expect(wrapper.permit(alice.address, spender.address, ONE, deadline, twinV, r, highS))
+      await expect(wrapper[PERMIT_VRS](alice.address, spender.address, ONE, deadline, twinV, r, highS))
         .to.be.revertedWithCustomError(wrapper, "ECDSAInvalidSignatureS")
         .withArgs(highS);
     });
@@ -1091,9 +1206,114 @@ describe("WrappedTpEth", function () {
       const { wrapper, others } = await loadFixture(deployWrappedAtRate);
       const deadline = BigInt(await time.latest()) + 3600n;
       await expect(
-        wrapper.permit(ZeroAddress, others[0].address, ONE, deadline, 27, ZeroHash, ZeroHash),
+        wrapper[PERMIT_VRS](ZeroAddress, others[0].address, ONE, deadline, 27, ZeroHash, ZeroHash),
       ).to.be.revertedWithCustomError(wrapper, "ECDSAInvalidSignature");
       expect(await wrapper.allowance(ZeroAddress, others[0].address)).to.equal(0n);
+    });
+
+    it("accepts the permit as one bytes signature from an EOA, sharing the nonces of the (v, r, s) form", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice] = holders;
+      const [spender, relayer] = others;
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const first = await signPermit(wrapper, alice, spender.address, ONE, deadline);
+      await expect(
+        wrapper.connect(relayer)[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, first.signature),
+      )
+        .to.emit(wrapper, "Approval")
+        .withArgs(alice.address, spender.address, ONE);
+      expect(await wrapper.allowance(alice.address, spender.address)).to.equal(ONE);
+      expect(await wrapper.nonces(alice.address)).to.equal(1n);
+      await expect(wrapper[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, first.signature))
+        .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      const second = await signPermit(wrapper, alice, spender.address, 2n, deadline);
+      await wrapper[PERMIT_VRS](alice.address, spender.address, 2n, deadline, second.v, second.r, second.s);
+      expect(await wrapper.allowance(alice.address, spender.address)).to.equal(2n);
+      expect(await wrapper.nonces(alice.address)).to.equal(2n);
+    });
+
+    it("accepts a 2-of-2 multisig wallet's 130-byte ERC-1271 signature, after which the spender can pull its wtpETH", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice, bob] = holders;
+      const [spender, carol] = others;
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      await wrapper.connect(alice).transfer(walletAddress, 3n * ONE);
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const signature = await signMultisigPermit(
+        wrapper,
+        [alice, bob],
+        walletAddress,
+        spender.address,
+        2n * ONE,
+        deadline,
+      );
+
+      await expect(wrapper[PERMIT_BYTES](walletAddress, spender.address, 2n * ONE, deadline, signature))
+        .to.emit(wrapper, "Approval")
+        .withArgs(walletAddress, spender.address, 2n * ONE);
+      expect(await wrapper.nonces(walletAddress)).to.equal(1n);
+      await expect(wrapper.connect(spender).transferFrom(walletAddress, carol.address, 2n * ONE))
+        .to.emit(wrapper, "Transfer")
+        .withArgs(walletAddress, carol.address, 2n * ONE);
+      expect(await wrapper.balanceOf(walletAddress)).to.equal(ONE);
+      expect(await wrapper.balanceOf(carol.address)).to.equal(2n * ONE);
+      expect(await wrapper.allowance(walletAddress, spender.address)).to.equal(0n);
+    });
+
+    it("rejects a bytes permit that does not verify with PermitInvalidSignature(owner), and an expired one with ERC2612ExpiredSignature", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice, bob, mallory] = holders;
+      const [spender] = others;
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const half = await signPermit(wrapper, alice, spender.address, ONE, deadline, { owner: walletAddress });
+      const strangers = await signMultisigPermit(
+        wrapper,
+        [alice, mallory],
+        walletAddress,
+        spender.address,
+        ONE,
+        deadline,
+      );
+      for (const signature of ["0x", half.signature, strangers]) {
+        await expect(wrapper[PERMIT_BYTES](walletAddress, spender.address, ONE, deadline, signature))
+          .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+          .withArgs(walletAddress);
+      }
+      const forged = await signPermit(wrapper, mallory, spender.address, ONE, deadline, { owner: alice.address });
+      await expect(wrapper[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, forged.signature))
+        .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+        .withArgs(alice.address);
+      await expect(wrapper[PERMIT_BYTES](ZeroAddress, spender.address, ONE, deadline, forged.signature))
+        .to.be.revertedWithCustomError(wrapper, "PermitInvalidSignature")
+        .withArgs(ZeroAddress);
+      const own = await signPermit(wrapper, alice, spender.address, ONE, deadline);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(wrapper[PERMIT_BYTES](alice.address, spender.address, ONE, deadline, own.signature))
+        .to.be.revertedWithCustomError(wrapper, "ERC2612ExpiredSignature")
+        .withArgs(deadline);
+      expect(await wrapper.nonces(alice.address)).to.equal(0n);
+      expect(await wrapper.nonces(walletAddress)).to.equal(0n);
+    });
+
+    it("keeps the (v, r, s) permit plain EIP-2612: a contract wallet's permit is refused there and accepted as bytes", async function () {
+      const { wrapper, holders, others } = await loadFixture(deployWrappedAtRate);
+      const [alice] = holders;
+      const [spender] = others;
+      const wallet = await ethers.deployContract("ERC1271Wallet__Mock", [alice.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const p = await signPermit(wrapper, alice, spender.address, ONE, deadline, { owner: walletAddress });
+      await expect(wrapper[PERMIT_VRS](walletAddress, spender.address, ONE, deadline, p.v, p.r, p.s))
+        .to.be.revertedWithCustomError(wrapper, "ERC2612InvalidSigner")
+        .withArgs(alice.address, walletAddress);
+      await expect(wrapper[PERMIT_BYTES](walletAddress, spender.address, ONE, deadline, p.signature))
+        .to.emit(wrapper, "Approval")
+        .withArgs(walletAddress, spender.address, ONE);
+      expect(await wrapper.allowance(walletAddress, spender.address)).to.equal(ONE);
     });
   });
 

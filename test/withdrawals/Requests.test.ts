@@ -4,16 +4,18 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   ZeroAddress,
   ZeroHash,
+  concat,
   formatEther,
   id as keccakId,
   parseEther,
+  toBeHex,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import { toGwei } from "../helpers/oracle-fixtures";
-import { signPermit, type PermitToken } from "../helpers/permit";
+import { PERMIT_BYTES, PERMIT_VRS, signMultisigPermit, signPermit, type PermitToken } from "../helpers/permit";
 import type { WithdrawalClaimer__Mock } from "../../typechain-types";
 import type { IWithdrawalQueue } from "../../typechain-types/contracts/withdrawals/WithdrawalQueue";
 
@@ -475,7 +477,7 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       await mined(
         f.pool
           .connect(mallory)
-          .permit(alice.address, f.queueAddress, permit.value, permit.deadline, permit.v, permit.r, permit.s),
+          [PERMIT_VRS](alice.address, f.queueAddress, permit.value, permit.deadline, permit.v, permit.r, permit.s),
       );
       expect(await f.pool.allowance(alice.address, f.queueAddress)).to.equal(value);
       const nonce = await f.pool.nonces(alice.address);
@@ -497,7 +499,7 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       await mined(
         f.wrapper
           .connect(mallory)
-          .permit(alice.address, f.queueAddress, permit.value, permit.deadline, permit.v, permit.r, permit.s),
+          [PERMIT_VRS](alice.address, f.queueAddress, permit.value, permit.deadline, permit.v, permit.r, permit.s),
       );
       const ether = [await f.pool.getPooledEthByShares(amounts[0])];
 
@@ -582,6 +584,115 @@ describe("WithdrawalQueue requests and ERC-721", function () {
       expect(await f.wrapper.allowance(alice.address, f.queueAddress)).to.equal(0n);
       expect(await f.wrapper.nonces(alice.address)).to.equal(0n);
       expect(await f.wrapper.balanceOf(alice.address)).to.equal(minted - wrapped[0]);
+    });
+
+    it("requestWithdrawalsWithPermitAsBytes lets a 2-of-2 multisig wallet request with its 130-byte permit", async function () {
+      const f = await loadFixture(deployWithRewards);
+      const [alice, bob] = f.holders;
+      const wallet = await ethers.deployContract("MultisigWallet__Mock", [alice.address, bob.address]);
+      const walletAddress = await wallet.getAddress();
+      await mined(f.pool.connect(alice).transfer(walletAddress, parseEther("3")));
+      const walletShares = await f.pool.sharesOf(walletAddress);
+      const amounts = [parseEther("1"), parseEther("0.5")];
+      const shares = await Promise.all(amounts.map((a) => f.pool.getSharesByPooledEthRoundUp(a)));
+      const deadline = await deadlineIn(3600n);
+      const signature = await signMultisigPermit(
+        f.pool,
+        [alice, bob],
+        walletAddress,
+        f.queueAddress,
+        sum(amounts),
+        deadline,
+      );
+      const call = f.queue.interface.encodeFunctionData("requestWithdrawalsWithPermitAsBytes", [
+        amounts,
+        alice.address,
+        { value: sum(amounts), deadline, signature },
+      ]);
+
+      const tx = wallet.connect(bob).execute(f.queueAddress, 0n, call);
+      await expect(tx).to.emit(f.pool, "Approval").withArgs(walletAddress, f.queueAddress, sum(amounts));
+      const receipt = await mined(tx);
+      expect(queueEvents(f, receipt)).to.deep.equal(requestEvents(1n, walletAddress, alice.address, amounts, shares));
+      expect(await f.pool.nonces(walletAddress)).to.equal(1n);
+      expect(await f.pool.allowance(walletAddress, f.queueAddress)).to.equal(0n);
+      expect(await f.pool.sharesOf(walletAddress)).to.equal(walletShares - sum(shares));
+      expect(await f.pool.sharesOf(f.queueAddress)).to.equal(sum(shares));
+      expect(await requestsOf(f, alice.address)).to.deep.equal([1n, 2n]);
+    });
+
+    it("requestWithdrawalsWrappedWithPermitAsBytes applies an EOA's 65-byte wtpETH permit and spends it exactly", async function () {
+      const f = await loadFixture(deployWithRewards);
+      const [alice, bob] = f.holders;
+      const minted = await wrapFor(f, alice, parseEther("4"));
+      const amounts = [parseEther("2"), parseEther("1.25")];
+      const ether = await Promise.all(amounts.map((w) => f.pool.getPooledEthByShares(w)));
+      const deadline = await deadlineIn(3600n);
+      const { signature } = await signPermit(f.wrapper, alice, f.queueAddress, sum(amounts), deadline);
+
+      const tx = f.queue
+        .connect(alice)
+        .requestWithdrawalsWrappedWithPermitAsBytes(amounts, bob.address, { value: sum(amounts), deadline, signature });
+      await expect(tx).to.emit(f.wrapper, "Approval").withArgs(alice.address, f.queueAddress, sum(amounts));
+      const receipt = await mined(tx);
+      expect(queueEvents(f, receipt)).to.deep.equal(requestEvents(1n, alice.address, bob.address, ether, amounts));
+      expect(await f.wrapper.nonces(alice.address)).to.equal(1n);
+      expect(await f.wrapper.allowance(alice.address, f.queueAddress)).to.equal(0n);
+      expect(await f.wrapper.balanceOf(alice.address)).to.equal(minted - sum(amounts));
+      expect(await requestsOf(f, bob.address)).to.deep.equal([1n, 2n]);
+    });
+
+    it("…WithPermitAsBytes goes on after a front-run or failed permit when the allowance suffices, else reverts PermitFailedAndAllowanceTooLow", async function () {
+      const f = await loadFixture(deployWithQueue);
+      const [alice, bob, mallory] = f.holders;
+      await wrapFor(f, alice, parseEther("3"));
+      const amounts = [parseEther("1"), parseEther("2")];
+      const needed = sum(amounts);
+      const deadline = await deadlineIn(3600n);
+      const accounts = [alice.address, bob.address];
+
+      // Front-run: mallory submits alice's bytes permit to the pool first; the request goes on.
+      const own = await signPermit(f.pool, alice, f.queueAddress, needed, deadline);
+      const permit = { value: needed, deadline, signature: own.signature };
+      await mined(
+        f.pool.connect(mallory)[PERMIT_BYTES](alice.address, f.queueAddress, needed, deadline, own.signature),
+      );
+      const r1 = await mined(f.queue.connect(alice).requestWithdrawalsWithPermitAsBytes(amounts, ZeroAddress, permit));
+      expect(queueEvents(f, r1)).to.deep.equal(requestEvents(1n, alice.address, alice.address, amounts, amounts));
+      expect(await f.pool.allowance(alice.address, f.queueAddress)).to.equal(0n);
+      expect(await f.pool.nonces(alice.address)).to.equal(1n);
+
+      // Signed by someone else, with a tpETH allowance one wei short, and a wtpETH one of zero.
+      await mined(f.pool.connect(alice).approve(f.queueAddress, needed - 1n));
+      const forged = await signPermit(f.pool, bob, f.queueAddress, needed, deadline, { owner: alice.address });
+      const wrongToken = await signPermit(f.pool, alice, f.queueAddress, needed, deadline);
+      const before = await snapshot(f, accounts);
+      await expect(
+        f.queue
+          .connect(alice)
+          .requestWithdrawalsWithPermitAsBytes(amounts, ZeroAddress, { ...permit, signature: forged.signature }),
+      )
+        .to.be.revertedWithCustomError(f.queue, "PermitFailedAndAllowanceTooLow")
+        .withArgs(needed - 1n, needed);
+      await expect(
+        f.queue.connect(alice).requestWithdrawalsWrappedWithPermitAsBytes(amounts, ZeroAddress, {
+          ...permit,
+          signature: wrongToken.signature,
+        }),
+      )
+        .to.be.revertedWithCustomError(f.queue, "PermitFailedAndAllowanceTooLow")
+        .withArgs(0n, needed);
+      expect(await snapshot(f, accounts)).to.deep.equal(before);
+
+      // The same failed permit goes on once the allowance is in place.
+      await mined(f.pool.connect(alice).approve(f.queueAddress, needed));
+      const r2 = await mined(
+        f.queue
+          .connect(alice)
+          .requestWithdrawalsWithPermitAsBytes(amounts, ZeroAddress, { ...permit, signature: forged.signature }),
+      );
+      expect(queueEvents(f, r2)).to.deep.equal(requestEvents(3n, alice.address, alice.address, amounts, amounts));
+      expect(await f.pool.allowance(alice.address, f.queueAddress)).to.equal(0n);
     });
   });
 
@@ -686,6 +797,18 @@ describe("WithdrawalQueue requests and ERC-721", function () {
         f.queue,
         "EmptyRequestList",
       );
+      const asBytes = {
+        value: permit.value,
+        deadline: permit.deadline,
+        signature: concat([permit.r, permit.s, toBeHex(permit.v, 1)]),
+      };
+      await expect(q.requestWithdrawalsWithPermitAsBytes([], ZeroAddress, asBytes)).to.be.revertedWithCustomError(
+        f.queue,
+        "EmptyRequestList",
+      );
+      await expect(
+        q.requestWithdrawalsWrappedWithPermitAsBytes([], ZeroAddress, asBytes),
+      ).to.be.revertedWithCustomError(f.queue, "EmptyRequestList");
       expect(await snapshot(f, [alice.address])).to.deep.equal(before);
     });
 
@@ -776,6 +899,18 @@ describe("WithdrawalQueue requests and ERC-721", function () {
         () => q.requestWithdrawalsWrapped([wrapped], ZeroAddress),
         () => q.requestWithdrawalsWithPermit([parseEther("1")], ZeroAddress, permit),
         () => q.requestWithdrawalsWrappedWithPermit([wrapped], ZeroAddress, wrapPermit),
+        () =>
+          q.requestWithdrawalsWithPermitAsBytes([parseEther("1")], ZeroAddress, {
+            value: permit.value,
+            deadline: permit.deadline,
+            signature: concat([permit.r, permit.s, toBeHex(permit.v, 1)]),
+          }),
+        () =>
+          q.requestWithdrawalsWrappedWithPermitAsBytes([wrapped], ZeroAddress, {
+            value: wrapPermit.value,
+            deadline: wrapPermit.deadline,
+            signature: concat([wrapPermit.r, wrapPermit.s, toBeHex(wrapPermit.v, 1)]),
+          }),
         () => q.claimWithdrawal(1n),
         () => q.claimWithdrawals([1n], hints),
         () => q.claimWithdrawalsTo([1n], hints, bob.address),
