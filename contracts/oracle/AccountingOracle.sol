@@ -631,6 +631,8 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
             for (; i < n && data.keyLosses[i] >> 192 == operatorId; ++i) {
                 owedGwei += _chargeKey($, data.keyLosses, i, deposited);
             }
+            // The order first: an entry of a lower operator after this group is out of order, not a mismatch.
+            if (i < n && data.keyLosses[i] >> 192 < operatorId) revert KeyLossesNotAscending(i);
             while (listed < data.operatorIdsWithLosses.length && data.operatorIdsWithLosses[listed] < operatorId) {
                 ++listed;
             }

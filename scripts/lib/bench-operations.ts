@@ -128,7 +128,7 @@ export async function holderOperationBenchmarks(gas: Gas): Promise<void> {
 /**
  * The operator life cycle the deposit benchmark leaves out, in a live deployment whose operator
  * (id 0, ten validators) has earned rewards: registering an operator and changing its reward
- * address (governance), claiming rewards, an exit reported by the exits reporter and the bond it
+ * address (governance), claiming rewards, an exit recorded by the accounting oracle (its quorum's report) and the bond it
  * frees withdrawn.
  */
 export async function operatorOperationBenchmarks(gas: Gas): Promise<void> {
