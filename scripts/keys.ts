@@ -1,5 +1,5 @@
 /**
- * Validator key tool (PROTOCOL.md §8).
+ * Validator key tool (docs/protocol.md §8).
  *
  *   npx ts-node scripts/keys.ts generate --mnemonic "<words>" --count 2 [--start 0] --network hoodi \
  *     --withdrawal-address 0x… --out <dir> --password <pw>

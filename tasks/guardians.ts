@@ -1,5 +1,5 @@
 /**
- * Hardhat tasks for deposit guardians (PROTOCOL.md §6): guardian-deposit (attest, sign and deposit
+ * Hardhat tasks for deposit guardians (docs/protocol.md §6): guardian-deposit (attest, sign and deposit
  * buffered ETH to validators) and guardian-attest (print an attestation and its signature, for
  * setups where someone else gathers a quorum). Each takes `--pool <address>`; without it the pool
  * comes from the Ignition deployment of the connected chain.

@@ -1,5 +1,5 @@
 /**
- * Hardhat tasks for tpETH / wtpETH holders (PROTOCOL.md §8): stake, wrap, unwrap, instant-redeem,
+ * Hardhat tasks for tpETH / wtpETH holders (docs/protocol.md §8): stake, wrap, unwrap, instant-redeem,
  * status (withdrawals: tasks/withdrawals.ts). Each signs with the network's first account and takes `--pool <address>`; without it the
  * pool comes from the Ignition deployment of the connected chain.
  *

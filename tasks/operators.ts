@@ -1,5 +1,5 @@
 /**
- * Hardhat tasks for node operators and the governance that admits them (PROTOCOL.md §6, §8):
+ * Hardhat tasks for node operators and the governance that admits them (docs/protocol.md §6, §8):
  * operator-add, operator-keys (validated deposit data, uploaded in batches), operator-bond and
  * operators (list). Each takes `--pool <address>`; without it the pool comes from the Ignition
  * deployment of the connected chain.

@@ -1,5 +1,5 @@
 /**
- * Hardhat task for oracle committee members (PROTOCOL.md §4, §8): oracle-report builds the current
+ * Hardhat task for oracle committee members (docs/protocol.md §4, §8): oracle-report builds the current
  * frame's report from a Beacon API and the execution chain (offchain/oracle) and submits it — once,
  * or as a daemon with --daemon. The same command serves the local beacon chain and a real beacon
  * node on Hoodi or mainnet.

@@ -1,5 +1,5 @@
 /**
- * Hardhat tasks for withdrawals (PROTOCOL.md §3, §8): request-withdrawal, withdrawals (list),
+ * Hardhat tasks for withdrawals (docs/protocol.md §3, §8): request-withdrawal, withdrawals (list),
  * claim-withdrawals (hints found automatically). Each signs with the network's first account and
  * takes `--pool <address>`; without it the pool comes from the Ignition deployment of the chain.
  *

@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 /// @title Tidepool accounting oracle — the report that moves the share rate
 /// @notice Once per frame a committee agrees on a {ReportData}; the call that brings it to the quorum
 /// applies it: new validators and their balance, vault ETH into the buffer, fees on rewards, loss
-/// tranches (operator bonds → insurance fund → everyone), exit requests (PROTOCOL.md §4–§6).
+/// tranches (operator bonds → insurance fund → everyone), exit requests (docs/protocol.md §4–§6).
 /// @dev Trust assumptions:
 /// 1. Fewer than `quorum` members are dishonest. Sanity limits bound what even a dishonest quorum
 ///    can do in one report: the CL reward rate, the CL drop without bunker mode, the positive rebase,
@@ -17,7 +17,7 @@ pragma solidity 0.8.30;
 interface IAccountingOracle {
     // ──────────────────────────────── Types ────────────────────────────────
 
-    /// @notice The report members agree on (PROTOCOL.md §4, pinned).
+    /// @notice The report members agree on (docs/protocol.md §4, pinned).
     /// @param refSlot The frame's reference slot.
     /// @param numValidators Protocol validators ever seen on the beacon chain (exited ones included).
     /// @param clBalanceGwei Their total balance at the reference slot, in gwei.
@@ -183,7 +183,7 @@ interface IAccountingOracle {
 
     // ──────────────────────────────── Events ────────────────────────────────
 
-    /// @notice A report was applied (PROTOCOL.md §4, pinned).
+    /// @notice A report was applied (docs/protocol.md §4, pinned).
     /// @param refSlot The frame's reference slot.
     /// @param preTotalEther totalPooledEther before, in wei.
     /// @param postTotalEther totalPooledEther after, in wei.
@@ -226,7 +226,7 @@ interface IAccountingOracle {
     /// @param withdrawalVaultWei Left in the withdrawal vault, in wei.
     /// @param elRewardsVaultWei Left in the execution-layer rewards vault, in wei.
     event VaultEtherDeferred(uint256 withdrawalVaultWei, uint256 elRewardsVaultWei);
-    /// @notice The operator must exit this validator (PROTOCOL.md §6, pinned).
+    /// @notice The operator must exit this validator (docs/protocol.md §4, pinned).
     /// @param operatorId The operator.
     /// @param keyIndex The key's index in the registry.
     /// @param pubkey The validator's 48-byte public key.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-/// @title Tidepool withdrawal queue — ERC-721 withdrawal requests (PROTOCOL.md §3, pinned)
+/// @title Tidepool withdrawal queue — ERC-721 withdrawal requests (docs/protocol.md §3, pinned)
 /// @notice A holder locks tpETH (or wtpETH) in a request and gets an NFT for it. An oracle report
 /// later finalizes requests in order with ETH from the buffer, each at
 /// `min(requested ETH, its shares × the report's share rate)`: a request earns nothing after it is

@@ -13,7 +13,7 @@ import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 import {OracleCommittee} from "./OracleCommittee.sol";
 
 /// @title AccountingOracle — the committee's report, checked and applied
-/// @notice See {IAccountingOracle} and {OracleCommittee}. Accounting on a report (PROTOCOL.md §4–§5):
+/// @notice See {IAccountingOracle} and {OracleCommittee}. Accounting on a report (docs/protocol.md §4–§5):
 ///
 ///     preCL    = last CL balance + 32 ETH × new validators
 ///     rewards  = clBalance + withdrawal-vault ETH + EL-vault ETH − preCL       (signed)
@@ -41,7 +41,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @notice May resume reports (governance).
     bytes32 public constant RESUME_ROLE = keccak256("RESUME_ROLE");
 
-    /// @notice Hard cap on the total fee, in basis points of rewards (PROTOCOL.md §7).
+    /// @notice Hard cap on the total fee, in basis points of rewards (docs/protocol.md §5).
     uint256 public constant MAX_FEE_BP = 20_00;
     /// @notice Hard cap on `annualAprLimitBP`.
     uint256 public constant MAX_ANNUAL_APR_LIMIT_BP = 50_00;

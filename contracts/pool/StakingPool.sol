@@ -228,7 +228,7 @@ contract StakingPool is
 
         PoolStorage storage $ = _storage();
         $.totals = Totals({totalShares: msg.value.toUint128(), totalPooledEther: msg.value.toUint128()});
-        _setInstantRedeemParams($, 25, 300, 100); // PROTOCOL.md §3 defaults
+        _setInstantRedeemParams($, 25, 300, 100); // docs/protocol.md §3 defaults
         _setInstantLiquidityTarget($, 100);
         $.shares[BOOTSTRAP_SHARES_HOLDER] = msg.value;
         _emitTransfers(address(0), BOOTSTRAP_SHARES_HOLDER, msg.value, msg.value);

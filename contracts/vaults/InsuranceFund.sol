@@ -9,7 +9,7 @@ import {IStakingPool} from "../interfaces/IStakingPool.sol";
 /// @notice Holds tpETH shares funded by the insurance part of the protocol fee (`insuranceFeeBP` of
 /// rewards), so the fund earns like any holder. When a report's loss exceeds what the responsible
 /// operators' bonds cover, the pool burns the fund's shares first; holders' share rate falls only
-/// once the fund is empty (PROTOCOL.md §5).
+/// once the fund is empty (docs/protocol.md §5).
 /// @dev Trust: governance (DEFAULT_ADMIN_ROLE, the timelock) may pay shares out, e.g. to compensate
 /// holders after an incident; the pool burns shares only as the accounting oracle instructs.
 contract InsuranceFund is AccessControl {

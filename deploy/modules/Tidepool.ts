@@ -8,7 +8,7 @@ const LOCAL_NETWORKS = new Set(["hardhat", "localhost"]);
 
 /**
  * Deploys and wires Tidepool. Roles with the default parameters on the in-process network
- * (PROTOCOL.md §8): account 0 is admin and holds every governance role, accounts 1–3 are oracle
+ * (docs/protocol.md §8): account 0 is admin and holds every governance role, accounts 1–3 are oracle
  * members with quorum 2, account 4 is the only guardian (quorum 1), account 5 the pauser and account
  * 6 the treasury.
  *

@@ -1,6 +1,6 @@
 /**
  * Builds the `ReportData` for the current frame from a Beacon API and the execution chain
- * (PROTOCOL.md §4; the rules are in docs/oracle.md):
+ * (docs/protocol.md §4; the rules are in docs/oracle.md):
  *
  * - validators: the registry's deposited keys found in the beacon state of the reference slot — their
  *   count, and the total balance of those with our withdrawal credentials. A key found with foreign

@@ -30,7 +30,7 @@ export function exitsNeeded(unfinalizedWei: bigint, bufferWei: bigint, expectedI
 }
 
 /**
- * Chooses `count` validators to exit (PROTOCOL.md §3): spread across operators — each pick takes
+ * Chooses `count` validators to exit (docs/protocol.md §4): spread across operators — each pick takes
  * from the operator with the most validators still running (ties: lowest id), so stake stays
  * balanced — and, within an operator, its oldest deposit not yet exited or already asked to exit.
  * `pending` lists requests made in earlier reports whose exits are not recorded yet.

@@ -14,7 +14,7 @@ export type ReportData = IAccountingOracle.ReportDataStruct;
 export const SECONDS_PER_SLOT = 12n;
 export const SLOTS_PER_EPOCH = 32n;
 
-/** The ABI type of `ReportData` (PROTOCOL.md §4), for hashing off chain. */
+/** The ABI type of `ReportData` (docs/protocol.md §4), for hashing off chain. */
 export const REPORT_DATA_ABI_TYPE =
   "tuple(uint256 refSlot, uint256 numValidators, uint256 clBalanceGwei, uint256 withdrawalVaultBalance, " +
   "uint256 elRewardsVaultBalance, uint256 lastRequestIdToFinalize, bool isBunkerMode, " +

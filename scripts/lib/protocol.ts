@@ -15,7 +15,7 @@ import type {
 } from "../../typechain-types";
 import type { StakingPool as StakingPoolNS } from "../../typechain-types/contracts/pool/StakingPool";
 
-/** Roles of the default local deployment (PROTOCOL.md §8). */
+/** Roles of the default local deployment (docs/protocol.md §8). */
 export interface Actors {
   admin: HardhatEthersSigner; // account 0: DEFAULT_ADMIN_ROLE and every governance role
   oracleMembers: HardhatEthersSigner[]; // accounts 1–3

@@ -1,5 +1,5 @@
 /**
- * The protocol's headline numbers (PROTOCOL.md §2–§4), read in one place for the `status` task and
+ * The protocol's headline numbers (docs/protocol.md §2–§4), read in one place for the `status` task and
  * the browser app (app/). Type-only imports of typechain-types: loaded before compilation too.
  */
 import type { AccountingOracle, StakingPool, WithdrawalQueue } from "../../typechain-types";

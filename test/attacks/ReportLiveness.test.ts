@@ -72,7 +72,10 @@ async function send<T extends TransactionResponse>(promise: Promise<T>): Promise
 
 // ──────────────────────────────── The honest report, computed independently ────────────────────────────────
 
-/** What an honest report does, from the state at the reference slot (PROTOCOL.md §4, offchain/oracle/report.ts). */
+/**
+ * What an honest report does, from the state at the reference slot (docs/protocol.md §4,
+ * offchain/oracle/report.ts).
+ */
 interface Model {
   data: ReportData;
   buffer: bigint; // the buffer at the reference slot

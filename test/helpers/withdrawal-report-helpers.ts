@@ -4,7 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { advanceFrames, buildReport, toGwei, type ReportData, type ReportFields } from "./oracle-fixtures";
 import type { WithdrawalFixture } from "./withdrawal-fixtures";
 
-// ──────────────────────────────── Reference math (PROTOCOL.md §3) ────────────────────────────────
+// ──────────────────────────────── Reference math (docs/protocol.md §3) ───────────────────────────
 
 /** Share rates are ETH per share × 1e27. */
 export const RAY = 10n ** 27n;

@@ -19,7 +19,7 @@ import { PERMIT_BYTES, PERMIT_VRS, signMultisigPermit, signPermit, type PermitTo
 import type { WithdrawalClaimer__Mock } from "../../typechain-types";
 import type { IWithdrawalQueue } from "../../typechain-types/contracts/withdrawals/WithdrawalQueue";
 
-// ──────────────────────────────── Rules (PROTOCOL.md §3) ────────────────────────────────
+// ──────────────────────────────── Rules (docs/protocol.md §3) ───────────────────────────
 
 const MIN = 100n;
 const MAX = parseEther("1000");
