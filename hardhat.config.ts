@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
@@ -47,8 +50,31 @@ export const HOODI_CHAIN_ID = 560048;
  * `hardhat coverage` compiles instrumented contracts. It gets its own artifacts and cache, and does
  * not regenerate the TypeChain types (same ABIs), so that `npm test` can run the coverage gate and
  * the rest of the suite side by side on the real artifacts.
+ *
+ * Hardhat's compile cache knows the original sources and the solc settings, not the instrumentation
+ * solidity-coverage patches in. So each instrumentation mode has its own build: the gate's
+ * (`COVERAGE_GATE=1`, lines and branches only, see `.solcover.js`) in `coverage-build/gate`, the full
+ * run's (`npm run coverage`) in `coverage-build/full`. A shared build let the full run reuse the gate's
+ * and count hits against instrumentation points that build does not have (6% instead of 99%). A
+ * build made under other instrumentation settings (`.solcover.js` edited, solidity-coverage upgraded)
+ * is discarded before compiling, for the same reason.
  */
 const COVERAGE = process.argv.includes("coverage");
+const COVERAGE_BUILD = `coverage-build/${process.env.COVERAGE_GATE === "1" ? "gate" : "full"}`;
+if (COVERAGE) discardBuildOfOtherInstrumentation(path.join(__dirname, COVERAGE_BUILD));
+
+/** Empties `dir` unless its stamp records the current `.solcover.js` and solidity-coverage version. */
+function discardBuildOfOtherInstrumentation(dir: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const plugin = require("solidity-coverage/package.json") as { version: string };
+  const solcover = readFileSync(path.join(__dirname, ".solcover.js"), "utf8");
+  const key = createHash("sha256").update(`solidity-coverage ${plugin.version}\n${solcover}`).digest("hex");
+  const stamp = path.join(dir, "instrumentation.sha256");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === key) return;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(stamp, key);
+}
 
 const config: HardhatUserConfig = {
   solidity: {
@@ -77,7 +103,7 @@ const config: HardhatUserConfig = {
     ],
   },
   paths: COVERAGE
-    ? { ignition: "deploy", artifacts: "coverage-build/artifacts", cache: "coverage-build/cache" }
+    ? { ignition: "deploy", artifacts: `${COVERAGE_BUILD}/artifacts`, cache: `${COVERAGE_BUILD}/cache` }
     : { ignition: "deploy" },
   typechain: { outDir: "typechain-types", target: "ethers-v6", dontOverrideCompile: COVERAGE },
   mocha: { timeout: 300_000, ...(process.env.MOCHA_REPORTER ? { reporter: process.env.MOCHA_REPORTER } : {}) },

@@ -12,16 +12,22 @@
  *   repeat thousands of operations, which instrumentation makes many times slower). Then the gas
  *   benchmark (`scripts/bench.ts`), which fails if an operation exceeds its target.
  *
- * The plain lane's output streams live; the coverage run's is written to `coverage/gate.log` and
- * printed when it ends. Exits non-zero if anything fails.
+ * The plain lane's output streams live; the coverage run's is written to `coverage/gate/gate.log` and
+ * printed when it ends. The gate has its own instrumented build (`coverage-build/gate`, see
+ * hardhat.config.ts) and report (`coverage/gate/`, see `.solcover.js`), apart from `npm run coverage`'s;
+ * its report folder is emptied first, so the check reads this run's figures or none. Exits non-zero if
+ * anything fails.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 
 /** Suites run under coverage. */
 const COVERED_DIRS = ["test/unit", "test/integration", "test/oracle", "test/withdrawals"];
-const GATE_LOG = "coverage/gate.log";
+/** The gate's report folder (`istanbulFolder` in `.solcover.js` under COVERAGE_GATE=1) and its log. */
+const GATE_DIR = "coverage/gate";
+const GATE_LOG = `${GATE_DIR}/gate.log`;
+const GATE_ENV = { ...process.env, COVERAGE_GATE: "1" };
 
 /** Every `*.ts` test file under `dir`, recursively (helpers are not tests). */
 function testFiles(dir: string): string[] {
@@ -51,17 +57,18 @@ async function main(): Promise<void> {
   const rest = all.filter((f) => !covered.includes(f));
   console.log(`${covered.length} test files under coverage, ${rest.length} alongside (${all.length} in all)\n`);
 
-  mkdirSync(path.dirname(GATE_LOG), { recursive: true });
+  rmSync(GATE_DIR, { recursive: true, force: true });
+  mkdirSync(GATE_DIR, { recursive: true });
   // solidity-coverage takes one glob (no list of files).
   const glob = `{${COVERED_DIRS.join(",")}}/**/*.test.ts`;
-  const gate = run(["hardhat", "coverage", "--testfiles", glob], { ...process.env, COVERAGE_GATE: "1" }, GATE_LOG);
+  const gate = run(["hardhat", "coverage", "--testfiles", glob], GATE_ENV, GATE_LOG);
   const plain = await run(["hardhat", "test", "--no-compile", ...rest], process.env);
   const bench = await run(["hardhat", "run", "--no-compile", "scripts/bench.ts"], process.env);
   const tests = await gate;
 
   console.log(`\n──────── coverage run (${GATE_LOG}) ────────\n`);
   console.log(readFileSync(GATE_LOG, "utf8"));
-  const check = tests === 0 ? await run(["ts-node", "scripts/check-coverage.ts"], process.env) : 1;
+  const check = tests === 0 ? await run(["ts-node", "scripts/check-coverage.ts"], GATE_ENV) : 1;
   const failures = [
     ...(plain !== 0 ? ["the tests outside coverage failed"] : []),
     ...(bench !== 0 ? ["the gas benchmark failed"] : []),
