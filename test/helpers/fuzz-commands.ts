@@ -530,6 +530,34 @@ export class RequestCommand extends FuzzCommand {
   }
 }
 
+/**
+ * A run on the queue: every actor requests a large part of its tpETH (or wtpETH) at once, so that the
+ * queue's demand exceeds the buffer and reports must ask for validator exits.
+ */
+export class BankRunCommand extends FuzzCommand {
+  constructor(
+    readonly ppm: number,
+    readonly wrapped: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `every holder requests ${this.ppm / 1e4}% of its ${this.wrapped ? "wtpETH" : "tpETH"} (a run on the queue)`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    // The holders only: an actor without any has nothing to request.
+    const holders = Array.from({ length: ACTORS }, (_, a) => a).filter((a) =>
+      this.wrapped ? m.wtp[a] > 0n : m.shares[a] > 0n,
+    );
+    for (const a of holders) {
+      const spec: AmountSpec = { kind: "fraction", ppm: this.ppm };
+      await new RequestCommand(a, this.wrapped, [spec], null, "exact").run(m, r);
+    }
+    setCurrentCommand(this.coverageKey());
+    record(m.unfinalizedEther() > m.bufferedEther() ? "demand beyond the buffer" : "demand within the buffer");
+  }
+}
+
 /** An ERC-721 transferFrom of a request NFT (by its owner, or by someone not approved). */
 export class NftTransferCommand extends FuzzCommand {
   constructor(
@@ -664,26 +692,62 @@ export class ClaimCommand extends FuzzCommand {
 
 export type Slippage = "exact" | "one wei more" | "none";
 
+/**
+ * instantRedeem of an amount, in one call or split into `parts` back-to-back calls in the same frame
+ * (the fee integrates the frame's cumulative use: the parts pay at least what one call would).
+ */
 export class InstantRedeemCommand extends FuzzCommand {
   constructor(
     readonly actor: ActorRef,
     readonly amount: AmountSpec,
     readonly recipient: Who,
     readonly slippage: Slippage,
+    readonly parts: number = 1,
   ) {
     super();
   }
   toString(): string {
-    return `${refLabel(this.actor)} redeems ${describeAmount(this.amount)} tpETH instantly to ${label(this.recipient)} (min out: ${this.slippage})`;
+    const split = this.parts > 1 ? ` in ${this.parts} parts` : "";
+    return `${refLabel(this.actor)} redeems ${describeAmount(this.amount)} tpETH instantly${split} to ${label(this.recipient)} (min out: ${this.slippage})`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
     const a = resolveActor(m, this.actor);
+    // Liquidity and the frame's cap are usually small next to balances: amounts are relative to the
+    // most that can go through (all of it: exactly at a bound; all plus one: just past it).
+    const now = (await latestBlock()).timestamp + 1n;
+    const used = m.instantFee(0n, now).frame.redeemedInFrame;
+    const capLeft = max(0n, (m.totalPooledEther * m.instant.frameCapBP) / TOTAL_BP - used);
+    const available = m.instantLiquidity();
+    const bound = min(min(m.balanceOf(a), capLeft), available);
+    const total = resolveAmount(this.amount, bound > 0n ? bound : m.balanceOf(a));
+    const part = total / BigInt(this.parts);
+    // What one call would pay for the whole amount in this frame (the next block's).
+    const oneCall = m.instantFee(total, now);
+    const fees: bigint[] = [];
+    for (let i = 0; i < this.parts; i++) {
+      const amount = i < this.parts - 1 ? part : total - part * BigInt(this.parts - 1);
+      const fee = await this.redeem(
+        m,
+        r,
+        a,
+        amount,
+        this.parts > 1 ? `${this.toString()}: part ${i + 1}` : this.toString(),
+      );
+      if (fee !== null) fees.push(fee);
+    }
+    if (this.parts > 1 && fees.length === this.parts && m.redeemFrame.frameIndex === oneCall.frame.frameIndex) {
+      expect(
+        sum(fees) >= oneCall.fee,
+        `${this.toString()}: the parts' fees ${fees.join(" + ")} ≥ one call's ${oneCall.fee}`,
+      ).to.be.true;
+      record("split redemption paid at least one call's fee");
+    }
+  }
+  /** One redemption; returns its fee, or null when it reverted (as the model predicts). */
+  private async redeem(m: ProtocolModel, r: World, a: number, amount: bigint, at: string): Promise<bigint | null> {
     const signer = r.actors[a];
     const pool = r.f.pool;
     const to = r.index(this.recipient);
-    // Liquidity is usually small next to balances: scale fractions to (twice) it when there is any.
-    const available = m.instantLiquidity();
-    const amount = resolveAmount(this.amount, available > 0n ? min(m.balanceOf(a), available * 2n) : m.balanceOf(a));
     // Pin the block time so that the model knows the frame of the redemption cap.
     const now = (await latestBlock()).timestamp + 1n;
     await hre.network.provider.send("evm_setNextBlockTimestamp", [Number(now)]);
@@ -730,9 +794,16 @@ export class InstantRedeemCommand extends FuzzCommand {
       m.eth[to] += ethOut;
       if (to !== a) m.inflows.push({ to, eth: ethOut });
       m.redeemFrame = { ...frame, redeemedInFrame: used + amount };
-      record(frame.frameLiquidityGwei === 0n ? "redeemed (frame without liquidity)" : used > 0n ? "redeemed (frame in use)" : "redeemed (frame's first)");
+      record(
+        frame.frameLiquidityGwei === 0n
+          ? "redeemed (frame without liquidity)"
+          : used > 0n
+            ? "redeemed (frame in use)"
+            : "redeemed (frame's first)",
+      );
     }
-    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "redeem", fee }, this.toString());
+    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "redeem", fee }, at);
+    return receipt === null ? null : fee;
   }
 }
 
@@ -740,41 +811,46 @@ export class InstantRedeemCommand extends FuzzCommand {
 
 /** Deposits through the guardians' attestation and the deposit security module. */
 export class DepositCommand extends FuzzCommand {
-  constructor(readonly count: bigint) {
+  /** @param count Validators to deposit; "max": as many as the depositable ETH allows (at least one). */
+  constructor(readonly count: bigint | "max") {
     super();
   }
   toString(): string {
-    return `deposit ${this.count} validator(s) of operator 0`;
+    return `deposit ${this.count === "max" ? "as many as possible" : this.count} validator(s) of operator 0`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
     const { f } = r;
-    const amount = this.count * DEPOSIT_SIZE;
+    // The registry's side (keys, bond cover at its own last rate) is read from the chain: not modelled.
+    const op = await f.registry.getNodeOperator(OPERATOR_ID);
+    const active = op.depositedKeys - op.exitedKeys;
+    let count = this.count === "max" ? m.depositableEther() / DEPOSIT_SIZE : this.count;
+    if (this.count === "max") {
+      count = min(
+        min(count, op.vettedKeys - op.depositedKeys),
+        op.bondCoveredValidators - min(active, op.bondCoveredValidators),
+      );
+      count = max(1n, count);
+    }
+    const amount = count * DEPOSIT_SIZE;
     const failures: Failure[] = [];
     if ((m.pausedCapabilities & CAP_DEPOSITS) !== 0) failures.push(failure(f.pool, "DepositsPaused"));
     else if (amount > m.depositableEther()) {
       failures.push(failure(f.pool, "NotEnoughBufferedEther", amount, m.depositableEther()));
-    } else {
-      // The registry's side (keys, bond cover at its own last rate) is read from the chain: not modelled.
-      const op = await f.registry.getNodeOperator(OPERATOR_ID);
-      const active = op.depositedKeys - op.exitedKeys;
-      if (op.vettedKeys === op.depositedKeys || op.bondCoveredValidators <= active) {
-        failures.push(failure(f.registry, "OperatorNotDepositable", OPERATOR_ID));
-      } else if (this.count > op.vettedKeys - op.depositedKeys) {
-        failures.push(
-          failure(f.registry, "NotEnoughVettedKeys", OPERATOR_ID, this.count, op.vettedKeys - op.depositedKeys),
-        );
-      } else if (active + this.count > op.bondCoveredValidators) {
-        failures.push(failure(f.registry, "BondTooSmall", OPERATOR_ID, active + this.count, op.bondCoveredValidators));
-      }
+    } else if (op.vettedKeys === op.depositedKeys || op.bondCoveredValidators <= active) {
+      failures.push(failure(f.registry, "OperatorNotDepositable", OPERATOR_ID));
+    } else if (count > op.vettedKeys - op.depositedKeys) {
+      failures.push(failure(f.registry, "NotEnoughVettedKeys", OPERATOR_ID, count, op.vettedKeys - op.depositedKeys));
+    } else if (active + count > op.bondCoveredValidators) {
+      failures.push(failure(f.registry, "BondTooSmall", OPERATOR_ID, active + count, op.bondCoveredValidators));
     }
     const attestation = await currentAttestation(f.depositContract, f.registry, hre.ethers.provider);
     const signatures = await signAttestation(f.dsm, attestation, [f.guardian]);
     const receipt = await expectReceipt(
-      f.dsm.depositBufferedEther(OPERATOR_ID, this.count, attestation, signatures),
+      f.dsm.depositBufferedEther(OPERATOR_ID, count, attestation, signatures),
       failures,
     );
     if (receipt !== null) {
-      m.depositedValidators += this.count;
+      m.depositedValidators += count;
       m.eth[m.idx("pool")] -= amount;
       m.depositContractEth += amount;
     }
@@ -817,8 +893,7 @@ export class BondDepositCommand extends FuzzCommand {
     return `${label(this.actor)} deposits ${this.amount} wei of bond for operator 0`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
-    const failures =
-      this.amount === 0n ? [failure(r.f.registry, "ZeroBond")] : await stakeFailures(m, r, this.amount);
+    const failures = this.amount === 0n ? [failure(r.f.registry, "ZeroBond")] : await stakeFailures(m, r, this.amount);
     const tx = r.f.registry.connect(r.actors[this.actor]).depositBond(OPERATOR_ID, { value: this.amount });
     const receipt = await send(m, this.actor, tx, failures);
     if (receipt !== null) {
@@ -880,6 +955,8 @@ export interface ReportSpec {
   elPpm: bigint;
   loss: LossSpec | null;
   bunker: boolean;
+  /** Declare bunker mode when the report lowers the share rate, as an honest oracle does. */
+  bunkerOnLoss: boolean;
   finalize: FinalizeSpec;
   batching: Batching;
   /** Also try to finalize one request too many (asserted to revert with the queue's exact error). */
@@ -907,10 +984,13 @@ function describeReport(s: ReportSpec): string {
   ];
   if (s.exit) parts.push("a validator exits");
   if (s.loss !== null) {
-    const how = s.loss.perKey ? `per key from #${s.loss.firstKey}${s.loss.staleKey ? " + a stale key" : ""}` : "operator total";
+    const how = s.loss.perKey
+      ? `per key from #${s.loss.firstKey}${s.loss.staleKey ? " + a stale key" : ""}`
+      : "operator total";
     parts.push(`slashing ${Number(s.loss.ppm) / 1e4}% of the drop (${how})`);
   }
   if (s.bunker) parts.push("bunker");
+  if (!s.bunkerOnLoss) parts.push("no bunker on a loss");
   if (s.probeFinalize) parts.push("probe finalization");
   if (s.batchProbe !== null) parts.push(`probe batches (${s.batchProbe})`);
   if (s.lossProbe !== null) parts.push(`probe key losses (${s.lossProbe})`);
@@ -1038,8 +1118,7 @@ export class ReportCommand extends FuzzCommand {
     super();
   }
   toString(): string {
-    const between =
-      this.actions.length === 0 ? "" : ` with [${this.actions.map(String).join("; ")}] between the votes`;
+    const between = this.actions.length === 0 ? "" : ` with [${this.actions.map(String).join("; ")}] between the votes`;
     return `${describeReport(this.spec)}${between}`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
@@ -1056,12 +1135,7 @@ export class ReportCommand extends FuzzCommand {
     }
     const refSlot = await advanceFrames(hre.network.provider, f.oracle, s.frames);
     const refTime = await m.slotTimestamp(refSlot);
-    await checkStep(
-      m,
-      r,
-      { kind: "none" },
-      `${this.toString()}: frames advanced${exited > 0n ? ", a validator exited" : ""}`,
-    );
+    if (exited > 0n) await checkStep(m, r, { kind: "none" }, `${this.toString()}: a validator exited`);
 
     // Fields inside the limits, from the state at the reference slot (now).
     const invisible = m.depositedValidators - m.clValidators;
@@ -1140,6 +1214,7 @@ export class ReportCommand extends FuzzCommand {
 
     // Finalization: the requests made by the reference slot whose lock (as one batch, as the queue's
     // findMaxRequestIdToFinalize prices it) the buffer covers after the report, at its rate.
+    let bunker = s.bunker;
     const reportWith = (ends: number[]): ReportOutcome =>
       m.computeReport(
         refSlot,
@@ -1149,11 +1224,19 @@ export class ReportCommand extends FuzzCommand {
         el,
         losses.lossGwei,
         losses.keyLosses,
-        s.bunker,
+        bunker,
         ends,
         limits.maxPositiveRebasePPB,
       );
     const base = reportWith([]);
+    // An honest oracle also declares bunker mode when the report lowers the share rate (a loss the
+    // bonds and the insurance fund do not cover), not only for a slashing whose penalty is ahead.
+    const rateFalls = base.postTotalEther * base.preTotalShares < base.preTotalEther * base.postTotalShares;
+    if (s.bunkerOnLoss && rateFalls && !bunker) {
+      bunker = true;
+      fields.isBunkerMode = true;
+      record("bunker: the rate falls");
+    }
     const eligible = m.requests.filter((q, k) => k >= m.lastFinalizedId && q.timestamp <= refTime).length;
     let maxId = m.lastFinalizedId;
     for (let id = m.lastFinalizedId + 1; id <= m.lastFinalizedId + eligible; id++) {
@@ -1166,8 +1249,8 @@ export class ReportCommand extends FuzzCommand {
       lastId = m.lastFinalizedId + Number((BigInt(maxId - m.lastFinalizedId) * s.finalize.ppm) / PPM);
     }
     if (lastId === m.lastFinalizedId) lastId = 0;
-    if (s.probeFinalize && !s.bunker) await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
-    if (s.bunker && lastId !== 0) {
+    if (s.probeFinalize && !bunker) await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
+    if (bunker && lastId !== 0) {
       await this.probe(r, refSlot, { ...fields, lastRequestIdToFinalize: BigInt(lastId) }, "FinalizationInBunkerMode", [
         BigInt(lastId),
       ]);
@@ -1228,9 +1311,11 @@ export class ReportCommand extends FuzzCommand {
     // The first vote, user actions, then the deciding vote: an honest report must apply.
     const data = buildReport(refSlot, fields);
     await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
+    const bufferAtRef = m.bufferedEther();
     for (const action of this.actions) await action.run(m, r);
     setCurrentCommand(this.coverageKey());
     record(`${this.actions.length} action(s) between the votes`);
+    if (exits > 0n && m.bufferedEther() > bufferAtRef) record("exit requests, the buffer grown between the votes");
     const o = reportWith(ends);
     const before = r.last;
     let receipt: ContractTransactionReceipt;
@@ -1280,7 +1365,7 @@ export class ReportCommand extends FuzzCommand {
     for (const b of o.batches) record(b.nominal ? "batch finalized at nominal" : "batch finalized at the rate");
     if (o.bondBurned > 0n) record("bond burned");
     if (o.insuranceBurned > 0n) record("insurance burned");
-    if (s.bunker) record("bunker");
+    if (bunker) record("bunker");
   }
 
   /**
@@ -1401,7 +1486,9 @@ export class ReportCommand extends FuzzCommand {
       entries = [keyLossEntry(OPERATOR_ID, key, (m.keyCharged.get(key) ?? 0n) + 1n)];
     }
     const owed = (list: bigint[]): bigint =>
-      sum(list.map((e) => max(0n, (e & ((1n << 64n) - 1n)) - (m.keyCharged.get((e >> 64n) & ((1n << 128n) - 1n)) ?? 0n))));
+      sum(
+        list.map((e) => max(0n, (e & ((1n << 64n) - 1n)) - (m.keyCharged.get((e >> 64n) & ((1n << 128n) - 1n)) ?? 0n))),
+      );
     switch (kind) {
       case "mismatch":
         [ids, lossesGwei] = [[OPERATOR_ID], [owed(entries) + 1n]];
@@ -1477,9 +1564,7 @@ export class ReportCommand extends FuzzCommand {
       ]);
     }
     expect(charged, "KeyLossCharged events vs model").to.deep.equal(
-      o.keyLosses
-        .filter((k) => k.owedGwei > 0n)
-        .map((k) => [OPERATOR_ID, k.keyIndex, k.lossToDateGwei, k.owedGwei]),
+      o.keyLosses.filter((k) => k.owedGwei > 0n).map((k) => [OPERATOR_ID, k.keyIndex, k.lossToDateGwei, k.owedGwei]),
     );
 
     // 19. Fee shares minted to each recipient, exactly; their value at the post-report rate is the fee.
@@ -1698,8 +1783,11 @@ const stakeAmountArb: fc.Arbitrary<bigint> = fc.oneof(
 
 const clSpecArb: fc.Arbitrary<ClSpec> = fc.oneof(
   { weight: 2, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "inRange", ppm })) },
-  { weight: 6, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "gain", ppm })) },
+  { weight: 5, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "gain", ppm })) },
   { weight: 2, arbitrary: fc.bigInt(0n, PPM / 20n).map((ppm): ClSpec => ({ kind: "penalty", ppm })) },
+  // Deeper drops, up to the limit: beyond what the insurance fund covers, the rate falls (bunker mode
+  // for an honest oracle), and requests made before it are later paid by their shares.
+  { weight: 3, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "penalty", ppm })) },
   { weight: 2, arbitrary: fc.constant<ClSpec>({ kind: "flat" }) },
   { weight: 1, arbitrary: fc.bigInt(0n, 10n ** 9n).map((extraGwei): ClSpec => ({ kind: "aboveApr", extraGwei })) },
   { weight: 1, arbitrary: fc.bigInt(0n, 10n ** 9n).map((extraGwei): ClSpec => ({ kind: "belowDrop", extraGwei })) },
@@ -1732,8 +1820,9 @@ export const reportSpecArb: fc.Arbitrary<ReportSpec> = fc.record({
   elPpm: ppmArb,
   loss: rarely(lossSpecArb, 4),
   bunker: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  bunkerOnLoss: fc.integer({ min: 0, max: 3 }).map((n) => n !== 0),
   finalize: finalizeArb,
-  batching: fc.constantFrom<Batching>("honest", "honest", "single"),
+  batching: fc.constantFrom<Batching>("honest", "single"),
   probeFinalize: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
   batchProbe: rarely(fc.constantFrom<BatchProbe>("mismatch", "tooMany", "notAscending"), 6),
   lossProbe: rarely(
@@ -1776,15 +1865,22 @@ const requestOwnerArb: fc.Arbitrary<Who> = fc.oneof(
   { weight: 1, arbitrary: protocolArb },
 );
 
-/** The user actions: what anyone may do at any time, between a report's votes too. */
-function userActionArbs(): { weight: number; arbitrary: fc.Arbitrary<FuzzCommand> }[] {
+/**
+ * The user actions: what anyone may do at any time, between a report's votes too; `weight` as a
+ * command of its own, `between` among the actions between a report's votes (where what moves the
+ * buffer, the queue and the vaults matters most).
+ */
+function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbitrary<FuzzCommand> }[] {
   const tp = actorRefArb("tpETH");
   const wtp = actorRefArb("wtpETH");
   const stake = fc
     .tuple(actorArb, stakeAmountArb, fc.constantFrom<StakeRoute>("stake", "plain ETH", "ETH to the wrapper"))
     .map(([a, amount, route]): FuzzCommand => new StakeCommand(a, amount, route));
   const bond = fc
-    .tuple(actorArb, fc.oneof({ weight: 1, arbitrary: fc.constant(0n) }, { weight: 5, arbitrary: fc.bigInt(1n, 8n * ETH) }))
+    .tuple(
+      actorArb,
+      fc.oneof({ weight: 1, arbitrary: fc.constant(0n) }, { weight: 5, arbitrary: fc.bigInt(1n, 8n * ETH) }),
+    )
     .map(([a, amount]): FuzzCommand => new BondDepositCommand(a, amount));
   const transfer = fc
     .tuple(tp, receiverArb, amountSpecArb, fc.boolean())
@@ -1823,6 +1919,9 @@ function userActionArbs(): { weight: number; arbitrary: fc.Arbitrary<FuzzCommand
       ([wrapped, k, amounts, owner, approval]): FuzzCommand =>
         new RequestCommand({ holderOf: wrapped ? "wtpETH" : "tpETH", k }, wrapped, amounts, owner, approval),
     );
+  const bankRun = fc
+    .tuple(fc.integer({ min: 300_000, max: 1_000_000 }), fc.integer({ min: 0, max: 3 }))
+    .map(([ppm, n]): FuzzCommand => new BankRunCommand(ppm, n === 0));
   const nft = fc
     .tuple(fc.nat(50), requestOwnerArb, fc.integer({ min: 0, max: 4 }))
     .map(([k, to, n]): FuzzCommand => new NftTransferCommand(k, to, n !== 0));
@@ -1836,9 +1935,15 @@ function userActionArbs(): { weight: number; arbitrary: fc.Arbitrary<FuzzCommand
     )
     .map(([mode, ks, n, to, c]): FuzzCommand => new ClaimCommand(mode, ks, n !== 0, to, c !== 0));
   const redeem = fc
-    .tuple(tp, amountSpecArb, ethRecipientArb, fc.constantFrom<Slippage>("exact", "none", "one wei more"))
-    .map(([a, amount, to, slip]): FuzzCommand => new InstantRedeemCommand(a, amount, to, slip));
-  const deposit = fc.bigInt(1n, 3n).map((n): FuzzCommand => new DepositCommand(n));
+    .tuple(
+      tp,
+      amountSpecArb,
+      ethRecipientArb,
+      fc.constantFrom<Slippage>("exact", "exact", "none", "one wei more"),
+      fc.constantFrom(1, 1, 1, 2, 3),
+    )
+    .map(([a, amount, to, slip, parts]): FuzzCommand => new InstantRedeemCommand(a, amount, to, slip, parts));
+  const deposit = fc.oneof(fc.bigInt(1n, 3n), fc.constant<"max">("max")).map((n): FuzzCommand => new DepositCommand(n));
   const donation = fc
     .tuple(
       fc.constantFrom<VaultKind>("withdrawal", "elRewards"),
@@ -1846,19 +1951,20 @@ function userActionArbs(): { weight: number; arbitrary: fc.Arbitrary<FuzzCommand
     )
     .map(([vault, amount]): FuzzCommand => new VaultDonationCommand(vault, amount));
   return [
-    { weight: 2, arbitrary: stake },
-    { weight: 1, arbitrary: transfer },
-    { weight: 1, arbitrary: wrap },
-    { weight: 1, arbitrary: unwrap },
-    { weight: 1, arbitrary: wtpTransfer },
-    { weight: 1, arbitrary: permit },
-    { weight: 4, arbitrary: request },
-    { weight: 1, arbitrary: nft },
-    { weight: 3, arbitrary: claim },
-    { weight: 2, arbitrary: redeem },
-    { weight: 1, arbitrary: deposit },
-    { weight: 1, arbitrary: donation },
-    { weight: 1, arbitrary: bond },
+    { weight: 2, between: 4, arbitrary: stake },
+    { weight: 1, between: 1, arbitrary: transfer },
+    { weight: 1, between: 1, arbitrary: wrap },
+    { weight: 1, between: 1, arbitrary: unwrap },
+    { weight: 1, between: 1, arbitrary: wtpTransfer },
+    { weight: 1, between: 1, arbitrary: permit },
+    { weight: 3, between: 3, arbitrary: request },
+    { weight: 1, between: 1, arbitrary: bankRun },
+    { weight: 1, between: 1, arbitrary: nft },
+    { weight: 2, between: 2, arbitrary: claim },
+    { weight: 1, between: 2, arbitrary: redeem },
+    { weight: 2, between: 2, arbitrary: deposit },
+    { weight: 1, between: 2, arbitrary: donation },
+    { weight: 1, between: 2, arbitrary: bond },
   ];
 }
 
@@ -1872,7 +1978,21 @@ const MAX_ACTIONS_BETWEEN_VOTES = 6;
 export function fuzzCommandArbs(): fc.Arbitrary<fc.AsyncCommand<ProtocolModel, World>>[] {
   const actions = userActionArbs();
   const report = fc
-    .tuple(reportSpecArb, fc.array(fc.oneof(...actions), { maxLength: MAX_ACTIONS_BETWEEN_VOTES }))
+    .tuple(
+      reportSpecArb,
+      // Mostly a few: each one costs a full step; now and then the most.
+      fc
+        .oneof(
+          { weight: 3, arbitrary: fc.integer({ min: 0, max: 2 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 3, max: MAX_ACTIONS_BETWEEN_VOTES }) },
+        )
+        .chain((n) =>
+          fc.array(fc.oneof(...actions.map(({ between, arbitrary }) => ({ weight: between, arbitrary }))), {
+            minLength: n,
+            maxLength: n,
+          }),
+        ),
+    )
     .map(([spec, between]) => new ReportCommand(spec, between));
   // Resumes outnumber pauses two to one and mostly resume everything, so that a run spends most of
   // its steps unpaused (a paused protocol only exercises the refusals).

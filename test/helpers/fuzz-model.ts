@@ -253,66 +253,57 @@ export class World {
         c.getAddress(),
       ),
     );
-    // Every read at once: one round trip's latency, not forty.
-    const [
-      shares,
-      wtp,
-      eth,
-      nftBalances,
-      holderEth,
-      [lastRequestId, lastFinalizedId, lastCheckpointIndex, lockedEther, unfinalizedEther, queuedShares, queuePaused],
-      [totalShares, totalPooledEther, totalSupply, bufferedEther, instantLiquidity, depositableEther, liquidityTargetBP],
-      [beacon, fees, instant, limit, paused, bunker, operator, lastProcessedRefSlot, wrapperSupply],
-      [queueWord, redeemFrame, block],
-    ] = await Promise.all([
-      Promise.all(this.addresses.map((a) => pool.sharesOf(a))),
-      Promise.all(this.addresses.map((a) => wrapper.balanceOf(a))),
-      Promise.all(this.addresses.map((a) => provider.getBalance(a))),
-      Promise.all(this.addresses.map((a) => (a === ZeroAddress ? Promise.resolve(0n) : queue.balanceOf(a)))),
-      Promise.all(this.holders.map((a) => provider.getBalance(a))),
-      Promise.all([
-        queue.getLastRequestId(),
-        queue.getLastFinalizedRequestId(),
-        queue.getLastCheckpointIndex(),
-        queue.lockedEther(),
-        queue.unfinalizedEther(),
-        queue.queuedShares(),
-        queue.withdrawalsPaused(),
-      ]),
-      Promise.all([
-        pool.totalShares(),
-        pool.totalPooledEther(),
-        pool.totalSupply(),
-        pool.bufferedEther(),
-        pool.instantLiquidity(),
-        pool.depositableEther(),
-        pool.instantLiquidityTargetBP(),
-      ]),
-      Promise.all([
-        pool.getBeaconStat(),
-        oracle.getFeeConfig(),
-        pool.getInstantRedeemParams(),
-        pool.getStakeLimitParams(),
-        pool.pausedCapabilities(),
-        pool.isBunkerModeActive(),
-        registry.getNodeOperator(OPERATOR_ID),
-        oracle.getLastProcessedRefSlot(),
-        wrapper.totalSupply(),
-      ]),
-      Promise.all([
-        queueSharesWord(this.f.poolAddress, this.f.queueAddress),
-        readInstantFrame(this.f.poolAddress),
-        provider.getBlock("latest"),
-      ]),
-    ]);
+    // One call after another: the in-process network serves them one at a time anyway, and
+    // interleaving them only adds overhead.
+    const each = async <T>(xs: string[], f: (a: string) => Promise<T>): Promise<T[]> => {
+      const out: T[] = [];
+      for (const x of xs) out.push(await f(x));
+      return out;
+    };
+    const shares = await each(this.addresses, (a) => pool.sharesOf(a));
+    const wtp = await each(this.addresses, (a) => wrapper.balanceOf(a));
+    const eth = await each(this.addresses, (a) => provider.getBalance(a));
+    const nftBalances = await each(this.addresses, (a) =>
+      a === ZeroAddress ? Promise.resolve(0n) : queue.balanceOf(a),
+    );
+    const holderEth = await each(this.holders, (a) => provider.getBalance(a));
+    const [lastRequestId, lastFinalizedId, lastCheckpointIndex, lockedEther, unfinalizedEther, queuedShares] = [
+      await queue.getLastRequestId(),
+      await queue.getLastFinalizedRequestId(),
+      await queue.getLastCheckpointIndex(),
+      await queue.lockedEther(),
+      await queue.unfinalizedEther(),
+      await queue.queuedShares(),
+    ];
+    const queuePaused = await queue.withdrawalsPaused();
+    const [totalShares, totalPooledEther, totalSupply, bufferedEther, instantLiquidity, depositableEther] = [
+      await pool.totalShares(),
+      await pool.totalPooledEther(),
+      await pool.totalSupply(),
+      await pool.bufferedEther(),
+      await pool.instantLiquidity(),
+      await pool.depositableEther(),
+    ];
+    const liquidityTargetBP = await pool.instantLiquidityTargetBP();
+    const beacon = await pool.getBeaconStat();
+    const fees = await oracle.getFeeConfig();
+    const instant = await pool.getInstantRedeemParams();
+    const limit = await pool.getStakeLimitParams();
+    const paused = await pool.pausedCapabilities();
+    const bunker = await pool.isBunkerModeActive();
+    const operator = await registry.getNodeOperator(OPERATOR_ID);
+    const lastProcessedRefSlot = await oracle.getLastProcessedRefSlot();
+    const wrapperSupply = await wrapper.totalSupply();
+    const queueWord = await queueSharesWord(this.f.poolAddress, this.f.queueAddress);
+    const redeemFrame = await readInstantFrame(this.f.poolAddress);
+    const block = await provider.getBlock("latest");
     if (block === null) throw new Error("no latest block");
     const ids = Array.from({ length: Number(lastRequestId) }, (_, i) => BigInt(i + 1));
-    const [statuses, hints] = await Promise.all([
-      ids.length === 0 ? Promise.resolve([]) : queue.getWithdrawalStatus(ids),
+    const statuses = ids.length === 0 ? [] : await queue.getWithdrawalStatus(ids);
+    const hints =
       lastCheckpointIndex > 0n && ids.length > 0
-        ? queue.findCheckpointHints(ids, 1n, lastCheckpointIndex).then((h) => [...h])
-        : Promise.resolve(ids.map(() => 0n)),
-    ]);
+        ? [...(await queue.findCheckpointHints(ids, 1n, lastCheckpointIndex))]
+        : ids.map(() => 0n);
     const claimable =
       lastCheckpointIndex > 0n && ids.length > 0 ? [...(await queue.getClaimableEther(ids, hints))] : ids.map(() => 0n);
     const requests: RequestState[] = statuses.map((s) => ({
