@@ -21,7 +21,10 @@ interface Mutation {
   to: string;
 }
 
-/** Small, realistic bugs: a rounding direction flipped, a fee rounded the wrong way, an over-payment. */
+/**
+ * Small, realistic bugs: a rounding direction flipped, a fee rounded the wrong way, an over-payment,
+ * and a report bound that user actions between the votes can move (report liveness).
+ */
 const MUTATIONS: Mutation[] = [
   {
     name: "shares-round-down",
@@ -43,6 +46,13 @@ const MUTATIONS: Mutation[] = [
     file: "contracts/withdrawals/WithdrawalQueue.sol",
     from: "payout = Math.min(amountOfEther, byShares);",
     to: "payout = Math.max(amountOfEther, byShares);",
+  },
+  {
+    name: "exit-bound-buffer",
+    what: "AccountingOracle._requestExits bounds exits by the shortfall beyond the live buffer again: a stake between the votes makes an honest report revert",
+    file: "contracts/oracle/AccountingOracle.sol",
+    from: "uint256 maxExits = Math.ceilDiv(WITHDRAWAL_QUEUE.unfinalizedEther(), DEPOSIT_SIZE);",
+    to: "uint256 maxExits = Math.ceilDiv(Math.saturatingSub(WITHDRAWAL_QUEUE.unfinalizedEther(), POOL.bufferedEther()), DEPOSIT_SIZE);",
   },
 ];
 

@@ -9,11 +9,15 @@ import { type RunnerConfig, checkProperty, envInt, formatOutcomes, outcomes } fr
  * Whole-protocol stateful fuzzing (issue 7): fast-check model-based command sequences over the real
  * contracts (Ignition deployment, deployWithQueue plus bond for every key): stakes, transfers, share
  * transfers, wraps, unwraps, permits, withdrawal requests (tpETH and wtpETH, with permits), request
- * NFT transfers, claims (single, batch, to a recipient), instant redemptions, validator deposits
- * through the guardians, oracle reports through the quorum (rewards, penalties, slashings, exits,
- * bunker mode, finalization; reports past the sanity limits asserted to revert, then clamped), pauses
- * and governance parameter changes. After every command the chain must equal the model to the wei and
- * every invariant of ../helpers/fuzz-invariants.ts must hold (docs/invariants.md, "Stateful fuzzing").
+ * NFT transfers, claims (single, batch, to a recipient), instant redemptions (the frame's integrated
+ * fee), bond deposits, validator deposits through the guardians, oracle reports through the quorum
+ * (rewards, penalties, per-key slashings, exits, bunker mode, finalization in batches; reports past the
+ * sanity limits or with invalid batches, key losses or exit counts asserted to revert, then the honest
+ * report voted), pauses and governance parameter changes; the protocol's own contracts as recipients
+ * and owners are asserted to be refused. Report liveness: between a report's first and deciding votes
+ * 0–6 random user actions run, and the honest report, computed at the reference slot, must still
+ * apply. After every command the chain must equal the model to the wei and every invariant of
+ * ../helpers/fuzz-invariants.ts must hold (docs/invariants.md, "Stateful fuzzing").
  *
  * Deterministic by default (a fixed seed). Environment:
  * - FUZZ_PROFILE=long: the long run of `npm run fuzz` (more runs, longer sequences, random seed);

@@ -3,7 +3,14 @@ import fc from "fast-check";
 import hre from "hardhat";
 import { ZeroAddress, type ContractTransactionReceipt } from "ethers";
 import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
-import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "../../scripts/lib/oracle";
+import {
+  advanceFrames,
+  buildReport,
+  keyLossEntry,
+  submitUntilApplied,
+  type ReportFields,
+} from "../../scripts/lib/oracle";
+import { exitsNeeded } from "../../scripts/lib/exits";
 import { PERMIT_VRS, signPermit } from "../../scripts/lib/permit";
 import { type Failure, type Sent, expectReceipt, failure, mined, record, setCurrentCommand } from "./property-harness";
 import { type AmountSpec, amountSpecArb, describeAmount, resolveAmount } from "./property-token-commands";
@@ -30,7 +37,7 @@ import {
   sum,
 } from "./fuzz-model";
 import { type RateStep, checkReportRate, checkStep } from "./fuzz-invariants";
-import { TOTAL_BP, ceilDiv, min } from "./withdrawal-report-helpers";
+import { RAY, TOTAL_BP, ceilDiv, min, rateRayOf } from "./withdrawal-report-helpers";
 
 /**
  * fast-check commands of the whole-protocol fuzzer. Every command runs unconditionally (`check` is
@@ -181,6 +188,14 @@ function poolMoveFailures(
   return failures;
 }
 
+/** A stake of `amount` mined in `receipt`'s block uses up that much of the stake limit (when one is set). */
+function spendStakeLimit(m: ProtocolModel, receipt: ContractTransactionReceipt, amount: bigint): void {
+  if (m.stakeLimit.max === 0n) return;
+  const block = BigInt(receipt.blockNumber);
+  m.stakeLimit.prevLimit = m.stakeLimitAt(block) - amount;
+  m.stakeLimit.prevBlock = block;
+}
+
 // ──────────────────────────────── Token commands ────────────────────────────────
 
 export type StakeRoute = "stake" | "plain ETH" | "ETH to the wrapper";
@@ -208,11 +223,7 @@ export class StakeCommand extends FuzzCommand {
           });
     const receipt = await send(m, this.actor, tx, failures);
     if (receipt !== null) {
-      if (m.stakeLimit.max !== 0n) {
-        const block = BigInt(receipt.blockNumber);
-        m.stakeLimit.prevLimit = m.stakeLimitAt(block) - this.amount;
-        m.stakeLimit.prevBlock = block;
-      }
+      spendStakeLimit(m, receipt, this.amount);
       const wrapped = this.route === "ETH to the wrapper";
       const shares = m.stake(this.actor, wrapped ? m.idx("wrapper") : this.actor, this.amount);
       if (wrapped) m.wtp[this.actor] += shares;
@@ -399,7 +410,7 @@ export class RequestCommand extends FuzzCommand {
     readonly actor: ActorRef,
     readonly wrapped: boolean,
     readonly amounts: AmountSpec[],
-    readonly owner: number | null,
+    readonly owner: Who | null,
     readonly approval: RequestApproval,
   ) {
     super();
@@ -423,7 +434,7 @@ export class RequestCommand extends FuzzCommand {
     const base = this.wrapped ? m.wtp[a] : m.balanceOf(a);
     const amounts = this.amounts.map((spec) => resolveAmount(spec, base / n));
     const total = sum(amounts);
-    const owner = this.owner ?? a;
+    const owner = this.owner === null ? a : r.index(this.owner);
 
     // Approval: an exact approve, one wei short, or a permit (valid, or expired with no allowance left).
     let permit = { value: 0n, deadline: 0n, v: 0, r: ZeroAddress.padEnd(66, "0"), s: ZeroAddress.padEnd(66, "0") };
@@ -448,6 +459,9 @@ export class RequestCommand extends FuzzCommand {
     if (this.approval === "permit") sim.allowance = total;
     if (this.approval === "expired permit" && sim.allowance < total) {
       expected.push(failure(queue, "PermitFailedAndAllowanceTooLow", sim.allowance, total));
+    }
+    if (this.owner !== null && r.isProtocolContract(owner)) {
+      expected.push(failure(queue, "ProtocolContractRefused", r.addresses[owner]));
     }
     const planned: { ether: bigint; shares: bigint }[] = [];
     for (const amount of amounts) {
@@ -510,6 +524,7 @@ export class RequestCommand extends FuzzCommand {
           m.shares[a] -= p.shares;
         }
         m.shares[q] += p.shares;
+        m.reserve += p.ether;
         const id = m.enqueue(owner, p.ether, p.shares, timestamp);
         if (owner !== a) m.inflows.push({ to: owner, requestId: id });
       }
@@ -521,11 +536,39 @@ export class RequestCommand extends FuzzCommand {
   }
 }
 
+/**
+ * A run on the queue: every actor requests a large part of its tpETH (or wtpETH) at once, so that the
+ * queue's demand exceeds the buffer and reports must ask for validator exits.
+ */
+export class BankRunCommand extends FuzzCommand {
+  constructor(
+    readonly ppm: number,
+    readonly wrapped: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `every holder requests ${this.ppm / 1e4}% of its ${this.wrapped ? "wtpETH" : "tpETH"} (a run on the queue)`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    // The holders only: an actor without any has nothing to request.
+    const holders = Array.from({ length: ACTORS }, (_, a) => a).filter((a) =>
+      this.wrapped ? m.wtp[a] > 0n : m.shares[a] > 0n,
+    );
+    for (const a of holders) {
+      const spec: AmountSpec = { kind: "fraction", ppm: this.ppm };
+      await new RequestCommand(a, this.wrapped, [spec], null, "exact").run(m, r);
+    }
+    setCurrentCommand(this.coverageKey());
+    record(m.unfinalizedEther() > m.bufferedEther() ? "demand beyond the buffer" : "demand within the buffer");
+  }
+}
+
 /** An ERC-721 transferFrom of a request NFT (by its owner, or by someone not approved). */
 export class NftTransferCommand extends FuzzCommand {
   constructor(
     readonly k: number,
-    readonly to: number,
+    readonly to: Who,
     readonly byOwner: boolean,
   ) {
     super();
@@ -544,20 +587,21 @@ export class NftTransferCommand extends FuzzCommand {
     const owner = req.owner;
     const caller = this.byOwner ? owner : (owner + 1 + (this.k % (ACTORS - 1))) % ACTORS;
     const queue = r.f.queue;
+    const to = r.index(this.to);
     const failures: Failure[] = [];
     if (req.claimed) failures.push(failure(queue, "ERC721NonexistentToken", BigInt(id)));
     else if (caller !== owner || owner >= ACTORS) {
       failures.push(failure(queue, "ERC721InsufficientApproval", r.addresses[caller], BigInt(id)));
-    }
+    } else if (r.isProtocolContract(to)) failures.push(failure(queue, "ProtocolContractRefused", r.addresses[to]));
     const receipt = await send(
       m,
       caller,
-      queue.connect(r.actors[caller]).transferFrom(r.addresses[owner], r.addresses[this.to], id),
+      queue.connect(r.actors[caller]).transferFrom(r.addresses[owner], r.addresses[to], id),
       failures,
     );
     if (receipt !== null) {
-      req.owner = this.to;
-      if (this.to !== owner) m.inflows.push({ to: this.to, requestId: id });
+      req.owner = to;
+      if (to !== owner) m.inflows.push({ to, requestId: id });
     }
     await checkStep(m, r, { kind: "none" }, this.toString());
   }
@@ -604,6 +648,10 @@ export class ClaimCommand extends FuzzCommand {
 
     // The queue's checks, request by request in order; the first failure is the revert.
     const failures: Failure[] = [];
+    if (this.mode === "to recipient" && recipient === r.index("zero")) failures.push(failure(queue, "ZeroRecipient"));
+    else if (this.mode === "to recipient" && r.isProtocolContract(recipient)) {
+      failures.push(failure(queue, "ProtocolContractRefused", r.addresses[recipient]));
+    }
     if (m.queuePaused) failures.push(failure(queue, "WithdrawalsPaused"));
     const claimed = new Set<number>();
     let paid = 0n;
@@ -650,25 +698,62 @@ export class ClaimCommand extends FuzzCommand {
 
 export type Slippage = "exact" | "one wei more" | "none";
 
+/**
+ * instantRedeem of an amount, in one call or split into `parts` back-to-back calls in the same frame
+ * (the fee integrates the frame's cumulative use: the parts pay at least what one call would).
+ */
 export class InstantRedeemCommand extends FuzzCommand {
   constructor(
     readonly actor: ActorRef,
     readonly amount: AmountSpec,
     readonly recipient: Who,
     readonly slippage: Slippage,
+    readonly parts: number = 1,
   ) {
     super();
   }
   toString(): string {
-    return `${refLabel(this.actor)} redeems ${describeAmount(this.amount)} tpETH instantly to ${label(this.recipient)} (min out: ${this.slippage})`;
+    const split = this.parts > 1 ? ` in ${this.parts} parts` : "";
+    return `${refLabel(this.actor)} redeems ${describeAmount(this.amount)} tpETH instantly${split} to ${label(this.recipient)} (min out: ${this.slippage})`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
     const a = resolveActor(m, this.actor);
+    // Liquidity and the frame's cap are usually small next to balances: amounts are relative to the
+    // most that can go through (all of it: exactly at a bound; all plus one: just past it).
+    const now = (await latestBlock()).timestamp + 1n;
+    const used = m.instantFee(0n, now).frame.redeemedInFrame;
+    const capLeft = max(0n, (m.totalPooledEther * m.instant.frameCapBP) / TOTAL_BP - used);
+    const available = m.instantLiquidity();
+    const bound = min(min(m.balanceOf(a), capLeft), available);
+    const total = resolveAmount(this.amount, bound > 0n ? bound : m.balanceOf(a));
+    const part = total / BigInt(this.parts);
+    // What one call would pay for the whole amount in this frame (the next block's).
+    const oneCall = m.instantFee(total, now);
+    const fees: bigint[] = [];
+    for (let i = 0; i < this.parts; i++) {
+      const amount = i < this.parts - 1 ? part : total - part * BigInt(this.parts - 1);
+      const fee = await this.redeem(
+        m,
+        r,
+        a,
+        amount,
+        this.parts > 1 ? `${this.toString()}: part ${i + 1}` : this.toString(),
+      );
+      if (fee !== null) fees.push(fee);
+    }
+    if (this.parts > 1 && fees.length === this.parts && m.redeemFrame.frameIndex === oneCall.frame.frameIndex) {
+      expect(
+        sum(fees) >= oneCall.fee,
+        `${this.toString()}: the parts' fees ${fees.join(" + ")} ≥ one call's ${oneCall.fee}`,
+      ).to.be.true;
+      record("split redemption paid at least one call's fee");
+    }
+  }
+  /** One redemption; returns its fee, or null when it reverted (as the model predicts). */
+  private async redeem(m: ProtocolModel, r: World, a: number, amount: bigint, at: string): Promise<bigint | null> {
     const signer = r.actors[a];
     const pool = r.f.pool;
     const to = r.index(this.recipient);
-    // Liquidity is usually small next to balances: scale fractions of the balance to it half the time.
-    const amount = resolveAmount(this.amount, min(m.balanceOf(a), m.instantLiquidity() * 2n));
     // Pin the block time so that the model knows the frame of the redemption cap.
     const now = (await latestBlock()).timestamp + 1n;
     await hre.network.provider.send("evm_setNextBlockTimestamp", [Number(now)]);
@@ -677,16 +762,17 @@ export class InstantRedeemCommand extends FuzzCommand {
     const liquidity = m.instantLiquidity();
     let ethOut = 0n;
     let fee = 0n;
-    const frame = now / INSTANT_REDEEM_FRAME_SECONDS;
-    const used = m.redeemFrame === frame ? m.redeemedInFrame : 0n;
+    const { fee: quoted, frame } = m.instantFee(amount, now);
+    const used = frame.redeemedInFrame;
     const cap = (m.totalPooledEther * m.instant.frameCapBP) / TOTAL_BP;
     if (amount === 0n) failures.push(failure(pool, "InstantRedeemZeroAmount"));
+    else if (to === r.index("zero")) failures.push(failure(pool, "ZeroAddress", "recipient"));
+    else if (r.isProtocolContract(to)) failures.push(failure(pool, "ProtocolContractRefused", r.addresses[to]));
     else if ((m.pausedCapabilities & CAP_INSTANT_REDEEM) !== 0) failures.push(failure(pool, "InstantRedeemPaused"));
     else if (m.bunker) failures.push(failure(pool, "InstantRedeemBunkerMode"));
     else if (amount > liquidity) failures.push(failure(pool, "InsufficientInstantLiquidity", amount, liquidity));
     else {
-      const weighted = m.instant.minFeeBP * liquidity + (m.instant.maxFeeBP - m.instant.minFeeBP) * amount;
-      fee = ceilDiv(amount * weighted, TOTAL_BP * liquidity);
+      fee = quoted;
       ethOut = amount - fee;
       const minOut = this.slippage === "one wei more" ? ethOut + 1n : 0n;
       if (ethOut < minOut) failures.push(failure(pool, "SlippageExceeded", ethOut, minOut));
@@ -697,13 +783,14 @@ export class InstantRedeemCommand extends FuzzCommand {
       }
     }
     const minEthOut = this.slippage === "exact" ? ethOut : this.slippage === "one wei more" ? ethOut + 1n : 0n;
-    const preview = failures.length === 0 ? await pool.previewInstantRedeem(amount) : null;
+    // The preview prices at the frame of the call's block: compared only when that is the redemption's frame.
+    const sameFrame = (now - 1n) / INSTANT_REDEEM_FRAME_SECONDS === frame.frameIndex;
+    const preview = failures.length === 0 && sameFrame ? await pool.previewInstantRedeem(amount) : null;
     const receipt = await send(m, a, pool.connect(signer).instantRedeem(amount, minEthOut, r.addresses[to]), failures);
     if (receipt !== null) {
-      expect(preview === null ? null : [preview[0], preview[1]], "previewInstantRedeem vs model").to.deep.equal([
-        ethOut,
-        fee,
-      ]);
+      if (preview !== null) {
+        expect([preview[0], preview[1]], "previewInstantRedeem vs model").to.deep.equal([ethOut, fee]);
+      }
       expect(await blockTime(receipt), "the pinned block time").to.equal(now);
       const shares = m.toSharesUp(amount);
       m.shares[a] -= shares;
@@ -712,10 +799,17 @@ export class InstantRedeemCommand extends FuzzCommand {
       m.eth[m.idx("pool")] -= ethOut;
       m.eth[to] += ethOut;
       if (to !== a) m.inflows.push({ to, eth: ethOut });
-      m.redeemFrame = frame;
-      m.redeemedInFrame = used + amount;
+      m.redeemFrame = { ...frame, redeemedInFrame: used + amount };
+      record(
+        frame.frameLiquidityGwei === 0n
+          ? "redeemed (frame without liquidity)"
+          : used > 0n
+            ? "redeemed (frame in use)"
+            : "redeemed (frame's first)",
+      );
     }
-    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "redeem", fee }, this.toString());
+    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "redeem", fee }, at);
+    return receipt === null ? null : fee;
   }
 }
 
@@ -723,41 +817,46 @@ export class InstantRedeemCommand extends FuzzCommand {
 
 /** Deposits through the guardians' attestation and the deposit security module. */
 export class DepositCommand extends FuzzCommand {
-  constructor(readonly count: bigint) {
+  /** @param count Validators to deposit; "max": as many as the depositable ETH allows (at least one). */
+  constructor(readonly count: bigint | "max") {
     super();
   }
   toString(): string {
-    return `deposit ${this.count} validator(s) of operator 0`;
+    return `deposit ${this.count === "max" ? "as many as possible" : this.count} validator(s) of operator 0`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
     const { f } = r;
-    const amount = this.count * DEPOSIT_SIZE;
+    // The registry's side (keys, bond cover at its own last rate) is read from the chain: not modelled.
+    const op = await f.registry.getNodeOperator(OPERATOR_ID);
+    const active = op.depositedKeys - op.exitedKeys;
+    let count = this.count === "max" ? m.depositableEther() / DEPOSIT_SIZE : this.count;
+    if (this.count === "max") {
+      count = min(
+        min(count, op.vettedKeys - op.depositedKeys),
+        op.bondCoveredValidators - min(active, op.bondCoveredValidators),
+      );
+      count = max(1n, count);
+    }
+    const amount = count * DEPOSIT_SIZE;
     const failures: Failure[] = [];
     if ((m.pausedCapabilities & CAP_DEPOSITS) !== 0) failures.push(failure(f.pool, "DepositsPaused"));
     else if (amount > m.depositableEther()) {
       failures.push(failure(f.pool, "NotEnoughBufferedEther", amount, m.depositableEther()));
-    } else {
-      // The registry's side (keys, bond cover at its own last rate) is read from the chain: not modelled.
-      const op = await f.registry.getNodeOperator(OPERATOR_ID);
-      const active = op.depositedKeys - op.exitedKeys;
-      if (op.vettedKeys === op.depositedKeys || op.bondCoveredValidators <= active) {
-        failures.push(failure(f.registry, "OperatorNotDepositable", OPERATOR_ID));
-      } else if (this.count > op.vettedKeys - op.depositedKeys) {
-        failures.push(
-          failure(f.registry, "NotEnoughVettedKeys", OPERATOR_ID, this.count, op.vettedKeys - op.depositedKeys),
-        );
-      } else if (active + this.count > op.bondCoveredValidators) {
-        failures.push(failure(f.registry, "BondTooSmall", OPERATOR_ID, active + this.count, op.bondCoveredValidators));
-      }
+    } else if (op.vettedKeys === op.depositedKeys || op.bondCoveredValidators <= active) {
+      failures.push(failure(f.registry, "OperatorNotDepositable", OPERATOR_ID));
+    } else if (count > op.vettedKeys - op.depositedKeys) {
+      failures.push(failure(f.registry, "NotEnoughVettedKeys", OPERATOR_ID, count, op.vettedKeys - op.depositedKeys));
+    } else if (active + count > op.bondCoveredValidators) {
+      failures.push(failure(f.registry, "BondTooSmall", OPERATOR_ID, active + count, op.bondCoveredValidators));
     }
     const attestation = await currentAttestation(f.depositContract, f.registry, hre.ethers.provider);
     const signatures = await signAttestation(f.dsm, attestation, [f.guardian]);
     const receipt = await expectReceipt(
-      f.dsm.depositBufferedEther(OPERATOR_ID, this.count, attestation, signatures),
+      f.dsm.depositBufferedEther(OPERATOR_ID, count, attestation, signatures),
       failures,
     );
     if (receipt !== null) {
-      m.depositedValidators += this.count;
+      m.depositedValidators += count;
       m.eth[m.idx("pool")] -= amount;
       m.depositContractEth += amount;
     }
@@ -788,6 +887,29 @@ export class VaultDonationCommand extends FuzzCommand {
   }
 }
 
+/** depositBond(operator 0) by an actor: the registry stakes it and books the shares as the operator's bond. */
+export class BondDepositCommand extends FuzzCommand {
+  constructor(
+    readonly actor: number,
+    readonly amount: bigint,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `${label(this.actor)} deposits ${this.amount} wei of bond for operator 0`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const failures = this.amount === 0n ? [failure(r.f.registry, "ZeroBond")] : await stakeFailures(m, r, this.amount);
+    const tx = r.f.registry.connect(r.actors[this.actor]).depositBond(OPERATOR_ID, { value: this.amount });
+    const receipt = await send(m, this.actor, tx, failures);
+    if (receipt !== null) {
+      spendStakeLimit(m, receipt, this.amount);
+      m.bondShares += m.stake(this.actor, m.idx("registry"), this.amount);
+    }
+    await checkStep(m, r, receipt === null ? { kind: "none" } : { kind: "stake" }, this.toString());
+  }
+}
+
 // ──────────────────────────────── Oracle reports ────────────────────────────────
 
 /** Where the report's CL balance lands: inside the limits, or past one (asserted to revert, then clamped). */
@@ -804,6 +926,31 @@ export type ClSpec =
 /** Which requests the report finalizes. */
 export type FinalizeSpec = { kind: "none" } | { kind: "max" } | { kind: "some"; ppm: bigint };
 
+/**
+ * How the finalized range is split: where requests change side of the report's rate, as an honest
+ * oracle does (each batch then locks exactly its payouts), or as one batch over the whole range
+ * (`finalizationBatches = [last]`: a mixed range locks more than it pays, returned at claim time).
+ */
+export type Batching = "honest" | "single";
+
+/** Invalid `finalizationBatches`, asserted to revert with the exact error. */
+export type BatchProbe = "mismatch" | "tooMany" | "notAscending";
+
+/**
+ * A loss attributed to operator 0, a fraction `ppm` of the CL drop: per key (`keyLosses`, each key's
+ * loss to date from `firstKey` on, as the oracle charges them; `staleKey` adds a key that owes
+ * nothing more), or as the operator's total only (`perKey` false: allowed for losses not tied to a key).
+ */
+export interface LossSpec {
+  ppm: bigint;
+  perKey: boolean;
+  firstKey: number;
+  staleKey: boolean;
+}
+
+/** `keyLosses` breaking a rule, asserted to revert with the exact error. */
+export type LossProbe = "mismatch" | "unlisted" | "notAscending" | "notDeposited" | "tooLarge";
+
 export interface ReportSpec {
   frames: bigint;
   visiblePpm: bigint;
@@ -812,14 +959,18 @@ export interface ReportSpec {
   exit: boolean;
   withdrawalPpm: bigint;
   elPpm: bigint;
-  /** A slashing attributed to operator 0, as a fraction of the CL drop (null: none). */
-  lossPpm: bigint | null;
+  loss: LossSpec | null;
   bunker: boolean;
+  /** Declare bunker mode when the report lowers the share rate, as an honest oracle does. */
+  bunkerOnLoss: boolean;
   finalize: FinalizeSpec;
+  batching: Batching;
   /** Also try to finalize one request too many (asserted to revert with the queue's exact error). */
   probeFinalize: boolean;
-  /** Exit requests for operator 0's keys as the queue's shortfall allows (and one more, asserted to revert). */
-  exitRequests: boolean;
+  batchProbe: BatchProbe | null;
+  lossProbe: LossProbe | null;
+  /** Also try one exit request more than the queue's demand allows (asserted to revert). */
+  probeExits: boolean;
 }
 
 function describeReport(s: ReportSpec): string {
@@ -835,25 +986,146 @@ function describeReport(s: ReportSpec): string {
     `CL ${cl}`,
     `withdrawal vault ${Number(s.withdrawalPpm) / 1e4}%`,
     `EL vault ${Number(s.elPpm) / 1e4}%`,
-    `finalize ${s.finalize.kind === "some" ? `${Number(s.finalize.ppm) / 1e4}%` : s.finalize.kind}`,
+    `finalize ${s.finalize.kind === "some" ? `${Number(s.finalize.ppm) / 1e4}%` : s.finalize.kind} (${s.batching} batches)`,
   ];
   if (s.exit) parts.push("a validator exits");
-  if (s.lossPpm !== null) parts.push(`slashing ${Number(s.lossPpm) / 1e4}% of the drop`);
+  if (s.loss !== null) {
+    const how = s.loss.perKey
+      ? `per key from #${s.loss.firstKey}${s.loss.staleKey ? " + a stale key" : ""}`
+      : "operator total";
+    parts.push(`slashing ${Number(s.loss.ppm) / 1e4}% of the drop (${how})`);
+  }
   if (s.bunker) parts.push("bunker");
+  if (!s.bunkerOnLoss) parts.push("no bunker on a loss");
   if (s.probeFinalize) parts.push("probe finalization");
-  if (s.exitRequests) parts.push("exit requests");
+  if (s.batchProbe !== null) parts.push(`probe batches (${s.batchProbe})`);
+  if (s.lossProbe !== null) parts.push(`probe key losses (${s.lossProbe})`);
+  if (s.probeExits) parts.push("probe exit demand");
   return `report(${parts.join(", ")})`;
 }
 
 /** How deep a bunker-mode report may take the CL balance here (10% of preCL). */
 const BUNKER_DROP_PPM = 100_000n;
+/** AccountingOracle.MAX_FINALIZATION_BATCHES. */
+const MAX_FINALIZATION_BATCHES = 32;
+/** 32 ETH in gwei: the most a key can lose. */
+const DEPOSIT_SIZE_GWEI = DEPOSIT_SIZE / GWEI;
 
+/**
+ * The honest oracle's batches (offchain/oracle/report.ts): the requests after the last finalized one
+ * up to `lastId`, split where they change side of the rate (nominal iff ETH ≤ ⌊shares × rateRay / 1e27⌋);
+ * at most 32 batches, the range ending early if it has more runs.
+ */
+export function honestBatches(m: ProtocolModel, lastId: number, rateEther: bigint, rateShares: bigint): number[] {
+  const rateRay = rateRayOf(rateEther, rateShares);
+  const ends: number[] = [];
+  let side: boolean | null = null;
+  for (let id = m.lastFinalizedId + 1; id <= lastId; id++) {
+    const q = m.requests[id - 1];
+    const nominal = q.amountOfEther <= (q.shares * rateRay) / RAY;
+    if (nominal === side) ends[ends.length - 1] = id;
+    else {
+      if (ends.length === MAX_FINALIZATION_BATCHES) break;
+      ends.push(id);
+      side = nominal;
+    }
+  }
+  return ends;
+}
+
+/** Operator 0's losses as a report names them: its total (operatorLossesGwei) and its keys' losses to date. */
+interface LossPlan {
+  lossGwei: bigint;
+  keyLosses: { keyIndex: bigint; lossToDateGwei: bigint }[];
+}
+
+/**
+ * Attributes `wantedGwei` to operator 0 as an honest oracle would: per key, each key taking what it
+ * can still lose (32 ETH less what it was charged) from `firstKey` on, the operator's total being what
+ * its keys owe; or as the total alone.
+ */
+function planLosses(m: ProtocolModel, wantedGwei: bigint, spec: LossSpec | null): LossPlan {
+  if (spec === null || wantedGwei === 0n) return { lossGwei: 0n, keyLosses: [] };
+  if (!spec.perKey || m.depositedValidators === 0n) return { lossGwei: wantedGwei, keyLosses: [] };
+  const n = m.depositedValidators;
+  const keyLosses: LossPlan["keyLosses"] = [];
+  let left = wantedGwei;
+  for (let i = 0n; i < n && left > 0n; i++) {
+    const keyIndex = (BigInt(spec.firstKey) + i) % n;
+    const charged = m.keyCharged.get(keyIndex) ?? 0n;
+    const take = min(DEPOSIT_SIZE_GWEI - charged, left);
+    if (take === 0n) continue;
+    keyLosses.push({ keyIndex, lossToDateGwei: charged + take });
+    left -= take;
+  }
+  if (spec.staleKey) {
+    // A key charged before whose loss to date is now no higher (a top-up): it owes nothing.
+    const stale = [...m.keyCharged.entries()].find(([k, c]) => c > 0n && !keyLosses.some((x) => x.keyIndex === k));
+    if (stale !== undefined) keyLosses.push({ keyIndex: stale[0], lossToDateGwei: stale[1] - stale[1] / 3n });
+  }
+  keyLosses.sort((x, y) => (x.keyIndex < y.keyIndex ? -1 : 1));
+  return { lossGwei: wantedGwei - left, keyLosses };
+}
+
+/**
+ * The first error AccountingOracle._chargeKeyLosses raises for these fields (operator 0 only), or
+ * null: entries strictly ascending, keys deposited, losses ≤ 32 ETH, and the operator's listed loss
+ * (0: not listed) equal to Σ max(0, lossToDate − charged).
+ */
+function keyLossError(
+  m: ProtocolModel,
+  entries: bigint[],
+  operatorIds: bigint[],
+  lossesGwei: bigint[],
+): { error: string; args: unknown[] } | null {
+  let owed = 0n;
+  for (let i = 0; i < entries.length; i++) {
+    const key = entries[i] >> 64n;
+    if (i !== 0 && key <= entries[i - 1] >> 64n) return { error: "KeyLossesNotAscending", args: [BigInt(i)] };
+    const [keyIndex, loss] = [key & ((1n << 128n) - 1n), entries[i] & ((1n << 64n) - 1n)];
+    if (keyIndex >= m.depositedValidators) return { error: "LossKeyNotDeposited", args: [OPERATOR_ID, keyIndex] };
+    if (loss > DEPOSIT_SIZE_GWEI) return { error: "KeyLossTooLarge", args: [OPERATOR_ID, keyIndex, loss] };
+    owed += max(0n, loss - (m.keyCharged.get(keyIndex) ?? 0n));
+  }
+  if (entries.length === 0) return null;
+  const listed = operatorIds.indexOf(OPERATOR_ID);
+  const reported = listed === -1 ? 0n : lossesGwei[listed];
+  return reported === owed ? null : { error: "OperatorLossMismatch", args: [OPERATOR_ID, reported, owed] };
+}
+
+/**
+ * `exitedKeys` of the report: operators whose count of exited validators grew. Empty for now: the
+ * registry's reportExitedKeys needs EXITS_REPORTER_ROLE until it accepts the accounting oracle; then
+ * this returns exitedKeysEntry(OPERATOR_ID, n) for the model's exited count n when it grew.
+ */
+function exitedKeysEntries(): bigint[] {
+  return [];
+}
+
+/** The first line of an error's message (the decoded revert reason, for hardhat). */
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+/**
+ * An oracle report by the quorum, as an honest oracle computes it from the state at the reference slot
+ * (rewards and vaults within the limits, losses per key, finalization as far as the buffer covers at
+ * the post-report rate in batches, exits for the queue's shortfall up to the cap). Reports past a limit
+ * or with invalid batches, key losses or exit counts are first asserted to revert with the exact
+ * error. Then the first member votes, `actions` run (any user action: stakes, requests, claims,
+ * instant redemptions, deposits, bond, vault ETH…), and the deciding vote must apply the report
+ * (report liveness): the model applies it at that live state, as the contracts do.
+ */
 export class ReportCommand extends FuzzCommand {
-  constructor(readonly spec: ReportSpec) {
+  constructor(
+    readonly spec: ReportSpec,
+    readonly actions: FuzzCommand[] = [],
+  ) {
     super();
   }
   toString(): string {
-    return describeReport(this.spec);
+    const between = this.actions.length === 0 ? "" : ` with [${this.actions.map(String).join("; ")}] between the votes`;
+    return `${describeReport(this.spec)}${between}`;
   }
   protected async exec(m: ProtocolModel, r: World): Promise<void> {
     const { f } = r;
@@ -869,14 +1141,9 @@ export class ReportCommand extends FuzzCommand {
     }
     const refSlot = await advanceFrames(hre.network.provider, f.oracle, s.frames);
     const refTime = await m.slotTimestamp(refSlot);
-    await checkStep(
-      m,
-      r,
-      { kind: "none" },
-      `${this.toString()}: frames advanced${exited > 0n ? ", a validator exited" : ""}`,
-    );
+    if (exited > 0n) await checkStep(m, r, { kind: "none" }, `${this.toString()}: a validator exited`);
 
-    // Fields inside the limits.
+    // Fields inside the limits, from the state at the reference slot (now).
     const invisible = m.depositedValidators - m.clValidators;
     const numValidators = m.clValidators + (invisible * s.visiblePpm) / PPM;
     const preCL = m.clBalance + (numValidators - m.clValidators) * DEPOSIT_SIZE;
@@ -913,16 +1180,20 @@ export class ReportCommand extends FuzzCommand {
     }
     if (lo > hi) clGwei = lo; // an empty range (deep losses): asserted below like any report
     const clDropGwei = max(0n, preCL / GWEI - clGwei);
-    const lossGwei = s.lossPpm === null || clDropGwei === 0n ? 0n : max(1n, (clDropGwei * s.lossPpm) / PPM);
+    const wantedLossGwei = s.loss === null || clDropGwei === 0n ? 0n : max(1n, (clDropGwei * s.loss.ppm) / PPM);
+    const losses = planLosses(m, wantedLossGwei, s.loss);
     const fields: Partial<ReportFields> = {
       numValidators,
       clBalanceGwei: clGwei,
       withdrawalVaultBalance: withdrawal,
       elRewardsVaultBalance: el,
       isBunkerMode: s.bunker,
-      operatorIdsWithLosses: lossGwei > 0n ? [OPERATOR_ID] : [],
-      operatorLossesGwei: lossGwei > 0n ? [lossGwei] : [],
+      operatorIdsWithLosses: losses.lossGwei > 0n ? [OPERATOR_ID] : [],
+      operatorLossesGwei: losses.lossGwei > 0n ? [losses.lossGwei] : [],
+      keyLosses: losses.keyLosses.map((k) => keyLossEntry(OPERATOR_ID, k.keyIndex, k.lossToDateGwei)),
+      exitedKeys: exitedKeysEntries(),
     };
+    if (losses.keyLosses.length > 0) record("losses per key");
 
     // Probes past the CL limits: the exact error, then the clamped report below.
     if (s.cl.kind === "aboveApr") {
@@ -941,30 +1212,41 @@ export class ReportCommand extends FuzzCommand {
       await this.probe(
         r,
         refSlot,
-        { ...fields, clBalanceGwei: g, operatorIdsWithLosses: [], operatorLossesGwei: [] },
+        { ...fields, clBalanceGwei: g, operatorIdsWithLosses: [], operatorLossesGwei: [], keyLosses: [] },
         "ClBalanceDropLimitExceeded",
         [dropBP, limits.clBalanceDropLimitBP],
       );
     }
 
-    // Finalization: the requests made by the reference slot whose lock the buffer covers.
-    const reportFinalizingTo = (lastId: number): ReportOutcome =>
+    // Finalization: the requests made by the reference slot whose lock (as one batch, as the queue's
+    // findMaxRequestIdToFinalize prices it) the buffer covers after the report, at its rate.
+    let bunker = s.bunker;
+    const reportWith = (ends: number[]): ReportOutcome =>
       m.computeReport(
         refSlot,
         numValidators,
         clGwei,
         withdrawal,
         el,
-        lossGwei,
-        s.bunker,
-        lastId,
+        losses.lossGwei,
+        losses.keyLosses,
+        bunker,
+        ends,
         limits.maxPositiveRebasePPB,
       );
-    const base = reportFinalizingTo(0);
+    const base = reportWith([]);
+    // An honest oracle also declares bunker mode when the report lowers the share rate (a loss the
+    // bonds and the insurance fund do not cover), not only for a slashing whose penalty is ahead.
+    const rateFalls = base.postTotalEther * base.preTotalShares < base.preTotalEther * base.postTotalShares;
+    if (s.bunkerOnLoss && rateFalls && !bunker) {
+      bunker = true;
+      fields.isBunkerMode = true;
+      record("bunker: the rate falls");
+    }
     const eligible = m.requests.filter((q, k) => k >= m.lastFinalizedId && q.timestamp <= refTime).length;
     let maxId = m.lastFinalizedId;
     for (let id = m.lastFinalizedId + 1; id <= m.lastFinalizedId + eligible; id++) {
-      if (m.previewFinalization(id, base.postTotalEther, base.postTotalShares).lock > base.available) break;
+      if (m.previewFinalization(id, base.postTotalEther, base.postTotalShares) > base.available) break;
       maxId = id;
     }
     let lastId = 0;
@@ -973,8 +1255,8 @@ export class ReportCommand extends FuzzCommand {
       lastId = m.lastFinalizedId + Number((BigInt(maxId - m.lastFinalizedId) * s.finalize.ppm) / PPM);
     }
     if (lastId === m.lastFinalizedId) lastId = 0;
-    if (s.probeFinalize && !s.bunker) await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
-    if (s.bunker && lastId !== 0) {
+    if (s.probeFinalize && !bunker) await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
+    if (bunker && lastId !== 0) {
       await this.probe(r, refSlot, { ...fields, lastRequestIdToFinalize: BigInt(lastId) }, "FinalizationInBunkerMode", [
         BigInt(lastId),
       ]);
@@ -991,37 +1273,69 @@ export class ReportCommand extends FuzzCommand {
       );
       lastId = 0;
     }
-    const o = reportFinalizingTo(lastId);
+    let ends: number[] = [];
+    if (lastId !== 0) {
+      const honest = honestBatches(m, lastId, base.postTotalEther, base.postTotalShares);
+      if (s.batching === "honest") {
+        ends = honest;
+        lastId = ends[ends.length - 1];
+        fields.finalizationBatches = ends.length > 1 ? ends.map(BigInt) : [];
+        record(ends.length > 1 ? "honest batches (several)" : "honest batches (one)");
+      } else {
+        ends = [lastId];
+        fields.finalizationBatches = [BigInt(lastId)];
+        if (honest.length > 1) record("one batch over a mixed range");
+      }
+    }
     fields.lastRequestIdToFinalize = BigInt(lastId);
+    if (s.batchProbe !== null) await this.probeBatches(m, r, refSlot, fields, s.batchProbe);
+    if (s.lossProbe !== null) await this.probeLosses(m, r, refSlot, fields, s.lossProbe);
 
-    // Exit requests, bounded by the queue's shortfall after the report.
-    if (s.exitRequests) {
-      const unfinalized =
-        m.unfinalizedEther() -
-        (o.finalization === undefined
-          ? 0n
-          : sum(m.requests.slice(o.finalization.fromId - 1, o.finalization.toId).map((q) => q.amountOfEther)));
-      const bufferAfter = o.finalTotalEther - o.clBalance - (m.depositedValidators - numValidators) * DEPOSIT_SIZE;
-      const maxExits = ceilDiv(max(0n, unfinalized - bufferAfter), DEPOSIT_SIZE);
-      const deposited = (await f.registry.getNodeOperator(OPERATOR_ID)).depositedKeys;
-      const keys = (n: bigint): bigint[] => Array.from({ length: Number(n) }, (_, i) => BigInt(i) % deposited);
+    // Exits: what the queue's shortfall after the report needs, net of the vault ETH it leaves for
+    // later, up to the cap (scripts/lib/exits.ts); the oracle allows up to its demand, ⌈unfinalized / 32 ETH⌉.
+    const atRef = reportWith(ends);
+    const unfinalizedAfter = m.unfinalizedEther() - atRef.finalizedNominal;
+    const inflow = m.withdrawalVaultEth - atRef.withdrawalTaken + (m.elRewardsVaultEth - atRef.elTaken);
+    const needed = exitsNeeded(unfinalizedAfter, atRef.available - atRef.lock, inflow);
+    const exits = min(needed, limits.maxExitRequestsPerReport);
+    const keys = (n: bigint): bigint[] =>
+      Array.from({ length: Number(n) }, (_, i) => BigInt(i) % max(1n, m.depositedValidators));
+    if (s.probeExits && m.depositedValidators > 0n) {
+      const maxExits = ceilDiv(unfinalizedAfter, DEPOSIT_SIZE);
       const tooMany = maxExits + 1n;
-      await this.probe(
-        r,
-        refSlot,
-        { ...fields, exitOperatorIds: keys(tooMany).map(() => OPERATOR_ID), exitKeyIndices: keys(tooMany) },
-        "ExitRequestsExceedDemand",
-        [tooMany, maxExits],
-      );
-      fields.exitOperatorIds = keys(maxExits).map(() => OPERATOR_ID);
-      fields.exitKeyIndices = keys(maxExits);
-      if (maxExits > 0n) record("exit requests");
+      const probe = { ...fields, exitOperatorIds: keys(tooMany).map(() => OPERATOR_ID), exitKeyIndices: keys(tooMany) };
+      if (tooMany > limits.maxExitRequestsPerReport) {
+        await this.probe(r, refSlot, probe, "TooManyExitRequests", [tooMany, limits.maxExitRequestsPerReport]);
+      } else await this.probe(r, refSlot, probe, "ExitRequestsExceedDemand", [tooMany, maxExits]);
+    }
+    if (m.depositedValidators > 0n) {
+      fields.exitOperatorIds = keys(exits).map(() => OPERATOR_ID);
+      fields.exitKeyIndices = keys(exits);
+      if (exits > 0n) record("exit requests");
     }
 
+    // The first vote, user actions, then the deciding vote: an honest report must apply.
     const data = buildReport(refSlot, fields);
+    await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
+    const bufferAtRef = m.bufferedEther();
+    for (const action of this.actions) await action.run(m, r);
+    setCurrentCommand(this.coverageKey());
+    record(`${this.actions.length} action(s) between the votes`);
+    if (exits > 0n && m.bufferedEther() > bufferAtRef) record("exit requests, the buffer grown between the votes");
+    const o = reportWith(ends);
     const before = r.last;
-    const receipts = await submitUntilApplied(f.oracle, f.oracleMembers, data);
-    const receipt = receipts[receipts.length - 1];
+    let receipt: ContractTransactionReceipt;
+    try {
+      receipt = await mined(f.oracle.connect(f.oracleMembers[1]).submitReport(data));
+    } catch (e) {
+      const actions = this.actions.length === 0 ? "none" : this.actions.map(String).join("; ");
+      throw new Error(
+        `report liveness: the honest report for slot ${refSlot} reverted at the deciding vote; actions between the votes: [${actions}]; ${firstLine(e)}`,
+      );
+    }
+    expect(await f.oracle.getLastProcessedRefSlot(), "report liveness: the deciding vote applied the report").to.equal(
+      refSlot,
+    );
     m.applyReport(o);
     const after = await checkStep(
       m,
@@ -1029,6 +1343,12 @@ export class ReportCommand extends FuzzCommand {
       { kind: "report" },
       `${this.toString()}: applied ${JSON.stringify(fields, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`,
     );
+    for (const k of o.keyLosses) {
+      expect(
+        await f.oracle.keyLossChargedGwei(OPERATOR_ID, k.keyIndex),
+        `keyLossChargedGwei(0, ${k.keyIndex}) vs model`,
+      ).to.equal(m.keyCharged.get(k.keyIndex) ?? 0n);
+    }
 
     this.checkEvents(m, r, receipt, o);
     checkReportRate(
@@ -1048,10 +1368,10 @@ export class ReportCommand extends FuzzCommand {
       },
     );
     record(o.rewards > 0n ? "rewards" : o.postTotalEther < o.preTotalEther ? "loss" : "flat");
-    if (o.finalization !== undefined) record(o.finalization.nominal ? "finalized at nominal" : "finalized at the rate");
+    for (const b of o.batches) record(b.nominal ? "batch finalized at nominal" : "batch finalized at the rate");
     if (o.bondBurned > 0n) record("bond burned");
     if (o.insuranceBurned > 0n) record("insurance burned");
-    if (s.bunker) record("bunker");
+    if (bunker) record("bunker");
   }
 
   /**
@@ -1103,17 +1423,116 @@ export class ReportCommand extends FuzzCommand {
         "queue",
       );
     } else {
-      const lock = m.previewFinalization(id, base.postTotalEther, base.postTotalShares).lock;
+      const lock = m.previewFinalization(id, base.postTotalEther, base.postTotalShares);
       await this.probe(r, refSlot, probe, "FinalizationExceedsBuffer", [lock, base.available], "queue");
     }
   }
 
-  /** The report's events against the model, and invariant 19: the fee shares are worth exactly feeBP of the rewards. */
+  /** `finalizationBatches` that break a rule: too many, not ending at the last request, or not ascending. */
+  private async probeBatches(
+    m: ProtocolModel,
+    r: World,
+    refSlot: bigint,
+    fields: Partial<ReportFields>,
+    kind: BatchProbe,
+  ): Promise<void> {
+    const lastId = fields.lastRequestIdToFinalize ?? 0n;
+    const ends = fields.finalizationBatches ?? [];
+    if (kind === "tooMany") {
+      const batches = Array.from({ length: MAX_FINALIZATION_BATCHES + 1 }, (_, i) => BigInt(i + 1));
+      await this.probe(r, refSlot, { ...fields, finalizationBatches: batches }, "TooManyFinalizationBatches", [
+        BigInt(MAX_FINALIZATION_BATCHES + 1),
+        BigInt(MAX_FINALIZATION_BATCHES),
+      ]);
+    } else if (kind === "mismatch") {
+      // Last batch past the request named (with no finalization: batches without a request to finalize).
+      const batches = [...ends.slice(0, -1), lastId === 0n ? BigInt(m.lastFinalizedId + 1) : lastId + 1n];
+      const last = batches[batches.length - 1];
+      await this.probe(r, refSlot, { ...fields, finalizationBatches: batches }, "FinalizationBatchesMismatch", [
+        last,
+        lastId,
+      ]);
+    } else if (lastId === 0n) {
+      record("batch probe: nothing finalized");
+    } else {
+      // A batch end repeated: the queue refuses the second as not past the first.
+      const dup = ends.length > 0 ? ends[0] : lastId;
+      const batches = dup === lastId ? [lastId, lastId] : [dup, dup, lastId];
+      await this.probe(
+        r,
+        refSlot,
+        { ...fields, finalizationBatches: batches },
+        "InvalidRequestIdToFinalize",
+        [dup, dup, BigInt(m.requests.length)],
+        "queue",
+      );
+    }
+  }
+
+  /** `keyLosses` that break a rule (or an operator loss that is not what its keys owe): the oracle's exact error. */
+  private async probeLosses(
+    m: ProtocolModel,
+    r: World,
+    refSlot: bigint,
+    fields: Partial<ReportFields>,
+    kind: LossProbe,
+  ): Promise<void> {
+    let entries = [...(fields.keyLosses ?? [])];
+    let ids = [...(fields.operatorIdsWithLosses ?? [])];
+    let lossesGwei = [...(fields.operatorLossesGwei ?? [])];
+    if (entries.length === 0) {
+      // No key loss in the report: name one key that owes 1 gwei more.
+      const key = Array.from({ length: Number(m.depositedValidators) }, (_, i) => BigInt(i)).find(
+        (k) => (m.keyCharged.get(k) ?? 0n) < DEPOSIT_SIZE_GWEI,
+      );
+      if (key === undefined) {
+        record("loss probe: no key to name");
+        return;
+      }
+      entries = [keyLossEntry(OPERATOR_ID, key, (m.keyCharged.get(key) ?? 0n) + 1n)];
+    }
+    const owed = (list: bigint[]): bigint =>
+      sum(
+        list.map((e) => max(0n, (e & ((1n << 64n) - 1n)) - (m.keyCharged.get((e >> 64n) & ((1n << 128n) - 1n)) ?? 0n))),
+      );
+    switch (kind) {
+      case "mismatch":
+        [ids, lossesGwei] = [[OPERATOR_ID], [owed(entries) + 1n]];
+        break;
+      case "unlisted":
+        [ids, lossesGwei] = [[], []];
+        break;
+      case "notAscending":
+        entries = [entries[0], ...entries];
+        break;
+      case "notDeposited":
+        entries = [...entries, keyLossEntry(OPERATOR_ID, m.depositedValidators, 1n)];
+        break;
+      case "tooLarge": {
+        const last = entries[entries.length - 1] >> 64n;
+        entries = [...entries.slice(0, -1), (last << 64n) | (DEPOSIT_SIZE_GWEI + 1n)];
+        break;
+      }
+    }
+    const expected = keyLossError(m, entries, ids, lossesGwei);
+    if (expected === null) {
+      record(`loss probe (${kind}): nothing broken`);
+      return;
+    }
+    const probe = { ...fields, keyLosses: entries, operatorIdsWithLosses: ids, operatorLossesGwei: lossesGwei };
+    await this.probe(r, refSlot, probe, expected.error, expected.args);
+  }
+
+  /**
+   * The report's events against the model: ReportApplied, WithdrawalsFinalized, KeyLossCharged, and
+   * invariant 19: the fee shares are worth exactly feeBP of the rewards.
+   */
   private checkEvents(m: ProtocolModel, r: World, receipt: ContractTransactionReceipt, o: ReportOutcome): void {
     const { pool, oracle, queue } = r.f;
     const minted = new Map<string, bigint>();
     let applied: unknown[] | null = null;
     let finalized: unknown[] | null = null;
+    const charged: unknown[][] = [];
     for (const log of receipt.logs) {
       const address = log.address.toLowerCase();
       if (address === r.f.poolAddress.toLowerCase()) {
@@ -1125,6 +1544,7 @@ export class ReportCommand extends FuzzCommand {
       } else if (address === String(oracle.target).toLowerCase()) {
         const parsed = oracle.interface.parseLog(log);
         if (parsed?.name === "ReportApplied") applied = parsed.args.toArray();
+        if (parsed?.name === "KeyLossCharged") charged.push(parsed.args.toArray());
       } else if (address === r.f.queueAddress.toLowerCase()) {
         const parsed = queue.interface.parseLog(log);
         if (parsed?.name === "WithdrawalsFinalized") finalized = parsed.args.toArray();
@@ -1139,17 +1559,19 @@ export class ReportCommand extends FuzzCommand {
       o.finalTotalShares,
       feeTotal,
     ]);
-    const fin = o.finalization;
-    if (fin === undefined) expect(finalized, "no WithdrawalsFinalized").to.equal(null);
+    if (o.batches.length === 0) expect(finalized, "no WithdrawalsFinalized").to.equal(null);
     else {
       const args = finalized as unknown[] | null;
       expect(args?.slice(0, 4), "WithdrawalsFinalized vs model").to.deep.equal([
-        BigInt(fin.fromId),
-        BigInt(fin.toId),
-        fin.lock,
-        fin.burn,
+        BigInt(o.batches[0].fromId),
+        BigInt(o.batches[o.batches.length - 1].toId),
+        o.lock,
+        o.burn,
       ]);
     }
+    expect(charged, "KeyLossCharged events vs model").to.deep.equal(
+      o.keyLosses.filter((k) => k.owedGwei > 0n).map((k) => [OPERATOR_ID, k.keyIndex, k.lossToDateGwei, k.owedGwei]),
+    );
 
     // 19. Fee shares minted to each recipient, exactly; their value at the post-report rate is the fee.
     const feeOf = (who: "treasury" | "registry" | "insurance"): bigint => minted.get(r.address(who)) ?? 0n;
@@ -1367,8 +1789,11 @@ const stakeAmountArb: fc.Arbitrary<bigint> = fc.oneof(
 
 const clSpecArb: fc.Arbitrary<ClSpec> = fc.oneof(
   { weight: 2, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "inRange", ppm })) },
-  { weight: 6, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "gain", ppm })) },
+  { weight: 5, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "gain", ppm })) },
   { weight: 2, arbitrary: fc.bigInt(0n, PPM / 20n).map((ppm): ClSpec => ({ kind: "penalty", ppm })) },
+  // Deeper drops, up to the limit: beyond what the insurance fund covers, the rate falls (bunker mode
+  // for an honest oracle), and requests made before it are later paid by their shares.
+  { weight: 3, arbitrary: fc.bigInt(0n, PPM).map((ppm): ClSpec => ({ kind: "penalty", ppm })) },
   { weight: 2, arbitrary: fc.constant<ClSpec>({ kind: "flat" }) },
   { weight: 1, arbitrary: fc.bigInt(0n, 10n ** 9n).map((extraGwei): ClSpec => ({ kind: "aboveApr", extraGwei })) },
   { weight: 1, arbitrary: fc.bigInt(0n, 10n ** 9n).map((extraGwei): ClSpec => ({ kind: "belowDrop", extraGwei })) },
@@ -1380,6 +1805,18 @@ const finalizeArb: fc.Arbitrary<FinalizeSpec> = fc.oneof(
   { weight: 2, arbitrary: fc.bigInt(0n, PPM).map((ppm): FinalizeSpec => ({ kind: "some", ppm })) },
 );
 
+const lossSpecArb: fc.Arbitrary<LossSpec> = fc.record({
+  ppm: fc.oneof(fc.bigInt(1n, PPM), fc.constant(PPM)),
+  perKey: fc.integer({ min: 0, max: 3 }).map((n) => n !== 0),
+  firstKey: fc.nat(40),
+  staleKey: fc.boolean(),
+});
+
+/** One probe in a few reports; none in most. */
+function rarely<T>(arb: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+}
+
 export const reportSpecArb: fc.Arbitrary<ReportSpec> = fc.record({
   frames: fc.bigInt(1n, 2n),
   visiblePpm: fc.oneof({ weight: 3, arbitrary: fc.constant(PPM) }, { weight: 1, arbitrary: ppmArb }),
@@ -1387,14 +1824,18 @@ export const reportSpecArb: fc.Arbitrary<ReportSpec> = fc.record({
   exit: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
   withdrawalPpm: ppmArb,
   elPpm: ppmArb,
-  lossPpm: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(null) },
-    { weight: 1, arbitrary: fc.oneof(fc.bigInt(1n, PPM), fc.constant(PPM)) },
-  ),
+  loss: rarely(lossSpecArb, 4),
   bunker: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  bunkerOnLoss: fc.integer({ min: 0, max: 3 }).map((n) => n !== 0),
   finalize: finalizeArb,
+  batching: fc.constantFrom<Batching>("honest", "single"),
   probeFinalize: fc.integer({ min: 0, max: 2 }).map((n) => n === 0),
-  exitRequests: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  batchProbe: rarely(fc.constantFrom<BatchProbe>("mismatch", "tooMany", "notAscending"), 6),
+  lossProbe: rarely(
+    fc.constantFrom<LossProbe>("mismatch", "mismatch", "unlisted", "notAscending", "notDeposited", "tooLarge"),
+    6,
+  ),
+  probeExits: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
 
 const paramChangeArb: fc.Arbitrary<ParamChange> = fc.oneof(
@@ -1413,28 +1854,55 @@ const paramChangeArb: fc.Arbitrary<ParamChange> = fc.oneof(
   ),
 );
 
-/** The command arbitraries (fc.commands picks uniformly: frequent actions are listed more than once). */
-export function fuzzCommandArbs(): fc.Arbitrary<fc.AsyncCommand<ProtocolModel, World>>[] {
+/** The protocol's own contracts, which refuse to receive redemptions, claims and requests. */
+const protocolArb = fc.constantFrom<Who>("pool", "wrapper", "queue");
+
+/** Claim and instant-redemption recipients: mostly actors; sometimes the outsider, zero or a protocol contract. */
+const ethRecipientArb: fc.Arbitrary<Who> = fc.oneof(
+  { weight: 12, arbitrary: actorArb.map((i): Who => i) },
+  { weight: 2, arbitrary: fc.constant<Who>("outsider") },
+  { weight: 1, arbitrary: fc.constant<Who>("zero") },
+  { weight: 2, arbitrary: protocolArb },
+);
+
+/** Request owners and NFT targets: mostly actors, sometimes a protocol contract (refused). */
+const requestOwnerArb: fc.Arbitrary<Who> = fc.oneof(
+  { weight: 8, arbitrary: actorArb.map((i): Who => i) },
+  { weight: 1, arbitrary: protocolArb },
+);
+
+/**
+ * The user actions: what anyone may do at any time, between a report's votes too; `weight` as a
+ * command of its own, `between` among the actions between a report's votes (where what moves the
+ * buffer, the queue and the vaults matters most).
+ */
+function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbitrary<FuzzCommand> }[] {
   const tp = actorRefArb("tpETH");
   const wtp = actorRefArb("wtpETH");
   const stake = fc
     .tuple(actorArb, stakeAmountArb, fc.constantFrom<StakeRoute>("stake", "plain ETH", "ETH to the wrapper"))
-    .map(([a, amount, route]) => new StakeCommand(a, amount, route));
+    .map(([a, amount, route]): FuzzCommand => new StakeCommand(a, amount, route));
+  const bond = fc
+    .tuple(
+      actorArb,
+      fc.oneof({ weight: 1, arbitrary: fc.constant(0n) }, { weight: 5, arbitrary: fc.bigInt(1n, 8n * ETH) }),
+    )
+    .map(([a, amount]): FuzzCommand => new BondDepositCommand(a, amount));
   const transfer = fc
     .tuple(tp, receiverArb, amountSpecArb, fc.boolean())
-    .map(([a, to, amount, byShares]) => new TransferCommand(a, to, amount, byShares));
-  const wrap = fc.tuple(tp, amountSpecArb).map(([a, amount]) => new WrapCommand(a, amount, false));
-  const unwrap = fc.tuple(wtp, amountSpecArb).map(([a, amount]) => new WrapCommand(a, amount, true));
+    .map(([a, to, amount, byShares]): FuzzCommand => new TransferCommand(a, to, amount, byShares));
+  const wrap = fc.tuple(tp, amountSpecArb).map(([a, amount]): FuzzCommand => new WrapCommand(a, amount, false));
+  const unwrap = fc.tuple(wtp, amountSpecArb).map(([a, amount]): FuzzCommand => new WrapCommand(a, amount, true));
   const wtpTransfer = fc
     .tuple(wtp, receiverArb, amountSpecArb)
-    .map(([a, to, amount]) => new WtpTransferCommand(a, to, amount));
+    .map(([a, to, amount]): FuzzCommand => new WtpTransferCommand(a, to, amount));
   const permit = fc
     .tuple(fc.constantFrom<"tpETH" | "wtpETH">("tpETH", "wtpETH"), tp, actorArb, receiverArb, amountSpecArb)
     .chain(([token, o, s, to, amount]) =>
       fc
         .integer({ min: 0, max: 4 })
         .map(
-          (n) =>
+          (n): FuzzCommand =>
             new PermitTransferCommand(
               token,
               token === "wtpETH" && typeof o !== "number" ? { holderOf: "wtpETH", k: o.k } : o,
@@ -1450,47 +1918,88 @@ export function fuzzCommandArbs(): fc.Arbitrary<fc.AsyncCommand<ProtocolModel, W
       fc.boolean(),
       fc.nat(20),
       fc.array(requestAmountArb, { minLength: 1, maxLength: 3 }),
-      fc.option(actorArb, { freq: 4 }),
+      fc.option(requestOwnerArb, { freq: 4 }),
       fc.constantFrom<RequestApproval>("exact", "exact", "exact", "short by 1", "permit", "permit", "expired permit"),
     )
     .map(
-      ([wrapped, k, amounts, owner, approval]) =>
+      ([wrapped, k, amounts, owner, approval]): FuzzCommand =>
         new RequestCommand({ holderOf: wrapped ? "wtpETH" : "tpETH", k }, wrapped, amounts, owner, approval),
     );
+  const bankRun = fc
+    .tuple(fc.integer({ min: 300_000, max: 1_000_000 }), fc.integer({ min: 0, max: 3 }))
+    .map(([ppm, n]): FuzzCommand => new BankRunCommand(ppm, n === 0));
   const nft = fc
-    .tuple(fc.nat(50), actorArb, fc.integer({ min: 0, max: 4 }))
-    .map(([k, to, n]) => new NftTransferCommand(k, to, n !== 0));
+    .tuple(fc.nat(50), requestOwnerArb, fc.integer({ min: 0, max: 4 }))
+    .map(([k, to, n]): FuzzCommand => new NftTransferCommand(k, to, n !== 0));
   const claim = fc
     .tuple(
       fc.constantFrom<ClaimMode>("single", "batch", "to recipient"),
       fc.array(fc.nat(50), { minLength: 1, maxLength: 3 }),
       fc.integer({ min: 0, max: 5 }),
-      fc.oneof(
-        actorArb.map((i): Who => i),
-        fc.constant<Who>("outsider"),
-      ),
+      ethRecipientArb,
       fc.integer({ min: 0, max: 3 }),
     )
-    .map(([mode, ks, n, to, c]) => new ClaimCommand(mode, ks, n !== 0, to, c !== 0));
+    .map(([mode, ks, n, to, c]): FuzzCommand => new ClaimCommand(mode, ks, n !== 0, to, c !== 0));
   const redeem = fc
     .tuple(
       tp,
       amountSpecArb,
-      fc.oneof(
-        actorArb.map((i): Who => i),
-        fc.constant<Who>("outsider"),
-      ),
-      fc.constantFrom<Slippage>("exact", "none", "one wei more"),
+      ethRecipientArb,
+      fc.constantFrom<Slippage>("exact", "exact", "none", "one wei more"),
+      fc.constantFrom(1, 1, 1, 2, 3),
     )
-    .map(([a, amount, to, slip]) => new InstantRedeemCommand(a, amount, to, slip));
-  const deposit = fc.bigInt(1n, 3n).map((n) => new DepositCommand(n));
+    .map(([a, amount, to, slip, parts]): FuzzCommand => new InstantRedeemCommand(a, amount, to, slip, parts));
+  const deposit = fc.oneof(fc.bigInt(1n, 3n), fc.constant<"max">("max")).map((n): FuzzCommand => new DepositCommand(n));
   const donation = fc
     .tuple(
       fc.constantFrom<VaultKind>("withdrawal", "elRewards"),
       fc.oneof(fc.bigInt(GWEI, ETH / 100n), fc.bigInt(GWEI, ETH)),
     )
-    .map(([vault, amount]) => new VaultDonationCommand(vault, amount));
-  const report = reportSpecArb.map((spec) => new ReportCommand(spec));
+    .map(([vault, amount]): FuzzCommand => new VaultDonationCommand(vault, amount));
+  return [
+    { weight: 2, between: 4, arbitrary: stake },
+    { weight: 1, between: 1, arbitrary: transfer },
+    { weight: 1, between: 1, arbitrary: wrap },
+    { weight: 1, between: 1, arbitrary: unwrap },
+    { weight: 1, between: 1, arbitrary: wtpTransfer },
+    { weight: 1, between: 1, arbitrary: permit },
+    { weight: 3, between: 3, arbitrary: request },
+    { weight: 1, between: 1, arbitrary: bankRun },
+    { weight: 1, between: 1, arbitrary: nft },
+    { weight: 2, between: 2, arbitrary: claim },
+    { weight: 1, between: 2, arbitrary: redeem },
+    { weight: 2, between: 2, arbitrary: deposit },
+    { weight: 1, between: 2, arbitrary: donation },
+    { weight: 1, between: 2, arbitrary: bond },
+  ];
+}
+
+/** Up to this many user actions run between a report's first and deciding votes. */
+const MAX_ACTIONS_BETWEEN_VOTES = 6;
+
+/**
+ * The command arbitraries (fc.commands picks uniformly among them: each user action is listed as
+ * often as its weight; reports carry 0–6 user actions of their own, run between their votes).
+ */
+export function fuzzCommandArbs(): fc.Arbitrary<fc.AsyncCommand<ProtocolModel, World>>[] {
+  const actions = userActionArbs();
+  const report = fc
+    .tuple(
+      reportSpecArb,
+      // Mostly a few: each one costs a full step; now and then the most.
+      fc
+        .oneof(
+          { weight: 3, arbitrary: fc.integer({ min: 0, max: 2 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 3, max: MAX_ACTIONS_BETWEEN_VOTES }) },
+        )
+        .chain((n) =>
+          fc.array(fc.oneof(...actions.map(({ between, arbitrary }) => ({ weight: between, arbitrary }))), {
+            minLength: n,
+            maxLength: n,
+          }),
+        ),
+    )
+    .map(([spec, between]) => new ReportCommand(spec, between));
   // Resumes outnumber pauses two to one and mostly resume everything, so that a run spends most of
   // its steps unpaused (a paused protocol only exercises the refusals).
   const pause = fc
@@ -1503,24 +2012,7 @@ export function fuzzCommandArbs(): fc.Arbitrary<fc.AsyncCommand<ProtocolModel, W
     .map(([target, resume, caps, n]) => new PauseCommand(target, resume, resume && caps % 3 !== 0 ? 7 : caps, n === 0));
   const params = paramChangeArb.map((c) => new ParamsCommand(c));
   return [
-    stake,
-    stake,
-    transfer,
-    wrap,
-    unwrap,
-    wtpTransfer,
-    permit,
-    request,
-    request,
-    request,
-    request,
-    nft,
-    claim,
-    claim,
-    claim,
-    redeem,
-    deposit,
-    donation,
+    ...actions.flatMap(({ weight, arbitrary }) => Array<fc.Arbitrary<FuzzCommand>>(weight).fill(arbitrary)),
     report,
     report,
     report,

@@ -8,10 +8,13 @@ import { min } from "./withdrawal-report-helpers";
  *
  * - model: every share, wtpETH and ETH balance of every tracked account (actors' ETH plus the gas
  *   they paid), the totals, the beacon stats, the vaults, the queue (requests, statuses, owners, NFT
- *   balances, checkpoints, locked ETH), pause flags, bunker mode and every governance parameter equal
- *   the model's, to the wei;
+ *   balances, checkpoints, locked ETH), the pool's reserve for the queue, the instant-redemption frame
+ *   (day, redeemed, starting liquidity), pause flags, bunker mode and every governance parameter
+ *   equal the model's, to the wei;
  * - 1: Σ sharesOf(actors, outsider, wrapper, queue, registry, treasury, insurance, 0x…dEaD, pool, zero)
  *   == totalShares; 6: wrapper.totalSupply == sharesOf(wrapper) == Σ wtpETH balances;
+ * - 8: the pool's reserve (the high half of the queue's shares word) == unfinalizedEther, and
+ *   instantLiquidity == max(0, bufferedEther − unfinalizedEther);
  * - 2: totalPooledEther == bufferedEther + clBalance + 32 ETH × (deposited − clValidators) == totalSupply;
  * - 16: queue ETH ≥ lockedEther ≥ Σ claimable of unclaimed finalized requests; sharesOf(queue) ≥ queued shares;
  * - 17: pool ETH ≥ bufferedEther; vaults and deposit contract hold exactly what the model expects;
@@ -189,6 +192,8 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     liquidityTargetBP: c.liquidityTargetBP,
     bondShares: c.bondShares,
     lastProcessedRefSlot: c.lastProcessedRefSlot,
+    queueReserve: c.queueReserve,
+    redeemFrame: c.redeemFrame,
   };
   const expected = {
     totalShares: m.totalShares,
@@ -216,6 +221,8 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     liquidityTargetBP: m.liquidityTargetBP,
     bondShares: m.bondShares,
     lastProcessedRefSlot: m.lastRefSlot,
+    queueReserve: m.reserve,
+    redeemFrame: m.redeemFrame,
   };
   expect(actual, `${at}: pool, queue, vault, registry and governance state vs model`).to.deep.equal(expected);
   expect(
@@ -256,6 +263,16 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     `${at}: invariant 2: totalPooledEther == buffered + clBalance + (deposited − clValidators) × 32 ETH`,
   ).to.equal(c.bufferedEther + c.clBalance + (c.depositedValidators - c.clValidators) * DEPOSIT_SIZE);
   expect(c.totalSupply, `${at}: invariant 2: totalSupply == totalPooledEther`).to.equal(c.totalPooledEther);
+
+  // 8. The pool reserves exactly the ETH the unfinalized requests asked for; instant liquidity is the rest of the buffer.
+  expect(
+    c.queueReserve,
+    `${at}: invariant 8: the pool's reserve (high half of the queue's shares word) == queue.unfinalizedEther()`,
+  ).to.equal(c.unfinalizedEther);
+  expect(
+    c.instantLiquidity,
+    `${at}: invariant 8: instantLiquidity == max(0, bufferedEther − unfinalizedEther)`,
+  ).to.equal(max(0n, c.bufferedEther - c.unfinalizedEther));
 
   // 16, 17. Every contract holds the ETH accounted to it; the queue can pay every finalized request.
   const poolEth = c.eth[real.index("pool")];

@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import hre from "hardhat";
-import { ZeroAddress, getAddress, parseEther } from "ethers";
+import { AbiCoder, ZeroAddress, getAddress, keccak256, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWithQueue, type WithdrawalFixture } from "./withdrawal-fixtures";
 import { RAY, TOTAL_BP, ceilDiv, lockOf, min, payoutOf, rateRayOf } from "./withdrawal-report-helpers";
 import { frameTiming, slotTime } from "../../scripts/lib/oracle";
 import { ShareRateModel } from "./share-rate-model";
+import { POOL_STORAGE_LOCATION } from "./pool-storage";
 
 /**
  * The whole-protocol fuzzer's world and model: the tracked accounts, everything the checks read from
@@ -121,6 +122,46 @@ export interface ChainState {
   stakeLimit: { max: bigint; perBlock: bigint; prevLimit: bigint; prevBlock: bigint };
   bondShares: bigint;
   lastProcessedRefSlot: bigint;
+  /** The high half of the queue's `shares` word: the nominal ETH the pool reserves for unfinalized requests. */
+  queueReserve: bigint;
+  /** The instant-redemption frame state (the pool's `instantRedeem` slot). */
+  redeemFrame: InstantFrame;
+}
+
+/** The instant-redemption frame: its day number, what was redeemed in it, and the liquidity it started with. */
+export interface InstantFrame {
+  frameIndex: bigint;
+  redeemedInFrame: bigint;
+  frameLiquidityGwei: bigint;
+}
+
+/** The pool's ERC-7201 storage: slot 3 is `instantRedeem`, slot 4 the `shares` mapping. */
+const POOL_INSTANT_REDEEM_SLOT = POOL_STORAGE_LOCATION + 3n;
+const POOL_SHARES_SLOT = POOL_STORAGE_LOCATION + 4n;
+
+async function storageWord(address: string, slot: bigint): Promise<bigint> {
+  const raw = (await hre.network.provider.send("eth_getStorageAt", [
+    address,
+    `0x${slot.toString(16).padStart(64, "0")}`,
+    "latest",
+  ])) as string;
+  return BigInt(raw);
+}
+
+/** The queue's whole `shares` word (shares | reserve << 128), read from storage. */
+async function queueSharesWord(pool: string, queue: string): Promise<bigint> {
+  const slot = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["address", "uint256"], [queue, POOL_SHARES_SLOT])));
+  return storageWord(pool, slot);
+}
+
+/** InstantRedeemState: 4 × uint16 parameters, then frameIndex (uint32), redeemedInFrame (uint96), frameLiquidityGwei (uint64). */
+async function readInstantFrame(pool: string): Promise<InstantFrame> {
+  const word = await storageWord(pool, POOL_INSTANT_REDEEM_SLOT);
+  return {
+    frameIndex: (word >> 64n) & ((1n << 32n) - 1n),
+    redeemedInFrame: (word >> 96n) & ((1n << 96n) - 1n),
+    frameLiquidityGwei: word >> 192n,
+  };
 }
 
 /** The system under test, as the commands see it. */
@@ -191,26 +232,80 @@ export class World {
     return i === this.index("zero") || i === this.index("pool") || i === this.index("wrapper");
   }
 
+  /** The protocol's own contracts, refused as instant-redemption and claim recipients, request owners and NFT targets. */
+  isProtocolContract(i: number): boolean {
+    return i === this.index("pool") || i === this.index("wrapper") || i === this.index("queue");
+  }
+
   /** Receivers the wrapper refuses (ERC20InvalidReceiver). */
   isInvalidWrapperReceiver(i: number): boolean {
     return i === this.index("zero") || i === this.index("wrapper");
   }
 
+  /** Vaults, deposit contract, insurance fund and registry: addresses whose ETH is checked. */
+  private holders: string[] | undefined;
+
   async read(): Promise<ChainState> {
     const { pool, wrapper, queue, registry, oracle } = this.f;
     const provider = hre.ethers.provider;
-    const vault = async (c: { getAddress(): Promise<string> }): Promise<bigint> =>
-      provider.getBalance(await c.getAddress());
-    const [shares, wtp, eth] = await Promise.all([
-      Promise.all(this.addresses.map((a) => pool.sharesOf(a))),
-      Promise.all(this.addresses.map((a) => wrapper.balanceOf(a))),
-      Promise.all(this.addresses.map((a) => provider.getBalance(a))),
-    ]);
-    const lastRequestId = await queue.getLastRequestId();
-    const lastFinalizedId = await queue.getLastFinalizedRequestId();
-    const lastCheckpointIndex = await queue.getLastCheckpointIndex();
+    this.holders ??= await Promise.all(
+      [this.f.withdrawalVault, this.f.elRewardsVault, this.f.depositContract, this.f.insuranceFund, registry].map((c) =>
+        c.getAddress(),
+      ),
+    );
+    // One call after another: the in-process network serves them one at a time anyway, and
+    // interleaving them only adds overhead.
+    const each = async <T>(xs: string[], f: (a: string) => Promise<T>): Promise<T[]> => {
+      const out: T[] = [];
+      for (const x of xs) out.push(await f(x));
+      return out;
+    };
+    const shares = await each(this.addresses, (a) => pool.sharesOf(a));
+    const wtp = await each(this.addresses, (a) => wrapper.balanceOf(a));
+    const eth = await each(this.addresses, (a) => provider.getBalance(a));
+    const nftBalances = await each(this.addresses, (a) =>
+      a === ZeroAddress ? Promise.resolve(0n) : queue.balanceOf(a),
+    );
+    const holderEth = await each(this.holders, (a) => provider.getBalance(a));
+    const [lastRequestId, lastFinalizedId, lastCheckpointIndex, lockedEther, unfinalizedEther, queuedShares] = [
+      await queue.getLastRequestId(),
+      await queue.getLastFinalizedRequestId(),
+      await queue.getLastCheckpointIndex(),
+      await queue.lockedEther(),
+      await queue.unfinalizedEther(),
+      await queue.queuedShares(),
+    ];
+    const queuePaused = await queue.withdrawalsPaused();
+    const [totalShares, totalPooledEther, totalSupply, bufferedEther, instantLiquidity, depositableEther] = [
+      await pool.totalShares(),
+      await pool.totalPooledEther(),
+      await pool.totalSupply(),
+      await pool.bufferedEther(),
+      await pool.instantLiquidity(),
+      await pool.depositableEther(),
+    ];
+    const liquidityTargetBP = await pool.instantLiquidityTargetBP();
+    const beacon = await pool.getBeaconStat();
+    const fees = await oracle.getFeeConfig();
+    const instant = await pool.getInstantRedeemParams();
+    const limit = await pool.getStakeLimitParams();
+    const paused = await pool.pausedCapabilities();
+    const bunker = await pool.isBunkerModeActive();
+    const operator = await registry.getNodeOperator(OPERATOR_ID);
+    const lastProcessedRefSlot = await oracle.getLastProcessedRefSlot();
+    const wrapperSupply = await wrapper.totalSupply();
+    const queueWord = await queueSharesWord(this.f.poolAddress, this.f.queueAddress);
+    const redeemFrame = await readInstantFrame(this.f.poolAddress);
+    const block = await provider.getBlock("latest");
+    if (block === null) throw new Error("no latest block");
     const ids = Array.from({ length: Number(lastRequestId) }, (_, i) => BigInt(i + 1));
     const statuses = ids.length === 0 ? [] : await queue.getWithdrawalStatus(ids);
+    const hints =
+      lastCheckpointIndex > 0n && ids.length > 0
+        ? [...(await queue.findCheckpointHints(ids, 1n, lastCheckpointIndex))]
+        : ids.map(() => 0n);
+    const claimable =
+      lastCheckpointIndex > 0n && ids.length > 0 ? [...(await queue.getClaimableEther(ids, hints))] : ids.map(() => 0n);
     const requests: RequestState[] = statuses.map((s) => ({
       amountOfEther: s.amountOfEther,
       amountOfShares: s.amountOfShares,
@@ -219,68 +314,57 @@ export class World {
       isFinalized: s.isFinalized,
       isClaimed: s.isClaimed,
     }));
-    let hints: bigint[] = ids.map(() => 0n);
-    let claimable: bigint[] = ids.map(() => 0n);
-    if (lastCheckpointIndex > 0n && ids.length > 0) {
-      hints = [...(await queue.findCheckpointHints(ids, 1n, lastCheckpointIndex))];
-      claimable = [...(await queue.getClaimableEther(ids, hints))];
-    }
-    const beacon = await pool.getBeaconStat();
-    const fees = await oracle.getFeeConfig();
-    const instant = await pool.getInstantRedeemParams();
-    const limit = await pool.getStakeLimitParams();
-    const block = await provider.getBlock("latest");
-    if (block === null) throw new Error("no latest block");
+    const [withdrawalVaultEth, elRewardsVaultEth, depositContractEth, insuranceFundEth, registryEth] = holderEth;
     return {
       blockTimestamp: BigInt(block.timestamp),
-      totalShares: await pool.totalShares(),
-      totalPooledEther: await pool.totalPooledEther(),
-      totalSupply: await pool.totalSupply(),
-      bufferedEther: await pool.bufferedEther(),
+      totalShares,
+      totalPooledEther,
+      totalSupply,
+      bufferedEther,
       depositedValidators: beacon[0],
       clValidators: beacon[1],
       clBalance: beacon[2],
-      instantLiquidity: await pool.instantLiquidity(),
-      depositableEther: await pool.depositableEther(),
+      instantLiquidity,
+      depositableEther,
       shares,
       wtp,
       eth,
-      wrapperSupply: await wrapper.totalSupply(),
-      withdrawalVaultEth: await vault(this.f.withdrawalVault),
-      elRewardsVaultEth: await vault(this.f.elRewardsVault),
-      depositContractEth: await vault(this.f.depositContract),
-      insuranceFundEth: await vault(this.f.insuranceFund),
-      registryEth: await vault(registry),
+      wrapperSupply,
+      withdrawalVaultEth,
+      elRewardsVaultEth,
+      depositContractEth,
+      insuranceFundEth,
+      registryEth,
       lastRequestId,
       lastFinalizedId,
       lastCheckpointIndex,
-      lockedEther: await queue.lockedEther(),
-      unfinalizedEther: await queue.unfinalizedEther(),
-      queuedShares: await queue.queuedShares(),
+      lockedEther,
+      unfinalizedEther,
+      queuedShares,
       requests,
       claimable,
       hints,
-      nftBalances: await Promise.all(
-        this.addresses.map((a) => (a === ZeroAddress ? Promise.resolve(0n) : queue.balanceOf(a))),
-      ),
-      pausedCapabilities: Number(await pool.pausedCapabilities()),
-      bunker: await pool.isBunkerModeActive(),
-      queuePaused: await queue.withdrawalsPaused(),
+      nftBalances,
+      pausedCapabilities: Number(paused),
+      bunker,
+      queuePaused,
       fees: {
         treasuryFeeBP: fees.treasuryFeeBP,
         operatorsFeeBP: fees.operatorsFeeBP,
         insuranceFeeBP: fees.insuranceFeeBP,
       },
       instant: { minFeeBP: instant.minFeeBP, maxFeeBP: instant.maxFeeBP, frameCapBP: instant.frameCapBP },
-      liquidityTargetBP: await pool.instantLiquidityTargetBP(),
+      liquidityTargetBP,
       stakeLimit: {
         max: limit.maxStakeLimit,
         perBlock: limit.stakeLimitIncreasePerBlock,
         prevLimit: limit.prevStakeLimit,
         prevBlock: limit.prevStakeBlockNumber,
       },
-      bondShares: (await registry.getNodeOperator(OPERATOR_ID)).bondShares,
-      lastProcessedRefSlot: await oracle.getLastProcessedRefSlot(),
+      bondShares: operator.bondShares,
+      lastProcessedRefSlot,
+      queueReserve: queueWord >> 128n,
+      redeemFrame,
     };
   }
 }
@@ -322,7 +406,28 @@ export interface StakeLimitModel {
   prevBlock: bigint;
 }
 
-/** What one report does, computed by the model before it is sent. */
+/** One finalization batch: one checkpoint of the queue, locking min(Σ ETH, ⌊Σ shares × rate⌋) of its requests. */
+export interface BatchOutcome {
+  fromId: number;
+  toId: number;
+  rateRay: bigint;
+  lock: bigint;
+  burn: bigint;
+  /** Σ ETH its requests asked for (released from the pool's reserve). */
+  nominalEther: bigint;
+  /** Whether the lock is the nominal ETH (claims then release their nominal amount). */
+  nominal: boolean;
+}
+
+/** A `keyLosses` entry of operator 0: a key's loss to date and what the report charges it. */
+export interface KeyLoss {
+  keyIndex: bigint;
+  lossToDateGwei: bigint;
+  /** max(0, lossToDate − charged before). */
+  owedGwei: bigint;
+}
+
+/** What one report does, computed by the model from its state when the report applies. */
 export interface ReportOutcome {
   refSlot: bigint;
   numValidators: bigint;
@@ -343,7 +448,13 @@ export interface ReportOutcome {
   feeShares: { treasury: bigint; operators: bigint; insurance: bigint };
   insuranceBurned: bigint;
   available: bigint;
-  finalization?: { fromId: number; toId: number; rateRay: bigint; lock: bigint; burn: bigint; nominal: boolean };
+  /** The batches finalized, in order (empty: no finalization). */
+  batches: BatchOutcome[];
+  /** Σ over the batches. */
+  lock: bigint;
+  burn: bigint;
+  finalizedNominal: bigint;
+  keyLosses: KeyLoss[];
   /** After finalization. */
   finalTotalEther: bigint;
   finalTotalShares: bigint;
@@ -375,8 +486,12 @@ export class ProtocolModel extends ShareRateModel {
   instant: { minFeeBP: bigint; maxFeeBP: bigint; frameCapBP: bigint };
   liquidityTargetBP: bigint;
   stakeLimit: StakeLimitModel;
-  redeemFrame = 0n;
-  redeemedInFrame = 0n;
+  /** The instant-redemption frame (day number, redeemed so far, starting liquidity in gwei). */
+  redeemFrame: InstantFrame;
+  /** The nominal ETH of unfinalized requests the pool reserves (the high half of the queue's shares word). */
+  reserve: bigint;
+  /** What the oracle has charged each of operator 0's keys, in gwei (keyLossChargedGwei; absent: 0). */
+  keyCharged = new Map<bigint, bigint>();
   bondShares: bigint;
   lastRefSlot: bigint;
   /** tpETH and wtpETH allowances, key `${token}:${owner}>${spender}` (tracked indices). */
@@ -420,6 +535,8 @@ export class ProtocolModel extends ShareRateModel {
     };
     this.bondShares = initial.bondShares;
     this.lastRefSlot = initial.lastProcessedRefSlot;
+    this.redeemFrame = { ...initial.redeemFrame };
+    this.reserve = initial.queueReserve;
   }
 
   idx(who: Who): number {
@@ -429,10 +546,9 @@ export class ProtocolModel extends ShareRateModel {
   bufferedEther(): bigint {
     return this.totalPooledEther - this.clBalance - (this.depositedValidators - this.clValidators) * DEPOSIT_SIZE;
   }
-  /** Buffer minus the queue's demand (its shares at the rate, rounded up), saturating. */
+  /** Buffer minus the ETH the unfinalized requests asked for (the pool's reserve), saturating. */
   instantLiquidity(): bigint {
-    const queued = this.toEthUp(this.shares[this.idx("queue")]);
-    return max(0n, this.bufferedEther() - queued);
+    return max(0n, this.bufferedEther() - this.reserve);
   }
   depositableEther(): bigint {
     const reserve = ceilDiv(this.totalPooledEther * this.liquidityTargetBP, TOTAL_BP);
@@ -447,6 +563,31 @@ export class ProtocolModel extends ShareRateModel {
     if (r.claimed || r.checkpoint === 0) return 0n;
     return payoutOf(r.amountOfEther, r.shares, this.checkpoints[r.checkpoint].rateRay);
   }
+  /**
+   * An instant redemption of `amount` at block time `now`: its fee and the frame state it leaves. The
+   * frame's first redemption fixes its starting liquidity L (in whole gwei); after u redeemed this
+   * frame, fee = ⌈(G(u + amount) − G(u)) / (10,000·L)⌉ with G(U) = U·(min·L + (max − min)·U) up to L
+   * and L·(max·L + (2·max − min)·(U − L)) beyond; L = 0: ⌈amount·(2·max − min) / 10,000⌉.
+   */
+  instantFee(amount: bigint, now: bigint): { fee: bigint; frame: InstantFrame } {
+    const index = now / INSTANT_REDEEM_FRAME_SECONDS;
+    const frame =
+      this.redeemFrame.frameIndex === index
+        ? { ...this.redeemFrame }
+        : { frameIndex: index, redeemedInFrame: 0n, frameLiquidityGwei: this.instantLiquidity() / GWEI };
+    const { minFeeBP: lo, maxFeeBP: hi } = this.instant;
+    const L = frame.frameLiquidityGwei * GWEI;
+    const G = (U: bigint): bigint => (U <= L ? U * (lo * L + (hi - lo) * U) : L * (hi * L + (2n * hi - lo) * (U - L)));
+    const u = frame.redeemedInFrame;
+    const fee =
+      amount === 0n
+        ? 0n
+        : L === 0n
+          ? ceilDiv(amount * (2n * hi - lo), TOTAL_BP)
+          : ceilDiv(G(u + amount) - G(u), TOTAL_BP * L);
+    return { fee, frame };
+  }
+
   /** What a claim releases from the lock: the nominal amount in a nominal batch, its shares' value otherwise. */
   lockedFor(id: number): bigint {
     const r = this.requests[id - 1];
@@ -524,10 +665,18 @@ export class ProtocolModel extends ShareRateModel {
 
   // ──────────────── Reports ────────────────
 
+  /** What a key owes: its loss to date less what the oracle charged it before, if more. */
+  keyLoss(keyIndex: bigint, lossToDateGwei: bigint): KeyLoss {
+    const charged = this.keyCharged.get(keyIndex) ?? 0n;
+    return { keyIndex, lossToDateGwei, owedGwei: max(0n, lossToDateGwei - charged) };
+  }
+
   /**
-   * A report's outcome per the AccountingOracle and StakingPool NatSpec (preCL, bond tranche,
-   * smoothing budget, fee shares, insurance tranche, finalization at the post-report rate), from the
-   * model's state alone. `maxPositiveRebasePPB` is the oracle's limit.
+   * A report's outcome per the AccountingOracle and StakingPool NatSpec (preCL, per-key losses, bond
+   * tranche, smoothing budget, fee shares, insurance tranche, finalization in batches at the
+   * post-report rate), from the model's state alone: the state when the report applies.
+   * `lossGwei` is operator 0's loss (operatorLossesGwei), `keyLosses` its keys' losses to date;
+   * `batchEnds` the queue's batches (empty: no finalization); `maxPositiveRebasePPB` the oracle's limit.
    */
   computeReport(
     refSlot: bigint,
@@ -536,8 +685,9 @@ export class ProtocolModel extends ShareRateModel {
     withdrawalReported: bigint,
     elReported: bigint,
     lossGwei: bigint,
+    keyLosses: { keyIndex: bigint; lossToDateGwei: bigint }[],
     bunker: boolean,
-    lastIdToFinalize: number,
+    batchEnds: number[],
     maxPositiveRebasePPB: bigint,
   ): ReportOutcome {
     const P = this.totalPooledEther;
@@ -584,7 +734,10 @@ export class ProtocolModel extends ShareRateModel {
     const postTotalShares =
       S - bondBurned - insuranceBurned + feeShares.treasury + feeShares.operators + feeShares.insurance;
     const available = this.bufferedEther() + withdrawalTaken + elTaken;
-    const outcome: ReportOutcome = {
+    const batches = this.previewBatches(batchEnds, postTotalEther, postTotalShares);
+    const lock = sum(batches.map((b) => b.lock));
+    const burn = sum(batches.map((b) => b.burn));
+    return {
       refSlot,
       numValidators,
       clBalance,
@@ -603,31 +756,36 @@ export class ProtocolModel extends ShareRateModel {
       feeShares,
       insuranceBurned,
       available,
-      finalTotalEther: postTotalEther,
-      finalTotalShares: postTotalShares,
+      batches,
+      lock,
+      burn,
+      finalizedNominal: sum(batches.map((b) => b.nominalEther)),
+      keyLosses: keyLosses.map((k) => this.keyLoss(k.keyIndex, k.lossToDateGwei)),
+      finalTotalEther: postTotalEther - lock,
+      finalTotalShares: postTotalShares - burn,
       bunker,
     };
-    if (lastIdToFinalize > this.lastFinalizedId) {
-      const f = this.previewFinalization(lastIdToFinalize, postTotalEther, postTotalShares);
-      outcome.finalization = { fromId: this.lastFinalizedId + 1, toId: lastIdToFinalize, ...f };
-      outcome.finalTotalEther -= f.lock;
-      outcome.finalTotalShares -= f.burn;
-    }
-    return outcome;
   }
 
-  /** The queue's lock and burn for finalizing up to `lastId` at the rate rateEther / rateShares. */
-  previewFinalization(
-    lastId: number,
-    rateEther: bigint,
-    rateShares: bigint,
-  ): { rateRay: bigint; lock: bigint; burn: bigint; nominal: boolean } {
-    const batch = this.requests.slice(this.lastFinalizedId, lastId);
-    const nominal = sum(batch.map((r) => r.amountOfEther));
-    const burn = sum(batch.map((r) => r.shares));
+  /** The queue's batches after the last finalized request, ending at each of `ends` in turn, at the rate rateEther / rateShares. */
+  previewBatches(ends: number[], rateEther: bigint, rateShares: bigint): BatchOutcome[] {
     const rateRay = rateRayOf(rateEther, rateShares);
-    const lock = lockOf(nominal, burn, rateRay);
-    return { rateRay, lock, burn, nominal: lock === nominal };
+    const batches: BatchOutcome[] = [];
+    let from = this.lastFinalizedId + 1;
+    for (const end of ends) {
+      const requests = this.requests.slice(from - 1, end);
+      const nominalEther = sum(requests.map((r) => r.amountOfEther));
+      const burn = sum(requests.map((r) => r.shares));
+      const lock = lockOf(nominalEther, burn, rateRay);
+      batches.push({ fromId: from, toId: end, rateRay, lock, burn, nominalEther, nominal: lock === nominalEther });
+      from = end + 1;
+    }
+    return batches;
+  }
+
+  /** The queue's lock for finalizing up to `lastId` as one batch at the rate rateEther / rateShares. */
+  previewFinalization(lastId: number, rateEther: bigint, rateShares: bigint): bigint {
+    return this.previewBatches([lastId], rateEther, rateShares)[0].lock;
   }
 
   /** Applies a report's outcome. */
@@ -646,16 +804,21 @@ export class ProtocolModel extends ShareRateModel {
     this.eth[pool] += o.withdrawalTaken + o.elTaken;
     this.totalPooledEther = o.finalTotalEther;
     this.totalShares = o.finalTotalShares;
-    if (o.finalization !== undefined) {
-      const f = o.finalization;
-      this.shares[queue] -= f.burn;
-      this.checkpoints.push({ fromId: f.fromId, toId: f.toId, rateRay: f.rateRay, nominal: f.nominal });
+    for (const k of o.keyLosses) {
+      if (k.owedGwei > 0n) this.keyCharged.set(k.keyIndex, k.lossToDateGwei);
+    }
+    for (const b of o.batches) {
+      this.checkpoints.push({ fromId: b.fromId, toId: b.toId, rateRay: b.rateRay, nominal: b.nominal });
       const index = this.checkpoints.length - 1;
-      for (let id = f.fromId; id <= f.toId; id++) this.requests[id - 1].checkpoint = index;
-      this.lastFinalizedId = f.toId;
-      this.lockedEther += f.lock;
-      this.eth[pool] -= f.lock;
-      this.eth[queue] += f.lock;
+      for (let id = b.fromId; id <= b.toId; id++) this.requests[id - 1].checkpoint = index;
+      this.lastFinalizedId = b.toId;
+    }
+    if (o.batches.length > 0) {
+      this.shares[queue] -= o.burn;
+      this.reserve -= min(o.finalizedNominal, this.reserve);
+      this.lockedEther += o.lock;
+      this.eth[pool] -= o.lock;
+      this.eth[queue] += o.lock;
     }
     this.lastRefSlot = o.refSlot;
     this.bunker = o.bunker;
@@ -677,6 +840,10 @@ export async function setupFuzzWorld(): Promise<{ model: ProtocolModel; real: Wo
   expect(initial.lastRequestId, "fixture: no withdrawal request yet").to.equal(0n);
   expect(initial.stakeLimit.max, "fixture: no stake limit").to.equal(0n);
   expect(initial.clValidators, "fixture: every deposited validator is visible").to.equal(initial.depositedValidators);
+  expect(
+    (await f.registry.getNodeOperator(OPERATOR_ID)).depositedKeys,
+    "fixture: every deposited validator is operator 0's (its keys are the ones losses name)",
+  ).to.equal(initial.depositedValidators);
   real.last = initial;
   return { model: new ProtocolModel(real, initial), real };
 }
