@@ -917,7 +917,7 @@ export type ClSpec =
   | { kind: "inRange"; ppm: bigint }
   /** Between flat and the APR limit (rewards). */
   | { kind: "gain"; ppm: bigint }
-  /** A small penalty: up to `ppm` millionths of the way from flat down to the drop limit. */
+  /** A penalty: `ppm` millionths of the way from flat down to the drop limit. */
   | { kind: "penalty"; ppm: bigint }
   | { kind: "flat" }
   | { kind: "aboveApr"; extraGwei: bigint }
