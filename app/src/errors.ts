@@ -54,6 +54,10 @@ const PHRASES: Record<string, (a: Args) => string> = {
   ERC20InsufficientBalance: (a) => `Your balance (${e(a, 1, "")}) is below the ${e(a, 2, "")} needed.`,
   ERC20InsufficientAllowance: (a) => `The allowance (${e(a, 1, "")}) is below the ${e(a, 2, "")} needed.`,
   EthTransferFailed: (a) => `Sending ${e(a, 1)} to ${short(a[0])} failed.`,
+  ProtocolContractRefused: (a) =>
+    `${short(a[0])} is one of Tidepool's own contracts: it cannot receive this, and nothing could ever move it again. Choose another address.`,
+  ERC20InvalidSender: (a) => `Tokens cannot be sent from ${short(a[0])}.`,
+  ERC20InvalidReceiver: (a) => `${short(a[0])} cannot receive tpETH this way (use wrap to get wtpETH).`,
 };
 
 /** "RequestAmountTooLarge" → "request amount too large". */
