@@ -21,8 +21,21 @@ import { checkpointHints } from "../../scripts/lib/withdrawals";
 import type { Tidepool } from "../../scripts/lib/protocol";
 import { installTestWallet, type TestWalletState } from "./test-wallet";
 
-/** Debian's Chromium (TOOLCHAIN.md); `.ci/run` installs it. */
-const CHROMIUM = "/usr/bin/chromium";
+/**
+ * A Chromium or Chrome binary: `CHROMIUM_PATH` if set, else the usual install locations (Debian's
+ * `chromium`, which `.ci/run` installs; other Linux packages; Chrome and Chromium on macOS).
+ */
+const CHROMIUM_CANDIDATES = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/usr/bin/google-chrome-stable",
+  "/snap/bin/chromium",
+  "/Applications/Chromium.app/Contents/MacOS/Chromium",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+];
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ?? CHROMIUM_CANDIDATES.find((p) => fs.existsSync(p)) ?? CHROMIUM_CANDIDATES[0];
 const RESULTS = path.join(__dirname, "..", "..", "test-results");
 /** The wallet's account: no role, untouched by the seed (as in `npm run app`). */
 const WALLET_ACCOUNT_INDEX = 20;
@@ -79,7 +92,7 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
       throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
+        `no Chromium found (${CHROMIUM} is missing): install Chromium or Chrome (on Debian: apt-get install -y chromium, as .ci/run does), or set CHROMIUM_PATH to its binary`,
       );
     }
     snapshotId = (await hre.network.provider.send("evm_snapshot", [])) as string;
