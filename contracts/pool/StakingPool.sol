@@ -94,8 +94,9 @@ contract StakingPool is
     uint256 public constant MAX_INSTANT_LIQUIDITY_TARGET_BP = 20_00;
     /// @notice Validators per deposit call, at most.
     uint256 public constant MAX_DEPOSITS_PER_CALL = 64;
-    /// @notice Length of the window over which instant redemptions are capped: one oracle frame
-    /// (225 epochs × 32 slots × 12 s).
+    /// @notice Length of the window over which instant redemptions are capped and their fee integrated:
+    /// a UTC day (`block.timestamp / 1 days`), as long as an oracle frame of 225 epochs but not aligned
+    /// with it unless the beacon chain's genesis time is.
     uint256 public constant INSTANT_REDEEM_FRAME_SECONDS = 1 days;
     /// @dev ETH per validator, in wei (physics, not policy).
     uint256 internal constant DEPOSIT_SIZE = 32 ether;

@@ -294,7 +294,7 @@ contract WithdrawalQueue is IWithdrawalQueue, ERC721Upgradeable, GovernedUpgrade
         _setPaused(true);
     }
 
-    /// @notice Resumes requests and claims.
+    /// @notice Resumes requests, claims and finalization.
     function resume() external onlyRole(RESUME_ROLE) {
         _setPaused(false);
     }
