@@ -11,9 +11,9 @@ import { type RunnerConfig, checkProperty, envInt, formatOutcomes, outcomes } fr
  * transfers, wraps, unwraps, permits, withdrawal requests (tpETH and wtpETH, with permits), request
  * NFT transfers, claims (single, batch, to a recipient), instant redemptions (the frame's integrated
  * fee), bond deposits, validator deposits through the guardians, oracle reports through the quorum
- * (rewards, penalties, per-key slashings, exits, bunker mode, finalization in batches; reports past the
- * sanity limits or with invalid batches, key losses or exit counts asserted to revert, then the honest
- * report voted), pauses and governance parameter changes; the protocol's own contracts as recipients
+ * (rewards, penalties, per-key slashings, exits, operator 0's exited keys with its rewards and free
+ * bond, bunker mode, finalization in batches; reports past the sanity limits or with invalid batches,
+ * key losses, exit counts or exited-key counts asserted to revert, then the honest report voted), pauses and governance parameter changes; the protocol's own contracts as recipients
  * and owners are asserted to be refused. Report liveness: between a report's first and deciding votes
  * 0–6 random user actions run, and the honest report, computed at the reference slot, must still
  * apply. After every command the chain must equal the model to the wei and every invariant of

@@ -6,6 +6,7 @@ import { currentAttestation, signAttestation } from "../../scripts/lib/guardians
 import {
   advanceFrames,
   buildReport,
+  exitedKeysEntry,
   keyLossEntry,
   submitUntilApplied,
   type ReportFields,
@@ -856,7 +857,7 @@ export class DepositCommand extends FuzzCommand {
       failures,
     );
     if (receipt !== null) {
-      m.depositedValidators += count;
+      m.depositKeys(count);
       m.eth[m.idx("pool")] -= amount;
       m.depositContractEth += amount;
     }
@@ -971,7 +972,13 @@ export interface ReportSpec {
   lossProbe: LossProbe | null;
   /** Also try one exit request more than the queue's demand allows (asserted to revert). */
   probeExits: boolean;
+  /** Operator 0's exited count raised by up to this many keys (capped at its deposited keys); 0: no entry. */
+  exitedKeys: bigint;
+  exitedProbe: ExitedProbe | null;
 }
+
+/** `exitedKeys` breaking a rule, asserted to revert with the exact error. */
+export type ExitedProbe = "notAscending" | "belowRecorded" | "aboveDeposited";
 
 function describeReport(s: ReportSpec): string {
   const cl =
@@ -1001,6 +1008,8 @@ function describeReport(s: ReportSpec): string {
   if (s.batchProbe !== null) parts.push(`probe batches (${s.batchProbe})`);
   if (s.lossProbe !== null) parts.push(`probe key losses (${s.lossProbe})`);
   if (s.probeExits) parts.push("probe exit demand");
+  if (s.exitedKeys > 0n) parts.push(`up to ${s.exitedKeys} key(s) reported exited`);
+  if (s.exitedProbe !== null) parts.push(`probe exited keys (${s.exitedProbe})`);
   return `report(${parts.join(", ")})`;
 }
 
@@ -1094,12 +1103,31 @@ function keyLossError(
 }
 
 /**
- * `exitedKeys` of the report: operators whose count of exited validators grew. Empty for now: the
- * registry's reportExitedKeys needs EXITS_REPORTER_ROLE until it accepts the accounting oracle; then
- * this returns exitedKeysEntry(OPERATOR_ID, n) for the model's exited count n when it grew.
+ * `exitedKeys` of the report: operators whose count of exited validators grew, here operator 0's
+ * raised by up to `more` keys, at most to its deposited keys (none when it cannot grow).
  */
-function exitedKeysEntries(): bigint[] {
-  return [];
+function exitedKeysEntries(m: ProtocolModel, more: bigint): { entries: bigint[]; exitedKeys: bigint } {
+  const exitedKeys = min(m.exitedKeys + more, m.depositedValidators);
+  return exitedKeys > m.exitedKeys
+    ? { entries: [exitedKeysEntry(OPERATOR_ID, exitedKeys)], exitedKeys }
+    : { entries: [], exitedKeys: m.exitedKeys };
+}
+
+/**
+ * After keys exited, their bond is free: withdrawBond lets operator 0 take exactly the bond shares
+ * above ⌈bondPerValidator × active validators⌉ at the current rate (bondPerValidator read from the
+ * chain, like the rest of the registry's bond side). Static calls: nothing changes.
+ */
+async function checkFreeBond(m: ProtocolModel, r: World, at: string): Promise<void> {
+  const { registry, operator } = r.f;
+  const required = m.toSharesUp((await registry.bondPerValidator()) * m.activeValidators());
+  const free = m.bondShares > required ? m.bondShares - required : 0n;
+  const withdraw = registry.connect(operator).withdrawBond;
+  await expect(withdraw.staticCall(OPERATOR_ID, free + 1n, operator.address), `${at}: bond past the free part`)
+    .to.be.revertedWithCustomError(registry, "BondLocked")
+    .withArgs(OPERATOR_ID, free + 1n, free);
+  if (free > 0n) await withdraw.staticCall(OPERATOR_ID, free, operator.address);
+  record(free > 0n ? "exited keys' bond free" : "exited keys, no bond free");
 }
 
 /** The first line of an error's message (the decoded revert reason, for hardhat). */
@@ -1191,8 +1219,12 @@ export class ReportCommand extends FuzzCommand {
       operatorIdsWithLosses: losses.lossGwei > 0n ? [OPERATOR_ID] : [],
       operatorLossesGwei: losses.lossGwei > 0n ? [losses.lossGwei] : [],
       keyLosses: losses.keyLosses.map((k) => keyLossEntry(OPERATOR_ID, k.keyIndex, k.lossToDateGwei)),
-      exitedKeys: exitedKeysEntries(),
     };
+    const exitedReport = exitedKeysEntries(m, s.exitedKeys);
+    fields.exitedKeys = exitedReport.entries;
+    if (exitedReport.entries.length > 0)
+      record(exitedReport.exitedKeys === m.depositedValidators ? "every key exited" : "keys exited");
+    if (s.exitedProbe !== null) await this.probeExitedKeys(m, r, refSlot, fields, s.exitedProbe);
     if (losses.keyLosses.length > 0) record("losses per key");
 
     // Probes past the CL limits: the exact error, then the clamped report below.
@@ -1337,6 +1369,7 @@ export class ReportCommand extends FuzzCommand {
       refSlot,
     );
     m.applyReport(o);
+    if (exitedReport.entries.length > 0) m.reportExitedKeys(exitedReport.exitedKeys);
     const after = await checkStep(
       m,
       r,
@@ -1350,6 +1383,7 @@ export class ReportCommand extends FuzzCommand {
       ).to.equal(m.keyCharged.get(k.keyIndex) ?? 0n);
     }
 
+    if (exitedReport.entries.length > 0) await checkFreeBond(m, r, this.toString());
     this.checkEvents(m, r, receipt, o);
     checkReportRate(
       this.toString(),
@@ -1384,16 +1418,45 @@ export class ReportCommand extends FuzzCommand {
     fields: Partial<ReportFields>,
     error: string,
     args: unknown[],
-    from: "oracle" | "queue" = "oracle",
+    from: "oracle" | "queue" | "registry" = "oracle",
   ): Promise<void> {
     const { f } = r;
     const data = buildReport(refSlot, fields);
     await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
-    const contract = from === "oracle" ? f.oracle : f.queue;
+    const contract = from === "oracle" ? f.oracle : from === "queue" ? f.queue : f.registry;
     await expect(f.oracle.connect(f.oracleMembers[1]).submitReport(data))
       .to.be.revertedWithCustomError(contract, error)
       .withArgs(...args);
     record(`probe → ${error}`);
+  }
+
+  /**
+   * `exitedKeys` that break a rule: operator 0 twice (the oracle's ExitedKeysNotAscending at the
+   * second entry), or a count below the recorded one or above its deposited keys (the registry's
+   * InvalidExitedKeys). Below needs a recorded count above 0; else the probe goes above.
+   */
+  private async probeExitedKeys(
+    m: ProtocolModel,
+    r: World,
+    refSlot: bigint,
+    fields: Partial<ReportFields>,
+    kind: ExitedProbe,
+  ): Promise<void> {
+    const [exited, deposited] = [m.exitedKeys, m.depositedValidators];
+    if (kind === "notAscending") {
+      const entries = [exitedKeysEntry(OPERATOR_ID, exited), exitedKeysEntry(OPERATOR_ID, deposited)];
+      await this.probe(r, refSlot, { ...fields, exitedKeys: entries }, "ExitedKeysNotAscending", [1n, OPERATOR_ID]);
+      return;
+    }
+    const count = kind === "belowRecorded" && exited > 0n ? exited - 1n : deposited + 1n;
+    await this.probe(
+      r,
+      refSlot,
+      { ...fields, exitedKeys: [exitedKeysEntry(OPERATOR_ID, count)] },
+      "InvalidExitedKeys",
+      [OPERATOR_ID, count, exited, deposited],
+      "registry",
+    );
   }
 
   /** One request past what can be finalized: the queue's exact error for why. */
@@ -1836,6 +1899,8 @@ export const reportSpecArb: fc.Arbitrary<ReportSpec> = fc.record({
     6,
   ),
   probeExits: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  exitedKeys: fc.oneof({ weight: 3, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.bigInt(1n, 3n) }),
+  exitedProbe: rarely(fc.constantFrom<ExitedProbe>("notAscending", "belowRecorded", "aboveDeposited"), 6),
 });
 
 const paramChangeArb: fc.Arbitrary<ParamChange> = fc.oneof(

@@ -191,6 +191,7 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     instant: c.instant,
     liquidityTargetBP: c.liquidityTargetBP,
     bondShares: c.bondShares,
+    operator: c.operator,
     lastProcessedRefSlot: c.lastProcessedRefSlot,
     queueReserve: c.queueReserve,
     redeemFrame: c.redeemFrame,
@@ -220,6 +221,12 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     instant: m.instant,
     liquidityTargetBP: m.liquidityTargetBP,
     bondShares: m.bondShares,
+    operator: {
+      depositedKeys: m.depositedValidators,
+      exitedKeys: m.exitedKeys,
+      totalActiveValidators: m.activeValidators(),
+      pendingRewards: m.pendingOperatorRewards(),
+    },
     lastProcessedRefSlot: m.lastRefSlot,
     queueReserve: m.reserve,
     redeemFrame: m.redeemFrame,
@@ -287,6 +294,12 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     [c.registryEth, c.insuranceFundEth],
     `${at}: invariant 17: registry and insurance fund hold no ETH`,
   ).to.deep.equal([0n, 0n]);
+  // The registry's shares cover the bond and the operator rewards it has booked (never over-promised).
+  const registryShares = c.shares[real.index("registry")];
+  expect(
+    registryShares >= c.bondShares + c.operator.pendingRewards,
+    `${at}: the registry's shares ${registryShares} ≥ bond ${c.bondShares} + pending operator rewards ${c.operator.pendingRewards}`,
+  ).to.be.true;
   // Unfinalized demand is backed by the queue's shares: Σ min(nominal, shares at the rate) ≤ their value.
   // ≥, not ==: the pool accepts plain tpETH transfers to the queue, whose shares then sit there unqueued.
   expect(

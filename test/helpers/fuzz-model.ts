@@ -29,6 +29,8 @@ export const MIN_WITHDRAWAL = 100n;
 export const MAX_WITHDRAWAL = 1000n * ETH;
 /** The fixture's only operator (deployWithValidators). */
 export const OPERATOR_ID = 0n;
+/** NodeOperatorRegistry.REWARD_INDEX_SCALE: the reward index's scale per validator. */
+export const REWARD_INDEX_SCALE = 1_000_000n;
 /** Pool capabilities (StakingPool.CAPABILITY_*). */
 export const CAP_STAKING = 1;
 export const CAP_INSTANT_REDEEM = 2;
@@ -121,6 +123,8 @@ export interface ChainState {
   liquidityTargetBP: bigint;
   stakeLimit: { max: bigint; perBlock: bigint; prevLimit: bigint; prevBlock: bigint };
   bondShares: bigint;
+  /** Operator 0 in the registry: deposited and exited keys, the registry's active validators, its pending rewards. */
+  operator: { depositedKeys: bigint; exitedKeys: bigint; totalActiveValidators: bigint; pendingRewards: bigint };
   lastProcessedRefSlot: bigint;
   /** The high half of the queue's `shares` word: the nominal ETH the pool reserves for unfinalized requests. */
   queueReserve: bigint;
@@ -362,6 +366,12 @@ export class World {
         prevBlock: limit.prevStakeBlockNumber,
       },
       bondShares: operator.bondShares,
+      operator: {
+        depositedKeys: operator.depositedKeys,
+        exitedKeys: operator.exitedKeys,
+        totalActiveValidators: await registry.totalActiveValidators(),
+        pendingRewards: await registry.pendingOperatorRewards(OPERATOR_ID),
+      },
       lastProcessedRefSlot,
       queueReserve: queueWord >> 128n,
       redeemFrame,
@@ -493,6 +503,17 @@ export class ProtocolModel extends ShareRateModel {
   /** What the oracle has charged each of operator 0's keys, in gwei (keyLossChargedGwei; absent: 0). */
   keyCharged = new Map<bigint, bigint>();
   bondShares: bigint;
+  /** Operator 0's exited keys (the registry's count, raised by the oracle's `exitedKeys`). */
+  exitedKeys: bigint;
+  /**
+   * Operator 0's rewards in the registry (NodeOperatorRegistry: distributeOperatorRewards,
+   * _accrueRewards): the reward index's growth since its checkpoint (sharesPerValidator − checkpoint,
+   * ×REWARD_INDEX_SCALE per validator), its accrued shares, and shares held back while no validator is
+   * active. The only operator: its active validators are the registry's.
+   */
+  rewardIndexGrowth = 0n;
+  accruedRewards = 0n;
+  heldBackRewards = 0n;
   lastRefSlot: bigint;
   /** tpETH and wtpETH allowances, key `${token}:${owner}>${spender}` (tracked indices). */
   allowances = new Map<string, bigint>();
@@ -534,6 +555,7 @@ export class ProtocolModel extends ShareRateModel {
       prevBlock: initial.stakeLimit.prevBlock,
     };
     this.bondShares = initial.bondShares;
+    this.exitedKeys = initial.operator.exitedKeys;
     this.lastRefSlot = initial.lastProcessedRefSlot;
     this.redeemFrame = { ...initial.redeemFrame };
     this.reserve = initial.queueReserve;
@@ -553,6 +575,39 @@ export class ProtocolModel extends ShareRateModel {
   depositableEther(): bigint {
     const reserve = ceilDiv(this.totalPooledEther * this.liquidityTargetBP, TOTAL_BP);
     return max(0n, this.instantLiquidity() - reserve);
+  }
+  /** Operator 0's deposited, not exited validators: the registry's active validators. */
+  activeValidators(): bigint {
+    return this.depositedValidators - this.exitedKeys;
+  }
+  /** pendingOperatorRewards(0): accrued plus the index growth since its checkpoint, rounded down. */
+  pendingOperatorRewards(): bigint {
+    return this.accruedRewards + (this.rewardIndexGrowth * this.activeValidators()) / REWARD_INDEX_SCALE;
+  }
+  /** _accrueRewards(0, active): books the index growth for the validators active until now. */
+  private accrueRewards(): void {
+    this.accruedRewards += (this.rewardIndexGrowth * this.activeValidators()) / REWARD_INDEX_SCALE;
+    this.rewardIndexGrowth = 0n;
+  }
+  /** depositKeys: the rewards accrue, then `count` more active validators. */
+  depositKeys(count: bigint): void {
+    this.accrueRewards();
+    this.depositedValidators += count;
+  }
+  /** reportExitedKeys(0, exitedKeys): the rewards accrue, then fewer active validators (their bond is free). */
+  reportExitedKeys(exitedKeys: bigint): void {
+    this.accrueRewards();
+    this.exitedKeys = exitedKeys;
+  }
+  /** distributeOperatorRewards: held back while no validator is active, else the index grows (rounded down). */
+  private distributeOperatorRewards(shares: bigint): void {
+    const total = shares + this.heldBackRewards;
+    const active = this.activeValidators();
+    if (active === 0n) this.heldBackRewards = total;
+    else {
+      this.rewardIndexGrowth += (total * REWARD_INDEX_SCALE) / active;
+      this.heldBackRewards = 0n;
+    }
   }
   unfinalizedEther(): bigint {
     return sum(this.requests.slice(this.lastFinalizedId).map((r) => r.amountOfEther));
@@ -794,6 +849,7 @@ export class ProtocolModel extends ShareRateModel {
       (w) => this.idx(w as Other),
     );
     this.shares[registry] += o.feeShares.operators - o.bondBurned;
+    if (o.feeShares.operators !== 0n) this.distributeOperatorRewards(o.feeShares.operators);
     this.shares[insurance] += o.feeShares.insurance - o.insuranceBurned;
     this.shares[treasury] += o.feeShares.treasury;
     this.bondShares -= o.bondBurned;
@@ -844,6 +900,12 @@ export async function setupFuzzWorld(): Promise<{ model: ProtocolModel; real: Wo
     (await f.registry.getNodeOperator(OPERATOR_ID)).depositedKeys,
     "fixture: every deposited validator is operator 0's (its keys are the ones losses name)",
   ).to.equal(initial.depositedValidators);
+  // Operator rewards start from nothing: no index growth to book, nothing held back.
+  expect(await f.registry.getNodeOperatorsCount(), "fixture: one operator").to.equal(1n);
+  expect(initial.operator.pendingRewards, "fixture: no operator rewards yet").to.equal(0n);
+  expect(initial.shares[real.index("registry")], "fixture: the registry holds only the bond").to.equal(
+    initial.bondShares,
+  );
   real.last = initial;
   return { model: new ProtocolModel(real, initial), real };
 }
