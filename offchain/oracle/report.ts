@@ -191,7 +191,9 @@ export async function finalizationBatches(
       const nominal = amountOfEther <= (amountOfShares * rateRay) / RAY;
       const last = batches[batches.length - 1];
       if (last && last.nominal === nominal) {
-        ((last.end = ids[i]), (last.ether += amountOfEther), (last.shares += amountOfShares));
+        last.end = ids[i];
+        last.ether += amountOfEther;
+        last.shares += amountOfShares;
       } else {
         if (batches.length === MAX_FINALIZATION_BATCHES) break scan;
         batches.push({ end: ids[i], nominal, ether: amountOfEther, shares: amountOfShares });
