@@ -12,8 +12,8 @@ import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 import { HDNodeWallet, Mnemonic } from "ethers";
-import { appViteConfig, deployRecorded, seedLocal, startRpcServer } from "./lib/app";
-import { eth } from "./lib/format";
+import { appViteConfig, deployRecorded, seedLocal, startRpcServer } from "../app/server/dev";
+import { eth } from "../sdk/src/format";
 
 /** Hardhat's default (public) mnemonic: its keys are for local chains only. */
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";

@@ -19,7 +19,7 @@
 import { createServer } from "node:http";
 import hre from "hardhat";
 import { resolvePoolAddress } from "../tasks/lib";
-import { attachTidepool } from "./lib/protocol";
+import { attachTidepool } from "../deploy/protocol";
 import { startLocalBeacon } from "../offchain/beacon/local";
 import { handleControl, serializer } from "../offchain/beacon/control";
 

@@ -2,28 +2,28 @@
  * Gas benchmark: deploys Tidepool on the in-process network with the default parameters (stake
  * limit on, as on mainnet), performs each user operation once in a realistic storage state, and
  * writes `bench/gas.json` (operation → gasUsed of the whole transaction) and `bench/gas.md`.
- * Exits non-zero if an operation exceeds its target in scripts/lib/gas-targets.ts.
+ * Exits non-zero if an operation exceeds its target in bench/targets.ts.
  */
 import hre from "hardhat";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { ZeroAddress, parseEther, type ContractTransactionResponse, type TransactionResponse } from "ethers";
-import { deployTidepool } from "./lib/protocol";
-import { registerOperator } from "./lib/operators";
-import { currentAttestation, signAttestation } from "./lib/guardians";
-import { testKeyBatch } from "./lib/bls";
-import { GAS_TARGETS } from "./lib/gas-targets";
-import { markdownTable } from "./lib/format";
-import { PERMIT_VRS, signPermit } from "./lib/permit";
-import { dailyReport, depositTenValidators, reportingDeployment } from "./lib/bench-reports";
-import { withdrawalBenchmarks } from "./lib/bench-withdrawals";
+import { deployTidepool } from "../deploy/protocol";
+import { registerOperator } from "../offchain/operators/register";
+import { currentAttestation, signAttestation } from "../offchain/guardians/attestations";
+import { testKeyBatch } from "../offchain/keys/bls";
+import { GAS_TARGETS } from "../bench/targets";
+import { markdownTable } from "../sdk/src/format";
+import { PERMIT_VRS, signPermit } from "../sdk/src/permit";
+import { dailyReport, depositTenValidators, reportingDeployment } from "../bench/reports";
+import { withdrawalBenchmarks } from "../bench/withdrawals";
 import {
   exitRequestBenchmarks,
   holderOperationBenchmarks,
   operatorOperationBenchmarks,
   reportVariantBenchmarks,
   reportVoteChurnBenchmarks,
-} from "./lib/bench-operations";
-import type { Tidepool } from "./lib/protocol";
+} from "../bench/operations";
+import type { Tidepool } from "../deploy/protocol";
 
 type Tx = Promise<ContractTransactionResponse | TransactionResponse>;
 

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { markdownTable } from "./lib/format";
+import { markdownTable } from "../sdk/src/format";
 
 const MIN_LINES_PCT = 95;
 const MIN_BRANCHES_PCT = 90;

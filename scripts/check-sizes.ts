@@ -5,7 +5,7 @@
  * deployment revert, so this runs in `npm test`.
  */
 import hre from "hardhat";
-import { markdownTable } from "./lib/format";
+import { markdownTable } from "../sdk/src/format";
 
 const LIMIT = 24_576;
 const WARN_MARGIN = Number(process.env.SIZE_WARN_MARGIN ?? 512);

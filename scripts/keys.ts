@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
-import { withdrawalCredentialsFor } from "./lib/deposit";
+import { withdrawalCredentialsFor } from "../offchain/keys/deposit";
 import {
   deriveValidatorKeys,
   depositDataEntry,
@@ -22,7 +22,7 @@ import {
   validateDepositData,
   type KdfSettings,
   type KeyToolNetwork,
-} from "./lib/keys";
+} from "../offchain/keys/keystore";
 
 const USAGE = "usage: keys.ts generate|validate [options] (see the header of scripts/keys.ts)";
 

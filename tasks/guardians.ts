@@ -9,17 +9,17 @@
  *
  * Before signing, both refuse while a key the pool may deposit to next (vetted, undeposited) already
  * has a deposit: in the deposit contract's logs from `--deposits-from-block` (read `--log-range`
- * blocks at a time), or on the beacon node at `--beacon-url` (scripts/lib/guardians.ts).
+ * blocks at a time), or on the beacon node at `--beacon-url` (offchain/guardians/attestations.ts).
  *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
- * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts; scripts/lib/guardians.ts imports only
+ * deploy/protocol.ts or `hardhat` (see tasks/lib.ts; offchain/guardians/attestations.ts imports only
  * types from typechain-types, which are erased).
  */
 import { hexlify, parseEther } from "ethers";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { eth } from "../scripts/lib/format";
+import { eth } from "../sdk/src/format";
 import {
   BeaconApiError,
   DEFAULT_LOG_RANGE_BLOCKS,
@@ -33,8 +33,8 @@ import {
   type Attestation,
   type EarlierDeposit,
   type EarlierDepositCheck,
-} from "../scripts/lib/guardians";
-import type { Tidepool } from "../scripts/lib/protocol";
+} from "../offchain/guardians/attestations";
+import type { Tidepool } from "../deploy/protocol";
 import { attempt, fail, firstLine, loadTidepool, parseCount, parseHttpUrl, roleSigner } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";

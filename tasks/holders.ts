@@ -4,13 +4,13 @@
  * pool comes from the Ignition deployment of the connected chain.
  *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
- * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts).
+ * deploy/protocol.ts or `hardhat` (see tasks/lib.ts).
  */
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
-import { eth, markdownTable } from "../scripts/lib/format";
-import { frameTiming, slotTime } from "../scripts/lib/oracle";
-import { readProtocolStatus, shareRateText } from "../scripts/lib/status";
+import { eth, markdownTable } from "../sdk/src/format";
+import { frameTiming, slotTime } from "../sdk/src/report";
+import { readProtocolStatus, shareRateText } from "../sdk/src/status";
 import { attempt, defaultSigner, duration, fail, loadTidepool, parseAddress, parseAmount, percentBP } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";

@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the Hardhat tasks. This file is loaded with hardhat.config.ts, before anything is
- * compiled: it must not import typechain-types, scripts/lib/protocol.ts or `hardhat` at top level
+ * compiled: it must not import typechain-types, deploy/protocol.ts or `hardhat` at top level
  * (type-only imports are erased; the rest is loaded with `require` inside task actions, since a
  * dynamic `import()` stays native under module node16 and bypasses ts-node).
  */
@@ -10,12 +10,12 @@ import { isAddress, getAddress, type Interface } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { Tidepool } from "../scripts/lib/protocol";
-import { parseEthText } from "../scripts/lib/format";
-import { decodeRevert } from "../scripts/lib/revert";
+import type { Tidepool } from "../deploy/protocol";
+import { parseEthText } from "../sdk/src/format";
+import { decodeRevert } from "../sdk/src/revert";
 
-export { duration, percentBP } from "../scripts/lib/format";
-export { decodeRevert } from "../scripts/lib/revert";
+export { duration, percentBP } from "../sdk/src/format";
+export { decodeRevert } from "../sdk/src/revert";
 
 /** The name Hardhat prints before a task's one-line error ("Error in plugin tidepool: …"). */
 export const PLUGIN_NAME = "tidepool";
@@ -88,7 +88,7 @@ export async function loadTidepool(hre: HardhatRuntimeEnvironment, pool: unknown
   if ((await hre.ethers.provider.getCode(poolAddress)) === "0x") fail(`no contract at pool address ${poolAddress}`);
   // `require`, not `import()`: with module node16 a dynamic import is native and skips ts-node.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { attachTidepool } = require("../scripts/lib/protocol") as typeof import("../scripts/lib/protocol");
+  const { attachTidepool } = require("../deploy/protocol") as typeof import("../deploy/protocol");
   try {
     return await attachTidepool(hre, poolAddress);
   } catch (error) {

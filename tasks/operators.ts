@@ -5,16 +5,16 @@
  * deployment of the connected chain.
  *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
- * scripts/lib/protocol.ts or `hardhat`, and none of the BLS libraries either (scripts/lib/keys.ts is
+ * deploy/protocol.ts or `hardhat`, and none of the BLS libraries either (offchain/keys/keystore.ts is
  * loaded inside the one action that needs it, so that every other Hardhat command stays quick).
  */
 import fs from "node:fs";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { eth, markdownTable } from "../scripts/lib/format";
-import type { DepositDataJson, KeyToolNetwork } from "../scripts/lib/keys";
-import type { Tidepool } from "../scripts/lib/protocol";
+import { eth, markdownTable } from "../sdk/src/format";
+import type { DepositDataJson, KeyToolNetwork } from "../offchain/keys/keystore";
+import type { Tidepool } from "../deploy/protocol";
 import { attempt, decodeRevert, defaultSigner, fail, loadTidepool, parseAddress, parseAmount } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
@@ -30,7 +30,7 @@ const PROBLEMS_SHOWN = 3;
 /**
  * Chains whose deposit signatures the tasks can check, and the genesis fork version (by key-tool
  * network name) they are signed for. The local chain uses mainnet's: the local deployment's test
- * keys (scripts/lib/bls.ts `testKeyBatch`) are signed for it, as the spec-faithful deposit
+ * keys (offchain/keys/bls.ts `testKeyBatch`) are signed for it, as the spec-faithful deposit
  * contract does not care.
  */
 const KEY_NETWORK_BY_CHAIN: ReadonlyMap<bigint, KeyToolNetwork> = new Map<bigint, KeyToolNetwork>([
@@ -143,7 +143,7 @@ task("operator-keys", "Validates a staking-deposit-cli deposit_data file and upl
       }
       // Loaded here, not at the top: the BLS libraries are only needed by this task.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const keys = require("../scripts/lib/keys") as typeof import("../scripts/lib/keys");
+      const keys = require("../offchain/keys/keystore") as typeof import("../offchain/keys/keystore");
       let entries: DepositDataJson[];
       try {
         entries = keys.parseDepositDataFile(text);

@@ -5,10 +5,10 @@
  * node on Hoodi or mainnet.
  *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
- * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts).
+ * deploy/protocol.ts or `hardhat` (see tasks/lib.ts).
  */
 import { task } from "hardhat/config";
-import { eth } from "../scripts/lib/format";
+import { eth } from "../sdk/src/format";
 import { attempt, fail, loadTidepool, parseCount, roleSigner } from "./lib";
 
 const WEI = 18;

@@ -4,12 +4,12 @@
  * takes `--pool <address>`; without it the pool comes from the Ignition deployment of the chain.
  *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
- * scripts/lib/protocol.ts or `hardhat` (see tasks/lib.ts).
+ * deploy/protocol.ts or `hardhat` (see tasks/lib.ts).
  */
 import { ZeroAddress } from "ethers";
 import { task } from "hardhat/config";
-import { eth, markdownTable } from "../scripts/lib/format";
-import { checkpointHints } from "../scripts/lib/withdrawals";
+import { eth, markdownTable } from "../sdk/src/format";
+import { checkpointHints } from "../sdk/src/withdrawals";
 import { attempt, defaultSigner, fail, loadTidepool, parseAddress, parseAmount } from "./lib";
 
 const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";

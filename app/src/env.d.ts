@@ -1,2 +1,2 @@
-/** Injected by Vite (`define`, scripts/lib/app.ts): the pool of each chain's Ignition deployment. */
+/** Injected by Vite (`define`, app/server/dev.ts): the pool of each chain's Ignition deployment. */
 declare const __TIDEPOOL_DEPLOYMENTS__: Record<string, { pool: string }>;

@@ -15,13 +15,13 @@ import {
   type ContractTransactionResponse,
   type JsonRpcSigner,
 } from "ethers";
-import { eth, parseEthText, percentBP, duration, ratio } from "../../scripts/lib/format";
-import { PERMIT_TYPES, permitDomain } from "../../scripts/lib/permit";
-import { frameTiming, slotTime, type FrameTiming } from "../../scripts/lib/oracle";
-import { readProtocolStatus, shareRateText, type ProtocolStatus } from "../../scripts/lib/status";
-import { checkpointHints, expectedWait, requestState, type ExpectedWait } from "../../scripts/lib/withdrawals";
+import { eth, parseEthText, percentBP, duration, ratio } from "../../sdk/src/format";
+import { PERMIT_TYPES, permitDomain } from "../../sdk/src/permit";
+import { frameTiming, slotTime, type FrameTiming } from "../../sdk/src/report";
+import { readProtocolStatus, shareRateText, type ProtocolStatus } from "../../sdk/src/status";
+import { checkpointHints, expectedWait, requestState, type ExpectedWait } from "../../sdk/src/withdrawals";
 import { connectProtocol, deploymentOf, INTERFACES, type Protocol } from "./contracts";
-import { describeError } from "./errors";
+import { describeError } from "../../sdk/src/errors";
 import { discoverWallets, isUnsupportedMethod, isUserRejection, type WalletChoice } from "./wallet";
 import { rateChartSvg, type RatePoint } from "./chart";
 

@@ -9,8 +9,8 @@
  * `historyEpochs`, so the oracle can read the state of its reference slot and of the previous one.
  */
 import { getBytes, hexlify } from "ethers";
-import { verifyDepositSignature } from "../../scripts/lib/bls";
-import { DEPOSIT_AMOUNT_GWEI } from "../../scripts/lib/deposit";
+import { verifyDepositSignature } from "../keys/bls";
+import { DEPOSIT_AMOUNT_GWEI } from "../keys/deposit";
 
 export const SECONDS_PER_SLOT = 12n;
 export const SLOTS_PER_EPOCH = 32n;

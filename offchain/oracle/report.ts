@@ -24,9 +24,9 @@
  * computes the same report whenever it runs.
  */
 import type { Provider } from "ethers";
-import type { Tidepool } from "../../scripts/lib/protocol";
-import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../scripts/lib/oracle";
-import { exitsNeeded, planExits, type ExitRequest, type OperatorValidators } from "../../scripts/lib/exits";
+import type { Tidepool } from "../../deploy/protocol";
+import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../sdk/src/report";
+import { exitsNeeded, planExits, type ExitRequest, type OperatorValidators } from "./exits";
 import type { BeaconReader, BeaconValidator } from "./beacon";
 import {
   simulateReport,

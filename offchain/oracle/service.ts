@@ -5,7 +5,7 @@
  * `runDaemon` repeats it until stopped.
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
-import { reportHash } from "../../scripts/lib/oracle";
+import { reportHash } from "../../sdk/src/report";
 import { buildFrameReport, type BuiltReport, type ReportContext } from "./report";
 
 export type PassOutcome =

@@ -15,10 +15,10 @@ import {
   serveDirectory,
   startRpcServer,
   type RpcServer,
-} from "../../scripts/lib/app";
-import { eth } from "../../scripts/lib/format";
-import { checkpointHints } from "../../scripts/lib/withdrawals";
-import type { Tidepool } from "../../scripts/lib/protocol";
+} from "../../app/server/dev";
+import { eth } from "../../sdk/src/format";
+import { checkpointHints } from "../../sdk/src/withdrawals";
+import type { Tidepool } from "../../deploy/protocol";
 import { installTestWallet, type TestWalletState } from "./test-wallet";
 
 /**
@@ -260,7 +260,7 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     const rows = page.locator("#requests tbody tr");
     expect(await rows.count()).to.equal(2);
     expect(await page.locator("#requests tbody", { hasText: "Waiting for finalization" }).count()).to.equal(1);
-    // The committee's report (scripts/lib/oracle.ts) finalizes everything queued.
+    // The committee's report (sdk/src/report.ts) finalizes everything queued.
     await applySeedReport(hre, t, {
       elRewardsWei: dailyRewards(await t.pool.totalPooledEther()),
       lastRequestIdToFinalize: await t.withdrawalQueue.getLastRequestId(),

@@ -23,10 +23,10 @@ import { advanceFrames, buildReport, reportHash, toGwei } from "../helpers/oracl
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import { protocolState, plain } from "../helpers/withdrawal-report-helpers";
 import { Ledger, holdingsOf } from "../helpers/attack-accounts";
-import { currentAttestation } from "../../scripts/lib/guardians";
-import { registerOperator } from "../../scripts/lib/operators";
-import { frameTiming, slotTime } from "../../scripts/lib/oracle";
-import { deployPoolLibraries, poolPeers } from "../../scripts/lib/protocol";
+import { currentAttestation } from "../../offchain/guardians/attestations";
+import { registerOperator } from "../../offchain/operators/register";
+import { frameTiming, slotTime } from "../../sdk/src/report";
+import { deployPoolLibraries, poolPeers } from "../../deploy/protocol";
 import type { TidepoolTimelock } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";

@@ -16,7 +16,7 @@ import { advanceFrames, buildReport, toGwei } from "../helpers/oracle-fixtures";
 import { protocolState, plain } from "../helpers/withdrawal-report-helpers";
 import { PERMIT_VRS, signPermit } from "../helpers/permit";
 import { Ledger } from "../helpers/attack-accounts";
-import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
+import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
 
 const CAPABILITY = { staking: 1, instantRedeem: 2, deposits: 4 };
 

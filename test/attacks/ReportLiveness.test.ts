@@ -35,7 +35,7 @@ import {
   type StubBeacon,
 } from "../helpers/honest-report";
 import { simulateReport } from "../../offchain/oracle/accounting";
-import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
+import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
 import type { BuiltReport } from "../../offchain/oracle/report";
 
 /**

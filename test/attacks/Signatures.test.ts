@@ -23,9 +23,14 @@ import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from ".
 import { PERMIT_BYTES, PERMIT_TYPES, PERMIT_VRS, permitDomain, type PermitToken } from "../helpers/permit";
 import { Ledger } from "../helpers/attack-accounts";
 import { plain } from "../helpers/withdrawal-report-helpers";
-import { registerOperator } from "../../scripts/lib/operators";
-import { testKeyBatch } from "../../scripts/lib/bls";
-import { ATTESTATION_TYPES, currentAttestation, signAttestation, type Attestation } from "../../scripts/lib/guardians";
+import { registerOperator } from "../../offchain/operators/register";
+import { testKeyBatch } from "../../offchain/keys/bls";
+import {
+  ATTESTATION_TYPES,
+  currentAttestation,
+  signAttestation,
+  type Attestation,
+} from "../../offchain/guardians/attestations";
 import type { AttackWallet__Mock, DepositSecurityModule } from "../../typechain-types";
 
 /** secp256k1 group order (for the high-s twin of a signature). */

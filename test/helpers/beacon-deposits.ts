@@ -1,6 +1,6 @@
 import { getBytes, hexlify, sha256, toUtf8Bytes, type BytesLike } from "ethers";
 import type { SecretKey } from "@chainsafe/blst";
-import { signDeposit, type SignedDeposit } from "../../scripts/lib/bls";
+import { signDeposit, type SignedDeposit } from "../../offchain/keys/bls";
 
 /** 1 gwei in wei. */
 export const GWEI = 1_000_000_000n;

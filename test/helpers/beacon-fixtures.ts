@@ -1,8 +1,8 @@
 import hre from "hardhat";
 import { ZeroAddress, parseEther } from "ethers";
-import { deployTidepool, type Tidepool } from "../../scripts/lib/protocol";
-import { registerOperator } from "../../scripts/lib/operators";
-import { depositAvailable } from "../../scripts/lib/guardians";
+import { deployTidepool, type Tidepool } from "../../deploy/protocol";
+import { registerOperator } from "../../offchain/operators/register";
+import { depositAvailable } from "../../offchain/guardians/attestations";
 import type { BeaconChainConfig } from "../../offchain/beacon/chain";
 import { startLocalBeacon, type LocalBeacon } from "../../offchain/beacon/local";
 

@@ -5,8 +5,8 @@
  */
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import type { ApiClient } from "@lodestar/api" with { "resolution-mode": "import" };
-import { signDeposit, testSecretKey, type SignedDeposit } from "../../scripts/lib/bls";
-import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
+import { signDeposit, testSecretKey, type SignedDeposit } from "../../offchain/keys/bls";
+import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import type { DepositEventData } from "../../offchain/beacon/chain";
 
 /** 1 ETH in gwei. */

@@ -1,10 +1,10 @@
 import { getBytes, hexlify } from "ethers";
-import type { DepositData } from "../../scripts/lib/deposit";
+import type { DepositData } from "../../offchain/keys/deposit";
 
 /**
  * Independent SSZ reference for the beacon-chain pieces: @chainsafe/ssz (Lodestar's implementation),
  * with the phase0 containers written from the consensus specs. It shares no code with
- * `scripts/lib/deposit.ts`, `scripts/lib/bls.ts` or the contracts, so agreement is evidence.
+ * `offchain/keys/deposit.ts`, `offchain/keys/bls.ts` or the contracts, so agreement is evidence.
  *
  * The package is ESM-only; this project compiles to CommonJS (module node16), which keeps the
  * dynamic `import()`.

@@ -1,4 +1,4 @@
-import { GENESIS_FORK_VERSIONS } from "../../scripts/lib/bls";
+import { GENESIS_FORK_VERSIONS } from "../../offchain/keys/bls";
 
 /**
  * A real mainnet deposit, as staking-deposit-cli wrote it (public deposit_data JSON): hex without

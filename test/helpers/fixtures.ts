@@ -3,11 +3,11 @@ import hre from "hardhat";
 import { ZeroAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import GovernanceModule from "../../deploy/modules/Governance";
-import { attachTidepool, deployTidepool as deploy, getActors as actors } from "../../scripts/lib/protocol";
+import { attachTidepool, deployTidepool as deploy, getActors as actors } from "../../deploy/protocol";
 import type { TidepoolTimelock } from "../../typechain-types";
-import type { Actors, Tidepool } from "../../scripts/lib/protocol";
+import type { Actors, Tidepool } from "../../deploy/protocol";
 
-export type { Actors } from "../../scripts/lib/protocol";
+export type { Actors } from "../../deploy/protocol";
 export type TidepoolFixture = Tidepool;
 
 export async function getActors(): Promise<Actors> {

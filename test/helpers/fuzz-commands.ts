@@ -2,17 +2,11 @@ import { expect } from "chai";
 import fc from "fast-check";
 import hre from "hardhat";
 import { ZeroAddress, type ContractTransactionReceipt } from "ethers";
-import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
-import {
-  advanceFrames,
-  buildReport,
-  exitedKeysEntry,
-  keyLossEntry,
-  submitUntilApplied,
-  type ReportFields,
-} from "../../scripts/lib/oracle";
-import { exitsNeeded } from "../../scripts/lib/exits";
-import { PERMIT_VRS, signPermit } from "../../scripts/lib/permit";
+import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
+import { buildReport, exitedKeysEntry, keyLossEntry, type ReportFields } from "../../sdk/src/report";
+import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
+import { exitsNeeded } from "../../offchain/oracle/exits";
+import { PERMIT_VRS, signPermit } from "../../sdk/src/permit";
 import { type Failure, type Sent, expectReceipt, failure, mined, record, setCurrentCommand } from "./property-harness";
 import { type AmountSpec, amountSpecArb, describeAmount, resolveAmount } from "./property-token-commands";
 import {
@@ -1324,7 +1318,7 @@ export class ReportCommand extends FuzzCommand {
     if (s.lossProbe !== null) await this.probeLosses(m, r, refSlot, fields, s.lossProbe);
 
     // Exits: what the queue's shortfall after the report needs, net of the vault ETH it leaves for
-    // later, up to the cap (scripts/lib/exits.ts); the oracle allows up to its demand, ⌈unfinalized / 32 ETH⌉.
+    // later, up to the cap (offchain/oracle/exits.ts); the oracle allows up to its demand, ⌈unfinalized / 32 ETH⌉.
     const atRef = reportWith(ends);
     const unfinalizedAfter = m.unfinalizedEther() - atRef.finalizedNominal;
     const inflow = m.withdrawalVaultEth - atRef.withdrawalTaken + (m.elRewardsVaultEth - atRef.elTaken);

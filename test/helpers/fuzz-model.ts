@@ -5,7 +5,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployWithQueue, type WithdrawalFixture } from "./withdrawal-fixtures";
 import { RAY, TOTAL_BP, ceilDiv, lockOf, min, payoutOf, rateRayOf } from "./withdrawal-report-helpers";
-import { frameTiming, slotTime } from "../../scripts/lib/oracle";
+import { frameTiming, slotTime } from "../../sdk/src/report";
 import { ShareRateModel } from "./share-rate-model";
 import { POOL_STORAGE_LOCATION } from "./pool-storage";
 

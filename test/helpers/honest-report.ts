@@ -6,8 +6,8 @@
  */
 import hre from "hardhat";
 import type { ContractTransactionReceipt } from "ethers";
-import type { Tidepool } from "../../scripts/lib/protocol";
-import type { ReportData } from "../../scripts/lib/oracle";
+import type { Tidepool } from "../../deploy/protocol";
+import type { ReportData } from "../../sdk/src/report";
 import type { BeaconReader, BeaconSpec, BeaconValidator } from "../../offchain/oracle/beacon";
 import { buildFrameReport, type BuiltReport } from "../../offchain/oracle/report";
 import type { PoolSnapshot, ReportInputs } from "../../offchain/oracle/accounting";

@@ -3,18 +3,14 @@ import hre from "hardhat";
 import { ZeroAddress, parseEther, parseUnits, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepoolUnlimited, type TidepoolFixture } from "./fixtures";
-import { registerOperator } from "../../scripts/lib/operators";
-import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
-import {
-  advanceFrames,
-  buildReport,
-  submitUntilApplied,
-  type ReportData,
-  type ReportFields,
-} from "../../scripts/lib/oracle";
+import { registerOperator } from "../../offchain/operators/register";
+import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
+import { buildReport, type ReportData, type ReportFields } from "../../sdk/src/report";
+import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 
-export { buildReport, reportHash, advanceFrames, submitUntilApplied } from "../../scripts/lib/oracle";
-export type { ReportData, ReportFields } from "../../scripts/lib/oracle";
+export { buildReport, reportHash } from "../../sdk/src/report";
+export { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
+export type { ReportData, ReportFields } from "../../sdk/src/report";
 
 /** Wei per gwei. */
 export const GWEI = parseUnits("1", "gwei");

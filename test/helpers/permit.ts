@@ -1,9 +1,9 @@
 import { concat } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { signPermit, type PermitToken } from "../../scripts/lib/permit";
+import { signPermit, type PermitToken } from "../../sdk/src/permit";
 
-export { PERMIT_BYTES, PERMIT_TYPES, PERMIT_VRS, permitDomain, signPermit } from "../../scripts/lib/permit";
-export type { PermitToken } from "../../scripts/lib/permit";
+export { PERMIT_BYTES, PERMIT_TYPES, PERMIT_VRS, permitDomain, signPermit } from "../../sdk/src/permit";
+export type { PermitToken } from "../../sdk/src/permit";
 
 /**
  * A permit for a `MultisigWallet__Mock` (2-of-2) at `wallet`: each owner's 65-byte signature of the

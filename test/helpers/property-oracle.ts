@@ -3,7 +3,7 @@ import fc from "fast-check";
 import hre from "hardhat";
 import { ZeroAddress, getAddress, type BaseContract, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { currentAttestation, signAttestation } from "../../scripts/lib/guardians";
+import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
 import { ShareRateModel } from "./share-rate-model";
 import {
   advanceFrames,

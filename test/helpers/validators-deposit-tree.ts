@@ -1,6 +1,6 @@
 import { concat, getBytes, hexlify, sha256, type BytesLike, type Log, type TransactionReceipt } from "ethers";
 import type { DepositContract } from "../../typechain-types";
-import { littleEndian64 } from "../../scripts/lib/deposit";
+import { littleEndian64 } from "../../offchain/keys/deposit";
 
 /** Depth of the beacon deposit contract's Merkle tree (consensus specs). */
 export const DEPOSIT_TREE_DEPTH = 32;

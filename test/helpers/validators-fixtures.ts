@@ -16,7 +16,7 @@ import {
   signAttestation,
   type Attestation,
   type GuardianSignature,
-} from "../../scripts/lib/guardians";
+} from "../../offchain/guardians/attestations";
 import type { NodeOperatorRegistry } from "../../typechain-types";
 
 // ──────────────────────────────── Constants ────────────────────────────────

@@ -2,7 +2,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, parseEther, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWithValidators, toGwei, type OracleFixture } from "./oracle-fixtures";
-import type { ReportData, ReportFields } from "../../scripts/lib/oracle";
+import type { ReportData, ReportFields } from "../../sdk/src/report";
 import type { WithdrawalQueue } from "../../typechain-types";
 
 export interface WithdrawalFixture extends OracleFixture {

@@ -15,20 +15,20 @@ import {
   protocolSnapshot,
 } from "../helpers/validators-fixtures";
 import { allDepositEvents, depositEventsIn, depositTreeRoot } from "../helpers/validators-deposit-tree";
-import { registerOperator } from "../../scripts/lib/operators";
+import { registerOperator } from "../../offchain/operators/register";
 import {
   GENESIS_FORK_VERSIONS,
   depositSigningRoot,
   testKeyBatch,
   testSecretKey,
   verifyDepositSignature,
-} from "../../scripts/lib/bls";
+} from "../../offchain/keys/bls";
 import {
   DEPOSIT_AMOUNT_GWEI,
   computeDepositDataRoot,
   littleEndian64,
   withdrawalCredentialsFor,
-} from "../../scripts/lib/deposit";
+} from "../../offchain/keys/deposit";
 
 // ──────────────────────────────── Constants ────────────────────────────────
 

@@ -3,7 +3,7 @@ import hre, { ethers, upgrades } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, ZeroHash, id, parseEther } from "ethers";
 import { deployTidepool, deployWithTimelock, TIMELOCK_MIN_DELAY } from "../helpers/fixtures";
-import { deployPoolLibraries, poolPeers } from "../../scripts/lib/protocol";
+import { deployPoolLibraries, poolPeers } from "../../deploy/protocol";
 import type { StakingPool } from "../../typechain-types";
 
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";

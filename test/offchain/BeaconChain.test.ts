@@ -12,7 +12,7 @@ import {
   type ValidatorStatus,
   type Withdrawal,
 } from "../../offchain/beacon/chain";
-import { testKeyBatch } from "../../scripts/lib/bls";
+import { testKeyBatch } from "../../offchain/keys/bls";
 import {
   BLS_CREDENTIALS,
   EPOCHS_PER_YEAR,

@@ -3,7 +3,7 @@ import hre from "hardhat";
 import { validatorStatus } from "../../offchain/beacon/chain";
 import { handleControl, serializer } from "../../offchain/beacon/control";
 import type { LocalBeacon } from "../../offchain/beacon/local";
-import type { Tidepool } from "../../scripts/lib/protocol";
+import type { Tidepool } from "../../deploy/protocol";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
 
 describe("Local beacon chain: control endpoint", function () {

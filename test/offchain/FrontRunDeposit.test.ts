@@ -8,11 +8,11 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { hexlify, parseEther } from "ethers";
-import type { Tidepool } from "../../scripts/lib/protocol";
+import type { Tidepool } from "../../deploy/protocol";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
-import { keyLossEntry } from "../../scripts/lib/oracle";
-import { GENESIS_FORK_VERSIONS, signDeposit, testSecretKey } from "../../scripts/lib/bls";
-import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
+import { keyLossEntry } from "../../sdk/src/report";
+import { GENESIS_FORK_VERSIONS, signDeposit, testSecretKey } from "../../offchain/keys/bls";
+import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
 import { connectBeacon } from "../../offchain/oracle/beacon";
 import { reportOnce, type PassOutcome } from "../../offchain/oracle/service";

@@ -8,9 +8,9 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { parseEther } from "ethers";
-import type { Tidepool } from "../../scripts/lib/protocol";
+import type { Tidepool } from "../../deploy/protocol";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
-import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../scripts/lib/oracle";
+import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../sdk/src/report";
 import { SLOTS_PER_EPOCH, validatorStatus, type Validator } from "../../offchain/beacon/chain";
 import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
 import { connectBeacon, type BeaconReader } from "../../offchain/oracle/beacon";

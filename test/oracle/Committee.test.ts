@@ -14,7 +14,8 @@ import {
   type OracleFixture,
   type ReportData,
 } from "../helpers/oracle-fixtures";
-import { SECONDS_PER_SLOT, frameTiming, mineAt, slotTime } from "../../scripts/lib/oracle";
+import { SECONDS_PER_SLOT, frameTiming, slotTime } from "../../sdk/src/report";
+import { mineAt } from "../../offchain/oracle/devchain";
 
 // The committee of the real AccountingOracle, deployed by Ignition: accounts 1–3 members, quorum 2,
 // frames of 7200 slots aligned to Unix time 0, reports accepted until refSlot + 3600.

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployTidepoolUnlimited } from "../helpers/fixtures";
-import { buildReport, frameTiming, mineAt, SECONDS_PER_SLOT } from "../../scripts/lib/oracle";
+import { buildReport, frameTiming, SECONDS_PER_SLOT } from "../../sdk/src/report";
+import { mineAt } from "../../offchain/oracle/devchain";
 
 describe("AccountingOracle: frame configuration changes", function () {
   it("accepts a report whose reference slot fell below the deployment baseline after frames grew", async function () {

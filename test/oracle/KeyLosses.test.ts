@@ -2,8 +2,9 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { parseEther } from "ethers";
-import { registerOperator } from "../../scripts/lib/operators";
-import { exitedKeysEntry, keyLossEntry, submitUntilApplied } from "../../scripts/lib/oracle";
+import { registerOperator } from "../../offchain/operators/register";
+import { exitedKeysEntry, keyLossEntry } from "../../sdk/src/report";
+import { submitUntilApplied } from "../../offchain/oracle/devchain";
 import {
   advanceFrames,
   buildReport,

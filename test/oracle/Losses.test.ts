@@ -3,7 +3,7 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, id, parseEther, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
 import type { IStakingPool } from "../../typechain-types/contracts/pool/StakingPool";
-import { registerOperator } from "../../scripts/lib/operators";
+import { registerOperator } from "../../offchain/operators/register";
 import {
   GWEI,
   advanceFrames,

@@ -3,7 +3,7 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, id, parseEther, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { registerOperator } from "../../scripts/lib/operators";
+import { registerOperator } from "../../offchain/operators/register";
 import { deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
 import {
   advanceFrames,

@@ -11,7 +11,7 @@ import {
   type OracleFixture,
   type ReportData,
 } from "../helpers/oracle-fixtures";
-import { REPORT_DATA_ABI_TYPE } from "../../scripts/lib/oracle";
+import { REPORT_DATA_ABI_TYPE } from "../../sdk/src/report";
 
 /**
  * Members vote on keccak256(abi.encode(data)); the oracle hashes the report straight from the calldata,

@@ -4,17 +4,17 @@ import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, Wallet, ZeroAddress, parseEther, recoverAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
-import { eth } from "../../scripts/lib/format";
+import { eth } from "../../sdk/src/format";
 import {
   GENESIS_FORK_VERSIONS,
   signDeposit,
   testKeyBatch,
   testSecretKey,
   type SignedDeposit,
-} from "../../scripts/lib/bls";
-import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
-import { parentBlockAttestation, signAttestation } from "../../scripts/lib/guardians";
-import { registerOperator } from "../../scripts/lib/operators";
+} from "../../offchain/keys/bls";
+import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
+import { parentBlockAttestation, signAttestation } from "../../offchain/guardians/attestations";
+import { registerOperator } from "../../offchain/operators/register";
 import { startLocalBeacon } from "../../offchain/beacon/local";
 import { runTask, taskError } from "../helpers/tasks";
 

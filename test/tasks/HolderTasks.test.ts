@@ -6,8 +6,9 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { parseEther, Wallet } from "ethers";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
-import { advanceFrames, buildReport, submitUntilApplied } from "../../scripts/lib/oracle";
-import { eth, ratio } from "../../scripts/lib/format";
+import { buildReport } from "../../sdk/src/report";
+import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
+import { eth, ratio } from "../../sdk/src/format";
 import { percentBP } from "../../tasks/lib";
 import { runTask, taskError } from "../helpers/tasks";
 

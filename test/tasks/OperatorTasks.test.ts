@@ -7,15 +7,15 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, ZeroAddress, parseEther } from "ethers";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { deployWithValidators, toGwei } from "../helpers/oracle-fixtures";
-import { GENESIS_FORK_VERSIONS, testKeyBatch, verifyDepositSignature } from "../../scripts/lib/bls";
-import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
-import { eth } from "../../scripts/lib/format";
+import { GENESIS_FORK_VERSIONS, testKeyBatch, verifyDepositSignature } from "../../offchain/keys/bls";
+import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
+import { eth } from "../../sdk/src/format";
 import {
   depositDataEntry,
   deriveValidatorKeys,
   type DepositDataJson,
   type KeyToolNetwork,
-} from "../../scripts/lib/keys";
+} from "../../offchain/keys/keystore";
 import { keyNetworkForChain, parseOperatorId } from "../../tasks/operators";
 import { runTask, taskError } from "../helpers/tasks";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import hre from "hardhat";
-import type { Tidepool } from "../../scripts/lib/protocol";
+import type { Tidepool } from "../../deploy/protocol";
 import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
 import { connectBeacon } from "../../offchain/oracle/beacon";
 import { buildFrameReport } from "../../offchain/oracle/report";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, parseEther } from "ethers";
-import { eth } from "../../scripts/lib/format";
+import { eth } from "../../sdk/src/format";
 import { parseIds } from "../../tasks/withdrawals";
 import { runTask, taskError } from "../helpers/tasks";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";

@@ -27,8 +27,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
-/** What hardhat.config.ts needs to load: its tasks import scripts/lib. */
-const CONFIG = ["hardhat.config.ts", ".solcover.js", "package.json", "tsconfig.json", "tasks", "scripts"];
+/** What hardhat.config.ts needs to load: its tasks import the SDK, the services and deploy/. */
+const CONFIG = [
+  "hardhat.config.ts",
+  ".solcover.js",
+  "package.json",
+  "tsconfig.json",
+  "tasks",
+  "scripts",
+  "sdk",
+  "offchain",
+  "deploy",
+];
 /** The small, fast suite, its harness (a test double: not measured) and the library it exercises. */
 const TEST_FILE = "test/unit/MinLevelIndex.test.ts";
 const HARNESS = "contracts/test/MinLevelIndex__Harness.sol";

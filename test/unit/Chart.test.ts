@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { Chart, formatTick, niceTicks, renderChartSvg, Series } from "../../scripts/lib/chart";
+import { Chart, formatTick, niceTicks, renderChartSvg, Series } from "../../app/src/line-chart";
 
 /** An element of the small XML tree `parseXml` builds. */
 interface XmlElement {

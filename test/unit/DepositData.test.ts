@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, getBytes, hexlify, sha256 } from "ethers";
 import { PublicKey, Signature } from "@chainsafe/blst";
-import { computeDepositDataRoot, littleEndian64, type DepositData } from "../../scripts/lib/deposit";
+import { computeDepositDataRoot, littleEndian64, type DepositData } from "../../offchain/keys/deposit";
 import {
   GENESIS_FORK_VERSIONS,
   depositDomain,
@@ -12,7 +12,7 @@ import {
   testKeyBatch,
   testSecretKey,
   verifyDepositSignature,
-} from "../../scripts/lib/bls";
+} from "../../offchain/keys/bls";
 import { beaconSsz, sszDepositDataRoot, toSszDepositData } from "../helpers/beacon-ssz";
 import { DEPOSIT_DOMAINS, MAINNET_DEPOSIT_VECTOR as V } from "../helpers/beacon-vectors";
 import { BeaconRandom, signDepositOfAmount } from "../helpers/beacon-deposits";

@@ -27,10 +27,10 @@ import {
   signAttestationIn,
   type Eip712Domain,
 } from "../helpers/validators-fixtures";
-import { registerOperator } from "../../scripts/lib/operators";
-import { signAttestation, type Attestation, type GuardianSignature } from "../../scripts/lib/guardians";
-import { GENESIS_FORK_VERSIONS, signDeposit, testSecretKey } from "../../scripts/lib/bls";
-import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
+import { registerOperator } from "../../offchain/operators/register";
+import { signAttestation, type Attestation, type GuardianSignature } from "../../offchain/guardians/attestations";
+import { GENESIS_FORK_VERSIONS, signDeposit, testSecretKey } from "../../offchain/keys/bls";
+import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import type { DepositSecurityModule } from "../../typechain-types";
 
 // ──────────────────────────────── Constants ────────────────────────────────

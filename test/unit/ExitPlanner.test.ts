@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { parseEther } from "ethers";
-import { DEPOSIT_SIZE_WEI, exitsNeeded, planExits, readOperatorValidators } from "../../scripts/lib/exits";
+import { DEPOSIT_SIZE_WEI, exitsNeeded, planExits, readOperatorValidators } from "../../offchain/oracle/exits";
 import { deployWithValidators, requestWithdrawal, toGwei } from "../helpers/oracle-fixtures";
 
 describe("exit planner (off-chain oracle)", function () {

@@ -7,8 +7,8 @@ import { hexlify } from "ethers";
 import { SecretKey } from "@chainsafe/blst";
 import { deriveKeyFromEntropy, deriveKeyFromMnemonic } from "@chainsafe/bls-keygen";
 import { validateKeystore } from "@chainsafe/bls-keystore";
-import { GENESIS_FORK_VERSIONS } from "../../scripts/lib/bls";
-import { computeDepositDataRoot, withdrawalCredentialsFor } from "../../scripts/lib/deposit";
+import { GENESIS_FORK_VERSIONS } from "../../offchain/keys/bls";
+import { computeDepositDataRoot, withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import {
   decryptKeystore,
   depositDataEntry,
@@ -18,7 +18,7 @@ import {
   validateDepositData,
   type DepositDataJson,
   type KdfSettings,
-} from "../../scripts/lib/keys";
+} from "../../offchain/keys/keystore";
 import { main } from "../../scripts/keys";
 import { MAINNET_DEPOSIT_VECTOR as V } from "../helpers/beacon-vectors";
 

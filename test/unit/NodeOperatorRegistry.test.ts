@@ -35,8 +35,8 @@ import {
   setRegistryOperatorsCount,
   type OperatorState,
 } from "../helpers/validators-fixtures";
-import { testKeyBatch } from "../../scripts/lib/bls";
-import { registerOperator } from "../../scripts/lib/operators";
+import { testKeyBatch } from "../../offchain/keys/bls";
+import { registerOperator } from "../../offchain/operators/register";
 
 // ──────────────────────────────── Constants ────────────────────────────────
 

@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, keccak256, parseEther, toBeHex } from "ethers";
 import { deployTidepool } from "../helpers/fixtures";
-import { registerOperator } from "../../scripts/lib/operators";
+import { registerOperator } from "../../offchain/operators/register";
 import { REGISTRY_STORAGE_LOCATION, depositAsPool } from "../helpers/validators-fixtures";
 
 const MAX_VALIDATORS = 65_535n;

@@ -27,7 +27,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
 import { PERMIT_BYTES, PERMIT_VRS, permitDomain, signMultisigPermit, signPermit } from "../helpers/permit";
 import { getPoolTotals, rebasePool, setPoolTotals } from "../helpers/pool-storage";
-import { deployPoolLibraries } from "../../scripts/lib/protocol";
+import { deployPoolLibraries } from "../../deploy/protocol";
 import { IAccessControl__factory, type StakingPool } from "../../typechain-types";
 
 // ──────────────────────────────── Independent reference math ────────────────────────────────

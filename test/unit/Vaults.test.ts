@@ -8,7 +8,7 @@ import {
 } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash, concat, getAddress, hexlify, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { withdrawalCredentialsFor } from "../../scripts/lib/deposit";
+import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import { deployTidepool } from "../helpers/fixtures";
 import type { ExecutionLayerRewardsVault, StakingPool, WithdrawalVault } from "../../typechain-types";
 

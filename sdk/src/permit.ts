@@ -1,5 +1,5 @@
-import { Signature, TypedDataDomain } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+/** EIP-2612 permits for tpETH and wtpETH: the typed data, its domain, and signing it. */
+import { Signature, type Signer, type TypedDataDomain } from "ethers";
 
 /** Any token with EIP-2612 + ERC-5267 (`eip712Domain`). */
 export interface PermitToken {
@@ -37,13 +37,13 @@ export async function permitDomain(token: PermitToken): Promise<TypedDataDomain>
  */
 export async function signPermit(
   token: PermitToken,
-  signer: HardhatEthersSigner,
+  signer: Signer,
   spender: string,
   value: bigint,
   deadline: bigint,
   opts: { owner?: string; nonce?: bigint; domain?: TypedDataDomain } = {},
 ): Promise<{ owner: string; v: number; r: string; s: string; signature: string }> {
-  const owner = opts.owner ?? signer.address;
+  const owner = opts.owner ?? (await signer.getAddress());
   const nonce = opts.nonce ?? (await token.nonces(owner));
   const domain = opts.domain ?? (await permitDomain(token));
   const sig = Signature.from(

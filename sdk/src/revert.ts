@@ -21,7 +21,7 @@ export function revertData(error: unknown, depth = 0): string | undefined {
 }
 
 /** The custom error that one of `interfaces` declares and `error` carries, parsed; else undefined. */
-export function parseRevert(error: unknown, interfaces: Interface[]): ErrorDescription | undefined {
+export function parseRevert(error: unknown, interfaces: readonly Interface[]): ErrorDescription | undefined {
   const data = revertData(error);
   if (data === undefined) return undefined;
   for (const iface of interfaces) {
@@ -36,7 +36,7 @@ export function parseRevert(error: unknown, interfaces: Interface[]): ErrorDescr
 }
 
 /** "Name(arg, …)" for a custom error that one of `interfaces` declares, else undefined. */
-export function decodeRevert(error: unknown, interfaces: Interface[]): string | undefined {
+export function decodeRevert(error: unknown, interfaces: readonly Interface[]): string | undefined {
   const parsed = parseRevert(error, interfaces);
   if (parsed) return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
   const revert = (error as { revert?: { name?: unknown; args?: unknown[] } } | null)?.revert;

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import TidepoolModule from "../../deploy/modules/Tidepool";
+import TidepoolModule from "./modules/Tidepool";
 import type {
   AccountingOracle,
   DepositContract,
@@ -12,8 +12,8 @@ import type {
   WithdrawalQueue,
   WithdrawalVault,
   WrappedTpEth,
-} from "../../typechain-types";
-import type { StakingPool as StakingPoolNS } from "../../typechain-types/contracts/pool/StakingPool";
+} from "../typechain-types";
+import type { StakingPool as StakingPoolNS } from "../typechain-types/contracts/pool/StakingPool";
 
 /** Roles of the default local deployment (docs/protocol.md §8). */
 export interface Actors {

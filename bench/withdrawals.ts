@@ -1,9 +1,9 @@
 import hre from "hardhat";
 import { ZeroAddress, parseEther, type ContractTransactionResponse } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { Tidepool } from "./protocol";
-import { dailyReport, reportingDeployment } from "./bench-reports";
-import { signPermit } from "./permit";
+import type { Tidepool } from "../deploy/protocol";
+import { dailyReport, reportingDeployment } from "./reports";
+import { signPermit } from "../sdk/src/permit";
 
 type Gas = Record<string, number>;
 

@@ -1,10 +1,10 @@
 /**
  * Withdrawal-queue helpers shared by the Hardhat tasks, the demo and the browser app (app/):
  * checkpoint hints for claims, a request's state, and how long a new request should wait.
- * Type-only imports of typechain-types: loaded before compilation too (see tasks/lib.ts).
+ *
  */
-import type { WithdrawalQueue } from "../../typechain-types";
-import { SECONDS_PER_SLOT, slotTime, type FrameTiming } from "./oracle";
+import type { WithdrawalQueue } from "./contracts";
+import { SECONDS_PER_SLOT, slotTime, type FrameTiming } from "./report";
 
 /** The queue's views that finding hints needs. */
 export type HintSource = Pick<WithdrawalQueue, "getLastCheckpointIndex" | "findCheckpointHints">;

@@ -1,12 +1,10 @@
 /**
- * Oracle helpers shared by tests, the benchmark, the demo and tasks: beacon-chain time, building a
- * `ReportData`, and submitting it as committee members until it is applied.
+ * The oracle report (docs/protocol.md §4) and beacon-chain time: building a `ReportData`, hashing it
+ * as members vote on it, and the frame timing of a deployment.
  */
-import type { Signer, ContractTransactionReceipt } from "ethers";
 import { AbiCoder, keccak256 } from "ethers";
-import type { EthereumProvider } from "hardhat/types";
-import type { AccountingOracle } from "../../typechain-types";
-import type { IAccountingOracle } from "../../typechain-types/contracts/oracle/AccountingOracle";
+import type { AccountingOracle } from "./contracts";
+import type { IAccountingOracle } from "./contracts/AccountingOracle";
 
 export type ReportData = IAccountingOracle.ReportDataStruct;
 
@@ -78,7 +76,7 @@ export interface FrameTiming {
   deadlineSlots: bigint;
 }
 
-export async function frameTiming(oracle: AccountingOracle): Promise<FrameTiming> {
+export async function frameTiming(oracle: Pick<AccountingOracle, "getFrameConfig">): Promise<FrameTiming> {
   const [genesisTime, epochsPerFrame, deadlineSlots] = await oracle.getFrameConfig();
   return { genesisTime, slotsPerFrame: epochsPerFrame * SLOTS_PER_EPOCH, deadlineSlots };
 }
@@ -86,51 +84,4 @@ export async function frameTiming(oracle: AccountingOracle): Promise<FrameTiming
 /** Unix time of a slot. */
 export function slotTime(timing: FrameTiming, slot: bigint): bigint {
   return timing.genesisTime + slot * SECONDS_PER_SLOT;
-}
-
-async function latestTimestamp(provider: EthereumProvider): Promise<bigint> {
-  const block = (await provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
-  return BigInt(block.timestamp);
-}
-
-/** Mines a block at `timestamp` (Hardhat/anvil-compatible nodes only). */
-export async function mineAt(provider: EthereumProvider, timestamp: bigint): Promise<void> {
-  await provider.send("evm_setNextBlockTimestamp", [Number(timestamp)]);
-  await provider.send("evm_mine", []);
-}
-
-/**
- * Moves a development chain `frames` frame starts ahead (1: the next frame's first slot) and returns
- * that frame's reference slot, which is then the current one.
- */
-export async function advanceFrames(
-  provider: EthereumProvider,
-  oracle: AccountingOracle,
-  frames = 1n,
-): Promise<bigint> {
-  const timing = await frameTiming(oracle);
-  const now = await latestTimestamp(provider);
-  const slot = (now - timing.genesisTime) / SECONDS_PER_SLOT;
-  const frameStart = (slot / timing.slotsPerFrame + frames) * timing.slotsPerFrame;
-  await mineAt(provider, slotTime(timing, frameStart));
-  return frameStart - 1n;
-}
-
-/**
- * Submits `data` from `members` in order until one submission applies it (the frame's last
- * processed reference slot reaches `data.refSlot`). Returns every receipt; the last one applied it.
- */
-export async function submitUntilApplied(
-  oracle: AccountingOracle,
-  members: Signer[],
-  data: ReportData,
-): Promise<ContractTransactionReceipt[]> {
-  const receipts: ContractTransactionReceipt[] = [];
-  for (const member of members) {
-    const receipt = await (await oracle.connect(member).submitReport(data)).wait();
-    if (!receipt) throw new Error("no receipt");
-    receipts.push(receipt);
-    if ((await oracle.getLastProcessedRefSlot()) === BigInt(data.refSlot)) return receipts;
-  }
-  throw new Error(`report for slot ${data.refSlot} not applied after ${members.length} members`);
 }

@@ -13,10 +13,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { InlineConfig } from "vite" with { "resolution-mode": "import" };
 import TidepoolModule from "../../deploy/modules/Tidepool";
-import { attachTidepool, type Tidepool } from "./protocol";
-import { advanceFrames, buildReport, submitUntilApplied } from "./oracle";
+import { attachTidepool, type Tidepool } from "../../deploy/protocol";
+import { buildReport } from "../../sdk/src/report";
+import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 
-/** Repository root (this file is scripts/lib/app.ts). */
+/** Repository root (this file is app/server/dev.ts). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** The app's sources (Vite root). */
 export const APP_ROOT = path.join(REPO_ROOT, "app");

@@ -1,11 +1,11 @@
 /**
  * Turning a failure into words: the custom error a revert carries, decoded with the contracts' ABIs
- * (scripts/lib/revert.ts, as the Hardhat tasks do), then phrased for a holder, with its name kept
+ * (sdk/src/revert.ts, as the Hardhat tasks do), then phrased for a holder, with its name kept
  * in parentheses for support; other failures by ethers' short message.
  */
 import type { ErrorDescription, Interface } from "ethers";
-import { eth } from "../../scripts/lib/format";
-import { parseRevert } from "../../scripts/lib/revert";
+import { eth } from "./format";
+import { parseRevert } from "./revert";
 
 type Args = ErrorDescription["args"];
 
@@ -83,12 +83,12 @@ function fromAbi(error: ErrorDescription): string {
 }
 
 /** The decoded custom error, or undefined when `error` carries none that `interfaces` know. */
-export function decodeCustomError(error: unknown, interfaces: Interface[]): ErrorDescription | undefined {
+export function decodeCustomError(error: unknown, interfaces: readonly Interface[]): ErrorDescription | undefined {
   return parseRevert(error, interfaces);
 }
 
 /** A failure in words: the custom error phrased for a holder, else ethers' short message. */
-export function describeError(error: unknown, interfaces: Interface[]): string {
+export function describeError(error: unknown, interfaces: readonly Interface[]): string {
   const decoded = decodeCustomError(error, interfaces);
   if (decoded) {
     const phrase = PHRASES[decoded.name];

@@ -1,10 +1,11 @@
 import hre from "hardhat";
 import { ZeroAddress, id, parseEther } from "ethers";
-import type { Tidepool } from "./protocol";
-import { dailyReport, reportingDeployment } from "./bench-reports";
-import { gasOf } from "./bench-withdrawals";
-import { advanceFrames, buildReport, submitUntilApplied, type ReportFields } from "./oracle";
-import { PERMIT_VRS, signPermit } from "./permit";
+import type { Tidepool } from "../deploy/protocol";
+import { dailyReport, reportingDeployment } from "./reports";
+import { gasOf } from "./withdrawals";
+import { buildReport, type ReportFields } from "../sdk/src/report";
+import { advanceFrames, submitUntilApplied } from "../offchain/oracle/devchain";
+import { PERMIT_VRS, signPermit } from "../sdk/src/permit";
 
 type Gas = Record<string, number>;
 

@@ -2,7 +2,7 @@ import { Signature, getBytes, hexlify, type Signer } from "ethers";
 import type { ApiClient } from "@lodestar/api" with { "resolution-mode": "import" };
 import type { DepositContract, DepositSecurityModule, NodeOperatorRegistry, StakingPool } from "../../typechain-types";
 import type { IDepositSecurityModule } from "../../typechain-types/contracts/validators/DepositSecurityModule";
-import { eth } from "./format";
+import { eth } from "../../sdk/src/format";
 
 export type Attestation = IDepositSecurityModule.AttestationStruct;
 export type GuardianSignature = IDepositSecurityModule.SignatureStruct;

@@ -1,6 +1,6 @@
 import type { Signer } from "ethers";
 import type { NodeOperatorRegistry, StakingPool } from "../../typechain-types";
-import { testKeyBatch } from "./bls";
+import { testKeyBatch } from "../keys/bls";
 
 export interface OperatorSetup {
   name: string;

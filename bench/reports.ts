@@ -1,9 +1,10 @@
 import hre from "hardhat";
 import { ZeroAddress, parseEther } from "ethers";
-import { deployTidepool, type Tidepool } from "./protocol";
-import { registerOperator } from "./operators";
-import { currentAttestation, signAttestation } from "./guardians";
-import { advanceFrames, buildReport, submitUntilApplied } from "./oracle";
+import { deployTidepool, type Tidepool } from "../deploy/protocol";
+import { registerOperator } from "../offchain/operators/register";
+import { currentAttestation, signAttestation } from "../offchain/guardians/attestations";
+import { buildReport } from "../sdk/src/report";
+import { advanceFrames, submitUntilApplied } from "../offchain/oracle/devchain";
 
 const GWEI = 10n ** 9n;
 

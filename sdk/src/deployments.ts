@@ -1,0 +1,33 @@
+/**
+ * Where Tidepool is deployed: the pool address per chain, read from an Ignition deployment record
+ * (`deployed_addresses.json`) or given. Every other contract is read from the pool itself.
+ */
+import { getAddress, isAddress } from "ethers";
+
+/** The Ignition future id of the pool proxy (deploy/modules/Tidepool.ts). */
+export const POOL_DEPLOYMENT_KEY = "Tidepool#StakingPoolProxy";
+
+/** A deployment: the pool's address on one chain. */
+export interface Deployment {
+  chainId: bigint;
+  pool: string;
+}
+
+/** Deployments by chain id (decimal string), as the web app embeds them. */
+export type DeploymentBook = Readonly<Record<string, { pool: string }>>;
+
+/**
+ * The pool address in an Ignition `deployed_addresses.json` (parsed), checksummed; undefined when
+ * the record has no Tidepool pool.
+ */
+export function poolFromIgnitionRecord(record: unknown): string | undefined {
+  if (record === null || typeof record !== "object") return undefined;
+  const address = (record as Record<string, unknown>)[POOL_DEPLOYMENT_KEY];
+  return typeof address === "string" && isAddress(address) ? getAddress(address) : undefined;
+}
+
+/** The deployment of `chainId` in `book`, or undefined. */
+export function deploymentOf(book: DeploymentBook, chainId: bigint): Deployment | undefined {
+  const entry = book[chainId.toString()];
+  return entry ? { chainId, pool: getAddress(entry.pool) } : undefined;
+}

@@ -1,0 +1,14 @@
+/**
+ * Tidepool SDK: reads, writes, error messages and formatting for the Tidepool liquid staking
+ * protocol, over ethers v6 only. See sdk/README.md.
+ */
+export * from "./contracts";
+export * from "./deployments";
+export * from "./errors";
+export * from "./format";
+export * from "./permit";
+export * from "./protocol";
+export * from "./report";
+export * from "./revert";
+export * from "./status";
+export * from "./withdrawals";

@@ -1,0 +1,57 @@
+/**
+ * Typed handles on a deployment, over the ABIs the SDK ships (sdk/abi, bindings in ./contracts).
+ * Only the pool's address is needed: its peers are immutables of the pool.
+ */
+import type { ContractRunner, Interface } from "ethers";
+import {
+  AccountingOracle__factory,
+  DepositSecurityModule__factory,
+  ExecutionLayerRewardsVault__factory,
+  InsuranceFund__factory,
+  NodeOperatorRegistry__factory,
+  PermitVerifier__factory,
+  StakingPool__factory,
+  WithdrawalQueue__factory,
+  WithdrawalVault__factory,
+  WrappedTpEth__factory,
+  type AccountingOracle,
+  type StakingPool,
+  type WithdrawalQueue,
+  type WrappedTpEth,
+} from "./contracts";
+
+/** The contracts a holder talks to, and their addresses. */
+export interface Protocol {
+  pool: StakingPool;
+  wrapper: WrappedTpEth;
+  queue: WithdrawalQueue;
+  oracle: AccountingOracle;
+  addresses: { pool: string; wrapper: string; queue: string; oracle: string };
+}
+
+/** Every contract interface whose custom errors a revert may carry (for decoding). */
+export const INTERFACES: readonly Interface[] = [
+  StakingPool__factory,
+  PermitVerifier__factory,
+  WrappedTpEth__factory,
+  WithdrawalQueue__factory,
+  AccountingOracle__factory,
+  NodeOperatorRegistry__factory,
+  DepositSecurityModule__factory,
+  WithdrawalVault__factory,
+  ExecutionLayerRewardsVault__factory,
+  InsuranceFund__factory,
+].map((factory) => factory.createInterface());
+
+/** Handles on the protocol around `poolAddress`, read and signed through `runner`. */
+export async function connectProtocol(poolAddress: string, runner: ContractRunner): Promise<Protocol> {
+  const pool = StakingPool__factory.connect(poolAddress, runner);
+  const [wrapper, queue, oracle] = await Promise.all([pool.WRAPPER(), pool.WITHDRAWAL_QUEUE(), pool.ORACLE()]);
+  return {
+    pool,
+    wrapper: WrappedTpEth__factory.connect(wrapper, runner),
+    queue: WithdrawalQueue__factory.connect(queue, runner),
+    oracle: AccountingOracle__factory.connect(oracle, runner),
+    addresses: { pool: poolAddress, wrapper, queue, oracle },
+  };
+}

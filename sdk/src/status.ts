@@ -1,0 +1,128 @@
+/**
+ * The protocol's headline numbers (docs/protocol.md §2–§4), read in one place for the `status` task,
+ * the browser app (app/) and the SDK client.
+ */
+import type { AccountingOracle, StakingPool, WithdrawalQueue } from "./contracts";
+import { ratio } from "./format";
+
+/** `pausedCapabilities()` bits of the pool (docs/protocol.md §8). */
+export const CAPABILITY_STAKING = 1n;
+export const CAPABILITY_INSTANT_REDEEM = 2n;
+export const CAPABILITY_DEPOSITS = 4n;
+
+/** The contracts the status is read from. */
+export interface StatusSources {
+  pool: Pick<
+    StakingPool,
+    | "totalPooledEther"
+    | "totalShares"
+    | "bufferedEther"
+    | "instantLiquidity"
+    | "isBunkerModeActive"
+    | "getInstantRedeemParams"
+    | "pausedCapabilities"
+  >;
+  oracle: Pick<AccountingOracle, "lastReportAprBP" | "getLastProcessedRefSlot">;
+  withdrawalQueue: Pick<
+    WithdrawalQueue,
+    "unfinalizedEther" | "lockedEther" | "getLastRequestId" | "getLastFinalizedRequestId"
+  >;
+}
+
+/** Rates, TVL, liquidity and the queue: wei, shares, basis points and request ids. */
+export interface ProtocolStatus {
+  totalEther: bigint;
+  totalShares: bigint;
+  bufferedEther: bigint;
+  /** ETH the buffer holds beyond what the queue's unfinalized requests asked for. */
+  instantLiquidity: bigint;
+  /** tpETH the instant-redemption cap still allows today (UTC day). */
+  instantRemainingToday: bigint;
+  /**
+   * The most tpETH anyone can redeem instantly right now: the instant liquidity and today's remaining
+   * cap, whichever is smaller; 0 while instant redemption is paused or bunker mode lasts.
+   */
+  redeemableNow: bigint;
+  /** Instant-redemption fee bounds, in basis points. */
+  instantFeeBP: { min: bigint; max: bigint };
+  /** Whether at least one oracle report has been applied (before it, `aprBP` means nothing). */
+  hasReport: boolean;
+  /** The last report's rebase, annualised, in basis points (0 before the first report). */
+  aprBP: bigint;
+  /** The reference slot of the last applied report (0 before the first). */
+  lastReportRefSlot: bigint;
+  bunkerMode: boolean;
+  stakingPaused: boolean;
+  instantRedeemPaused: boolean;
+  unfinalizedEther: bigint;
+  lockedEther: bigint;
+  lastRequestId: bigint;
+  lastFinalizedRequestId: bigint;
+}
+
+/** Reads {ProtocolStatus} with parallel calls. */
+export async function readProtocolStatus(t: StatusSources): Promise<ProtocolStatus> {
+  const { pool, oracle, withdrawalQueue: queue } = t;
+  const [totalEther, totalShares, bufferedEther, instantLiquidity, bunkerMode, aprBP, lastReportRefSlot] =
+    await Promise.all([
+      pool.totalPooledEther(),
+      pool.totalShares(),
+      pool.bufferedEther(),
+      pool.instantLiquidity(),
+      pool.isBunkerModeActive(),
+      oracle.lastReportAprBP(),
+      oracle.getLastProcessedRefSlot(),
+    ]);
+  const [unfinalizedEther, lockedEther, lastRequestId, lastFinalizedRequestId, redeemParams, paused] =
+    await Promise.all([
+      queue.unfinalizedEther(),
+      queue.lockedEther(),
+      queue.getLastRequestId(),
+      queue.getLastFinalizedRequestId(),
+      pool.getInstantRedeemParams(),
+      pool.pausedCapabilities(),
+    ]);
+  const [minFeeBP, maxFeeBP, , instantRemainingToday] = redeemParams;
+  const stakingPaused = (paused & CAPABILITY_STAKING) !== 0n;
+  const instantRedeemPaused = (paused & CAPABILITY_INSTANT_REDEEM) !== 0n;
+  return {
+    totalEther,
+    totalShares,
+    bufferedEther,
+    instantLiquidity,
+    instantRemainingToday,
+    redeemableNow: redeemableNow({ instantLiquidity, instantRemainingToday, instantRedeemPaused, bunkerMode }),
+    instantFeeBP: { min: minFeeBP, max: maxFeeBP },
+    hasReport: lastReportRefSlot > 0n,
+    aprBP,
+    lastReportRefSlot,
+    bunkerMode,
+    stakingPaused,
+    instantRedeemPaused,
+    unfinalizedEther,
+    lockedEther,
+    lastRequestId,
+    lastFinalizedRequestId,
+  };
+}
+
+/**
+ * The most tpETH that can be redeemed instantly now: the smaller of the instant liquidity and today's
+ * remaining cap; 0 while instant redemption is paused or bunker mode lasts. The pool refuses more
+ * (`InsufficientInstantLiquidity`, `InstantRedeemFrameCapExceeded`, `InstantRedeemPaused`,
+ * `InstantRedeemBunkerMode`); a holder is further bounded by their balance.
+ */
+export function redeemableNow(s: {
+  instantLiquidity: bigint;
+  instantRemainingToday: bigint;
+  instantRedeemPaused: boolean;
+  bunkerMode: boolean;
+}): bigint {
+  if (s.instantRedeemPaused || s.bunkerMode) return 0n;
+  return s.instantLiquidity < s.instantRemainingToday ? s.instantLiquidity : s.instantRemainingToday;
+}
+
+/** ETH per share as a decimal with `places` digits ("n/a" before any share exists). */
+export function shareRateText(totalEther: bigint, totalShares: bigint, places = 18): string {
+  return totalShares === 0n ? "n/a" : ratio(totalEther, totalShares, places);
+}
