@@ -4,16 +4,28 @@
  */
 import { formatEther, parseEther } from "ethers";
 
-/** "1.234567 ETH"-style text for a wei amount, trimmed to `decimals` places. */
+/**
+ * "1.234567 ETH"-style text for a wei amount, rounded half up to `decimals` places (never truncated:
+ * 9.9999999999 ETH with 6 decimals reads "10 ETH"), trailing zeros dropped. `unit` "" leaves it out.
+ */
 export function eth(wei: bigint, decimals = 6, unit = "ETH"): string {
-  const [whole, frac = ""] = formatEther(wei).split(".");
-  const trimmed = frac.slice(0, decimals).replace(/0+$/, "");
-  return `${whole}${trimmed ? "." + trimmed : ""} ${unit}`.trim();
+  const places = Math.max(0, Math.min(18, Math.trunc(decimals)));
+  const step = 10n ** BigInt(18 - places);
+  const negative = wei < 0n;
+  const abs = negative ? -wei : wei;
+  const rounded = ((abs + step / 2n) / step) * step;
+  const [whole, frac = ""] = formatEther(rounded).split(".");
+  const trimmed = frac.slice(0, places).replace(/0+$/, "");
+  const sign = negative && rounded !== 0n ? "-" : "";
+  return `${sign}${whole}${trimmed ? "." + trimmed : ""} ${unit}`.trim();
 }
 
-/** A ratio of two bigints as a decimal string with `places` digits (rounded down). */
+/**
+ * A ratio of two bigints as a decimal string with `places` digits, rounded half up (a share rate of
+ * 0.99999999999 ETH reads 1.000000000, never 0.999999999).
+ */
 export function ratio(numerator: bigint, denominator: bigint, places = 9): string {
-  const scaled = (numerator * 10n ** BigInt(places)) / denominator;
+  const scaled = (2n * numerator * 10n ** BigInt(places) + denominator) / (2n * denominator);
   const s = scaled.toString().padStart(places + 1, "0");
   return `${s.slice(0, -places)}.${s.slice(-places)}`;
 }
