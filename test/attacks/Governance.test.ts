@@ -22,7 +22,7 @@ import { deployWithTimelock, type TidepoolFixture } from "../helpers/fixtures";
 import { advanceFrames, buildReport, reportHash, toGwei } from "../helpers/oracle-fixtures";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import { protocolState, plain } from "../helpers/withdrawal-report-helpers";
-import { Ledger, holdingsOf } from "../helpers/attack-accounts";
+import { Ledger, holdingsOf } from "../helpers/attack-ledger";
 import { currentAttestation } from "../../offchain/guardians/attestations";
 import { registerOperator } from "../../offchain/operators/register";
 import { frameTiming, slotTime } from "../../sdk/src/report";

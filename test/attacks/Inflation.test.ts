@@ -81,7 +81,7 @@ describe("Attack: share inflation and donations", function () {
       const { f, attacker, attacker2, victim, victim2 } = await loadFixture(fresh);
       const { pool, poolAddress } = f;
       const ledger = await Ledger.open(f, [attacker.address, attacker2.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       expect(await rateOf(f)).to.deep.equal({ P: BOOTSTRAP, S: BOOTSTRAP });
       expect(await pool.sharesOf(DEAD)).to.equal(BOOTSTRAP);
 
@@ -121,7 +121,7 @@ describe("Attack: share inflation and donations", function () {
       expect(await pool.balanceOf(DEAD)).to.equal(BOOTSTRAP);
 
       // The attacker lost exactly the forced ETH (gas accounted separately).
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(profitWei(before, after)).to.equal(-forced);
       await expectTotalsConsistent(f);
@@ -132,7 +132,7 @@ describe("Attack: share inflation and donations", function () {
       const { pool, oracle, elRewardsVault } = f;
       const elVault = await elRewardsVault.getAddress();
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
 
       await ledger.send(pool.connect(attacker).stake(ZeroAddress, { value: 1n }));
       const donation = parseEther("100");
@@ -155,11 +155,11 @@ describe("Attack: share inflation and donations", function () {
 
       // The rate is now above 1, so a 1-wei stake would mint nothing: it reverts and costs nothing.
       const victim2Books = await Ledger.open(f, [victim2.address]);
-      const victim2Before = await victim2Books.holdings();
+      const victim2Before = await victim2Books.valuation();
       await expect(pool.connect(victim2).stake(ZeroAddress, { value: 1n }))
         .to.be.revertedWithCustomError(pool, "StakeTooSmall")
         .withArgs(1n);
-      const victim2After = await victim2Books.holdings();
+      const victim2After = await victim2Books.valuation();
       expect([victim2After.eth, victim2After.shares]).to.deep.equal([victim2Before.eth, 0n]);
 
       // The victim's 5 ETH: ⌊x·S/P⌋ shares, worth x less under one share (< 2 wei at this rate).
@@ -188,7 +188,7 @@ describe("Attack: share inflation and donations", function () {
       expect(await pool.balanceOf(victim.address)).to.be.greaterThan(deposit);
 
       // The attacker: −100 ETH − 1 wei, plus one share worth about 1 wei.
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(after.shares).to.equal(1n);
       expect(profitWei(before, after)).to.equal(-donation - 1n + (after.P * 1n) / after.S);
@@ -201,7 +201,7 @@ describe("Attack: share inflation and donations", function () {
       const [, , , , , attacker, victim] = f.users;
       const vault = await withdrawalVault.getAddress();
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
 
       const stake = parseEther("10");
       await ledger.send(pool.connect(attacker).stake(ZeroAddress, { value: stake }));
@@ -239,7 +239,7 @@ describe("Attack: share inflation and donations", function () {
       expect(deposit - victimBalance).to.be.lessThan(ceilDiv(P1, S1) + 1n);
 
       // The attacker got back only its part of the donation, less the fee: a loss.
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       const aAfter = await pool.sharesOf(attacker.address);
       expect(aAfter).to.equal(a);
@@ -257,7 +257,7 @@ describe("Attack: share inflation and donations", function () {
       const attacker = f.users[10];
       const vault = await withdrawalVault.getAddress();
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
 
       const requested = parseEther("5");
       await f.request(victim, [requested]);
@@ -287,7 +287,7 @@ describe("Attack: share inflation and donations", function () {
       const claim = await (await queue.connect(victim).claimWithdrawal(1n)).wait();
       expect(await ethers.provider.getBalance(victim.address)).to.equal(victimEth + requested - claim!.fee);
 
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(profitWei(before, after)).to.equal(-donation);
       expect(await pool.sharesOf(attacker.address)).to.equal(0n);
@@ -300,7 +300,7 @@ describe("Attack: share inflation and donations", function () {
       const { f, attacker, attacker2, victim, victim2 } = await loadFixture(fresh);
       const { pool, wrapper, wrapperAddress } = f;
       const ledger = await Ledger.open(f, [attacker.address, attacker2.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       expect(await wrapper.totalSupply()).to.equal(0n);
 
       await ledger.send(pool.connect(attacker).stake(ZeroAddress, { value: parseEther("10") }));
@@ -357,7 +357,7 @@ describe("Attack: share inflation and donations", function () {
       await wrapper.connect(victim).redeem(deposit, victim.address, victim.address);
       expect(await pool.balanceOf(victim.address)).to.equal(deposit);
 
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(profitWei(before, after)).to.equal(-forced);
       await expectTotalsConsistent(f);
@@ -380,7 +380,7 @@ describe("Attack: share inflation and donations", function () {
 
       const ledger = await Ledger.open(f, [attacker.address, attacker2.address]);
       await ledger.send(pool.connect(attacker).stake(ZeroAddress, { value: parseEther("1") }));
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       const perShareBefore = await wrapper.convertToAssets(parseEther("1"));
 
       // 1 wei is less than a share now: nothing to wrap. 2 wei make one share.
@@ -412,7 +412,7 @@ describe("Attack: share inflation and donations", function () {
       expect(await pool.sharesOf(victim.address)).to.equal(victimShares);
       expect(await pool.balanceOf(victim.address)).to.equal(victimTpEth);
 
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(profitWei(before, after)).to.equal(-parseEther("1"));
       await expectTotalsConsistent(f);

@@ -15,7 +15,7 @@ import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-f
 import { advanceFrames, buildReport, toGwei } from "../helpers/oracle-fixtures";
 import { protocolState, plain } from "../helpers/withdrawal-report-helpers";
 import { PERMIT_VRS, signPermit } from "../helpers/permit";
-import { Ledger } from "../helpers/attack-accounts";
+import { Ledger } from "../helpers/attack-ledger";
 import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
 
 const CAPABILITY = { staking: 1, instantRedeem: 2, deposits: 4 };

@@ -12,7 +12,7 @@ import { MaxUint256, ZeroAddress, parseEther, type ContractTransactionResponse }
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import { protocolState } from "../helpers/withdrawal-report-helpers";
-import { Ledger } from "../helpers/attack-accounts";
+import { Ledger } from "../helpers/attack-ledger";
 
 /** The queue's smallest request, in wei. */
 const MIN = 100n;

@@ -16,7 +16,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import { toGwei } from "../helpers/oracle-fixtures";
 import { ceilDiv, protocolState } from "../helpers/withdrawal-report-helpers";
-import { Ledger } from "../helpers/attack-accounts";
+import { Ledger } from "../helpers/attack-ledger";
 import type { AttackWallet__Mock } from "../../typechain-types";
 
 interface World extends WithdrawalFixture {

@@ -23,7 +23,7 @@ import {
   rateRayOf,
   valueAt,
 } from "../helpers/withdrawal-report-helpers";
-import { expectTotalsConsistent } from "../helpers/attack-ledger";
+import { DEPOSIT_SIZE, expectTotalsConsistent } from "../helpers/attack-ledger";
 import {
   exitRequestsIn,
   exitRequestsOf,
@@ -49,7 +49,6 @@ import type { BuiltReport } from "../../offchain/oracle/report";
  * requests for the queue's shortfall — and the report applies with the outcome it had without it.
  */
 
-const DEPOSIT_SIZE = parseEther("32");
 const SECONDS_PER_SLOT = 12n;
 const SECONDS_PER_YEAR = 365n * 24n * 3600n;
 const PPB = 1_000_000_000n;

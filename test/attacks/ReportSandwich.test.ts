@@ -23,7 +23,7 @@ import {
   profitFraction,
   profitWei,
   rateOf,
-  type Holdings,
+  type Valuation,
   type Rate,
 } from "../helpers/attack-ledger";
 
@@ -86,7 +86,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const attacker = f.users[10];
       const stayer = f.holders[1];
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       const stayerShares = await pool.sharesOf(stayer.address);
 
       const open = await openReport(f, { elRewardsVaultBalance: await elVaultBalance(f) });
@@ -119,7 +119,7 @@ describe("Attack: oracle-report sandwiches", function () {
       // What the report gave the attacker (b − stake) is less than the fee it paid.
       expect(b - stake < fee).to.equal(true);
       expect(fee * TOTAL_BP >= b * minBP).to.equal(true);
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       // Exact profit: ETH out − stake + the dust shares left, at the final rate.
       const left = a - burned;
@@ -138,7 +138,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const { pool, oracle } = f;
       const attacker = f.users[10];
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
 
       const open = await openReport(f, { elRewardsVaultBalance: await elVaultBalance(f) });
       const t0 = await rateOf(f);
@@ -173,7 +173,7 @@ describe("Attack: oracle-report sandwiches", function () {
 
       const burned = ceilDiv(b * t1.S, t1.P);
       expect(await rateOf(f)).to.deep.equal({ P: t1.P - ethOut, S: t1.S - burned });
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(after.eth - before.eth).to.equal(ethOut - stake);
       expect(ethOut < stake).to.equal(true);
@@ -185,7 +185,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const { pool, queue } = f;
       const [attacker, stayer] = f.holders;
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       const h = await pool.sharesOf(stayer.address);
       expect(await pool.sharesOf(attacker.address)).to.equal(h); // both staked 20 ETH at the same rate
 
@@ -228,7 +228,7 @@ describe("Attack: oracle-report sandwiches", function () {
       await ledger.send(queue.connect(attacker).claimWithdrawal(1n));
 
       // Attacker: exactly its balance when it requested — nothing from either report.
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(after.eth - before.eth).to.equal(requested);
       expect(after.shares).to.equal(h - q);
@@ -247,7 +247,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const attacker = f.users[10];
       const stayer = f.holders[1];
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       const h = await pool.sharesOf(stayer.address);
 
       const el = await elVaultBalance(f);
@@ -272,7 +272,7 @@ describe("Attack: oracle-report sandwiches", function () {
       await reportTx(f, { elRewardsVaultBalance: el2, lastRequestIdToFinalize: 1n });
       expect(await rateOf(f)).to.deep.equal({ P: t2.P - requested, S: t2.S - q });
       await ledger.send(queue.connect(attacker).claimWithdrawal(1n));
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expect(after.eth - before.eth).to.equal(requested - stake);
       expect(after.shares).to.equal(a - q);
 
@@ -283,8 +283,8 @@ describe("Attack: oracle-report sandwiches", function () {
       // …and, per ETH, no more than the stayer's over the same two reports (which also carry the
       // rebase the queued shares left behind): gain / stake ≤ stayerGain / stayerStart.
       const tEnd = await rateOf(f);
-      const stayerStart: Holdings = { eth: 0n, shares: h, P: t0.P, S: t0.S };
-      const stayerEnd: Holdings = { eth: 0n, shares: h, P: tEnd.P, S: tEnd.S };
+      const stayerStart: Valuation = { eth: 0n, shares: h, P: t0.P, S: t0.S };
+      const stayerEnd: Valuation = { eth: 0n, shares: h, P: tEnd.P, S: tEnd.S };
       const stayerGain = profitFraction(stayerStart, stayerEnd);
       // gain.num / gain.den / stake ≤ stayerGain.num / stayerGain.den / (h·P0/S0)
       expect(gain.num * stayerGain.den * h * t0.P <= stayerGain.num * gain.den * stake * t0.S).to.equal(true);
@@ -303,7 +303,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const [attacker, stayer, attacker2] = f.holders;
       const ledger = await Ledger.open(f, [attacker.address]);
       const ledger2 = await Ledger.open(f, [attacker2.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       const h = await pool.sharesOf(stayer.address);
       const t0 = await rateOf(f);
 
@@ -318,7 +318,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const t1 = { P: t0.P - ethOut, S: t0.S - burned };
 
       // Not one more wei this frame, from any account.
-      const second = await ledger2.holdings();
+      const second = await ledger2.valuation();
       const attackerShares = await pool.sharesOf(attacker.address);
       await expect(pool.connect(attacker).instantRedeem(1n, 0n, attacker.address))
         .to.be.revertedWithCustomError(pool, "InstantRedeemFrameCapExceeded")
@@ -326,7 +326,7 @@ describe("Attack: oracle-report sandwiches", function () {
       await expect(pool.connect(attacker2).instantRedeem(parseEther("1"), 0n, attacker2.address))
         .to.be.revertedWithCustomError(pool, "InstantRedeemFrameCapExceeded")
         .withArgs(parseEther("1"), 0n);
-      expect(await ledger2.holdings()).to.deep.equal(second);
+      expect(await ledger2.valuation()).to.deep.equal(second);
       expect(await pool.sharesOf(attacker.address)).to.equal(attackerShares);
       expect(await rateOf(f)).to.deep.equal(t1);
 
@@ -350,13 +350,13 @@ describe("Attack: oracle-report sandwiches", function () {
       expect(await rateOf(f)).to.deep.equal(t2);
 
       // Attacker: lost the fee on what left and the slashing on the rest. Stayer: the slashing on all.
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(after.shares).to.equal(h - burned);
       expect(await pool.balanceOf(stayer.address)).to.equal(worth(h, t2));
       const attackerLoss = -profitFraction(before, after).num; // over t0.S × t2.S
-      const stayerStart: Holdings = { eth: 0n, shares: h, P: t0.P, S: t0.S };
-      const stayerEnd: Holdings = { eth: 0n, shares: h, P: t2.P, S: t2.S };
+      const stayerStart: Valuation = { eth: 0n, shares: h, P: t0.P, S: t0.S };
+      const stayerEnd: Valuation = { eth: 0n, shares: h, P: t2.P, S: t2.S };
       const stayerLoss = -profitFraction(stayerStart, stayerEnd).num; // over t0.S × t2.S
       expect(stayerLoss > attackerLoss).to.equal(true);
       // What the attacker escaped is at most the redeemed amount's part of the slashing (less the fee):
@@ -371,7 +371,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const { pool, queue, oracle } = f;
       const [attacker, stayer] = f.holders;
       const ledger = await Ledger.open(f, [attacker.address]);
-      const before = await ledger.holdings();
+      const before = await ledger.valuation();
       const h = await pool.sharesOf(stayer.address);
       const cl = await lastClWei(f);
       const slashed = parseEther("8");
@@ -408,7 +408,7 @@ describe("Attack: oracle-report sandwiches", function () {
       const t2 = { P: t1.P - payout, S: t1.S - q };
       expect(await rateOf(f)).to.deep.equal(t2);
 
-      const after = await ledger.holdings();
+      const after = await ledger.valuation();
       expectNoProfit(before, after);
       expect(after.eth - before.eth).to.equal(payout);
       // Same percentage: the attacker's 20 ETH and the stayer's 20 ETH (same shares) lose alike, to

@@ -104,7 +104,7 @@ describe("Attack: rounding drains", function () {
         const f = await loadFixture(scenario.fixture);
         const { pool, bot, botAddress, attacker, attacker2 } = f;
         const ledger = await Ledger.open(f, [attacker.address, attacker2.address, botAddress]);
-        const before = await ledger.holdings();
+        const before = await ledger.valuation();
         const bystanders = await sharesOfAll(f, f.bystanders);
         const t = await rateOf(f);
         const botShares = await pool.sharesOf(botAddress);
@@ -161,7 +161,7 @@ describe("Attack: rounding drains", function () {
         expect(await pool.sharesOf(attacker2.address)).to.equal(a2 - 100n * perWei);
 
         // Nothing was created or destroyed: same shares, same rate, bystanders untouched, profit exactly 0.
-        const after = await ledger.holdings();
+        const after = await ledger.valuation();
         expect(after.shares).to.equal(before.shares);
         expect(await rateOf(f)).to.deep.equal(t);
         expect(profitFraction(before, after).num).to.equal(0n);
@@ -174,7 +174,7 @@ describe("Attack: rounding drains", function () {
         const f = await loadFixture(scenario.fixture);
         const { pool, bot, botAddress, attacker, staker } = f;
         const ledger = await Ledger.open(f, [attacker.address, botAddress]);
-        const before = await ledger.holdings();
+        const before = await ledger.valuation();
         const bystanders = await sharesOfAll(f, f.bystanders);
         const t0 = await rateOf(f);
         const stakerValue0 = ethDown(await pool.sharesOf(staker.address), t0);
@@ -208,7 +208,7 @@ describe("Attack: rounding drains", function () {
         expect(await sharesOfAll(f, f.bystanders)).to.deep.equal(bystanders);
         expect(await pool.balanceOf(staker.address)).to.be.greaterThanOrEqual(stakerValue0);
 
-        const after = await ledger.holdings();
+        const after = await ledger.valuation();
         expectNoProfit(before, after);
         expect(profitWei(before, after) < 0n).to.equal(true);
         await expectTotalsConsistent(f, [botAddress]);
@@ -218,7 +218,7 @@ describe("Attack: rounding drains", function () {
         const f = await loadFixture(scenario.fixture);
         const { pool, bot, botAddress, attacker, queueAddress } = f;
         const ledger = await Ledger.open(f, [attacker.address, botAddress]);
-        const before = await ledger.holdings();
+        const before = await ledger.valuation();
         const bystanders = await sharesOfAll(f, f.bystanders);
         const t0 = await rateOf(f);
         const [minBP, maxBP] = await pool.getInstantRedeemParams();
@@ -251,7 +251,7 @@ describe("Attack: rounding drains", function () {
 
         expect(model.P * t0.S > t0.P * model.S).to.equal(true); // the rate rose
         expect(await sharesOfAll(f, f.bystanders)).to.deep.equal(bystanders);
-        const after = await ledger.holdings();
+        const after = await ledger.valuation();
         expectNoProfit(before, after);
         expect(profitWei(before, after) < 0n).to.equal(true);
         await expectTotalsConsistent(f, [botAddress]);
@@ -261,7 +261,7 @@ describe("Attack: rounding drains", function () {
         const f = await loadFixture(scenario.fixture);
         const { pool, wrapper, queue, queueAddress, attacker } = f;
         const ledger = await Ledger.open(f, [attacker.address]);
-        const before = await ledger.holdings();
+        const before = await ledger.valuation();
         const bystanders = await sharesOfAll(f, f.bystanders);
         const t = await rateOf(f);
         const MIN = await queue.MIN_WITHDRAWAL_AMOUNT();
@@ -334,7 +334,7 @@ describe("Attack: rounding drains", function () {
 
         expect(await sharesOfAll(f, f.bystanders)).to.deep.equal(bystanders);
         expect(rateAtLeast(await rateOf(f), t)).to.equal(true);
-        const after = await ledger.holdings();
+        const after = await ledger.valuation();
         expectNoProfit(before, after);
         expect(profitWei(before, after) < 0n).to.equal(true);
         expect(await wrapper.balanceOf(attacker.address)).to.be.greaterThan(0n);
@@ -349,7 +349,7 @@ describe("Attack: rounding drains", function () {
         const othersBefore = await sharesOfAll(f, others);
         await (await pool.connect(victim).approve(botAddress, N)).wait();
         const ledger = await Ledger.open(f, [attacker.address, attacker2.address, botAddress]);
-        const before = await ledger.holdings();
+        const before = await ledger.valuation();
         const t = await rateOf(f);
         const victimShares = await pool.sharesOf(victim.address);
 
@@ -371,7 +371,7 @@ describe("Attack: rounding drains", function () {
 
         // What the attacker received beyond the allowance, exactly: N·⌈S/P⌉·P/S − N (< N shares' worth),
         // against the gas of N calls (accounted explicitly here): the drain never pays.
-        const after = await ledger.holdings();
+        const after = await ledger.valuation();
         const { num, den } = profitFraction(before, after);
         expect(num).to.equal(N * perCall * t.P * t.S);
         expect(den).to.equal(t.S * t.S);

@@ -21,7 +21,7 @@ import {
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, deployTidepoolUnlimited, type TidepoolFixture } from "../helpers/fixtures";
 import { PERMIT_BYTES, PERMIT_TYPES, PERMIT_VRS, permitDomain, type PermitToken } from "../helpers/permit";
-import { Ledger } from "../helpers/attack-accounts";
+import { Ledger } from "../helpers/attack-ledger";
 import { plain } from "../helpers/withdrawal-report-helpers";
 import { registerOperator } from "../../offchain/operators/register";
 import { testKeyBatch } from "../../offchain/keys/bls";

@@ -86,7 +86,7 @@ describe("Attack: escaping a slashing", function () {
     const aliceBooks = await Ledger.open(f, [alice.address, alice2.address]);
     const bobBooks = await Ledger.open(f, [bob.address]);
     const daveBooks = await Ledger.open(f, [staker.address]);
-    const [aliceBefore, bobBefore] = [await aliceBooks.holdings(), await bobBooks.holdings()];
+    const [aliceBefore, bobBefore] = [await aliceBooks.valuation(), await bobBooks.valuation()];
     const t0 = await rateOf(f);
     const carolShares = await pool.sharesOf(carol.address);
     const erinW = await wrapper.balanceOf(erin.address);
@@ -123,7 +123,7 @@ describe("Attack: escaping a slashing", function () {
 
     // 4. Alice passes her NFT to another account of hers; Dave (the 100 ETH staker) queues in bunker mode.
     await aliceBooks.send(queue.connect(alice).transferFrom(alice.address, alice2.address, idA));
-    const daveBefore = await daveBooks.holdings();
+    const daveBefore = await daveBooks.valuation();
     const idD = await requestAs(f, daveBooks, staker, tenEth);
     const qD = ceilDiv(tenEth * t1.S, t1.P);
 
@@ -163,9 +163,9 @@ describe("Attack: escaping a slashing", function () {
 
     // Every leaver lost money, and the same percentage as the stayers, from when it was exposed.
     const [aliceAfter, bobAfter, daveAfter] = [
-      await aliceBooks.holdings(),
-      await bobBooks.holdings(),
-      await daveBooks.holdings(),
+      await aliceBooks.valuation(),
+      await bobBooks.valuation(),
+      await daveBooks.valuation(),
     ];
     expectNoProfit(aliceBefore, aliceAfter, "alice");
     expectNoProfit(bobBefore, bobAfter, "bob");
@@ -196,7 +196,7 @@ describe("Attack: escaping a slashing", function () {
     const { pool, staker } = f;
     const [attacker, stayer] = f.holders;
     const ledger = await Ledger.open(f, [attacker.address]);
-    const before = await ledger.holdings();
+    const before = await ledger.valuation();
     const h = await pool.sharesOf(stayer.address);
     const t0 = await rateOf(f);
     const cl = await lastClWei(f);
@@ -206,7 +206,7 @@ describe("Attack: escaping a slashing", function () {
     const t1 = { P: t0.P - slashed, S: t0.S };
     expect(await rateOf(f)).to.deep.equal(t1);
 
-    const frozen = await ledger.holdings();
+    const frozen = await ledger.valuation();
     for (const [amount, recipient] of [
       [1n, attacker.address],
       [parseEther("1"), attacker.address],
@@ -227,7 +227,7 @@ describe("Attack: escaping a slashing", function () {
       .to.be.revertedWithCustomError(pool, "InstantRedeemBunkerMode")
       .withArgs();
     // Nothing moved but gas (added back by the ledger): same shares, same ETH, same rate.
-    expect(await ledger.holdings()).to.deep.equal(frozen);
+    expect(await ledger.valuation()).to.deep.equal(frozen);
     expect(await rateOf(f)).to.deep.equal(t1);
 
     // The next report (no more loss, bunker mode over) turns it back on, at the realised rate.
@@ -244,7 +244,7 @@ describe("Attack: escaping a slashing", function () {
     expect(await rateOf(f)).to.deep.equal(t2);
 
     // The attacker lost the slashing on everything and a fee on what left; the stayer the slashing.
-    const after = await ledger.holdings();
+    const after = await ledger.valuation();
     expectNoProfit(before, after);
     // Same shares at the start (20 ETH each): the attacker ends with ethOut + (h − burned) shares, the
     // stayer with h shares, at the same rate — the attacker is worse off by the fee (less the part of
@@ -271,7 +271,7 @@ describe("Attack: escaping a slashing", function () {
     await (await pool.connect(f.admin).transfer(fund, parseEther("1"))).wait();
 
     const ledger = await Ledger.open(f, [attacker.address]);
-    const before = await ledger.holdings();
+    const before = await ledger.valuation();
     const t0 = await rateOf(f);
     const h = await pool.sharesOf(stayer.address);
     const requested = parseEther("10");
@@ -310,7 +310,7 @@ describe("Attack: escaping a slashing", function () {
     const t2 = { P: t1.P - pay, S: t1.S - q };
     expect(await rateOf(f)).to.deep.equal(t2);
 
-    const after = await ledger.holdings();
+    const after = await ledger.valuation();
     expectNoProfit(before, after);
     expect(after.eth - before.eth).to.equal(pay);
     // The socialised part, as a share of everyone's value: (slashed − covered) / (P0 − covered).
@@ -328,7 +328,7 @@ describe("Attack: escaping a slashing", function () {
     const { pool, queue } = f;
     const [attacker, stayer] = f.holders;
     const ledger = await Ledger.open(f, [attacker.address]);
-    const before = await ledger.holdings();
+    const before = await ledger.valuation();
     const t0 = await rateOf(f);
     const h = await pool.sharesOf(stayer.address);
     const requested = await pool.balanceOf(attacker.address); // everything
@@ -348,7 +348,7 @@ describe("Attack: escaping a slashing", function () {
     const t2 = { P: t1.P - pay, S: t1.S - q };
     expect(await rateOf(f)).to.deep.equal(t2);
 
-    const after = await ledger.holdings();
+    const after = await ledger.valuation();
     expectNoProfit(before, after);
     expect(after.eth - before.eth).to.equal(pay);
     const stayerStart = worth(h, t0);
