@@ -210,6 +210,39 @@ export async function finalizationBatches(
   return { batches, lockedWei, nominalWei };
 }
 
+/**
+ * The pool as `simulateReport` reads it at `blockTag` (a block number, or "latest"): its totals, buffer
+ * and beacon stats, the insurance fund's shares, the fee and rebase limits, and the bond shares of
+ * `lossOperators` (the operators the report charges a loss to).
+ */
+export async function poolSnapshot(
+  c: OracleContracts,
+  blockTag: number | string,
+  lossOperators: readonly bigint[] = [],
+): Promise<PoolSnapshot> {
+  const at = { blockTag };
+  const [depositedValidators, clValidators, clBalanceWei] = await c.pool.getBeaconStat(at);
+  const limits = await c.oracle.getSanityLimits(at);
+  const fees = await c.oracle.getFeeConfig(at);
+  const insuranceFund = await c.pool.INSURANCE_FUND();
+  const bondShares = new Map<bigint, bigint>();
+  for (const id of lossOperators) bondShares.set(id, (await c.registry.getNodeOperator(id, at)).bondShares);
+  return {
+    totalPooledEther: await c.pool.totalPooledEther(at),
+    totalShares: await c.pool.totalShares(at),
+    bufferedEther: await c.pool.bufferedEther(at),
+    depositedValidators,
+    clValidators,
+    clBalanceWei,
+    insuranceFundShares: await c.pool.sharesOf(insuranceFund, at),
+    bondShares,
+    maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
+    treasuryFeeBP: fees.treasuryFeeBP,
+    operatorsFeeBP: fees.operatorsFeeBP,
+    insuranceFeeBP: fees.insuranceFeeBP,
+  };
+}
+
 /** Builds the report for the current frame, or returns undefined if that frame has been processed. */
 export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport | undefined> {
   const { beacon, provider, contracts: c } = ctx;
@@ -256,26 +289,12 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   const charging = new Set(lossList.map(([id]) => id));
   const keyLossesCharged = keyLosses.filter((k) => charging.has(k.operatorId));
 
-  // Vaults at the reference slot's block; the pool as it was then.
-  const [deposited, clValidators, clBalanceWei] = await c.pool.getBeaconStat(at);
-  const fees = await c.oracle.getFeeConfig(at);
-  const insuranceFund = await c.pool.INSURANCE_FUND();
-  const bondShares = new Map<bigint, bigint>();
-  for (const [id] of lossList) bondShares.set(id, (await c.registry.getNodeOperator(id, at)).bondShares);
-  const snapshot: PoolSnapshot = {
-    totalPooledEther: await c.pool.totalPooledEther(at),
-    totalShares: await c.pool.totalShares(at),
-    bufferedEther: await c.pool.bufferedEther(at),
-    depositedValidators: deposited,
-    clValidators,
-    clBalanceWei,
-    insuranceFundShares: await c.pool.sharesOf(insuranceFund, at),
-    bondShares,
-    maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
-    treasuryFeeBP: fees.treasuryFeeBP,
-    operatorsFeeBP: fees.operatorsFeeBP,
-    insuranceFeeBP: fees.insuranceFeeBP,
-  };
+  // The pool as it was at the reference slot's block.
+  const snapshot = await poolSnapshot(
+    c,
+    blockTag,
+    lossList.map(([id]) => id),
+  );
   // The withdrawal vault up to what the APR check allows: ETH sent there beyond it waits.
   const elapsedSeconds = (refSlot > last.refSlot ? refSlot - last.refSlot : 0n) * spec.secondsPerSlot;
   const vaultRoom = withdrawalVaultRoom(

@@ -9,7 +9,7 @@ import type { ContractTransactionReceipt } from "ethers";
 import type { Tidepool } from "../../deploy/protocol";
 import type { ReportData } from "../../sdk/src/report";
 import type { BeaconReader, BeaconSpec, BeaconValidator } from "../../offchain/oracle/beacon";
-import { buildFrameReport, type BuiltReport } from "../../offchain/oracle/report";
+import { buildFrameReport, poolSnapshot, type BuiltReport } from "../../offchain/oracle/report";
 import type { PoolSnapshot, ReportInputs } from "../../offchain/oracle/accounting";
 
 const FAR_FUTURE_EPOCH = 2n ** 64n - 1n;
@@ -96,26 +96,8 @@ export async function honestReport(t: Tidepool, beacon: BeaconReader): Promise<B
 }
 
 /** The pool as `simulateReport` reads it, now (bond shares of `lossOperators` only). */
-export async function livePoolSnapshot(t: Tidepool, lossOperators: readonly bigint[] = []): Promise<PoolSnapshot> {
-  const [depositedValidators, clValidators, clBalanceWei] = await t.pool.getBeaconStat();
-  const limits = await t.oracle.getSanityLimits();
-  const fees = await t.oracle.getFeeConfig();
-  const bondShares = new Map<bigint, bigint>();
-  for (const id of lossOperators) bondShares.set(id, (await t.registry.getNodeOperator(id)).bondShares);
-  return {
-    totalPooledEther: await t.pool.totalPooledEther(),
-    totalShares: await t.pool.totalShares(),
-    bufferedEther: await t.pool.bufferedEther(),
-    depositedValidators,
-    clValidators,
-    clBalanceWei,
-    insuranceFundShares: await t.pool.sharesOf(await t.insuranceFund.getAddress()),
-    bondShares,
-    maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
-    treasuryFeeBP: fees.treasuryFeeBP,
-    operatorsFeeBP: fees.operatorsFeeBP,
-    insuranceFeeBP: fees.insuranceFeeBP,
-  };
+export function livePoolSnapshot(t: Tidepool, lossOperators: readonly bigint[] = []): Promise<PoolSnapshot> {
+  return poolSnapshot(t, "latest", lossOperators);
 }
 
 /** The fields of `data` that `simulateReport` reads. */
