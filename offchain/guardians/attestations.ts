@@ -1,4 +1,4 @@
-import { Signature, getBytes, hexlify, type Signer } from "ethers";
+import { Signature, getBytes, hexlify, type Signer, type TypedDataDomain } from "ethers";
 import type { ApiClient } from "@lodestar/api" with { "resolution-mode": "import" };
 import type { DepositContract, DepositSecurityModule, NodeOperatorRegistry, StakingPool } from "../../typechain-types";
 import type { IDepositSecurityModule } from "../../typechain-types/contracts/validators/DepositSecurityModule";
@@ -33,6 +33,16 @@ export async function currentAttestation(
   };
 }
 
+/** A compact (EIP-2098) signature of `signer` over `attestation` in `domain`, as the module takes it. */
+export async function signAttestationIn(
+  domain: TypedDataDomain,
+  attestation: Attestation,
+  signer: Signer,
+): Promise<GuardianSignature> {
+  const sig = Signature.from(await signer.signTypedData(domain, ATTESTATION_TYPES, attestation));
+  return { r: sig.r, vs: sig.yParityAndS };
+}
+
 /** EIP-712 signatures of `guardians` over `attestation`, compact (EIP-2098), sorted by signer as the module requires. */
 export async function signAttestation(
   dsm: DepositSecurityModule,
@@ -42,10 +52,10 @@ export async function signAttestation(
   const [, name, version, chainId, verifyingContract] = await dsm.eip712Domain();
   const domain = { name, version, chainId, verifyingContract };
   const signed = await Promise.all(
-    guardians.map(async (g) => {
-      const sig = Signature.from(await g.signTypedData(domain, ATTESTATION_TYPES, attestation));
-      return { signer: (await g.getAddress()).toLowerCase(), sig: { r: sig.r, vs: sig.yParityAndS } };
-    }),
+    guardians.map(async (g) => ({
+      signer: (await g.getAddress()).toLowerCase(),
+      sig: await signAttestationIn(domain, attestation, g),
+    })),
   );
   return signed.sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1)).map((s) => s.sig);
 }

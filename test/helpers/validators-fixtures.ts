@@ -12,6 +12,7 @@ import {
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { TidepoolFixture } from "./fixtures";
 import {
+  ATTESTATION_TYPES,
   currentAttestation,
   signAttestation,
   type Attestation,
@@ -40,15 +41,8 @@ export const REGISTRY_STORAGE_LOCATION = "0x1b60eda29d29ebd966b088309b4a329f3e7a
 /** keccak256("eip1967.proxy.implementation") − 1. */
 export const ERC1967_IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
 
-/** The EIP-712 type guardians sign (DepositSecurityModule.ATTESTATION_TYPEHASH). */
-export const ATTESTATION_TYPES = {
-  DepositAttestation: [
-    { name: "depositRoot", type: "bytes32" },
-    { name: "keysNonce", type: "uint256" },
-    { name: "blockNumber", type: "uint256" },
-    { name: "blockHash", type: "bytes32" },
-  ],
-};
+/** The EIP-712 type guardians sign (DepositSecurityModule.ATTESTATION_TYPEHASH), and signing in any domain. */
+export { ATTESTATION_TYPES, signAttestationIn } from "../../offchain/guardians/attestations";
 
 // ──────────────────────────────── Reference math ────────────────────────────────
 
@@ -174,16 +168,6 @@ export interface Eip712Domain {
 export async function dsmDomain(f: TidepoolFixture): Promise<Eip712Domain> {
   const [, name, version, chainId, verifyingContract] = await f.dsm.eip712Domain();
   return { name, version, chainId, verifyingContract };
-}
-
-/** A compact signature of `signer` over `attestation` in an arbitrary `domain` (no sorting). */
-export async function signAttestationIn(
-  domain: Eip712Domain,
-  attestation: Attestation,
-  signer: Signer,
-): Promise<GuardianSignature> {
-  const sig = Signature.from(await signer.signTypedData(domain, ATTESTATION_TYPES, attestation));
-  return { r: sig.r, vs: sig.yParityAndS };
 }
 
 /** The address ECDSA recovers from a compact signature over `digest`. */
