@@ -1,13 +1,18 @@
 import hre from "hardhat";
 import { ZeroAddress, id, parseEther } from "ethers";
-import type { Tidepool } from "../deploy/protocol";
-import { dailyReport, reportingDeployment } from "./reports";
-import { gasOf } from "./withdrawals";
+import { deployTidepool, type Tidepool } from "../deploy/protocol";
+import {
+  DAILY_EL_REWARDS,
+  DAILY_SKIM,
+  afterADay,
+  dailyReport,
+  fundVaultsForADay,
+  reportingDeployment,
+} from "./reports";
+import { gasOf, type Gas } from "./measure";
 import { buildReport, type ReportFields } from "../sdk/src/report";
 import { advanceFrames, submitUntilApplied } from "../offchain/oracle/devchain";
 import { PERMIT_VRS, signPermit } from "../sdk/src/permit";
-
-type Gas = Record<string, number>;
 
 const GWEI = 10n ** 9n;
 /** Far enough in the future for any permit the benchmark signs. */
@@ -33,7 +38,7 @@ async function nextReport(t: Tidepool, key: string, fields: Partial<ReportFields
   const refSlot = await advanceFrames(hre.network.provider, t.oracle);
   const data = buildReport(refSlot, {
     numValidators: validators,
-    clBalanceGwei: clGwei + (clGwei * 3n) / 100n / 365n,
+    clBalanceGwei: afterADay(clGwei),
     ...fields,
   });
   const receipts = await submitUntilApplied(t.oracle, t.oracleMembers, data);
@@ -205,19 +210,14 @@ export async function reportVoteChurnBenchmarks(gas: Gas): Promise<void> {
   const nextFrame = async () => {
     const [, validators, clBalanceWei] = await t.pool.getBeaconStat();
     const clGwei = clBalanceWei / GWEI;
-    await (
-      await t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: parseEther("0.02") })
-    ).wait();
-    await (
-      await t.admin.sendTransaction({ to: await t.withdrawalVault.getAddress(), value: parseEther("0.005") })
-    ).wait();
+    await fundVaultsForADay(t);
     const refSlot = await advanceFrames(hre.network.provider, t.oracle);
     return (extraGwei: bigint) =>
       buildReport(refSlot, {
         numValidators: validators,
-        clBalanceGwei: clGwei + (clGwei * 3n) / 100n / 365n + extraGwei,
-        withdrawalVaultBalance: parseEther("0.005"),
-        elRewardsVaultBalance: parseEther("0.02"),
+        clBalanceGwei: afterADay(clGwei) + extraGwei,
+        withdrawalVaultBalance: DAILY_SKIM,
+        elRewardsVaultBalance: DAILY_EL_REWARDS,
       });
   };
 
@@ -272,4 +272,54 @@ export async function exitRequestBenchmarks(t: Tidepool, whale: Tidepool["users"
   gas["report.quorum.exitRequests100"] = hundred;
   gas["report.quorum.exitRequest.marginal"] = Math.round((hundred - none) / 100);
   gas["report.quorum.exitRequestsAtCap"] = await nextReport(t, "exits at the cap", exits(100, cap));
+}
+
+/**
+ * The everyday operations, each once in a fresh deployment where someone else has already staked and
+ * wrapped (the wrapper's pool balance is warm, as on a live network): staking, tpETH transfers,
+ * allowances and a permit, an instant redemption, wrapping and unwrapping, and the wrapper's ETH
+ * entry points.
+ */
+export async function userOperationBenchmarks(gas: Gas): Promise<void> {
+  const { pool, wrapper, poolAddress, wrapperAddress, users } = await deployTidepool(hre);
+  const [alice, bob, carol, dave, erin, frank, grace] = users;
+  const measure = async (key: string, tx: Parameters<typeof gasOf>[1]): Promise<void> => {
+    gas[key] = await gasOf(key, tx);
+  };
+
+  // Someone else has already wrapped, so the wrapper's pool balance is warm, as on a live network.
+  await pool.connect(dave).stake(ZeroAddress, { value: parseEther("5") });
+  await wrapper.connect(dave).wrap(parseEther("1"));
+
+  // Staking
+  await measure("stake.newHolder", pool.connect(alice).stake(ZeroAddress, { value: parseEther("10") }));
+  await measure("stake.repeatHolder", pool.connect(alice).stake(ZeroAddress, { value: parseEther("1") }));
+  await measure("stake.plainEth.newHolder", bob.sendTransaction({ to: poolAddress, value: parseEther("3") }));
+
+  // tpETH transfers
+  await measure("tpETH.transfer.newHolder", pool.connect(alice).transfer(carol.address, parseEther("1")));
+  await measure("tpETH.transfer.existingHolder", pool.connect(alice).transfer(carol.address, parseEther("1")));
+  await measure("tpETH.transferShares.existingHolder", pool.connect(alice).transferShares(carol.address, 10n ** 17n));
+  await measure("tpETH.approve.newAllowance", pool.connect(alice).approve(bob.address, parseEther("2")));
+  await measure(
+    "tpETH.transferFrom.existingHolder",
+    pool.connect(bob).transferFrom(alice.address, carol.address, parseEther("1")),
+  );
+  const p = await signPermit(pool, carol, bob.address, parseEther("1"), DEADLINE);
+  await measure(
+    "tpETH.permit.newAllowance",
+    pool.connect(bob)[PERMIT_VRS](p.owner, bob.address, parseEther("1"), DEADLINE, p.v, p.r, p.s),
+  );
+
+  // Instant redemption: a holder redeems 0.1 ETH to itself (the frame cap is 1% of TVL)
+  await measure("instantRedeem", pool.connect(carol).instantRedeem(parseEther("0.1"), 0n, carol.address));
+
+  // Wrapper
+  await measure("wrap.newHolder", wrapper.connect(alice).wrap(parseEther("2")));
+  await measure("wrap.repeatHolder", wrapper.connect(alice).wrap(parseEther("1")));
+  await measure("unwrap", wrapper.connect(alice).unwrap(parseEther("1")));
+  await measure("unwrap.wholeBalance", wrapper.connect(alice).unwrap(await wrapper.balanceOf(alice.address)));
+  await measure("ethToWtpETH.newHolder", erin.sendTransaction({ to: wrapperAddress, value: parseEther("1") }));
+  await measure("stakeAndWrap.newHolder", wrapper.connect(frank).stakeAndWrap(ZeroAddress, { value: parseEther("1") }));
+  await measure("wtpETH.transfer.newHolder", wrapper.connect(erin).transfer(grace.address, parseEther("0.5")));
 }

@@ -92,3 +92,43 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
   "report.quorum.finalize10000": { target: 260_000, lido: "", others: "within 5% of report.quorum.finalize10" },
   instantRedeem: { target: 70_000, lido: "—", others: "Rocket Pool rETH burn 206,150 · ether.fi 288,496" },
 };
+
+/**
+ * The limits that compare measurements with each other rather than with a target: deposits with
+ * 1, 100 and 1,000 operators within 5% (issue 3); the daily report independent of operators and
+ * holders (issue 4); finalizing at most 60,000 gas over the daily report, and 10,000 requests in the
+ * queue changing neither requests, claims nor finalization by 5% (issue 5). Returns one message per
+ * limit exceeded.
+ */
+export function relativeLimitFailures(gas: Record<string, number>): string[] {
+  const failures: string[] = [];
+  const deposits = [1, 100, 1000].map((n) => gas[`deposit.batch10.perValidator.ops${n}`]);
+  const spread = (Math.max(...deposits) - Math.min(...deposits)) / Math.min(...deposits);
+  if (spread > 0.05) {
+    failures.push(`deposit gas differs by ${(spread * 100).toFixed(2)}% across operator counts (limit 5%)`);
+  }
+  const base = gas["report.quorum.daily"];
+  for (const key of ["report.quorum.daily.ops1000", "report.quorum.daily.holders10000"]) {
+    const diff = Math.abs(gas[key] - base) / base;
+    if (diff >= 0.05) {
+      failures.push(`${key} differs from report.quorum.daily by ${(diff * 100).toFixed(2)}% (limit < 5%)`);
+    }
+  }
+  const finalizeExtra = gas["report.quorum.finalize10"] - base;
+  if (finalizeExtra > 60_000) {
+    failures.push(`finalizing 10 requests adds ${finalizeExtra} gas to the daily report (limit 60,000)`);
+  }
+  for (const [key, other] of [
+    ["report.quorum.finalize10", "report.quorum.finalize10000"],
+    ["withdrawal.request.subsequent", "withdrawal.request.subsequent.queue10000"],
+    ["withdrawal.request.firstForOwner", "withdrawal.request.firstForOwner.queue10000"],
+    ["withdrawal.claim.withHint", "withdrawal.claim.withHint.queue10000"],
+    ["withdrawal.claim.withHint.olderOfTwo", "withdrawal.claim.withHint.olderOfTwo.queue10000"],
+  ]) {
+    const diff = Math.abs(gas[other] - gas[key]) / gas[key];
+    if (diff >= 0.05) {
+      failures.push(`${other} differs from ${key} by ${(diff * 100).toFixed(2)}% (limit < 5%)`);
+    }
+  }
+  return failures;
+}

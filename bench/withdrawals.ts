@@ -1,21 +1,13 @@
 import hre from "hardhat";
-import { ZeroAddress, parseEther, type ContractTransactionResponse } from "ethers";
+import { ZeroAddress, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Tidepool } from "../deploy/protocol";
 import { dailyReport, reportingDeployment } from "./reports";
+import { gasOf, type Gas } from "./measure";
 import { signPermit } from "../sdk/src/permit";
-
-type Gas = Record<string, number>;
 
 /** Requests per transaction when filling the queue (each ~70 k gas; a transaction may use 2^24). */
 const FILL_BATCH = 150;
-
-/** Sends `tx`, checks it succeeded and returns its whole-transaction gas divided by `per`. */
-export async function gasOf(key: string, tx: Promise<ContractTransactionResponse>, per = 1): Promise<number> {
-  const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new Error(`${key} failed`);
-  return Math.round(Number(receipt.gasUsed) / per);
-}
 
 /** Approves exactly `amount` (as a wallet does), then requests it: the gas of the request alone. */
 async function request(t: Tidepool, holder: HardhatEthersSigner, amount: bigint, key: string): Promise<number> {
