@@ -5,8 +5,9 @@
  * does; TIDEPOOL_RPC_PORT to change), deploys the protocol with Ignition so that
  * deploy/deployments/chain-31337/deployed_addresses.json records it, seeds a short history (stakes,
  * three reports, withdrawal requests), and starts Vite's dev server on 127.0.0.1:5173
- * (TIDEPOOL_APP_PORT) with those addresses injected. Ctrl-C stops everything and removes the
- * chain-31337 record (the chain it describes is gone).
+ * (TIDEPOOL_APP_PORT) with those addresses injected, and the node's URL as the local chain's read
+ * RPC (the page reads through it before a wallet is connected, or while the wallet is on another
+ * chain). Ctrl-C stops everything and removes the chain-31337 record (the chain it describes is gone).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -37,7 +38,10 @@ async function main(): Promise<void> {
   console.log(`Seeded: TVL ${eth(await t.pool.totalPooledEther())}, 3 reports, 2 withdrawal requests`);
 
   const { createServer } = await import("vite");
-  const vite = await createServer(appViteConfig({ ignitionDir, port: appPort }));
+  // The page reads the local chain through the node itself, with or without a wallet.
+  const vite = await createServer(
+    appViteConfig({ ignitionDir, port: appPort, rpcUrls: { [chainId.toString()]: rpc.url } }),
+  );
   await vite.listen();
   const wallet = HDNodeWallet.fromMnemonic(
     Mnemonic.fromPhrase(HARDHAT_MNEMONIC),

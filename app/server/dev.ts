@@ -82,10 +82,42 @@ export async function deployRecorded(hre: HardhatRuntimeEnvironment, ignitionDir
 /** What the app knows of a chain's deployment. */
 export interface AppDeployment {
   pool: string;
+  /**
+   * A JSON-RPC URL the page reads the chain through when no wallet is connected or the wallet is on
+   * another chain (and that `wallet_addEthereumChain` offers). It is embedded in the page: a public
+   * endpoint, never one with a key in it.
+   */
+  rpcUrl?: string;
 }
 
-/** The pool of every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id. */
-export function appDeployments(ignitionDir: string): Record<string, AppDeployment> {
+/** Prefix of the environment variables that give a chain's public read RPC: `TIDEPOOL_APP_RPC_URL_<chainId>`. */
+export const READ_RPC_ENV_PREFIX = "TIDEPOOL_APP_RPC_URL_";
+
+/**
+ * The read RPC URL of each chain from the environment (`TIDEPOOL_APP_RPC_URL_560048=https://…`), by
+ * chain id. Only http(s) URLs are taken.
+ */
+export function readRpcUrlsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(READ_RPC_ENV_PREFIX) || value === undefined || value.trim() === "") continue;
+    const chainId = name.slice(READ_RPC_ENV_PREFIX.length);
+    if (!/^[0-9]+$/.test(chainId)) continue;
+    const url = value.trim();
+    if (!/^https?:\/\//.test(url)) throw new Error(`${name} must be an http(s) URL, not ${JSON.stringify(url)}`);
+    found[chainId] = url;
+  }
+  return found;
+}
+
+/**
+ * The pool of every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id, with
+ * the chain's read RPC URL from `rpcUrls` when it has one.
+ */
+export function appDeployments(
+  ignitionDir: string,
+  rpcUrls: Readonly<Record<string, string>> = {},
+): Record<string, AppDeployment> {
   const root = path.join(ignitionDir, "deployments");
   const found: Record<string, AppDeployment> = {};
   if (!fs.existsSync(root)) return found;
@@ -94,7 +126,10 @@ export function appDeployments(ignitionDir: string): Record<string, AppDeploymen
     const file = path.join(root, entry, "deployed_addresses.json");
     if (!match || !fs.existsSync(file)) continue;
     const addresses = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
-    if (addresses[POOL_FUTURE_ID] !== undefined) found[match[1]] = { pool: addresses[POOL_FUTURE_ID] };
+    if (addresses[POOL_FUTURE_ID] === undefined) continue;
+    const rpcUrl = rpcUrls[match[1]];
+    found[match[1]] =
+      rpcUrl === undefined ? { pool: addresses[POOL_FUTURE_ID] } : { pool: addresses[POOL_FUTURE_ID], rpcUrl };
   }
   return found;
 }
@@ -103,22 +138,31 @@ export function appDeployments(ignitionDir: string): Record<string, AppDeploymen
 export interface AppConfigOptions {
   /** Ignition's directory (hre.config.paths.ignition, or a temporary one in tests). */
   ignitionDir: string;
+  /**
+   * Read RPC URLs by chain id, e.g. the local node's for 31337; they take precedence over the
+   * `TIDEPOOL_APP_RPC_URL_<chainId>` environment variables.
+   */
+  rpcUrls?: Readonly<Record<string, string>>;
   /** Build output (default: app/dist). */
   outDir?: string;
   /** Dev-server port (default 5173). */
   port?: number;
 }
 
-/** The Vite configuration of the app: root app/, the recorded deployments injected with `define`. */
+/**
+ * The Vite configuration of the app: root app/, the recorded deployments (and their read RPC URLs)
+ * injected with `define`.
+ */
 export function appViteConfig(options: AppConfigOptions): InlineConfig {
   const nodeModules = fs.realpathSync(path.join(REPO_ROOT, "node_modules"));
+  const rpcUrls = { ...readRpcUrlsFromEnv(), ...options.rpcUrls };
   return {
     configFile: false,
     root: APP_ROOT,
     base: "./",
     logLevel: "warn",
     clearScreen: false,
-    define: { __TIDEPOOL_DEPLOYMENTS__: JSON.stringify(appDeployments(options.ignitionDir)) },
+    define: { __TIDEPOOL_DEPLOYMENTS__: JSON.stringify(appDeployments(options.ignitionDir, rpcUrls)) },
     build: { outDir: options.outDir ?? path.join(APP_ROOT, "dist"), emptyOutDir: true, chunkSizeWarningLimit: 2_000 },
     server: {
       host: "127.0.0.1",

@@ -1,28 +1,56 @@
 /**
- * Tidepool's web app: connect a wallet, see the protocol and your balances, stake, wrap/unwrap,
- * request withdrawals (with a permit where the wallet signs typed data), claim them, redeem
- * instantly, add the tokens to the wallet. Design notes: docs/app.md.
+ * Tidepool's web app: see the protocol (with or without a wallet), stake, wrap/unwrap, request
+ * withdrawals (with a permit where the wallet signs typed data), claim them, redeem instantly, add
+ * the tokens to the wallet. Design notes: docs/app.md.
  *
- * Every action runs through {runFlow}: inputs are validated against fresh on-chain values before
- * anything is sent, and its status line (`data-tx-state`) goes through signing → pending →
- * confirmed, or ends as invalid / rejected / failed with the decoded custom error in words.
+ * Reads go through a read-only JSON-RPC provider for the chain shown (./network.ts), whether or not a
+ * wallet is connected and whichever chain it is on; the wallet's provider is used to sign, and to
+ * read only for a chain this build has no RPC URL for.
+ *
+ * Every action runs through {runFlow}: inputs are checked against fresh on-chain values before
+ * anything is sent (with the same sentences the previews show as the user types, ./checks.ts), and
+ * its status line (`data-tx-state`) goes through signing → pending → confirmed, or ends as invalid /
+ * rejected / failed with the decoded custom error in words.
  */
 import {
   BrowserProvider,
   Signature,
   ZeroAddress,
-  type ContractTransactionReceipt,
+  getAddress,
   type ContractTransactionResponse,
   type JsonRpcSigner,
+  type Provider,
+  type TransactionReceipt,
 } from "ethers";
-import { eth, parseEthText, percentBP, duration, ratio } from "../../sdk/src/format";
+import { eth, percentBP, duration, ratio } from "../../sdk/src/format";
 import { PERMIT_TYPES, permitDomain } from "../../sdk/src/permit";
 import { frameTiming, slotTime, type FrameTiming } from "../../sdk/src/report";
 import { readProtocolStatus, shareRateText, type ProtocolStatus } from "../../sdk/src/status";
 import { checkpointHints, expectedWait, requestState, type ExpectedWait } from "../../sdk/src/withdrawals";
-import { connectProtocol, deploymentOf, INTERFACES, type Protocol } from "./contracts";
 import { describeError } from "../../sdk/src/errors";
+import { connectProtocol, INTERFACES, type Protocol } from "./contracts";
 import { discoverWallets, isUnsupportedMethod, isUserRejection, type WalletChoice } from "./wallet";
+import {
+  UnknownChainError,
+  chainLabel,
+  chainOf,
+  defaultChain,
+  readProvider,
+  switchWalletTo,
+  type AppChain,
+} from "./network";
+import {
+  ZERO_AMOUNT,
+  amountText,
+  instantLimit,
+  instantProblem,
+  limitText,
+  parseAmountInput,
+  aboveLimit,
+  stakeProblem,
+  withdrawBoundsText,
+  withdrawProblem,
+} from "./checks";
 import { rateChartSvg, type RatePoint } from "./chart";
 
 // ──────────────────────────────── Page helpers ────────────────────────────────
@@ -33,21 +61,7 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
-/** "1234.5 ETH" → "1,234.5 ETH": amounts with grouped thousands and their unit. */
-function show(wei: bigint, unit = "ETH", decimals = 6): string {
-  const [num, ...rest] = eth(wei, decimals, unit).split(" ");
-  const [whole, frac] = num.split(".");
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return [frac === undefined ? grouped : `${grouped}.${frac}`, ...rest].join(" ");
-}
-
 const shortAddress = (a: string): string => `${a.slice(0, 6)}…${a.slice(-4)}`;
-
-const NETWORKS: Record<string, string> = {
-  "1": "Ethereum",
-  "560048": "Hoodi testnet",
-  "31337": "Local Hardhat",
-};
 
 /** A wrong input: shown in the status line; nothing is sent. */
 class InputError extends Error {}
@@ -58,6 +72,14 @@ function setStatus(el: HTMLElement, state: TxState, text: string): void {
   el.dataset.txState = state;
   el.textContent = text;
 }
+
+/** A preview line: a figure, or (as the user types) why the action cannot be done. */
+function setPreview(el: HTMLElement, text: string, invalid = false): void {
+  el.dataset.state = invalid ? "invalid" : "ok";
+  el.textContent = text;
+}
+
+const NO_WALLET = "No wallet found. Install a browser wallet (any EIP-6963 wallet, e.g. MetaMask) and reload.";
 
 // ──────────────────────────────── Session ────────────────────────────────
 
@@ -70,79 +92,84 @@ interface Snapshot {
   stakeLimit: bigint;
   minWithdrawal: bigint;
   maxWithdrawal: bigint;
-  frameRemaining: bigint;
+  withdrawalsPaused: boolean;
   ethBalance: bigint;
   tpBalance: bigint;
-  tpShares: bigint;
   wBalance: bigint;
 }
 
+/** What the page shows and through what. */
 interface Session {
-  wallet: WalletChoice;
-  provider: BrowserProvider;
-  chainId: bigint;
+  /** The deployment shown: the wallet's chain when it has one, else the default chain. */
+  chain?: AppChain;
+  /** Reads of `chain`. */
+  reader?: Provider;
   protocol?: Protocol;
+  wallet?: WalletChoice;
+  walletProvider?: BrowserProvider;
+  walletChainId?: bigint;
   account?: string;
+  /** Only while the wallet is on `chain`. */
   signer?: JsonRpcSigner;
   snapshot?: Snapshot;
 }
 
-let session: Session | undefined;
+let session: Session = {};
+/** Counts {start} calls: a start overtaken by a newer one (a chain change) stops. */
+let startSeq = 0;
 let wallets: WalletChoice[] = [];
 
-function notice(text: string | undefined): void {
-  const el = $("notice");
-  el.hidden = text === undefined;
-  el.textContent = text ?? "";
-}
-
-function protocolOrFail(): Protocol {
-  if (!session?.protocol) throw new InputError("Tidepool is not deployed on this network.");
-  return session.protocol;
+function notice(text: string | undefined, offerSwitch = false): void {
+  $("notice").hidden = text === undefined;
+  $("notice-text").textContent = text ?? "";
+  $("switch-network").hidden = !offerSwitch;
 }
 
 function signerOrFail(): { signer: JsonRpcSigner; account: string; p: Protocol } {
-  const p = protocolOrFail();
-  if (!session?.signer || !session.account) throw new InputError("Connect your wallet first.");
-  return { signer: session.signer, account: session.account, p };
+  const s = session;
+  if (!s.protocol || !s.chain) throw new InputError("Tidepool is not deployed on this network.");
+  if (!s.wallet) throw new InputError(NO_WALLET);
+  if (s.walletChainId !== s.chain.chainId) {
+    throw new InputError(
+      `Your wallet is on ${chainLabel(s.walletChainId ?? 0n)}: switch it to ${chainLabel(s.chain.chainId)} first (Switch network, above).`,
+    );
+  }
+  if (!s.signer || !s.account) throw new InputError("Connect your wallet first.");
+  return { signer: s.signer, account: s.account, p: s.protocol };
 }
 
-/** Parses an amount input; throws {InputError} in words when it is not a positive amount. */
+/** Parses an amount input for sending; throws {InputError} in words when it is not a positive amount. */
 function readAmount(inputId: string, unit: string): bigint {
-  const text = $<HTMLInputElement>(inputId).value;
-  const wei = parseEthText(text);
-  if (text.trim() === "") throw new InputError(`Enter an amount of ${unit}.`);
-  if (wei === undefined) throw new InputError(`"${text.trim()}" is not an amount of ${unit} (e.g. 1.5).`);
-  if (wei === 0n) throw new InputError("The amount must be more than zero.");
-  return wei;
+  const input = parseAmountInput($<HTMLInputElement>(inputId).value, unit);
+  if (input.kind === "empty") throw new InputError(`Enter an amount of ${unit}.`);
+  if (input.kind === "zero") throw new InputError(ZERO_AMOUNT);
+  if (input.kind === "problem") throw new InputError(input.text);
+  return input.wei;
 }
 
-function atMost(amount: bigint, limit: bigint, unit: string, what: string): void {
-  if (amount > limit) throw new InputError(`${show(amount, unit)} is more than ${what} (${show(limit, unit)}).`);
+/** Throws {InputError} with `problem`, if there is one. */
+function refuse(problem: string | undefined): void {
+  if (problem !== undefined) throw new InputError(problem);
 }
 
 // ──────────────────────────────── Reading ────────────────────────────────
 
-async function readSnapshot(p: Protocol, provider: BrowserProvider, account?: string): Promise<Snapshot> {
-  const [status, timing, frame, lastProcessedRefSlot, block, stakeLimit, minW, maxW, redeemParams] = await Promise.all([
-    readProtocolStatus({ pool: p.pool, oracle: p.oracle, withdrawalQueue: p.queue }),
-    frameTiming(p.oracle),
-    p.oracle.getCurrentFrame(),
-    p.oracle.getLastProcessedRefSlot(),
-    provider.getBlock("latest"),
-    p.pool.getCurrentStakeLimit(),
-    p.queue.MIN_WITHDRAWAL_AMOUNT(),
-    p.queue.MAX_WITHDRAWAL_AMOUNT(),
-    p.pool.getInstantRedeemParams(),
-  ]);
-  const [ethBalance, tpBalance, tpShares, wBalance] = account
-    ? await Promise.all([
-        provider.getBalance(account),
-        p.pool.balanceOf(account),
-        p.pool.sharesOf(account),
-        p.wrapper.balanceOf(account),
-      ])
-    : [0n, 0n, 0n, 0n];
+async function readSnapshot(p: Protocol, reader: Provider, account?: string): Promise<Snapshot> {
+  const [status, timing, frame, lastProcessedRefSlot, block, stakeLimit, minW, maxW, withdrawalsPaused] =
+    await Promise.all([
+      readProtocolStatus({ pool: p.pool, oracle: p.oracle, withdrawalQueue: p.queue }),
+      frameTiming(p.oracle),
+      p.oracle.getCurrentFrame(),
+      p.oracle.getLastProcessedRefSlot(),
+      reader.getBlock("latest"),
+      p.pool.getCurrentStakeLimit(),
+      p.queue.MIN_WITHDRAWAL_AMOUNT(),
+      p.queue.MAX_WITHDRAWAL_AMOUNT(),
+      p.queue.withdrawalsPaused(),
+    ]);
+  const [ethBalance, tpBalance, wBalance] = account
+    ? await Promise.all([reader.getBalance(account), p.pool.balanceOf(account), p.wrapper.balanceOf(account)])
+    : [0n, 0n, 0n];
   return {
     status,
     timing,
@@ -152,12 +179,21 @@ async function readSnapshot(p: Protocol, provider: BrowserProvider, account?: st
     stakeLimit,
     minWithdrawal: minW,
     maxWithdrawal: maxW,
-    frameRemaining: redeemParams[3],
+    withdrawalsPaused,
     ethBalance,
     tpBalance,
-    tpShares,
     wBalance,
   };
+}
+
+/** Reads everything again (for an action's checks), shows it and returns it. */
+async function freshSnapshot(): Promise<Snapshot> {
+  const s = session;
+  if (!s.protocol || !s.reader) throw new InputError("Tidepool is not deployed on this network.");
+  const snapshot = await readSnapshot(s.protocol, s.reader, s.account);
+  s.snapshot = snapshot;
+  renderSnapshot(snapshot);
+  return snapshot;
 }
 
 function waitText(w: ExpectedWait): string {
@@ -182,40 +218,64 @@ function waitFor(s: Snapshot, amount: bigint): ExpectedWait {
   });
 }
 
+const aprText = (st: ProtocolStatus): string => (st.hasReport ? percentBP(st.aprBP) : "no report yet");
+
+/** What the holder can redeem instantly now (their balance counts once there is an account). */
+const instantLimitOf = (s: Snapshot) => instantLimit(s.status, session.account ? s.tpBalance : undefined);
+
 function renderSnapshot(s: Snapshot): void {
   const st = s.status;
-  $("stat-tvl").textContent = show(st.totalEther);
+  $("stat-tvl").textContent = amountText(st.totalEther);
   $("stat-rate").textContent = `${shareRateText(st.totalEther, st.totalShares, 9)} ETH per share`;
-  $("stat-apr").textContent = percentBP(st.aprBP);
+  $("stat-apr").textContent = aprText(st);
   const waiting = st.lastRequestId - st.lastFinalizedRequestId;
-  $("stat-queue").textContent = `${waiting} request${waiting === 1n ? "" : "s"} · ${show(st.unfinalizedEther)} waiting`;
+  $("stat-queue").textContent =
+    `${waiting} request${waiting === 1n ? "" : "s"} · ${amountText(st.unfinalizedEther)} waiting`;
   $("stat-wait").textContent = waitText(waitFor(s, 0n));
-  $("stat-liquidity").textContent = show(st.instantLiquidity);
+  // One figure: the stats, the form's hint and Max, and the preview's check all use it.
+  $("stat-redeemable").textContent = limitText(st.redeemableNow, "tpETH");
+  $("instant-redeemable").textContent = limitText(instantLimitOf(s).amount, "tpETH");
   $("stat-bunker").hidden = !st.bunkerMode;
-  const connected = session?.account !== undefined;
-  $("bal-eth").textContent = connected ? show(s.ethBalance) : "–";
-  $("bal-tpeth").textContent = connected ? show(s.tpBalance, "tpETH") : "–";
-  $("bal-wtpeth").textContent = connected ? show(s.wBalance, "wtpETH") : "–";
+  const connected = session.account !== undefined;
+  $("bal-eth").textContent = connected ? amountText(s.ethBalance) : "–";
+  $("bal-tpeth").textContent = connected ? amountText(s.tpBalance, "tpETH") : "–";
+  $("bal-wtpeth").textContent = connected ? amountText(s.wBalance, "wtpETH") : "–";
+}
+
+/** The points drawn last, redrawn when the chart's width changes. */
+let chartPoints: RatePoint[] = [];
+let chartWidth = 0;
+
+function drawChart(): void {
+  const chart = $("chart");
+  chartWidth = chart.clientWidth;
+  if (chartPoints.length === 0) {
+    chart.innerHTML = '<p class="muted">No reports yet.</p>';
+    chart.setAttribute("aria-label", "No oracle report yet");
+    return;
+  }
+  chart.innerHTML = rateChartSvg(chartPoints, chartWidth);
+  chart.setAttribute(
+    "aria-label",
+    `Share rate after each of ${chartPoints.length} oracle reports, latest ${chartPoints[chartPoints.length - 1].rate.toFixed(9)} ETH per share`,
+  );
 }
 
 async function renderChart(p: Protocol, timing: FrameTiming): Promise<void> {
   const logs = await p.oracle.queryFilter(p.oracle.filters.ReportApplied(), 0);
-  const points: RatePoint[] = logs
+  chartPoints = logs
     .filter((l) => l.args.postTotalShares > 0n)
     .map((l) => ({
       time: Number(slotTime(timing, l.args.refSlot)),
       rate: Number(ratio(l.args.postTotalEther, l.args.postTotalShares, 12)),
     }));
-  const chart = $("chart");
-  if (points.length === 0) {
-    chart.innerHTML = '<p class="muted">No reports yet.</p>';
-    return;
-  }
-  chart.innerHTML = rateChartSvg(points);
-  chart.setAttribute(
-    "aria-label",
-    `Share rate after each of ${points.length} oracle reports, latest ${points[points.length - 1].rate.toFixed(9)} ETH per share`,
-  );
+  drawChart();
+}
+
+function clearRequests(): void {
+  $("requests").querySelector("tbody")?.replaceChildren();
+  $("requests-empty").hidden = false;
+  $<HTMLButtonElement>("claim-all").disabled = true;
 }
 
 async function renderRequests(p: Protocol, account: string): Promise<void> {
@@ -224,24 +284,24 @@ async function renderRequests(p: Protocol, account: string): Promise<void> {
   const ids = [...new Set([...open, ...claimedLogs.map((l) => l.args.requestId)])].sort((a, b) => (a < b ? 1 : -1));
   const body = $("requests").querySelector("tbody");
   if (!body) return;
-  body.replaceChildren();
-  $("requests-empty").hidden = ids.length > 0;
   if (ids.length === 0) {
-    $<HTMLButtonElement>("claim-all").disabled = true;
+    clearRequests();
     return;
   }
   const statuses = await p.queue.getWithdrawalStatus(ids);
   const ready = ids.filter((_, i) => requestState(statuses[i]) === "claimable");
   const hints = await checkpointHints(p.queue, ready);
   const claimable = ready.length === 0 ? [] : await p.queue.getClaimableEther(ready, hints);
+  body.replaceChildren();
+  $("requests-empty").hidden = true;
   ids.forEach((id, i) => {
     const state = requestState(statuses[i]);
     const row = document.createElement("tr");
     const cells = [
       `#${id}`,
-      show(statuses[i].amountOfEther),
+      amountText(statuses[i].amountOfEther),
       { pending: "Waiting for finalization", claimable: "Ready to claim", claimed: "Claimed" }[state],
-      state === "claimable" ? show(claimable[ready.indexOf(id)]) : "–",
+      state === "claimable" ? amountText(claimable[ready.indexOf(id)]) : "–",
     ];
     for (const [j, text] of cells.entries()) {
       const td = document.createElement("td");
@@ -267,13 +327,15 @@ async function renderRequests(p: Protocol, account: string): Promise<void> {
 /** Reads everything again and redraws; `full` also redraws the chart and the request list. */
 async function refresh(full = true): Promise<void> {
   const s = session;
-  if (!s?.protocol) return;
-  const snapshot = await readSnapshot(s.protocol, s.provider, s.account);
+  if (!s.protocol || !s.reader) return;
+  const snapshot = await readSnapshot(s.protocol, s.reader, s.account);
+  if (s !== session) return; // the chain changed meanwhile
   s.snapshot = snapshot;
   renderSnapshot(snapshot);
   if (full) {
     await renderChart(s.protocol, snapshot.timing);
     if (s.account) await renderRequests(s.protocol, s.account);
+    else clearRequests();
   }
   await Promise.all([stakePreview(), wrapPreview(), withdrawPreview(), instantPreview()]);
 }
@@ -282,15 +344,27 @@ async function refresh(full = true): Promise<void> {
 
 interface FlowUi {
   /** Sends a transaction: signing → pending → mined; throws if it reverted. */
-  send(label: string, submit: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt>;
+  send(label: string, submit: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt>;
   /** Shows that the wallet is asked for a signature (not a transaction). */
   signing(text: string): void;
 }
 
+/** The receipt of `hash`, read through the read provider (polled each second until mined). */
+async function receiptOf(hash: string): Promise<TransactionReceipt> {
+  const reader = session.reader;
+  if (!reader) throw new Error("no provider to read the receipt from");
+  for (;;) {
+    const receipt = await reader.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 /**
- * Runs one user action: validation errors → "invalid", a declined wallet prompt → "rejected",
- * a revert → "failed" with the custom error in words, else "confirmed" with `body`'s summary
- * (after the page has been refreshed, so the numbers shown are the new ones).
+ * Runs one user action: validation errors → "invalid", a declined wallet prompt → "rejected"
+ * (shown in a neutral colour: nothing went wrong), a revert → "failed" with the custom error in
+ * words, else "confirmed" with `body`'s summary (after the page has been refreshed, so the numbers
+ * shown are the new ones).
  */
 async function runFlow(
   statusId: string,
@@ -306,8 +380,8 @@ async function runFlow(
       setStatus(status, "signing", `${label}: confirm in your wallet…`);
       const tx = await submit();
       setStatus(status, "pending", `${label}: pending (transaction ${shortAddress(tx.hash)})…`);
-      const receipt = await tx.wait();
-      if (!receipt || receipt.status !== 1) throw new Error(`${label}: the transaction reverted`);
+      const receipt = await receiptOf(tx.hash);
+      if (receipt.status !== 1) throw new Error(`${label}: the transaction reverted`);
       return receipt;
     },
   };
@@ -328,7 +402,7 @@ async function runFlow(
   setStatus(status, state, text);
 }
 
-function eventArgs(p: Protocol, receipt: ContractTransactionReceipt, name: string): ReadonlyArray<unknown> | undefined {
+function eventArgs(p: Protocol, receipt: TransactionReceipt, name: string): ReadonlyArray<unknown> | undefined {
   for (const log of receipt.logs) {
     for (const c of [p.pool, p.queue, p.wrapper]) {
       try {
@@ -342,45 +416,54 @@ function eventArgs(p: Protocol, receipt: ContractTransactionReceipt, name: strin
   return undefined;
 }
 
-const blockText = (r: ContractTransactionReceipt): string => `Confirmed in block ${r.blockNumber}.`;
+const blockText = (r: TransactionReceipt): string => `Confirmed in block ${r.blockNumber}.`;
+
+/** Counters per preview: an answer to an older input is dropped. */
+const previewSeq = { stake: 0, wrap: 0, withdraw: 0, instant: 0 };
 
 // ──────────────────────────────── Stake ────────────────────────────────
 
+const stakeContext = (s: Snapshot) => ({
+  balance: session.account ? s.ethBalance : undefined,
+  stakeLimit: s.stakeLimit,
+  stakingPaused: s.status.stakingPaused,
+});
+
 async function stakePreview(): Promise<void> {
   const out = $("stake-preview");
-  const s = session?.snapshot;
-  const p = session?.protocol;
+  const s = session.snapshot;
+  const p = session.protocol;
   if (!s || !p) return;
-  const rate = `1 share = ${shareRateText(s.status.totalEther, s.status.totalShares, 9)} ETH · APR ${percentBP(s.status.aprBP)}`;
-  const wei = parseEthText($<HTMLInputElement>("stake-amount").value);
-  if (wei === undefined || wei === 0n) {
-    out.textContent = rate;
-    return;
-  }
-  const shares = await p.pool.getSharesByPooledEth(wei);
+  const seq = ++previewSeq.stake;
+  const rate = `Share rate ${shareRateText(s.status.totalEther, s.status.totalShares, 9)} ETH per share · APR ${aprText(s.status)}`;
+  delete out.dataset.shares;
+  const input = parseAmountInput($<HTMLInputElement>("stake-amount").value, "ETH");
+  if (input.kind === "empty" || input.kind === "zero") return setPreview(out, rate);
+  if (input.kind === "problem") return setPreview(out, input.text, true);
+  const problem = stakeProblem(input.wei, stakeContext(s));
+  if (problem) return setPreview(out, problem, true);
+  const shares = await p.pool.getSharesByPooledEth(input.wei);
   const tp = await p.pool.getPooledEthByShares(shares);
-  out.textContent = `You will receive ${show(tp, "tpETH")} (${shares} shares). ${rate}`;
+  if (seq !== previewSeq.stake) return;
+  if (shares === 0n)
+    return setPreview(out, `Staking ${amountText(input.wei, "ETH", 18)} is too little to mint anything.`, true);
+  // The exact share count is for tools (and the test), not for reading.
+  out.dataset.shares = shares.toString();
+  setPreview(out, `You will receive ${amountText(tp, "tpETH")}. ${rate}`);
 }
 
 async function stake(): Promise<void> {
   await runFlow("stake-status", $<HTMLButtonElement>("stake-submit"), async (ui) => {
-    const { signer, account, p } = signerOrFail();
+    const { signer, p } = signerOrFail();
     const amount = readAmount("stake-amount", "ETH");
-    const [balance, limit, paused] = await Promise.all([
-      session!.provider.getBalance(account),
-      p.pool.getCurrentStakeLimit(),
-      p.pool.pausedCapabilities(),
-    ]);
-    atMost(amount, balance, "ETH", "your ETH balance");
-    if ((paused & 1n) !== 0n) throw new InputError("Staking is paused right now. Please try again later.");
-    atMost(amount, limit, "ETH", "what can be staked right now (the stake limit)");
-    const receipt = await ui.send(`Stake ${show(amount)}`, () =>
+    refuse(stakeProblem(amount, stakeContext(await freshSnapshot())));
+    const receipt = await ui.send(`Stake ${amountText(amount)}`, () =>
       p.pool.connect(signer).stake(ZeroAddress, { value: amount }),
     );
     const args = eventArgs(p, receipt, "Staked");
     const shares = args ? BigInt(args[2] as bigint) : 0n;
     $<HTMLInputElement>("stake-amount").value = "";
-    return `Staked ${show(amount)}: received ${show(await p.pool.getPooledEthByShares(shares), "tpETH")} (${shares} shares). ${blockText(receipt)}`;
+    return `Staked ${amountText(amount)}: received ${amountText(await p.pool.getPooledEthByShares(shares), "tpETH")}. ${blockText(receipt)}`;
   });
 }
 
@@ -398,42 +481,59 @@ function onWrapDirection(): void {
   void wrapPreview();
 }
 
+/** Why wrapping (or unwrapping) `amount` cannot be done, given what it would give. */
+function wrapProblem(amount: bigint, s: Snapshot, out: bigint): string | undefined {
+  const wrap = wrapDirection() === "wrap";
+  const [unit, balance] = wrap ? ["tpETH", s.tpBalance] : ["wtpETH", s.wBalance];
+  if (session.account) {
+    const above = aboveLimit(amount, balance, unit, `your ${unit} balance`);
+    if (above) return above;
+  }
+  return out === 0n ? `${amountText(amount, unit, 18)} is too little to ${wrap ? "wrap" : "unwrap"}.` : undefined;
+}
+
+async function wrapOutput(p: Protocol, amount: bigint): Promise<bigint> {
+  return wrapDirection() === "wrap" ? p.wrapper.previewDeposit(amount) : p.wrapper.previewRedeem(amount);
+}
+
 async function wrapPreview(): Promise<void> {
   const out = $("wrap-preview");
-  const p = session?.protocol;
-  if (!p) return;
+  const s = session.snapshot;
+  const p = session.protocol;
+  if (!s || !p) return;
+  const seq = ++previewSeq.wrap;
   const per = await p.wrapper.tpEthPerToken();
-  const rate = `1 wtpETH = ${show(per, "tpETH", 9)}`;
-  const wei = parseEthText($<HTMLInputElement>("wrap-amount").value);
-  if (wei === undefined || wei === 0n) {
-    out.textContent = rate;
-    return;
-  }
-  out.textContent =
-    wrapDirection() === "wrap"
-      ? `You will receive ${show(await p.wrapper.previewDeposit(wei), "wtpETH")}. ${rate}`
-      : `You will receive ${show(await p.wrapper.previewRedeem(wei), "tpETH")}. ${rate}`;
+  if (seq !== previewSeq.wrap) return;
+  const rate = `1 wtpETH = ${amountText(per, "tpETH", 9)}`;
+  const wrap = wrapDirection() === "wrap";
+  const input = parseAmountInput($<HTMLInputElement>("wrap-amount").value, wrap ? "tpETH" : "wtpETH");
+  if (input.kind === "empty" || input.kind === "zero") return setPreview(out, rate);
+  if (input.kind === "problem") return setPreview(out, input.text, true);
+  const result = await wrapOutput(p, input.wei);
+  if (seq !== previewSeq.wrap) return;
+  const problem = wrapProblem(input.wei, s, result);
+  if (problem) return setPreview(out, problem, true);
+  setPreview(out, `You will receive ${amountText(result, wrap ? "wtpETH" : "tpETH")}. ${rate}`);
 }
 
 async function wrapOrUnwrap(): Promise<void> {
   await runFlow("wrap-status", $<HTMLButtonElement>("wrap-submit"), async (ui) => {
-    const { signer, account, p } = signerOrFail();
-    const direction = wrapDirection();
+    const { signer, p } = signerOrFail();
     const wrapper = p.wrapper.connect(signer);
-    if (direction === "wrap") {
+    if (wrapDirection() === "wrap") {
       const amount = readAmount("wrap-amount", "tpETH");
-      atMost(amount, await p.pool.balanceOf(account), "tpETH", "your tpETH balance");
-      const receipt = await ui.send(`Wrap ${show(amount, "tpETH")}`, () => wrapper.wrap(amount));
+      refuse(wrapProblem(amount, await freshSnapshot(), await wrapOutput(p, amount)));
+      const receipt = await ui.send(`Wrap ${amountText(amount, "tpETH")}`, () => wrapper.wrap(amount));
       const args = eventArgs(p, receipt, "Deposit");
       $<HTMLInputElement>("wrap-amount").value = "";
-      return `Wrapped ${show(amount, "tpETH")} into ${show(args ? BigInt(args[3] as bigint) : 0n, "wtpETH")}. ${blockText(receipt)}`;
+      return `Wrapped ${amountText(amount, "tpETH")} into ${amountText(args ? BigInt(args[3] as bigint) : 0n, "wtpETH")}. ${blockText(receipt)}`;
     }
     const amount = readAmount("wrap-amount", "wtpETH");
-    atMost(amount, await p.wrapper.balanceOf(account), "wtpETH", "your wtpETH balance");
-    const receipt = await ui.send(`Unwrap ${show(amount, "wtpETH")}`, () => wrapper.unwrap(amount));
+    refuse(wrapProblem(amount, await freshSnapshot(), await wrapOutput(p, amount)));
+    const receipt = await ui.send(`Unwrap ${amountText(amount, "wtpETH")}`, () => wrapper.unwrap(amount));
     const args = eventArgs(p, receipt, "Withdraw");
     $<HTMLInputElement>("wrap-amount").value = "";
-    return `Unwrapped ${show(amount, "wtpETH")} into ${show(args ? BigInt(args[3] as bigint) : 0n, "tpETH")}. ${blockText(receipt)}`;
+    return `Unwrapped ${amountText(amount, "wtpETH")} into ${amountText(args ? BigInt(args[3] as bigint) : 0n, "tpETH")}. ${blockText(receipt)}`;
   });
 }
 
@@ -454,19 +554,31 @@ async function requestValue(p: Protocol, token: "tpETH" | "wtpETH", amount: bigi
   return token === "tpETH" ? amount : p.pool.getPooledEthByShares(amount);
 }
 
+const withdrawContext = (s: Snapshot, token: "tpETH" | "wtpETH", value: bigint) => ({
+  token,
+  balance: session.account ? (token === "tpETH" ? s.tpBalance : s.wBalance) : undefined,
+  value,
+  min: s.minWithdrawal,
+  max: s.maxWithdrawal,
+  paused: s.withdrawalsPaused,
+});
+
 async function withdrawPreview(): Promise<void> {
   const out = $("withdraw-preview");
-  const s = session?.snapshot;
-  const p = session?.protocol;
+  const s = session.snapshot;
+  const p = session.protocol;
   if (!s || !p) return;
-  const bounds = `Each request: ${s.minWithdrawal} wei to ${show(s.maxWithdrawal)}.`;
-  const wei = parseEthText($<HTMLInputElement>("withdraw-amount").value);
-  if (wei === undefined || wei === 0n) {
-    out.textContent = bounds;
-    return;
-  }
-  const value = await requestValue(p, withdrawToken(), wei);
-  out.textContent = `Worth ${show(value)} now · expected wait: ${waitText(waitFor(s, value))}. ${bounds}`;
+  const seq = ++previewSeq.withdraw;
+  const bounds = withdrawBoundsText(s.maxWithdrawal);
+  const token = withdrawToken();
+  const input = parseAmountInput($<HTMLInputElement>("withdraw-amount").value, token);
+  if (input.kind === "empty" || input.kind === "zero") return setPreview(out, bounds);
+  if (input.kind === "problem") return setPreview(out, input.text, true);
+  const value = await requestValue(p, token, input.wei);
+  if (seq !== previewSeq.withdraw) return;
+  const problem = withdrawProblem(input.wei, withdrawContext(s, token, value));
+  if (problem) return setPreview(out, problem, true);
+  setPreview(out, `Worth ${amountText(value)} now · expected wait: ${waitText(waitFor(s, value))}. ${bounds}`);
 }
 
 async function requestWithdrawal(): Promise<void> {
@@ -475,28 +587,18 @@ async function requestWithdrawal(): Promise<void> {
     const tokenName = withdrawToken();
     const amount = readAmount("withdraw-amount", tokenName);
     const token = tokenName === "tpETH" ? p.pool : p.wrapper;
-    atMost(amount, await token.balanceOf(account), tokenName, `your ${tokenName} balance`);
-    const [value, min, max] = await Promise.all([
-      requestValue(p, tokenName, amount),
-      p.queue.MIN_WITHDRAWAL_AMOUNT(),
-      p.queue.MAX_WITHDRAWAL_AMOUNT(),
-    ]);
-    if (value < min || value > max) {
-      throw new InputError(
-        `A withdrawal request must be worth between ${min} wei and ${show(max)}; this one is worth ${show(value)}.` +
-          (value > max ? " Split it into several requests." : ""),
-      );
-    }
+    const snapshot = await freshSnapshot();
+    const value = await requestValue(p, tokenName, amount);
+    refuse(withdrawProblem(amount, withdrawContext(snapshot, tokenName, value)));
     const queue = p.queue.connect(signer);
     const spender = p.addresses.queue;
-    const label = `Request withdrawal of ${show(amount, tokenName)}`;
-    let receipt: ContractTransactionReceipt | undefined;
+    const label = `Request withdrawal of ${amountText(amount, tokenName)}`;
+    let receipt: TransactionReceipt | undefined;
     if ($<HTMLInputElement>("withdraw-permit").checked) {
-      const block = await session!.provider.getBlock("latest");
-      const deadline = BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600n;
+      const deadline = snapshot.now + 3600n;
       const nonce = await token.nonces(account);
       const domain = await permitDomain(token);
-      ui.signing(`Sign the permit for exactly ${show(amount, tokenName)} in your wallet (no gas)…`);
+      ui.signing(`Sign the permit for exactly ${amountText(amount, tokenName)} in your wallet (no gas)…`);
       let signature: string | undefined;
       try {
         signature = await signer.signTypedData(domain, PERMIT_TYPES, {
@@ -522,7 +624,7 @@ async function requestWithdrawal(): Promise<void> {
     if (receipt === undefined) {
       if ((await token.allowance(account, spender)) < amount) {
         // Exactly the amount: never an unlimited approval.
-        await ui.send(`Approve exactly ${show(amount, tokenName)} for the withdrawal queue`, () =>
+        await ui.send(`Approve exactly ${amountText(amount, tokenName)} for the withdrawal queue`, () =>
           token.connect(signer).approve(spender, amount),
         );
       }
@@ -535,7 +637,7 @@ async function requestWithdrawal(): Promise<void> {
     const args = eventArgs(p, receipt, "WithdrawalRequested");
     $<HTMLInputElement>("withdraw-amount").value = "";
     const id = args ? String(args[0]) : "?";
-    const ether = args ? show(BigInt(args[3] as bigint)) : show(value);
+    const ether = args ? amountText(BigInt(args[3] as bigint)) : amountText(value);
     return `Request #${id} created for ${ether}. ${blockText(receipt)}`;
   });
 }
@@ -543,20 +645,21 @@ async function requestWithdrawal(): Promise<void> {
 async function claim(ids: bigint[], button: HTMLButtonElement): Promise<void> {
   await runFlow("claim-status", button, async (ui) => {
     const { signer, p } = signerOrFail();
+    if (ids.length === 0) throw new InputError("No request is ready to claim.");
     const hints = await checkpointHints(p.queue, ids);
     const amounts = await p.queue.getClaimableEther(ids, hints);
     const total = amounts.reduce((a, b) => a + b, 0n);
     const list = ids.map((id) => `#${id}`).join(", ");
-    const receipt = await ui.send(`Claim ${list} (${show(total)})`, () =>
+    const receipt = await ui.send(`Claim ${list} (${amountText(total)})`, () =>
       p.queue.connect(signer).claimWithdrawals(ids, hints),
     );
-    return `Claimed ${list}: ${show(total)} sent to your account. ${blockText(receipt)}`;
+    return `Claimed ${list}: ${amountText(total)} sent to your account. ${blockText(receipt)}`;
   });
 }
 
 async function claimAll(): Promise<void> {
-  const account = session?.account;
-  const p = session?.protocol;
+  const account = session.account;
+  const p = session.protocol;
   if (!account || !p) return;
   const ids = [...(await p.queue.getWithdrawalRequests(account))];
   const statuses = ids.length === 0 ? [] : await p.queue.getWithdrawalStatus(ids);
@@ -579,10 +682,11 @@ let quote: Quote | undefined;
 
 /** Slippage tolerance in basis points (0–50%); throws {InputError} otherwise. */
 function readSlippageBP(): bigint {
-  const text = $<HTMLInputElement>("instant-slippage").value.trim();
-  const wei = parseEthText(text);
-  if (wei === undefined || wei > 50n * 10n ** 18n)
+  const input = parseAmountInput($<HTMLInputElement>("instant-slippage").value, "%");
+  const wei = input.kind === "amount" ? input.wei : input.kind === "zero" ? 0n : undefined;
+  if (wei === undefined || wei > 50n * 10n ** 18n) {
     throw new InputError("Slippage tolerance must be between 0 and 50 %.");
+  }
   return (wei * 100n) / 10n ** 18n;
 }
 
@@ -593,34 +697,37 @@ async function makeQuote(p: Protocol, amount: bigint, slippageBP: bigint): Promi
 
 function quoteText(q: Quote): string {
   const feeBP = q.amount === 0n ? 0n : (q.fee * 10_000n) / q.amount;
-  return `You receive ${show(q.ethOut)} · fee ${show(q.fee)} (${percentBP(feeBP)}) · minimum received ${show(q.minOut)}.`;
+  return `You receive ${amountText(q.ethOut)} · fee ${amountText(q.fee)} (${percentBP(feeBP)}) · minimum received ${amountText(q.minOut)}.`;
 }
 
 async function instantPreview(): Promise<void> {
   const out = $("instant-preview");
-  const s = session?.snapshot;
-  const p = session?.protocol;
+  const s = session.snapshot;
+  const p = session.protocol;
   if (!s || !p) return;
-  const available = `Available now: ${show(s.status.instantLiquidity)} (today's cap: ${show(s.frameRemaining, "tpETH")} left).`;
-  const wei = parseEthText($<HTMLInputElement>("instant-amount").value);
+  const seq = ++previewSeq.instant;
+  quote = undefined;
   let slippageBP: bigint;
   try {
     slippageBP = readSlippageBP();
   } catch (error) {
-    out.textContent = (error as Error).message;
-    return;
+    return setPreview(out, (error as Error).message, true);
   }
-  if (wei === undefined || wei === 0n) {
-    quote = undefined;
-    out.textContent = available;
-    return;
+  const input = parseAmountInput($<HTMLInputElement>("instant-amount").value, "tpETH");
+  if (input.kind === "empty" || input.kind === "zero") {
+    return setPreview(out, "Enter an amount to see the ETH you receive and the fee.");
   }
+  if (input.kind === "problem") return setPreview(out, input.text, true);
+  // Never quote what cannot be done: the amount is checked against the "redeemable now" figure first.
+  const problem = instantProblem(input.wei, instantLimitOf(s));
+  if (problem) return setPreview(out, problem, true);
   try {
-    quote = await makeQuote(p, wei, slippageBP);
-    out.textContent = `${quoteText(quote)} ${available}`;
+    const q = await makeQuote(p, input.wei, slippageBP);
+    if (seq !== previewSeq.instant) return;
+    quote = q;
+    setPreview(out, quoteText(q));
   } catch (error) {
-    quote = undefined;
-    out.textContent = `${describeError(error, INTERFACES)} ${available}`;
+    if (seq === previewSeq.instant) setPreview(out, describeError(error, INTERFACES), true);
   }
 }
 
@@ -629,32 +736,24 @@ async function instantRedeem(): Promise<void> {
     const { signer, account, p } = signerOrFail();
     const amount = readAmount("instant-amount", "tpETH");
     const slippageBP = readSlippageBP();
-    const [balance, liquidity, params, bunker] = await Promise.all([
-      p.pool.balanceOf(account),
-      p.pool.instantLiquidity(),
-      p.pool.getInstantRedeemParams(),
-      p.pool.isBunkerModeActive(),
-    ]);
-    if (bunker) throw new InputError("Instant redemption is off in bunker mode; request a withdrawal instead.");
-    atMost(amount, balance, "tpETH", "your tpETH balance");
-    atMost(amount, liquidity, "ETH", "the instant liquidity available");
-    atMost(amount, params[3], "tpETH", "what can still be redeemed instantly today");
+    refuse(instantProblem(amount, instantLimitOf(await freshSnapshot())));
     // The quote the user saw is what the minimum is taken from; without one, make and show it first.
     let q = quote;
     if (!q || q.amount !== amount || q.slippageBP !== slippageBP) {
       q = await makeQuote(p, amount, slippageBP);
-      $("instant-preview").textContent = quoteText(q);
+      setPreview($("instant-preview"), quoteText(q));
     }
     const chosen = q;
-    const receipt = await ui.send(`Redeem ${show(amount, "tpETH")} for at least ${show(chosen.minOut)}`, () =>
-      p.pool.connect(signer).instantRedeem(amount, chosen.minOut, account),
+    const receipt = await ui.send(
+      `Redeem ${amountText(amount, "tpETH")} for at least ${amountText(chosen.minOut)}`,
+      () => p.pool.connect(signer).instantRedeem(amount, chosen.minOut, account),
     );
     const args = eventArgs(p, receipt, "InstantRedeemed");
     const out = args ? BigInt(args[4] as bigint) : 0n;
     const fee = args ? BigInt(args[5] as bigint) : 0n;
     $<HTMLInputElement>("instant-amount").value = "";
     quote = undefined;
-    return `Redeemed ${show(amount, "tpETH")}: received ${show(out)} (fee ${show(fee)}). ${blockText(receipt)}`;
+    return `Redeemed ${amountText(amount, "tpETH")}: received ${amountText(out)} (fee ${amountText(fee)}). ${blockText(receipt)}`;
   });
 }
 
@@ -664,11 +763,12 @@ async function watchAsset(symbol: "tpETH" | "wtpETH", button: HTMLButtonElement)
   const status = $("watch-status");
   button.disabled = true;
   try {
-    const p = protocolOrFail();
-    if (!session) throw new InputError("Connect your wallet first.");
+    const { p } = signerOrFail();
+    const provider = session.walletProvider;
+    if (!provider) throw new InputError(NO_WALLET);
     setStatus(status, "signing", `Confirm adding ${symbol} in your wallet…`);
     const address = symbol === "tpETH" ? p.addresses.pool : p.addresses.wrapper;
-    const added = await session.provider.send("wallet_watchAsset", {
+    const added = await provider.send("wallet_watchAsset", {
       type: "ERC20",
       options: { address, symbol, decimals: 18 },
     });
@@ -687,67 +787,155 @@ async function watchAsset(symbol: "tpETH" | "wtpETH", button: HTMLButtonElement)
 }
 
 function renderAccount(): void {
-  const account = session?.account;
+  const account = session.account;
   const el = $("account");
   el.hidden = account === undefined;
   el.textContent = account ? shortAddress(account) : "";
   el.title = account ?? "";
-  const connect = $<HTMLButtonElement>("connect");
-  connect.hidden = account !== undefined;
+  $<HTMLButtonElement>("connect").hidden = account !== undefined;
 }
 
-/** Reads through `wallet` (no account needed) and shows the chain's deployment, if any. */
-async function useWallet(wallet: WalletChoice): Promise<void> {
-  const provider = new BrowserProvider(wallet.provider);
-  provider.pollingInterval = 1000;
-  const chainId = (await provider.getNetwork()).chainId;
-  session = { wallet, provider, chainId };
-  $("network").textContent = `${NETWORKS[chainId.toString()] ?? "Chain"} (${chainId})`;
-  wallet.provider.on?.("chainChanged", () => window.location.reload());
-  wallet.provider.on?.("accountsChanged", (accounts) => {
-    const list = accounts as string[];
-    if (list.length === 0 || !session) return;
-    void setAccount(list[0]);
-  });
-  const deployment = deploymentOf(chainId);
-  if (!deployment) {
-    const known = Object.keys(__TIDEPOOL_DEPLOYMENTS__).map((id) => NETWORKS[id] ?? `chain ${id}`);
+/** The network pill and the notice: which chain is shown, read-only or not, and a way to switch. */
+function renderNetwork(): void {
+  const { chain, reader, wallet, walletChainId } = session;
+  const pill = $("network");
+  const onChain = chain !== undefined && walletChainId === chain.chainId;
+  if (!chain) pill.textContent = walletChainId === undefined ? "No network" : chainLabel(walletChainId);
+  else pill.textContent = onChain ? chainLabel(chain.chainId) : `${chainLabel(chain.chainId)} · read-only`;
+  if (!chain) {
     notice(
-      `Tidepool is not deployed on this network (chain ${chainId}). Switch your wallet to ${known.join(" or ") || "a network with a deployment"}.`,
+      walletChainId === undefined
+        ? "This build knows no Tidepool deployment."
+        : `Tidepool is not deployed on ${chainLabel(walletChainId)}, and this build knows no other network.`,
     );
-    return;
-  }
-  notice(undefined);
-  session.protocol = await connectProtocol(deployment.pool, provider);
-  $("addresses").textContent = ` · tpETH ${deployment.pool} · wtpETH ${session.protocol.addresses.wrapper}`;
-  const authorised = (await provider.send("eth_accounts", [])) as string[];
-  if (authorised.length > 0) await setAccount(authorised[0]);
-  else await refresh();
+  } else if (!wallet) {
+    notice(
+      reader
+        ? `No wallet found: the figures are read from ${chainLabel(chain.chainId)}. To stake, install a browser wallet (any EIP-6963 wallet, e.g. MetaMask) and reload.`
+        : `${NO_WALLET} (This build has no public RPC to read ${chainLabel(chain.chainId)} without one.)`,
+    );
+  } else if (!onChain) {
+    notice(
+      `Your wallet is on ${chainLabel(walletChainId ?? 0n)}. Tidepool here runs on ${chainLabel(chain.chainId)}` +
+        (reader ? ": the figures are read from it. " : ". ") +
+        "Switch your wallet's network to stake.",
+      true,
+    );
+  } else notice(undefined);
 }
 
-async function setAccount(account: string): Promise<void> {
-  if (!session) return;
-  session.signer = await session.provider.getSigner(account);
-  session.account = session.signer.address;
+/** Wallets whose events are listened to (once each). */
+const listened = new WeakSet<object>();
+
+function listenTo(wallet: WalletChoice): void {
+  if (listened.has(wallet.provider)) return;
+  listened.add(wallet.provider);
+  wallet.provider.on?.("chainChanged", () => {
+    if (session.wallet === wallet) void start(wallet).catch(startFailed);
+  });
+  wallet.provider.on?.("accountsChanged", (accounts) => {
+    if (session.wallet !== wallet) return;
+    const list = accounts as string[];
+    void setAccount(list[0])
+      .then(() => refresh())
+      .catch(() => undefined);
+  });
+}
+
+/**
+ * Shows the chain of `wallet` if it has a deployment, else the default chain (read-only); with no
+ * wallet, the default chain read-only. Starts again from scratch on every chain change.
+ */
+async function start(wallet: WalletChoice | undefined): Promise<void> {
+  const seq = ++startSeq;
+  let walletProvider: BrowserProvider | undefined;
+  let walletChainId: bigint | undefined;
+  if (wallet) {
+    listenTo(wallet);
+    walletChainId = BigInt((await wallet.provider.request({ method: "eth_chainId" })) as string);
+    walletProvider = new BrowserProvider(wallet.provider);
+    walletProvider.pollingInterval = 1000;
+  }
+  if (seq !== startSeq) return;
+  const walletChain = walletChainId === undefined ? undefined : chainOf(walletChainId);
+  const chain = walletChain ?? defaultChain();
+  const reader = chain === undefined ? undefined : (readProvider(chain) ?? (walletChain ? walletProvider : undefined));
+  session = { chain, reader, wallet, walletProvider, walletChainId };
+  quote = undefined;
+  renderNetwork();
   renderAccount();
+  if (!chain || !reader) return;
+  const protocol = await connectProtocol(chain.pool, reader);
+  if (seq !== startSeq) return;
+  session.protocol = protocol;
+  $("addresses").textContent = ` · tpETH ${protocol.addresses.pool} · wtpETH ${protocol.addresses.wrapper}`;
+  if (wallet) {
+    const authorised = (await wallet.provider.request({ method: "eth_accounts" })) as string[];
+    if (seq !== startSeq) return;
+    await setAccount(authorised[0]);
+  }
+  if (seq !== startSeq) return;
   await refresh();
+}
+
+/** Uses `account` (undefined: none); signs with it only while the wallet is on the chain shown. */
+async function setAccount(account: string | undefined): Promise<void> {
+  const s = session;
+  const signer =
+    account !== undefined && s.walletProvider && s.walletChainId === s.chain?.chainId
+      ? await s.walletProvider.getSigner(account)
+      : undefined;
+  if (s !== session) return;
+  s.account = account === undefined ? undefined : getAddress(account);
+  s.signer = signer;
+  renderAccount();
 }
 
 async function connect(): Promise<void> {
   const button = $<HTMLButtonElement>("connect");
+  const status = $("wallet-status");
   button.disabled = true;
   try {
     const choice = $<HTMLSelectElement>("wallet-choice");
     const wallet = wallets.find((w) => w.info.uuid === choice.value) ?? wallets[0];
     if (!wallet) {
-      notice("No wallet found. Install a browser wallet (any EIP-6963 wallet, e.g. MetaMask) and reload.");
+      setStatus(status, "invalid", NO_WALLET);
       return;
     }
-    if (session?.wallet !== wallet) await useWallet(wallet);
+    if (session.wallet !== wallet) await start(wallet);
     const accounts = (await wallet.provider.request({ method: "eth_requestAccounts" })) as string[];
-    if (accounts.length > 0) await setAccount(accounts[0]);
+    if (accounts.length > 0) {
+      await setAccount(accounts[0]);
+      await refresh();
+    }
+    setStatus(status, "idle", "");
   } catch (error) {
-    notice(isUserRejection(error) ? "You declined the connection in your wallet." : describeError(error, INTERFACES));
+    if (isUserRejection(error)) setStatus(status, "rejected", "You declined the connection in your wallet.");
+    else setStatus(status, "failed", `Failed: ${describeError(error, INTERFACES)}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Asks the wallet to switch to the chain shown (adding it first if it does not know it). */
+async function switchNetwork(): Promise<void> {
+  const s = session;
+  const button = $<HTMLButtonElement>("switch-network");
+  const status = $("wallet-status");
+  if (!s.wallet || !s.chain) return;
+  const target = chainLabel(s.chain.chainId);
+  button.disabled = true;
+  setStatus(status, "signing", `Confirm the switch to ${target} in your wallet…`);
+  try {
+    await switchWalletTo(s.wallet.provider, s.chain);
+    // Wallets announce the change (chainChanged, which starts again); this covers one that does not.
+    await start(s.wallet);
+    setStatus(status, "confirmed", `Your wallet is on ${target} now.`);
+  } catch (error) {
+    if (isUserRejection(error))
+      setStatus(status, "rejected", `You declined the switch: your wallet stays where it is.`);
+    else if (error instanceof UnknownChainError) setStatus(status, "invalid", error.message);
+    else setStatus(status, "failed", `Failed: ${describeError(error, INTERFACES)}`);
   } finally {
     button.disabled = false;
   }
@@ -765,6 +953,10 @@ function renderWalletChoice(found: WalletChoice[]): void {
     }),
   );
   select.hidden = found.length < 2;
+}
+
+function startFailed(error: unknown): void {
+  notice(`Could not read the protocol: ${describeError(error, INTERFACES)}`);
 }
 
 // ──────────────────────────────── Start ────────────────────────────────
@@ -804,13 +996,16 @@ async function main(): Promise<void> {
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="withdraw-token"]')) {
     radio.addEventListener("change", onWithdrawToken);
   }
-  const snap = (): Snapshot | undefined => session?.snapshot;
-  // Max ETH to stake keeps 0.01 ETH for gas.
+  // Max fills in only what an account can do.
+  const snap = (): Snapshot | undefined => (session.account ? session.snapshot : undefined);
+  // Max ETH to stake keeps 0.01 ETH for gas, within the stake limit.
   setMax(
     "stake-amount",
     () => {
-      const b = snap()?.ethBalance;
-      return b === undefined ? undefined : b > 10n ** 16n ? b - 10n ** 16n : 0n;
+      const s = snap();
+      if (!s) return undefined;
+      const spendable = s.ethBalance > 10n ** 16n ? s.ethBalance - 10n ** 16n : 0n;
+      return spendable < s.stakeLimit ? spendable : s.stakeLimit;
     },
     stakePreview,
   );
@@ -820,26 +1015,33 @@ async function main(): Promise<void> {
     () => (withdrawToken() === "tpETH" ? snap()?.tpBalance : snap()?.wBalance),
     withdrawPreview,
   );
-  setMax("instant-amount", () => snap()?.tpBalance, instantPreview);
+  setMax(
+    "instant-amount",
+    () => {
+      const s = snap();
+      return s ? instantLimitOf(s).amount : undefined;
+    },
+    instantPreview,
+  );
   $("connect").addEventListener("click", () => void connect());
+  $("switch-network").addEventListener("click", () => void switchNetwork());
   $("claim-all").addEventListener("click", () => void claimAll());
   $("watch-tpeth").addEventListener("click", (e) => void watchAsset("tpETH", e.currentTarget as HTMLButtonElement));
   $("watch-wtpeth").addEventListener("click", (e) => void watchAsset("wtpETH", e.currentTarget as HTMLButtonElement));
+  // The chart is drawn at its width: again when that changes (rotation, resizing).
+  new ResizeObserver(() => {
+    if ($("chart").clientWidth !== chartWidth && chartPoints.length > 0) drawChart();
+  }).observe($("chart"));
 
   const found = await discoverWallets(300, (all) => renderWalletChoice(all));
   renderWalletChoice(found);
-  if (found.length === 0) {
-    notice("No wallet found. Install a browser wallet (any EIP-6963 wallet, e.g. MetaMask) and reload.");
-    $("network").textContent = "No wallet";
-    return;
-  }
-  await useWallet(found[0]);
+  await start(found[0]);
   // Keep the numbers fresh (new blocks, reports) without redrawing the chart every time.
   window.setInterval(() => void refresh(false).catch(() => undefined), 15_000);
   document.body.dataset.ready = "true";
 }
 
 main().catch((error: unknown) => {
-  notice(`Could not start: ${describeError(error, INTERFACES)}`);
+  startFailed(error);
   document.body.dataset.ready = "error";
 });

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
   applySeedReport,
   buildApp,
@@ -16,8 +16,10 @@ import {
   startRpcServer,
   type RpcServer,
 } from "../../app/server/dev";
-import { eth } from "../../sdk/src/format";
-import { checkpointHints } from "../../sdk/src/withdrawals";
+import { duration, eth, percentBP } from "../../sdk/src/format";
+import { frameTiming } from "../../sdk/src/report";
+import { readProtocolStatus, shareRateText } from "../../sdk/src/status";
+import { checkpointHints, expectedWait } from "../../sdk/src/withdrawals";
 import type { Tidepool } from "../../deploy/protocol";
 import { installTestWallet, type TestWalletState } from "./test-wallet";
 
@@ -39,6 +41,32 @@ const CHROMIUM =
 const RESULTS = path.join(__dirname, "..", "..", "test-results");
 /** The wallet's account: no role, untouched by the seed (as in `npm run app`). */
 const WALLET_ACCOUNT_INDEX = 20;
+/** The account of the wallet that starts on the wrong chain: no role, untouched by the seed either. */
+const OTHER_ACCOUNT_INDEX = 21;
+/** The node's chain (Hardhat's 31337) and the one the other wallet starts on (Ethereum). */
+const NODE_CHAIN = "0x7a69";
+const WRONG_CHAIN = "0x1";
+/** The two screens the first screen must work on. */
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+/** What the page says without a wallet when staking. */
+const NO_WALLET = "No wallet found. Install a browser wallet (any EIP-6963 wallet, e.g. MetaMask) and reload.";
+
+/** "1234.5 ETH" → "1,234.5 ETH", as the page groups thousands. */
+function grouped(text: string): string {
+  const [num, unit] = text.split(" ");
+  const [whole, frac] = num.split(".");
+  return `${whole.replace(/\B(?=(\d{3})+$)/g, ",")}${frac === undefined ? "" : `.${frac}`} ${unit}`;
+}
+/** The most that can be done, as the page shows it: rounded down to 6 decimals (never more than can be done). */
+const floor6 = (wei: bigint, unit: string): string => grouped(eth(wei - (wei % 10n ** 12n), 6, unit));
+
+/** A status line's colour, as the browser paints it. */
+const colorOf = (page: Page, selector: string): Promise<string> =>
+  page.locator(selector).evaluate((el) => getComputedStyle(el).color);
+/** The colours of style.css: muted text and failures. */
+const MUTED = "rgb(91, 107, 128)";
+const BAD = "rgb(180, 35, 24)";
 
 describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function () {
   let t: Tidepool;
@@ -51,8 +79,140 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
   const temp: string[] = [];
   const consoleErrors: string[] = [];
 
-  const wallet = (): Promise<TestWalletState> =>
-    page.evaluate(() => (window as unknown as { __testWallet: TestWalletState }).__testWallet);
+  const wallet = (on: Page = page): Promise<TestWalletState> =>
+    on.evaluate(() => (window as unknown as { __testWallet: TestWalletState }).__testWallet);
+
+  /** A new browser context (its own storage) with a page that reports console errors. */
+  async function newPage(viewport: {
+    width: number;
+    height: number;
+  }): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport });
+    const opened = await context.newPage();
+    opened.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    opened.on("pageerror", (error) => consoleErrors.push(error.message));
+    return { context, page: opened };
+  }
+
+  /** The figures the page shows, as the chain has them now. */
+  async function expectedFigures() {
+    const status = await readProtocolStatus({ pool: t.pool, oracle: t.oracle, withdrawalQueue: t.withdrawalQueue });
+    const timing = await frameTiming(t.oracle);
+    const [currentRefSlot] = await t.oracle.getCurrentFrame();
+    const block = await hre.ethers.provider.getBlock("latest");
+    const wait = expectedWait({
+      unfinalizedEther: status.unfinalizedEther,
+      bufferedEther: status.bufferedEther,
+      amount: 0n,
+      bunkerMode: status.bunkerMode,
+      timing,
+      currentRefSlot,
+      lastProcessedRefSlot: await t.oracle.getLastProcessedRefSlot(),
+      now: BigInt(block!.timestamp),
+    });
+    expect(wait.reason).to.equal("next-report");
+    const seconds = wait.seconds!;
+    const waiting = status.lastRequestId - status.lastFinalizedRequestId;
+    return {
+      status,
+      tvl: eth(status.totalEther, 6),
+      rate: `${shareRateText(status.totalEther, status.totalShares, 9)} ETH per share`,
+      apr: percentBP(status.aprBP),
+      queue: `${waiting} request${waiting === 1n ? "" : "s"} · ${eth(status.unfinalizedEther, 6)} waiting`,
+      wait: `next oracle report, in ~${duration(seconds - (seconds % 60n))}`,
+      redeemable: floor6(status.redeemableNow, "tpETH"),
+      reports: (await t.oracle.queryFilter(t.oracle.filters.ReportApplied(), 0)).length,
+    };
+  }
+
+  /** Expects the protocol's figures on `on`, as the chain has them. */
+  async function expectFigures(on: Page): Promise<void> {
+    const f = await expectedFigures();
+    expect(f.status.hasReport).to.equal(true);
+    await on.locator("#stat-tvl", { hasText: f.tvl }).waitFor();
+    expect(await on.locator("#stat-tvl").textContent()).to.equal(f.tvl);
+    expect(await on.locator("#stat-apr").textContent()).to.equal(f.apr);
+    expect(await on.locator("#stat-rate").textContent()).to.equal(f.rate);
+    expect(await on.locator("#stat-queue").textContent()).to.equal(f.queue);
+    expect(await on.locator("#stat-wait").textContent()).to.equal(f.wait);
+    expect(await on.locator("#stat-redeemable").textContent()).to.equal(f.redeemable);
+    // One point per report applied, from the oracle's ReportApplied events.
+    await on.locator("#chart svg").waitFor();
+    expect(await on.locator("#chart svg circle").count()).to.equal(f.reports);
+  }
+
+  /** Expects the amount input and the Stake button of the stake form within the first screen (no scrolling). */
+  async function expectStakeOnFirstScreen(on: Page, viewport: { width: number; height: number }): Promise<void> {
+    await on.evaluate(() => window.scrollTo(0, 0));
+    expect(await on.evaluate(() => window.scrollY)).to.equal(0);
+    for (const locator of [
+      on.getByLabel("Amount to stake (ETH)"),
+      on.getByRole("button", { name: "Stake", exact: true }),
+    ]) {
+      const box = await locator.boundingBox();
+      expect(box).to.not.equal(null);
+      expect(box!.y).to.be.at.least(0);
+      expect(box!.x).to.be.at.least(0);
+      expect(box!.x + box!.width).to.be.at.most(viewport.width);
+      expect(box!.y + box!.height).to.be.at.most(viewport.height);
+    }
+  }
+
+  /**
+   * Expects the chart's labels at 11 CSS pixels or more, the chart within the screen's width and at
+   * least `minWidth` wide.
+   */
+  async function expectReadableChart(on: Page, viewportWidth: number, minWidth: number): Promise<void> {
+    const chart = await on.evaluate(() => {
+      const svg = document.querySelector<SVGSVGElement>("#chart svg")!;
+      const scale = svg.getScreenCTM()!.a;
+      const box = svg.getBoundingClientRect();
+      const sizes = [...svg.querySelectorAll("text")].map((t) => Number(t.getAttribute("font-size")) * scale);
+      return { left: box.left, right: box.right, width: box.width, sizes };
+    });
+    expect(chart.sizes).to.have.length(5); // three rates, two dates
+    for (const px of chart.sizes) expect(px).to.be.at.least(11);
+    expect(chart.left).to.be.at.least(0);
+    expect(chart.right).to.be.at.most(viewportWidth);
+    expect(chart.width).to.be.at.least(minWidth); // it uses the width it has
+  }
+
+  /** Holders read amounts in ETH and tokens: no wei, no raw share counts. */
+  async function expectPlainWords(on: Page): Promise<void> {
+    const text = await on.evaluate(() => document.body.innerText);
+    expect(text).to.not.match(/\bwei\b/i);
+    expect(text).to.not.match(/\d\s*shares?\b/i);
+  }
+
+  /** Stakes `value` ETH from the first screen of `on` and checks the result to the wei. */
+  async function stakeFromFirstScreen(on: Page, holder: HardhatEthersSigner, value: string): Promise<void> {
+    const amount = parseEther(value);
+    const expectedShares = await t.pool.getSharesByPooledEth(amount);
+    const tpEth = await t.pool.getPooledEthByShares(expectedShares);
+    const ethBefore = await hre.ethers.provider.getBalance(holder.address);
+    const sharesBefore = await t.pool.sharesOf(holder.address);
+    const sentBefore = (await wallet(on)).sent.length;
+    await on.getByLabel("Amount to stake (ETH)").fill(value);
+    const preview = on.locator(`#stake-preview[data-shares="${expectedShares}"]`);
+    await preview.waitFor();
+    expect(await preview.textContent()).to.satisfy((text: string) =>
+      text.startsWith(`You will receive ${eth(tpEth, 6, "tpETH")}. `),
+    );
+    await on.getByRole("button", { name: "Stake", exact: true }).click();
+    const text = await settled("stake-status", "confirmed", on);
+    expect(text).to.include(`Staked ${value} ETH: received ${eth(tpEth, 6, "tpETH")}.`);
+    const hashes = (await wallet(on)).sent.slice(sentBefore);
+    expect(hashes).to.have.length(1);
+    const receipt = await hre.ethers.provider.getTransactionReceipt(hashes[0]);
+    expect(receipt!.status).to.equal(1);
+    expect(receipt!.from).to.equal(holder.address);
+    expect((await t.pool.sharesOf(holder.address)) - sharesBefore).to.equal(expectedShares);
+    expect(ethBefore - (await hre.ethers.provider.getBalance(holder.address))).to.equal(
+      amount + receipt!.gasUsed * receipt!.gasPrice,
+    );
+  }
 
   /** Gas paid by the transactions the wallet sent after the first `from` of them. */
   async function gasSince(from: number): Promise<{ gas: bigint; count: number; hashes: string[] }> {
@@ -79,8 +239,8 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
   }
 
   /** Waits for the status line `id` to reach a final state and expects `state`. */
-  async function settled(id: string, state: string): Promise<string> {
-    const locator = page.locator(
+  async function settled(id: string, state: string, on: Page = page): Promise<string> {
+    const locator = on.locator(
       `#${id}:is([data-tx-state="confirmed"],[data-tx-state="failed"],[data-tx-state="invalid"],[data-tx-state="rejected"])`,
     );
     await locator.waitFor({ timeout: 30_000 });
@@ -104,18 +264,19 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     t = await deployRecorded(hre, ignitionDir);
     await seedLocal(hre, t);
     rpc = await startRpcServer(hre, 0);
-    await buildApp({ ignitionDir, outDir });
+    // The node is the local chain's read RPC: the page reads through it without a wallet.
+    await buildApp({ ignitionDir, outDir, rpcUrls: { "31337": rpc.url } });
     web = await serveDirectory(outDir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page = await browser.newPage({ viewport: DESKTOP });
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
     page.on("pageerror", (error) => consoleErrors.push(error.message));
-    await page.addInitScript(installTestWallet, { rpcUrl: rpc.url, account: user.address });
+    await page.addInitScript(installTestWallet, { rpcUrl: rpc.url, account: user.address, nodeChainId: NODE_CHAIN });
     fs.mkdirSync(RESULTS, { recursive: true });
   });
 
@@ -125,6 +286,97 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await rpc?.close();
     for (const dir of temp) fs.rmSync(dir, { recursive: true, force: true });
     if (snapshotId !== undefined) await hre.network.provider.send("evm_revert", [snapshotId]);
+  });
+
+  it("shows the protocol without a wallet, read-only: every figure and the chart, and the stake form on the first screen", async function () {
+    const { context, page: bare } = await newPage(DESKTOP);
+    try {
+      await bare.goto(web.url);
+      await bare.locator('body[data-ready="true"]').waitFor();
+      expect(await bare.getByLabel("Network").textContent()).to.equal("Local Hardhat (31337) · read-only");
+      expect(await bare.locator("#notice-text").textContent()).to.equal(
+        "No wallet found: the figures are read from Local Hardhat (31337). To stake, install a browser wallet (any EIP-6963 wallet, e.g. MetaMask) and reload.",
+      );
+      await expectFigures(bare);
+      expect(await bare.locator("#chart").getAttribute("aria-label")).to.match(
+        /^Share rate after each of 3 oracle reports, latest [0-9.]+ ETH per share$/,
+      );
+      await expectStakeOnFirstScreen(bare, DESKTOP);
+      // The preview works read-only; staking needs a wallet and says so (nothing to send it with).
+      const shares = await t.pool.getSharesByPooledEth(parseEther("1"));
+      await bare.getByLabel("Amount to stake (ETH)").fill("1");
+      await bare.locator(`#stake-preview[data-shares="${shares}"]`).waitFor();
+      await bare.getByRole("button", { name: "Stake", exact: true }).click();
+      expect(await settled("stake-status", "invalid", bare)).to.equal(NO_WALLET);
+      expect(await bare.locator("#bal-eth").textContent()).to.equal("–");
+      await expectPlainWords(bare);
+      await bare.screenshot({ path: path.join(RESULTS, "app-desktop-no-wallet.png") });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("on the wrong chain, reads through the read-only provider, switches the wallet (EIP-3326, EIP-3085) and stakes from a phone's first screen", async function () {
+    const other = (await hre.ethers.getSigners())[OTHER_ACCOUNT_INDEX];
+    const { context, page: phone } = await newPage(PHONE);
+    try {
+      await context.addInitScript(installTestWallet, {
+        rpcUrl: rpc.url,
+        account: other.address,
+        nodeChainId: NODE_CHAIN,
+        chainId: WRONG_CHAIN,
+      });
+      await phone.goto(web.url);
+      await phone.locator('body[data-ready="true"]').waitFor();
+      expect(await phone.getByLabel("Network").textContent()).to.equal("Local Hardhat (31337) · read-only");
+      expect(await phone.locator("#notice-text").textContent()).to.equal(
+        "Your wallet is on Ethereum (1). Tidepool here runs on Local Hardhat (31337): the figures are read from it. Switch your wallet's network to stake.",
+      );
+      await expectFigures(phone);
+      await expectReadableChart(phone, PHONE.width, 320);
+      // Nothing was read through the wallet (it has no node for chain 1): only its chain and accounts.
+      expect([...new Set((await wallet(phone)).calls)].sort()).to.deep.equal(["eth_accounts", "eth_chainId"]);
+      // Staking on the wrong chain is refused before the wallet is asked for anything.
+      await phone.getByLabel("Amount to stake (ETH)").fill("2");
+      await phone.getByRole("button", { name: "Stake", exact: true }).click();
+      expect(await settled("stake-status", "invalid", phone)).to.equal(
+        "Your wallet is on Ethereum (1): switch it to Local Hardhat (31337) first (Switch network, above).",
+      );
+      await phone.screenshot({ path: path.join(RESULTS, "app-phone-wrong-chain.png") });
+
+      const callsBefore = (await wallet(phone)).calls.length;
+      await phone.getByRole("button", { name: "Switch network" }).click();
+      expect(await settled("wallet-status", "confirmed", phone)).to.equal(
+        "Your wallet is on Local Hardhat (31337) now.",
+      );
+      expect(await phone.getByLabel("Network").textContent()).to.equal("Local Hardhat (31337)");
+      expect(await phone.locator("#notice").isHidden()).to.equal(true);
+      const state = await wallet(phone);
+      expect(state.chainId).to.equal(NODE_CHAIN);
+      // Unknown to the wallet (4902): added with the chain's parameters, then switched to.
+      expect(state.calls.slice(callsBefore).filter((m) => m.startsWith("wallet_"))).to.deep.equal([
+        "wallet_switchEthereumChain",
+        "wallet_addEthereumChain",
+        "wallet_switchEthereumChain",
+      ]);
+      expect(state.addedChains).to.deep.equal([
+        {
+          chainId: NODE_CHAIN,
+          chainName: "Local Hardhat",
+          nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+          rpcUrls: [rpc.url],
+        },
+      ]);
+
+      await phone.getByRole("button", { name: "Connect wallet" }).click();
+      await phone.getByLabel("Account").waitFor();
+      expect(await phone.getByLabel("Account").getAttribute("title")).to.equal(other.address);
+      await expectStakeOnFirstScreen(phone, PHONE);
+      await stakeFromFirstScreen(phone, other, "2");
+      await expectPlainWords(phone);
+    } finally {
+      await context.close();
+    }
   });
 
   it("discovers the wallet (EIP-6963), connects and shows the network, the account and the protocol", async function () {
@@ -137,11 +389,10 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await account.waitFor();
     expect(await account.getAttribute("title")).to.equal(user.address);
     expect(await account.textContent()).to.equal(`${user.address.slice(0, 6)}…${user.address.slice(-4)}`);
-    expect(await page.locator("#stat-tvl").textContent()).to.equal(eth(await t.pool.totalPooledEther(), 6));
-    expect(await page.locator("#stat-apr").textContent()).to.match(/^[0-9.]+%$/);
-    // One point per seeded report, from the oracle's ReportApplied events.
+    await expectFigures(page);
     expect(await page.locator("#chart svg circle").count()).to.equal(3);
     await page.locator("#bal-eth", { hasText: / ETH$/ }).waitFor();
+    await expectReadableChart(page, DESKTOP.width, 700);
     await page.screenshot({ path: path.join(RESULTS, "app-desktop-connected.png"), fullPage: true });
   });
 
@@ -157,20 +408,10 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     ]);
   });
 
-  it("stakes ETH: the shares shown in the preview are minted, ETH spent is the amount plus gas", async function () {
-    const amount = parseEther("5");
-    const expectedShares = await t.pool.getSharesByPooledEth(amount);
-    const before = await balances();
-    await page.getByLabel("Amount to stake (ETH)").fill("5");
-    await page.locator("#stake-preview", { hasText: `(${expectedShares} shares)` }).waitFor();
-    await page.getByRole("button", { name: "Stake", exact: true }).click();
-    const text = await settled("stake-status", "confirmed");
-    expect(text).to.include(`${expectedShares} shares`);
-    const after = await balances();
-    const { gas, count } = await gasSince(before.sent);
-    expect(count).to.equal(1);
-    expect(after.shares - before.shares).to.equal(expectedShares);
-    expect(before.eth - after.eth).to.equal(amount + gas);
+  it("stakes ETH from the first screen of a desktop: the shares of the preview are minted, ETH spent is the amount plus gas", async function () {
+    await expectStakeOnFirstScreen(page, DESKTOP);
+    await stakeFromFirstScreen(page, user, "5");
+    await expectPlainWords(page);
   });
 
   it("wraps tpETH into wtpETH and unwraps part of it back, to the share", async function () {
@@ -310,30 +551,94 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     expect(before.shares - after.shares).to.equal(log.args.shares);
   });
 
-  it("refuses an amount above the balance before anything is sent", async function () {
+  it("shows one 'redeemable now' figure: the stats, the form and the preview agree, and one wei more is refused as the user types", async function () {
+    const status = await readProtocolStatus({ pool: t.pool, oracle: t.oracle, withdrawalQueue: t.withdrawalQueue });
+    const redeemable = status.redeemableNow;
+    // The holder holds more than can be redeemed now: the protocol's figure is the holder's too.
+    expect((await t.pool.balanceOf(user.address)) > redeemable).to.equal(true);
+    expect(redeemable > 0n).to.equal(true);
+    const figure = floor6(redeemable, "tpETH");
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator("#stat-redeemable", { hasText: figure }).waitFor();
+    expect(await page.locator("#stat-redeemable").textContent()).to.equal(figure);
+    expect(await page.locator("#instant-redeemable").textContent()).to.equal(figure);
+    const callsBefore = (await wallet()).calls.length;
+
+    // Max fills in exactly the figure; the preview quotes it.
+    await page.getByRole("button", { name: "Use maximum to redeem" }).click();
+    expect(await page.getByLabel("Amount to redeem (tpETH)").inputValue()).to.equal(eth(redeemable, 18, ""));
+    const [ethOut, fee] = await t.pool.previewInstantRedeem(redeemable);
+    const preview = page.locator("#instant-preview");
+    await page
+      .locator('#instant-preview[data-state="ok"]', { hasText: `You receive ${eth(ethOut, 6)} · fee ${eth(fee, 6)}` })
+      .waitFor();
+    // The figure as shown (rounded down) can be done too.
+    const [shownOut] = await t.pool.previewInstantRedeem(parseEther(figure.split(" ")[0]));
+    await page.getByLabel("Amount to redeem (tpETH)").fill(figure.split(" ")[0]);
+    await page.locator('#instant-preview[data-state="ok"]', { hasText: `You receive ${eth(shownOut, 6)} ·` }).waitFor();
+
+    // One wei more: refused as the user types, in words naming the same figure, with no quote.
+    const liquidityBound = redeemable === status.instantLiquidity;
+    const refusal =
+      `At most ${figure} can be redeemed instantly right now: ` +
+      (liquidityBound
+        ? "that is the ETH the pool holds for instant redemptions."
+        : "that is what is left of today's limit, which renews at 00:00 UTC.");
+    await page.getByLabel("Amount to redeem (tpETH)").fill(eth(redeemable + 1n, 18, ""));
+    await page.locator('#instant-preview[data-state="invalid"]').waitFor();
+    expect(await preview.textContent()).to.equal(refusal);
+    // Typing asked the wallet for nothing; the click refuses with the same sentence, before any wallet call.
+    expect((await wallet()).calls.slice(callsBefore)).to.deep.equal([]);
+    const before = await balances();
+    await page.getByRole("button", { name: "Redeem instantly" }).click();
+    expect(await settled("instant-status", "invalid")).to.equal(refusal);
+    const calls = (await wallet()).calls.slice(callsBefore);
+    expect(calls).to.not.include("eth_estimateGas");
+    expect(calls).to.not.include("eth_sendTransaction");
+    expect(await balances()).to.deep.equal(before);
+    expect(await page.locator("#instant-status").evaluate((el) => getComputedStyle(el).color)).to.equal(BAD);
+    await page.getByLabel("Amount to redeem (tpETH)").fill("");
+    await expectPlainWords(page);
+  });
+
+  it("refuses an amount above the balance as the user types, and again on click before anything is sent", async function () {
     const before = await balances();
     const callsBefore = (await wallet()).calls.length;
+    const ethBalance = await hre.ethers.provider.getBalance(user.address);
+    const stakeRefusal = `1,000,000 ETH is more than your ETH balance (${floor6(ethBalance, "ETH")}).`;
     await page.getByLabel("Amount to stake (ETH)").fill("1000000");
+    await page.locator('#stake-preview[data-state="invalid"]').waitFor();
+    expect(await page.locator("#stake-preview").textContent()).to.equal(stakeRefusal);
     await page.getByRole("button", { name: "Stake", exact: true }).click();
-    expect(await settled("stake-status", "invalid")).to.include("is more than your ETH balance");
+    expect(await settled("stake-status", "invalid")).to.equal(stakeRefusal);
+
+    const tpBalance = await t.pool.balanceOf(user.address);
+    const withdrawRefusal = `999 tpETH is more than your tpETH balance (${floor6(tpBalance, "tpETH")}).`;
     await page.getByLabel("Amount to withdraw (tpETH)").fill("999");
+    await page.locator('#withdraw-preview[data-state="invalid"]').waitFor();
+    expect(await page.locator("#withdraw-preview").textContent()).to.equal(withdrawRefusal);
     await page.getByRole("button", { name: "Request withdrawal" }).click();
-    expect(await settled("withdraw-status", "invalid")).to.include("is more than your tpETH balance");
+    expect(await settled("withdraw-status", "invalid")).to.equal(withdrawRefusal);
     const calls = (await wallet()).calls.slice(callsBefore);
     expect(calls).to.not.include("eth_sendTransaction");
     expect(calls).to.not.include("eth_estimateGas");
     expect(calls).to.not.include("eth_signTypedData_v4");
     expect(await balances()).to.deep.equal(before);
+    await expectPlainWords(page);
   });
 
-  it("shows a rejected signature as rejected, and nothing changes", async function () {
+  it("shows a rejected signature as rejected, in a neutral colour (not a failure's red), and nothing changes", async function () {
     const before = await balances();
     await page.evaluate(() => {
       (window as unknown as { __testWallet: TestWalletState }).__testWallet.rejectNext = true;
     });
     await page.getByLabel("Amount to stake (ETH)").fill("1");
     await page.getByRole("button", { name: "Stake", exact: true }).click();
-    expect(await settled("stake-status", "rejected")).to.include("You rejected the request in your wallet");
+    expect(await settled("stake-status", "rejected")).to.equal(
+      "You rejected the request in your wallet: nothing was sent.",
+    );
+    expect(await colorOf(page, "#stake-status")).to.equal(MUTED);
     // A rejected permit signature: the same, before any transaction.
     await page.evaluate(() => {
       (window as unknown as { __testWallet: TestWalletState }).__testWallet.rejectNext = true;
@@ -341,35 +646,71 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await page.getByLabel("Amount to withdraw (tpETH)").fill("0.5");
     await page.getByRole("button", { name: "Request withdrawal" }).click();
     expect(await settled("withdraw-status", "rejected")).to.include("nothing was sent");
+    expect(await colorOf(page, "#withdraw-status")).to.equal(MUTED);
     expect(await balances()).to.deep.equal(before);
   });
 
-  it("shows a revert's custom error in words (instant redemption paused)", async function () {
+  it("shows a revert's custom error in words (instant redemption paused between the checks and the transaction), then refuses while paused", async function () {
     const capability = await t.pool.CAPABILITY_INSTANT_REDEEM();
-    await (await t.pool.connect(t.pauser).pause(capability)).wait();
+    const { redeemableNow } = await readProtocolStatus({
+      pool: t.pool,
+      oracle: t.oracle,
+      withdrawalQueue: t.withdrawalQueue,
+    });
     const before = await balances();
-    // Within every limit the page checks (balance, liquidity, today's cap): only the pause is left.
-    const [, , , remainingInFrame] = await t.pool.getInstantRedeemParams();
-    await page.getByLabel("Amount to redeem (tpETH)").fill(eth(remainingInFrame / 2n, 18, ""));
+    // The pauser pauses just as the wallet estimates the page's transaction: every check passed before.
+    const pause = {
+      from: t.pauser.address,
+      to: t.poolAddress,
+      data: t.pool.interface.encodeFunctionData("pause", [capability]),
+    };
+    await page.evaluate((tx) => {
+      (window as unknown as { __testWallet: TestWalletState }).__testWallet.beforeNext = {
+        method: "eth_estimateGas",
+        tx,
+      };
+    }, pause);
+    await page.getByLabel("Amount to redeem (tpETH)").fill(eth(redeemableNow / 2n, 18, ""));
+    await page.locator('#instant-preview[data-state="ok"]', { hasText: "You receive" }).waitFor();
     await page.getByRole("button", { name: "Redeem instantly" }).click();
     const text = await settled("instant-status", "failed");
     expect(text).to.equal(
       "Failed: Instant redemption is paused right now. You can still request a withdrawal. (InstantRedeemPaused)",
     );
-    expect(await balances()).to.deep.equal(before);
+    expect(await colorOf(page, "#instant-status")).to.equal(BAD);
+    expect(await t.pool.pausedCapabilities()).to.equal(capability);
+    const after = await balances();
+    expect({ ...after, block: 0 }).to.deep.equal({ ...before, block: 0 });
+
+    // Now the page knows: nothing is redeemable, the preview says why as the user types, and the click refuses.
+    const paused = "Instant redemption is paused right now. You can still request a withdrawal.";
+    expect(await page.locator("#stat-redeemable").textContent()).to.equal("0 tpETH");
+    expect(await page.locator("#instant-redeemable").textContent()).to.equal("0 tpETH");
+    await page.getByLabel("Amount to redeem (tpETH)").fill("0.1");
+    await page.locator('#instant-preview[data-state="invalid"]').waitFor();
+    expect(await page.locator("#instant-preview").textContent()).to.equal(paused);
+    const callsBefore = (await wallet()).calls.length;
+    await page.getByRole("button", { name: "Redeem instantly" }).click();
+    expect(await settled("instant-status", "invalid")).to.equal(paused);
+    expect((await wallet()).calls.slice(callsBefore)).to.not.include("eth_estimateGas");
     await (await t.pool.connect(t.admin).resume(capability)).wait();
+    await page.getByLabel("Amount to redeem (tpETH)").fill("");
   });
 
   it("fits a 390-px phone screen and a desktop, with screenshots and no console errors", async function () {
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize(DESKTOP);
     await page.screenshot({ path: path.join(RESULTS, "app-desktop.png"), fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     await page.getByLabel("Account").waitFor();
     const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.body.scrollWidth]);
-    expect(widths[0]).to.be.at.most(390);
-    expect(widths[1]).to.be.at.most(390);
+    expect(widths[0]).to.be.at.most(PHONE.width);
+    expect(widths[1]).to.be.at.most(PHONE.width);
+    await expectStakeOnFirstScreen(page, PHONE);
+    await expectReadableChart(page, PHONE.width, 320);
+    await expectPlainWords(page);
+    await page.screenshot({ path: path.join(RESULTS, "app-phone-first-screen.png") });
     await page.screenshot({ path: path.join(RESULTS, "app-phone.png"), fullPage: true });
     expect(consoleErrors).to.deep.equal([]);
   });

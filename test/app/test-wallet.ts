@@ -2,7 +2,15 @@
  * A test wallet for the browser test: an EIP-1193 provider that announces itself by EIP-6963 and
  * forwards requests to the local node, where the account is unlocked (eth_sendTransaction and
  * eth_signTypedData_v4 are signed by the node). `window.__testWallet` lets the test reject the
- * next user-facing request (EIP-1193 error 4001) and see what the page asked for.
+ * next user-facing request (EIP-1193 error 4001), run a transaction on the node just before the
+ * page's next call of a method (a race: the chain changes between the page's checks and its
+ * transaction), and see what the page asked for.
+ *
+ * It can start on another chain than the node's (`chainId`): there it has no node, so any request
+ * it would forward fails, and the test sees that the page read nothing through it. It switches
+ * chains as wallets do: `wallet_switchEthereumChain` (EIP-3326) to a chain it knows, else error
+ * 4902; `wallet_addEthereumChain` (EIP-3085) makes a chain known; a switch emits `chainChanged`.
+ * The current chain and the connection survive a reload (localStorage), as in a real wallet.
  *
  * {installTestWallet} runs inside the page (page.addInitScript): it must be self-contained.
  */
@@ -17,25 +25,49 @@ export interface TestWalletState {
   sent: string[];
   /** Params of each wallet_watchAsset. */
   watched: unknown[];
+  /** Params of each wallet_addEthereumChain. */
+  addedChains: unknown[];
+  /** The chain the wallet is on (hex). */
+  chainId: string;
+  /** A transaction to send on the node (from an unlocked account) just before the page's next `method`. */
+  beforeNext?: { method: string; tx: { from: string; to: string; data: string } };
 }
 
 /** Options passed into the page. */
 export interface TestWalletOptions {
   rpcUrl: string;
   account: string;
+  /** The node's chain id (hex). */
+  nodeChainId: string;
+  /** The chain the wallet starts on (hex; default: the node's). */
+  chainId?: string;
 }
 
 /** Installs the wallet in the page (serialised by Playwright: no outside references). */
 export function installTestWallet(opts: TestWalletOptions): void {
-  const state: TestWalletState = { rejectNext: false, calls: [], sent: [], watched: [] };
-  (window as unknown as { __testWallet: TestWalletState }).__testWallet = state;
   const CONNECTED_KEY = "tidepool-test-wallet-connected";
+  const CHAIN_KEY = "tidepool-test-wallet-chain";
+  const KNOWN_KEY = "tidepool-test-wallet-known-chains";
+  const start = (opts.chainId ?? opts.nodeChainId).toLowerCase();
+  const state: TestWalletState = {
+    rejectNext: false,
+    calls: [],
+    sent: [],
+    watched: [],
+    addedChains: [],
+    chainId: localStorage.getItem(CHAIN_KEY) ?? start,
+  };
+  (window as unknown as { __testWallet: TestWalletState }).__testWallet = state;
+  const known = new Set<string>(JSON.parse(localStorage.getItem(KNOWN_KEY) ?? "[]") as string[]);
+  known.add(start);
   const USER_METHODS = new Set([
     "eth_requestAccounts",
     "eth_sendTransaction",
     "eth_signTypedData_v4",
     "personal_sign",
     "wallet_watchAsset",
+    "wallet_switchEthereumChain",
+    "wallet_addEthereumChain",
   ]);
   const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
   let nextId = 0;
@@ -55,6 +87,10 @@ export function installTestWallet(opts: TestWalletOptions): void {
     return body.result;
   }
 
+  const emit = (event: string, ...args: unknown[]): void => {
+    for (const listener of listeners.get(event) ?? []) listener(...args);
+  };
+
   const provider = {
     isTidepoolTestWallet: true,
     async request(args: { method: string; params?: unknown }): Promise<unknown> {
@@ -64,7 +100,33 @@ export function installTestWallet(opts: TestWalletOptions): void {
         state.rejectNext = false;
         throw Object.assign(new Error("User rejected the request."), { code: 4001 });
       }
+      if (state.beforeNext?.method === method) {
+        const { tx } = state.beforeNext;
+        state.beforeNext = undefined;
+        await rpc("eth_sendTransaction", [tx]);
+      }
       switch (method) {
+        case "eth_chainId":
+          return state.chainId;
+        case "wallet_switchEthereumChain": {
+          const wanted = String((params as [{ chainId: string }])[0].chainId).toLowerCase();
+          if (!known.has(wanted)) {
+            throw Object.assign(new Error(`Unrecognized chain ID "${wanted}".`), { code: 4902 });
+          }
+          if (wanted !== state.chainId) {
+            state.chainId = wanted;
+            localStorage.setItem(CHAIN_KEY, wanted);
+            emit("chainChanged", wanted);
+          }
+          return null;
+        }
+        case "wallet_addEthereumChain": {
+          const chain = (params as [{ chainId: string }])[0];
+          state.addedChains.push(chain);
+          known.add(String(chain.chainId).toLowerCase());
+          localStorage.setItem(KNOWN_KEY, JSON.stringify([...known]));
+          return null;
+        }
         case "eth_requestAccounts":
           localStorage.setItem(CONNECTED_KEY, "1");
           return [opts.account];
@@ -74,11 +136,13 @@ export function installTestWallet(opts: TestWalletOptions): void {
           state.watched.push(params);
           return true;
         case "eth_sendTransaction": {
+          if (state.chainId !== opts.nodeChainId) throw new Error(`test wallet: no node for chain ${state.chainId}`);
           const hash = (await rpc(method, params)) as string;
           state.sent.push(hash);
           return hash;
         }
         default:
+          if (state.chainId !== opts.nodeChainId) throw new Error(`test wallet: no node for chain ${state.chainId}`);
           return rpc(method, params);
       }
     },
