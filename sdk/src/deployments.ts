@@ -31,3 +31,16 @@ export function deploymentOf(book: DeploymentBook, chainId: bigint): Deployment 
   const entry = book[chainId.toString()];
   return entry ? { chainId, pool: getAddress(entry.pool) } : undefined;
 }
+
+/**
+ * A {@link DeploymentBook} from Ignition deployment records (each chain's parsed
+ * `deployed_addresses.json`) keyed by chain id; chains whose record has no Tidepool pool are left out.
+ */
+export function deploymentBook(records: Readonly<Record<string, unknown>>): DeploymentBook {
+  const book: Record<string, { pool: string }> = {};
+  for (const [chainId, record] of Object.entries(records)) {
+    const pool = poolFromIgnitionRecord(record);
+    if (pool !== undefined) book[BigInt(chainId).toString()] = { pool };
+  }
+  return book;
+}

@@ -10,5 +10,6 @@ export * from "./permit";
 export * from "./protocol";
 export * from "./report";
 export * from "./revert";
+export * from "./sdk-error";
 export * from "./status";
 export * from "./withdrawals";
