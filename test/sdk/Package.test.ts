@@ -1,11 +1,22 @@
 /**
  * The SDK stands on its own: built by tsc from sdk/tsconfig.json, installed as @tidepool/sdk next
  * to ethers alone (no Hardhat, no TypeChain output of the repository on the resolution path), it
- * loads in a plain `node` process through its package exports, with its types and its ABIs.
+ * loads in a plain `node` process through its package exports, with its types and its ABIs. The
+ * README's examples compile against the SDK's types as an integrator would import them.
  */
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -78,6 +89,57 @@ describe("SDK: package", function () {
         deepImport: "ERR_PACKAGE_PATH_NOT_EXPORTED",
         loaded: [],
       });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("has README examples that compile against the SDK's types", function () {
+    const readme = readFileSync(path.join(ROOT, "sdk/README.md"), "utf8");
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).to.be.greaterThan(8);
+    const project = mkdtempSync(path.join(tmpdir(), "tidepool-sdk-readme-"));
+    try {
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"), "dir");
+      writeFileSync(
+        path.join(project, "globals.ts"),
+        'declare global {\n  interface Window {\n    ethereum?: import("ethers").Eip1193Provider;\n  }\n}\nexport {};\n',
+      );
+      blocks.forEach((code, i) => {
+        // A block that does not connect a client uses the one connected before.
+        const prelude = /const client\b/.test(code)
+          ? ""
+          : 'import type { TidepoolClient } from "@tidepool/sdk";\ndeclare const client: TidepoolClient;\n';
+        writeFileSync(path.join(project, `example-${i + 1}.ts`), `${prelude}${code}\nexport {};\n`);
+      });
+      writeFileSync(
+        path.join(project, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            target: "es2022",
+            module: "es2022",
+            moduleResolution: "bundler",
+            lib: ["es2022", "dom"],
+            types: ["node"],
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            resolveJsonModule: true,
+            esModuleInterop: true,
+            paths: {
+              "@tidepool/sdk": [path.join(ROOT, "sdk/src/index.ts")],
+              "@tidepool/sdk/abi/*": [path.join(ROOT, "sdk/abi/*")],
+            },
+          },
+          include: ["*.ts"],
+        }),
+      );
+      const tsc = path.join(ROOT, "node_modules/typescript/bin/tsc");
+      try {
+        execFileSync(process.execPath, [tsc, "-p", path.join(project, "tsconfig.json")], { encoding: "utf8" });
+      } catch (error) {
+        expect.fail(`README examples do not compile:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+      }
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
