@@ -9,7 +9,9 @@ export const POOL_DEPLOYMENT_KEY = "Tidepool#StakingPoolProxy";
 
 /** A deployment: the pool's address on one chain. */
 export interface Deployment {
+  /** The chain's id. */
   chainId: bigint;
+  /** The StakingPool (tpETH) proxy's address, checksummed. */
   pool: string;
 }
 
