@@ -26,7 +26,7 @@ import { PERMIT_TYPES, permitDomain, signPermit } from "./permit";
 import { INTERFACES, connectProtocol, type Protocol } from "./protocol";
 import { frameTiming } from "./report";
 import { TidepoolSdkError } from "./sdk-error";
-import { readProtocolStatus, redeemableNow, type ProtocolStatus } from "./status";
+import { CAPABILITY_INSTANT_REDEEM, readProtocolStatus, redeemableNow, type ProtocolStatus } from "./status";
 import { checkpointHints, expectedWait, requestState, type ExpectedWait, type RequestState } from "./withdrawals";
 
 /** Basis points in one whole. */
@@ -55,7 +55,7 @@ export interface ClientStatus extends ProtocolStatus {
   shareRate: bigint;
   /** ETH that can be staked right now, in wei (2^256 − 1 when there is no limit, 0 while paused). */
   stakeLimit: bigint;
-  /** Smallest and largest ETH value of one withdrawal request, in wei. */
+  /** Smallest ETH value of one withdrawal request, in wei. */
   minWithdrawal: bigint;
   /** Largest ETH value of one withdrawal request, in wei. */
   maxWithdrawal: bigint;
@@ -451,7 +451,7 @@ export class TidepoolClient {
         account === undefined ? Promise.resolve(undefined) : pool.balanceOf(account),
       ]);
       const remaining = params[3];
-      const instantRedeemPaused = (paused & 2n) !== 0n;
+      const instantRedeemPaused = (paused & CAPABILITY_INSTANT_REDEEM) !== 0n;
       const redeemable = redeemableNow({
         instantLiquidity: liquidity,
         instantRemainingToday: remaining,
