@@ -7,7 +7,8 @@
  * the `operator-keys` task), and plays thirty days: holders stake, wrap, transfer, queue withdrawals,
  * claim and redeem instantly; the guardian deposits; the beacon chain pays rewards and skims; a
  * validator is slashed (bunker mode, the bond covers the loss); a whale's withdrawal needs exits,
- * which the operators make; every day ends with the committee's report.
+ * which the operators make; every day ends with the committee's report. Holders act, and the status
+ * figures are read, through the SDK's TidepoolClient, as an integrator's code would.
  *
  * Prints a summary and writes `demo-output/tidepool-month.svg` (share rate and TVL per day). Exits
  * non-zero if an invariant breaks (checked after every report).
@@ -16,9 +17,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
-import { MaxUint256, ZeroAddress, formatEther, parseEther } from "ethers";
+import { formatEther, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type Tidepool } from "../deploy/protocol";
+import { TidepoolClient } from "../sdk/src/client";
 import { eth, markdownTable } from "../sdk/src/format";
 import { depositAvailable } from "../offchain/guardians/attestations";
 import { deriveValidatorKeys, depositDataEntry } from "../offchain/keys/keystore";
@@ -72,6 +74,25 @@ interface Stats {
   transfers: number;
 }
 
+/** The SDK for reads, and one client per account for its own actions. */
+interface Clients {
+  reader: TidepoolClient;
+  of(account: HardhatEthersSigner): TidepoolClient;
+}
+
+async function connectClients(t: Tidepool, accounts: HardhatEthersSigner[]): Promise<Clients> {
+  const reader = await TidepoolClient.connect({ runner: hre.ethers.provider, pool: t.poolAddress });
+  const byAddress = new Map(accounts.map((a) => [a.address, reader.connect(a)]));
+  return {
+    reader,
+    of: (account) => {
+      const client = byAddress.get(account.address);
+      if (!client) throw new Error(`no client for ${account.address}`);
+      return client;
+    },
+  };
+}
+
 async function send(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
   await (await tx).wait();
 }
@@ -93,46 +114,44 @@ async function registerOperators(t: Tidepool, operators: HardhatEthersSigner[], 
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Every holder's finalized, unclaimed requests, claimed with hints. */
-async function claimAll(t: Tidepool, holders: HardhatEthersSigner[], stats: Stats): Promise<void> {
-  const q = t.withdrawalQueue;
-  const lastCheckpoint = await q.getLastCheckpointIndex();
+/** Every holder's finalized, unclaimed requests, claimed with hints (nothing to claim sends nothing). */
+async function claimAll(c: Clients, holders: HardhatEthersSigner[], stats: Stats): Promise<void> {
   for (const h of holders) {
-    const ids = [...(await q.getWithdrawalRequests(h.address))];
-    if (ids.length === 0) continue;
-    const statuses = await q.getWithdrawalStatus(ids);
-    const ready = ids.filter((_, i) => statuses[i].isFinalized && !statuses[i].isClaimed);
-    if (ready.length === 0 || lastCheckpoint === 0n) continue;
-    const hints = [...(await q.findCheckpointHints(ready, 1n, lastCheckpoint))];
-    const claimable = await q.getClaimableEther(ready, hints);
-    await send(q.connect(h).claimWithdrawals(ready, hints));
-    stats.claimed += claimable.reduce((a, b) => a + b, 0n);
-    stats.claims += ready.length;
+    const claimed = await c.of(h).claim();
+    stats.claimed += claimed.ethOut;
+    stats.claims += claimed.ids.length;
   }
 }
 
 /** A day of holders: stakes, wraps, transfers, requests, instant redemptions. */
-async function holdersDay(t: Tidepool, holders: HardhatEthersSigner[], day: number, stats: Stats): Promise<void> {
-  const queue = await t.withdrawalQueue.getAddress();
+async function holdersDay(
+  t: Tidepool,
+  c: Clients,
+  holders: HardhatEthersSigner[],
+  day: number,
+  stats: Stats,
+): Promise<void> {
   for (let i = 0; i < 4 && day <= 25; i++) {
     const h = pick(holders);
     const value = amount(1, 40);
-    if ((await t.pool.getCurrentStakeLimit()) < value) break;
-    await send(t.pool.connect(h).stake(ZeroAddress, { value }));
+    if ((await c.reader.stakeLimit()) < value) break;
+    await c.of(h).stake(value);
     stats.staked += value;
   }
   for (let i = 0; i < 2; i++) {
     const h = pick(holders);
-    const part = (await t.pool.balanceOf(h.address)) / 10n;
+    const part = (await c.of(h).balances()).tpEth / 10n;
     if (part > 0n) {
-      await send(t.wrapper.connect(h).wrap(part));
+      await c.of(h).wrap(part);
       stats.wraps++;
     }
   }
+  // Transfers are plain ERC-20 calls (the SDK has no transfer helper).
   for (let i = 0; i < 3; i++) {
     const [from, to] = [pick(holders), pick(holders)];
     const wrapped = random() < 0.3;
-    const balance = wrapped ? await t.wrapper.balanceOf(from.address) : await t.pool.balanceOf(from.address);
+    const held = await c.of(from).balances();
+    const balance = wrapped ? held.wtpEth : held.tpEth;
     if (balance === 0n || from === to) continue;
     const value = balance / 20n;
     await send(
@@ -145,31 +164,22 @@ async function holdersDay(t: Tidepool, holders: HardhatEthersSigner[], day: numb
       const h = pick(holders);
       const wrapped = random() < 0.25;
       const value = amount(0.5, 6);
-      if (wrapped) {
-        if ((await t.wrapper.balanceOf(h.address)) < value) continue;
-        await send(t.wrapper.connect(h).approve(queue, value));
-        await send(t.withdrawalQueue.connect(h).requestWithdrawalsWrapped([value], ZeroAddress));
-      } else {
-        if ((await t.pool.balanceOf(h.address)) < value) continue;
-        await send(t.pool.connect(h).approve(queue, value));
-        await send(t.withdrawalQueue.connect(h).requestWithdrawals([value], ZeroAddress));
-      }
+      const held = await c.of(h).balances();
+      if ((wrapped ? held.wtpEth : held.tpEth) < value) continue;
+      // A permit for exactly the amount goes with the request: one transaction, nothing left approved.
+      await c.of(h).requestWithdrawals([value], { wrapped });
       stats.requests++;
     }
   }
-  if (day >= 2 && !(await t.pool.isBunkerModeActive())) {
+  if (day >= 2 && !(await c.reader.status()).bunkerMode) {
     const h = pick(holders);
     const value = amount(0.2, 1.5);
-    const [, , , remainingInFrame] = await t.pool.getInstantRedeemParams();
-    const possible =
-      (await t.pool.instantLiquidity()) >= value &&
-      remainingInFrame >= value &&
-      (await t.pool.balanceOf(h.address)) >= value;
-    if (possible) {
-      const [ethOut, fee] = await t.pool.previewInstantRedeem(value);
-      await send(t.pool.connect(h).instantRedeem(value, ethOut, h.address));
+    // The preview refuses what cannot be redeemed now (beyond the liquidity, today's cap or the balance).
+    const preview = await c.of(h).previewInstantRedeem(value, 0n);
+    if (preview.ok) {
+      const redeemed = await c.of(h).instantRedeem(value, { minOut: preview.minOut });
       stats.instant++;
-      stats.instantFees += fee;
+      stats.instantFees += redeemed.fee;
     }
   }
 }
@@ -215,6 +225,7 @@ async function main(): Promise<void> {
   const operators = t.users.slice(0, 3);
   const holders = t.users.slice(3, 33);
   const members = t.oracleMembers;
+  const clients = await connectClients(t, holders);
 
   const local = await startLocalBeacon(t, hre.network.provider, {
     rewardAprBP: 330n,
@@ -248,7 +259,7 @@ async function main(): Promise<void> {
     };
     for (const h of holders) {
       const value = amount(5, 45);
-      await send(t.pool.connect(h).stake(ZeroAddress, { value }));
+      await clients.of(h).stake(value);
       stats.staked += value;
     }
     const deposited0 = await depositAvailable(t, [t.guardian], hre.ethers.provider);
@@ -258,13 +269,13 @@ async function main(): Promise<void> {
 
     const days: DayRecord[] = [];
     const record = async (day: number, events: string[]) => {
-      const [pooled, shares] = [await t.pool.totalPooledEther(), await t.pool.totalShares()];
+      const status = await clients.reader.status();
       days.push({
         day,
-        rate: Number(formatEther((pooled * ONE) / shares)),
-        tvl: Number(formatEther(pooled)),
-        aprBP: await t.oracle.lastReportAprBP(),
-        bunker: await t.pool.isBunkerModeActive(),
+        rate: Number(formatEther((status.totalEther * ONE) / status.totalShares)),
+        tvl: Number(formatEther(status.totalEther)),
+        aprBP: status.aprBP,
+        bunker: status.bunkerMode,
         validators: (await t.pool.getBeaconStat())[1],
         events,
       });
@@ -287,7 +298,7 @@ async function main(): Promise<void> {
 
     for (let day = 1; day <= DAYS; day++) {
       const events: string[] = [];
-      await holdersDay(t, holders, day, stats);
+      await holdersDay(t, clients, holders, day, stats);
       await send(t.admin.sendTransaction({ to: await t.elRewardsVault.getAddress(), value: amount(0.01, 0.04) }));
       const deposited = await depositAvailable(t, [t.guardian], hre.ethers.provider);
       if (deposited > 0n) events.push(`${deposited} deposited`);
@@ -296,12 +307,10 @@ async function main(): Promise<void> {
         local.chain.slash(slashedKey, { initialPenaltyGwei: 1_000_000_000n, correlationPenaltyGwei: 750_000_000n });
         events.push("Coral's validator 0 slashed");
       }
-      if (day === 1) await send(t.pool.connect(holders[0]).stake(ZeroAddress, { value: parseEther("150") }));
+      if (day === 1) await clients.of(holders[0]).stake(parseEther("150"));
       if (day === WHALE_DAY) {
         // After the day's deposits: the buffer cannot pay it, so the report asks operators to exit.
-        const whale = holders[0];
-        await send(t.pool.connect(whale).approve(await t.withdrawalQueue.getAddress(), MaxUint256));
-        await send(t.withdrawalQueue.connect(whale).requestWithdrawals([parseEther("150")], ZeroAddress));
+        await clients.of(holders[0]).requestWithdrawals([parseEther("150")]);
         stats.requests++;
         events.push("a whale queues 150 ETH");
       }
@@ -321,7 +330,7 @@ async function main(): Promise<void> {
         }
       }
       if (!applied) throw new Error(`day ${day}: the report for slot ${refSlot} was not applied`);
-      await claimAll(t, holders, stats);
+      await claimAll(clients, holders, stats);
       await checkInvariants(t, local, accounts, refSlot);
       await record(day, events);
       console.log(markdownTable(DAY_HEADER, [dayRow(days[days.length - 1])]).split("\n")[2]);
@@ -335,7 +344,7 @@ async function main(): Promise<void> {
     const bondCovered = (await oracleEvents("OperatorLossCovered")).reduce((s, e) => s + BigInt(e.args[2]), 0n);
     const insuranceCovered = (await oracleEvents("InsuranceLossCovered")).reduce((s, e) => s + BigInt(e.args[0]), 0n);
     const socialized = (await oracleEvents("LossSocialized")).reduce((s, e) => s + BigInt(e.args[0]), 0n);
-    const q = t.withdrawalQueue;
+    const status = await clients.reader.status();
     let operatorRewards = 0n;
     for (let id = 0n; id < 3n; id++) operatorRewards += await t.registry.pendingOperatorRewards(id);
     const growth = last.rate / first.rate;
@@ -348,18 +357,15 @@ async function main(): Promise<void> {
         "APR",
         `${((growth ** (365 / DAYS) - 1) * 100).toFixed(2)}% over the month; last report ${Number(last.aprBP) / 100}%`,
       ],
-      [
-        "TVL",
-        `${eth(await t.pool.totalPooledEther(), 3)} (buffer ${eth(await t.pool.bufferedEther(), 3)}, ${last.validators} validators)`,
-      ],
+      ["TVL", `${eth(status.totalEther, 3)} (buffer ${eth(status.bufferedEther, 3)}, ${last.validators} validators)`],
       [
         "holders",
         `${holders.length} staked ${eth(stats.staked, 3)}; ${stats.wraps} wraps, ${stats.transfers} transfers`,
       ],
       [
         "withdrawal queue",
-        `${stats.requests} requests; finalized to #${await q.getLastFinalizedRequestId()} of ${await q.getLastRequestId()}; ` +
-          `${stats.claims} claimed (${eth(stats.claimed, 3)}); ${eth(await q.unfinalizedEther(), 3)} waiting`,
+        `${stats.requests} requests; finalized to #${status.lastFinalizedRequestId} of ${status.lastRequestId}; ` +
+          `${stats.claims} claimed (${eth(stats.claimed, 3)}); ${eth(status.unfinalizedEther, 3)} waiting`,
       ],
       ["instant redemptions", `${stats.instant}, fees ${eth(stats.instantFees, 6)} kept for the holders who stayed`],
       [

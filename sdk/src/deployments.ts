@@ -9,7 +9,9 @@ export const POOL_DEPLOYMENT_KEY = "Tidepool#StakingPoolProxy";
 
 /** A deployment: the pool's address on one chain. */
 export interface Deployment {
+  /** The chain's id. */
   chainId: bigint;
+  /** The StakingPool (tpETH) proxy's address, checksummed. */
   pool: string;
 }
 
@@ -30,4 +32,17 @@ export function poolFromIgnitionRecord(record: unknown): string | undefined {
 export function deploymentOf(book: DeploymentBook, chainId: bigint): Deployment | undefined {
   const entry = book[chainId.toString()];
   return entry ? { chainId, pool: getAddress(entry.pool) } : undefined;
+}
+
+/**
+ * A {@link DeploymentBook} from Ignition deployment records (each chain's parsed
+ * `deployed_addresses.json`) keyed by chain id; chains whose record has no Tidepool pool are left out.
+ */
+export function deploymentBook(records: Readonly<Record<string, unknown>>): DeploymentBook {
+  const book: Record<string, { pool: string }> = {};
+  for (const [chainId, record] of Object.entries(records)) {
+    const pool = poolFromIgnitionRecord(record);
+    if (pool !== undefined) book[BigInt(chainId).toString()] = { pool };
+  }
+  return book;
 }

@@ -3,6 +3,7 @@
  * tasks, the scripts and the browser app (app/) share it.
  */
 import { formatEther, parseEther } from "ethers";
+import { TidepoolSdkError } from "./sdk-error";
 
 /**
  * "1.234567 ETH"-style text for a wei amount, rounded half up to `decimals` places (never truncated:
@@ -48,6 +49,42 @@ export function parseEthText(text: string): bigint | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Parses a decimal amount as {@link parseEthText} does ("1.5" → 1.5 × 10^18 wei), throwing a
+ * {@link TidepoolSdkError} in words when the text is not a non-negative amount with at most 18
+ * decimals. `unit` names the token in the sentence.
+ */
+export function parseEth(text: string, unit = "ETH"): bigint {
+  const wei = parseEthText(text);
+  if (wei !== undefined) return wei;
+  const shown = text.trim();
+  throw new TidepoolSdkError(
+    shown === "" ? `Enter an amount of ${unit}.` : `"${shown}" is not an amount of ${unit} (for example 1.5).`,
+  );
+}
+
+/**
+ * Parses a percentage ("0.5", "0.5%", "12") to basis points (50n, 1200n); undefined unless it is a
+ * number from 0 to 100 with at most two decimals.
+ */
+export function parsePercentBP(text: string): bigint | undefined {
+  const trimmed = text.trim().replace(/\s*%$/, "");
+  const match = /^([0-9]+)(?:\.([0-9]{0,2}))?$|^\.([0-9]{1,2})$/.exec(trimmed);
+  if (!match) return undefined;
+  const whole = BigInt(match[1] ?? "0");
+  const frac = BigInt((match[2] ?? match[3] ?? "").padEnd(2, "0"));
+  const bp = whole * 100n + frac;
+  return bp <= 10_000n ? bp : undefined;
+}
+
+/**
+ * A rate scaled by 10^18 (ETH per share, tpETH per wtpETH) as a decimal with `places` digits,
+ * rounded half up: 1.0000000009999 × 10^18 with 9 places reads "1.000000001".
+ */
+export function rateText(rateScaled: bigint, places = 9): string {
+  return ratio(rateScaled, 10n ** 18n, places);
 }
 
 /** Basis points as a percentage: 345 → "3.45%", -20 → "-0.2%". */

@@ -3,8 +3,11 @@ import { Signature, type Signer, type TypedDataDomain } from "ethers";
 
 /** Any token with EIP-2612 + ERC-5267 (`eip712Domain`). */
 export interface PermitToken {
+  /** The token's address. */
   getAddress(): Promise<string>;
+  /** The owner's next permit nonce. */
   nonces(owner: string): Promise<bigint>;
+  /** The ERC-5267 EIP-712 domain: fields, name, version, chain id, verifying contract, salt, extensions. */
   eip712Domain(): Promise<[string, string, string, bigint, string, string, bigint[]]>;
 }
 
@@ -13,8 +16,10 @@ export interface PermitToken {
  * the signature as bytes (USDC v2.2's), which carries any ERC-1271 wallet's signature.
  */
 export const PERMIT_VRS = "permit(address,address,uint256,uint256,uint8,bytes32,bytes32)" as const;
+/** The bytes-signature permit overload's name (see {@link PERMIT_VRS}). */
 export const PERMIT_BYTES = "permit(address,address,uint256,uint256,bytes)" as const;
 
+/** EIP-2612's typed-data types, for `signTypedData`. */
 export const PERMIT_TYPES = {
   Permit: [
     { name: "owner", type: "address" },
@@ -25,6 +30,7 @@ export const PERMIT_TYPES = {
   ],
 };
 
+/** The EIP-712 domain a permit for `token` is signed in, read from its `eip712Domain()`. */
 export async function permitDomain(token: PermitToken): Promise<TypedDataDomain> {
   const [, name, version, chainId, verifyingContract] = await token.eip712Domain();
   return { name, version, chainId, verifyingContract };

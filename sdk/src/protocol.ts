@@ -22,10 +22,15 @@ import {
 
 /** The contracts a holder talks to, and their addresses. */
 export interface Protocol {
+  /** The StakingPool: tpETH, staking, instant redemption. */
   pool: StakingPool;
+  /** wtpETH, the value-accruing ERC-4626 wrapper. */
   wrapper: WrappedTpEth;
+  /** The withdrawal queue (requests are ERC-721 tokens). */
   queue: WithdrawalQueue;
+  /** The accounting oracle (reports, frames, APR). */
   oracle: AccountingOracle;
+  /** The four contracts' addresses. */
   addresses: { pool: string; wrapper: string; queue: string; oracle: string };
 }
 

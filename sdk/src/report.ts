@@ -6,10 +6,12 @@ import { AbiCoder, keccak256 } from "ethers";
 import type { AccountingOracle } from "./contracts";
 import type { IAccountingOracle } from "./contracts/AccountingOracle";
 
+/** An oracle report as the AccountingOracle takes it (docs/protocol.md §4). */
 export type ReportData = IAccountingOracle.ReportDataStruct;
 
 /** Beacon-chain physics. */
 export const SECONDS_PER_SLOT = 12n;
+/** Slots in one beacon-chain epoch. */
 export const SLOTS_PER_EPOCH = 32n;
 
 /** The ABI type of `ReportData` (docs/protocol.md §4), for hashing off chain. */
@@ -21,15 +23,25 @@ export const REPORT_DATA_ABI_TYPE =
 
 /** A report with every field given or zero/empty. */
 export interface ReportFields {
+  /** The protocol's validators visible on the beacon chain. */
   numValidators: bigint;
+  /** Their total balance, in gwei. */
   clBalanceGwei: bigint;
+  /** The withdrawal vault's balance to take in, in wei. */
   withdrawalVaultBalance: bigint;
+  /** The EL-rewards vault's balance to take in, in wei. */
   elRewardsVaultBalance: bigint;
+  /** The last withdrawal request to finalize (0: none). */
   lastRequestIdToFinalize: bigint;
+  /** Whether a loss is being realised (bunker mode). */
   isBunkerMode: boolean;
+  /** Operators charged a loss, ascending. */
   operatorIdsWithLosses: bigint[];
+  /** Each one's loss, in gwei. */
   operatorLossesGwei: bigint[];
+  /** Operators asked to exit a key, one entry per key. */
   exitOperatorIds: bigint[];
+  /** The keys asked to exit, one per `exitOperatorIds` entry. */
   exitKeyIndices: bigint[];
   /** Ascending last request ids of the finalization batches (empty: one batch). */
   finalizationBatches: bigint[];
@@ -46,6 +58,7 @@ export const exitedKeysEntry = (operatorId: bigint, exitedKeys: bigint): bigint 
 export const keyLossEntry = (operatorId: bigint, keyIndex: bigint, lossToDateGwei: bigint): bigint =>
   (operatorId << 192n) | (keyIndex << 64n) | lossToDateGwei;
 
+/** A {@link ReportData} for `refSlot` with the fields given and every other field zero or empty. */
 export function buildReport(refSlot: bigint, fields: Partial<ReportFields> = {}): ReportData {
   return {
     refSlot,
@@ -70,12 +83,17 @@ export function reportHash(data: ReportData): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode([REPORT_DATA_ABI_TYPE], [data]));
 }
 
+/** The oracle's frames in beacon-chain time. */
 export interface FrameTiming {
+  /** Unix time of slot 0. */
   genesisTime: bigint;
+  /** Slots per reporting frame. */
   slotsPerFrame: bigint;
+  /** Slots after a frame's reference slot within which its report must come. */
   deadlineSlots: bigint;
 }
 
+/** The frame timing of a deployment, read from its oracle. */
 export async function frameTiming(oracle: Pick<AccountingOracle, "getFrameConfig">): Promise<FrameTiming> {
   const [genesisTime, epochsPerFrame, deadlineSlots] = await oracle.getFrameConfig();
   return { genesisTime, slotsPerFrame: epochsPerFrame * SLOTS_PER_EPOCH, deadlineSlots };

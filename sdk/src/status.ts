@@ -5,13 +5,16 @@
 import type { AccountingOracle, StakingPool, WithdrawalQueue } from "./contracts";
 import { ratio } from "./format";
 
-/** `pausedCapabilities()` bits of the pool (docs/protocol.md §8). */
+/** `pausedCapabilities()` bits of the pool (docs/protocol.md §8): staking. */
 export const CAPABILITY_STAKING = 1n;
+/** The pool's pause bit for instant redemption. */
 export const CAPABILITY_INSTANT_REDEEM = 2n;
+/** The pool's pause bit for deposits to validators. */
 export const CAPABILITY_DEPOSITS = 4n;
 
 /** The contracts the status is read from. */
 export interface StatusSources {
+  /** The StakingPool's views. */
   pool: Pick<
     StakingPool,
     | "totalPooledEther"
@@ -22,7 +25,9 @@ export interface StatusSources {
     | "getInstantRedeemParams"
     | "pausedCapabilities"
   >;
+  /** The oracle's views. */
   oracle: Pick<AccountingOracle, "lastReportAprBP" | "getLastProcessedRefSlot">;
+  /** The withdrawal queue's views. */
   withdrawalQueue: Pick<
     WithdrawalQueue,
     "unfinalizedEther" | "lockedEther" | "getLastRequestId" | "getLastFinalizedRequestId"
@@ -31,8 +36,11 @@ export interface StatusSources {
 
 /** Rates, TVL, liquidity and the queue: wei, shares, basis points and request ids. */
 export interface ProtocolStatus {
+  /** TVL: the ETH the pool accounts for (total tpETH supply), in wei. */
   totalEther: bigint;
+  /** The pool shares in existence. */
   totalShares: bigint;
+  /** ETH in the pool's buffer (not deposited to validators), in wei. */
   bufferedEther: bigint;
   /** ETH the buffer holds beyond what the queue's unfinalized requests asked for. */
   instantLiquidity: bigint;
@@ -51,12 +59,19 @@ export interface ProtocolStatus {
   aprBP: bigint;
   /** The reference slot of the last applied report (0 before the first). */
   lastReportRefSlot: bigint;
+  /** Whether the last report declared a loss being realised (bunker mode). */
   bunkerMode: boolean;
+  /** Whether staking is paused. */
   stakingPaused: boolean;
+  /** Whether instant redemption is paused. */
   instantRedeemPaused: boolean;
+  /** ETH requested by withdrawal requests not finalized yet, in wei. */
   unfinalizedEther: bigint;
+  /** ETH the queue holds for finalized, unclaimed requests, in wei. */
   lockedEther: bigint;
+  /** The newest request's id (0: none yet). */
   lastRequestId: bigint;
+  /** The last finalized request's id (0: none yet). */
   lastFinalizedRequestId: bigint;
 }
 

@@ -34,10 +34,13 @@ export interface WaitInputs {
   bufferedEther: bigint;
   /** The new request's ETH value. */
   amount: bigint;
+  /** Whether bunker mode holds finalization back. */
   bunkerMode: boolean;
+  /** The oracle's frames (see `frameTiming`). */
   timing: FrameTiming;
-  /** The current frame's reference slot and the last one reported. */
+  /** The current frame's reference slot. */
   currentRefSlot: bigint;
+  /** The reference slot of the last applied report. */
   lastProcessedRefSlot: bigint;
   /** Unix time now (the latest block's). */
   now: bigint;
@@ -45,7 +48,9 @@ export interface WaitInputs {
 
 /** How long a new request is expected to wait, in words, with the seconds when they are known. */
 export interface ExpectedWait {
+  /** Seconds until the report that should finalize it is due (only for "next-report"). */
   seconds?: bigint;
+  /** What it waits for: the next oracle report, validators to exit, or the end of bunker mode. */
   reason: "next-report" | "validator-exits" | "bunker-mode";
 }
 
