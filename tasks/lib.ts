@@ -303,11 +303,6 @@ export async function viewedAccount(
   return (await signerFrom(hre, args.from)).address;
 }
 
-/** The account that signs when no `--from` is given: the network's first configured account. */
-export async function defaultSigner(hre: HardhatRuntimeEnvironment): Promise<HardhatEthersSigner> {
-  return signerFrom(hre, undefined);
-}
-
 /** An error's first line (its short message where it has one). */
 export function firstLine(error: unknown): string {
   const e = error as { shortMessage?: unknown; message?: unknown };
@@ -383,12 +378,13 @@ export function percentOf(part: bigint, whole: bigint): string {
 
 /**
  * Runs a script's `main` (`npx hardhat run scripts/….ts`) with the tasks' failure path: one sentence
- * on stderr (`Error: …`) and exit code 1, no stack trace.
+ * on stderr (`Error: …`), no stack trace, and exit code 1 at once, since servers the script started
+ * before failing would keep the process alive.
  */
 export function runScript(hre: HardhatRuntimeEnvironment, main: () => Promise<void>): Promise<void> {
   return main().catch((error: unknown) => {
     console.error(`Error: ${toFailure(error, hre).message}`);
-    process.exitCode = 1;
+    process.exit(1);
   });
 }
 
