@@ -134,6 +134,14 @@ describe("Error path of every command (headless, CI unset)", function () {
         ],
         code: 1,
       },
+      {
+        args: ["status", "--network", "hoodi"],
+        vars: { HOODI_RPC_URL: `http://127.0.0.1:${port}/v2/secret-key` },
+        lines: [
+          'Error: Cannot connect to network "hoodi": check your connection and its RPC URL (npx hardhat vars set HOODI_RPC_URL).',
+        ],
+        code: 1,
+      },
     ]);
   });
 
