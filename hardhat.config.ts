@@ -5,11 +5,16 @@ import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "@openzeppelin/hardhat-upgrades";
+import { DEFAULT_LOCALHOST_URL, RPC_URL_VARS, reportHardhatErrorsInOneLine } from "./tasks/cli";
 import "./tasks/holders";
 import "./tasks/withdrawals";
 import "./tasks/oracle";
 import "./tasks/operators";
 import "./tasks/guardians";
+
+// A failure on the command line is one line, also on a machine without a display, which Hardhat
+// takes for a CI server and answers with a stack trace (tasks/cli.ts).
+reportHardhatErrorsInOneLine();
 
 /** The one Solidity version this project compiles with; `solc` in package.json is pinned to it. */
 export const SOLIDITY_VERSION = "0.8.30";
@@ -39,8 +44,11 @@ const QUEUE_RUNS = Number(process.env.QUEUE_RUNS ?? 3_000);
 /**
  * Public networks read their RPC URL and the deployer's key from Hardhat configuration variables
  * (`npx hardhat vars set HOODI_RPC_URL`, stored outside the repository), never from files in it.
- * Unset, the URL is empty and the network has no account: nothing is contacted unless asked for.
+ * Unset, the URL is empty and the network has no account: nothing is contacted unless asked for, and
+ * a task run on it says which variable to set (tasks/lib.ts `requireRpcUrl`). `localhost` is
+ * `npx hardhat node`'s address unless LOCALHOST_RPC_URL names another (a node on another port).
  */
+const rpcUrl = (network: string): string => vars.get(RPC_URL_VARS[network], "");
 const deployerAccounts = vars.has("DEPLOYER_PRIVATE_KEY") ? [vars.get("DEPLOYER_PRIVATE_KEY")] : [];
 
 /** Hoodi's chain id; hardhat-verify knows mainnet's explorer but not Hoodi's (customChains below). */
@@ -88,8 +96,9 @@ const config: HardhatUserConfig = {
   },
   networks: {
     hardhat: { hardfork: "osaka", accounts: { count: 40 } },
-    hoodi: { url: vars.get("HOODI_RPC_URL", ""), chainId: HOODI_CHAIN_ID, accounts: deployerAccounts },
-    mainnet: { url: vars.get("MAINNET_RPC_URL", ""), chainId: 1, accounts: deployerAccounts },
+    localhost: { url: vars.get(RPC_URL_VARS.localhost, DEFAULT_LOCALHOST_URL) },
+    hoodi: { url: rpcUrl("hoodi"), chainId: HOODI_CHAIN_ID, accounts: deployerAccounts },
+    mainnet: { url: rpcUrl("mainnet"), chainId: 1, accounts: deployerAccounts },
   },
   // Etherscan API v2: one key for every chain (a single string selects v2 in hardhat-verify).
   etherscan: {

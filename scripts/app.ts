@@ -8,6 +8,7 @@
  * (TIDEPOOL_APP_PORT) with those addresses injected, and the node's URL as the local chain's read
  * RPC (the page reads through it before a wallet is connected, or while the wallet is on another
  * chain). Ctrl-C stops everything and removes the chain-31337 record (the chain it describes is gone).
+ * A failure (a port in use, say) is one sentence on stderr and exit code 1.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -15,6 +16,7 @@ import hre from "hardhat";
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { appViteConfig, deployRecorded, seedLocal, startRpcServer } from "../app/server/dev";
 import { eth } from "../sdk/src/format";
+import { fail, portIsFree, runScript } from "../tasks/lib";
 
 /** Hardhat's default (public) mnemonic: its keys are for local chains only. */
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -25,6 +27,21 @@ async function main(): Promise<void> {
   const rpcPort = Number(process.env.TIDEPOOL_RPC_PORT ?? 8545);
   const appPort = Number(process.env.TIDEPOOL_APP_PORT ?? 5173);
   const ignitionDir = hre.config.paths.ignition;
+  if (hre.network.name !== "hardhat") {
+    fail(`npm run app serves the in-process network itself: run it without --network (got "${hre.network.name}")`);
+  }
+  for (const [port, variable] of [
+    [rpcPort, "TIDEPOOL_RPC_PORT"],
+    [appPort, "TIDEPOOL_APP_PORT"],
+  ] as const) {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      fail(`${variable} must be a port number, got "${process.env[variable]}"`);
+    if (!(await portIsFree(port))) {
+      fail(
+        `port ${port} on 127.0.0.1 is in use (another "npx hardhat node" or "npm run app"?): stop it, or set ${variable}`,
+      );
+    }
+  }
 
   const rpc = await startRpcServer(hre, rpcPort);
   console.log(`Local chain (in-process Hardhat network, chain id 31337): JSON-RPC on ${rpc.url}`);
@@ -65,7 +82,5 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop());
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// A failure is one sentence and exit code 1, as the tasks' (tasks/lib.ts).
+void runScript(hre, main);

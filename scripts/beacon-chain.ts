@@ -14,18 +14,26 @@
  *   curl -X POST 127.0.0.1:5053/slash -d '{"pubkey":"0x…"}'   # optional initialPenaltyGwei, correlationPenaltyGwei
  *   curl -X POST 127.0.0.1:5053/exit -d '{"pubkey":"0x…"}'
  *
- * Stop with Ctrl-C.
+ * Stop with Ctrl-C. A failure (no deployment, a port in use, no node) is one sentence on stderr and
+ * exit code 1.
  */
 import { createServer } from "node:http";
 import hre from "hardhat";
-import { resolvePoolAddress } from "../tasks/lib";
-import { attachTidepool } from "../deploy/protocol";
+import { fail, loadTidepool, portIsFree, runScript } from "../tasks/lib";
 import { startLocalBeacon } from "../offchain/beacon/local";
 import { handleControl, serializer } from "../offchain/beacon/control";
 
 async function main(): Promise<void> {
-  const t = await attachTidepool(hre, await resolvePoolAddress(hre, process.env.TIDEPOOL_POOL));
+  const t = await loadTidepool(hre, process.env.TIDEPOOL_POOL);
   const port = Number(process.env.BEACON_PORT ?? 5052);
+  if (!Number.isInteger(port) || port < 1 || port > 65_534)
+    fail(`BEACON_PORT must be a port number, got "${process.env.BEACON_PORT}"`);
+  for (const p of [port, port + 1]) {
+    if (!(await portIsFree(p)))
+      fail(
+        `port ${p} on 127.0.0.1 is in use: stop what listens there, or set BEACON_PORT (the Beacon API's port; control takes the next)`,
+      );
+  }
   const local = await startLocalBeacon(t, hre.network.provider, {}, port);
   const serial = serializer();
   const controlServer = createServer((req, res) => {
@@ -61,7 +69,5 @@ async function main(): Promise<void> {
   await local.close();
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exitCode = 1;
-});
+// A failure is one sentence and exit code 1, as the tasks' (tasks/lib.ts).
+void runScript(hre, main);

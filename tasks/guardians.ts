@@ -16,7 +16,6 @@
  * types from typechain-types, which are erased).
  */
 import { hexlify, parseEther } from "ethers";
-import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { eth } from "../sdk/src/format";
@@ -35,16 +34,23 @@ import {
   type EarlierDepositCheck,
 } from "../offchain/guardians/attestations";
 import type { Tidepool } from "../deploy/protocol";
-import { attempt, fail, firstLine, loadTidepool, parseCount, parseHttpUrl, roleSigner } from "./lib";
+import {
+  POOL_HELP,
+  attempt,
+  fail,
+  firstLine,
+  loadTidepool,
+  parseCount,
+  parseHttpUrl,
+  roleSigner,
+  tidepoolTask,
+} from "./lib";
 
-const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
 const GUARDIAN_HELP = "Index of the guardian among this network's accounts; default: the first one that is a guardian";
 const FROM_BLOCK_HELP =
   "First block of the deposit contract's logs to search for deposits to pending keys; default: the block it was deployed in (0 on local networks)";
 const LOG_RANGE_HELP = `Blocks per eth_getLogs request when searching the deposit contract's logs (default ${DEFAULT_LOG_RANGE_BLOCKS})`;
 const BEACON_HELP = "Beacon API base URL: also ask the beacon node whether a pending key is already a validator";
-/** Full precision: what the tasks print must match the chain to the wei. */
-const WEI = 18;
 /** ETH per validator. */
 const DEPOSIT_SIZE = parseEther("32");
 
@@ -139,7 +145,7 @@ function min(...values: bigint[]): bigint {
   return values.reduce((a, b) => (b < a ? b : a));
 }
 
-task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to validators (32 ETH each)")
+tidepoolTask("guardian-deposit", "As a guardian, attests and deposits buffered ETH to validators (32 ETH each)")
   .addOptionalParam("max", "Most validators to deposit; default: as many as the buffer and the operators allow")
   .addOptionalParam("guardian", GUARDIAN_HELP)
   .addOptionalParam("depositsFromBlock", FROM_BLOCK_HELP)
@@ -163,7 +169,6 @@ task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to va
       fail("deposits are paused on the pool (governance resumes them)");
     }
     const perCall = await t.pool.MAX_DEPOSITS_PER_CALL();
-    const interfaces = [dsm.interface, t.pool.interface, t.registry.interface, t.depositContract.interface];
 
     let deposited = 0n;
     while (max === undefined || deposited < max) {
@@ -171,21 +176,24 @@ task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to va
       const byBuffer = depositable / DEPOSIT_SIZE;
       if (byBuffer === 0n) {
         if (deposited > 0n) break;
-        fail(
-          `nothing to deposit: ${eth(depositable, WEI)} of the buffer may go to validators, 32 ETH needed per validator`,
+        // Nothing to do is not a failure: exit code 0.
+        return void console.log(
+          `Nothing to deposit: ${eth(depositable)} of the buffer may go to validators, 32 ETH needed per validator.`,
         );
       }
       const next = await nextOperator(t);
       if (next === undefined) {
         if (deposited > 0n) break;
-        fail("nothing to deposit: no operator has vetted, bond-covered keys ready (see `npx hardhat operators`)");
+        return void console.log(
+          "Nothing to deposit: no operator has vetted, bond-covered keys ready (see npx hardhat operators).",
+        );
       }
       const count = min(next.keys, byBuffer, perCall, max === undefined ? perCall : max - deposited);
       // A fresh attestation each time: every deposit moves the deposit root and the key nonce.
       const attestation = await guardianAttestation(hre, t);
       await refuseEarlierDeposits(hre, t, attestation, check);
       const signatures = await signAttestation(dsm, attestation, [guardian]);
-      const receipt = await attempt("depositBufferedEther", interfaces, async () => {
+      const receipt = await attempt(hre, async () => {
         await dsm.depositBufferedEther.staticCall(next.id, count, attestation, signatures); // a revert costs no gas
         return (await dsm.depositBufferedEther(next.id, count, attestation, signatures)).wait();
       });
@@ -196,12 +204,12 @@ task("guardian-deposit", "As a guardian, attests and deposits buffered ETH to va
     }
     const [buffered, depositable] = await Promise.all([t.pool.bufferedEther(), t.pool.depositableEther()]);
     console.log(
-      `Deposited ${deposited} validator${deposited === 1n ? "" : "s"} (${eth(deposited * DEPOSIT_SIZE, WEI)}) as guardian ${guardian.address};` +
-        ` buffer now ${eth(buffered, WEI)} (${eth(depositable, WEI)} depositable)`,
+      `Deposited ${deposited} validator${deposited === 1n ? "" : "s"} (${eth(deposited * DEPOSIT_SIZE)}) as guardian ${guardian.address};` +
+        ` buffer now ${eth(buffered)} (${eth(depositable)} depositable)`,
     );
   });
 
-task("guardian-attest", "As a guardian, prints the current deposit attestation and its signature as JSON")
+tidepoolTask("guardian-attest", "As a guardian, prints the current deposit attestation and its signature as JSON")
   .addOptionalParam("guardian", GUARDIAN_HELP)
   .addOptionalParam("depositsFromBlock", FROM_BLOCK_HELP)
   .addOptionalParam("logRange", LOG_RANGE_HELP)

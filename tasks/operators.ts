@@ -9,17 +9,26 @@
  * loaded inside the one action that needs it, so that every other Hardhat command stays quick).
  */
 import fs from "node:fs";
-import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { eth, markdownTable } from "../sdk/src/format";
 import type { DepositDataJson, KeyToolNetwork } from "../offchain/keys/keystore";
 import type { Tidepool } from "../deploy/protocol";
-import { attempt, decodeRevert, defaultSigner, fail, loadTidepool, parseAddress, parseAmount } from "./lib";
+import {
+  FROM_HELP,
+  POOL_HELP,
+  attempt,
+  decodeRevert,
+  fail,
+  loadTidepool,
+  parseAddress,
+  parseAmount,
+  signerFrom,
+  tidepoolTask,
+} from "./lib";
 
-const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
-/** Full precision: what the tasks print must match the chain to the wei. */
-const WEI = 18;
+/** Exact: an amount the caller typed is echoed as given. */
+const EXACT = 18;
 /** Keys per addSigningKeys transaction unless --batch says otherwise. */
 export const DEFAULT_KEYS_BATCH = 50;
 /** The registry's MAX_KEYS_PER_CALL. */
@@ -92,36 +101,35 @@ function bare(hex: string): string {
   return (hex.startsWith("0x") ? hex.slice(2) : hex).toLowerCase();
 }
 
-task("operator-add", "Admits a node operator (signer: an OPERATOR_MANAGER_ROLE holder); prints its id")
+tidepoolTask("operator-add", "Admits a node operator (signer: an OPERATOR_MANAGER_ROLE holder); prints its id")
   .addParam("name", "The operator's name, 1 to 64 bytes")
   .addParam("rewardAddress", "The operator's address: uploads keys, manages the bond, receives rewards")
+  .addOptionalParam("from", FROM_HELP)
   .addOptionalParam("pool", POOL_HELP)
-  .setAction(async (args: { name: string; rewardAddress: string; pool?: string }, hre): Promise<void> => {
-    const name = typeof args.name === "string" ? args.name : "";
-    const bytes = Buffer.byteLength(name, "utf8");
-    if (bytes === 0 || bytes > 64) fail(`--name must be 1 to 64 bytes, got ${bytes}`);
-    const rewardAddress = parseAddress(args.rewardAddress, "reward-address");
-    const t = await loadTidepool(hre, args.pool);
-    const signer = await defaultSigner(hre);
-    const registry = t.registry.connect(signer);
-    const registryAddress = await registry.getAddress();
-    if (!(await isOperatorManager(t, signer.address))) {
-      fail(
-        `${signer.address} does not hold OPERATOR_MANAGER_ROLE on the registry ${registryAddress}` +
-          ` (where governance is a timelock, schedule addNodeOperator through it)`,
-      );
-    }
-    const id = await attempt("addNodeOperator", [registry.interface], () =>
-      registry.addNodeOperator.staticCall(name, rewardAddress),
-    );
-    const receipt = await attempt("addNodeOperator", [registry.interface], async () =>
-      (await registry.addNodeOperator(name, rewardAddress)).wait(),
-    );
-    console.log(`Added operator ${id}: "${name}", reward address ${rewardAddress}`);
-    console.log(`tx ${receipt?.hash}`);
-  });
+  .setAction(
+    async (args: { name: string; rewardAddress: string; from?: string; pool?: string }, hre): Promise<void> => {
+      const name = typeof args.name === "string" ? args.name : "";
+      const bytes = Buffer.byteLength(name, "utf8");
+      if (bytes === 0 || bytes > 64) fail(`--name must be 1 to 64 bytes, got ${bytes}`);
+      const rewardAddress = parseAddress(args.rewardAddress, "reward-address");
+      const t = await loadTidepool(hre, args.pool);
+      const signer = await signerFrom(hre, args.from);
+      const registry = t.registry.connect(signer);
+      const registryAddress = await registry.getAddress();
+      if (!(await isOperatorManager(t, signer.address))) {
+        fail(
+          `${signer.address} does not hold OPERATOR_MANAGER_ROLE on the registry ${registryAddress}` +
+            ` (where governance is a timelock, schedule addNodeOperator through it)`,
+        );
+      }
+      const id = await attempt(hre, () => registry.addNodeOperator.staticCall(name, rewardAddress));
+      const receipt = await attempt(hre, async () => (await registry.addNodeOperator(name, rewardAddress)).wait());
+      console.log(`Added operator ${id}: "${name}", reward address ${rewardAddress}`);
+      console.log(`tx ${receipt?.hash}`);
+    },
+  );
 
-task("operator-keys", "Validates a staking-deposit-cli deposit_data file and uploads its keys for an operator")
+tidepoolTask("operator-keys", "Validates a staking-deposit-cli deposit_data file and uploads its keys for an operator")
   .addParam("operator", "The operator's id")
   .addParam("file", "A deposit_data-*.json file (staking-deposit-cli format)")
   .addOptionalParam("batch", `Keys per transaction, 1 to ${MAX_KEYS_PER_CALL} (default ${DEFAULT_KEYS_BATCH})`)
@@ -194,7 +202,7 @@ task("operator-keys", "Validates a staking-deposit-cli deposit_data file and upl
       // Every batch is tried first, so that a key the registry already holds (it accepts a pubkey
       // once, ever) stops the upload before any transaction.
       for (const b of batches) {
-        await attempt("addSigningKeys", interfaces, async () => {
+        await attempt(hre, async () => {
           try {
             await registry.addSigningKeys.staticCall(id, b.count, b.pubkeys, b.signatures);
           } catch (error) {
@@ -210,7 +218,7 @@ task("operator-keys", "Validates a staking-deposit-cli deposit_data file and upl
 
       let uploaded = 0;
       for (const b of batches) {
-        const receipt = await attempt("addSigningKeys", interfaces, async () =>
+        const receipt = await attempt(hre, async () =>
           (await registry.addSigningKeys(id, b.count, b.pubkeys, b.signatures)).wait(),
         );
         uploaded += b.count;
@@ -226,9 +234,7 @@ task("operator-keys", "Validates a staking-deposit-cli deposit_data file and upl
       console.log(`Operator ${id} ("${operator.name}") now has ${total} keys, ${vettedKeys} vetted.`);
 
       if (args.vet) {
-        const receipt = await attempt("setVettedKeys", interfaces, async () =>
-          (await registry.setVettedKeys(id, total, keysNonce)).wait(),
-        );
+        const receipt = await attempt(hre, async () => (await registry.setVettedKeys(id, total, keysNonce)).wait());
         const vetted = (await t.registry.getNodeOperator(id)).vettedKeys;
         console.log(`Vetted: operator ${id} has ${vetted} vetted keys (tx ${receipt?.hash})`);
       } else {
@@ -242,32 +248,32 @@ task("operator-keys", "Validates a staking-deposit-cli deposit_data file and upl
     },
   );
 
-task("operator-bond", "Posts bond for an operator (depositBond); anyone may post")
+tidepoolTask("operator-bond", "Posts bond for an operator (depositBond); anyone may post")
   .addParam("operator", "The operator's id")
   .addParam("amount", "ETH to post, e.g. 4")
+  .addOptionalParam("from", FROM_HELP)
   .addOptionalParam("pool", POOL_HELP)
-  .setAction(async (args: { operator: string; amount: string; pool?: string }, hre): Promise<void> => {
+  .setAction(async (args: { operator: string; amount: string; from?: string; pool?: string }, hre): Promise<void> => {
     const id = parseOperatorId(args.operator);
     const amount = parseAmount(args.amount);
     const t = await loadTidepool(hre, args.pool);
     await operatorOrFail(t, id);
-    const signer = await defaultSigner(hre);
+    const signer = await signerFrom(hre, args.from);
     const registry = t.registry.connect(signer);
-    const before = await t.registry.getNodeOperator(id);
-    const receipt = await attempt("depositBond", [registry.interface, t.pool.interface], async () => {
+    const receipt = await attempt(hre, async () => {
       await registry.depositBond.staticCall(id, { value: amount }); // a revert costs no gas
       return (await registry.depositBond(id, { value: amount })).wait();
     });
     const after = await t.registry.getNodeOperator(id);
     const bond = await t.pool.getPooledEthByShares(after.bondShares);
     console.log(
-      `Bond for operator ${id} from ${signer.address}: +${eth(amount, WEI)} (${after.bondShares - before.bondShares} shares);` +
-        ` now ${eth(bond, WEI)}, covering ${after.bondCoveredValidators} validators`,
+      `Bond for operator ${id} from ${signer.address}: +${eth(amount, EXACT)};` +
+        ` now ${eth(bond)}, covering ${after.bondCoveredValidators} validators`,
     );
     console.log(`tx ${receipt?.hash}`);
   });
 
-task("operators", "Lists the node operators: keys, bond, pending rewards")
+tidepoolTask("operators", "Lists the node operators: keys, bond, pending rewards")
   .addOptionalParam("pool", POOL_HELP)
   .setAction(async (args: { pool?: string }, hre): Promise<void> => {
     const t = await loadTidepool(hre, args.pool);
@@ -290,9 +296,9 @@ task("operators", "Lists the node operators: keys, bond, pending rewards")
         op.name,
         op.active ? "yes" : "no",
         `${op.totalKeys}/${op.vettedKeys}/${op.depositedKeys}/${op.exitedKeys}`,
-        eth(bond, WEI),
+        eth(bond),
         op.bondCoveredValidators.toString(),
-        eth(rewards, WEI, "tpETH"),
+        eth(rewards, 6, "tpETH"),
         op.rewardAddress,
       ]);
     }
@@ -312,6 +318,6 @@ task("operators", "Lists the node operators: keys, bond, pending rewards")
       ),
     );
     console.log(
-      `${count} operator${count === 1n ? "" : "s"}, ${await registry.totalActiveValidators()} active validators; bond per validator ${eth(bondPerValidator, WEI)}`,
+      `${count} operator${count === 1n ? "" : "s"}, ${await registry.totalActiveValidators()} active validators; bond per validator ${eth(bondPerValidator)}`,
     );
   });

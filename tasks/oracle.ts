@@ -7,11 +7,11 @@
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
  * deploy/protocol.ts or `hardhat` (see tasks/lib.ts).
  */
-import { task } from "hardhat/config";
 import { eth } from "../sdk/src/format";
-import { attempt, fail, loadTidepool, parseCount, roleSigner } from "./lib";
+import { POOL_HELP, attempt, fail, loadTidepool, parseCount, roleSigner, tidepoolTask } from "./lib";
 
-const WEI = 18;
+/** The report counts in gwei: nine decimals of ETH show all of it. */
+const GWEI_PLACES = 9;
 
 interface OracleReportArgs {
   beaconUrl?: string;
@@ -36,14 +36,14 @@ function parseUrl(value: string | undefined): string {
   return url.replace(/\/+$/, "");
 }
 
-task("oracle-report", "As an oracle member, builds the current frame's report from a Beacon API and submits it")
+tidepoolTask("oracle-report", "As an oracle member, builds the current frame's report from a Beacon API and submits it")
   .addOptionalParam("beaconUrl", "Beacon API base URL (default: $BEACON_URL)")
   .addOptionalParam("member", "Index of the member among this network's accounts; default: the first member")
   .addFlag("daemon", "Keep running: one pass every --interval seconds until interrupted")
   .addOptionalParam("interval", "Seconds between passes with --daemon", "60")
   .addOptionalParam("fromBlock", "Block to search for earlier exit requests from (the oracle's deployment block)")
   .addFlag("dryRun", "Print the report without submitting it")
-  .addOptionalParam("pool", "StakingPool (tpETH) address; default: the Ignition deployment of this chain")
+  .addOptionalParam("pool", POOL_HELP)
   .setAction(async (args: OracleReportArgs, hre): Promise<void> => {
     const beaconUrl = parseUrl(args.beaconUrl);
     const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
@@ -72,16 +72,15 @@ task("oracle-report", "As an oracle member, builds the current frame's report fr
       fromBlock,
       pubkeyCache: new Map<string, string>(),
     };
-    const interfaces = [t.oracle.interface, t.pool.interface, t.withdrawalQueue.interface, t.registry.interface];
 
     if (args.dryRun) {
-      const built = await attempt("building the report", interfaces, () => buildFrameReport(ctx));
+      const built = await attempt(hre, () => buildFrameReport(ctx));
       if (!built) return void console.log("The current frame has been processed already: nothing to report.");
       const d = built.data;
       console.log(
         `Report for reference slot ${d.refSlot} (state of slot ${built.stateSlot}, execution block ${built.executionBlock}):\n` +
-          `  validators ${d.numValidators}, CL balance ${eth(BigInt(d.clBalanceGwei) * 10n ** 9n, WEI)}\n` +
-          `  withdrawal vault ${eth(BigInt(d.withdrawalVaultBalance), WEI)}, EL rewards vault ${eth(BigInt(d.elRewardsVaultBalance), WEI)}\n` +
+          `  validators ${d.numValidators}, CL balance ${eth(BigInt(d.clBalanceGwei) * 10n ** 9n, GWEI_PLACES)}\n` +
+          `  withdrawal vault ${eth(BigInt(d.withdrawalVaultBalance), GWEI_PLACES)}, EL rewards vault ${eth(BigInt(d.elRewardsVaultBalance), GWEI_PLACES)}\n` +
           `  finalize up to request ${d.lastRequestIdToFinalize}, bunker mode ${d.isBunkerMode}\n` +
           `  operator losses ${d.operatorIdsWithLosses.map((id, i) => `#${id}: ${d.operatorLossesGwei[i]} gwei`).join(", ") || "none"}\n` +
           `  exits ${d.exitOperatorIds.map((id, i) => `#${id}/${d.exitKeyIndices[i]}`).join(", ") || "none"}`,
@@ -97,7 +96,7 @@ task("oracle-report", "As an oracle member, builds the current frame's report fr
       await service.runDaemon(ctx, member, { intervalMs, signal: stop.signal });
       return;
     }
-    const outcome = await attempt("oracle report", interfaces, () => service.reportOnce(ctx, member, console.log));
+    const outcome = await attempt(hre, () => service.reportOnce(ctx, member, console.log));
     switch (outcome.status) {
       case "frame-processed":
         console.log(`Frame with reference slot ${outcome.refSlot} is processed already: nothing to do.`);

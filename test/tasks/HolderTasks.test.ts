@@ -9,7 +9,7 @@ import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { buildReport } from "../../sdk/src/report";
 import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 import { eth, ratio } from "../../sdk/src/format";
-import { percentBP } from "../../tasks/lib";
+import { duration, ethAtMost, IN_PROCESS_NO_DEPLOYMENT, percentBP, percentOf } from "../../tasks/lib";
 import { runTask, taskError } from "../helpers/tasks";
 
 describe("Holder tasks", function () {
@@ -53,8 +53,25 @@ describe("Holder tasks", function () {
       expect(after.tpEth - before.tpEth).to.equal(await f.pool.getPooledEthByShares(expectedShares));
       expect(after.totalEther - before.totalEther).to.equal(amount);
       expect(before.eth - after.eth).to.be.gte(amount); // plus gas
-      expect(out).to.include(`Staked 1.5 ETH from ${me.address}`);
-      expect(out).to.include(`(${expectedShares} shares)`);
+      expect(out.split("\n")[0]).to.equal(
+        `Staked 1.5 ETH from ${me.address}: +${eth(after.tpEth - before.tpEth, 6, "tpETH")}`,
+      );
+      expect(out).to.not.include("shares"); // raw shares only with --raw
+      const raw = await runTask("stake", { amount: "1.5", raw: true, pool: f.poolAddress });
+      expect(raw.split("\n")[0]).to.equal(
+        `Staked 1.5 ETH from ${me.address}: +${eth(amount, 6, "tpETH")} (${expectedShares} shares)`,
+      );
+    });
+
+    it("signs with --from, an account index or the address of one of the network's accounts", async function () {
+      const f = await loadFixture(deployed);
+      const [, , , , , , , , , , , , bob] = await hre.ethers.getSigners(); // account 12, no role
+      const before = await f.pool.sharesOf(bob.address);
+      const byIndex = await runTask("stake", { amount: "2", from: "12", pool: f.poolAddress });
+      expect(byIndex.split("\n")[0]).to.equal(`Staked 2 ETH from ${bob.address}: +2 tpETH`);
+      const byAddress = await runTask("stake", { amount: "0.5", from: bob.address.toLowerCase(), pool: f.poolAddress });
+      expect(byAddress.split("\n")[0]).to.equal(`Staked 0.5 ETH from ${bob.address}: +0.5 tpETH`);
+      expect((await f.pool.sharesOf(bob.address)) - before).to.equal(parseEther("2.5")); // share rate 1
     });
 
     it("logs the referral", async function () {
@@ -86,22 +103,39 @@ describe("Holder tasks", function () {
       );
       expect(await taskError("stake", { amount: "1", pool: "nope" })).to.equal('--pool is not a valid address: "nope"');
       const empty = Wallet.createRandom().address;
-      expect(await taskError("stake", { amount: "1", pool: empty })).to.equal(`no contract at pool address ${empty}`);
+      expect(await taskError("stake", { amount: "1", pool: empty })).to.equal(IN_PROCESS_NO_DEPLOYMENT);
+      expect(await taskError("stake", { amount: "1", from: "40", pool })).to.equal(
+        '--from 40: network "hardhat" has 40 accounts (indices 0 to 39)',
+      );
+      expect(await taskError("stake", { amount: "1", from: "me", pool })).to.equal(
+        '--from must be an account index (0 to 39) or an address, got "me"',
+      );
+      const stranger = Wallet.createRandom().address;
+      expect(await taskError("stake", { amount: "1", from: stranger, pool })).to.equal(
+        `--from ${stranger} is not one of network "hardhat"'s 40 accounts, the only ones it can sign with`,
+      );
+      expect(await taskError("stake", { amount: "1", from: "0x0", pool })).to.equal(
+        "--from cannot be the zero address",
+      );
+      const funds = await hre.ethers.provider.getBalance(me.address);
+      expect(await taskError("stake", { amount: "100000000", pool })).to.equal(
+        `${me.address} holds ${ethAtMost(funds)}, less than the 100000000 ETH to stake (and gas)`,
+      );
       expect(await snapshot(f, me.address)).to.deep.equal(before);
     });
 
-    it("reports a revert by its custom error name", async function () {
+    it("reports a revert in the SDK's words, naming the custom error", async function () {
       const f = await loadFixture(deployed);
       const me = await holder();
       await f.pool.connect(f.pauser).pause(1); // staking
       const before = await snapshot(f, me.address);
       expect(await taskError("stake", { amount: "1", pool: f.poolAddress })).to.equal(
-        "stake reverted: StakingPaused()",
+        "Staking is paused right now. Please try again later. (StakingPaused)",
       );
       expect(await snapshot(f, me.address)).to.deep.equal(before);
     });
 
-    it("fails in one line without --pool when this chain has no recorded deployment", async function () {
+    it("says to pass --network when the in-process network has no deployment recorded", async function () {
       await loadFixture(deployed);
       // An empty Ignition directory: a localhost deployment in this checkout (chain 31337 too) must
       // not count.
@@ -109,8 +143,16 @@ describe("Holder tasks", function () {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-tasks-"));
       hre.config.paths.ignition = dir;
       try {
-        const message = await taskError("stake", { amount: "1" });
-        expect(message).to.match(/^no --pool given and no Ignition deployment found for chain 31337 \(.*chain-31337/);
+        expect(await taskError("stake", { amount: "1" })).to.equal(
+          'No Tidepool deployment on the in-process "hardhat" network: pass --network localhost (a node started with "npx hardhat node" and deployed) or --network hoodi, or --pool <address>.',
+        );
+        // A record whose address has no code here (a localhost node's, say) says the same.
+        fs.mkdirSync(path.join(dir, "deployments", "chain-31337"), { recursive: true });
+        fs.writeFileSync(
+          path.join(dir, "deployments", "chain-31337", "deployed_addresses.json"),
+          JSON.stringify({ "Tidepool#StakingPoolProxy": Wallet.createRandom().address }),
+        );
+        expect(await taskError("status", {})).to.equal(IN_PROCESS_NO_DEPLOYMENT);
       } finally {
         hre.config.paths.ignition = original;
         fs.rmSync(dir, { recursive: true, force: true });
@@ -153,7 +195,7 @@ describe("Holder tasks", function () {
       expect(wrapped.wtpEth - before.wtpEth).to.equal(wtp);
       expect(before.shares - wrapped.shares).to.equal(wtp);
       expect(before.tpEth - wrapped.tpEth).to.equal(amount); // share rate is 1: no rounding loss
-      expect(out).to.include(`Wrapped 3.3 tpETH into ${eth(wtp, 18, "wtpETH")}`);
+      expect(out.split("\n")[0]).to.equal(`Wrapped 3.3 tpETH into ${eth(wtp, 6, "wtpETH")} for ${me.address}`);
 
       const back = await f.pool.getPooledEthByShares(parseEther("1.1"));
       const out2 = await runTask("unwrap", { amount: "1.1", pool: f.poolAddress });
@@ -161,17 +203,23 @@ describe("Holder tasks", function () {
       expect(wrapped.wtpEth - unwrapped.wtpEth).to.equal(parseEther("1.1"));
       expect(unwrapped.shares - wrapped.shares).to.equal(parseEther("1.1"));
       expect(unwrapped.tpEth - wrapped.tpEth).to.equal(back);
-      expect(out2).to.include(`Unwrapped 1.1 wtpETH into ${eth(back, 18, "tpETH")}`);
+      expect(out2.split("\n")[0]).to.equal(`Unwrapped 1.1 wtpETH into ${eth(back, 6, "tpETH")} for ${me.address}`);
     });
 
-    it("decodes reverts and rejects bad amounts, changing nothing", async function () {
+    it("refuses more than the balance and bad amounts, changing nothing", async function () {
       const f = await loadFixture(deployed);
       const me = await holder();
       const before = await snapshot(f, me.address);
-      const wrapError = await taskError("wrap", { amount: "1000", pool: f.poolAddress });
-      expect(wrapError).to.match(/^wrap reverted: InsufficientShares\(0x[0-9a-fA-F]{40}, \d+, \d+\)$/);
-      expect(await taskError("unwrap", { amount: "1", pool: f.poolAddress })).to.match(
-        /^unwrap reverted: ERC20InsufficientBalance\(/,
+      expect(await taskError("wrap", { amount: "1000", pool: f.poolAddress })).to.equal(
+        `--amount 1000 tpETH is more than the balance of ${me.address}, 0 tpETH`,
+      );
+      expect(await taskError("unwrap", { amount: "1", pool: f.poolAddress })).to.equal(
+        `--amount 1 wtpETH is more than the balance of ${me.address}, 0 wtpETH`,
+      );
+      // users[0] holds 100 tpETH: wrapping from it by --from moves its balance, not account 0's.
+      const alice = f.users[0];
+      expect(await taskError("wrap", { amount: "100.000001", from: alice.address, pool: f.poolAddress })).to.equal(
+        `--amount 100.000001 tpETH is more than the balance of ${alice.address}, 100 tpETH`,
       );
       expect(await taskError("unwrap", { amount: "1.2.3", pool: f.poolAddress })).to.equal(
         '--amount must be a positive decimal amount of ETH (at most 18 decimals), got "1.2.3"',
@@ -191,15 +239,25 @@ describe("Holder tasks", function () {
       return { f, me };
     }
 
-    it("only previews without --yes", async function () {
+    it("only previews without --yes: the fee in percent, the minimum received and what is redeemable now", async function () {
       const { f, me } = await withBalance();
-      const [ethOut, fee] = await f.pool.previewInstantRedeem(parseEther("2"));
+      const amount = parseEther("2");
+      const [ethOut, fee] = await f.pool.previewInstantRedeem(amount);
       expect(fee).to.be.gt(0n);
+      const liquidity = await f.pool.instantLiquidity();
+      const [, , , remaining] = await f.pool.getInstantRedeemParams();
+      expect(remaining).to.be.lt(liquidity); // the day's cap binds: 1% of TVL
       const before = await snapshot(f, me.address);
       const out = await runTask("instant-redeem", { amount: "2", pool: f.poolAddress });
       expect(await snapshot(f, me.address)).to.deep.equal(before);
-      expect(out).to.include(`Instant redeem of 2 tpETH: ${eth(ethOut, 18)} out, fee ${eth(fee, 18)}`);
-      expect(out).to.include("Preview only");
+      expect(out.split("\n")).to.deep.equal([
+        `Instant redeem of 2 tpETH from ${me.address}: you receive ${eth(ethOut)}, fee ${eth(fee)} (${percentOf(fee, amount)}).`,
+        `Minimum received: ${ethAtMost(ethOut)} (the preview; --min-out to accept less).`,
+        `Redeemable now: ${ethAtMost(remaining, 6, "tpETH")} (instant liquidity ${ethAtMost(liquidity)}, today's cap ${ethAtMost(remaining, 6, "tpETH")} left).`,
+        "Preview only: nothing sent. Re-run with --yes to redeem.",
+      ]);
+      const withMin = await runTask("instant-redeem", { amount: "2", minOut: "1.9", pool: f.poolAddress });
+      expect(withMin.split("\n")[1]).to.equal("Minimum received: 1.9 ETH (--min-out).");
     });
 
     it("redeems with --yes: burns the amount and pays the previewed ETH, to the wei", async function () {
@@ -221,8 +279,10 @@ describe("Holder tasks", function () {
       expect(before.shares - after.shares).to.equal(burned);
       expect(after.totalShares).to.equal(before.totalShares - burned);
       expect(after.totalEther).to.equal(before.totalEther - ethOut);
-      expect(out).to.include(`${eth(ethOut, 18)} out, fee ${eth(fee, 18)}`);
-      expect(out).to.include(`Redeemed: ${eth(ethOut, 18)} sent to ${me.address}`);
+      expect(out.split("\n")[0]).to.equal(
+        `Instant redeem of 2 tpETH from ${me.address}: you receive ${eth(ethOut)}, fee ${eth(fee)} (${percentOf(fee, amount)}).`,
+      );
+      expect(out.split("\n")[3]).to.equal(`Redeemed: ${eth(ethOut)} sent to ${me.address} (gas ${eth(gas)})`);
     });
 
     it("accepts --min-out at or below the preview and refuses it above", async function () {
@@ -240,24 +300,32 @@ describe("Holder tasks", function () {
       expect(await f.pool.sharesOf(me.address)).to.be.lt(before.shares);
     });
 
-    it("reports the frame cap and missing liquidity by their custom errors, changing nothing", async function () {
+    it("refuses to quote what cannot be done: over today's cap, paused, more than the balance", async function () {
       const { f, me } = await withBalance();
       const before = await snapshot(f, me.address);
-      // 1% of ~305 ETH per frame: 4 ETH is within the liquidity but over the cap.
-      expect(await taskError("instant-redeem", { amount: "4", yes: true, pool: f.poolAddress })).to.match(
-        /^instantRedeem reverted: InstantRedeemFrameCapExceeded\(\d+, \d+\)$/,
-      );
+      // 1% of ~305 ETH per day: 4 tpETH is within the liquidity but over the cap, preview or not.
       const liquidity = await f.pool.instantLiquidity();
-      const tooMuch = eth(liquidity + parseEther("1"), 18, "");
-      expect(await taskError("instant-redeem", { amount: tooMuch, pool: f.poolAddress })).to.equal(
-        `previewInstantRedeem reverted: InsufficientInstantLiquidity(${liquidity + parseEther("1")}, ${liquidity})`,
+      const [, , , remaining] = await f.pool.getInstantRedeemParams();
+      const overCap =
+        `Only ${ethAtMost(remaining, 6, "tpETH")} can be redeemed instantly right now (instant liquidity ${ethAtMost(liquidity)},` +
+        ` today's cap ${ethAtMost(remaining, 6, "tpETH")} left); you asked for 4 tpETH. Redeem less, or request a withdrawal (npx hardhat request-withdrawal).`;
+      expect(await taskError("instant-redeem", { amount: "4", pool: f.poolAddress })).to.equal(overCap);
+      expect(await taskError("instant-redeem", { amount: "4", yes: true, pool: f.poolAddress })).to.equal(overCap);
+      expect(await taskError("instant-redeem", { amount: "5.1", pool: f.poolAddress })).to.equal(
+        `--amount 5.1 tpETH is more than the balance of ${me.address}, ${ethAtMost(before.tpEth, 6, "tpETH")}`,
       );
-      expect(await snapshot(f, me.address)).to.deep.equal(before);
+      await (await f.pool.connect(f.pauser).pause(2)).wait(); // instant redemption
+      const paused = await snapshot(f, me.address);
+      expect(await taskError("instant-redeem", { amount: "1", pool: f.poolAddress })).to.equal(
+        "Instant redemption is paused right now; you can still request a withdrawal (npx hardhat request-withdrawal).",
+      );
+      expect(await snapshot(f, me.address)).to.deep.equal(paused);
+      expect({ ...paused, block: before.block }).to.deep.equal(before); // only the pause was mined
     });
   });
 
   describe("status", function () {
-    it("prints the pool's figures and the account's balances", async function () {
+    it("prints the pool's figures rounded and the account's balances; raw shares with --raw", async function () {
       const f = await loadFixture(deployed);
       const me = await holder();
       await f.pool.connect(me).stake(hre.ethers.ZeroAddress, { value: parseEther("4") });
@@ -277,46 +345,130 @@ describe("Holder tasks", function () {
       const totalShares = await f.pool.totalShares();
       const report = await f.oracle.getLastReport();
       const apr = await f.oracle.lastReportAprBP();
+      const [genesisTime] = await f.oracle.getFrameConfig();
+      const latest = await hre.ethers.provider.getBlock("latest");
+      const age = BigInt(latest!.timestamp) - (genesisTime + refSlot * 12n);
+      const liquidity = await f.pool.instantLiquidity();
+      const [, , , remaining] = await f.pool.getInstantRedeemParams();
       expect(report.refSlot).to.equal(refSlot);
       expect(apr).to.be.gt(0n);
-      const line = (label: string, value: string) => expect(out).to.include(`| ${label} | ${value} |`);
-      line("share rate (ETH per share)", ratio(totalEther, totalShares, 18));
-      line("TVL (total pooled ether)", eth(totalEther, 18));
-      line("buffered ether", eth(await f.pool.bufferedEther(), 18));
-      line("instant liquidity", eth(await f.pool.instantLiquidity(), 18));
-      line("total shares", totalShares.toString());
-      line("deposited validators", "0");
-      line("visible validators", "0");
-      line("CL balance", "0 ETH");
-      line("validators per operator", "no operators yet");
-      line("last report refSlot", refSlot.toString());
-      line("last report APR", percentBP(apr));
-      line("bunker mode", "off");
-      expect(out).to.match(/\| protocol fee \| 10% \(treasury [\d.]+%, operators [\d.]+%, insurance [\d.]+%\) \|/);
-      line("account", me.address);
+      expect(ratio(totalEther, totalShares, 18)).to.not.equal(ratio(totalEther, totalShares, 9) + "000000000");
+      const line = (text: string, label: string, value: string) => expect(text).to.include(`| ${label} | ${value} |`);
+      line(out, "share rate (ETH per share)", ratio(totalEther, totalShares, 9));
+      line(out, "TVL (total pooled ether)", eth(totalEther));
+      line(out, "buffered ether", eth(await f.pool.bufferedEther()));
+      line(out, "instant liquidity", eth(liquidity));
+      const capped = remaining < liquidity ? remaining : liquidity;
       line(
-        "tpETH balance",
-        `${eth(await f.pool.balanceOf(me.address), 18, "tpETH")} (${await f.pool.sharesOf(me.address)} shares)`,
+        out,
+        "redeemable now",
+        `${ethAtMost(capped, 6, "tpETH")} (instant liquidity ${ethAtMost(liquidity)}, today's cap ${ethAtMost(remaining, 6, "tpETH")} left)`,
       );
+      line(out, "deposited validators", "0");
+      line(out, "visible validators", "0");
+      line(out, "CL balance", "0 ETH");
+      line(out, "validators per operator", "no operators yet");
+      line(
+        out,
+        "last report",
+        `ref slot ${refSlot}, ${duration(age)} ago, covering ${duration(report.timeElapsedSeconds)}`,
+      );
+      line(out, "APR (last report)", percentBP(apr));
+      line(out, "bunker mode", "off");
+      line(out, "paused", "nothing");
+      expect(out).to.match(/\| protocol fee \| 10% \(treasury [\d.]+%, operators [\d.]+%, insurance [\d.]+%\) \|/);
+      line(out, "account", me.address);
+      line(out, "tpETH balance", eth(await f.pool.balanceOf(me.address), 6, "tpETH"));
       const w = await f.wrapper.balanceOf(me.address);
       expect(w).to.equal(parseEther("1")); // wrapped at a share rate of 1, before the report
       line(
+        out,
         "wtpETH balance",
-        `${eth(w, 18, "wtpETH")} (worth ${eth(await f.pool.getPooledEthByShares(w), 18, "tpETH")})`,
+        `${eth(w, 6, "wtpETH")} (worth ${eth(await f.pool.getPooledEthByShares(w), 6, "tpETH")})`,
+      );
+      expect(out).to.not.include("shares");
+
+      const raw = await runTask("status", { raw: true, pool: f.poolAddress });
+      line(raw, "share rate (ETH per share)", ratio(totalEther, totalShares, 18));
+      line(raw, "total shares", totalShares.toString());
+      line(
+        raw,
+        "tpETH balance",
+        `${eth(await f.pool.balanceOf(me.address), 6, "tpETH")} (${await f.pool.sharesOf(me.address)} shares)`,
       );
     });
 
-    it("shows another account's balances with --account, and rejects a bad one", async function () {
+    it('says "no report yet" before the first report, not an APR of 0%', async function () {
       const f = await loadFixture(deployed);
-      const alice = f.users[0];
-      const out = await runTask("status", { account: alice.address, pool: f.poolAddress });
-      expect(out).to.include(`| account | ${alice.address} |`);
-      expect(out).to.include(`| tpETH balance | ${eth(await f.pool.balanceOf(alice.address), 18, "tpETH")} (`);
-      expect(out).to.include("| wtpETH balance | 0 wtpETH (worth 0 tpETH) |");
-      expect(out).to.include("| last report refSlot | none yet");
-      expect(await taskError("status", { account: "0xabc", pool: f.poolAddress })).to.equal(
+      const out = await runTask("status", { pool: f.poolAddress });
+      expect(out).to.include("| last report | no report yet |");
+      expect(out).to.include("| APR (last report) | no report yet |");
+      expect(out).to.not.match(/APR.*\| 0% \|/);
+    });
+
+    it("shows what pauses and bunker mode leave redeemable, and instant-redeem refuses in bunker mode", async function () {
+      const f = await loadFixture(deployed);
+      await (await f.pool.connect(f.pauser).pause(3)).wait(); // staking and instant redemption
+      const out = await runTask("status", { pool: f.poolAddress });
+      expect(out).to.include("| redeemable now | 0 tpETH (instant redemption is paused) |");
+      expect(out).to.include("| paused | staking, instant redemption |");
+
+      await (await f.pool.connect(f.admin).resume(3)).wait();
+      const refSlot = await advanceFrames(hre.network.provider, f.oracle);
+      await submitUntilApplied(f.oracle, f.oracleMembers, buildReport(refSlot, { isBunkerMode: true }));
+      expect(await f.pool.isBunkerModeActive()).to.equal(true);
+      const bunker = await runTask("status", { pool: f.poolAddress });
+      expect(bunker).to.include("| redeemable now | 0 tpETH (bunker mode) |");
+      expect(bunker).to.include("| bunker mode | ACTIVE |");
+      expect(bunker).to.include("| paused | nothing |");
+      await f.pool.connect(f.users[0]).transfer((await holder()).address, parseEther("1"));
+      expect(await taskError("instant-redeem", { amount: "1", pool: f.poolAddress })).to.equal(
+        "Instant redemption is off while the protocol realises a loss (bunker mode); you can still request a withdrawal (npx hardhat request-withdrawal).",
+      );
+    });
+
+    it("shows another account's balances with --from or --account, and rejects bad ones", async function () {
+      const f = await loadFixture(deployed);
+      const alice = f.users[0]; // account 7
+      const balance = eth(await f.pool.balanceOf(alice.address), 6, "tpETH");
+      for (const args of [{ account: alice.address }, { from: "7" }, { from: alice.address }]) {
+        const out = await runTask("status", { ...args, pool: f.poolAddress });
+        expect(out).to.include(`| account | ${alice.address} |`);
+        expect(out).to.include(`| tpETH balance | ${balance} |`);
+        expect(out).to.include("| wtpETH balance | 0 wtpETH (worth 0 tpETH) |");
+      }
+      const pool = f.poolAddress;
+      expect(await taskError("status", { account: "0xabc", pool })).to.equal(
         '--account is not a valid address: "0xabc"',
       );
+      expect(await taskError("status", { account: "0x0", pool })).to.equal("--account cannot be the zero address");
+      expect(await taskError("status", { from: "7", account: alice.address, pool })).to.equal(
+        "give --from (one of this network's accounts) or --account (any address), not both",
+      );
+      const stranger = Wallet.createRandom().address;
+      expect(await taskError("status", { from: stranger, pool })).to.equal(
+        `--from ${stranger} is not one of network "hardhat"'s 40 accounts, the only ones it can sign with`,
+      );
+    });
+  });
+
+  describe("formatting helpers", function () {
+    it("percentOf gives two decimals rounded half up", function () {
+      expect(percentOf(52n, 10_000n)).to.equal("0.52%");
+      expect(percentOf(1n, 3n)).to.equal("33.33%");
+      expect(percentOf(2n, 3n)).to.equal("66.67%");
+      expect(percentOf(5n, 100_000n)).to.equal("0.01%"); // 0.005% rounds up
+      expect(percentOf(4n, 100_000n)).to.equal("0%");
+      expect(percentOf(1n, 1n)).to.equal("100%");
+      expect(percentOf(0n, 0n)).to.equal("0%");
+    });
+
+    it("ethAtMost rounds down, so that a limit is never overstated", function () {
+      expect(ethAtMost(parseEther("3.0500009"))).to.equal("3.05 ETH");
+      expect(ethAtMost(parseEther("3.0500009"), 6, "tpETH")).to.equal("3.05 tpETH");
+      expect(ethAtMost(parseEther("2.9999999"))).to.equal("2.999999 ETH");
+      expect(ethAtMost(1n)).to.equal("0 ETH");
+      expect(ethAtMost(parseEther("1"), 18)).to.equal("1 ETH");
     });
   });
 });

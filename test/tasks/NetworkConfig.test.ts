@@ -29,6 +29,11 @@ describe("Network configuration", function () {
     });
   }
 
+  it("localhost is npx hardhat node's address unless the LOCALHOST_RPC_URL variable names another", function () {
+    const network = hre.config.networks.localhost as HttpNetworkConfig;
+    expect(network.url).to.equal(vars.get("LOCALHOST_RPC_URL", "http://127.0.0.1:8545"));
+  });
+
   it("tests run on the in-process network, which contacts nothing", function () {
     expect(hre.network.name).to.equal("hardhat");
     expect(hre.config.networks.hardhat.chainId).to.equal(31337);

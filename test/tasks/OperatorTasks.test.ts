@@ -132,7 +132,15 @@ describe("Operator tasks", function () {
         '--reward-address is not a valid address: "0x12"',
       );
       expect(await taskError("operator-add", { name: "A", rewardAddress: ZeroAddress, pool })).to.equal(
-        "addNodeOperator reverted: ZeroAddress(rewardAddress)",
+        "--reward-address cannot be the zero address",
+      );
+      expect(await taskError("operator-add", { name: "A", rewardAddress: reward, from: "40", pool })).to.equal(
+        '--from 40: network "hardhat" has 40 accounts (indices 0 to 39)',
+      );
+      // --from an account without the role (users[0], account 7).
+      expect(await taskError("operator-add", { name: "A", rewardAddress: reward, from: "7", pool })).to.equal(
+        `${f.users[0].address} does not hold OPERATOR_MANAGER_ROLE on the registry ${await f.registry.getAddress()}` +
+          " (where governance is a timelock, schedule addNodeOperator through it)",
       );
       const role = await f.registry.OPERATOR_MANAGER_ROLE();
       await (await f.registry.connect(f.admin).revokeRole(role, f.admin.address)).wait();
@@ -311,8 +319,23 @@ describe("Operator tasks", function () {
       expect(op.bondShares).to.equal(shares);
       expect(await f.pool.sharesOf(await f.registry.getAddress())).to.equal(registryShares + shares);
       expect(op.bondCoveredValidators).to.equal(2n); // 4.5 ETH at 2 ETH per validator
-      expect(out).to.include(
-        `Bond for operator 0 from ${f.admin.address}: +4.5 ETH (${shares} shares); now ${eth(await f.pool.getPooledEthByShares(shares), 18)}, covering 2 validators`,
+      expect(out.split("\n")[0]).to.equal(
+        `Bond for operator 0 from ${f.admin.address}: +4.5 ETH; now ${eth(await f.pool.getPooledEthByShares(shares))}, covering 2 validators`,
+      );
+    });
+
+    it("posts from the account --from names", async function () {
+      const f = await loadFixture(withOperator);
+      const payer = f.users[3]; // account 10
+      const before = await hre.ethers.provider.getBalance(payer.address);
+      const out = await runTask("operator-bond", { operator: "0", amount: "2", from: "10", pool: f.poolAddress });
+      expect(out.split("\n")[0]).to.equal(
+        `Bond for operator 0 from ${payer.address}: +2 ETH; now 2 ETH, covering 1 validators`,
+      );
+      const receipt = await hre.ethers.provider.getTransactionReceipt(/tx (0x[0-9a-f]{64})/.exec(out)?.[1] ?? "");
+      if (!receipt) throw new Error("no receipt");
+      expect(await hre.ethers.provider.getBalance(payer.address)).to.equal(
+        before - parseEther("2") - receipt.gasUsed * receipt.gasPrice,
       );
     });
 
@@ -359,7 +382,7 @@ describe("Operator tasks", function () {
         "| id | name | active | keys total/vetted/deposited/exited | bond | bond covers | pending rewards | reward address |",
       );
       expect(out).to.include(
-        `| 0 | op-0 | yes | 8/8/3/0 | ${eth(bond, 18)} | ${op.bondCoveredValidators} | ${eth(rewards, 18, "tpETH")} | ${f.operator.address} |`,
+        `| 0 | op-0 | yes | 8/8/3/0 | ${eth(bond)} | ${op.bondCoveredValidators} | ${eth(rewards, 6, "tpETH")} | ${f.operator.address} |`,
       );
       expect(out).to.include(`| 1 | Beta | yes | 0/0/0/0 | 0 ETH | 0 | 0 tpETH | ${f.users[5].address} |`);
       expect(out).to.include("2 operators, 3 active validators; bond per validator 2 ETH");

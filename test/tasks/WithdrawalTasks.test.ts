@@ -22,7 +22,9 @@ describe("Withdrawal tasks", function () {
     const shares = await f.pool.getSharesByPooledEthRoundUp(parseEther("1.5"));
     const sharesBefore = await f.pool.sharesOf(me);
     const out = await runTask("request-withdrawal", { amount: "1.5", pool: f.poolAddress });
-    expect(out).to.include(`Request #1: ${eth(parseEther("1.5"), 18)} for ${me} (${shares} shares locked)`);
+    expect(out.split("\n")[0]).to.equal(
+      `Request #1: 1.5 ETH for ${me}; no fee: up to that much ETH to claim once a report finalizes it (less only if the protocol realises a loss first).`,
+    );
     expect(await f.pool.sharesOf(me)).to.equal(sharesBefore - shares);
     expect(await f.pool.allowance(me, f.queueAddress)).to.equal(0n);
     const [status] = await f.queue.getWithdrawalStatus([1n]);
@@ -38,11 +40,53 @@ describe("Withdrawal tasks", function () {
       amount: "0.5",
       wrapped: true,
       owner: alice.address,
+      raw: true,
       pool: f.poolAddress,
     });
-    expect(out).to.include(`Request #1: ${eth(value, 18)} for ${alice.address} (${parseEther("0.5")} shares locked)`);
+    expect(out.split("\n")[0]).to.equal(
+      `Request #1: ${eth(value)} for ${alice.address} (${parseEther("0.5")} shares locked); no fee: up to that much ETH to claim once a report finalizes it (less only if the protocol realises a loss first).`,
+    );
     expect(await f.wrapper.balanceOf(f.admin.address)).to.equal(wtpBefore - parseEther("0.5"));
     expect([...(await f.queue.getWithdrawalRequests(alice.address))]).to.deep.equal([1n]);
+  });
+
+  it("request-withdrawal refuses --owner 0x0 (the zero address in any form) rather than giving the request to the signer", async function () {
+    const f = await loadFixture(deployed);
+    const block = await hre.ethers.provider.getBlockNumber();
+    for (const owner of ["0x0", "0", ZeroAddress, "0x" + "0".repeat(40).toUpperCase()]) {
+      expect(await taskError("request-withdrawal", { amount: "1", owner, pool: f.poolAddress })).to.equal(
+        "--owner cannot be the zero address: leave --owner out to own the request yourself",
+      );
+    }
+    expect(await f.queue.getLastRequestId()).to.equal(0n);
+    expect(await hre.ethers.provider.getBlockNumber()).to.equal(block); // no approval either
+  });
+
+  it("request-withdrawal and claim-withdrawals sign with --from", async function () {
+    const f = await loadFixture(deployed);
+    const [alice] = f.holders; // account 9, 20 tpETH
+    const before = await f.pool.sharesOf(alice.address);
+    const out = await runTask("request-withdrawal", { amount: "2", from: alice.address, pool: f.poolAddress });
+    expect(out.split("\n")[0]).to.match(new RegExp(`^Request #1: 2 ETH for ${alice.address};`));
+    expect(before - (await f.pool.sharesOf(alice.address))).to.equal(
+      await f.pool.getSharesByPooledEthRoundUp(parseEther("2")),
+    );
+    expect([...(await f.queue.getWithdrawalRequests(alice.address))]).to.deep.equal([1n]);
+    expect(await runTask("claim-withdrawals", { from: "9", pool: f.poolAddress })).to.equal(
+      `Nothing to claim: ${alice.address} has no finalized withdrawal request (1 pending: see npx hardhat withdrawals).`,
+    );
+    await f.finalize(1n);
+    const [claimable] = await f.queue.getClaimableEther([1n], [1n]);
+    const ethBefore = await hre.ethers.provider.getBalance(alice.address);
+    const claimed = await runTask("claim-withdrawals", { from: "9", pool: f.poolAddress });
+    expect(claimed.split("\n")[0]).to.equal(`Claimed #1: ${eth(claimable)} sent to ${alice.address}`);
+    const receipt = await hre.ethers.provider.getTransactionReceipt(/tx (0x[0-9a-f]{64})/.exec(claimed)?.[1] ?? "");
+    if (!receipt) throw new Error("no receipt");
+    expect(await hre.ethers.provider.getBalance(alice.address)).to.equal(
+      ethBefore + claimable - receipt.gasUsed * receipt.gasPrice,
+    );
+    const listed = await runTask("withdrawals", { from: "9", pool: f.poolAddress });
+    expect(listed).to.equal(`${alice.address} has no unclaimed withdrawal requests.`);
   });
 
   it("withdrawals lists pending requests, then finalized ones with their claimable ETH", async function () {
@@ -53,13 +97,13 @@ describe("Withdrawal tasks", function () {
     await runTask("request-withdrawal", { amount: "1", pool: f.poolAddress });
     await runTask("request-withdrawal", { amount: "2", pool: f.poolAddress });
     const pending = await runTask("withdrawals", { pool: f.poolAddress });
-    expect(pending).to.match(/#1 \| 1(\.0+)? ETH \| pending \| 0(\.0+)? ETH/);
-    expect(pending).to.match(/#2 \| 2(\.0+)? ETH \| pending/);
+    expect(pending).to.include("| #1 | 1 ETH | pending | 0 ETH |");
+    expect(pending).to.include("| #2 | 2 ETH | pending | 0 ETH |");
     await f.finalize(1n);
     const listed = await runTask("withdrawals", { pool: f.poolAddress });
     const [claimable] = await f.queue.getClaimableEther([1n], [1n]);
-    expect(listed).to.include(`| #1 | ${eth(parseEther("1"), 18)} | finalized | ${eth(claimable, 18)} |`);
-    expect(listed).to.include(`| #2 | ${eth(parseEther("2"), 18)} | pending | ${eth(0n, 18)} |`);
+    expect(listed).to.include(`| #1 | 1 ETH | finalized | ${eth(claimable)} |`);
+    expect(listed).to.include("| #2 | 2 ETH | pending | 0 ETH |");
   });
 
   it("claim-withdrawals claims every finalized request of the signer with hints found for it, exactly once", async function () {
@@ -71,7 +115,7 @@ describe("Withdrawal tasks", function () {
     const before = await hre.ethers.provider.getBalance(f.admin.address);
     const out = await runTask("claim-withdrawals", { pool: f.poolAddress });
     const total = claimable[0] + claimable[1];
-    expect(out).to.include(`Claimed #1, #2: ${eth(total, 18)} sent to ${f.admin.address}`);
+    expect(out.split("\n")[0]).to.equal(`Claimed #1, #2: ${eth(total)} sent to ${f.admin.address}`);
     const hash = /tx (0x[0-9a-f]{64})/.exec(out)?.[1];
     const receipt = await hre.ethers.provider.getTransactionReceipt(hash ?? "");
     if (!receipt) throw new Error("no receipt");
@@ -79,8 +123,9 @@ describe("Withdrawal tasks", function () {
       before + total - receipt.gasUsed * receipt.gasPrice,
     );
     expect([...(await f.queue.getWithdrawalRequests(f.admin.address))]).to.deep.equal([3n]);
-    expect(await taskError("claim-withdrawals", { pool: f.poolAddress })).to.equal(
-      `${f.admin.address} has no finalized request to claim`,
+    // Nothing left to claim is not a failure: a sentence, no error.
+    expect(await runTask("claim-withdrawals", { pool: f.poolAddress })).to.equal(
+      `Nothing to claim: ${f.admin.address} has no finalized withdrawal request (1 pending: see npx hardhat withdrawals).`,
     );
   });
 
@@ -91,7 +136,7 @@ describe("Withdrawal tasks", function () {
     await f.finalize(1n);
     const before = await hre.ethers.provider.getBalance(alice.address);
     const out = await runTask("claim-withdrawals", { ids: "1", recipient: alice.address, pool: f.poolAddress });
-    expect(out).to.include(`Claimed #1: ${eth(parseEther("1.25"), 18)} sent to ${alice.address}`);
+    expect(out.split("\n")[0]).to.equal(`Claimed #1: 1.25 ETH sent to ${alice.address}`);
     expect(await hre.ethers.provider.getBalance(alice.address)).to.equal(before + parseEther("1.25"));
   });
 
@@ -106,19 +151,25 @@ describe("Withdrawal tasks", function () {
       '--owner is not a valid address: "bob"',
     );
     expect(await taskError("request-withdrawal", { amount: "1001", pool: f.poolAddress })).to.equal(
-      `--amount ${eth(parseEther("1001"), 18, "tpETH")} is more than the balance, ${eth(await f.pool.balanceOf(f.admin.address), 18, "tpETH")}`,
+      `--amount 1001 tpETH is more than the balance of ${f.admin.address}, ${eth(await f.pool.balanceOf(f.admin.address), 6, "tpETH")}`,
     );
     expect(await taskError("request-withdrawal", { amount: "0.00000000000000005", pool: f.poolAddress })).to.equal(
-      "request reverted: RequestAmountTooSmall(50, 100)",
+      "A withdrawal request must be worth at least 0.0000000000000001 ETH; this one is 0.00000000000000005 ETH. (RequestAmountTooSmall)",
     );
     expect(await taskError("claim-withdrawals", { ids: "1,x", pool: f.poolAddress })).to.equal(
       '--ids must be a comma-separated list of request ids (positive integers), got "1,x"',
     );
     expect(await taskError("claim-withdrawals", { ids: "1", pool: f.poolAddress })).to.equal(
-      "claim reverted: RequestNotFinalized(1)",
+      "Withdrawal request #1 is not ready to claim yet. (RequestNotFinalized)",
     );
     expect(await taskError("claim-withdrawals", { ids: "9", pool: f.poolAddress })).to.equal(
-      "claim reverted: UnknownRequest(9)",
+      "Withdrawal request #9 does not exist. (UnknownRequest)",
+    );
+    expect(await taskError("claim-withdrawals", { recipient: "0x0", pool: f.poolAddress })).to.equal(
+      "--recipient cannot be the zero address: leave --recipient out to receive the ETH yourself",
+    );
+    expect(await taskError("withdrawals", { account: "0x00", pool: f.poolAddress })).to.equal(
+      "--account cannot be the zero address",
     );
     // Only the approval of the too-small request was mined; no request or claim went through.
     expect(await f.queue.getLastRequestId()).to.equal(1n);
