@@ -6,12 +6,15 @@
  *   npx ts-node scripts/keys.ts validate --file <deposit_data.json> --network hoodi [--withdrawal-address 0x…]
  *
  * The mnemonic and password may come from KEYTOOL_MNEMONIC / KEYTOOL_PASSWORD instead of the
- * command line. Exit codes: 0 ok, 1 invalid deposit data, 2 usage or input error.
+ * command line. A failure ends as every command's does (issue 16 §3): one sentence on stderr,
+ * `Error: <sentence>`, and exit code 1; invalid deposit data lists its problems on stdout first.
+ * Exit code 0: done.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
+import { GENESIS_FORK_VERSIONS } from "../offchain/keys/bls";
 import { withdrawalCredentialsFor } from "../offchain/keys/deposit";
 import {
   deriveValidatorKeys,
@@ -24,32 +27,49 @@ import {
   type KeyToolNetwork,
 } from "../offchain/keys/keystore";
 
-const USAGE = "usage: keys.ts generate|validate [options] (see the header of scripts/keys.ts)";
+/** What to run, for a missing or unknown command. */
+const USAGE = "give a command: generate or validate (see the header of scripts/keys.ts)";
 
+/** The value of `--<name>`; a failure saying it is required when it is missing or empty. */
 function required(value: string | undefined, name: string): string {
-  if (value === undefined || value === "") throw new Error(`missing --${name}`);
+  if (value === undefined || value === "") throw new Error(`--${name} is required`);
   return value;
 }
 
+/** `--network` checked against the networks the tool knows. */
 function network(value: string | undefined): KeyToolNetwork {
   const name = required(value, "network");
-  if (!isKeyToolNetwork(name)) throw new Error(`unknown network ${name}`);
+  if (!isKeyToolNetwork(name))
+    throw new Error(`--network must be one of ${Object.keys(GENESIS_FORK_VERSIONS).join(", ")}, got "${name}"`);
   return name;
 }
 
+/** The withdrawal credentials of `--withdrawal-address`, if given. */
 function credentials(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
-  if (!isAddress(address)) throw new Error(`invalid --withdrawal-address ${address}`);
+  if (!isAddress(address)) throw new Error(`--withdrawal-address is not a valid address: "${address}"`);
   return withdrawalCredentialsFor(address);
 }
 
+/** `--<name>` as a non-negative integer, `fallback` when absent. */
 function nonNegativeInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got ${value}`);
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
   return Number(value);
 }
 
-/** Runs the tool; returns the exit code. `kdf` overrides the keystore KDF (tests). */
+/**
+ * A failure as one sentence: its message's first sentence on one line (Node's argument parser
+ * appends advice that would make a second).
+ */
+function sentenceOf(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ").trim();
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) return text.split(/(?<=\.) /)[0];
+  return text;
+}
+
+/** Runs the tool; returns the exit code (0 done, 1 failed). `kdf` overrides the keystore KDF (tests). */
 export async function main(argv: string[], kdf?: KdfSettings): Promise<number> {
   try {
     const [command, ...rest] = argv;
@@ -77,12 +97,13 @@ export async function main(argv: string[], kdf?: KdfSettings): Promise<number> {
         return 0;
       }
       for (const p of problems) console.log(p);
-      return 1;
+      const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+      throw new Error(`${file} is not valid deposit data for ${net}: ${count}, listed above`);
     }
     if (command === "generate") {
       const mnemonic = required(values.mnemonic ?? process.env.KEYTOOL_MNEMONIC, "mnemonic");
       const password = required(values.password ?? process.env.KEYTOOL_PASSWORD, "password");
-      if (password.length < 8) throw new Error("--password must be at least 8 characters");
+      if (password.length < 8) throw new Error("--password must be at least 8 characters long");
       const net = network(values.network);
       const wc = credentials(required(values["withdrawal-address"], "withdrawal-address")) as string;
       const out = required(values.out, "out");
@@ -100,10 +121,10 @@ export async function main(argv: string[], kdf?: KdfSettings): Promise<number> {
       console.log(`wrote ${keys.length} keystore(s) and ${depositFile} for ${net}`);
       return 0;
     }
-    throw new Error(command === undefined ? USAGE : `unknown command ${command}; ${USAGE}`);
+    throw new Error(command === undefined ? USAGE : `unknown command "${command}": ${USAGE}`);
   } catch (err) {
-    console.error(`keys: ${(err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " ")}`);
-    return 2;
+    console.error(`Error: ${sentenceOf(err)}`);
+    return 1;
   }
 }
 

@@ -19,12 +19,14 @@ import { HardhatPluginError } from "hardhat/plugins";
 import type { ActionType, ConfigurableTaskDefinition, HardhatRuntimeEnvironment, TaskArguments } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Tidepool } from "../deploy/protocol";
+import { TidepoolClient } from "../sdk/src/client";
 import { describeError } from "../sdk/src/errors";
-import { eth, parseEthText } from "../sdk/src/format";
+import { parseEthText } from "../sdk/src/format";
 import { INTERFACES } from "../sdk/src/protocol";
+import { isTidepoolSdkError } from "../sdk/src/sdk-error";
 import { RPC_URL_VARS, isCommandLineTask, shortPath } from "./cli";
 
-export { duration, percentBP } from "../sdk/src/format";
+export { duration, ethAtMost, percentBP } from "../sdk/src/format";
 export { decodeRevert } from "../sdk/src/revert";
 
 /** The name a {TaskFailure} carries as a Hardhat plugin error. */
@@ -81,9 +83,17 @@ function reportingFailures(name: string, action: ActionType<TaskArguments>): Act
   };
 }
 
-/** Any error as a {TaskFailure}: reverts in the SDK's words, the rest by what to do about them. */
+/**
+ * Any error as a {TaskFailure}: the SDK's own failure ({@link TidepoolSdkError}) by its sentence as
+ * it is, reverts in the SDK's words, the rest by what to do about them.
+ */
 export function toFailure(error: unknown, hre: HardhatRuntimeEnvironment): TaskFailure {
   if (error instanceof TaskFailure) return error;
+  if (isTidepoolSdkError(error)) {
+    // A network the SDK could not reach is said as for any command: how to reach it.
+    const unreachable = hardhatErrorIn(error.raw, 108) ?? hardhatErrorIn(error.raw, 117);
+    return new TaskFailure(unreachable === undefined ? error.sentence : describeFailure(error.raw, hre), error);
+  }
   return new TaskFailure(describeFailure(error, hre), error instanceof Error ? error : undefined);
 }
 
@@ -243,6 +253,23 @@ export async function loadTidepool(hre: HardhatRuntimeEnvironment, pool: unknown
   }
 }
 
+/**
+ * A {@link TidepoolClient} on the deployment at `--pool` (or the recorded one), acting for `signer`,
+ * or reading only without one. The in-process network, which starts empty every run, says to pass
+ * `--network` rather than that there is no contract.
+ */
+export async function connectClient(
+  hre: HardhatRuntimeEnvironment,
+  pool: unknown,
+  signer?: HardhatEthersSigner,
+): Promise<TidepoolClient> {
+  const poolAddress = await resolvePoolAddress(hre, pool);
+  if (hre.network.name === "hardhat" && (await hre.ethers.provider.getCode(poolAddress)) === "0x") {
+    fail(IN_PROCESS_NO_DEPLOYMENT);
+  }
+  return TidepoolClient.connect({ runner: signer ?? hre.ethers.provider, pool: poolAddress });
+}
+
 /** The sentence for a network without accounts (a public one before its key is set). */
 function noAccounts(hre: HardhatRuntimeEnvironment): string {
   const network = hre.network.name;
@@ -360,12 +387,6 @@ export async function roleSigner(
   if (accounts.length === 0) fail(noAccounts(hre));
   for (const account of accounts) if (await holds(account.address)) return account;
   return fail(`none of network "${hre.network.name}"'s ${accounts.length} accounts is ${role}`);
-}
-
-/** `wei` as ETH text rounded down: a limit ("at most …") is never overstated. */
-export function ethAtMost(wei: bigint, decimals = 6, unit = "ETH"): string {
-  const step = 10n ** BigInt(18 - decimals);
-  return eth(wei - (wei % step), decimals, unit);
 }
 
 /** `part` as a percentage of `whole`, to two decimals rounded half up: 52 of 10,000 → "0.52%". */

@@ -5,18 +5,21 @@
  * it the pool comes from the Ignition deployment of the chain. Nothing to claim is not a failure:
  * a sentence on stdout, exit code 0.
  *
+ * Thin command lines over the SDK's `TidepoolClient` (sdk/src/client.ts): `request-withdrawal`
+ * previews with `client.previewWithdrawal` (the amount, no fee, the expected wait), then requests
+ * with a permit (or an exact approval); `withdrawals` lists `client.requests`; `claim-withdrawals`
+ * is `client.claim` (the claimable requests and their hints are the client's to find).
+ *
  * Loaded by hardhat.config.ts before compilation: no top-level imports of typechain-types,
  * deploy/protocol.ts or `hardhat` (see tasks/lib.ts).
  */
 import { eth, markdownTable } from "../sdk/src/format";
-import { checkpointHints } from "../sdk/src/withdrawals";
+import { expectedWaitText } from "../sdk/src/withdrawals";
 import {
   FROM_HELP,
   POOL_HELP,
-  attempt,
-  ethAtMost,
+  connectClient,
   fail,
-  loadTidepool,
   parseAddress,
   parseAmount,
   signerFrom,
@@ -49,36 +52,30 @@ tidepoolTask("request-withdrawal", "Queues tpETH (or wtpETH with --wrapped) for 
       hre,
     ): Promise<void> => {
       const amount = parseAmount(args.amount);
-      const ownerArg =
+      const owner =
         args.owner === undefined
           ? undefined
           : parseAddress(args.owner, "owner", { hint: "leave --owner out to own the request yourself" });
-      const t = await loadTidepool(hre, args.pool);
       const signer = await signerFrom(hre, args.from);
-      const owner = ownerArg ?? signer.address;
-      const queue = t.withdrawalQueue.connect(signer);
-      const queueAddress = await queue.getAddress();
-      const token = args.wrapped ? t.wrapper.connect(signer) : t.pool.connect(signer);
+      const client = await connectClient(hre, args.pool, signer);
+      const options = { wrapped: args.wrapped, ...(owner === undefined ? {} : { owner }) };
+      const preview = await client.previewWithdrawal(amount, options);
+      if (!preview.ok) fail(preview.reason ?? `${eth(amount, EXACT)} cannot be requested for withdrawal now.`);
       const unit = args.wrapped ? "wtpETH" : "tpETH";
-      const balance = await token.balanceOf(signer.address);
-      if (balance < amount) {
-        fail(
-          `--amount ${eth(amount, EXACT, unit)} is more than the balance of ${signer.address}, ${ethAtMost(balance, 6, unit)}`,
+      const worth = args.wrapped ? ` (worth ${eth(preview.amountOfEther)})` : "";
+      console.log(
+        `Withdrawal request of ${eth(amount, EXACT, unit)}${worth} from ${signer.address}: no fee;` +
+          ` expected wait: ${expectedWaitText(preview.expectedWait)}.`,
+      );
+      const result = await client.requestWithdrawals([amount], options);
+      for (const request of result.requests) {
+        const locked = args.raw ? ` (${request.amountOfShares} shares locked)` : "";
+        console.log(
+          `Request #${request.id}: ${eth(request.amountOfEther)} for ${request.owner}${locked}; no fee: up to that much ETH to claim` +
+            " once a report finalizes it (less only if the protocol realises a loss first).",
         );
       }
-      if ((await token.allowance(signer.address, queueAddress)) < amount) {
-        await attempt(hre, async () => (await token.approve(queueAddress, amount)).wait());
-      }
-      const request = args.wrapped ? queue.requestWithdrawalsWrapped : queue.requestWithdrawals;
-      const [id] = await attempt(hre, () => request.staticCall([amount], owner));
-      const receipt = await attempt(hre, async () => (await request([amount], owner)).wait());
-      const [status] = await queue.getWithdrawalStatus([id]);
-      const locked = args.raw ? ` (${status.amountOfShares} shares locked)` : "";
-      console.log(
-        `Request #${id}: ${eth(status.amountOfEther)} for ${status.owner}${locked}; no fee: up to that much ETH to claim` +
-          " once a report finalizes it (less only if the protocol realises a loss first).",
-      );
-      console.log(`tx ${receipt?.hash}`);
+      console.log(`tx ${result.receipt.hash}`);
     },
   );
 
@@ -87,24 +84,15 @@ tidepoolTask("withdrawals", "Lists an account's withdrawal requests: amount, sta
   .addOptionalParam("account", "Whose requests: any address (instead of --from)")
   .addOptionalParam("pool", POOL_HELP)
   .setAction(async (args: { from?: string; account?: string; pool?: string }, hre): Promise<void> => {
-    const t = await loadTidepool(hre, args.pool);
+    const client = await connectClient(hre, args.pool);
     const account = await viewedAccount(hre, args);
     if (account === undefined) fail(`network "${hre.network.name}" has no accounts: give --account <address>`);
-    const queue = t.withdrawalQueue;
-    const ids = [...(await queue.getWithdrawalRequests(account))];
-    if (ids.length === 0) {
+    const requests = await client.requests(account);
+    if (requests.length === 0) {
       console.log(`${account} has no unclaimed withdrawal requests.`);
       return;
     }
-    const statuses = await queue.getWithdrawalStatus(ids);
-    const hints = await checkpointHints(queue, ids);
-    const claimable = await queue.getClaimableEther(ids, hints);
-    const rows = ids.map((id, i) => [
-      `#${id}`,
-      eth(statuses[i].amountOfEther),
-      statuses[i].isFinalized ? "finalized" : "pending",
-      eth(claimable[i]),
-    ]);
+    const rows = requests.map((r) => [`#${r.id}`, eth(r.amountOfEther), r.status, eth(r.claimableEther)]);
     console.log(markdownTable(["request", "requested", "status", "claimable"], rows));
   });
 
@@ -114,36 +102,22 @@ tidepoolTask("claim-withdrawals", "Claims finalized withdrawal requests (all of 
   .addOptionalParam("from", FROM_HELP)
   .addOptionalParam("pool", POOL_HELP)
   .setAction(async (args: { ids?: string; recipient?: string; from?: string; pool?: string }, hre): Promise<void> => {
-    const given = args.ids === undefined ? undefined : parseIds(args.ids);
-    const recipientArg =
+    const ids = args.ids === undefined ? undefined : parseIds(args.ids);
+    const recipient =
       args.recipient === undefined
         ? undefined
         : parseAddress(args.recipient, "recipient", { hint: "leave --recipient out to receive the ETH yourself" });
-    const t = await loadTidepool(hre, args.pool);
     const signer = await signerFrom(hre, args.from);
-    const recipient = recipientArg ?? signer.address;
-    const queue = t.withdrawalQueue.connect(signer);
-    let ids: bigint[];
-    if (given !== undefined) {
-      ids = given;
-    } else {
-      const owned = [...(await queue.getWithdrawalRequests(signer.address))];
-      const statuses = owned.length === 0 ? [] : await queue.getWithdrawalStatus(owned);
-      ids = owned.filter((_, i) => statuses[i].isFinalized);
-      if (ids.length === 0) {
-        const pending = owned.length === 0 ? "" : ` (${owned.length} pending: see npx hardhat withdrawals)`;
-        console.log(`Nothing to claim: ${signer.address} has no finalized withdrawal request${pending}.`);
-        return;
-      }
+    const client = await connectClient(hre, args.pool, signer);
+    const claimed = await client.claim(ids, recipient === undefined ? {} : { recipient });
+    if (claimed.receipt === undefined) {
+      const pending = (await client.requests()).length;
+      const more = pending === 0 ? "" : ` (${pending} pending: see npx hardhat withdrawals)`;
+      console.log(`Nothing to claim: ${signer.address} has no finalized withdrawal request${more}.`);
+      return;
     }
-    const hints = await attempt(hre, () => checkpointHints(queue, ids));
-    const before = await hre.ethers.provider.getBalance(recipient);
-    const receipt = await attempt(hre, async () => {
-      await queue.claimWithdrawalsTo.staticCall(ids, hints, recipient); // a revert costs no gas
-      return (await queue.claimWithdrawalsTo(ids, hints, recipient)).wait();
-    });
-    const gas = receipt === null || recipient !== signer.address ? 0n : receipt.gasUsed * receipt.gasPrice;
-    const received = (await hre.ethers.provider.getBalance(recipient)) - before + gas;
-    console.log(`Claimed ${ids.map((id) => `#${id}`).join(", ")}: ${eth(received)} sent to ${recipient}`);
-    console.log(`tx ${receipt?.hash}`);
+    console.log(
+      `Claimed ${claimed.ids.map((id) => `#${id}`).join(", ")}: ${eth(claimed.ethOut)} sent to ${recipient ?? signer.address}`,
+    );
+    console.log(`tx ${claimed.receipt.hash}`);
   });

@@ -19,12 +19,14 @@ import {
   type Provider,
   type Signer,
 } from "ethers";
+import { NodeOperatorRegistry__factory } from "./contracts";
 import type { IWithdrawalQueue } from "./contracts/WithdrawalQueue";
 import { deploymentOf, type DeploymentBook } from "./deployments";
 import { customSdkError, isUserRejection, toSdkError } from "./errors";
+import { eth, ethAtMost } from "./format";
 import { PERMIT_TYPES, permitDomain, signPermit } from "./permit";
 import { INTERFACES, connectProtocol, type Protocol } from "./protocol";
-import { frameTiming } from "./report";
+import { frameTiming, slotTime } from "./report";
 import { TidepoolSdkError } from "./sdk-error";
 import { CAPABILITY_INSTANT_REDEEM, readProtocolStatus, redeemableNow, type ProtocolStatus } from "./status";
 import { checkpointHints, expectedWait, requestState, type ExpectedWait, type RequestState } from "./withdrawals";
@@ -216,6 +218,81 @@ export interface InstantRedeemResult extends TxResult {
   recipient: string;
 }
 
+/**
+ * What a withdrawal request of an amount would be, or why the queue would refuse it now (see
+ * {@link TidepoolClient.previewWithdrawal}).
+ */
+export interface WithdrawalPreview {
+  /** The tpETH (or wtpETH, when `wrapped`) to withdraw, in wei. */
+  amount: bigint;
+  /** Whether `amount` is wtpETH. */
+  wrapped: boolean;
+  /** Whether the queue would accept it now; when false, `reason` says why and `amountOfShares` is 0. */
+  ok: boolean;
+  /** Why it would be refused, in one sentence (only when `ok` is false). */
+  reason?: string;
+  /** The custom error it would be refused with (only when `ok` is false). */
+  errorName?: string;
+  /** The ETH the request would ask for, in wei: the tpETH amount, or the wtpETH's value now. */
+  amountOfEther: bigint;
+  /** The pool shares it would lock. */
+  amountOfShares: bigint;
+  /** The fee, in wei: always 0 (a request is paid up to its ETH, less only if a loss is realised before it is finalized). */
+  fee: bigint;
+  /** How long it is expected to wait: {@link ClientStatus.expectedWait} of `client.status(amountOfEther)`. */
+  expectedWait: ExpectedWait;
+}
+
+/** One node operator's validators, as {@link TidepoolClient.overview} reads them. */
+export interface OperatorValidators {
+  /** The operator's id. */
+  id: bigint;
+  /** Its name. */
+  name: string;
+  /** Validators it was ever deposited for. */
+  depositedKeys: bigint;
+  /** Those that have exited. */
+  exitedKeys: bigint;
+  /** Those running now (deposited, not exited). */
+  running: bigint;
+}
+
+/** The last applied oracle report, as {@link TidepoolClient.overview} reads it. */
+export interface LastReportInfo {
+  /** Its reference slot. */
+  refSlot: bigint;
+  /** Seconds from its reference slot to the latest block. */
+  ageSeconds: bigint;
+  /** The time it covered, in seconds (since the report before it). */
+  timeElapsedSeconds: bigint;
+}
+
+/** What an operator of the protocol looks at beyond {@link ClientStatus}: validators, the last report, fees. */
+export interface ProtocolOverview {
+  /** Validators the pool ever deposited for. */
+  depositedValidators: bigint;
+  /** Validators the last report saw on the consensus layer. */
+  beaconValidators: bigint;
+  /** Their balance on the consensus layer, per the last report, in wei. */
+  beaconBalance: bigint;
+  /** The last applied report; undefined before the first. */
+  lastReport?: LastReportInfo;
+  /** The protocol's fee on rewards, in basis points (the sum of the three below). */
+  protocolFeeBP: bigint;
+  /** The treasury's part, in basis points of rewards. */
+  treasuryFeeBP: bigint;
+  /** The operators' part, in basis points of rewards. */
+  operatorsFeeBP: bigint;
+  /** The insurance fund's part, in basis points of rewards. */
+  insuranceFeeBP: bigint;
+  /** Where the treasury's part goes. */
+  treasury: string;
+  /** Every operator ever admitted, by id. */
+  operators: OperatorValidators[];
+  /** The latest block's time, which the figures are read at (unix seconds). */
+  timestamp: bigint;
+}
+
 /** Options of {@link TidepoolClient.requestWithdrawals}. */
 export interface RequestOptions {
   /** The amounts are wtpETH (default: tpETH). */
@@ -238,6 +315,28 @@ function checkedAddress(value: string, what: string): string {
 }
 
 const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
+
+/**
+ * `holder` holds less than `amount` (of `unit`) to `purpose`: "0x… holds 0.5 tpETH, less than the
+ * 1 tpETH to wrap.", the balance rounded down and the amount exact. For a token, it carries the
+ * custom error the token would raise (`ERC20InsufficientBalance`).
+ */
+function shortfall(holder: string, balance: bigint, amount: bigint, unit: string, purpose: string): TidepoolSdkError {
+  return new TidepoolSdkError(
+    `${holder} holds ${ethAtMost(balance, 6, unit)}, less than the ${eth(amount, 18, unit)} to ${purpose}.`,
+    unit === "ETH" ? {} : { errorName: "ERC20InsufficientBalance", args: [holder, balance, amount] },
+  );
+}
+
+/** A request's owner: `owner` checked (the zero address refused, never replaced), else `holder`. */
+function requestOwner(owner: string | undefined, holder: string): string {
+  if (owner !== undefined && isAddress(owner) && getAddress(owner) === ZeroAddress) {
+    throw new TidepoolSdkError(
+      "The zero address cannot own a withdrawal request: leave the owner out to own it yourself, or name another address.",
+    );
+  }
+  return owner === undefined ? holder : checkedAddress(owner, "owner");
+}
 
 /**
  * The Tidepool protocol for one account (or for reads only). Make one with
@@ -469,7 +568,8 @@ export class TidepoolClient {
       if (amount > liquidity) return refused("InsufficientInstantLiquidity", [amount, liquidity]);
       if (amount > remaining) return refused("InstantRedeemFrameCapExceeded", [amount, remaining]);
       if (account !== undefined && balance !== undefined && amount > balance) {
-        return refused("ERC20InsufficientBalance", [account, balance, amount]);
+        const short = shortfall(account, balance, amount, "tpETH", "redeem");
+        return this.refusedPreview(amount, slippageBP, redeemable, short.sentence, short.errorName);
       }
       let quote: [bigint, bigint];
       try {
@@ -493,12 +593,112 @@ export class TidepoolClient {
     });
   }
 
+  /**
+   * What requesting the withdrawal of `amount` (tpETH wei, or wtpETH with `wrapped`) would be: the
+   * ETH it asks for, the shares it locks, no fee, and the expected wait; or, when the queue would
+   * refuse it now, why (`ok` false, `reason` in one sentence): beyond `holder`'s balance (default
+   * holder: the signer), then as the queue checks it: below the minimum, above the maximum,
+   * paused, an `owner` that cannot hold the request NFT. Nothing is sent.
+   */
+  async previewWithdrawal(
+    amount: bigint,
+    options: { wrapped?: boolean; owner?: string; holder?: string } = {},
+  ): Promise<WithdrawalPreview> {
+    const holder =
+      options.holder === undefined ? await this.signerAddress() : checkedAddress(options.holder, "account");
+    const owner = requestOwner(options.owner, holder);
+    const wrapped = options.wrapped === true;
+    const { pool, wrapper } = this.protocol;
+    const [amountOfEther, balance] = await this.guard(() =>
+      Promise.all([wrapped ? pool.getPooledEthByShares(amount) : amount, (wrapped ? wrapper : pool).balanceOf(holder)]),
+    );
+    const { expectedWait } = await this.status(amountOfEther);
+    const preview = { amount, wrapped, amountOfEther, fee: 0n, expectedWait };
+    try {
+      if (amount > balance) throw shortfall(holder, balance, amount, wrapped ? "wtpETH" : "tpETH", "withdraw");
+      await this.checkRequest([amount], owner, holder, wrapped);
+    } catch (error) {
+      const refusal = toSdkError(error, this.interfaces);
+      return {
+        ...preview,
+        ok: false,
+        reason: refusal.sentence,
+        ...(refusal.errorName !== undefined ? { errorName: refusal.errorName } : {}),
+        amountOfShares: 0n,
+      };
+    }
+    const amountOfShares = wrapped ? amount : await this.guard(() => pool.getSharesByPooledEthRoundUp(amount));
+    return { ...preview, ok: true, amountOfShares };
+  }
+
+  /**
+   * The figures beyond {@link status} that whoever runs or watches the protocol looks at: the
+   * validators (deposited, seen on the consensus layer, per operator), the last report (its slot,
+   * age and span) and the protocol fee with its split.
+   */
+  async overview(): Promise<ProtocolOverview> {
+    return this.guard(async () => {
+      const { pool, oracle } = this.protocol;
+      const registry = NodeOperatorRegistry__factory.connect(await pool.REGISTRY(), this.provider);
+      const [[depositedValidators, beaconValidators, beaconBalance], report, processed, fees, feeBP, timing, block] =
+        await Promise.all([
+          pool.getBeaconStat(),
+          oracle.getLastReport(),
+          oracle.getLastProcessedRefSlot(),
+          oracle.getFeeConfig(),
+          oracle.feeBP(),
+          frameTiming(oracle),
+          this.provider.getBlock("latest"),
+        ]);
+      if (!block) throw new TidepoolSdkError("The provider returned no latest block.");
+      const timestamp = BigInt(block.timestamp);
+      const operators: OperatorValidators[] = [];
+      const count = await registry.getNodeOperatorsCount();
+      for (let id = 0n; id < count; id++) {
+        const op = await registry.getNodeOperator(id);
+        operators.push({
+          id,
+          name: op.name,
+          depositedKeys: op.depositedKeys,
+          exitedKeys: op.exitedKeys,
+          running: op.depositedKeys - op.exitedKeys,
+        });
+      }
+      return {
+        depositedValidators,
+        beaconValidators,
+        beaconBalance,
+        ...(processed > 0n
+          ? {
+              lastReport: {
+                refSlot: report.refSlot,
+                ageSeconds: timestamp - slotTime(timing, report.refSlot),
+                timeElapsedSeconds: report.timeElapsedSeconds,
+              },
+            }
+          : {}),
+        protocolFeeBP: feeBP,
+        treasuryFeeBP: fees.treasuryFeeBP,
+        operatorsFeeBP: fees.operatorsFeeBP,
+        insuranceFeeBP: fees.insuranceFeeBP,
+        treasury: fees.treasury,
+        operators,
+        timestamp,
+      };
+    });
+  }
+
   // ──────────────────────────────── Writes ────────────────────────────────
 
-  /** Stakes `amount` wei of ETH for tpETH (simulated first). */
+  /**
+   * Stakes `amount` wei of ETH for tpETH (simulated first). More than the signer's ETH is refused
+   * before anything is sent, with what it holds.
+   */
   async stake(amount: bigint, options: { referral?: string } = {}): Promise<StakeResult> {
     const staker = await this.signerAddress();
     const referral = options.referral === undefined ? ZeroAddress : checkedAddress(options.referral, "referral");
+    const funds = await this.guard(() => this.provider.getBalance(staker));
+    if (funds < amount) throw shortfall(staker, funds, amount, "ETH", "stake (and gas)");
     return this.guard(async () => {
       const pool = this.protocol.pool;
       await pool.stake.staticCall(referral, { value: amount });
@@ -516,9 +716,14 @@ export class TidepoolClient {
     });
   }
 
-  /** Wraps `tpEth` wei of the signer's tpETH into wtpETH (no approval needed; simulated first). */
+  /**
+   * Wraps `tpEth` wei of the signer's tpETH into wtpETH (no approval needed; simulated first). More
+   * than the signer's tpETH is refused before anything is sent, with what it holds.
+   */
   async wrap(tpEth: bigint): Promise<WrapResult> {
-    await this.signerAddress();
+    const holder = await this.signerAddress();
+    const balance = await this.guard(() => this.protocol.pool.balanceOf(holder));
+    if (balance < tpEth) throw shortfall(holder, balance, tpEth, "tpETH", "wrap");
     return this.guard(async () => {
       const wrapper = this.protocol.wrapper;
       await wrapper.wrap.staticCall(tpEth);
@@ -528,9 +733,14 @@ export class TidepoolClient {
     });
   }
 
-  /** Unwraps `wtpEth` of the signer's wtpETH into tpETH (simulated first). */
+  /**
+   * Unwraps `wtpEth` of the signer's wtpETH into tpETH (simulated first). More than the signer's
+   * wtpETH is refused before anything is sent, with what it holds.
+   */
   async unwrap(wtpEth: bigint): Promise<WrapResult> {
-    await this.signerAddress();
+    const holder = await this.signerAddress();
+    const balance = await this.guard(() => this.protocol.wrapper.balanceOf(holder));
+    if (balance < wtpEth) throw shortfall(holder, balance, wtpEth, "wtpETH", "unwrap");
     return this.guard(async () => {
       const wrapper = this.protocol.wrapper;
       await wrapper.unwrap.staticCall(wtpEth);
@@ -554,12 +764,7 @@ export class TidepoolClient {
   async requestWithdrawals(amounts: readonly bigint[], options: RequestOptions = {}): Promise<RequestResult> {
     const signer = this.requireSigner();
     const holder = await this.signerAddress();
-    if (options.owner !== undefined && isAddress(options.owner) && getAddress(options.owner) === ZeroAddress) {
-      throw new TidepoolSdkError(
-        "The zero address cannot own a withdrawal request: leave the owner out to own it yourself, or name another address.",
-      );
-    }
-    const owner = options.owner === undefined ? holder : checkedAddress(options.owner, "owner");
+    const owner = requestOwner(options.owner, holder);
     const list = [...amounts];
     const wrapped = options.wrapped === true;
     const { queue, pool, wrapper } = this.protocol;

@@ -22,6 +22,16 @@ export function eth(wei: bigint, decimals = 6, unit = "ETH"): string {
 }
 
 /**
+ * `wei` as ETH text rounded down to `decimals` places: a limit or a balance ("at most …", "holds …")
+ * is never overstated. `unit` as in {@link eth}.
+ */
+export function ethAtMost(wei: bigint, decimals = 6, unit = "ETH"): string {
+  const places = Math.max(0, Math.min(18, Math.trunc(decimals)));
+  const step = 10n ** BigInt(18 - places);
+  return eth(wei - (wei % step), places, unit);
+}
+
+/**
  * A ratio of two bigints as a decimal string with `places` digits, rounded half up (a share rate of
  * 0.99999999999 ETH reads 1.000000000, never 0.999999999).
  */

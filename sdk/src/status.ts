@@ -53,6 +53,8 @@ export interface ProtocolStatus {
   redeemableNow: bigint;
   /** Instant-redemption fee bounds, in basis points. */
   instantFeeBP: { min: bigint; max: bigint };
+  /** The instant-redemption cap per day (UTC), in basis points of TVL. */
+  instantDailyCapBP: bigint;
   /** Whether at least one oracle report has been applied (before it, `aprBP` means nothing). */
   hasReport: boolean;
   /** The last report's rebase, annualised, in basis points (0 before the first report). */
@@ -97,7 +99,7 @@ export async function readProtocolStatus(t: StatusSources): Promise<ProtocolStat
       pool.getInstantRedeemParams(),
       pool.pausedCapabilities(),
     ]);
-  const [minFeeBP, maxFeeBP, , instantRemainingToday] = redeemParams;
+  const [minFeeBP, maxFeeBP, instantDailyCapBP, instantRemainingToday] = redeemParams;
   const stakingPaused = (paused & CAPABILITY_STAKING) !== 0n;
   const instantRedeemPaused = (paused & CAPABILITY_INSTANT_REDEEM) !== 0n;
   return {
@@ -108,6 +110,7 @@ export async function readProtocolStatus(t: StatusSources): Promise<ProtocolStat
     instantRemainingToday,
     redeemableNow: redeemableNow({ instantLiquidity, instantRemainingToday, instantRedeemPaused, bunkerMode }),
     instantFeeBP: { min: minFeeBP, max: maxFeeBP },
+    instantDailyCapBP,
     hasReport: lastReportRefSlot > 0n,
     aprBP,
     lastReportRefSlot,

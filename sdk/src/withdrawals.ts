@@ -4,6 +4,7 @@
  *
  */
 import type { WithdrawalQueue } from "./contracts";
+import { duration } from "./format";
 import { SECONDS_PER_SLOT, slotTime, type FrameTiming } from "./report";
 
 /** The queue's views that finding hints needs. */
@@ -66,4 +67,18 @@ export function expectedWait(w: WaitInputs): ExpectedWait {
     w.lastProcessedRefSlot < w.currentRefSlot ? w.currentRefSlot : w.currentRefSlot + w.timing.slotsPerFrame;
   const due = slotTime(w.timing, nextRefSlot) + SECONDS_PER_SLOT;
   return { seconds: due > w.now ? due - w.now : 0n, reason: "next-report" };
+}
+
+/**
+ * An expected wait in words, for a preview: "the next oracle report, in ~7h 59m" (to the minute),
+ * "the next oracle report (due now)", "a few days: validators must exit first", or "held back while
+ * bunker mode lasts".
+ */
+export function expectedWaitText(wait: ExpectedWait): string {
+  if (wait.reason === "bunker-mode") return "held back while bunker mode lasts";
+  if (wait.reason === "validator-exits") return "a few days: validators must exit first";
+  const seconds = wait.seconds ?? 0n;
+  if (seconds === 0n) return "the next oracle report (due now)";
+  // Minutes are precise enough for a wait of hours.
+  return `the next oracle report, in ~${duration(seconds >= 60n ? seconds - (seconds % 60n) : seconds)}`;
 }

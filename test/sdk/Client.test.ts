@@ -18,6 +18,8 @@ import {
   describeCustomError,
   describeError,
   eth,
+  ethAtMost,
+  expectedWaitText,
   readProtocolStatus,
   revertData,
 } from "../../sdk/src";
@@ -112,6 +114,7 @@ describe("SDK: TidepoolClient", function () {
       expect(status.minWithdrawal).to.equal(100n);
       expect(status.maxWithdrawal).to.equal(parseEther("1000"));
       expect(status.pendingRequests).to.equal(0n);
+      expect(status.instantDailyCapBP).to.equal((await f.pool.getInstantRedeemParams())[2]);
 
       // The frame's report is in: a new request waits for the next frame's, due one slot after its reference slot.
       const block = await provider.getBlock("latest");
@@ -122,6 +125,58 @@ describe("SDK: TidepoolClient", function () {
       expect(status.expectedWait).to.deep.equal({ seconds: due - status.timestamp, reason: "next-report" });
       // More than the buffer holds needs validators to exit.
       expect((await client.status(parseEther("1000"))).expectedWait).to.deep.equal({ reason: "validator-exits" });
+    });
+
+    it("says an expected wait in words, to the minute", function () {
+      expect(expectedWaitText({ reason: "next-report", seconds: 28_799n })).to.equal(
+        "the next oracle report, in ~7h 59m",
+      );
+      expect(expectedWaitText({ reason: "next-report", seconds: 59n })).to.equal("the next oracle report, in ~59s");
+      expect(expectedWaitText({ reason: "next-report", seconds: 0n })).to.equal("the next oracle report (due now)");
+      expect(expectedWaitText({ reason: "validator-exits" })).to.equal("a few days: validators must exit first");
+      expect(expectedWaitText({ reason: "bunker-mode" })).to.equal("held back while bunker mode lasts");
+    });
+
+    it("reads the overview: validators, the last report, the fee and its split, the operators", async function () {
+      const f = await loadFixture(deployWithQueue);
+      const client = await TidepoolClient.connect({ runner: provider, pool: f.poolAddress });
+      const overview = await client.overview();
+      const [depositedValidators, beaconValidators, beaconBalance] = await f.pool.getBeaconStat();
+      const report = await f.oracle.getLastReport();
+      const fees = await f.oracle.getFeeConfig();
+      const [genesisTime] = await f.oracle.getFrameConfig();
+      const timestamp = BigInt((await provider.getBlock("latest"))!.timestamp);
+      const operators = [];
+      for (let id = 0n; id < (await f.registry.getNodeOperatorsCount()); id++) {
+        const op = await f.registry.getNodeOperator(id);
+        const running = op.depositedKeys - op.exitedKeys;
+        operators.push({ id, name: op.name, depositedKeys: op.depositedKeys, exitedKeys: op.exitedKeys, running });
+      }
+      expect(operators.length).to.be.gt(0);
+      expect(beaconValidators).to.equal(3n);
+      expect(overview).to.deep.equal({
+        depositedValidators,
+        beaconValidators,
+        beaconBalance,
+        lastReport: {
+          refSlot: report.refSlot,
+          ageSeconds: timestamp - (genesisTime + report.refSlot * 12n),
+          timeElapsedSeconds: report.timeElapsedSeconds,
+        },
+        protocolFeeBP: await f.oracle.feeBP(),
+        treasuryFeeBP: fees.treasuryFeeBP,
+        operatorsFeeBP: fees.operatorsFeeBP,
+        insuranceFeeBP: fees.insuranceFeeBP,
+        treasury: fees.treasury,
+        operators,
+        timestamp,
+      });
+
+      // Before the first report: no last report, and no operator yet.
+      const fresh = await loadFixture(deployTidepoolUnlimited);
+      const before = await (await TidepoolClient.connect({ runner: provider, pool: fresh.poolAddress })).overview();
+      expect(before).to.not.have.property("lastReport");
+      expect([before.operators, before.depositedValidators]).to.deep.equal([[], 0n]);
     });
 
     it("reads balances to the wei", async function () {
@@ -171,6 +226,29 @@ describe("SDK: TidepoolClient", function () {
       expect(failure.args).to.deep.equal([]);
       expect(revertData(failure.raw)).to.equal(customErrorData("StakeZeroAmount"));
       expect(describeError(failure.raw, client.interfaces)).to.equal(failure.sentence);
+      expect(await nonceOf(f.holder)).to.equal(nonce);
+    });
+
+    it("refuses more than the signer holds before sending anything, saying what it holds", async function () {
+      const f = await withHolder();
+      const holder = f.holder.address;
+      const client = await TidepoolClient.connect({ runner: f.holder, pool: f.poolAddress });
+      const nonce = await nonceOf(f.holder);
+      const funds = await provider.getBalance(holder);
+      const stake = await sdkFailure(client.stake(funds + 1n));
+      expect(stake.sentence).to.equal(
+        `${holder} holds ${ethAtMost(funds)}, less than the ${eth(funds + 1n, 18)} to stake (and gas).`,
+      );
+      expect(stake.errorName).to.equal(undefined);
+      const wrap = await sdkFailure(client.wrap(parseEther("20.5")));
+      expect(wrap.sentence).to.equal(`${holder} holds 20 tpETH, less than the 20.5 tpETH to wrap.`);
+      expect([wrap.errorName, wrap.args]).to.deep.equal([
+        "ERC20InsufficientBalance",
+        [holder, parseEther("20"), parseEther("20.5")],
+      ]);
+      expect((await sdkFailure(client.unwrap(1n))).sentence).to.equal(
+        `${holder} holds 0 wtpETH, less than the 0.000000000000000001 wtpETH to unwrap.`,
+      );
       expect(await nonceOf(f.holder)).to.equal(nonce);
     });
 
@@ -290,6 +368,88 @@ describe("SDK: TidepoolClient", function () {
       expect(await nonceOf(f.holder)).to.equal(nonce + 1);
       expect(await f.pool.allowance(f.holder.address, f.queueAddress)).to.equal(parseEther("6"));
       expect(result.ids).to.deep.equal([1n]);
+    });
+
+    it("previews a request (its ETH, shares, no fee, the wait) and refuses what would fail, sending nothing", async function () {
+      const f = await withHolder();
+      await (await f.wrapper.connect(f.holder).wrap(parseEther("4"))).wait();
+      const holder = f.holder.address;
+      const client = await TidepoolClient.connect({ runner: f.holder, pool: f.poolAddress });
+      const nonce = await nonceOf(f.holder);
+      const amount = parseEther("1.5");
+      expect(await client.previewWithdrawal(amount)).to.deep.equal({
+        amount,
+        wrapped: false,
+        ok: true,
+        amountOfEther: amount,
+        amountOfShares: await f.pool.getSharesByPooledEthRoundUp(amount),
+        fee: 0n,
+        expectedWait: (await client.status(amount)).expectedWait,
+      });
+      const value = await f.pool.getPooledEthByShares(parseEther("1"));
+      expect(await client.previewWithdrawal(parseEther("1"), { wrapped: true })).to.deep.equal({
+        amount: parseEther("1"),
+        wrapped: true,
+        ok: true,
+        amountOfEther: value,
+        amountOfShares: parseEther("1"),
+        fee: 0n,
+        expectedWait: (await client.status(value)).expectedWait,
+      });
+
+      const refused = (reason: string, errorName: string, wanted: bigint, wrapped = false, ether = wanted) => ({
+        amount: wanted,
+        wrapped,
+        ok: false,
+        reason,
+        errorName,
+        amountOfEther: ether,
+        amountOfShares: 0n,
+        fee: 0n,
+      });
+      const over = await client.previewWithdrawal(parseEther("16.5"));
+      expect(over).to.deep.include(
+        refused(
+          `${holder} holds 16 tpETH, less than the 16.5 tpETH to withdraw.`,
+          "ERC20InsufficientBalance",
+          parseEther("16.5"),
+        ),
+      );
+      const overWrapped = await client.previewWithdrawal(parseEther("5"), { wrapped: true });
+      expect(overWrapped).to.deep.include(
+        refused(
+          `${holder} holds 4 wtpETH, less than the 5 wtpETH to withdraw.`,
+          "ERC20InsufficientBalance",
+          parseEther("5"),
+          true,
+          await f.pool.getPooledEthByShares(parseEther("5")),
+        ),
+      );
+      expect(await client.previewWithdrawal(50n)).to.deep.include(
+        refused(describeCustomError("RequestAmountTooSmall", [50n, 100n]), "RequestAmountTooSmall", 50n),
+      );
+      const oracle = await f.oracle.getAddress();
+      expect((await client.previewWithdrawal(amount, { owner: oracle })).errorName).to.equal("ERC721InvalidReceiver");
+      expect((await sdkFailure(client.previewWithdrawal(amount, { owner: ZeroAddress }))).sentence).to.equal(
+        "The zero address cannot own a withdrawal request: leave the owner out to own it yourself, or name another address.",
+      );
+      // Another holder's, from a client that only reads.
+      const reader = await TidepoolClient.connect({ runner: provider, pool: f.poolAddress });
+      expect((await sdkFailure(reader.previewWithdrawal(amount))).sentence).to.equal(
+        "This client only reads: connect it with a signer (a wallet) to send transactions.",
+      );
+      expect((await reader.previewWithdrawal(amount, { holder })).ok).to.equal(true);
+      expect(await nonceOf(f.holder)).to.equal(nonce);
+
+      await (await f.withdrawalQueue.connect(f.pauser).pause()).wait();
+      expect(await client.previewWithdrawal(amount)).to.deep.include(
+        refused(
+          "Withdrawals are paused right now. Please try again later. (WithdrawalsPaused)",
+          "WithdrawalsPaused",
+          amount,
+        ),
+      );
+      expect(await f.withdrawalQueue.getLastRequestId()).to.equal(0n);
     });
 
     it("simulates first: a request that would fail sends no approval, with the queue's own sentence", async function () {
@@ -513,9 +673,12 @@ describe("SDK: TidepoolClient", function () {
 
       const small = client.connect(f.users[1]);
       await small.stake(parseEther("0.05"));
-      expect((await small.previewInstantRedeem(parseEther("0.1"), 0n)).reason).to.equal(
-        "Your balance (0.05) is below the 0.1 needed. (ERC20InsufficientBalance)",
-      );
+      const short = await small.previewInstantRedeem(parseEther("0.1"), 0n);
+      expect([short.ok, short.reason, short.errorName]).to.deep.equal([
+        false,
+        `${f.users[1].address} holds 0.05 tpETH, less than the 0.1 tpETH to redeem.`,
+        "ERC20InsufficientBalance",
+      ]);
       expect((await client.previewInstantRedeem(0n, 0n)).reason).to.equal(
         "The amount to redeem must be more than zero. (InstantRedeemZeroAmount)",
       );

@@ -22,7 +22,8 @@ import { ZeroAddress, parseEther } from "ethers";
 import { startRpcServer, type RpcServer } from "../../app/server/dev";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { STACK_FRAME, headlessEnv, limited, runHardhat, type CommandRun } from "../helpers/tasks";
-import { ethAtMost, IN_PROCESS_NO_DEPLOYMENT } from "../../tasks/lib";
+import { eth } from "../../sdk/src/format";
+import { IN_PROCESS_NO_DEPLOYMENT } from "../../tasks/lib";
 
 /** One command and what it must print (stderr and stdout, non-blank lines) and exit with. */
 interface Case {
@@ -226,6 +227,7 @@ describe("Error path of every command (headless, CI unset)", function () {
   it("reverts in the SDK's words and refusals of what cannot be done: one sentence, exit code 1", async function () {
     const liquidity = await f.pool.instantLiquidity();
     const [, , , remaining] = await f.pool.getInstantRedeemParams();
+    expect(remaining).to.be.lt(liquidity); // today's cap binds
     await check([
       {
         args: live("stake", "--amount", "1"),
@@ -247,8 +249,7 @@ describe("Error path of every command (headless, CI unset)", function () {
       {
         args: live("instant-redeem", "--amount", "4"),
         lines: [
-          `Error: Only ${ethAtMost(remaining, 6, "tpETH")} can be redeemed instantly right now (instant liquidity ${ethAtMost(liquidity)},` +
-            ` today's cap ${ethAtMost(remaining, 6, "tpETH")} left); you asked for 4 tpETH. Redeem less, or request a withdrawal (npx hardhat request-withdrawal).`,
+          `Error: Instant redemptions are capped for today: ${eth(remaining, 18, "tpETH")} left, you asked for 4 tpETH. (InstantRedeemFrameCapExceeded)`,
         ],
         code: 1,
       },

@@ -119,7 +119,7 @@ describe("Holder tasks", function () {
       );
       const funds = await hre.ethers.provider.getBalance(me.address);
       expect(await taskError("stake", { amount: "100000000", pool })).to.equal(
-        `${me.address} holds ${ethAtMost(funds)}, less than the 100000000 ETH to stake (and gas)`,
+        `${me.address} holds ${ethAtMost(funds)}, less than the 100000000 ETH to stake (and gas).`,
       );
       expect(await snapshot(f, me.address)).to.deep.equal(before);
     });
@@ -211,15 +211,15 @@ describe("Holder tasks", function () {
       const me = await holder();
       const before = await snapshot(f, me.address);
       expect(await taskError("wrap", { amount: "1000", pool: f.poolAddress })).to.equal(
-        `--amount 1000 tpETH is more than the balance of ${me.address}, 0 tpETH`,
+        `${me.address} holds 0 tpETH, less than the 1000 tpETH to wrap.`,
       );
       expect(await taskError("unwrap", { amount: "1", pool: f.poolAddress })).to.equal(
-        `--amount 1 wtpETH is more than the balance of ${me.address}, 0 wtpETH`,
+        `${me.address} holds 0 wtpETH, less than the 1 wtpETH to unwrap.`,
       );
       // users[0] holds 100 tpETH: wrapping from it by --from moves its balance, not account 0's.
       const alice = f.users[0];
       expect(await taskError("wrap", { amount: "100.000001", from: alice.address, pool: f.poolAddress })).to.equal(
-        `--amount 100.000001 tpETH is more than the balance of ${alice.address}, 100 tpETH`,
+        `${alice.address} holds 100 tpETH, less than the 100.000001 tpETH to wrap.`,
       );
       expect(await taskError("unwrap", { amount: "1.2.3", pool: f.poolAddress })).to.equal(
         '--amount must be a positive decimal amount of ETH (at most 18 decimals), got "1.2.3"',
@@ -302,22 +302,24 @@ describe("Holder tasks", function () {
 
     it("refuses to quote what cannot be done: over today's cap, paused, more than the balance", async function () {
       const { f, me } = await withBalance();
+      const [, , , , , , , , , , , , bob] = await hre.ethers.getSigners(); // account 12, no role
+      await f.pool.connect(bob).stake(hre.ethers.ZeroAddress, { value: parseEther("0.5") });
       const before = await snapshot(f, me.address);
       // 1% of ~305 ETH per day: 4 tpETH is within the liquidity but over the cap, preview or not.
       const liquidity = await f.pool.instantLiquidity();
       const [, , , remaining] = await f.pool.getInstantRedeemParams();
-      const overCap =
-        `Only ${ethAtMost(remaining, 6, "tpETH")} can be redeemed instantly right now (instant liquidity ${ethAtMost(liquidity)},` +
-        ` today's cap ${ethAtMost(remaining, 6, "tpETH")} left); you asked for 4 tpETH. Redeem less, or request a withdrawal (npx hardhat request-withdrawal).`;
+      expect(remaining).to.be.lt(liquidity);
+      const overCap = `Instant redemptions are capped for today: ${eth(remaining, 18, "tpETH")} left, you asked for 4 tpETH. (InstantRedeemFrameCapExceeded)`;
       expect(await taskError("instant-redeem", { amount: "4", pool: f.poolAddress })).to.equal(overCap);
       expect(await taskError("instant-redeem", { amount: "4", yes: true, pool: f.poolAddress })).to.equal(overCap);
-      expect(await taskError("instant-redeem", { amount: "5.1", pool: f.poolAddress })).to.equal(
-        `--amount 5.1 tpETH is more than the balance of ${me.address}, ${ethAtMost(before.tpEth, 6, "tpETH")}`,
+      // Within today's cap, beyond the balance of the account that signs.
+      expect(await taskError("instant-redeem", { amount: "1", from: "12", pool: f.poolAddress })).to.equal(
+        `${bob.address} holds 0.5 tpETH, less than the 1 tpETH to redeem.`,
       );
       await (await f.pool.connect(f.pauser).pause(2)).wait(); // instant redemption
       const paused = await snapshot(f, me.address);
       expect(await taskError("instant-redeem", { amount: "1", pool: f.poolAddress })).to.equal(
-        "Instant redemption is paused right now; you can still request a withdrawal (npx hardhat request-withdrawal).",
+        "Instant redemption is paused right now. You can still request a withdrawal. (InstantRedeemPaused)",
       );
       expect(await snapshot(f, me.address)).to.deep.equal(paused);
       expect({ ...paused, block: before.block }).to.deep.equal(before); // only the pause was mined
@@ -423,7 +425,7 @@ describe("Holder tasks", function () {
       expect(bunker).to.include("| paused | nothing |");
       await f.pool.connect(f.users[0]).transfer((await holder()).address, parseEther("1"));
       expect(await taskError("instant-redeem", { amount: "1", pool: f.poolAddress })).to.equal(
-        "Instant redemption is off while the protocol realises a loss (bunker mode); you can still request a withdrawal (npx hardhat request-withdrawal).",
+        "Instant redemption is off while the protocol realises a loss (bunker mode). You can request a withdrawal. (InstantRedeemBunkerMode)",
       );
     });
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress, parseEther } from "ethers";
-import { eth } from "../../sdk/src/format";
+import { duration, eth, ethAtMost } from "../../sdk/src/format";
 import { parseIds } from "../../tasks/withdrawals";
 import { runTask, taskError } from "../helpers/tasks";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
@@ -15,18 +15,40 @@ async function deployed(): Promise<WithdrawalFixture> {
   return f;
 }
 
+/** What a preview says of a new request that the buffer covers: the next frame's report, to the minute. */
+async function nextReportWait(f: WithdrawalFixture): Promise<string> {
+  // The fixture's frame has its report: the next is the next frame's, due one slot after its reference slot.
+  const [refSlot] = await f.oracle.getCurrentFrame();
+  const [genesisTime, epochsPerFrame] = await f.oracle.getFrameConfig();
+  const due = genesisTime + (refSlot + epochsPerFrame * 32n + 1n) * 12n;
+  const seconds = due - BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+  expect(seconds).to.be.gt(3600n);
+  return `the next oracle report, in ~${duration(seconds - (seconds % 60n))}`;
+}
+
+/** The line request-withdrawal prints after the preview. */
+const requestLine = (id: bigint, ether: string, owner: string, locked = ""): string =>
+  `Request #${id}: ${ether} for ${owner}${locked}; no fee: up to that much ETH to claim once a report finalizes it (less only if the protocol realises a loss first).`;
+
 describe("Withdrawal tasks", function () {
-  it("request-withdrawal approves exactly what is missing, requests, and prints the request", async function () {
+  it("request-withdrawal previews (no fee, the expected wait), then requests with a permit: one transaction, nothing left approved", async function () {
     const f = await loadFixture(deployed);
     const me = f.admin.address;
     const shares = await f.pool.getSharesByPooledEthRoundUp(parseEther("1.5"));
     const sharesBefore = await f.pool.sharesOf(me);
+    const wait = await nextReportWait(f);
+    const block = await hre.ethers.provider.getBlockNumber();
     const out = await runTask("request-withdrawal", { amount: "1.5", pool: f.poolAddress });
-    expect(out.split("\n")[0]).to.equal(
-      `Request #1: 1.5 ETH for ${me}; no fee: up to that much ETH to claim once a report finalizes it (less only if the protocol realises a loss first).`,
-    );
+    const lines = out.split("\n");
+    expect(lines.slice(0, 2)).to.deep.equal([
+      `Withdrawal request of 1.5 tpETH from ${me}: no fee; expected wait: ${wait}.`,
+      requestLine(1n, "1.5 ETH", me),
+    ]);
     expect(await f.pool.sharesOf(me)).to.equal(sharesBefore - shares);
     expect(await f.pool.allowance(me, f.queueAddress)).to.equal(0n);
+    expect(await hre.ethers.provider.getBlockNumber()).to.equal(block + 1); // no approval
+    const tx = await hre.ethers.provider.getTransaction(/^tx (0x[0-9a-f]{64})$/.exec(lines[2])?.[1] ?? "");
+    expect(tx?.data.slice(0, 10)).to.equal(f.queue.interface.getFunction("requestWithdrawalsWithPermit").selector);
     const [status] = await f.queue.getWithdrawalStatus([1n]);
     expect([status.amountOfEther, status.amountOfShares, status.owner]).to.deep.equal([parseEther("1.5"), shares, me]);
   });
@@ -36,6 +58,7 @@ describe("Withdrawal tasks", function () {
     const [alice] = f.holders;
     const wtpBefore = await f.wrapper.balanceOf(f.admin.address);
     const value = await f.pool.getPooledEthByShares(parseEther("0.5"));
+    const wait = await nextReportWait(f);
     const out = await runTask("request-withdrawal", {
       amount: "0.5",
       wrapped: true,
@@ -43,9 +66,10 @@ describe("Withdrawal tasks", function () {
       raw: true,
       pool: f.poolAddress,
     });
-    expect(out.split("\n")[0]).to.equal(
-      `Request #1: ${eth(value)} for ${alice.address} (${parseEther("0.5")} shares locked); no fee: up to that much ETH to claim once a report finalizes it (less only if the protocol realises a loss first).`,
-    );
+    expect(out.split("\n").slice(0, 2)).to.deep.equal([
+      `Withdrawal request of 0.5 wtpETH (worth ${eth(value)}) from ${f.admin.address}: no fee; expected wait: ${wait}.`,
+      requestLine(1n, eth(value), alice.address, ` (${parseEther("0.5")} shares locked)`),
+    ]);
     expect(await f.wrapper.balanceOf(f.admin.address)).to.equal(wtpBefore - parseEther("0.5"));
     expect([...(await f.queue.getWithdrawalRequests(alice.address))]).to.deep.equal([1n]);
   });
@@ -67,7 +91,7 @@ describe("Withdrawal tasks", function () {
     const [alice] = f.holders; // account 9, 20 tpETH
     const before = await f.pool.sharesOf(alice.address);
     const out = await runTask("request-withdrawal", { amount: "2", from: alice.address, pool: f.poolAddress });
-    expect(out.split("\n")[0]).to.match(new RegExp(`^Request #1: 2 ETH for ${alice.address};`));
+    expect(out.split("\n")[1]).to.equal(requestLine(1n, "2 ETH", alice.address));
     expect(before - (await f.pool.sharesOf(alice.address))).to.equal(
       await f.pool.getSharesByPooledEthRoundUp(parseEther("2")),
     );
@@ -102,7 +126,7 @@ describe("Withdrawal tasks", function () {
     await f.finalize(1n);
     const listed = await runTask("withdrawals", { pool: f.poolAddress });
     const [claimable] = await f.queue.getClaimableEther([1n], [1n]);
-    expect(listed).to.include(`| #1 | 1 ETH | finalized | ${eth(claimable)} |`);
+    expect(listed).to.include(`| #1 | 1 ETH | claimable | ${eth(claimable)} |`);
     expect(listed).to.include("| #2 | 2 ETH | pending | 0 ETH |");
   });
 
@@ -151,7 +175,10 @@ describe("Withdrawal tasks", function () {
       '--owner is not a valid address: "bob"',
     );
     expect(await taskError("request-withdrawal", { amount: "1001", pool: f.poolAddress })).to.equal(
-      `--amount 1001 tpETH is more than the balance of ${f.admin.address}, ${eth(await f.pool.balanceOf(f.admin.address), 6, "tpETH")}`,
+      `${f.admin.address} holds ${ethAtMost(await f.pool.balanceOf(f.admin.address), 6, "tpETH")}, less than the 1001 tpETH to withdraw.`,
+    );
+    expect(await taskError("request-withdrawal", { amount: "2.5", wrapped: true, pool: f.poolAddress })).to.equal(
+      `${f.admin.address} holds 2 wtpETH, less than the 2.5 wtpETH to withdraw.`,
     );
     expect(await taskError("request-withdrawal", { amount: "0.00000000000000005", pool: f.poolAddress })).to.equal(
       "A withdrawal request must be worth at least 0.0000000000000001 ETH; this one is 0.00000000000000005 ETH. (RequestAmountTooSmall)",
@@ -171,9 +198,9 @@ describe("Withdrawal tasks", function () {
     expect(await taskError("withdrawals", { account: "0x00", pool: f.poolAddress })).to.equal(
       "--account cannot be the zero address",
     );
-    // Only the approval of the too-small request was mined; no request or claim went through.
+    // Every refusal came before anything was sent: no approval, request or claim was mined.
     expect(await f.queue.getLastRequestId()).to.equal(1n);
-    expect(await hre.ethers.provider.getBlockNumber()).to.equal(block + 1);
+    expect(await hre.ethers.provider.getBlockNumber()).to.equal(block);
   });
 
   it("parseIds reads comma-separated positive ids", function () {

@@ -287,7 +287,7 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
       expect(hexlify(await decryptKeystore(keystore, "correct horse"))).to.equal(hexlify(expected[1].secretKey));
     });
 
-    it("validate: OK exit 0, problems exit 1, one-line argument error exit 2", async function () {
+    it("validate: OK exit 0; problems, then one sentence, exit 1; an argument error is one sentence, exit 1", async function () {
       const file = join(dir, "deposit_data-1.json");
       writeFileSync(file, JSON.stringify([VECTOR_ENTRY]));
       const address = `0x${V.withdrawalCredentials.slice(-40)}`;
@@ -304,10 +304,37 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
       ]);
       expect(ok).to.deep.equal({ code: 0, out: [`OK: ${file} is valid deposit data for mainnet`], err: [] });
       const badNet = await mainCaptured(["validate", "--file", file, "--network", "goerli"]);
-      expect(badNet).to.deep.equal({ code: 2, out: [], err: ["keys: unknown network goerli"] });
+      expect(badNet).to.deep.equal({
+        code: 1,
+        out: [],
+        err: ['Error: --network must be one of mainnet, hoodi, holesky, sepolia, got "goerli"'],
+      });
+      expect(await mainCaptured([])).to.deep.equal({
+        code: 1,
+        out: [],
+        err: ["Error: give a command: generate or validate (see the header of scripts/keys.ts)"],
+      });
+      expect(await mainCaptured(["check", "--file", file])).to.deep.equal({
+        code: 1,
+        out: [],
+        err: [
+          'Error: unknown command "check": give a command: generate or validate (see the header of scripts/keys.ts)',
+        ],
+      });
+      expect(await mainCaptured(["validate", "--fiel", file])).to.deep.equal({
+        code: 1,
+        out: [],
+        err: ["Error: Unknown option '--fiel'"],
+      });
+      expect(
+        await mainCaptured(["validate", "--file", file, "--network", "hoodi", "--withdrawal-address", "0x12"]),
+      ).to.deep.equal({ code: 1, out: [], err: ['Error: --withdrawal-address is not a valid address: "0x12"'] });
 
       const wrong = runCli(["validate", "--file", file, "--network", "hoodi"]);
       expect(wrong.status).to.equal(1);
+      expect(wrong.stderr).to.deep.equal([
+        `Error: ${file} is not valid deposit data for hoodi: 3 problems, listed above`,
+      ]);
       expect(wrong.stdout).to.equal(
         [
           "entry 0: fork_version 00000000 is not hoodi's genesis fork version 10000910",
@@ -318,9 +345,9 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
       );
 
       const missing = runCli(["validate", "--network", "hoodi"]);
-      expect(missing.status).to.equal(2);
+      expect(missing.status).to.equal(1);
       expect(missing.stdout).to.equal("");
-      expect(missing.stderr).to.deep.equal(["keys: missing --file"]);
+      expect(missing.stderr).to.deep.equal(["Error: --file is required"]);
     });
   });
 });
