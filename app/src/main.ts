@@ -22,11 +22,17 @@ import {
   type Provider,
   type TransactionReceipt,
 } from "ethers";
-import { eth, percentBP, duration, ratio } from "../../sdk/src/format";
+import { eth, percentBP, ratio } from "../../sdk/src/format";
 import { PERMIT_TYPES, permitDomain } from "../../sdk/src/permit";
 import { frameTiming, slotTime, type FrameTiming } from "../../sdk/src/report";
 import { readProtocolStatus, shareRateText, type ProtocolStatus } from "../../sdk/src/status";
-import { checkpointHints, expectedWait, requestState, type ExpectedWait } from "../../sdk/src/withdrawals";
+import {
+  checkpointHints,
+  expectedWait,
+  expectedWaitText,
+  requestState,
+  type ExpectedWait,
+} from "../../sdk/src/withdrawals";
 import { describeError } from "../../sdk/src/errors";
 import { connectProtocol, INTERFACES, type Protocol } from "./contracts";
 import { discoverWallets, isUnsupportedMethod, isUserRejection, type WalletChoice } from "./wallet";
@@ -196,15 +202,6 @@ async function freshSnapshot(): Promise<Snapshot> {
   return snapshot;
 }
 
-function waitText(w: ExpectedWait): string {
-  if (w.reason === "bunker-mode") return "held back while bunker mode lasts";
-  if (w.reason === "validator-exits") return "a few days: validators must exit first";
-  const seconds = w.seconds ?? 0n;
-  if (seconds === 0n) return "next oracle report (due now)";
-  // Minutes are precise enough for a wait of hours.
-  return `next oracle report, in ~${duration(seconds >= 60n ? seconds - (seconds % 60n) : seconds)}`;
-}
-
 function waitFor(s: Snapshot, amount: bigint): ExpectedWait {
   return expectedWait({
     unfinalizedEther: s.status.unfinalizedEther,
@@ -231,7 +228,7 @@ function renderSnapshot(s: Snapshot): void {
   const waiting = st.lastRequestId - st.lastFinalizedRequestId;
   $("stat-queue").textContent =
     `${waiting} request${waiting === 1n ? "" : "s"} · ${amountText(st.unfinalizedEther)} waiting`;
-  $("stat-wait").textContent = waitText(waitFor(s, 0n));
+  $("stat-wait").textContent = expectedWaitText(waitFor(s, 0n));
   // One figure: the stats, the form's hint and Max, and the preview's check all use it.
   $("stat-redeemable").textContent = limitText(st.redeemableNow, "tpETH");
   $("instant-redeemable").textContent = limitText(instantLimitOf(s).amount, "tpETH");
@@ -578,7 +575,7 @@ async function withdrawPreview(): Promise<void> {
   if (seq !== previewSeq.withdraw) return;
   const problem = withdrawProblem(input.wei, withdrawContext(s, token, value));
   if (problem) return setPreview(out, problem, true);
-  setPreview(out, `Worth ${amountText(value)} now · expected wait: ${waitText(waitFor(s, value))}. ${bounds}`);
+  setPreview(out, `Worth ${amountText(value)} now · expected wait: ${expectedWaitText(waitFor(s, value))}. ${bounds}`);
 }
 
 async function requestWithdrawal(): Promise<void> {

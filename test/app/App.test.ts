@@ -121,7 +121,7 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
       rate: `${shareRateText(status.totalEther, status.totalShares, 9)} ETH per share`,
       apr: percentBP(status.aprBP),
       queue: `${waiting} request${waiting === 1n ? "" : "s"} · ${eth(status.unfinalizedEther, 6)} waiting`,
-      wait: `next oracle report, in ~${duration(seconds - (seconds % 60n))}`,
+      wait: `the next oracle report, in ~${duration(seconds - (seconds % 60n))}`,
       redeemable: floor6(status.redeemableNow, "tpETH"),
       reports: (await t.oracle.queryFilter(t.oracle.filters.ReportApplied(), 0)).length,
     };
