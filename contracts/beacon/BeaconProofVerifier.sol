@@ -170,7 +170,8 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
         bool found;
         assembly ("memory-safe") {
             mstore(0x00, blockTimestamp)
-            found := and(staticcall(gas(), BEACON_ROOTS, 0x00, 0x20, 0x00, 0x20), eq(returndatasize(), 0x20))
+            found := staticcall(gas(), BEACON_ROOTS, 0x00, 0x20, 0x00, 0x20)
+            found := and(found, eq(returndatasize(), 0x20)) // separately: Yul evaluates arguments right to left
             root := mload(0x00)
         }
         if (!found || root == bytes32(0)) revert BeaconRootNotFound(blockTimestamp);
@@ -255,7 +256,7 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
     function _layoutForSlot(uint64 slot) internal view returns (ForkLayout memory layout) {
         layout = _latest;
         if (layout.fromSlot <= slot) return layout;
-        for (uint256 i = _schedule.length - 1; i > 0; ) {
+        for (uint256 i = _schedule.length - 1; i > 0;) {
             --i;
             layout = _schedule[i];
             if (layout.fromSlot <= slot) return layout;
