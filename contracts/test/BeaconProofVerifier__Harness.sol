@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Test doubles are named `Contract__Role` (Lido's convention), not CapWords.
+// solhint-disable contract-name-capwords
+
 import {BeaconProofVerifier} from "../beacon/BeaconProofVerifier.sol";
 
 /// @notice Measures the execution gas of proof verification alone: the internal checks of

@@ -88,7 +88,7 @@ function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** Roots of empty subtrees, depth 0..n − 1. */
 function zeroHashes(n: number): Uint8Array[] {
-  const z = [new Uint8Array(32)];
+  const z: Uint8Array[] = [new Uint8Array(32)];
   while (z.length < n) z.push(hashPair(z[z.length - 1], z[z.length - 1]));
   return z;
 }
