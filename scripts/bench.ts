@@ -13,6 +13,7 @@ import { markdownTable } from "../sdk/src/format";
 import { depositBenchmarks } from "../bench/deposits";
 import { dailyReportBaseline, dailyReportHolders10000, dailyReportOps1000 } from "../bench/reports";
 import { withdrawalBenchmarks } from "../bench/withdrawals";
+import { proofBenchmarks } from "../bench/proofs";
 import {
   exitRequestBenchmarks,
   holderOperationBenchmarks,
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   await reportVariantBenchmarks(gas);
   await reportVoteChurnBenchmarks(gas);
   await userOperationBenchmarks(gas);
+  const notes = await proofBenchmarks(gas);
 
   const keys = Object.keys(gas).sort();
   const sorted = Object.fromEntries(keys.map((k) => [k, gas[k]]));
@@ -61,7 +63,8 @@ async function main(): Promise<void> {
   writeFileSync(
     "bench/gas.md",
     `# Gas per operation\n\nWhole-transaction \`gasUsed\` on Hardhat's in-process network (hardfork ${hre.config.networks.hardhat.hardfork}), ` +
-      `default deployment parameters (stake limit on). Written by \`npm run bench\`; peers' figures from the issues.\n\n${table}\n`,
+      `default deployment parameters (stake limit on). Written by \`npm run bench\`; peers' figures from the issues.\n\n${table}\n` +
+      notes.map((note) => `\n${note}\n`).join(""),
   );
   console.log(table);
   if (failed > 0) {

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IBeaconProofVerifier} from "../interfaces/IBeaconProofVerifier.sol";
+import {BeaconProofs} from "./BeaconProofs.sol";
+
+/// @title BeaconProofVerifier — validator records and balances proven against EIP-4788 roots
+/// @notice Path of every proof: EIP-4788 root for a timestamp = hash of the beacon block header
+/// given field by field; the header's `state_root` → `state.validators[i]` (a whole record) or the
+/// `state.balances` chunk of validator i. The header's slot picks the fork schedule's entry, which
+/// says where the two lists sit in the state.
+/// @dev Not upgradeable: the schedule is its only state, append-only. A fork that changes more than
+/// the lists' generalized indices (e.g. progressive lists) needs a new verifier.
+contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
+    // ---------------------------------------------------------------- constants
+
+    /// @notice The role that appends fork schedule entries (governance).
+    bytes32 public constant FORK_SCHEDULE_ROLE = keccak256("FORK_SCHEDULE_ROLE");
+    /// @notice The EIP-4788 beacon roots contract.
+    address public constant BEACON_ROOTS = 0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02;
+    /// @notice Seconds per beacon slot.
+    uint256 public constant SECONDS_PER_SLOT = 12;
+    /// @notice `state.validators`' generalized index in Electra and Fulu (depth 6, field 11).
+    uint64 public constant ELECTRA_VALIDATORS_GINDEX = 75;
+    /// @notice `state.balances`' generalized index in Electra and Fulu (depth 6, field 12).
+    uint64 public constant ELECTRA_BALANCES_GINDEX = 76;
+    /// @notice log2(VALIDATOR_REGISTRY_LIMIT) = 40 since phase0.
+    uint8 public constant VALIDATOR_REGISTRY_LIMIT_DEPTH = 40;
+    /// @notice The largest generalized index of a list in the state an entry may give (exclusive).
+    uint64 public constant MAX_STATE_GINDEX = 2 ** 32;
+
+    // ---------------------------------------------------------------- storage
+
+    /// @notice Unix time of slot 0, in seconds.
+    uint64 public immutable genesisTimestamp;
+    /// @dev Every entry, ascending by `fromSlot`.
+    ForkLayout[] private _schedule;
+    /// @dev A copy of the last entry: current proofs need one storage read.
+    ForkLayout private _latest;
+
+    // ---------------------------------------------------------------- construction
+
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and FORK_SCHEDULE_ROLE (governance).
+    /// @param genesisTimestamp_ Unix time of the beacon chain's slot 0, in seconds.
+    /// @param electraFromSlot The first slot of the Electra layout (the schedule's first entry; may
+    /// be in the past).
+    constructor(address admin, uint64 genesisTimestamp_, uint64 electraFromSlot) {
+        genesisTimestamp = genesisTimestamp_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(FORK_SCHEDULE_ROLE, admin);
+        _append(
+            ForkLayout({
+                fromSlot: electraFromSlot,
+                validatorsGIndex: ELECTRA_VALIDATORS_GINDEX,
+                balancesGIndex: ELECTRA_BALANCES_GINDEX,
+                validatorsLimitDepth: VALIDATOR_REGISTRY_LIMIT_DEPTH
+            })
+        );
+    }
+
+    // ---------------------------------------------------------------- proofs
+
+    /// @inheritdoc IBeaconProofVerifier
+    function verifyValidator(
+        uint256 blockTimestamp,
+        BeaconBlockHeader calldata header,
+        uint64 validatorIndex,
+        Validator calldata validator,
+        bytes calldata proof
+    ) external view {
+        _verifyValidator(blockTimestamp, header, validatorIndex, validator, proof);
+    }
+
+    /// @inheritdoc IBeaconProofVerifier
+    function verifyBalance(
+        uint256 blockTimestamp,
+        BeaconBlockHeader calldata header,
+        uint64 validatorIndex,
+        bytes32 balancesChunk,
+        bytes calldata proof
+    ) external view returns (uint64 balanceGwei) {
+        return _verifyBalance(blockTimestamp, header, validatorIndex, balancesChunk, proof);
+    }
+
+    // ---------------------------------------------------------------- schedule
+
+    /// @inheritdoc IBeaconProofVerifier
+    function addForkLayout(ForkLayout calldata layout) external onlyRole(FORK_SCHEDULE_ROLE) {
+        uint64 lastFromSlot = _latest.fromSlot;
+        if (layout.fromSlot <= lastFromSlot) revert ForkScheduleNotAscending(layout.fromSlot, lastFromSlot);
+        uint64 slot = currentSlot();
+        if (layout.fromSlot <= slot) revert ForkScheduleNotInFuture(layout.fromSlot, slot);
+        _append(layout);
+    }
+
+    /// @inheritdoc IBeaconProofVerifier
+    function forkLayoutForSlot(uint64 slot) external view returns (ForkLayout memory) {
+        return _layoutForSlot(slot);
+    }
+
+    /// @inheritdoc IBeaconProofVerifier
+    function forkSchedule() external view returns (ForkLayout[] memory) {
+        return _schedule;
+    }
+
+    /// @inheritdoc IBeaconProofVerifier
+    function currentSlot() public view returns (uint64) {
+        if (block.timestamp <= genesisTimestamp) return 0;
+        return uint64((block.timestamp - genesisTimestamp) / SECONDS_PER_SLOT);
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev The checks of `verifyValidator`, callable without an external call (gas harness).
+    function _verifyValidator(
+        uint256 blockTimestamp,
+        BeaconBlockHeader calldata header,
+        uint64 validatorIndex,
+        Validator calldata validator,
+        bytes calldata proof
+    ) internal view {
+        ForkLayout memory layout = _layoutForSlot(header.slot);
+        _checkHeader(blockTimestamp, header);
+        (bytes32 stateRoot, uint64 count) = _listRoot(
+            _validatorRoot(validator),
+            validatorIndex,
+            layout.validatorsGIndex,
+            layout.validatorsLimitDepth,
+            proof
+        );
+        if (validatorIndex >= count) revert BeaconValidatorIndexBeyondCount(validatorIndex, count);
+        if (stateRoot != header.stateRoot) revert BeaconProofInvalid(stateRoot, header.stateRoot);
+    }
+
+    /// @dev The checks of `verifyBalance`, callable without an external call (gas harness).
+    function _verifyBalance(
+        uint256 blockTimestamp,
+        BeaconBlockHeader calldata header,
+        uint64 validatorIndex,
+        bytes32 balancesChunk,
+        bytes calldata proof
+    ) internal view returns (uint64 balanceGwei) {
+        ForkLayout memory layout = _layoutForSlot(header.slot);
+        _checkHeader(blockTimestamp, header);
+        // Four balances per chunk: the balance list's data tree is 2 levels shallower.
+        (bytes32 stateRoot, uint64 count) = _listRoot(
+            balancesChunk,
+            validatorIndex >> 2,
+            layout.balancesGIndex,
+            layout.validatorsLimitDepth - 2,
+            proof
+        );
+        if (validatorIndex >= count) revert BeaconValidatorIndexBeyondCount(validatorIndex, count);
+        if (stateRoot != header.stateRoot) revert BeaconProofInvalid(stateRoot, header.stateRoot);
+        return BeaconProofs.uint64At(balancesChunk, validatorIndex & 3);
+    }
+
+    /// @dev Reverts unless `header` hashes to the EIP-4788 root for `blockTimestamp`.
+    function _checkHeader(uint256 blockTimestamp, BeaconBlockHeader calldata header) internal view {
+        bytes32 beaconRoot = _beaconRoot(blockTimestamp);
+        bytes32 headerRoot = _headerRoot(header);
+        if (headerRoot != beaconRoot) revert BeaconHeaderMismatch(headerRoot, beaconRoot);
+    }
+
+    /// @dev The EIP-4788 root for `blockTimestamp`. The contract reverts for a timestamp it does
+    /// not hold; no code at the address returns nothing; a zero root is never a block's.
+    function _beaconRoot(uint256 blockTimestamp) internal view returns (bytes32 root) {
+        bool found;
+        assembly ("memory-safe") {
+            mstore(0x00, blockTimestamp)
+            found := staticcall(gas(), BEACON_ROOTS, 0x00, 0x20, 0x00, 0x20)
+            found := and(found, eq(returndatasize(), 0x20)) // separately: Yul evaluates arguments right to left
+            root := mload(0x00)
+        }
+        if (!found || root == bytes32(0)) revert BeaconRootNotFound(blockTimestamp);
+    }
+
+    /// @dev hash_tree_root(BeaconBlockHeader): five leaves padded to eight.
+    function _headerRoot(BeaconBlockHeader calldata header) internal view returns (bytes32) {
+        bytes32 slotChunk = BeaconProofs.toChunk(header.slot);
+        bytes32 proposerChunk = BeaconProofs.toChunk(header.proposerIndex);
+        uint256 ptr;
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore(ptr, slotChunk)
+            mstore(add(ptr, 0x20), proposerChunk)
+            calldatacopy(add(ptr, 0x40), add(header, 0x40), 0x60) // parentRoot, stateRoot, bodyRoot
+            mstore(add(ptr, 0xa0), 0)
+            mstore(add(ptr, 0xc0), 0)
+            mstore(add(ptr, 0xe0), 0)
+        }
+        return BeaconProofs.merkleize8(ptr);
+    }
+
+    /// @dev hash_tree_root(Validator): eight leaves, the pubkey's being sha256(pubkey ‖ 16 zero bytes).
+    function _validatorRoot(Validator calldata validator) internal view returns (bytes32) {
+        bytes calldata pubkey = validator.pubkey;
+        if (pubkey.length != 48) revert BeaconPubkeyLengthInvalid(pubkey.length);
+        bytes32 withdrawalCredentials = validator.withdrawalCredentials;
+        bytes32 effectiveBalance = BeaconProofs.toChunk(validator.effectiveBalanceGwei);
+        bytes32 slashed = validator.slashed ? bytes32(uint256(1) << 248) : bytes32(0);
+        bytes32 eligibility = BeaconProofs.toChunk(validator.activationEligibilityEpoch);
+        bytes32 activation = BeaconProofs.toChunk(validator.activationEpoch);
+        bytes32 exit = BeaconProofs.toChunk(validator.exitEpoch);
+        bytes32 withdrawable = BeaconProofs.toChunk(validator.withdrawableEpoch);
+        uint256 ptr;
+        bool ok;
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore(add(ptr, 0x20), 0)
+            calldatacopy(ptr, pubkey.offset, 48)
+            ok := staticcall(gas(), 0x02, ptr, 0x40, ptr, 0x20)
+            mstore(add(ptr, 0x20), withdrawalCredentials)
+            mstore(add(ptr, 0x40), effectiveBalance)
+            mstore(add(ptr, 0x60), slashed)
+            mstore(add(ptr, 0x80), eligibility)
+            mstore(add(ptr, 0xa0), activation)
+            mstore(add(ptr, 0xc0), exit)
+            mstore(add(ptr, 0xe0), withdrawable)
+        }
+        if (!ok) revert Sha256Failed();
+        return BeaconProofs.merkleize8(ptr);
+    }
+
+    /// @dev The state root that `leaf` at `leafIndex` of a list at `listGIndex` hashes to with
+    /// `proof` (`count ‖ d list siblings ‖ state siblings`), and the count the proof carries.
+    function _listRoot(
+        bytes32 leaf,
+        uint256 leafIndex,
+        uint64 listGIndex,
+        uint256 limitDepth,
+        bytes calldata proof
+    ) internal view returns (bytes32 stateRoot, uint64 count) {
+        uint256 stateDepth = Math.log2(listGIndex);
+        uint256 minLength = 8 + 32 * stateDepth;
+        uint256 maxLength = minLength + 32 * limitDepth;
+        if (proof.length < minLength || proof.length > maxLength || (proof.length - 8) % 32 != 0) {
+            revert BeaconProofLengthInvalid(proof.length, minLength, maxLength);
+        }
+        uint256 depth = (proof.length - minLength) / 32;
+        if (leafIndex >> depth != 0) revert BeaconIndexOutOfRangeForDepth(leafIndex, depth);
+        count = uint64(bytes8(proof[:8]));
+        uint256 siblings;
+        assembly ("memory-safe") {
+            siblings := add(proof.offset, 8)
+        }
+        bytes32 node = BeaconProofs.walk(leaf, leafIndex, siblings, depth);
+        node = BeaconProofs.walkEmpty(node, depth, limitDepth);
+        node = BeaconProofs.hashPair(node, BeaconProofs.toChunk(count));
+        stateRoot = BeaconProofs.walk(node, listGIndex, siblings + 32 * depth, stateDepth);
+    }
+
+    /// @dev The entry with the greatest `fromSlot` ≤ `slot`.
+    function _layoutForSlot(uint64 slot) internal view returns (ForkLayout memory layout) {
+        layout = _latest;
+        if (layout.fromSlot <= slot) return layout;
+        for (uint256 i = _schedule.length - 1; i > 0;) {
+            --i;
+            layout = _schedule[i];
+            if (layout.fromSlot <= slot) return layout;
+        }
+        revert BeaconNoForkLayoutForSlot(slot);
+    }
+
+    /// @dev Appends `layout` after checking its bounds.
+    function _append(ForkLayout memory layout) private {
+        if (
+            layout.validatorsGIndex < 2 ||
+            layout.validatorsGIndex >= MAX_STATE_GINDEX ||
+            layout.balancesGIndex < 2 ||
+            layout.balancesGIndex >= MAX_STATE_GINDEX ||
+            layout.validatorsLimitDepth < 2 ||
+            layout.validatorsLimitDepth > BeaconProofs.MAX_LIMIT_DEPTH
+        ) revert ForkLayoutInvalid(layout.validatorsGIndex, layout.balancesGIndex, layout.validatorsLimitDepth);
+        _schedule.push(layout);
+        _latest = layout;
+        emit ForkLayoutAdded(
+            _schedule.length - 1,
+            layout.fromSlot,
+            layout.validatorsGIndex,
+            layout.balancesGIndex,
+            layout.validatorsLimitDepth
+        );
+    }
+}

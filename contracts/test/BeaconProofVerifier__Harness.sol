@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+// Test doubles are named `Contract__Role` (Lido's convention), not CapWords.
+// solhint-disable contract-name-capwords
+
+import {BeaconProofVerifier} from "../beacon/BeaconProofVerifier.sol";
+
+/// @notice Measures the execution gas of proof verification alone: the internal checks of
+/// `verifyValidator` / `verifyBalance` between two `gasleft()` reads, without the transaction's
+/// base cost, calldata, ABI dispatch or an external call to the verifier.
+contract BeaconProofVerifier__Harness is BeaconProofVerifier {
+    constructor(
+        address admin,
+        uint64 genesisTimestamp_,
+        uint64 electraFromSlot
+    ) BeaconProofVerifier(admin, genesisTimestamp_, electraFromSlot) {}
+
+    function gasOfVerifyValidator(
+        uint256 blockTimestamp,
+        BeaconBlockHeader calldata header,
+        uint64 validatorIndex,
+        Validator calldata validator,
+        bytes calldata proof
+    ) external view returns (uint256 gasUsed) {
+        uint256 before = gasleft();
+        _verifyValidator(blockTimestamp, header, validatorIndex, validator, proof);
+        gasUsed = before - gasleft();
+    }
+
+    function gasOfVerifyBalance(
+        uint256 blockTimestamp,
+        BeaconBlockHeader calldata header,
+        uint64 validatorIndex,
+        bytes32 balancesChunk,
+        bytes calldata proof
+    ) external view returns (uint256 gasUsed) {
+        uint256 before = gasleft();
+        _verifyBalance(blockTimestamp, header, validatorIndex, balancesChunk, proof);
+        gasUsed = before - gasleft();
+    }
+}
