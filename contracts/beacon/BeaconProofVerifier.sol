@@ -184,6 +184,7 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
         uint256 ptr;
         assembly ("memory-safe") {
             ptr := mload(0x40)
+            mstore(0x40, add(ptr, 0x100)) // allocated: Solidity code runs before the words are hashed
             mstore(ptr, slotChunk)
             mstore(add(ptr, 0x20), proposerChunk)
             calldatacopy(add(ptr, 0x40), add(header, 0x40), 0x60) // parentRoot, stateRoot, bodyRoot
@@ -209,6 +210,7 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
         bool ok;
         assembly ("memory-safe") {
             ptr := mload(0x40)
+            mstore(0x40, add(ptr, 0x100)) // allocated: Solidity code runs before the words are hashed
             mstore(add(ptr, 0x20), 0)
             calldatacopy(ptr, pubkey.offset, 48)
             ok := staticcall(gas(), 0x02, ptr, 0x40, ptr, 0x20)
