@@ -115,24 +115,31 @@ library BeaconProofs {
         assembly ("memory-safe") {
             let ok := 1
             let bits := shl(5, index) // bit 5: the current node is the right child
-            let side := and(bits, 0x20)
-            mstore(side, node)
+            mstore(and(bits, 0x20), node)
+            let p := siblingsOffset
             let end := add(siblingsOffset, shl(5, count))
-            for {
-                let p := siblingsOffset
-            } lt(p, end) {
-                p := add(p, 0x20)
-            } {
-                mstore(xor(side, 0x20), calldataload(p))
+            // Two levels per iteration, after one alone if the count is odd.
+            if and(count, 1) {
+                mstore(and(not(bits), 0x20), calldataload(p))
                 bits := shr(1, bits)
-                side := and(bits, 0x20)
-                ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, side, 0x20))
+                ok := staticcall(gas(), 0x02, 0x00, 0x40, and(bits, 0x20), 0x20)
+                p := add(p, 0x20)
+            }
+            for {} lt(p, end) {
+                p := add(p, 0x40)
+            } {
+                mstore(and(not(bits), 0x20), calldataload(p))
+                bits := shr(1, bits)
+                ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, and(bits, 0x20), 0x20))
+                mstore(and(not(bits), 0x20), calldataload(add(p, 0x20)))
+                bits := shr(1, bits)
+                ok := and(ok, staticcall(gas(), 0x02, 0x00, 0x40, and(bits, 0x20), 0x20))
             }
             if iszero(ok) {
                 mstore(0x00, 0xc176b3c5) // Sha256Failed()
                 revert(0x1c, 0x04)
             }
-            root := mload(side)
+            root := mload(and(bits, 0x20))
         }
     }
 
@@ -223,12 +230,18 @@ library BeaconProofs {
             let ok := 1
             let p := add(table, shl(5, fromDepth))
             mstore(sub(p, 0x20), node)
+            // limitDepth + 1 − fromDepth levels: two per iteration, after one alone if odd.
+            if iszero(and(sub(limitDepth, fromDepth), 1)) {
+                ok := staticcall(gas(), 0x02, sub(p, 0x20), 0x40, p, 0x20)
+                p := add(p, 0x20)
+            }
             for {
                 let end := add(table, shl(5, add(limitDepth, 1)))
             } lt(p, end) {
-                p := add(p, 0x20)
+                p := add(p, 0x40)
             } {
                 ok := and(ok, staticcall(gas(), 0x02, sub(p, 0x20), 0x40, p, 0x20))
+                ok := and(ok, staticcall(gas(), 0x02, p, 0x40, add(p, 0x20), 0x20))
             }
             if iszero(ok) {
                 mstore(0x00, 0xc176b3c5) // Sha256Failed()
