@@ -159,6 +159,31 @@ describe("BeaconProofVerifier", function () {
       }
     });
 
+    it("rejects an ABI word with high bits set in a uint64 or bool field, as Solidity's decoder does", async function () {
+      const { verifier, header, timestamp, p, v } = await oneProof();
+      const data = getBytes(
+        verifier.interface.encodeFunctionData("verifyValidator", [timestamp, header, v.index, p.validator, p.proof]),
+      );
+      const call = (bytes: Uint8Array) => hre.ethers.provider.call({ to: verifier.target, data: hexlify(bytes) });
+      await call(data); // the clean encoding verifies
+      // Head: selector, timestamp, header (5 words), index, validator offset, proof offset.
+      const validatorAt = 4 + Number(BigInt(hexlify(data.slice(4 + 32 * 7, 4 + 32 * 8))));
+      const words = {
+        "header.proposerIndex": 4 + 32 * 2,
+        "validator.effectiveBalanceGwei": validatorAt + 32 * 2,
+        "validator.slashed": validatorAt + 32 * 3,
+        "validator.activationEligibilityEpoch": validatorAt + 32 * 4,
+        "validator.activationEpoch": validatorAt + 32 * 5,
+        "validator.exitEpoch": validatorAt + 32 * 6,
+        "validator.withdrawableEpoch": validatorAt + 32 * 7,
+      };
+      for (const [field, at] of Object.entries(words)) {
+        const dirty = Uint8Array.from(data);
+        dirty[at + (field === "validator.slashed" ? 31 : 23)] |= 0x02; // bit 1 of a bool, bit 65 of a uint64
+        await expect(call(dirty), field).to.be.revertedWithoutReason();
+      }
+    });
+
     it("reverts BeaconPubkeyLengthInvalid for a pubkey that is not 48 bytes", async function () {
       const { verifier, header, timestamp, p, v } = await oneProof();
       const pubkey = p.validator.pubkey.slice(0, -2);
