@@ -230,7 +230,8 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
             activation := calldataload(add(validator, 0xa0))
             exit := calldataload(add(validator, 0xc0))
             withdrawable := calldataload(add(validator, 0xe0))
-            if or(gt(slashed, 1), shr(64, or(or(effectiveBalance, eligibility), or(or(activation, exit), withdrawable)))) {
+            let epochs := or(or(eligibility, activation), or(exit, withdrawable))
+            if or(gt(slashed, 1), shr(64, or(effectiveBalance, epochs))) {
                 revert(0, 0)
             }
         }

@@ -146,10 +146,8 @@ library BeaconProofs {
     /// @notice The root of an SSZ list from the root `node` of its data tree's left-most subtree
     /// of depth `fromDepth`: walks up through empty right siblings to the data tree's depth
     /// `limitDepth` (`fromDepth` ≤ `limitDepth` ≤ MAX_LIMIT_DEPTH), then mixes in the length.
-    /// @dev The roots of empty subtrees, zero_hashes[k] of depth k for k = 0..47
-    /// (zero_hashes[0] = 0, zero_hashes[k+1] = sha256(zero_hashes[k] ‖ zero_hashes[k])), go to free
-    /// memory as a table, word k at `table + 32k`, in groups of eight, only the groups that levels
-    /// `fromDepth`..`limitDepth` − 1 use; word `limitDepth` takes the length's chunk. The node goes
+    /// @dev The roots of empty subtrees go to free memory as a table (see `writeZeroHashes`), word
+    /// k at `table + 32k`; word `limitDepth` takes the length's chunk. The node goes
     /// in the word before zero_hashes[fromDepth], and each hash overwrites the word its right input
     /// came from, so that it is the left input of the next level: one precompile call per level.
     /// @param node The root of the non-empty left subtree.
@@ -163,9 +161,47 @@ library BeaconProofs {
         uint256 limitDepth,
         bytes32 lengthChunk
     ) internal view returns (bytes32 root) {
+        uint256 table;
         assembly ("memory-safe") {
-            let table := add(mload(0x40), 0x20)
-            let toDepth := limitDepth
+            table := add(mload(0x40), 0x20)
+        }
+        writeZeroHashes(table, fromDepth, limitDepth);
+        assembly ("memory-safe") {
+            mstore(add(table, shl(5, limitDepth)), lengthChunk)
+            let ok := 1
+            let p := add(table, shl(5, fromDepth))
+            mstore(sub(p, 0x20), node)
+            // limitDepth + 1 − fromDepth levels: two per iteration, after one alone if odd.
+            if iszero(and(sub(limitDepth, fromDepth), 1)) {
+                ok := staticcall(gas(), 0x02, sub(p, 0x20), 0x40, p, 0x20)
+                p := add(p, 0x20)
+            }
+            for {
+                let end := add(table, shl(5, add(limitDepth, 1)))
+            } lt(p, end) {
+                p := add(p, 0x40)
+            } {
+                ok := and(ok, staticcall(gas(), 0x02, sub(p, 0x20), 0x40, p, 0x20))
+                ok := and(ok, staticcall(gas(), 0x02, p, 0x40, add(p, 0x20), 0x20))
+            }
+            if iszero(ok) {
+                mstore(0x00, 0xc176b3c5) // Sha256Failed()
+                revert(0x1c, 0x04)
+            }
+            root := mload(sub(p, 0x20))
+        }
+    }
+
+    /// @notice Writes zero_hashes[k], the root of an empty subtree of depth k (zero_hashes[0] = 0,
+    /// zero_hashes[k+1] = sha256(zero_hashes[k] ‖ zero_hashes[k])), to memory word `table + 32k`
+    /// for k = `fromDepth`..`toDepth` − 1 (and the rest of their groups of eight: only the groups a
+    /// walk uses are written).
+    /// @param table Memory address of word 0 (free memory; 48 words are written at most).
+    /// @param fromDepth The first depth needed.
+    /// @param toDepth One past the last depth needed (≤ MAX_LIMIT_DEPTH).
+    // solhint-disable-next-line function-max-lines
+    function writeZeroHashes(uint256 table, uint256 fromDepth, uint256 toDepth) internal pure {
+        assembly ("memory-safe") {
             if lt(fromDepth, 8) {
                 mstore(add(table, 0x000), 0x0000000000000000000000000000000000000000000000000000000000000000)
                 mstore(add(table, 0x020), 0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b)
@@ -226,28 +262,6 @@ library BeaconProofs {
                 mstore(add(table, 0x5c0), 0x3334a7c1e7f6705aa6011a6a949645016db4acde0ca9abd66dc79d8266423056)
                 mstore(add(table, 0x5e0), 0x0796fd75664faef744ee4e52d7271e2bbb769f91ed6f9b74d8b694f56606852c)
             }
-            mstore(add(table, shl(5, limitDepth)), lengthChunk)
-            let ok := 1
-            let p := add(table, shl(5, fromDepth))
-            mstore(sub(p, 0x20), node)
-            // limitDepth + 1 − fromDepth levels: two per iteration, after one alone if odd.
-            if iszero(and(sub(limitDepth, fromDepth), 1)) {
-                ok := staticcall(gas(), 0x02, sub(p, 0x20), 0x40, p, 0x20)
-                p := add(p, 0x20)
-            }
-            for {
-                let end := add(table, shl(5, add(limitDepth, 1)))
-            } lt(p, end) {
-                p := add(p, 0x40)
-            } {
-                ok := and(ok, staticcall(gas(), 0x02, sub(p, 0x20), 0x40, p, 0x20))
-                ok := and(ok, staticcall(gas(), 0x02, p, 0x40, add(p, 0x20), 0x20))
-            }
-            if iszero(ok) {
-                mstore(0x00, 0xc176b3c5) // Sha256Failed()
-                revert(0x1c, 0x04)
-            }
-            root := mload(sub(p, 0x20))
         }
     }
 }
