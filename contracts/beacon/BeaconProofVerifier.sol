@@ -310,7 +310,7 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
     function _layoutForSlot(uint64 slot) internal view returns (ForkLayout storage layout) {
         layout = _latest;
         if (layout.fromSlot <= slot) return layout;
-        for (uint256 i = _schedule.length - 1; i > 0; ) {
+        for (uint256 i = _schedule.length - 1; i > 0;) {
             --i;
             layout = _schedule[i];
             if (layout.fromSlot <= slot) return layout;
