@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IBeaconProofVerifier} from "../interfaces/IBeaconProofVerifier.sol";
 import {BeaconProofs} from "./BeaconProofs.sol";
 
@@ -121,7 +120,7 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
         Validator calldata validator,
         bytes calldata proof
     ) internal view {
-        ForkLayout memory layout = _layoutForSlot(header.slot);
+        ForkLayout storage layout = _layoutForSlot(header.slot);
         _checkHeader(blockTimestamp, header);
         (bytes32 stateRoot, uint64 count) = _listRoot(
             _validatorRoot(validator),
@@ -142,7 +141,7 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
         bytes32 balancesChunk,
         bytes calldata proof
     ) internal view returns (uint64 balanceGwei) {
-        ForkLayout memory layout = _layoutForSlot(header.slot);
+        ForkLayout storage layout = _layoutForSlot(header.slot);
         _checkHeader(blockTimestamp, header);
         // Four balances per chunk: the balance list's data tree is 2 levels shallower.
         (bytes32 stateRoot, uint64 count) = _listRoot(
@@ -177,50 +176,86 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
         if (!found || root == bytes32(0)) revert BeaconRootNotFound(blockTimestamp);
     }
 
-    /// @dev hash_tree_root(BeaconBlockHeader): five leaves padded to eight.
-    function _headerRoot(BeaconBlockHeader calldata header) internal view returns (bytes32) {
-        bytes32 slotChunk = BeaconProofs.toChunk(header.slot);
-        bytes32 proposerChunk = BeaconProofs.toChunk(header.proposerIndex);
-        uint256 ptr;
+    /// @dev hash_tree_root(BeaconBlockHeader): five leaves padded to eight. The padding's left
+    /// pair is zero_hashes[1], a constant: six hashes instead of seven. The two uint64 fields are
+    /// read as ABI words and rejected, as Solidity's decoder would, if they have high bits set.
+    function _headerRoot(BeaconBlockHeader calldata header) internal view returns (bytes32 root) {
+        uint256 slot;
+        uint256 proposerIndex;
         assembly ("memory-safe") {
-            ptr := mload(0x40)
-            mstore(0x40, add(ptr, 0x100)) // allocated: Solidity code runs before the words are hashed
-            mstore(ptr, slotChunk)
-            mstore(add(ptr, 0x20), proposerChunk)
+            slot := calldataload(header)
+            proposerIndex := calldataload(add(header, 0x20))
+            if shr(64, or(slot, proposerIndex)) {
+                revert(0, 0)
+            }
+        }
+        // Lanes 2 and 3: slot, proposerIndex.
+        uint256 chunks = BeaconProofs.swapLanes((slot << 64) | proposerIndex);
+        bytes32 zeroHash1 = BeaconProofs.ZERO_HASH_1;
+        bool ok;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, and(shl(128, chunks), shl(192, 0xffffffffffffffff)))
+            mstore(add(ptr, 0x20), shl(192, chunks))
             calldatacopy(add(ptr, 0x40), add(header, 0x40), 0x60) // parentRoot, stateRoot, bodyRoot
             mstore(add(ptr, 0xa0), 0)
-            mstore(add(ptr, 0xc0), 0)
-            mstore(add(ptr, 0xe0), 0)
+            ok := staticcall(gas(), 0x02, ptr, 0x40, ptr, 0x20)
+            ok := and(ok, staticcall(gas(), 0x02, add(ptr, 0x40), 0x40, add(ptr, 0x20), 0x20))
+            ok := and(ok, staticcall(gas(), 0x02, add(ptr, 0x80), 0x40, add(ptr, 0x40), 0x20))
+            mstore(add(ptr, 0x60), zeroHash1) // hash of the two zero leaves
+            ok := and(ok, staticcall(gas(), 0x02, ptr, 0x40, ptr, 0x20))
+            ok := and(ok, staticcall(gas(), 0x02, add(ptr, 0x40), 0x40, add(ptr, 0x20), 0x20))
+            ok := and(ok, staticcall(gas(), 0x02, ptr, 0x40, ptr, 0x20))
+            root := mload(ptr)
         }
-        return BeaconProofs.merkleize8(ptr);
+        if (!ok) revert Sha256Failed();
     }
 
-    /// @dev hash_tree_root(Validator): eight leaves, the pubkey's being sha256(pubkey ‖ 16 zero bytes).
+    /// @dev hash_tree_root(Validator): eight leaves, the pubkey's being sha256(pubkey ‖ 16 zero
+    /// bytes). The scalar fields are read as ABI words and rejected, as Solidity's decoder would, if
+    /// a uint64 has high bits set or the bool is neither 0 nor 1.
     function _validatorRoot(Validator calldata validator) internal view returns (bytes32) {
         bytes calldata pubkey = validator.pubkey;
         if (pubkey.length != 48) revert BeaconPubkeyLengthInvalid(pubkey.length);
-        bytes32 withdrawalCredentials = validator.withdrawalCredentials;
-        bytes32 effectiveBalance = BeaconProofs.toChunk(validator.effectiveBalanceGwei);
-        bytes32 slashed = validator.slashed ? bytes32(uint256(1) << 248) : bytes32(0);
-        bytes32 eligibility = BeaconProofs.toChunk(validator.activationEligibilityEpoch);
-        bytes32 activation = BeaconProofs.toChunk(validator.activationEpoch);
-        bytes32 exit = BeaconProofs.toChunk(validator.exitEpoch);
-        bytes32 withdrawable = BeaconProofs.toChunk(validator.withdrawableEpoch);
+        uint256 effectiveBalance;
+        uint256 slashed;
+        uint256 eligibility;
+        uint256 activation;
+        uint256 exit;
+        uint256 withdrawable;
+        assembly ("memory-safe") {
+            effectiveBalance := calldataload(add(validator, 0x40))
+            slashed := calldataload(add(validator, 0x60))
+            eligibility := calldataload(add(validator, 0x80))
+            activation := calldataload(add(validator, 0xa0))
+            exit := calldataload(add(validator, 0xc0))
+            withdrawable := calldataload(add(validator, 0xe0))
+            let epochs := or(or(eligibility, activation), or(exit, withdrawable))
+            if or(gt(slashed, 1), shr(64, or(effectiveBalance, epochs))) {
+                revert(0, 0)
+            }
+        }
+        // Lanes 0–3: effective balance, eligibility, activation, exit; then withdrawable alone.
+        uint256 chunks = BeaconProofs.swapLanes(
+            (effectiveBalance << 192) | (eligibility << 128) | (activation << 64) | exit
+        );
+        bytes32 withdrawableChunk = BeaconProofs.toChunk(uint64(withdrawable));
         uint256 ptr;
         bool ok;
         assembly ("memory-safe") {
             ptr := mload(0x40)
-            mstore(0x40, add(ptr, 0x100)) // allocated: Solidity code runs before the words are hashed
+            mstore(0x40, add(ptr, 0x100)) // allocated: Solidity code runs before merkleize8 hashes the words
             mstore(add(ptr, 0x20), 0)
             calldatacopy(ptr, pubkey.offset, 48)
             ok := staticcall(gas(), 0x02, ptr, 0x40, ptr, 0x20)
-            mstore(add(ptr, 0x20), withdrawalCredentials)
-            mstore(add(ptr, 0x40), effectiveBalance)
-            mstore(add(ptr, 0x60), slashed)
-            mstore(add(ptr, 0x80), eligibility)
-            mstore(add(ptr, 0xa0), activation)
-            mstore(add(ptr, 0xc0), exit)
-            mstore(add(ptr, 0xe0), withdrawable)
+            mstore(add(ptr, 0x20), calldataload(add(validator, 0x20))) // withdrawal credentials
+            let top := shl(192, 0xffffffffffffffff)
+            mstore(add(ptr, 0x40), and(chunks, top))
+            mstore(add(ptr, 0x60), shl(248, slashed))
+            mstore(add(ptr, 0x80), and(shl(64, chunks), top))
+            mstore(add(ptr, 0xa0), and(shl(128, chunks), top))
+            mstore(add(ptr, 0xc0), shl(192, chunks))
+            mstore(add(ptr, 0xe0), withdrawableChunk)
         }
         if (!ok) revert Sha256Failed();
         return BeaconProofs.merkleize8(ptr);
@@ -231,31 +266,49 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
     function _listRoot(
         bytes32 leaf,
         uint256 leafIndex,
-        uint64 listGIndex,
+        uint256 listGIndex,
         uint256 limitDepth,
         bytes calldata proof
     ) internal view returns (bytes32 stateRoot, uint64 count) {
-        uint256 stateDepth = Math.log2(listGIndex);
-        uint256 minLength = 8 + 32 * stateDepth;
-        uint256 maxLength = minLength + 32 * limitDepth;
-        if (proof.length < minLength || proof.length > maxLength || (proof.length - 8) % 32 != 0) {
-            revert BeaconProofLengthInvalid(proof.length, minLength, maxLength);
+        uint256 stateDepth = _log2(listGIndex);
+        uint256 minLength;
+        uint256 maxLength;
+        uint256 depth;
+        // stateDepth < 32 and limitDepth ≤ 48 (schedule bounds): nothing overflows.
+        unchecked {
+            minLength = 8 + 32 * stateDepth;
+            maxLength = minLength + 32 * limitDepth;
+            if (proof.length < minLength || proof.length > maxLength || (proof.length - 8) % 32 != 0) {
+                revert BeaconProofLengthInvalid(proof.length, minLength, maxLength);
+            }
+            depth = (proof.length - minLength) >> 5;
         }
-        uint256 depth = (proof.length - minLength) / 32;
         if (leafIndex >> depth != 0) revert BeaconIndexOutOfRangeForDepth(leafIndex, depth);
-        count = uint64(bytes8(proof[:8]));
         uint256 siblings;
         assembly ("memory-safe") {
+            count := shr(192, calldataload(proof.offset))
             siblings := add(proof.offset, 8)
         }
         bytes32 node = BeaconProofs.walk(leaf, leafIndex, siblings, depth);
-        node = BeaconProofs.walkEmpty(node, depth, limitDepth);
-        node = BeaconProofs.hashPair(node, BeaconProofs.toChunk(count));
-        stateRoot = BeaconProofs.walk(node, listGIndex, siblings + 32 * depth, stateDepth);
+        node = BeaconProofs.listRoot(node, depth, limitDepth, BeaconProofs.toChunk(count));
+        unchecked {
+            stateRoot = BeaconProofs.walk(node, listGIndex, siblings + 32 * depth, stateDepth);
+        }
+    }
+
+    /// @dev ⌊log2(x)⌋ for 0 < x < 2^32 (a generalized index within the schedule's bounds).
+    function _log2(uint256 x) internal pure returns (uint256 r) {
+        assembly ("memory-safe") {
+            r := shl(4, gt(x, 0xffff))
+            r := or(r, shl(3, gt(shr(r, x), 0xff)))
+            r := or(r, shl(2, gt(shr(r, x), 0xf)))
+            r := or(r, shl(1, gt(shr(r, x), 0x3)))
+            r := or(r, gt(shr(r, x), 0x1))
+        }
     }
 
     /// @dev The entry with the greatest `fromSlot` ≤ `slot`.
-    function _layoutForSlot(uint64 slot) internal view returns (ForkLayout memory layout) {
+    function _layoutForSlot(uint64 slot) internal view returns (ForkLayout storage layout) {
         layout = _latest;
         if (layout.fromSlot <= slot) return layout;
         for (uint256 i = _schedule.length - 1; i > 0;) {

@@ -5,6 +5,7 @@ pragma solidity 0.8.30;
 // solhint-disable contract-name-capwords
 
 import {BeaconProofVerifier} from "../beacon/BeaconProofVerifier.sol";
+import {BeaconProofs} from "../beacon/BeaconProofs.sol";
 
 /// @notice Measures the execution gas of proof verification alone: the internal checks of
 /// `verifyValidator` / `verifyBalance` between two `gasleft()` reads, without the transaction's
@@ -38,5 +39,31 @@ contract BeaconProofVerifier__Harness is BeaconProofVerifier {
         uint256 before = gasleft();
         _verifyBalance(blockTimestamp, header, validatorIndex, balancesChunk, proof);
         gasUsed = before - gasleft();
+    }
+
+    /// @notice `BeaconProofs.walk` from `node` at `index` with the 32-byte `siblings`, bottom-up.
+    function walkOf(bytes32 node, uint256 index, bytes calldata siblings) external view returns (bytes32) {
+        return BeaconProofs.walk(node, index, _offset(siblings), siblings.length / 32);
+    }
+
+    /// @notice `BeaconProofs.listRoot`: `node` walked up through empty subtrees, the length mixed in.
+    function listRootOf(
+        bytes32 node,
+        uint256 fromDepth,
+        uint256 limitDepth,
+        bytes32 lengthChunk
+    ) external view returns (bytes32) {
+        return BeaconProofs.listRoot(node, fromDepth, limitDepth, lengthChunk);
+    }
+
+    /// @notice `BeaconProofs.swapLanes` and `BeaconProofs.toChunk` side by side.
+    function chunksOf(uint64 value) external pure returns (bytes32 chunk, uint256 swappedLanes) {
+        return (BeaconProofs.toChunk(value), BeaconProofs.swapLanes(value));
+    }
+
+    function _offset(bytes calldata data) private pure returns (uint256 offset) {
+        assembly ("memory-safe") {
+            offset := data.offset
+        }
     }
 }

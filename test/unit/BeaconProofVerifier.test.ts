@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import hre from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { getBytes, hexlify, toBeHex } from "ethers";
 import type { BeaconProofVerifier } from "../../typechain-types";
 import {
@@ -156,6 +156,31 @@ describe("BeaconProofVerifier", function () {
         await expect(
           verifier.verifyValidator(timestamp, header, v.index, { ...p.validator, ...change }, p.proof),
         ).to.be.revertedWithCustomError(verifier, "BeaconProofInvalid");
+      }
+    });
+
+    it("rejects an ABI word with high bits set in a uint64 or bool field, as Solidity's decoder does", async function () {
+      const { verifier, header, timestamp, p, v } = await oneProof();
+      const data = getBytes(
+        verifier.interface.encodeFunctionData("verifyValidator", [timestamp, header, v.index, p.validator, p.proof]),
+      );
+      const call = (bytes: Uint8Array) => hre.ethers.provider.call({ to: verifier.target, data: hexlify(bytes) });
+      await call(data); // the clean encoding verifies
+      // Head: selector, timestamp, header (5 words), index, validator offset, proof offset.
+      const validatorAt = 4 + Number(BigInt(hexlify(data.slice(4 + 32 * 7, 4 + 32 * 8))));
+      const words = {
+        "header.proposerIndex": 4 + 32 * 2,
+        "validator.effectiveBalanceGwei": validatorAt + 32 * 2,
+        "validator.slashed": validatorAt + 32 * 3,
+        "validator.activationEligibilityEpoch": validatorAt + 32 * 4,
+        "validator.activationEpoch": validatorAt + 32 * 5,
+        "validator.exitEpoch": validatorAt + 32 * 6,
+        "validator.withdrawableEpoch": validatorAt + 32 * 7,
+      };
+      for (const [field, at] of Object.entries(words)) {
+        const dirty = Uint8Array.from(data);
+        dirty[at + (field === "validator.slashed" ? 31 : 23)] |= 0x02; // bit 1 of a bool, bit 65 of a uint64
+        await expect(call(dirty), field).to.be.revertedWithoutReason();
       }
     });
 
@@ -366,7 +391,7 @@ describe("BeaconProofVerifier", function () {
     });
 
     it("lets only FORK_SCHEDULE_ROLE append, ascending and in the future, within bounds", async function () {
-      const { verifier, admin, stranger } = await loadFixture(deployed);
+      const { verifier, admin, stranger, genesisTimestamp } = await loadFixture(deployed);
       const now = await verifier.currentSlot();
       const entry = { fromSlot: now + 10n, validatorsGIndex: 75n, balancesGIndex: 76n, validatorsLimitDepth: 40 };
       const before = await verifier.forkSchedule();
@@ -376,9 +401,14 @@ describe("BeaconProofVerifier", function () {
       await expect(verifier.connect(admin).addForkLayout({ ...entry, fromSlot: ELECTRA_FROM_SLOT }))
         .to.be.revertedWithCustomError(verifier, "ForkScheduleNotAscending")
         .withArgs(ELECTRA_FROM_SLOT, ELECTRA_FROM_SLOT);
-      await expect(verifier.connect(admin).addForkLayout({ ...entry, fromSlot: now }))
+      // The current slot of the block that mines the call: its timestamp is pinned, as a slow run
+      // (coverage) would otherwise cross a slot boundary between reading the slot and mining.
+      const minedAt = (await time.latest()) + 1;
+      const slotThen = (BigInt(minedAt) - genesisTimestamp) / 12n;
+      await time.setNextBlockTimestamp(minedAt);
+      await expect(verifier.connect(admin).addForkLayout({ ...entry, fromSlot: slotThen }))
         .to.be.revertedWithCustomError(verifier, "ForkScheduleNotInFuture")
-        .withArgs(now, now);
+        .withArgs(slotThen, slotThen);
       for (const bad of [
         { validatorsGIndex: 1n },
         { validatorsGIndex: 2n ** 32n },
