@@ -7,21 +7,28 @@ import type { AccountingOracle, DepositContract } from "../../typechain-types";
 import { BeaconChain, SECONDS_PER_SLOT, SLOTS_PER_EPOCH, type BeaconChainConfig } from "./chain";
 import { ExecutionBridge, type JsonRpc } from "./execution";
 import { startBeaconApi, type BeaconApi } from "./server";
+import { BeaconStateMirror } from "./state";
 
 export interface LocalBeacon {
   chain: BeaconChain;
   bridge: ExecutionBridge;
   api: BeaconApi;
+  /** The real Electra state and its block headers, when started with `sszState`. */
+  state?: BeaconStateMirror;
   oracle: AccountingOracle;
   close(): Promise<void>;
 }
 
-/** Starts a local beacon chain for the deployment whose oracle and deposit contract are given. */
+/**
+ * Starts a local beacon chain for the deployment whose oracle and deposit contract are given; with
+ * `options.sszState`, it also keeps a real Electra state (`BeaconStateMirror`) served by the API.
+ */
 export async function startLocalBeacon(
   contracts: { oracle: AccountingOracle; depositContract: DepositContract },
   rpc: JsonRpc,
   config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
   port = 0,
+  options: { sszState?: boolean } = {},
 ): Promise<LocalBeacon> {
   const [genesisTime] = await contracts.oracle.getFrameConfig();
   const block = (await rpc.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
@@ -34,8 +41,9 @@ export async function startLocalBeacon(
     depositContract: await contracts.depositContract.getAddress(),
     exitRequester: await contracts.oracle.getAddress(),
   });
-  const api = await startBeaconApi(chain, port);
-  return { chain, bridge, api, oracle: contracts.oracle, close: () => api.close() };
+  const state = options.sszState ? await BeaconStateMirror.create(chain) : undefined;
+  const api = await startBeaconApi(chain, port, undefined, state);
+  return { chain, bridge, api, state, oracle: contracts.oracle, close: () => api.close() };
 }
 
 /** Slots past a frame's start at which its reference slot is final (finality trails the head by two epochs). */

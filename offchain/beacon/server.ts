@@ -4,6 +4,11 @@
  * (by index or pubkey, filtered by status, GET and POST) with their balances and statuses. Numbers are
  * decimal strings and bytes 0x-hex, as the Beacon API specifies, so any client (Lodestar's included)
  * reads it as it would a real beacon node.
+ *
+ * With a `BeaconStateMirror` (offchain/beacon/state.ts) the server also serves the real Electra state
+ * (`GET /eth/v2/debug/beacon/states/{state_id}`) and the headers of the mirror's produced blocks
+ * (`GET /eth/v1/beacon/headers/{block_id}`) instead of synthetic ones. Without it, headers are
+ * synthetic (one per slot) and the debug route answers 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +21,7 @@ import {
   type Validator,
   type ValidatorStatus,
 } from "./chain";
+import type { BeaconStateMirror, ProducedBlock } from "./state";
 
 /** The general statuses a filter may name for a group of precise ones. */
 const STATUS_GROUPS: Record<string, ValidatorStatus[]> = {
@@ -41,17 +47,33 @@ export function syntheticRoot(kind: "block" | "state", slot: bigint): string {
   return keccak256(toUtf8Bytes(`tidepool-local-beacon:${kind}:${slot}`));
 }
 
+/** A response that is not JSON: bytes with their headers. */
+class RawResponse {
+  constructor(
+    readonly body: Uint8Array,
+    readonly headers: Record<string, string>,
+  ) {}
+}
+
 export interface BeaconApi {
   url: string;
   server: Server;
   close(): Promise<void>;
 }
 
-/** Serves `chain` on `host:port` (port 0: any free port). */
-export async function startBeaconApi(chain: BeaconChain, port = 0, host = "127.0.0.1"): Promise<BeaconApi> {
+/**
+ * Serves `chain` on `host:port` (port 0: any free port); with `mirror`, also its real SSZ state and
+ * the headers of its produced blocks.
+ */
+export async function startBeaconApi(
+  chain: BeaconChain,
+  port = 0,
+  host = "127.0.0.1",
+  mirror?: BeaconStateMirror,
+): Promise<BeaconApi> {
   const server = createServer((req, res) => {
-    handle(chain, req)
-      .then((body) => send(res, 200, body))
+    handle(chain, req, mirror)
+      .then((body) => (body instanceof RawResponse ? sendRaw(res, body) : send(res, 200, body)))
       .catch((e: unknown) => {
         const code = e instanceof ApiError ? e.code : 500;
         send(res, code, { code, message: e instanceof Error ? e.message : String(e) });
@@ -72,6 +94,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+function sendRaw(res: ServerResponse, raw: RawResponse): void {
+  res.writeHead(200, { ...raw.headers, "content-length": raw.body.length });
+  res.end(raw.body);
+}
+
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -84,7 +111,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-async function handle(chain: BeaconChain, req: IncomingMessage): Promise<unknown> {
+async function handle(chain: BeaconChain, req: IncomingMessage, mirror?: BeaconStateMirror): Promise<unknown> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname.replace(/\/+$/, "");
   const method = req.method ?? "GET";
@@ -116,7 +143,9 @@ async function handle(chain: BeaconChain, req: IncomingMessage): Promise<unknown
     case "GET /eth/v1/config/spec":
       return { data: spec(chain) };
     case "GET /eth/v1/beacon/headers/{}":
-      return header(chain, parts[4]);
+      return mirror ? mirrorHeader(chain, mirror, parts[4]) : header(chain, parts[4]);
+    case "GET /eth/v2/debug/beacon/states/{}":
+      return debugState(chain, mirror, parts[5], req.headers.accept ?? "");
     case "GET /eth/v1/beacon/states/{}/finality_checkpoints": {
       const { state, slot } = resolveState(chain, parts[4]);
       return withMeta(chain, slot, finality(state.epoch));
@@ -148,6 +177,7 @@ async function handle(chain: BeaconChain, req: IncomingMessage): Promise<unknown
 
 /** Which path segments are parameters: state and block ids, validator ids. */
 function isParam(parts: string[], i: number): boolean {
+  if (parts[2] === "debug") return parts[3] === "beacon" && parts[4] === "states" && i === 5;
   return (parts[2] === "beacon" && (parts[3] === "states" || parts[3] === "headers") && i === 4) || i === 6;
 }
 
@@ -250,6 +280,61 @@ function header(chain: BeaconChain, id: string): unknown {
       signature: "0x" + "00".repeat(96),
     },
   });
+}
+
+/**
+ * The mirror's block for a block or state id: head (the latest produced block), genesis, finalized and
+ * justified (the latest block at or before that slot), a slot number (a block at exactly that slot;
+ * 404 for a slot without one, as for a skipped slot), or a block root (headers) / state root (states).
+ */
+function resolveBlock(
+  chain: BeaconChain,
+  mirror: BeaconStateMirror,
+  id: string,
+  kind: "block" | "state",
+): ProducedBlock {
+  let block: ProducedBlock | undefined;
+  if (id === "head") block = mirror.head;
+  else if (/^0x[0-9a-fA-F]{64}$/.test(id)) block = mirror.blockByRoot(id, kind);
+  else if (/^\d+$/.test(id)) block = mirror.blockAtSlot(BigInt(id));
+  else block = mirror.blockAtOrBefore(resolveSlot(chain, id, kind));
+  if (!block) throw new ApiError(404, `${kind} ${id} not found`);
+  return block;
+}
+
+function mirrorHeader(chain: BeaconChain, mirror: BeaconStateMirror, id: string): unknown {
+  const { root, header: h } = resolveBlock(chain, mirror, id, "block");
+  return withMeta(chain, h.slot, {
+    root,
+    canonical: true,
+    header: {
+      message: {
+        slot: h.slot.toString(),
+        proposer_index: h.proposerIndex.toString(),
+        parent_root: h.parentRoot,
+        state_root: h.stateRoot,
+        body_root: h.bodyRoot,
+      },
+      signature: "0x" + "00".repeat(96),
+    },
+  });
+}
+
+/** The state as SSZ bytes when `Accept` names application/octet-stream, JSON otherwise. */
+function debugState(chain: BeaconChain, mirror: BeaconStateMirror | undefined, id: string, accept: string): unknown {
+  if (!mirror) throw new ApiError(404, "this node keeps no SSZ state (started without a BeaconStateMirror)");
+  const block = resolveBlock(chain, mirror, id, "state");
+  const finalized = block.header.slot <= finalizedSlot(chain);
+  const headers = {
+    "eth-consensus-version": "electra",
+    "eth-execution-optimistic": "false",
+    "eth-consensus-finalized": String(finalized),
+  };
+  if (accept.includes("application/octet-stream")) {
+    return new RawResponse(mirror.serialize(block), { ...headers, "content-type": "application/octet-stream" });
+  }
+  const json = { version: "electra", execution_optimistic: false, finalized, data: mirror.toJson(block) };
+  return new RawResponse(Buffer.from(JSON.stringify(json)), { ...headers, "content-type": "application/json" });
 }
 
 function select(state: EpochState, ids: string[], statuses: string[]): Validator[] {
