@@ -41,6 +41,8 @@ export interface BeaconChainConfig {
   rewardAprBP: bigint;
   /** Epochs from a deposit's inclusion to activation (the real chain: eligibility + churn queue). */
   activationDelayEpochs: bigint;
+  /** SHARD_COMMITTEE_PERIOD: epochs a validator must have been active before it may exit (256). */
+  shardCommitteePeriodEpochs: bigint;
   /** Epochs from a voluntary exit or a slashing to the exit epoch (MAX_SEED_LOOKAHEAD + 1 = 5). */
   exitDelayEpochs: bigint;
   /** MIN_VALIDATOR_WITHDRAWABILITY_DELAY: epochs from exit to withdrawable (256). */
@@ -59,6 +61,7 @@ export const DEFAULT_BEACON_CONFIG: Omit<BeaconChainConfig, "genesisTime"> = {
   genesisForkVersion: "0x00000000",
   rewardAprBP: 300n,
   activationDelayEpochs: 5n,
+  shardCommitteePeriodEpochs: 256n,
   exitDelayEpochs: 5n,
   withdrawabilityDelayEpochs: 256n,
   epochsPerSlashingsVector: 8192n,
@@ -98,6 +101,26 @@ export interface Withdrawal {
   address: string; // checksum-free lower case
   amountGwei: bigint;
 }
+
+/** An EIP-7002 withdrawal request as the execution payload carries it (a dequeued request). */
+export interface WithdrawalRequest {
+  sourceAddress: string; // 0x…, 20 bytes: the caller of the EIP-7002 predeploy
+  pubkey: string; // 0x…, 48 bytes
+  amountGwei: bigint; // 0: a full exit
+}
+
+/**
+ * What `applyWithdrawalRequests` did with a request. The consensus layer ignores a request that fails
+ * a check without a trace; the reason is the simulator's, for logs and tests.
+ */
+export type WithdrawalRequestOutcome =
+  | "exit_initiated"
+  | "partial_ignored" // amount > 0: partial withdrawals are not modelled
+  | "unknown_pubkey"
+  | "wrong_credentials" // not 0x01/0x02, or another address than the request's source
+  | "not_active"
+  | "already_exiting"
+  | "too_young"; // active for less than SHARD_COMMITTEE_PERIOD
 
 export interface EpochState {
   epoch: bigint;
@@ -206,6 +229,24 @@ export class BeaconChain {
   }
 
   /**
+   * Applies EIP-7002 withdrawal requests included now, as the consensus spec's (Electra)
+   * `process_withdrawal_request` does for a full exit (amount 0): the pubkey must be a validator's,
+   * with execution credentials (0x01 or 0x02) whose address is the request's source, active, not
+   * exiting, and active for at least SHARD_COMMITTEE_PERIOD epochs; then its exit starts as a
+   * voluntary exit's does (`exitDelayEpochs`; the model has no exit churn). The model has no pending
+   * partial withdrawals, so the spec's "no pending balance to withdraw" condition always holds. A
+   * request failing a check is ignored, as on the real chain. Partial withdrawals (amount > 0) are
+   * ignored too: the spec queues them for 0x02 (compounding) validators only, and the model has
+   * neither the queue nor compounding balances (Tidepool's validators are 0x01, for which the spec
+   * ignores them as well). Returns each request's outcome, in order.
+   */
+  applyWithdrawalRequests(requests: readonly WithdrawalRequest[]): WithdrawalRequestOutcome[] {
+    const outcomes = requests.map((r) => this.withdrawalRequestOutcome(r));
+    this.replaceSnapshot();
+    return outcomes;
+  }
+
+  /**
    * Slashes a validator now: the initial penalty (effective / MIN_SLASHING_PENALTY_QUOTIENT unless
    * given), a forced exit, withdrawability after the slashings vector, and `correlationPenaltyGwei`
    * charged half-way there (the real chain's proportional penalty depends on all slashings at once).
@@ -269,6 +310,24 @@ export class BeaconChain {
   /** The current state. */
   head(): EpochState {
     return this.history[this.history.length - 1];
+  }
+
+  private withdrawalRequestOutcome(request: WithdrawalRequest): WithdrawalRequestOutcome {
+    if (request.amountGwei !== 0n) return "partial_ignored";
+    const v = this.byPubkey.get(request.pubkey.toLowerCase());
+    if (!v) return "unknown_pubkey";
+    const credentials = getBytes(v.withdrawalCredentials);
+    const executionCredentials = credentials[0] === 1 || credentials[0] === 2;
+    if (!executionCredentials || hexlify(credentials.slice(12)) !== request.sourceAddress.toLowerCase()) {
+      return "wrong_credentials";
+    }
+    const e = this.epochNow;
+    if (!(v.activationEpoch <= e && e < v.exitEpoch)) return "not_active";
+    if (v.exitEpoch !== FAR_FUTURE_EPOCH) return "already_exiting";
+    if (e < v.activationEpoch + this.config.shardCommitteePeriodEpochs) return "too_young";
+    v.exitEpoch = e + this.config.exitDelayEpochs;
+    v.withdrawableEpoch = v.exitEpoch + this.config.withdrawabilityDelayEpochs;
+    return "exit_initiated";
   }
 
   private active(pubkey: string, what: string): Validator {
