@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
@@ -65,18 +65,38 @@ export const HOODI_CHAIN_ID = 560048;
  * run's (`npm run coverage`) in `coverage-build/full`. A shared build let the full run reuse the gate's
  * and count hits against instrumentation points that build does not have (6% instead of 99%). A
  * build made under other instrumentation settings (`.solcover.js` edited, solidity-coverage upgraded)
- * is discarded before compiling, for the same reason.
+ * is discarded before compiling, for the same reason; so is a build of other sources: the points
+ * solidity-coverage injects are numbered across all files in order, so adding or editing one contract
+ * renumbers the points of the contracts after it, whose original sources (all the cache compares) are
+ * unchanged — their stale instrumented artifacts counted 45% instead of 99%.
  */
 const COVERAGE = process.argv.includes("coverage");
 const COVERAGE_BUILD = `coverage-build/${process.env.COVERAGE_GATE === "1" ? "gate" : "full"}`;
 if (COVERAGE) discardBuildOfOtherInstrumentation(path.join(__dirname, COVERAGE_BUILD));
 
-/** Empties `dir` unless its stamp records the current `.solcover.js` and solidity-coverage version. */
+/** Every `.sol` file under `dir`, recursively, sorted (the order solidity-coverage numbers them in). */
+function solidityFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const file = path.join(dir, entry.name);
+      return entry.isDirectory() ? solidityFiles(file) : entry.name.endsWith(".sol") ? [file] : [];
+    })
+    .sort();
+}
+
+/**
+ * Empties `dir` unless its stamp records the current `.solcover.js`, solidity-coverage version and
+ * contract sources (paths and contents).
+ */
 function discardBuildOfOtherInstrumentation(dir: string): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const plugin = require("solidity-coverage/package.json") as { version: string };
-  const solcover = readFileSync(path.join(__dirname, ".solcover.js"), "utf8");
-  const key = createHash("sha256").update(`solidity-coverage ${plugin.version}\n${solcover}`).digest("hex");
+  const hash = createHash("sha256").update(`solidity-coverage ${plugin.version}\n`);
+  hash.update(readFileSync(path.join(__dirname, ".solcover.js")));
+  for (const file of solidityFiles(path.join(__dirname, "contracts"))) {
+    hash.update(`\n${path.relative(__dirname, file)}\n`).update(readFileSync(file));
+  }
+  const key = hash.digest("hex");
   const stamp = path.join(dir, "instrumentation.sha256");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === key) return;
   rmSync(dir, { recursive: true, force: true });

@@ -155,7 +155,7 @@ describe("coverage modes: the gate and the full run each measure on their own in
     await inOrder(["gate", "full"]);
   });
 
-  it("full then gate, then the gate again on its own build, then after .solcover.js changes", async function () {
+  it("full then gate, then the gate again on its own build, then after .solcover.js changes, then after a contract is added", async function () {
     this.timeout(10 * 60_000);
     const { dir, runs } = await inOrder(["full", "gate"]);
     const [full] = runs;
@@ -175,5 +175,29 @@ describe("coverage modes: the gate and the full run each measure on their own in
     expectFigure(edited, full);
     expect(edited.statements, "statements once the gate measures them").to.deep.equal(full.statements);
     expect(edited.compiled, "the gate reused a build instrumented under the old settings").to.equal(true);
+
+    // A new contract that sorts before the measured one: solidity-coverage numbers its injected
+    // points across files in order, so the measured library's instrumented source changes although
+    // its own source (all Hardhat's cache compares) does not. Its old instrumented artifact would
+    // count hits against points this run no longer has.
+    const early = path.join(dir, "contracts/lib/AAEarlyContract.sol");
+    writeFileSync(
+      early,
+      [
+        "// SPDX-License-Identifier: MIT",
+        "pragma solidity 0.8.30;",
+        "",
+        "contract AAEarlyContract {",
+        "    function pick(uint256 a, uint256 b) external pure returns (uint256) {",
+        "        if (a > b) return a;",
+        "        return b;",
+        "    }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const renumbered = await coverage(dir, "gate");
+    expectFigure(renumbered, full);
+    expect(renumbered.compiled, "the gate kept a build of other sources").to.equal(true);
   });
 });
