@@ -35,6 +35,8 @@ export async function startLocalBeacon(
   options: { sszState?: boolean; systemCalls?: boolean } = {},
 ): Promise<LocalBeacon> {
   const [genesisTime] = await contracts.oracle.getFrameConfig();
+  // Installing mines blocks: the chain starts at the execution head after them.
+  if (options.systemCalls) await installWithdrawalRequestPredeploy(rpc);
   const block = (await rpc.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
   const now = BigInt(block.timestamp);
   const chain = new BeaconChain(
@@ -42,10 +44,7 @@ export async function startLocalBeacon(
     now > genesisTime ? (now - genesisTime) / SECONDS_PER_SLOT : 0n,
   );
   const state = options.sszState || options.systemCalls ? await BeaconStateMirror.create(chain) : undefined;
-  if (options.systemCalls && state) {
-    await installWithdrawalRequestPredeploy(rpc);
-    state.produceBlock(); // the beacon block of the execution head: the first parent root written
-  }
+  if (options.systemCalls) state?.produceBlock(); // the execution head's beacon block: the first parent root
   const bridge = new ExecutionBridge(chain, rpc, {
     depositContract: await contracts.depositContract.getAddress(),
     exitRequester: await contracts.oracle.getAddress(),
