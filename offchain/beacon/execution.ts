@@ -6,7 +6,9 @@
  * running code, so they are paid with `hardhat_setBalance`, which does the same.
  */
 import { AbiCoder, Interface, getBytes, hexlify, toBeHex, toQuantity } from "ethers";
-import { BeaconChain, type DepositEventData, type Withdrawal } from "./chain";
+import { BeaconChain, type DepositEventData, type Withdrawal, type WithdrawalRequest } from "./chain";
+import { BEACON_ROOTS_ADDRESS, SYSTEM_ADDRESS, type BeaconStateMirror } from "./state";
+import { WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, decodeWithdrawalRequests } from "./withdrawal-requests";
 
 const GWEI = 1_000_000_000n;
 
@@ -39,6 +41,13 @@ export interface BridgeOptions {
   exitRequester?: string;
   /** Logs are read in ranges of at most this many blocks. */
   logRange?: number;
+  /**
+   * Runs a consensus client's per-block work in each block `advanceTo` mines: the EIP-4788 write of
+   * the parent beacon block root (the mirror's head) at the block's start, the EIP-7002 dequeue at its
+   * end (the predeploy must be installed), the dequeued requests applied to the chain, and a beacon
+   * block produced at the block's slot. Development chains with Hardhat's RPC only.
+   */
+  systemCalls?: { mirror: BeaconStateMirror };
 }
 
 /** Decodes a `DepositEvent`'s data (the amount is 8 little-endian bytes of gwei). */
@@ -59,6 +68,8 @@ export class ExecutionBridge {
   private nextBlock = 0;
   /** The block `advanceTo` mined last (0 before it ran). */
   lastMinedBlock = 0;
+  /** With `systemCalls`: the EIP-7002 requests dequeued in the block `advanceTo` mined last. */
+  lastWithdrawalRequests: WithdrawalRequest[] = [];
 
   constructor(
     readonly chain: BeaconChain,
@@ -80,14 +91,29 @@ export class ExecutionBridge {
    * Moves both chains to `timestamp` (development chains only): follows the execution chain, processes
    * the beacon chain's epochs up to that time, pays their withdrawals and mines a block at `timestamp`
    * that holds them. The execution state of that block is then the one a report for its slot reads.
+   * With `systemCalls`, that block also holds the EIP-4788 and EIP-7002 system calls, and the beacon
+   * block of its slot is produced after the dequeued requests are applied.
    */
   async advanceTo(timestamp: bigint): Promise<Withdrawal[]> {
     const head = await this.block("latest");
     if (BigInt(head.timestamp) >= timestamp) throw new Error(`chain time is already past ${timestamp}`);
     await this.ingest(Number(head.number));
-    const paid = await this.pay(this.chain.advanceToSlot(this.chain.slotAt(timestamp)));
-    await this.rpc.send("evm_setNextBlockTimestamp", [Number(timestamp)]);
-    await this.rpc.send("evm_mine", []);
+    const slot = this.chain.slotAt(timestamp);
+    const mirror = this.options.systemCalls?.mirror;
+    const parent = mirror?.head;
+    if (mirror && !(parent && parent.header.slot < slot)) {
+      throw new Error(`slot ${slot} has a beacon block already or none precedes it: one mined block per slot`);
+    }
+    const paid = await this.pay(this.chain.advanceToSlot(slot));
+    if (mirror && parent) {
+      if (this.chain.headSlot !== slot) throw new Error(`the beacon chain is past slot ${slot}`);
+      this.lastWithdrawalRequests = await this.mineWithSystemCalls(timestamp, parent.root);
+      this.chain.applyWithdrawalRequests(this.lastWithdrawalRequests);
+      mirror.produceBlock();
+    } else {
+      await this.rpc.send("evm_setNextBlockTimestamp", [Number(timestamp)]);
+      await this.rpc.send("evm_mine", []);
+    }
     this.lastMinedBlock = Number(head.number) + 1;
     this.nextBlock = this.lastMinedBlock + 1; // the mined block holds no logs
     return paid;
@@ -129,6 +155,48 @@ export class ExecutionBridge {
       }
       this.nextBlock = to + 1;
     }
+  }
+
+  /**
+   * Mines one block at `timestamp` holding the system calls a client makes in it, from the system
+   * address (impersonated): first the EIP-4788 write of `parentRoot` (stored under the block's
+   * timestamp), last the EIP-7002 dequeue. Automine is paused so both land in that block, in nonce
+   * order. The dequeue's return data is not in its receipt, so it is read first with `eth_call` on the
+   * same queue (the 4788 write does not touch it). Returns the dequeued requests.
+   */
+  private async mineWithSystemCalls(timestamp: bigint, parentRoot: string): Promise<WithdrawalRequest[]> {
+    const rpc = this.rpc;
+    const dequeue = { from: SYSTEM_ADDRESS, to: WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, data: "0x" };
+    const returned = (await rpc.send("eth_call", [dequeue, "latest"])) as string;
+    const automine = (await rpc.send("hardhat_getAutomine", [])) as boolean;
+    await rpc.send("hardhat_impersonateAccount", [SYSTEM_ADDRESS]);
+    await rpc.send("hardhat_setBalance", [SYSTEM_ADDRESS, toBeHex(10n ** 18n)]);
+    await rpc.send("evm_setAutomine", [false]);
+    const hashes: string[] = [];
+    try {
+      for (const tx of [
+        { from: SYSTEM_ADDRESS, to: BEACON_ROOTS_ADDRESS, data: parentRoot, gas: toBeHex(100_000) },
+        { ...dequeue, gas: toBeHex(1_000_000) },
+      ]) {
+        hashes.push((await rpc.send("eth_sendTransaction", [tx])) as string);
+      }
+      await rpc.send("evm_setNextBlockTimestamp", [Number(timestamp)]);
+      await rpc.send("evm_mine", []);
+    } finally {
+      await rpc.send("evm_setAutomine", [automine]);
+      await rpc.send("hardhat_stopImpersonatingAccount", [SYSTEM_ADDRESS]);
+    }
+    const mined = (await this.block("latest")).number;
+    for (const [i, hash] of hashes.entries()) {
+      const receipt = (await rpc.send("eth_getTransactionReceipt", [hash])) as {
+        status: string;
+        blockNumber: string;
+      } | null;
+      if (receipt?.status !== "0x1" || receipt.blockNumber !== mined) {
+        throw new Error(`the ${i === 0 ? "EIP-4788" : "EIP-7002"} system call failed in block ${mined}`);
+      }
+    }
+    return decodeWithdrawalRequests(returned);
   }
 
   /** Credits each withdrawal to its address (gwei → wei). */

@@ -8,6 +8,7 @@ import { BeaconChain, SECONDS_PER_SLOT, SLOTS_PER_EPOCH, type BeaconChainConfig 
 import { ExecutionBridge, type JsonRpc } from "./execution";
 import { startBeaconApi, type BeaconApi } from "./server";
 import { BeaconStateMirror } from "./state";
+import { installWithdrawalRequestPredeploy } from "./withdrawal-requests";
 
 export interface LocalBeacon {
   chain: BeaconChain;
@@ -22,26 +23,33 @@ export interface LocalBeacon {
 /**
  * Starts a local beacon chain for the deployment whose oracle and deposit contract are given; with
  * `options.sszState`, it also keeps a real Electra state (`BeaconStateMirror`) served by the API.
+ * `options.systemCalls` (implies `sszState`) installs the EIP-7002 predeploy, produces a first beacon
+ * block at the current slot, and makes `bridge.advanceTo` run a consensus client's per-block work in
+ * each block it mines (EIP-4788 root, EIP-7002 dequeue, a beacon block per mined slot).
  */
 export async function startLocalBeacon(
   contracts: { oracle: AccountingOracle; depositContract: DepositContract },
   rpc: JsonRpc,
   config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
   port = 0,
-  options: { sszState?: boolean } = {},
+  options: { sszState?: boolean; systemCalls?: boolean } = {},
 ): Promise<LocalBeacon> {
   const [genesisTime] = await contracts.oracle.getFrameConfig();
+  // Installing mines blocks: the chain starts at the execution head after them.
+  if (options.systemCalls) await installWithdrawalRequestPredeploy(rpc);
   const block = (await rpc.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
   const now = BigInt(block.timestamp);
   const chain = new BeaconChain(
     { ...config, genesisTime },
     now > genesisTime ? (now - genesisTime) / SECONDS_PER_SLOT : 0n,
   );
+  const state = options.sszState || options.systemCalls ? await BeaconStateMirror.create(chain) : undefined;
+  if (options.systemCalls) state?.produceBlock(); // the execution head's beacon block: the first parent root
   const bridge = new ExecutionBridge(chain, rpc, {
     depositContract: await contracts.depositContract.getAddress(),
     exitRequester: await contracts.oracle.getAddress(),
+    systemCalls: options.systemCalls && state ? { mirror: state } : undefined,
   });
-  const state = options.sszState ? await BeaconStateMirror.create(chain) : undefined;
   const api = await startBeaconApi(chain, port, undefined, state);
   return { chain, bridge, api, state, oracle: contracts.oracle, close: () => api.close() };
 }
