@@ -76,6 +76,46 @@ function epoch(value: number): bigint {
   return value === Infinity ? 2n ** 64n - 1n : BigInt(value);
 }
 
+/** A `Validator` as Lodestar's SSZ types give it (epochs as numbers, 2^64 − 1 as `Infinity`). */
+export interface SszValidatorValue {
+  pubkey: Uint8Array;
+  withdrawalCredentials: Uint8Array;
+  effectiveBalance: number;
+  slashed: boolean;
+  activationEligibilityEpoch: number;
+  activationEpoch: number;
+  exitEpoch: number;
+  withdrawableEpoch: number;
+}
+
+/** A validator record as the contract takes it, from Lodestar's SSZ value. */
+export function validatorRecordFromSsz(v: SszValidatorValue): ValidatorRecord {
+  return {
+    pubkey: hexlify(v.pubkey),
+    withdrawalCredentials: hexlify(v.withdrawalCredentials),
+    effectiveBalanceGwei: BigInt(v.effectiveBalance),
+    slashed: v.slashed,
+    activationEligibilityEpoch: epoch(v.activationEligibilityEpoch),
+    activationEpoch: epoch(v.activationEpoch),
+    exitEpoch: epoch(v.exitEpoch),
+    withdrawableEpoch: epoch(v.withdrawableEpoch),
+  };
+}
+
+/** The eight fields of a validator record, picked from any object that has them (the local chain's record, say). */
+export function pickValidatorRecord(v: ValidatorRecord): ValidatorRecord {
+  return {
+    pubkey: v.pubkey,
+    withdrawalCredentials: v.withdrawalCredentials,
+    effectiveBalanceGwei: v.effectiveBalanceGwei,
+    slashed: v.slashed,
+    activationEligibilityEpoch: v.activationEligibilityEpoch,
+    activationEpoch: v.activationEpoch,
+    exitEpoch: v.exitEpoch,
+    withdrawableEpoch: v.withdrawableEpoch,
+  };
+}
+
 /** log2 of a generalized index: its depth. */
 export function gindexDepth(gindex: bigint): number {
   return gindex.toString(2).length - 1;
@@ -138,16 +178,7 @@ export async function buildValidatorProof(
   const v = ssz.phase0.Validator.tree_toValue(tree.getNode(state, gindex));
   return {
     validatorIndex,
-    validator: {
-      pubkey: hexlify(v.pubkey),
-      withdrawalCredentials: hexlify(v.withdrawalCredentials),
-      effectiveBalanceGwei: BigInt(v.effectiveBalance),
-      slashed: v.slashed,
-      activationEligibilityEpoch: epoch(v.activationEligibilityEpoch),
-      activationEpoch: epoch(v.activationEpoch),
-      exitEpoch: epoch(v.exitEpoch),
-      withdrawableEpoch: epoch(v.withdrawableEpoch),
-    },
+    validator: validatorRecordFromSsz(v),
     proof,
   };
 }

@@ -14,8 +14,9 @@ import {
   buildBalanceProof,
   buildValidatorProof,
   electraLayout,
+  pickValidatorRecord,
+  validatorRecordFromSsz,
   type BeaconBlockHeader,
-  type ValidatorRecord,
 } from "../../offchain/prover/proofs";
 import type { BeaconProofVerifier } from "../../typechain-types";
 import { BLS_CREDENTIALS, ETH32, ETH_GWEI, depositEvent, lodestarClient } from "../helpers/beacon-sim";
@@ -37,34 +38,10 @@ const OURS = [0, 2, 4, 6];
 
 type Ssz = typeof SszTypes;
 
-/** A validator record as the prover returns it, from the chain's record. */
-function record(v: Validator): ValidatorRecord {
-  return {
-    pubkey: v.pubkey,
-    withdrawalCredentials: v.withdrawalCredentials,
-    effectiveBalanceGwei: v.effectiveBalanceGwei,
-    slashed: v.slashed,
-    activationEligibilityEpoch: v.activationEligibilityEpoch,
-    activationEpoch: v.activationEpoch,
-    exitEpoch: v.exitEpoch,
-    withdrawableEpoch: v.withdrawableEpoch,
-  };
-}
-
 /** A deserialized state's validators and balances in the chain's terms. */
 function fromState(state: ReturnType<Ssz["electra"]["BeaconState"]["deserialize"]>) {
-  const epoch = (e: number) => (e === Infinity ? FAR_FUTURE_EPOCH : BigInt(e));
   return {
-    validators: state.validators.map((v) => ({
-      pubkey: hexlify(v.pubkey),
-      withdrawalCredentials: hexlify(v.withdrawalCredentials),
-      effectiveBalanceGwei: BigInt(v.effectiveBalance),
-      slashed: v.slashed,
-      activationEligibilityEpoch: epoch(v.activationEligibilityEpoch),
-      activationEpoch: epoch(v.activationEpoch),
-      exitEpoch: epoch(v.exitEpoch),
-      withdrawableEpoch: epoch(v.withdrawableEpoch),
-    })),
+    validators: state.validators.map(validatorRecordFromSsz),
     balances: state.balances.map((b) => BigInt(b)),
   };
 }
@@ -162,7 +139,7 @@ describe("BeaconState (real SSZ on the local beacon chain)", function () {
         expect(state.genesisTime).to.equal(Number(GENESIS));
         expect(hexlify(state.fork.currentVersion)).to.equal("0x05000000");
         expect(fromState(state)).to.deep.equal({
-          validators: validators.map(record),
+          validators: validators.map(pickValidatorRecord),
           balances: validators.map((v) => v.balanceGwei),
         });
         expect(hexlify(ssz.electra.BeaconState.hashTreeRoot(state))).to.equal(block.header.stateRoot);
@@ -287,7 +264,7 @@ describe("BeaconState (real SSZ on the local beacon chain)", function () {
         const validators = chain.head().validators;
         for (const i of OURS) {
           const p = await buildValidatorProof(state, layout, BigInt(i));
-          expect(p.validator).to.deep.equal(record(validators[i]));
+          expect(p.validator).to.deep.equal(pickValidatorRecord(validators[i]));
           await verifier.verifyValidator(timestamp, header, i, p.validator, p.proof);
           const b = await buildBalanceProof(state, layout, BigInt(i));
           expect(b.balanceGwei).to.equal(validators[i].balanceGwei);

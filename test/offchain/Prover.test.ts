@@ -2,28 +2,15 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BeaconChain, type Validator } from "../../offchain/beacon/chain";
+import { BeaconChain } from "../../offchain/beacon/chain";
 import { startBeaconApi, type BeaconApi } from "../../offchain/beacon/server";
 import { BeaconStateMirror, type ProducedBlock } from "../../offchain/beacon/state";
 import { fetchHeader, fetchStateSsz, layoutOf, proveBalance, proveValidator } from "../../offchain/prover/client";
-import { electraLayout, type ValidatorRecord } from "../../offchain/prover/proofs";
+import { electraLayout, pickValidatorRecord } from "../../offchain/prover/proofs";
 import type { BeaconProofVerifier } from "../../typechain-types";
 import { depositEvent } from "../helpers/beacon-sim";
 
 const KEYS = [0, 1, 2, 3, 4].map((i) => depositEvent("prover-client", i));
-
-function record(v: Validator): ValidatorRecord {
-  return {
-    pubkey: v.pubkey,
-    withdrawalCredentials: v.withdrawalCredentials,
-    effectiveBalanceGwei: v.effectiveBalanceGwei,
-    slashed: v.slashed,
-    activationEligibilityEpoch: v.activationEligibilityEpoch,
-    activationEpoch: v.activationEpoch,
-    exitEpoch: v.exitEpoch,
-    withdrawableEpoch: v.withdrawableEpoch,
-  };
-}
 
 /** A tiny HTTP server answering every request with `handler`; its sockets are dropped on close. */
 async function tinyServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
@@ -132,7 +119,7 @@ describe("Prover client (offchain/prover/client.ts)", function () {
         "electra",
         i,
       ]);
-      expect(p.validator).to.deep.equal(record(validators[Number(i)]));
+      expect(p.validator).to.deep.equal(pickValidatorRecord(validators[Number(i)]));
       await verifier.verifyValidator(timestamp, p.header, p.validatorIndex, p.validator, p.proof);
       const b = await proveBalance(api.url, { blockId: block.root, validatorIndex: i });
       expect(b.balanceGwei).to.equal(validators[Number(i)].balanceGwei);
