@@ -20,6 +20,7 @@ import type { ActionType, ConfigurableTaskDefinition, HardhatRuntimeEnvironment,
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Tidepool } from "../deploy/protocol";
 import { TidepoolClient } from "../sdk/src/client";
+import { POOL_DEPLOYMENT_KEY, poolFromIgnitionRecord } from "../sdk/src/deployments";
 import { describeError } from "../sdk/src/errors";
 import { parseEthText } from "../sdk/src/format";
 import { INTERFACES } from "../sdk/src/protocol";
@@ -27,13 +28,11 @@ import { isTidepoolSdkError } from "../sdk/src/sdk-error";
 import { RPC_URL_VARS, isCommandLineTask, shortPath } from "./cli";
 
 export { duration, ethAtMost, percentBP } from "../sdk/src/format";
+export { POOL_DEPLOYMENT_KEY } from "../sdk/src/deployments";
 export { decodeRevert } from "../sdk/src/revert";
 
 /** The name a {TaskFailure} carries as a Hardhat plugin error. */
 export const PLUGIN_NAME = "tidepool";
-
-/** The Ignition module id and the pool proxy's future id (deploy/modules/Tidepool.ts). */
-export const POOL_DEPLOYMENT_KEY = "Tidepool#StakingPoolProxy";
 
 /** Help texts shared by the tasks' parameters. */
 export const POOL_HELP = "StakingPool (tpETH) address; default: the Ignition deployment of this chain";
@@ -228,11 +227,9 @@ export async function resolvePoolAddress(hre: HardhatRuntimeEnvironment, pool: u
         ` "npx hardhat ignition deploy deploy/modules/Tidepool.ts --network ${network}" or pass --pool <address>.`,
     );
   }
-  const address = addresses[POOL_DEPLOYMENT_KEY];
-  if (typeof address !== "string" || !isAddress(address)) {
-    return fail(`${shortPath(file)} has no "${POOL_DEPLOYMENT_KEY}": pass --pool <address>.`);
-  }
-  return getAddress(address);
+  const address = poolFromIgnitionRecord(addresses);
+  if (address === undefined) return fail(`${shortPath(file)} has no "${POOL_DEPLOYMENT_KEY}": pass --pool <address>.`);
+  return address;
 }
 
 /** Typed handles on the deployment at `--pool` (or the recorded one). */
@@ -387,14 +384,6 @@ export async function roleSigner(
   if (accounts.length === 0) fail(noAccounts(hre));
   for (const account of accounts) if (await holds(account.address)) return account;
   return fail(`none of network "${hre.network.name}"'s ${accounts.length} accounts is ${role}`);
-}
-
-/** `part` as a percentage of `whole`, to two decimals rounded half up: 52 of 10,000 → "0.52%". */
-export function percentOf(part: bigint, whole: bigint): string {
-  if (whole === 0n) return "0%";
-  const hundredths = (part * 10_000n * 2n + whole) / (whole * 2n); // basis points, rounded half up
-  const frac = (hundredths % 100n).toString().padStart(2, "0").replace(/0+$/, "");
-  return `${hundredths / 100n}${frac ? "." + frac : ""}%`;
 }
 
 /**

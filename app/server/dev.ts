@@ -15,14 +15,13 @@ import type { InlineConfig } from "vite" with { "resolution-mode": "import" };
 import TidepoolModule from "../../deploy/modules/Tidepool";
 import { attachTidepool, type Tidepool } from "../../deploy/protocol";
 import { buildReport } from "../../sdk/src/report";
+import { POOL_DEPLOYMENT_KEY, poolFromIgnitionRecord } from "../../sdk/src/deployments";
 import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 
 /** Repository root (this file is app/server/dev.ts). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** The app's sources (Vite root). */
 export const APP_ROOT = path.join(REPO_ROOT, "app");
-/** The Ignition future id of the pool's proxy: the address the app starts from. */
-export const POOL_FUTURE_ID = "Tidepool#StakingPoolProxy";
 
 /** A running JSON-RPC server in front of a Hardhat network. */
 export interface RpcServer {
@@ -76,7 +75,7 @@ export async function deployRecorded(hre: HardhatRuntimeEnvironment, ignitionDir
   if (result.type !== core.DeploymentResultType.SUCCESSFUL_DEPLOYMENT) {
     throw new Error(helpers.errorDeploymentResultToExceptionMessage(result));
   }
-  return attachTidepool(hre, result.contracts[POOL_FUTURE_ID].address);
+  return attachTidepool(hre, result.contracts[POOL_DEPLOYMENT_KEY].address);
 }
 
 /** What the app knows of a chain's deployment. */
@@ -125,11 +124,10 @@ export function appDeployments(
     const match = /^chain-([0-9]+)$/.exec(entry);
     const file = path.join(root, entry, "deployed_addresses.json");
     if (!match || !fs.existsSync(file)) continue;
-    const addresses = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
-    if (addresses[POOL_FUTURE_ID] === undefined) continue;
+    const pool = poolFromIgnitionRecord(JSON.parse(fs.readFileSync(file, "utf8")));
+    if (pool === undefined) continue;
     const rpcUrl = rpcUrls[match[1]];
-    found[match[1]] =
-      rpcUrl === undefined ? { pool: addresses[POOL_FUTURE_ID] } : { pool: addresses[POOL_FUTURE_ID], rpcUrl };
+    found[match[1]] = rpcUrl === undefined ? { pool } : { pool, rpcUrl };
   }
   return found;
 }

@@ -9,8 +9,11 @@ import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { buildReport } from "../../sdk/src/report";
 import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 import { eth, ratio } from "../../sdk/src/format";
-import { duration, ethAtMost, IN_PROCESS_NO_DEPLOYMENT, percentBP, percentOf } from "../../tasks/lib";
+import { duration, ethAtMost, IN_PROCESS_NO_DEPLOYMENT, percentBP } from "../../tasks/lib";
 import { runTask, taskError } from "../helpers/tasks";
+
+/** `fee` as a percentage of `amount`, in basis points rounded half up: what the preview states. */
+const feePercent = (fee: bigint, amount: bigint): string => percentBP((2n * fee * 10_000n + amount) / (2n * amount));
 
 describe("Holder tasks", function () {
   /** 300 ETH staked by three other holders: buffer, hence instant liquidity, and a frame cap of ~3 ETH. */
@@ -251,7 +254,7 @@ describe("Holder tasks", function () {
       const out = await runTask("instant-redeem", { amount: "2", pool: f.poolAddress });
       expect(await snapshot(f, me.address)).to.deep.equal(before);
       expect(out.split("\n")).to.deep.equal([
-        `Instant redeem of 2 tpETH from ${me.address}: you receive ${eth(ethOut)}, fee ${eth(fee)} (${percentOf(fee, amount)}).`,
+        `Instant redeem of 2 tpETH from ${me.address}: you receive ${eth(ethOut)}, fee ${eth(fee)} (${feePercent(fee, amount)}).`,
         `Minimum received: ${ethAtMost(ethOut)} (the preview; --min-out to accept less).`,
         `Redeemable now: ${ethAtMost(remaining, 6, "tpETH")} (instant liquidity ${ethAtMost(liquidity)}, today's cap ${ethAtMost(remaining, 6, "tpETH")} left).`,
         "Preview only: nothing sent. Re-run with --yes to redeem.",
@@ -280,7 +283,7 @@ describe("Holder tasks", function () {
       expect(after.totalShares).to.equal(before.totalShares - burned);
       expect(after.totalEther).to.equal(before.totalEther - ethOut);
       expect(out.split("\n")[0]).to.equal(
-        `Instant redeem of 2 tpETH from ${me.address}: you receive ${eth(ethOut)}, fee ${eth(fee)} (${percentOf(fee, amount)}).`,
+        `Instant redeem of 2 tpETH from ${me.address}: you receive ${eth(ethOut)}, fee ${eth(fee)} (${feePercent(fee, amount)}).`,
       );
       expect(out.split("\n")[3]).to.equal(`Redeemed: ${eth(ethOut)} sent to ${me.address} (gas ${eth(gas)})`);
     });
@@ -455,16 +458,6 @@ describe("Holder tasks", function () {
   });
 
   describe("formatting helpers", function () {
-    it("percentOf gives two decimals rounded half up", function () {
-      expect(percentOf(52n, 10_000n)).to.equal("0.52%");
-      expect(percentOf(1n, 3n)).to.equal("33.33%");
-      expect(percentOf(2n, 3n)).to.equal("66.67%");
-      expect(percentOf(5n, 100_000n)).to.equal("0.01%"); // 0.005% rounds up
-      expect(percentOf(4n, 100_000n)).to.equal("0%");
-      expect(percentOf(1n, 1n)).to.equal("100%");
-      expect(percentOf(0n, 0n)).to.equal("0%");
-    });
-
     it("ethAtMost rounds down, so that a limit is never overstated", function () {
       expect(ethAtMost(parseEther("3.0500009"))).to.equal("3.05 ETH");
       expect(ethAtMost(parseEther("3.0500009"), 6, "tpETH")).to.equal("3.05 tpETH");
