@@ -3,6 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import TidepoolModule from "./modules/Tidepool";
 import type {
   AccountingOracle,
+  BeaconFacts,
   DepositContract,
   DepositSecurityModule,
   ExecutionLayerRewardsVault,
@@ -38,6 +39,7 @@ export interface Tidepool extends Actors {
   oracle: AccountingOracle;
   insuranceFund: InsuranceFund;
   withdrawalQueue: WithdrawalQueue;
+  facts: BeaconFacts;
 }
 
 /** The addresses a pool implementation is constructed with (its immutables). */
@@ -68,6 +70,7 @@ export async function attachTidepool(hre: HardhatRuntimeEnvironment, poolAddress
     oracle: await at("AccountingOracle", peers.oracle),
     insuranceFund: await at("InsuranceFund", peers.insuranceFund),
     withdrawalQueue: await at("WithdrawalQueue", peers.withdrawalQueue),
+    facts: await at("BeaconFacts", peers.beaconFacts),
   };
 }
 
@@ -83,6 +86,7 @@ export async function poolPeers(pool: StakingPool): Promise<{ [K in keyof PoolPe
     oracle: await pool.ORACLE(),
     insuranceFund: await pool.INSURANCE_FUND(),
     withdrawalQueue: await pool.WITHDRAWAL_QUEUE(),
+    beaconFacts: await pool.BEACON_FACTS(),
   };
 }
 

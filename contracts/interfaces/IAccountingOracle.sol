@@ -117,7 +117,12 @@ interface IAccountingOracle {
     /// @param aprBP The report's annualised CL reward rate, in basis points.
     /// @param limitBP `annualAprLimitBP`.
     error AnnualAprLimitExceeded(uint256 aprBP, uint256 limitBP);
-    /// @notice A CL balance drop above the limit without bunker mode.
+    /// @notice A CL balance drop above the limit beyond what proven slashings explain.
+    /// @param excessGwei The drop above the one-off limit, in gwei (rounded up).
+    /// @param creditGwei The proven slashings' credit available to the report, in gwei.
+    error ClBalanceDropExceedsProvenSlashings(uint256 excessGwei, uint256 creditGwei);
+    /// @notice A CL balance drop above the one-off limit, and no proven slashing to explain it
+    /// (declaring bunker mode does not lift the limit).
     /// @param dropBP The drop, in basis points of the CL stake (rounded up).
     /// @param limitBP `clBalanceDropLimitBP`.
     error ClBalanceDropLimitExceeded(uint256 dropBP, uint256 limitBP);
@@ -226,6 +231,11 @@ interface IAccountingOracle {
     /// @param withdrawalVaultWei Left in the withdrawal vault, in wei.
     /// @param elRewardsVaultWei Left in the execution-layer rewards vault, in wei.
     event VaultEtherDeferred(uint256 withdrawalVaultWei, uint256 elRewardsVaultWei);
+    /// @notice A report's exit requests were recorded: a late-exit proof shows a key under `root`.
+    /// @param root The Merkle root over `keccak256(abi.encode(operatorId, keyIndex))` of each request,
+    /// in the report's order, sorted-pair keccak (OpenZeppelin `MerkleProof`).
+    /// @param count The number of requests.
+    event ExitRequestsRecorded(bytes32 indexed root, uint256 count);
     /// @notice The operator must exit this validator (docs/protocol.md §4, pinned).
     /// @param operatorId The operator.
     /// @param keyIndex The key's index in the registry.
@@ -281,6 +291,12 @@ interface IAccountingOracle {
     /// @param keyIndex The key's index in the registry.
     /// @return The loss charged, in gwei.
     function keyLossChargedGwei(uint256 operatorId, uint256 keyIndex) external view returns (uint256);
+
+    /// @notice When a report recorded exit requests under `requestsRoot` (the late-exit deadline
+    /// counts from it).
+    /// @param requestsRoot A root from `ExitRequestsRecorded`.
+    /// @return The block time the report was applied, in seconds (0 if unknown).
+    function exitRequestsAppliedAt(bytes32 requestsRoot) external view returns (uint256);
 
     /// @notice Whether the last report declared bunker mode.
     /// @return True in bunker mode.

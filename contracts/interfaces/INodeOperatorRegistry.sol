@@ -178,6 +178,15 @@ interface INodeOperatorRegistry {
     /// @param operatorId The operator.
     /// @param shares The bond shares burned.
     event BondBurned(uint256 indexed operatorId, uint256 shares);
+    /// @notice New deposits to the operator were held or released.
+    /// @param operatorId The operator.
+    /// @param held Whether they are held.
+    event DepositsHeld(uint256 indexed operatorId, bool held);
+    /// @notice Bond shares left the bond for `recipient` (a fee refund or a penalty).
+    /// @param operatorId The operator.
+    /// @param recipient Who received them.
+    /// @param shares The shares sent.
+    event BondTaken(uint256 indexed operatorId, address indexed recipient, uint256 shares);
     /// @notice Operators' fee shares were booked, pro rata to active validators.
     /// @param shares The fee shares (plus any held back while no validator was active).
     /// @param activeValidators Active validators they were divided among (0: held back for later).
@@ -277,11 +286,33 @@ interface INodeOperatorRegistry {
     // ──────────────────────────────── Oracle and pool ────────────────────────────────
 
     /// @notice Records how many of the operator's validators have exited, which frees the bond that
-    /// backed them. Requires ACCOUNTING_ROLE: the accounting oracle, which calls it for each operator
-    /// of a report its committee's quorum agreed on.
+    /// backed them. Requires ACCOUNTING_ROLE: the accounting oracle (the count a report's quorum agreed
+    /// on) and the beacon facts contract (the count proven). A count below the recorded one changes
+    /// nothing, so a proof that raised it is never contradicted by a report that lags behind it.
     /// @param operatorId The operator.
-    /// @param exitedKeys Its exited validators in total (never decreasing, at most its deposited keys).
+    /// @param exitedKeys Its exited validators in total (at most its deposited keys).
     function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external;
+
+    /// @notice Holds or releases new deposits to an operator, and optionally freezes its undeposited
+    /// keys (vetted keys down to deposited keys). ACCOUNTING_ROLE only (the beacon facts contract: late
+    /// exits hold deposits until none is late; foreign credentials freeze the keys).
+    /// @param operatorId The operator.
+    /// @param held Whether new deposits are held.
+    /// @param freezeKeys Whether to unvet the undeposited keys as well.
+    function holdDeposits(uint256 operatorId, bool held, bool freezeKeys) external;
+
+    /// @notice Sends up to `shares` of the operator's bond to `recipient` (a late exit's fee refund and
+    /// penalty). ACCOUNTING_ROLE only.
+    /// @param operatorId The operator.
+    /// @param shares The bond shares asked for.
+    /// @param recipient Who receives them.
+    /// @return taken The shares sent: `shares`, or the whole bond if smaller.
+    function takeBondShares(uint256 operatorId, uint256 shares, address recipient) external returns (uint256 taken);
+
+    /// @notice Whether new deposits to the operator are held (a late exit is open).
+    /// @param operatorId The operator.
+    /// @return True while held.
+    function depositsHeld(uint256 operatorId) external view returns (bool);
 
     /// @notice Deposits the operator's next `count` vetted keys to the beacon deposit contract, 32 ETH
     /// each, with `withdrawalCredentials`; `msg.value` must be `count` × 32 ETH. Pool only.

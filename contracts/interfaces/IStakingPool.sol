@@ -118,6 +118,16 @@ interface IStakingPool is IERC20Metadata, IERC20Permit, IPermitSignature {
     /// @notice Only the withdrawal queue may return excess ETH.
     /// @param caller The caller.
     error CallerNotWithdrawalQueue(address caller);
+    /// @notice Only the beacon facts contract may do this.
+    /// @param caller The account that called.
+    error CallerNotBeaconFacts(address caller);
+    /// @notice No deposit is in transit (every deposited validator is counted on the beacon chain).
+    error NoDepositInTransit();
+    /// @notice A proven slashing holds finalization until a report whose reference slot is at or
+    /// after the proof's slot.
+    /// @param refSlotTimestamp The report's reference slot time, in seconds.
+    /// @param holdFromTimestamp The proven slashing's slot time, in seconds.
+    error FinalizationHeldBySlashingProof(uint256 refSlotTimestamp, uint256 holdFromTimestamp);
 
     // ──────────────────────────────── Types ────────────────────────────────
 
@@ -397,9 +407,24 @@ interface IStakingPool is IERC20Metadata, IERC20Permit, IPermitSignature {
     /// raises totalPooledEther. Withdrawal queue only.
     function returnWithdrawalExcess() external payable;
 
-    /// @notice Whether the last report declared bunker mode (instant redemption off).
+    /// @notice Whether bunker mode is on (instant redemption off): declared by the last report, or
+    /// started by a slashing proof since.
     /// @return True in bunker mode.
     function isBunkerModeActive() external view returns (bool);
+
+    /// @notice Bunker mode now, held until a report whose reference slot is at or after the proven
+    /// slashing's slot (see {IBeaconFacts}). Beacon facts contract only.
+    function holdForProvenSlashing() external;
+
+    /// @notice Writes off one deposit lost to foreign withdrawal credentials: 32 ETH leaves the ETH in
+    /// transit (deposited validators − 1) and the cover is burned, bond first. Beacon facts only.
+    /// @param bondShares The registry's (bond) shares to burn.
+    /// @param insuranceShares The insurance fund's shares to burn.
+    function writeOffDeposit(uint256 bondShares, uint256 insuranceShares) external;
+
+    /// @notice The beacon facts contract (proofs of slashings, exits and credentials).
+    /// @return Its address.
+    function BEACON_FACTS() external view returns (address);
 
     /// @notice The wtpETH wrapper this pool trusts to move its callers' shares.
     /// @return The wrapper's address.

@@ -8,6 +8,8 @@ import {IAccountingOracle} from "../interfaces/IAccountingOracle.sol";
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
+import {IBeaconFacts} from "../interfaces/IBeaconFacts.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 import {OracleCommittee} from "./OracleCommittee.sol";
@@ -82,6 +84,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         SanityLimits limits;
         ReportRecord last;
         mapping(uint256 key => uint256) keyLossChargedGwei; // key: operatorId << 128 | keyIndex
+        mapping(bytes32 requestsRoot => uint256) exitRequestsAppliedAt; // block time of the report
     }
 
     /// @dev The pool's figures before a report, read once.
@@ -287,6 +290,11 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     }
 
     /// @inheritdoc IAccountingOracle
+    function exitRequestsAppliedAt(bytes32 requestsRoot) external view returns (uint256) {
+        return _storage().exitRequestsAppliedAt[requestsRoot];
+    }
+
+    /// @inheritdoc IAccountingOracle
     function isBunkerModeActive() external view returns (bool) {
         return _storage().last.bunkerMode;
     }
@@ -339,7 +347,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         uint256 preCL = _checkValidatorsAndVaults(data, pool);
         // Saturating: a frame-configuration change can move reference slots below the baseline.
         uint256 elapsed = Math.saturatingSub(data.refSlot, $.last.refSlot) * SECONDS_PER_SLOT;
-        _checkClChange(clBalance + data.withdrawalVaultBalance, preCL, elapsed, data.isBunkerMode, limits);
+        _checkClChange(clBalance + data.withdrawalVaultBalance, preCL, elapsed, data.refSlot, limits);
 
         Outcome memory out;
         _chargeKeyLosses($, data);
@@ -493,14 +501,16 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     }
 
     /// @dev The consensus-layer result (CL balance + withdrawals, against preCL): a gain within the
-    /// annualised limit, a drop within the one-off limit unless bunker mode is declared.
+    /// annualised limit, a drop within the one-off limit whatever the report declares. Only proven
+    /// slashings (`IBeaconFacts`) can stretch it: the part of a drop above the limit (in gwei, rounded
+    /// up) is drawn from their credit, or the report reverts.
     function _checkClChange(
         uint256 clAfter,
         uint256 preCL,
         uint256 elapsed,
-        bool bunkerMode,
+        uint256 refSlot,
         SanityLimits memory limits
-    ) private pure {
+    ) private {
         if (clAfter > preCL) {
             uint256 gain = clAfter - preCL;
             if (gain * SECONDS_PER_YEAR * TOTAL_BASIS_POINTS > limits.annualAprLimitBP * preCL * elapsed) {
@@ -510,13 +520,24 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
                         : (gain * SECONDS_PER_YEAR * TOTAL_BASIS_POINTS) / (preCL * elapsed);
                 revert AnnualAprLimitExceeded(aprBP, limits.annualAprLimitBP);
             }
-        } else if (!bunkerMode) {
+        } else {
             uint256 drop = preCL - clAfter;
             if (drop * TOTAL_BASIS_POINTS > limits.clBalanceDropLimitBP * preCL) {
-                revert ClBalanceDropLimitExceeded(
-                    Math.mulDiv(drop, TOTAL_BASIS_POINTS, preCL, Math.Rounding.Ceil),
-                    limits.clBalanceDropLimitBP
+                uint256 excessGwei = Math.ceilDiv(
+                    drop * TOTAL_BASIS_POINTS - limits.clBalanceDropLimitBP * preCL,
+                    TOTAL_BASIS_POINTS * 1 gwei
                 );
+                (bool covered, uint256 creditGwei) = IBeaconFacts(POOL.BEACON_FACTS()).useSlashingCredit(
+                    refSlot,
+                    excessGwei
+                );
+                if (creditGwei == 0) {
+                    revert ClBalanceDropLimitExceeded(
+                        Math.mulDiv(drop, TOTAL_BASIS_POINTS, preCL, Math.Rounding.Ceil),
+                        limits.clBalanceDropLimitBP
+                    );
+                }
+                if (!covered) revert ClBalanceDropExceedsProvenSlashings(excessGwei, creditGwei);
             }
         }
     }
@@ -594,12 +615,32 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         if (n == 0) return;
         uint256 maxExits = Math.ceilDiv(WITHDRAWAL_QUEUE.unfinalizedEther(), DEPOSIT_SIZE);
         if (n > maxExits) revert ExitRequestsExceedDemand(n, maxExits);
+        bytes32[] memory nodes = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
             (uint256 operatorId, uint256 keyIndex) = (data.exitOperatorIds[i], data.exitKeyIndices[i]);
             (bytes memory pubkey, , bool deposited) = REGISTRY.getSigningKey(operatorId, keyIndex);
             if (!deposited) revert ExitKeyNotDeposited(operatorId, keyIndex);
             emit ValidatorExitRequested(operatorId, keyIndex, pubkey);
+            nodes[i] = keccak256(abi.encode(operatorId, keyIndex));
         }
+        bytes32 root = _merkleRoot(nodes);
+        _storage().exitRequestsAppliedAt[root] = block.timestamp;
+        emit ExitRequestsRecorded(root, n);
+    }
+
+    /// @dev The root of a binary Merkle tree over `nodes` (overwritten) with sorted-pair keccak, as
+    /// OpenZeppelin's `MerkleProof` verifies; an odd node at the end of a level moves up unpaired.
+    function _merkleRoot(bytes32[] memory nodes) private pure returns (bytes32) {
+        uint256 n = nodes.length;
+        while (n > 1) {
+            uint256 half = n >> 1;
+            for (uint256 i = 0; i < half; ++i) {
+                nodes[i] = Hashes.commutativeKeccak256(nodes[2 * i], nodes[2 * i + 1]);
+            }
+            if (n & 1 == 1) nodes[half] = nodes[n - 1];
+            n = half + (n & 1);
+        }
+        return nodes[0];
     }
 
     /// @dev The committee's exited-validator counts, to the registry (which checks each is monotonic and

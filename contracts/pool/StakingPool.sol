@@ -19,6 +19,7 @@ import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IVaultEtherReceiver} from "../interfaces/IVaultEtherReceiver.sol";
 import {IPoolVault} from "../interfaces/IPoolVault.sol";
 import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
+import {IBeaconFacts} from "../interfaces/IBeaconFacts.sol";
 import {StakeControl} from "../lib/StakeControl.sol";
 import {PermitVerifier} from "./PermitVerifier.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
@@ -72,6 +73,9 @@ contract StakingPool is
     /// @dev Not a capability: set by the oracle report while bunker mode lasts, next to the pause bits
     /// because instant redemption reads that word anyway. Pause and resume cannot touch it.
     uint8 private constant BUNKER_FLAG = 0x80;
+    /// @dev Set with BUNKER_FLAG by a slashing proof: the next reports cannot end bunker mode nor
+    /// finalize until one's reference slot is at or after the proof's (asked of the facts contract).
+    uint8 private constant SLASHING_HOLD_FLAG = 0x40;
 
     /// @notice Holder of the shares minted at deployment; nobody has its key, so they stay locked.
     address public constant BOOTSTRAP_SHARES_HOLDER = 0x000000000000000000000000000000000000dEaD;
@@ -167,6 +171,7 @@ contract StakingPool is
         address oracle;
         address insuranceFund;
         address withdrawalQueue;
+        address beaconFacts;
     }
 
     /// @inheritdoc IStakingPool
@@ -196,6 +201,9 @@ contract StakingPool is
     /// @notice The withdrawal queue: its unfinalized requests come before instant redemptions and deposits.
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable WITHDRAWAL_QUEUE;
+    /// @inheritdoc IStakingPool
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable BEACON_FACTS;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
@@ -211,6 +219,7 @@ contract StakingPool is
         ORACLE = peers.oracle;
         INSURANCE_FUND = peers.insuranceFund;
         WITHDRAWAL_QUEUE = peers.withdrawalQueue;
+        BEACON_FACTS = peers.beaconFacts;
         _disableInitializers();
     }
 
@@ -507,6 +516,21 @@ contract StakingPool is
     ) external nonReentrant returns (uint256 postTotalPooledEther, uint256 postTotalShares) {
         if (msg.sender != ORACLE) revert CallerNotOracle(msg.sender);
         PoolStorage storage $ = _storage();
+        StakeControl c = $.control;
+        uint8 flags = c.pausedFlags();
+        bool bunker = update.bunkerMode;
+        if (flags & SLASHING_HOLD_FLAG != 0) {
+            uint256 holdFrom = IBeaconFacts(BEACON_FACTS).slashingHoldFromTimestamp();
+            if (update.refSlotTimestamp < holdFrom) {
+                // The report's data predates the proven slashing: bunker mode stays, nothing is finalized.
+                if (update.finalizationBatchEnds.length != 0) {
+                    revert FinalizationHeldBySlashingProof(update.refSlotTimestamp, holdFrom);
+                }
+                bunker = true;
+            } else {
+                flags &= ~SLASHING_HOLD_FLAG;
+            }
+        }
         Totals memory t = $.totals;
         Beacon memory b = $.beacon;
         uint256 available = _bufferedEther($, t) + update.withdrawalVaultWei + update.elRewardsVaultWei;
@@ -553,14 +577,34 @@ contract StakingPool is
         _mint($, INSURANCE_FUND, update.insuranceFeeShares, post);
         if (burnShares != 0) _burnFinalized($, burnShares, finalizedNominal, post);
 
-        StakeControl c = $.control;
-        uint8 flags = c.pausedFlags();
-        uint8 newFlags = update.bunkerMode ? flags | BUNKER_FLAG : flags & ~BUNKER_FLAG;
-        if (newFlags != flags) $.control = c.withPausedFlags(newFlags);
+        uint8 newFlags = bunker ? flags | BUNKER_FLAG : flags & ~BUNKER_FLAG;
+        if (newFlags != c.pausedFlags()) $.control = c.withPausedFlags(newFlags);
 
         if (update.withdrawalVaultWei != 0) IPoolVault(WITHDRAWAL_VAULT).transferToPool(update.withdrawalVaultWei);
         if (update.elRewardsVaultWei != 0) IPoolVault(EL_REWARDS_VAULT).transferToPool(update.elRewardsVaultWei);
         if (lockWei != 0) IWithdrawalQueue(WITHDRAWAL_QUEUE).fundFinalizedPayouts{value: lockWei}();
+    }
+
+    /// @inheritdoc IStakingPool
+    function holdForProvenSlashing() external {
+        _onlyBeaconFacts();
+        PoolStorage storage $ = _storage();
+        StakeControl c = $.control;
+        $.control = c.withPausedFlags(c.pausedFlags() | BUNKER_FLAG | SLASHING_HOLD_FLAG);
+    }
+
+    /// @inheritdoc IStakingPool
+    /// @dev The facts contract prices the burns at the current rate (rounded up), so when bond and
+    /// insurance cover the 32 ETH the rate does not fall; what they cannot cover, holders bear.
+    function writeOffDeposit(uint256 bondShares, uint256 insuranceShares) external {
+        _onlyBeaconFacts();
+        PoolStorage storage $ = _storage();
+        Beacon memory b = $.beacon;
+        if (b.depositedValidators <= b.clValidators) revert NoDepositInTransit();
+        --$.beacon.depositedValidators;
+        Totals memory t = $.totals;
+        uint256 shares = t.totalShares - _burn($, REGISTRY, bondShares, t) - _burn($, INSURANCE_FUND, insuranceShares, t);
+        _writeTotals($, Totals(shares.toUint128(), (t.totalPooledEther - DEPOSIT_SIZE).toUint128()));
     }
 
     /// @inheritdoc IStakingPool
@@ -957,6 +1001,10 @@ contract StakingPool is
             $.shares[to] += shares; // Σ shares = totalShares < 2^128
         }
         _emitTransfers(from, to, amount, shares);
+    }
+
+    function _onlyBeaconFacts() private view {
+        if (msg.sender != BEACON_FACTS) revert CallerNotBeaconFacts(msg.sender);
     }
 
     /// @dev Burns `shares` of `account` (checked); returns them. Totals are the caller's to write.

@@ -101,6 +101,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         RewardsState rewards;
         mapping(uint256 operatorId => OperatorRewards) operatorRewards;
         mapping(uint256 operatorId => uint256) operatorKeysNonces; // +1 on each upload or removal of its keys
+        mapping(uint256 operatorId => bool) depositsHeld; // a late exit is open (beacon facts)
     }
 
     // ──────────────────────────────── Construction ────────────────────────────────
@@ -316,14 +317,42 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     /// @inheritdoc INodeOperatorRegistry
     function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external onlyRole(ACCOUNTING_ROLE) {
         Operator memory op = _operator(operatorId);
-        if (exitedKeys < op.exitedKeys || exitedKeys > op.depositedKeys) {
+        if (exitedKeys > op.depositedKeys) {
             revert InvalidExitedKeys(operatorId, exitedKeys, op.exitedKeys, op.depositedKeys);
         }
+        if (exitedKeys <= op.exitedKeys) return; // never lowered: a proof may be ahead of the reports
         _accrueRewards(operatorId, op.depositedKeys - op.exitedKeys);
         _storage().rewards.activeValidators -= uint40(exitedKeys - op.exitedKeys);
         op.exitedKeys = uint32(exitedKeys);
         _store(operatorId, op);
         emit ExitedKeysReported(operatorId, exitedKeys);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function holdDeposits(uint256 operatorId, bool held, bool freezeKeys) external onlyRole(ACCOUNTING_ROLE) {
+        Operator memory op = _operator(operatorId);
+        _storage().depositsHeld[operatorId] = held;
+        if (freezeKeys && op.vettedKeys != op.depositedKeys) {
+            op.vettedKeys = op.depositedKeys;
+            emit VettedKeysSet(operatorId, op.depositedKeys);
+        }
+        _store(operatorId, op);
+        emit DepositsHeld(operatorId, held);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function takeBondShares(
+        uint256 operatorId,
+        uint256 shares,
+        address recipient
+    ) external onlyRole(ACCOUNTING_ROLE) returns (uint256 taken) {
+        Operator memory op = _operator(operatorId);
+        taken = shares < op.bondShares ? shares : op.bondShares;
+        if (taken == 0) return 0;
+        op.bondShares = uint80(op.bondShares - taken);
+        _store(operatorId, op);
+        POOL.transferShares(recipient, taken);
+        emit BondTaken(operatorId, recipient, taken);
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -505,6 +534,11 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     }
 
     /// @inheritdoc INodeOperatorRegistry
+    function depositsHeld(uint256 operatorId) external view returns (bool) {
+        return _storage().depositsHeld[operatorId];
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
     function bondPerValidator() external view returns (uint256) {
         return _storage().bondPerValidator;
     }
@@ -527,7 +561,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
             op.active &&
                 op.vettedKeys > op.depositedKeys &&
                 op.bondCoveredValidators > level &&
-                level < MAX_VALIDATORS_PER_OPERATOR;
+                level < MAX_VALIDATORS_PER_OPERATOR &&
+                !$.depositsHeld[operatorId]; // read last: only when the rest would list it
         if (wasIndexed && (!canTake || oldLevel != level)) $.depositable.remove(oldLevel);
         if (canTake && (!wasIndexed || oldLevel != level)) $.depositable.add(level);
         op.listed = canTake;

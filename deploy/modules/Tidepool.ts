@@ -52,6 +52,7 @@ export default buildModule("Tidepool", (m) => {
     oracle: ZeroAddress,
     insuranceFund: ZeroAddress,
     withdrawalQueue: ZeroAddress,
+    beaconFacts: ZeroAddress,
   };
   // Permit signature checks live in a linked library, outside the pool's 24 KiB (EIP-170).
   const permitVerifier = m.library("PermitVerifier");
@@ -139,6 +140,27 @@ export default buildModule("Tidepool", (m) => {
   );
   const oracle = m.contractAt("AccountingOracle", oracleProxy);
 
+  // Beacon-state proofs (issue 17): anyone proves slashings, exits, late exits and foreign
+  // credentials against EIP-4788 roots. Late exits are forced after 4 days (Lido's exit deadline is
+  // of the same order), cost the bond 0.1 ETH, and governance may force 10 exits a day directly.
+  const electraFromSlot = m.getParameter("electraFromSlot", 0);
+  const lateExitDeadlineSeconds = m.getParameter("lateExitDeadlineSeconds", 4 * 24 * 3600);
+  const lateExitPenaltyWei = m.getParameter("lateExitPenaltyWei", parseEther("0.1"));
+  const maxForcedExitsPerDay = m.getParameter("maxForcedExitsPerDay", 10);
+  const beaconFacts = m.contract("BeaconFacts", [
+    admin,
+    genesisTime,
+    electraFromSlot,
+    {
+      pool: proxy,
+      registry: registryProxy,
+      oracle: oracleProxy,
+      withdrawalVault: withdrawalVaultProxy,
+      insuranceFund,
+    },
+    { lateExitDeadlineSeconds, lateExitPenaltyWei, maxForcedExitsPerDay },
+  ]);
+
   // The real implementation, naming every peer, and the upgrade to it.
   const poolImpl = m.contract(
     "StakingPool",
@@ -153,6 +175,7 @@ export default buildModule("Tidepool", (m) => {
         oracle: oracleProxy,
         insuranceFund,
         withdrawalQueue: withdrawalQueueProxy,
+        beaconFacts,
       },
     ],
     { id: "StakingPoolImpl", libraries: poolLibraries },
@@ -174,6 +197,8 @@ export default buildModule("Tidepool", (m) => {
   m.call(depositSecurityModule, "addGuardian", [guardian, 1], { id: "AddGuardian" });
   m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), oracleProxy], { id: "GrantAccountingToOracle" });
   m.call(oracle, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantOraclePause" });
+  m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), beaconFacts], { id: "GrantAccountingToFacts" });
+  m.call(withdrawalVault, "grantRole", [id("EXIT_REQUESTER_ROLE"), beaconFacts], { id: "GrantExitRequesterToFacts" });
 
   return {
     stakingPool,
@@ -187,5 +212,6 @@ export default buildModule("Tidepool", (m) => {
     oracle,
     insuranceFund,
     withdrawalQueue,
+    beaconFacts,
   };
 });

@@ -689,6 +689,7 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
         oracle: w.stranger.address,
         insuranceFund: w.stranger.address,
         withdrawalQueue: w.stranger.address,
+        beaconFacts: w.stranger.address,
       });
       const init = hostile.interface.encodeFunctionData("initializeV2", [1n]);
       const before = await worldState(w);

@@ -313,6 +313,7 @@ describe("StakingPool", function () {
         oracle: ZeroAddress,
         insuranceFund: ZeroAddress,
         withdrawalQueue: ZeroAddress,
+        beaconFacts: ZeroAddress,
       });
       await impl.waitForDeployment();
       return impl;
