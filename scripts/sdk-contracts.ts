@@ -10,6 +10,7 @@ export const SDK_CONTRACTS = [
   "vaults/WithdrawalVault",
   "vaults/ExecutionLayerRewardsVault",
   "vaults/InsuranceFund",
+  "beacon/BeaconFacts",
 ] as const;
 
 /** An ABI as the SDK stores it (stable text, so a stale copy shows as a diff). */

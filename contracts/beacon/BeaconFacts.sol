@@ -261,7 +261,10 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     // ──────────────────────────────── Oracle ────────────────────────────────
 
     /// @inheritdoc IBeaconFacts
-    function useSlashingCredit(uint256 refSlot, uint256 amountGwei) external returns (bool used, uint256 availableGwei) {
+    function useSlashingCredit(
+        uint256 refSlot,
+        uint256 amountGwei
+    ) external returns (bool used, uint256 availableGwei) {
         if (msg.sender != ORACLE) revert CallerNotOracle(msg.sender);
         Slashing memory s = _slashing;
         availableGwei = refSlot <= s.creditUntilSlot ? s.creditGwei : 0;

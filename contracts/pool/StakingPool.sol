@@ -603,7 +603,8 @@ contract StakingPool is
         if (b.depositedValidators <= b.clValidators) revert NoDepositInTransit();
         --$.beacon.depositedValidators;
         Totals memory t = $.totals;
-        uint256 shares = t.totalShares - _burn($, REGISTRY, bondShares, t) - _burn($, INSURANCE_FUND, insuranceShares, t);
+        uint256 shares =
+            t.totalShares - _burn($, REGISTRY, bondShares, t) - _burn($, INSURANCE_FUND, insuranceShares, t);
         _writeTotals($, Totals(shares.toUint128(), (t.totalPooledEther - DEPOSIT_SIZE).toUint128()));
     }
 

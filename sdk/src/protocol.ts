@@ -5,6 +5,7 @@
 import type { ContractRunner, Interface } from "ethers";
 import {
   AccountingOracle__factory,
+  BeaconFacts__factory,
   DepositSecurityModule__factory,
   ExecutionLayerRewardsVault__factory,
   InsuranceFund__factory,
@@ -46,6 +47,7 @@ export const INTERFACES: readonly Interface[] = [
   WithdrawalVault__factory,
   ExecutionLayerRewardsVault__factory,
   InsuranceFund__factory,
+  BeaconFacts__factory,
 ].map((factory) => factory.createInterface());
 
 /** Handles on the protocol around `poolAddress`, read and signed through `runner`. */

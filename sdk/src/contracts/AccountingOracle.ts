@@ -170,6 +170,7 @@ export interface AccountingOracleInterface extends Interface {
       | "WITHDRAWAL_QUEUE"
       | "WITHDRAWAL_VAULT"
       | "addMember"
+      | "exitRequestsAppliedAt"
       | "feeBP"
       | "getCurrentFrame"
       | "getFeeConfig"
@@ -208,6 +209,7 @@ export interface AccountingOracleInterface extends Interface {
   getEvent(
     nameOrSignatureOrTopic:
       | "ConsensusReached"
+      | "ExitRequestsRecorded"
       | "FeesSet"
       | "FrameConfigSet"
       | "Initialized"
@@ -320,6 +322,10 @@ export interface AccountingOracleInterface extends Interface {
   encodeFunctionData(
     functionFragment: "addMember",
     values: [AddressLike, BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "exitRequestsAppliedAt",
+    values: [BytesLike]
   ): string;
   encodeFunctionData(functionFragment: "feeBP", values?: undefined): string;
   encodeFunctionData(
@@ -537,6 +543,10 @@ export interface AccountingOracleInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(functionFragment: "addMember", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "exitRequestsAppliedAt",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "feeBP", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "getCurrentFrame",
@@ -656,6 +666,19 @@ export namespace ConsensusReachedEvent {
     refSlot: bigint;
     reportHash: string;
     support: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace ExitRequestsRecordedEvent {
+  export type InputTuple = [root: BytesLike, count: BigNumberish];
+  export type OutputTuple = [root: string, count: bigint];
+  export interface OutputObject {
+    root: string;
+    count: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -1137,6 +1160,12 @@ export interface AccountingOracle extends BaseContract {
     "nonpayable"
   >;
 
+  exitRequestsAppliedAt: TypedContractMethod<
+    [requestsRoot: BytesLike],
+    [bigint],
+    "view"
+  >;
+
   feeBP: TypedContractMethod<[], [bigint], "view">;
 
   getCurrentFrame: TypedContractMethod<
@@ -1397,6 +1426,9 @@ export interface AccountingOracle extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "exitRequestsAppliedAt"
+  ): TypedContractMethod<[requestsRoot: BytesLike], [bigint], "view">;
+  getFunction(
     nameOrSignature: "feeBP"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
@@ -1601,6 +1633,13 @@ export interface AccountingOracle extends BaseContract {
     ConsensusReachedEvent.OutputObject
   >;
   getEvent(
+    key: "ExitRequestsRecorded"
+  ): TypedContractEvent<
+    ExitRequestsRecordedEvent.InputTuple,
+    ExitRequestsRecordedEvent.OutputTuple,
+    ExitRequestsRecordedEvent.OutputObject
+  >;
+  getEvent(
     key: "FeesSet"
   ): TypedContractEvent<
     FeesSetEvent.InputTuple,
@@ -1758,6 +1797,17 @@ export interface AccountingOracle extends BaseContract {
       ConsensusReachedEvent.InputTuple,
       ConsensusReachedEvent.OutputTuple,
       ConsensusReachedEvent.OutputObject
+    >;
+
+    "ExitRequestsRecorded(bytes32,uint256)": TypedContractEvent<
+      ExitRequestsRecordedEvent.InputTuple,
+      ExitRequestsRecordedEvent.OutputTuple,
+      ExitRequestsRecordedEvent.OutputObject
+    >;
+    ExitRequestsRecorded: TypedContractEvent<
+      ExitRequestsRecordedEvent.InputTuple,
+      ExitRequestsRecordedEvent.OutputTuple,
+      ExitRequestsRecordedEvent.OutputObject
     >;
 
     "FeesSet(uint256,uint256,uint256)": TypedContractEvent<

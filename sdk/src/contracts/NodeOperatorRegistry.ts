@@ -81,6 +81,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "depositBond"
       | "depositKeys"
       | "depositableKeys"
+      | "depositsHeld"
       | "distributeOperatorRewards"
       | "getNodeOperator"
       | "getNodeOperatorsCount"
@@ -88,6 +89,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "getSigningKey"
       | "grantRole"
       | "hasRole"
+      | "holdDeposits"
       | "initialize"
       | "keysNonce"
       | "lowestActiveValidators"
@@ -104,6 +106,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "setNodeOperatorRewardAddress"
       | "setVettedKeys"
       | "supportsInterface"
+      | "takeBondShares"
       | "totalActiveValidators"
       | "upgradeToAndCall"
       | "withdrawBond"
@@ -115,7 +118,9 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "BondCoverUpdated"
       | "BondDeposited"
       | "BondPerValidatorSet"
+      | "BondTaken"
       | "BondWithdrawn"
+      | "DepositsHeld"
       | "ExitedKeysReported"
       | "Initialized"
       | "KeysDeposited"
@@ -208,6 +213,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
     values: [BigNumberish]
   ): string;
   encodeFunctionData(
+    functionFragment: "depositsHeld",
+    values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
     functionFragment: "distributeOperatorRewards",
     values: [BigNumberish]
   ): string;
@@ -234,6 +243,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "hasRole",
     values: [BytesLike, AddressLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "holdDeposits",
+    values: [BigNumberish, boolean, boolean]
   ): string;
   encodeFunctionData(
     functionFragment: "initialize",
@@ -295,6 +308,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "supportsInterface",
     values: [BytesLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "takeBondShares",
+    values: [BigNumberish, BigNumberish, AddressLike]
   ): string;
   encodeFunctionData(
     functionFragment: "totalActiveValidators",
@@ -383,6 +400,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
+    functionFragment: "depositsHeld",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
     functionFragment: "distributeOperatorRewards",
     data: BytesLike
   ): Result;
@@ -404,6 +425,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "holdDeposits",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "initialize", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "keysNonce", data: BytesLike): Result;
   decodeFunctionResult(
@@ -457,6 +482,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "supportsInterface",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "takeBondShares",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -539,6 +568,28 @@ export namespace BondPerValidatorSetEvent {
   export type LogDescription = TypedLogDescription<Event>;
 }
 
+export namespace BondTakenEvent {
+  export type InputTuple = [
+    operatorId: BigNumberish,
+    recipient: AddressLike,
+    shares: BigNumberish
+  ];
+  export type OutputTuple = [
+    operatorId: bigint,
+    recipient: string,
+    shares: bigint
+  ];
+  export interface OutputObject {
+    operatorId: bigint;
+    recipient: string;
+    shares: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
 export namespace BondWithdrawnEvent {
   export type InputTuple = [
     operatorId: BigNumberish,
@@ -557,6 +608,19 @@ export namespace BondWithdrawnEvent {
     recipient: string;
     shares: bigint;
     amount: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace DepositsHeldEvent {
+  export type InputTuple = [operatorId: BigNumberish, held: boolean];
+  export type OutputTuple = [operatorId: bigint, held: boolean];
+  export interface OutputObject {
+    operatorId: bigint;
+    held: boolean;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -960,6 +1024,12 @@ export interface NodeOperatorRegistry extends BaseContract {
     "view"
   >;
 
+  depositsHeld: TypedContractMethod<
+    [operatorId: BigNumberish],
+    [boolean],
+    "view"
+  >;
+
   distributeOperatorRewards: TypedContractMethod<
     [shares: BigNumberish],
     [void],
@@ -998,6 +1068,12 @@ export interface NodeOperatorRegistry extends BaseContract {
     [role: BytesLike, account: AddressLike],
     [boolean],
     "view"
+  >;
+
+  holdDeposits: TypedContractMethod<
+    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
+    [void],
+    "nonpayable"
   >;
 
   initialize: TypedContractMethod<
@@ -1090,6 +1166,12 @@ export interface NodeOperatorRegistry extends BaseContract {
     [interfaceId: BytesLike],
     [boolean],
     "view"
+  >;
+
+  takeBondShares: TypedContractMethod<
+    [operatorId: BigNumberish, shares: BigNumberish, recipient: AddressLike],
+    [bigint],
+    "nonpayable"
   >;
 
   totalActiveValidators: TypedContractMethod<[], [bigint], "view">;
@@ -1193,6 +1275,9 @@ export interface NodeOperatorRegistry extends BaseContract {
     nameOrSignature: "depositableKeys"
   ): TypedContractMethod<[operatorId: BigNumberish], [bigint], "view">;
   getFunction(
+    nameOrSignature: "depositsHeld"
+  ): TypedContractMethod<[operatorId: BigNumberish], [boolean], "view">;
+  getFunction(
     nameOrSignature: "distributeOperatorRewards"
   ): TypedContractMethod<[shares: BigNumberish], [void], "nonpayable">;
   getFunction(
@@ -1234,6 +1319,13 @@ export interface NodeOperatorRegistry extends BaseContract {
     [role: BytesLike, account: AddressLike],
     [boolean],
     "view"
+  >;
+  getFunction(
+    nameOrSignature: "holdDeposits"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
+    [void],
+    "nonpayable"
   >;
   getFunction(
     nameOrSignature: "initialize"
@@ -1328,6 +1420,13 @@ export interface NodeOperatorRegistry extends BaseContract {
     nameOrSignature: "supportsInterface"
   ): TypedContractMethod<[interfaceId: BytesLike], [boolean], "view">;
   getFunction(
+    nameOrSignature: "takeBondShares"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, shares: BigNumberish, recipient: AddressLike],
+    [bigint],
+    "nonpayable"
+  >;
+  getFunction(
     nameOrSignature: "totalActiveValidators"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
@@ -1374,11 +1473,25 @@ export interface NodeOperatorRegistry extends BaseContract {
     BondPerValidatorSetEvent.OutputObject
   >;
   getEvent(
+    key: "BondTaken"
+  ): TypedContractEvent<
+    BondTakenEvent.InputTuple,
+    BondTakenEvent.OutputTuple,
+    BondTakenEvent.OutputObject
+  >;
+  getEvent(
     key: "BondWithdrawn"
   ): TypedContractEvent<
     BondWithdrawnEvent.InputTuple,
     BondWithdrawnEvent.OutputTuple,
     BondWithdrawnEvent.OutputObject
+  >;
+  getEvent(
+    key: "DepositsHeld"
+  ): TypedContractEvent<
+    DepositsHeldEvent.InputTuple,
+    DepositsHeldEvent.OutputTuple,
+    DepositsHeldEvent.OutputObject
   >;
   getEvent(
     key: "ExitedKeysReported"
@@ -1538,6 +1651,17 @@ export interface NodeOperatorRegistry extends BaseContract {
       BondPerValidatorSetEvent.OutputObject
     >;
 
+    "BondTaken(uint256,address,uint256)": TypedContractEvent<
+      BondTakenEvent.InputTuple,
+      BondTakenEvent.OutputTuple,
+      BondTakenEvent.OutputObject
+    >;
+    BondTaken: TypedContractEvent<
+      BondTakenEvent.InputTuple,
+      BondTakenEvent.OutputTuple,
+      BondTakenEvent.OutputObject
+    >;
+
     "BondWithdrawn(uint256,address,uint256,uint256)": TypedContractEvent<
       BondWithdrawnEvent.InputTuple,
       BondWithdrawnEvent.OutputTuple,
@@ -1547,6 +1671,17 @@ export interface NodeOperatorRegistry extends BaseContract {
       BondWithdrawnEvent.InputTuple,
       BondWithdrawnEvent.OutputTuple,
       BondWithdrawnEvent.OutputObject
+    >;
+
+    "DepositsHeld(uint256,bool)": TypedContractEvent<
+      DepositsHeldEvent.InputTuple,
+      DepositsHeldEvent.OutputTuple,
+      DepositsHeldEvent.OutputObject
+    >;
+    DepositsHeld: TypedContractEvent<
+      DepositsHeldEvent.InputTuple,
+      DepositsHeldEvent.OutputTuple,
+      DepositsHeldEvent.OutputObject
     >;
 
     "ExitedKeysReported(uint256,uint256)": TypedContractEvent<

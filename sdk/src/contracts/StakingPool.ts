@@ -34,6 +34,7 @@ export declare namespace StakingPool {
     oracle: AddressLike;
     insuranceFund: AddressLike;
     withdrawalQueue: AddressLike;
+    beaconFacts: AddressLike;
   };
 
   export type PeersStructOutput = [
@@ -45,7 +46,8 @@ export declare namespace StakingPool {
     elRewardsVault: string,
     oracle: string,
     insuranceFund: string,
-    withdrawalQueue: string
+    withdrawalQueue: string,
+    beaconFacts: string
   ] & {
     wrapper: string;
     depositContract: string;
@@ -56,6 +58,7 @@ export declare namespace StakingPool {
     oracle: string;
     insuranceFund: string;
     withdrawalQueue: string;
+    beaconFacts: string;
   };
 }
 
@@ -110,6 +113,7 @@ export declare namespace IStakingPool {
 export interface StakingPoolInterface extends Interface {
   getFunction(
     nameOrSignature:
+      | "BEACON_FACTS"
       | "BOOTSTRAP_SHARES_HOLDER"
       | "CAPABILITY_DEPOSITS"
       | "CAPABILITY_INSTANT_REDEEM"
@@ -160,6 +164,7 @@ export interface StakingPoolInterface extends Interface {
       | "getStakeLimitParams"
       | "grantRole"
       | "hasRole"
+      | "holdForProvenSlashing"
       | "initialize"
       | "instantLiquidity"
       | "instantLiquidityTargetBP"
@@ -196,6 +201,7 @@ export interface StakingPoolInterface extends Interface {
       | "transferSharesToWrapper"
       | "upgradeToAndCall"
       | "withdrawalCredentials"
+      | "writeOffDeposit"
   ): FunctionFragment;
 
   getEvent(
@@ -219,6 +225,10 @@ export interface StakingPoolInterface extends Interface {
       | "ValidatorsDeposited"
   ): EventFragment;
 
+  encodeFunctionData(
+    functionFragment: "BEACON_FACTS",
+    values?: undefined
+  ): string;
   encodeFunctionData(
     functionFragment: "BOOTSTRAP_SHARES_HOLDER",
     values?: undefined
@@ -408,6 +418,10 @@ export interface StakingPoolInterface extends Interface {
     values: [BytesLike, AddressLike]
   ): string;
   encodeFunctionData(
+    functionFragment: "holdForProvenSlashing",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
     functionFragment: "initialize",
     values: [AddressLike]
   ): string;
@@ -544,7 +558,15 @@ export interface StakingPoolInterface extends Interface {
     functionFragment: "withdrawalCredentials",
     values?: undefined
   ): string;
+  encodeFunctionData(
+    functionFragment: "writeOffDeposit",
+    values: [BigNumberish, BigNumberish]
+  ): string;
 
+  decodeFunctionResult(
+    functionFragment: "BEACON_FACTS",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(
     functionFragment: "BOOTSTRAP_SHARES_HOLDER",
     data: BytesLike
@@ -715,6 +737,10 @@ export interface StakingPoolInterface extends Interface {
   ): Result;
   decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "holdForProvenSlashing",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "initialize", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "instantLiquidity",
@@ -827,6 +853,10 @@ export interface StakingPoolInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "withdrawalCredentials",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "writeOffDeposit",
     data: BytesLike
   ): Result;
 }
@@ -1173,6 +1203,8 @@ export interface StakingPool extends BaseContract {
     event?: TCEvent
   ): Promise<this>;
 
+  BEACON_FACTS: TypedContractMethod<[], [string], "view">;
+
   BOOTSTRAP_SHARES_HOLDER: TypedContractMethod<[], [string], "view">;
 
   CAPABILITY_DEPOSITS: TypedContractMethod<[], [bigint], "view">;
@@ -1358,6 +1390,8 @@ export interface StakingPool extends BaseContract {
     "view"
   >;
 
+  holdForProvenSlashing: TypedContractMethod<[], [void], "nonpayable">;
+
   initialize: TypedContractMethod<[admin: AddressLike], [void], "payable">;
 
   instantLiquidity: TypedContractMethod<[], [bigint], "view">;
@@ -1520,10 +1554,19 @@ export interface StakingPool extends BaseContract {
 
   withdrawalCredentials: TypedContractMethod<[], [string], "view">;
 
+  writeOffDeposit: TypedContractMethod<
+    [bondShares: BigNumberish, insuranceShares: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
   getFunction<T extends ContractMethod = ContractMethod>(
     key: string | FunctionFragment
   ): T;
 
+  getFunction(
+    nameOrSignature: "BEACON_FACTS"
+  ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "BOOTSTRAP_SHARES_HOLDER"
   ): TypedContractMethod<[], [string], "view">;
@@ -1744,6 +1787,9 @@ export interface StakingPool extends BaseContract {
     "view"
   >;
   getFunction(
+    nameOrSignature: "holdForProvenSlashing"
+  ): TypedContractMethod<[], [void], "nonpayable">;
+  getFunction(
     nameOrSignature: "initialize"
   ): TypedContractMethod<[admin: AddressLike], [void], "payable">;
   getFunction(
@@ -1921,6 +1967,13 @@ export interface StakingPool extends BaseContract {
   getFunction(
     nameOrSignature: "withdrawalCredentials"
   ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "writeOffDeposit"
+  ): TypedContractMethod<
+    [bondShares: BigNumberish, insuranceShares: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
 
   getEvent(
     key: "Approval"

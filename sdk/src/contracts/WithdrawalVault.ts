@@ -27,14 +27,17 @@ export interface WithdrawalVaultInterface extends Interface {
   getFunction(
     nameOrSignature:
       | "DEFAULT_ADMIN_ROLE"
+      | "EXIT_REQUESTER_ROLE"
       | "POOL"
       | "UPGRADE_INTERFACE_VERSION"
+      | "WITHDRAWAL_REQUEST_PREDEPLOY"
       | "getRoleAdmin"
       | "grantRole"
       | "hasRole"
       | "initialize"
       | "proxiableUUID"
       | "renounceRole"
+      | "requestFullExit"
       | "revokeRole"
       | "supportsInterface"
       | "transferToPool"
@@ -44,6 +47,7 @@ export interface WithdrawalVaultInterface extends Interface {
   getEvent(
     nameOrSignatureOrTopic:
       | "EtherTransferredToPool"
+      | "FullExitRequested"
       | "Initialized"
       | "RoleAdminChanged"
       | "RoleGranted"
@@ -55,9 +59,17 @@ export interface WithdrawalVaultInterface extends Interface {
     functionFragment: "DEFAULT_ADMIN_ROLE",
     values?: undefined
   ): string;
+  encodeFunctionData(
+    functionFragment: "EXIT_REQUESTER_ROLE",
+    values?: undefined
+  ): string;
   encodeFunctionData(functionFragment: "POOL", values?: undefined): string;
   encodeFunctionData(
     functionFragment: "UPGRADE_INTERFACE_VERSION",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "WITHDRAWAL_REQUEST_PREDEPLOY",
     values?: undefined
   ): string;
   encodeFunctionData(
@@ -85,6 +97,10 @@ export interface WithdrawalVaultInterface extends Interface {
     values: [BytesLike, AddressLike]
   ): string;
   encodeFunctionData(
+    functionFragment: "requestFullExit",
+    values: [BytesLike]
+  ): string;
+  encodeFunctionData(
     functionFragment: "revokeRole",
     values: [BytesLike, AddressLike]
   ): string;
@@ -105,9 +121,17 @@ export interface WithdrawalVaultInterface extends Interface {
     functionFragment: "DEFAULT_ADMIN_ROLE",
     data: BytesLike
   ): Result;
+  decodeFunctionResult(
+    functionFragment: "EXIT_REQUESTER_ROLE",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "POOL", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "UPGRADE_INTERFACE_VERSION",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "WITHDRAWAL_REQUEST_PREDEPLOY",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -123,6 +147,10 @@ export interface WithdrawalVaultInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "renounceRole",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "requestFullExit",
     data: BytesLike
   ): Result;
   decodeFunctionResult(functionFragment: "revokeRole", data: BytesLike): Result;
@@ -145,6 +173,19 @@ export namespace EtherTransferredToPoolEvent {
   export type OutputTuple = [amount: bigint];
   export interface OutputObject {
     amount: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace FullExitRequestedEvent {
+  export type InputTuple = [pubkey: BytesLike, feeWei: BigNumberish];
+  export type OutputTuple = [pubkey: string, feeWei: bigint];
+  export interface OutputObject {
+    pubkey: string;
+    feeWei: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -279,9 +320,13 @@ export interface WithdrawalVault extends BaseContract {
 
   DEFAULT_ADMIN_ROLE: TypedContractMethod<[], [string], "view">;
 
+  EXIT_REQUESTER_ROLE: TypedContractMethod<[], [string], "view">;
+
   POOL: TypedContractMethod<[], [string], "view">;
 
   UPGRADE_INTERFACE_VERSION: TypedContractMethod<[], [string], "view">;
+
+  WITHDRAWAL_REQUEST_PREDEPLOY: TypedContractMethod<[], [string], "view">;
 
   getRoleAdmin: TypedContractMethod<[role: BytesLike], [string], "view">;
 
@@ -306,6 +351,8 @@ export interface WithdrawalVault extends BaseContract {
     [void],
     "nonpayable"
   >;
+
+  requestFullExit: TypedContractMethod<[pubkey: BytesLike], [void], "payable">;
 
   revokeRole: TypedContractMethod<
     [role: BytesLike, account: AddressLike],
@@ -339,10 +386,16 @@ export interface WithdrawalVault extends BaseContract {
     nameOrSignature: "DEFAULT_ADMIN_ROLE"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
+    nameOrSignature: "EXIT_REQUESTER_ROLE"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
     nameOrSignature: "POOL"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "UPGRADE_INTERFACE_VERSION"
+  ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "WITHDRAWAL_REQUEST_PREDEPLOY"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "getRoleAdmin"
@@ -375,6 +428,9 @@ export interface WithdrawalVault extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "requestFullExit"
+  ): TypedContractMethod<[pubkey: BytesLike], [void], "payable">;
+  getFunction(
     nameOrSignature: "revokeRole"
   ): TypedContractMethod<
     [role: BytesLike, account: AddressLike],
@@ -401,6 +457,13 @@ export interface WithdrawalVault extends BaseContract {
     EtherTransferredToPoolEvent.InputTuple,
     EtherTransferredToPoolEvent.OutputTuple,
     EtherTransferredToPoolEvent.OutputObject
+  >;
+  getEvent(
+    key: "FullExitRequested"
+  ): TypedContractEvent<
+    FullExitRequestedEvent.InputTuple,
+    FullExitRequestedEvent.OutputTuple,
+    FullExitRequestedEvent.OutputObject
   >;
   getEvent(
     key: "Initialized"
@@ -448,6 +511,17 @@ export interface WithdrawalVault extends BaseContract {
       EtherTransferredToPoolEvent.InputTuple,
       EtherTransferredToPoolEvent.OutputTuple,
       EtherTransferredToPoolEvent.OutputObject
+    >;
+
+    "FullExitRequested(bytes,uint256)": TypedContractEvent<
+      FullExitRequestedEvent.InputTuple,
+      FullExitRequestedEvent.OutputTuple,
+      FullExitRequestedEvent.OutputObject
+    >;
+    FullExitRequested: TypedContractEvent<
+      FullExitRequestedEvent.InputTuple,
+      FullExitRequestedEvent.OutputTuple,
+      FullExitRequestedEvent.OutputObject
     >;
 
     "Initialized(uint64)": TypedContractEvent<

@@ -2,6 +2,7 @@
 /* tslint:disable */
 /* eslint-disable */
 export type { AccountingOracle } from "./AccountingOracle";
+export type { BeaconFacts } from "./BeaconFacts";
 export type { DepositSecurityModule } from "./DepositSecurityModule";
 export type { ExecutionLayerRewardsVault } from "./ExecutionLayerRewardsVault";
 export type { InsuranceFund } from "./InsuranceFund";
@@ -13,6 +14,7 @@ export type { WithdrawalVault } from "./WithdrawalVault";
 export type { WrappedTpEth } from "./WrappedTpEth";
 export * as factories from "./factories";
 export { AccountingOracle__factory } from "./factories/AccountingOracle__factory";
+export { BeaconFacts__factory } from "./factories/BeaconFacts__factory";
 export { DepositSecurityModule__factory } from "./factories/DepositSecurityModule__factory";
 export { ExecutionLayerRewardsVault__factory } from "./factories/ExecutionLayerRewardsVault__factory";
 export { InsuranceFund__factory } from "./factories/InsuranceFund__factory";

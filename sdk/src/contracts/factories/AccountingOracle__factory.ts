@@ -97,6 +97,22 @@ const _abi = [
     inputs: [
       {
         internalType: "uint256",
+        name: "excessGwei",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "creditGwei",
+        type: "uint256",
+      },
+    ],
+    name: "ClBalanceDropExceedsProvenSlashings",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
         name: "dropBP",
         type: "uint256",
       },
@@ -697,6 +713,25 @@ const _abi = [
       },
     ],
     name: "ConsensusReached",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "bytes32",
+        name: "root",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "count",
+        type: "uint256",
+      },
+    ],
+    name: "ExitRequestsRecorded",
     type: "event",
   },
   {
@@ -1500,6 +1535,25 @@ const _abi = [
     name: "addMember",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes32",
+        name: "requestsRoot",
+        type: "bytes32",
+      },
+    ],
+    name: "exitRequestsAppliedAt",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
     type: "function",
   },
   {

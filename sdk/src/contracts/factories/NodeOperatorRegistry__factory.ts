@@ -645,6 +645,31 @@ const _abi = [
         name: "shares",
         type: "uint256",
       },
+    ],
+    name: "BondTaken",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "recipient",
+        type: "address",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "shares",
+        type: "uint256",
+      },
       {
         indexed: false,
         internalType: "uint256",
@@ -653,6 +678,25 @@ const _abi = [
       },
     ],
     name: "BondWithdrawn",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        indexed: false,
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+    ],
+    name: "DepositsHeld",
     type: "event",
   },
   {
@@ -1305,6 +1349,25 @@ const _abi = [
     inputs: [
       {
         internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+    ],
+    name: "depositsHeld",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
         name: "shares",
         type: "uint256",
       },
@@ -1486,6 +1549,29 @@ const _abi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+      {
+        internalType: "bool",
+        name: "freezeKeys",
+        type: "bool",
+      },
+    ],
+    name: "holdDeposits",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -1767,6 +1853,35 @@ const _abi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "shares",
+        type: "uint256",
+      },
+      {
+        internalType: "address",
+        name: "recipient",
+        type: "address",
+      },
+    ],
+    name: "takeBondShares",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "taken",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

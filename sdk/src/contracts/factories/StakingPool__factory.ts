@@ -55,6 +55,11 @@ const _abi = [
             name: "withdrawalQueue",
             type: "address",
           },
+          {
+            internalType: "address",
+            name: "beaconFacts",
+            type: "address",
+          },
         ],
         internalType: "struct StakingPool.Peers",
         name: "peers",
@@ -105,6 +110,17 @@ const _abi = [
       },
     ],
     name: "BootstrapDepositTooSmall",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "address",
+        name: "caller",
+        type: "address",
+      },
+    ],
+    name: "CallerNotBeaconFacts",
     type: "error",
   },
   {
@@ -302,6 +318,22 @@ const _abi = [
     type: "error",
   },
   {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "refSlotTimestamp",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "holdFromTimestamp",
+        type: "uint256",
+      },
+    ],
+    name: "FinalizationHeldBySlashingProof",
+    type: "error",
+  },
+  {
     inputs: [],
     name: "InstantRedeemBunkerMode",
     type: "error",
@@ -463,6 +495,11 @@ const _abi = [
       },
     ],
     name: "InvalidStakeLimit",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "NoDepositInTransit",
     type: "error",
   },
   {
@@ -995,6 +1032,19 @@ const _abi = [
     ],
     name: "ValidatorsDeposited",
     type: "event",
+  },
+  {
+    inputs: [],
+    name: "BEACON_FACTS",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
   },
   {
     inputs: [],
@@ -1891,6 +1941,13 @@ const _abi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "holdForProvenSlashing",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       {
         internalType: "address",
@@ -2540,6 +2597,24 @@ const _abi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "bondShares",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "insuranceShares",
+        type: "uint256",
+      },
+    ],
+    name: "writeOffDeposit",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -80,6 +80,22 @@ const _abi = [
     type: "error",
   },
   {
+    inputs: [
+      {
+        internalType: "bytes",
+        name: "pubkey",
+        type: "bytes",
+      },
+      {
+        internalType: "uint256",
+        name: "feeWei",
+        type: "uint256",
+      },
+    ],
+    name: "ExitRequestFailed",
+    type: "error",
+  },
+  {
     inputs: [],
     name: "FailedCall",
     type: "error",
@@ -103,6 +119,17 @@ const _abi = [
   {
     inputs: [],
     name: "InvalidInitialization",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "length",
+        type: "uint256",
+      },
+    ],
+    name: "InvalidPubkeyLength",
     type: "error",
   },
   {
@@ -148,6 +175,25 @@ const _abi = [
       },
     ],
     name: "EtherTransferredToPool",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: false,
+        internalType: "bytes",
+        name: "pubkey",
+        type: "bytes",
+      },
+      {
+        indexed: false,
+        internalType: "uint256",
+        name: "feeWei",
+        type: "uint256",
+      },
+    ],
+    name: "FullExitRequested",
     type: "event",
   },
   {
@@ -266,6 +312,19 @@ const _abi = [
   },
   {
     inputs: [],
+    name: "EXIT_REQUESTER_ROLE",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "POOL",
     outputs: [
       {
@@ -285,6 +344,19 @@ const _abi = [
         internalType: "string",
         name: "",
         type: "string",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "WITHDRAWAL_REQUEST_PREDEPLOY",
+    outputs: [
+      {
+        internalType: "address",
+        name: "",
+        type: "address",
       },
     ],
     stateMutability: "view",
@@ -393,6 +465,19 @@ const _abi = [
     name: "renounceRole",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bytes",
+        name: "pubkey",
+        type: "bytes",
+      },
+    ],
+    name: "requestFullExit",
+    outputs: [],
+    stateMutability: "payable",
     type: "function",
   },
   {

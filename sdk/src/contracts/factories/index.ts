@@ -2,6 +2,7 @@
 /* tslint:disable */
 /* eslint-disable */
 export { AccountingOracle__factory } from "./AccountingOracle__factory";
+export { BeaconFacts__factory } from "./BeaconFacts__factory";
 export { DepositSecurityModule__factory } from "./DepositSecurityModule__factory";
 export { ExecutionLayerRewardsVault__factory } from "./ExecutionLayerRewardsVault__factory";
 export { InsuranceFund__factory } from "./InsuranceFund__factory";
