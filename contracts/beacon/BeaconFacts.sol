@@ -33,6 +33,8 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     uint64 public constant FAR_FUTURE_EPOCH = type(uint64).max;
     /// @notice Slots per epoch.
     uint64 public constant SLOTS_PER_EPOCH = 32;
+    /// @notice Epochs a validator must be active before the consensus layer processes its exit.
+    uint64 public constant SHARD_COMMITTEE_PERIOD = 256;
     /// @notice How long a proven slashing's credit lasts, in slots: EPOCHS_PER_SLASHINGS_VECTOR
     /// (8,192 epochs, ~36 days), the span over which a slashing's penalties land.
     uint64 public constant SLASHING_CREDIT_SLOTS = 8_192 * 32;
@@ -187,8 +189,14 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
             revert KeyNotRequestedToExit(fact.operatorId, fact.keyIndex);
         }
         ExitSettings memory settings = _exits.settings;
-        uint256 deadline = appliedAt + settings.lateExitDeadlineSeconds;
-        uint256 headerTime = uint256(genesisTimestamp) + uint256(fact.header.slot) * SECONDS_PER_SLOT;
+        // The consensus layer ignores an exit before SHARD_COMMITTEE_PERIOD after activation: the
+        // deadline runs from the request or from the first epoch the validator could exit, if later
+        // (never, while it is not active).
+        uint256 exitableFrom = fact.validator.activationEpoch >= FAR_FUTURE_EPOCH - SHARD_COMMITTEE_PERIOD
+            ? type(uint64).max
+            : _epochTime(fact.validator.activationEpoch + SHARD_COMMITTEE_PERIOD);
+        uint256 deadline = Math.max(appliedAt, exitableFrom) + settings.lateExitDeadlineSeconds;
+        uint256 headerTime = _epochTime(0) + uint256(fact.header.slot) * SECONDS_PER_SLOT;
         if (fact.validator.exitEpoch != FAR_FUTURE_EPOCH || headerTime <= deadline) {
             revert ExitNotLate(fact.validator.exitEpoch, headerTime, deadline);
         }
@@ -226,7 +234,8 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         if (credentials == WITHDRAWAL_CREDENTIALS) revert WrongWithdrawalCredentials(credentials);
         _markFact(fact.operatorId, fact.keyIndex, FACT_FOREIGN);
         _verifyValidator(fact.blockTimestamp, fact.header, fact.validatorIndex, fact.validator, fact.proof);
-        REGISTRY.holdDeposits(fact.operatorId, false, true); // freeze the undeposited keys
+        // Freeze the undeposited keys; a hold for late exits stays as it is.
+        REGISTRY.holdDeposits(fact.operatorId, _operators[fact.operatorId].lateExits != 0, true);
         uint256 bondBurned;
         uint256 insuranceBurned;
         if (deposited) (bondBurned, insuranceBurned) = _writeOffDeposit(fact.operatorId);
@@ -397,6 +406,11 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         }
         _exits.settings = settings;
         emit ExitSettingsSet(settings);
+    }
+
+    /// @dev The time of `epoch`'s first slot, in seconds.
+    function _epochTime(uint64 epoch) private view returns (uint256) {
+        return uint256(genesisTimestamp) + uint256(epoch) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT;
     }
 
     function _key(uint256 operatorId, uint256 keyIndex) private pure returns (uint256) {
