@@ -192,9 +192,10 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         // The consensus layer ignores an exit before SHARD_COMMITTEE_PERIOD after activation: the
         // deadline runs from the request or from the first epoch the validator could exit, if later
         // (never, while it is not active).
-        uint256 exitableFrom = fact.validator.activationEpoch >= FAR_FUTURE_EPOCH - SHARD_COMMITTEE_PERIOD
-            ? type(uint64).max
-            : _epochTime(fact.validator.activationEpoch + SHARD_COMMITTEE_PERIOD);
+        uint256 exitableFrom =
+            fact.validator.activationEpoch >= FAR_FUTURE_EPOCH - SHARD_COMMITTEE_PERIOD
+                ? type(uint64).max
+                : _epochTime(fact.validator.activationEpoch + SHARD_COMMITTEE_PERIOD);
         uint256 deadline = Math.max(appliedAt, exitableFrom) + settings.lateExitDeadlineSeconds;
         uint256 headerTime = _epochTime(0) + uint256(fact.header.slot) * SECONDS_PER_SLOT;
         if (fact.validator.exitEpoch != FAR_FUTURE_EPOCH || headerTime <= deadline) {
