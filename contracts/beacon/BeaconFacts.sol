@@ -161,7 +161,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         if (slot > s.lastProvenSlot) s.lastProvenSlot = slot;
         _slashing = s;
         emit SlashingProven(fact.operatorId, fact.keyIndex, fact.validatorIndex, slot, s.creditGwei);
-        POOL.holdForProvenSlashing();
+        POOL.recordProvenFact(true, 0, 0);
     }
 
     /// @inheritdoc IBeaconFacts
@@ -182,6 +182,10 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     /// @inheritdoc IBeaconFacts
     function proveLateExit(ValidatorFact calldata fact, ExitRequestProof calldata request) external payable {
         bytes memory pubkey = _verifyOurs(fact, FACT_LATE);
+        // An exit already proven is never late, whatever an older root (still in 4788's buffer) showed.
+        if (_keyFacts[_key(fact.operatorId, fact.keyIndex)] & FACT_EXITED != 0) {
+            revert FactAlreadyProven(fact.operatorId, fact.keyIndex, FACT_EXITED);
+        }
         uint256 appliedAt = IAccountingOracle(ORACLE).exitRequestsAppliedAt(request.requestsRoot);
         if (appliedAt == 0) revert UnknownExitRequests(request.requestsRoot);
         bytes32 leaf = keccak256(abi.encode(fact.operatorId, fact.keyIndex));
@@ -384,7 +388,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
             uint256 rest = DEPOSIT_SIZE - POOL.getPooledEthByShares(bondBurned);
             insuranceBurned = Math.min(POOL.getSharesByPooledEthRoundUp(rest), POOL.sharesOf(INSURANCE_FUND));
         }
-        POOL.writeOffDeposit(bondBurned, insuranceBurned);
+        POOL.recordProvenFact(false, bondBurned, insuranceBurned);
     }
 
     function _setExitSettings(ExitSettings memory settings) private {

@@ -62,7 +62,8 @@ interface IAccountingOracle {
     /// @param annualAprLimitBP Consensus-layer rewards, annualised over the time since the last
     /// report, at most this share of the CL stake, in basis points (default 1000 = 10%).
     /// @param clBalanceDropLimitBP One-off CL balance drop at most this share of the CL stake, in
-    /// basis points, unless the report declares bunker mode (default 500 = 5%).
+    /// basis points, whatever the report declares (default 500 = 5%); only proven slashings
+    /// (`IBeaconFacts`) stretch it.
     /// @param maxPositiveRebasePPB Positive rebase per report at most this share of totalPooledEther,
     /// in parts per billion (default 750,000 = 0.075%); vault ETH beyond it stays for later reports.
     /// @param maxExitRequestsPerReport Exit requests per report, at most.
@@ -295,7 +296,7 @@ interface IAccountingOracle {
     /// @notice When a report recorded exit requests under `requestsRoot` (the late-exit deadline
     /// counts from it).
     /// @param requestsRoot A root from `ExitRequestsRecorded`.
-    /// @return The block time the report was applied, in seconds (0 if unknown).
+    /// @return The block time the first report with these requests was applied, in seconds (0 if unknown).
     function exitRequestsAppliedAt(bytes32 requestsRoot) external view returns (uint256);
 
     /// @notice Whether the last report declared bunker mode.

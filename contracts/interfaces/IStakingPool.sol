@@ -412,15 +412,15 @@ interface IStakingPool is IERC20Metadata, IERC20Permit, IPermitSignature {
     /// @return True in bunker mode.
     function isBunkerModeActive() external view returns (bool);
 
-    /// @notice Bunker mode now, held until a report whose reference slot is at or after the proven
-    /// slashing's slot (see {IBeaconFacts}). Beacon facts contract only.
-    function holdForProvenSlashing() external;
-
-    /// @notice Writes off one deposit lost to foreign withdrawal credentials: 32 ETH leaves the ETH in
-    /// transit (deposited validators − 1) and the cover is burned, bond first. Beacon facts only.
+    /// @notice What a fact proven on chain changes in the pool; beacon facts contract only.
+    ///   - `slashing`: bunker mode now, held until a report whose reference slot is at or after the
+    ///     proven slashing's slot (the share arguments must be zero);
+    ///   - otherwise: one deposit lost to foreign withdrawal credentials is written off: 32 ETH leaves
+    ///     the ETH in transit (deposited validators − 1) and the cover is burned, bond first.
+    /// @param slashing Whether the fact is a slashing (else a lost deposit).
     /// @param bondShares The registry's (bond) shares to burn.
     /// @param insuranceShares The insurance fund's shares to burn.
-    function writeOffDeposit(uint256 bondShares, uint256 insuranceShares) external;
+    function recordProvenFact(bool slashing, uint256 bondShares, uint256 insuranceShares) external;
 
     /// @notice The beacon facts contract (proofs of slashings, exits and credentials).
     /// @return Its address.

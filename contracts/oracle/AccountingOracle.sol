@@ -9,7 +9,6 @@ import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IWithdrawalQueue} from "../interfaces/IWithdrawalQueue.sol";
 import {IBeaconFacts} from "../interfaces/IBeaconFacts.sol";
-import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 import {OracleCommittee} from "./OracleCommittee.sol";
@@ -615,32 +614,58 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         if (n == 0) return;
         uint256 maxExits = Math.ceilDiv(WITHDRAWAL_QUEUE.unfinalizedEther(), DEPOSIT_SIZE);
         if (n > maxExits) revert ExitRequestsExceedDemand(n, maxExits);
-        bytes32[] memory nodes = new bytes32[](n);
+        // The leaves, keccak256(abi.encode(operatorId, keyIndex)), in a word array allocated once:
+        // hashed in scratch space, so nothing else grows memory per request.
+        uint256 nodes;
+        assembly ("memory-safe") {
+            nodes := mload(0x40)
+            mstore(0x40, add(nodes, shl(5, n)))
+        }
         for (uint256 i = 0; i < n; ++i) {
             (uint256 operatorId, uint256 keyIndex) = (data.exitOperatorIds[i], data.exitKeyIndices[i]);
             (bytes memory pubkey, , bool deposited) = REGISTRY.getSigningKey(operatorId, keyIndex);
             if (!deposited) revert ExitKeyNotDeposited(operatorId, keyIndex);
             emit ValidatorExitRequested(operatorId, keyIndex, pubkey);
-            nodes[i] = keccak256(abi.encode(operatorId, keyIndex));
+            assembly ("memory-safe") {
+                mstore(0x00, operatorId)
+                mstore(0x20, keyIndex)
+                mstore(add(nodes, shl(5, i)), keccak256(0x00, 0x40))
+            }
         }
-        bytes32 root = _merkleRoot(nodes);
-        _storage().exitRequestsAppliedAt[root] = block.timestamp;
+        bytes32 root = _merkleRoot(nodes, n);
+        // The first report with these requests sets the time: a repeat never moves a deadline later.
+        mapping(bytes32 => uint256) storage appliedAt = _storage().exitRequestsAppliedAt;
+        if (appliedAt[root] == 0) appliedAt[root] = block.timestamp;
         emit ExitRequestsRecorded(root, n);
     }
 
-    /// @dev The root of a binary Merkle tree over `nodes` (overwritten) with sorted-pair keccak, as
-    /// OpenZeppelin's `MerkleProof` verifies; an odd node at the end of a level moves up unpaired.
-    function _merkleRoot(bytes32[] memory nodes) private pure returns (bytes32) {
-        uint256 n = nodes.length;
-        while (n > 1) {
-            uint256 half = n >> 1;
-            for (uint256 i = 0; i < half; ++i) {
-                nodes[i] = Hashes.commutativeKeccak256(nodes[2 * i], nodes[2 * i + 1]);
+    /// @dev The root of a binary Merkle tree over the `n` words at `nodes` (overwritten), hashing each
+    /// pair sorted, as OpenZeppelin's `MerkleProof` verifies (`Hashes.commutativeKeccak256`); an odd
+    /// node at the end of a level moves up unpaired. Level by level in place: node i of the next level
+    /// is written after nodes 2i and 2i + 1 are read.
+    function _merkleRoot(uint256 nodes, uint256 n) private pure returns (bytes32 root) {
+        assembly ("memory-safe") {
+            for {} gt(n, 1) {} {
+                let half := shr(1, n)
+                for {
+                    let i := 0
+                } lt(i, half) {
+                    i := add(i, 1)
+                } {
+                    let a := mload(add(nodes, shl(6, i)))
+                    let b := mload(add(nodes, add(shl(6, i), 0x20)))
+                    let less := lt(a, b)
+                    mstore(0x00, xor(b, mul(xor(a, b), less))) // the smaller first
+                    mstore(0x20, xor(a, mul(xor(a, b), less)))
+                    mstore(add(nodes, shl(5, i)), keccak256(0x00, 0x40))
+                }
+                if and(n, 1) {
+                    mstore(add(nodes, shl(5, half)), mload(add(nodes, shl(5, sub(n, 1)))))
+                }
+                n := add(half, and(n, 1))
             }
-            if (n & 1 == 1) nodes[half] = nodes[n - 1];
-            n = half + (n & 1);
+            root := mload(nodes)
         }
-        return nodes[0];
     }
 
     /// @dev The committee's exited-validator counts, to the registry (which checks each is monotonic and

@@ -516,21 +516,6 @@ contract StakingPool is
     ) external nonReentrant returns (uint256 postTotalPooledEther, uint256 postTotalShares) {
         if (msg.sender != ORACLE) revert CallerNotOracle(msg.sender);
         PoolStorage storage $ = _storage();
-        StakeControl c = $.control;
-        uint8 flags = c.pausedFlags();
-        bool bunker = update.bunkerMode;
-        if (flags & SLASHING_HOLD_FLAG != 0) {
-            uint256 holdFrom = IBeaconFacts(BEACON_FACTS).slashingHoldFromTimestamp();
-            if (update.refSlotTimestamp < holdFrom) {
-                // The report's data predates the proven slashing: bunker mode stays, nothing is finalized.
-                if (update.finalizationBatchEnds.length != 0) {
-                    revert FinalizationHeldBySlashingProof(update.refSlotTimestamp, holdFrom);
-                }
-                bunker = true;
-            } else {
-                flags &= ~SLASHING_HOLD_FLAG;
-            }
-        }
         Totals memory t = $.totals;
         Beacon memory b = $.beacon;
         uint256 available = _bufferedEther($, t) + update.withdrawalVaultWei + update.elRewardsVaultWei;
@@ -577,6 +562,23 @@ contract StakingPool is
         _mint($, INSURANCE_FUND, update.insuranceFeeShares, post);
         if (burnShares != 0) _burnFinalized($, burnShares, finalizedNominal, post);
 
+        StakeControl c = $.control;
+        uint8 flags = c.pausedFlags();
+        bool bunker = update.bunkerMode;
+        if (flags & SLASHING_HOLD_FLAG != 0) {
+            // A slashing was proven: a report whose data predates it keeps bunker mode on and may not
+            // finalize (checked here, last: the revert undoes the finalization above); a later one
+            // ends the hold and decides bunker mode itself.
+            uint256 holdFrom = IBeaconFacts(BEACON_FACTS).slashingHoldFromTimestamp();
+            if (update.refSlotTimestamp < holdFrom) {
+                if (update.finalizationBatchEnds.length != 0) {
+                    revert FinalizationHeldBySlashingProof(update.refSlotTimestamp, holdFrom);
+                }
+                bunker = true;
+            } else {
+                flags &= ~SLASHING_HOLD_FLAG;
+            }
+        }
         uint8 newFlags = bunker ? flags | BUNKER_FLAG : flags & ~BUNKER_FLAG;
         if (newFlags != c.pausedFlags()) $.control = c.withPausedFlags(newFlags);
 
@@ -586,22 +588,26 @@ contract StakingPool is
     }
 
     /// @inheritdoc IStakingPool
-    function holdForProvenSlashing() external {
-        _onlyBeaconFacts();
+    /// @dev A write-off's burns are priced by the facts contract at the current rate (rounded up), so
+    /// when bond and insurance cover the 32 ETH the rate does not fall; what they cannot cover,
+    /// holders bear.
+    function recordProvenFact(bool slashing, uint256 bondShares, uint256 insuranceShares) external {
+        if (msg.sender != BEACON_FACTS) revert CallerNotBeaconFacts(msg.sender);
         PoolStorage storage $ = _storage();
-        StakeControl c = $.control;
-        $.control = c.withPausedFlags(c.pausedFlags() | BUNKER_FLAG | SLASHING_HOLD_FLAG);
-    }
-
-    /// @inheritdoc IStakingPool
-    /// @dev The facts contract prices the burns at the current rate (rounded up), so when bond and
-    /// insurance cover the 32 ETH the rate does not fall; what they cannot cover, holders bear.
-    function writeOffDeposit(uint256 bondShares, uint256 insuranceShares) external {
-        _onlyBeaconFacts();
-        PoolStorage storage $ = _storage();
+        if (slashing) {
+            // The flag bits sit at the top of `control` ({StakeControl}: bits 248–255), the storage
+            // struct's second word. Set in assembly: a Solidity write of `$.control` here makes the
+            // optimizer compile every stake's write of it differently (+58 gas a stake).
+            uint256 hold = uint256(BUNKER_FLAG | SLASHING_HOLD_FLAG) << 248;
+            assembly ("memory-safe") {
+                let slot := add($.slot, 1)
+                sstore(slot, or(sload(slot), hold))
+            }
+            return;
+        }
         Beacon memory b = $.beacon;
         if (b.depositedValidators <= b.clValidators) revert NoDepositInTransit();
-        --$.beacon.depositedValidators;
+        $.beacon.depositedValidators = b.depositedValidators - 1;
         Totals memory t = $.totals;
         uint256 shares =
             t.totalShares - _burn($, REGISTRY, bondShares, t) - _burn($, INSURANCE_FUND, insuranceShares, t);
@@ -799,7 +805,8 @@ contract StakingPool is
             newTotalEther = t.totalPooledEther + amount;
         }
         if (shares == 0) revert StakeTooSmall(amount);
-        _writeTotals($, Totals(newTotalShares.toUint128(), newTotalEther.toUint128()));
+        // totalPooledEther counts ETH, all of which (≈ 1.2 × 10^26 wei) is far below 2^128: no cast check.
+        _writeTotals($, Totals(newTotalShares.toUint128(), uint128(newTotalEther)));
         unchecked {
             $.shares[msg.sender] += shares; // ≤ totalShares, checked above
         }
@@ -1002,10 +1009,6 @@ contract StakingPool is
             $.shares[to] += shares; // Σ shares = totalShares < 2^128
         }
         _emitTransfers(from, to, amount, shares);
-    }
-
-    function _onlyBeaconFacts() private view {
-        if (msg.sender != BEACON_FACTS) revert CallerNotBeaconFacts(msg.sender);
     }
 
     /// @dev Burns `shares` of `account` (checked); returns them. Totals are the caller's to write.
