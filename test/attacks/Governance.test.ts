@@ -360,7 +360,10 @@ const REGISTRY_SPEC: Spec = {
   "setNodeOperatorActive(uint256,bool)": { role: ROLE.operatorManager },
   "setNodeOperatorRewardAddress(uint256,address)": { role: ROLE.operatorManager },
   "setVettedKeys(uint256,uint256,uint256)": { role: ROLE.operatorManager },
-  "takeBondShares(uint256,uint256,address)": { role: ROLE.accounting, args: (w) => [w.operatorId, 1n, w.stranger.address] },
+  "takeBondShares(uint256,uint256,address)": {
+    role: ROLE.accounting,
+    args: (w) => [w.operatorId, 1n, w.stranger.address],
+  },
   "upgradeToAndCall(address,bytes)": {
     role: ADMIN,
     args: async (w) => [await implementationOf(await w.registry.getAddress()), "0x"],
@@ -438,8 +441,10 @@ const WITHDRAWAL_VAULT_SPEC: Spec = {
 };
 
 /** Proofs are open (checked against the EIP-4788 root); governance's settings and forced exits are not. */
-const VALIDATOR_FACT = "(uint256,uint256,uint256,(uint64,uint64,bytes32,bytes32,bytes32),uint64,(bytes,bytes32,uint64,bool,uint64,uint64,uint64,uint64),bytes)";
-const PROOF = "anyone proves a beacon-state fact against the EIP-4788 root; the contract acts only on a valid proof, once per key";
+const VALIDATOR_FACT =
+  "(uint256,uint256,uint256,(uint64,uint64,bytes32,bytes32,bytes32),uint64,(bytes,bytes32,uint64,bool,uint64,uint64,uint64,uint64),bytes)";
+const PROOF =
+  "anyone proves a beacon-state fact against the EIP-4788 root; the contract acts only on a valid proof, once per key";
 const FACTS_SPEC: Spec = {
   "addForkLayout((uint64,uint64,uint64,uint8))": { role: ROLE.forkSchedule },
   "forceExit(uint256,uint256)": { role: ROLE.forceExit, args: (w) => [w.operatorId, 0n] },
