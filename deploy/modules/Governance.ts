@@ -22,6 +22,7 @@ export default buildModule("TidepoolGovernance", (m) => {
     oracle,
     insuranceFund,
     withdrawalQueue,
+    beaconFacts,
   } = tidepool;
   const deployer = m.getAccount(0);
   const minDelaySeconds = m.getParameter("minDelaySeconds", 2 * 24 * 60 * 60);
@@ -40,6 +41,7 @@ export default buildModule("TidepoolGovernance", (m) => {
     ["Oracle", oracle, ["MANAGE_MEMBERS_ROLE", "FEE_MANAGER_ROLE", "SANITY_LIMITS_ROLE", "RESUME_ROLE"]],
     ["InsuranceFund", insuranceFund, []],
     ["WithdrawalQueue", withdrawalQueue, ["RESUME_ROLE"]],
+    ["BeaconFacts", beaconFacts, ["FORK_SCHEDULE_ROLE", "EXIT_SETTINGS_ROLE", "FORCE_EXIT_ROLE"]],
   ];
   let previous: Future | undefined;
   for (const [name, contract, roleNames] of handovers) {

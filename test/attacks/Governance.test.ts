@@ -42,6 +42,10 @@ const ROLE = {
   manageMembers: id("MANAGE_MEMBERS_ROLE"),
   feeManager: id("FEE_MANAGER_ROLE"),
   sanityLimits: id("SANITY_LIMITS_ROLE"),
+  exitRequester: id("EXIT_REQUESTER_ROLE"),
+  forkSchedule: id("FORK_SCHEDULE_ROLE"),
+  exitSettings: id("EXIT_SETTINGS_ROLE"),
+  forceExit: id("FORCE_EXIT_ROLE"),
   proposer: id("PROPOSER_ROLE"),
   canceller: id("CANCELLER_ROLE"),
 };
@@ -77,6 +81,7 @@ async function worldState(w: World): Promise<unknown> {
     await w.withdrawalVault.getAddress(),
     await w.elRewardsVault.getAddress(),
     await depositContract.getAddress(),
+    await w.facts.getAddress(),
   ];
   const proxies = [w.poolAddress, ...contracts.slice(2, 4), await oracle.getAddress(), contracts[7]];
   return plain([
@@ -102,6 +107,12 @@ async function worldState(w: World): Promise<unknown> {
     await oracle.getSanityLimits(),
     await oracle.reportsPaused(),
     await depositContract.get_deposit_root(),
+    await w.facts.exitSettings(),
+    await w.facts.forkSchedule(),
+    await w.facts.slashingCreditGwei((await oracle.getCurrentFrame())[0]),
+    await w.facts.slashingHoldFromTimestamp(),
+    await w.facts.operatorFacts(w.operatorId),
+    await registry.depositsHeld(w.operatorId),
     await w.withdrawalQueue.withdrawalsPaused(),
     await w.withdrawalQueue.ownerOf(w.victimRequestId),
   ]);
@@ -192,6 +203,7 @@ const POOL_SPEC: Spec = {
   },
   "depositBufferedEther(uint256,uint256)": { error: "CallerNotDepositSecurityModule", errorArgs: caller },
   "grantRole(bytes32,address)": GRANT,
+  "holdForProvenSlashing()": { error: "CallerNotBeaconFacts", errorArgs: caller },
   "initialize(address)": INITIALIZED,
   "instantRedeem(uint256,uint256,address)": { open: "burns the caller's own tpETH (Reentrancy, Paused)" },
   "pause(uint8)": { role: ROLE.pause },
@@ -225,6 +237,7 @@ const POOL_SPEC: Spec = {
     args: (w) => [w.victim.address, parseEther("1")],
   },
   "upgradeToAndCall(address,bytes)": { role: ADMIN, args: async (w) => [await implementationOf(w.poolAddress), "0x"] },
+  "writeOffDeposit(uint256,uint256)": { error: "CallerNotBeaconFacts", errorArgs: caller },
   "receive()": { open: "stakes the sender's own ETH" },
 };
 
@@ -332,6 +345,7 @@ const REGISTRY_SPEC: Spec = {
   "depositKeys(uint256,uint256,bytes32)": { error: "CallerNotPool", errorArgs: caller },
   "distributeOperatorRewards(uint256)": { role: ROLE.accounting },
   "grantRole(bytes32,address)": GRANT,
+  "holdDeposits(uint256,bool,bool)": { role: ROLE.accounting },
   "initialize(address,uint256)": INITIALIZED,
   "refreshOperator(uint256)": { open: "recomputes an operator's bond cover at the current rate (a public duty)" },
   "removeSigningKeys(uint256,uint256,uint256)": {
@@ -346,6 +360,10 @@ const REGISTRY_SPEC: Spec = {
   "setNodeOperatorActive(uint256,bool)": { role: ROLE.operatorManager },
   "setNodeOperatorRewardAddress(uint256,address)": { role: ROLE.operatorManager },
   "setVettedKeys(uint256,uint256,uint256)": { role: ROLE.operatorManager },
+  "takeBondShares(uint256,uint256,address)": {
+    role: ROLE.accounting,
+    args: (w) => [w.operatorId, 1n, w.stranger.address],
+  },
   "upgradeToAndCall(address,bytes)": {
     role: ADMIN,
     args: async (w) => [await implementationOf(await w.registry.getAddress()), "0x"],
@@ -412,6 +430,7 @@ const WITHDRAWAL_VAULT_SPEC: Spec = {
   "grantRole(bytes32,address)": GRANT,
   "initialize(address)": INITIALIZED,
   "renounceRole(bytes32,address)": RENOUNCE,
+  "requestFullExit(bytes)": { role: ROLE.exitRequester, args: () => [ethers.zeroPadValue("0x01", 48)] },
   "revokeRole(bytes32,address)": REVOKE,
   "transferToPool(uint256)": { error: "CallerNotPool", errorArgs: caller },
   "upgradeToAndCall(address,bytes)": {
@@ -419,6 +438,27 @@ const WITHDRAWAL_VAULT_SPEC: Spec = {
     args: async (w) => [await implementationOf(await w.withdrawalVault.getAddress()), "0x"],
   },
   "receive()": { open: "accepts withdrawals and donations" },
+};
+
+/** Proofs are open (checked against the EIP-4788 root); governance's settings and forced exits are not. */
+const VALIDATOR_FACT =
+  "(uint256,uint256,uint256,(uint64,uint64,bytes32,bytes32,bytes32),uint64,(bytes,bytes32,uint64,bool,uint64,uint64,uint64,uint64),bytes)";
+const PROOF =
+  "anyone proves a beacon-state fact against the EIP-4788 root; the contract acts only on a valid proof, once per key";
+const FACTS_SPEC: Spec = {
+  "addForkLayout((uint64,uint64,uint64,uint8))": { role: ROLE.forkSchedule },
+  "forceExit(uint256,uint256)": { role: ROLE.forceExit, args: (w) => [w.operatorId, 0n] },
+  "grantRole(bytes32,address)": GRANT,
+  [`proveExited(${VALIDATOR_FACT})`]: { open: PROOF },
+  [`proveForeignCredentials(${VALIDATOR_FACT})`]: { open: PROOF },
+  [`proveLateExit(${VALIDATOR_FACT},(bytes32,bytes32[]))`]: {
+    open: `${PROOF}; the late-exit fee is the caller's own ETH, refunded from the bond`,
+  },
+  [`proveSlashed(${VALIDATOR_FACT})`]: { open: PROOF },
+  "renounceRole(bytes32,address)": RENOUNCE,
+  "revokeRole(bytes32,address)": REVOKE,
+  "setExitSettings((uint64,uint96,uint16))": { role: ROLE.exitSettings },
+  "useSlashingCredit(uint256,uint256)": { error: "CallerNotOracle", errorArgs: caller },
 };
 
 const EL_VAULT_SPEC: Spec = {
@@ -490,6 +530,7 @@ function targets(w: World): [string, BaseContract, Spec][] {
     ["AccountingOracle", w.oracle, ORACLE_SPEC],
     ["InsuranceFund", w.insuranceFund, INSURANCE_SPEC],
     ["WithdrawalVault", w.withdrawalVault, WITHDRAWAL_VAULT_SPEC],
+    ["BeaconFacts", w.facts, FACTS_SPEC],
     ["ExecutionLayerRewardsVault", w.elRewardsVault, EL_VAULT_SPEC],
     ["DepositContract", w.depositContract, DEPOSIT_CONTRACT_SPEC],
   ];
@@ -545,12 +586,12 @@ async function attackEverything(w: World, attacker: HardhatEthersSigner): Promis
 
 describe("Attack: governance — privileged functions, upgrades, initialisers, quorum, stale reports", function () {
   describe("every state-changing function, enumerated from the ABI", function () {
-    it("a stranger holding tpETH calls each of the 90 guarded functions: each reverts with its exact error; nothing moves", async function () {
+    it("a stranger holding tpETH calls each of the 102 guarded functions: each reverts with its exact error; nothing moves", async function () {
       const w = await loadFixture(localWorld);
       const before = await worldState(w);
       const ledger = await Ledger.open(w, [w.stranger.address, w.victim.address]);
 
-      expect(await attackEverything(w, w.stranger)).to.equal(90);
+      expect(await attackEverything(w, w.stranger)).to.equal(102);
 
       expect(await worldState(w)).to.deep.equal(before);
       expect(await ledger.holdingsGasBack(w.victim.address)).to.deep.equal(ledger.holdingsBefore(w.victim.address));
@@ -600,12 +641,12 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
           }
         }
       }
-      expect(refused).to.equal(90 * 5 - 3 - 1 - 4);
+      expect(refused).to.equal(102 * 5 - 3 - 1 - 4);
       expect(await worldState(w)).to.deep.equal(before);
       for (const s of insiders) expect(await ledger.profit(s.address)).to.equal(0n);
     });
 
-    it("public-network deployment: every function is classified, and the deployer kept no power — all 99 guarded ones refuse it", async function () {
+    it("public-network deployment: every function is classified, and the deployer kept no power — all 111 guarded ones refuse it", async function () {
       const w = await loadFixture(timelockWorld);
       // The spec lists exactly the ABI's state-changing functions of each contract: a function added
       // later fails here until it is classified (and, if guarded, attacked).
@@ -614,11 +655,11 @@ describe("Attack: governance — privileged functions, upgrades, initialisers, q
         expect(stateChanging(contract), name).to.deep.equal(Object.keys(spec).sort());
         guarded += Object.values(spec).filter((c) => !("open" in c)).length;
       }
-      expect(guarded).to.equal(99);
+      expect(guarded).to.equal(111);
 
       const before = await worldState(w);
       const ledger = await Ledger.open(w, [w.stranger.address, w.victim.address]);
-      expect(await attackEverything(w, w.stranger)).to.equal(99); // the stranger here is the deployer
+      expect(await attackEverything(w, w.stranger)).to.equal(111); // the stranger here is the deployer
 
       expect(await worldState(w)).to.deep.equal(before);
       expect(await ledger.holdingsGasBack(w.victim.address)).to.deep.equal(ledger.holdingsBefore(w.victim.address));

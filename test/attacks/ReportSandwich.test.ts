@@ -7,7 +7,9 @@ import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-f
 import {
   RAY,
   TOTAL_BP,
+  allowClDrop,
   blockTimestamp,
+  clDropBP,
   feeSharesOf,
   lastClWei,
   openReport,
@@ -330,10 +332,18 @@ describe("Attack: oracle-report sandwiches", function () {
       expect(await pool.sharesOf(attacker.address)).to.equal(attackerShares);
       expect(await rateOf(f)).to.deep.equal(t1);
 
-      // The slashing: −8 ETH (8.3% of the CL), beyond the drop limit, so the report declares bunker mode.
+      // The slashing: −8 ETH (8.3% of the CL), beyond the one-off drop limit (5%); the report declares
+      // bunker mode. Bunker mode no longer lifts the limit, so the report reverts as it stands; with no
+      // slashing proven on chain here, governance raises the limit and the same report applies.
       const slashed = parseEther("8");
       const cl = await lastClWei(f);
-      await reportTx(f, { clBalanceGwei: toGwei(cl - slashed), isBunkerMode: true });
+      const slashing = await openReport(f, { clBalanceGwei: toGwei(cl - slashed), isBunkerMode: true });
+      await expect(slashing.submit())
+        .to.be.revertedWithCustomError(f.oracle, "ClBalanceDropLimitExceeded")
+        .withArgs(clDropBP(slashed, cl), 500n);
+      expect(await rateOf(f)).to.deep.equal(t1);
+      await allowClDrop(f.oracle, f.admin, clDropBP(slashed, cl));
+      await (await slashing.submit()).wait();
       const t2 = { P: t1.P - slashed, S: t1.S };
       expect(await rateOf(f)).to.deep.equal(t2);
       expect(await pool.isBunkerModeActive()).to.equal(true);
@@ -375,6 +385,10 @@ describe("Attack: oracle-report sandwiches", function () {
       const h = await pool.sharesOf(stayer.address);
       const cl = await lastClWei(f);
       const slashed = parseEther("8");
+      // An 8.3% drop: the one-off limit (5%) holds even in bunker mode and no slashing is proven on
+      // chain here, so governance has raised it; the report is legal and only bunker mode stops it
+      // from finalizing.
+      await allowClDrop(oracle, f.admin, clDropBP(slashed, cl));
 
       // Deciding vote on its way; the attacker requests everything right before it.
       const bunker = { clBalanceGwei: toGwei(cl - slashed), isBunkerMode: true };

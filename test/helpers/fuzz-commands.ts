@@ -1007,8 +1007,6 @@ function describeReport(s: ReportSpec): string {
   return `report(${parts.join(", ")})`;
 }
 
-/** How deep a bunker-mode report may take the CL balance here (10% of preCL). */
-const BUNKER_DROP_PPM = 100_000n;
 /** AccountingOracle.MAX_FINALIZATION_BATCHES. */
 const MAX_FINALIZATION_BATCHES = 32;
 /** 32 ETH in gwei: the most a key can lose. */
@@ -1171,8 +1169,9 @@ export class ReportCommand extends FuzzCommand {
     const preCL = m.clBalance + (numValidators - m.clValidators) * DEPOSIT_SIZE;
     const elapsed = (refSlot - m.lastRefSlot) * SECONDS_PER_SLOT;
     const maxGain = (limits.annualAprLimitBP * preCL * elapsed) / (SECONDS_PER_YEAR * TOTAL_BP);
-    const dropLimit = (limits.clBalanceDropLimitBP * preCL) / TOTAL_BP;
-    const maxDrop = s.bunker ? max(dropLimit, (preCL * BUNKER_DROP_PPM) / PPM) : dropLimit;
+    // The one-off drop limit holds whatever the report declares: bunker mode does not lift it (only
+    // slashings proven on chain would, and the fuzzer proves none).
+    const maxDrop = (limits.clBalanceDropLimitBP * preCL) / TOTAL_BP;
     const withdrawalWanted = exited + ((m.withdrawalVaultEth - exited) * s.withdrawalPpm) / PPM;
     // The withdrawal vault counts with the CL balance in the APR check: at most preCL + maxGain of it.
     const withdrawal = min(min(withdrawalWanted, m.withdrawalVaultEth), preCL + maxGain);
@@ -1214,9 +1213,15 @@ export class ReportCommand extends FuzzCommand {
       operatorLossesGwei: losses.lossGwei > 0n ? [losses.lossGwei] : [],
       keyLosses: losses.keyLosses.map((k) => keyLossEntry(OPERATOR_ID, k.keyIndex, k.lossToDateGwei)),
     };
-    const exitedReport = exitedKeysEntries(m, s.exitedKeys);
+    let exitedReport = exitedKeysEntries(m, s.exitedKeys);
+    if (s.exitedProbe === "belowRecorded" && m.exitedKeys > 0n) {
+      // A count below the recorded one is no error but a no-op (a proof may have raised the count
+      // ahead of the committee): the report carries it, applies, and the model's count stays.
+      exitedReport = { entries: [exitedKeysEntry(OPERATOR_ID, m.exitedKeys - 1n)], exitedKeys: m.exitedKeys - 1n };
+      record("exited keys below the recorded count (no-op)");
+    }
     fields.exitedKeys = exitedReport.entries;
-    if (exitedReport.entries.length > 0)
+    if (exitedReport.entries.length > 0 && exitedReport.exitedKeys > m.exitedKeys)
       record(exitedReport.exitedKeys === m.depositedValidators ? "every key exited" : "keys exited");
     if (s.exitedProbe !== null) await this.probeExitedKeys(m, r, refSlot, fields, s.exitedProbe);
     if (losses.keyLosses.length > 0) record("losses per key");
@@ -1231,7 +1236,8 @@ export class ReportCommand extends FuzzCommand {
         limits.annualAprLimitBP,
       ]);
     }
-    if (s.cl.kind === "belowDrop" && !s.bunker && lo > 0n) {
+    // Below the drop limit: refused with or without bunker mode declared (the probe keeps the spec's flag).
+    if (s.cl.kind === "belowDrop" && lo > 0n) {
       const g = lo - 1n - min(s.cl.extraGwei, lo - 1n);
       const drop = preCL - (g * GWEI + withdrawal);
       const dropBP = ceilDiv(drop * TOTAL_BP, preCL);
@@ -1362,8 +1368,17 @@ export class ReportCommand extends FuzzCommand {
     expect(await f.oracle.getLastProcessedRefSlot(), "report liveness: the deciding vote applied the report").to.equal(
       refSlot,
     );
+    const exitedBefore = m.exitedKeys;
     m.applyReport(o);
     if (exitedReport.entries.length > 0) m.reportExitedKeys(exitedReport.exitedKeys);
+    const exitedEvents = receipt.logs.filter(
+      (log) =>
+        log.address.toLowerCase() === String(r.f.registry.target).toLowerCase() &&
+        r.f.registry.interface.parseLog(log)?.name === "ExitedKeysReported",
+    );
+    expect(exitedEvents.length, "ExitedKeysReported only when the count rises").to.equal(
+      m.exitedKeys > exitedBefore ? 1 : 0,
+    );
     const after = await checkStep(
       m,
       r,
@@ -1392,7 +1407,6 @@ export class ReportCommand extends FuzzCommand {
         budget: (o.preTotalEther * limits.maxPositiveRebasePPB) / 1_000_000_000n,
         maxDrop,
         bondBurned: o.bondBurned,
-        bunker: s.bunker,
       },
     );
     record(o.rewards > 0n ? "rewards" : o.postTotalEther < o.preTotalEther ? "loss" : "flat");
@@ -1426,8 +1440,9 @@ export class ReportCommand extends FuzzCommand {
 
   /**
    * `exitedKeys` that break a rule: operator 0 twice (the oracle's ExitedKeysNotAscending at the
-   * second entry), or a count below the recorded one or above its deposited keys (the registry's
-   * InvalidExitedKeys). Below needs a recorded count above 0; else the probe goes above.
+   * second entry), or a count above its deposited keys (the registry's InvalidExitedKeys). A count
+   * below the recorded one is no error (the report itself carries it, see exec); with nothing recorded
+   * yet that probe goes above instead.
    */
   private async probeExitedKeys(
     m: ProtocolModel,
@@ -1442,7 +1457,8 @@ export class ReportCommand extends FuzzCommand {
       await this.probe(r, refSlot, { ...fields, exitedKeys: entries }, "ExitedKeysNotAscending", [1n, OPERATOR_ID]);
       return;
     }
-    const count = kind === "belowRecorded" && exited > 0n ? exited - 1n : deposited + 1n;
+    if (kind === "belowRecorded" && exited > 0n) return; // a no-op, carried by the report itself
+    const count = deposited + 1n;
     await this.probe(
       r,
       refSlot,

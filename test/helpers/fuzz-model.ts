@@ -594,8 +594,12 @@ export class ProtocolModel extends ShareRateModel {
     this.accrueRewards();
     this.depositedValidators += count;
   }
-  /** reportExitedKeys(0, exitedKeys): the rewards accrue, then fewer active validators (their bond is free). */
+  /**
+   * reportExitedKeys(0, exitedKeys): the rewards accrue, then fewer active validators (their bond is
+   * free). A count at or below the recorded one changes nothing (a proof may be ahead of the reports).
+   */
   reportExitedKeys(exitedKeys: bigint): void {
+    if (exitedKeys <= this.exitedKeys) return;
     this.accrueRewards();
     this.exitedKeys = exitedKeys;
   }

@@ -2,6 +2,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import hre from "hardhat";
 import { ZeroAddress, parseEther, parseUnits, type ContractTransactionReceipt } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { AccountingOracle } from "../../typechain-types";
 import { deployTidepoolUnlimited, type TidepoolFixture } from "./fixtures";
 import { registerOperator } from "../../offchain/operators/register";
 import { currentAttestation, signAttestation } from "../../offchain/guardians/attestations";
@@ -23,6 +24,33 @@ export const DEFAULT_FEES = { treasuryFeeBP: 500n, operatorsFeeBP: 400n, insuran
 export function toGwei(wei: bigint): bigint {
   if (wei % GWEI !== 0n) throw new RangeError(`${wei} wei is not a whole number of gwei`);
   return wei / GWEI;
+}
+
+/** A CL drop in basis points of `preCL`, rounded up, as `ClBalanceDropLimitExceeded` reports it. */
+export function clDropBP(drop: bigint, preCL: bigint): bigint {
+  return (drop * 10_000n + preCL - 1n) / preCL;
+}
+
+/**
+ * Governance (SANITY_LIMITS_ROLE, held by `admin`) sets the one-off CL balance drop limit to `bp`
+ * (at most 5,000, the contract's cap), keeping the other limits.
+ *
+ * Why tests need it: the limit holds whatever a report declares — declaring bunker mode no longer
+ * lifts it — and only slashings proven on chain (BeaconFacts.proveSlashed) stretch it. A test whose
+ * subject is a large loss (not the limit itself) and that proves no slashing must have governance
+ * raise the limit first, as it would on a live network.
+ */
+export async function allowClDrop(oracle: AccountingOracle, admin: HardhatEthersSigner, bp: bigint): Promise<void> {
+  const l = await oracle.getSanityLimits();
+  await (
+    await oracle.connect(admin).setSanityLimits({
+      annualAprLimitBP: l.annualAprLimitBP,
+      clBalanceDropLimitBP: bp,
+      maxPositiveRebasePPB: l.maxPositiveRebasePPB,
+      maxExitRequestsPerReport: l.maxExitRequestsPerReport,
+      maxOperatorsWithLossesPerReport: l.maxOperatorsWithLossesPerReport,
+    })
+  ).wait();
 }
 
 export interface OracleFixture extends TidepoolFixture {

@@ -38,8 +38,6 @@ const SECONDS_PER_SLOT = 12n;
 const SECONDS_PER_YEAR = 365n * 24n * 3600n;
 /** NodeOperatorRegistry.REWARD_INDEX_SCALE (internal constant). */
 const REWARD_INDEX_SCALE = 1_000_000n;
-/** How deep a bunker-mode report may take the CL balance in these properties (10% of preCL). */
-const BUNKER_DROP_PPM = 100_000n;
 /** The operator every property works with (deployWithValidators' only operator). */
 export const OPERATOR_ID = 0n;
 
@@ -375,6 +373,20 @@ export class OracleModel extends ShareRateModel {
     this.depositedKeys += count;
     this.depositedValidators += count;
     this.poolEth -= count * DEPOSIT_SIZE;
+  }
+
+  /**
+   * The one-off CL drop check: `ClBalanceDropLimitExceeded(dropBP rounded up, limitBP)` when the CL
+   * result (CL balance + withdrawal vault, against preCL) drops by more than `clBalanceDropLimitBP`
+   * of preCL, else null. Bunker mode plays no part: the limit holds whatever the report declares,
+   * and only slashings proven on chain (none in these properties) would stretch it.
+   */
+  clDropError(preCL: bigint, clAfter: bigint): [string, bigint[]] | null {
+    if (clAfter >= preCL) return null;
+    const drop = preCL - clAfter;
+    const limitBP = this.config.clBalanceDropLimitBP;
+    if (drop * BP <= limitBP * preCL) return null;
+    return ["ClBalanceDropLimitExceeded", [ceilDiv(drop * BP, preCL), limitBP]];
   }
 
   /** The report's outcome per the AccountingOracle NatSpec, from the model's state alone. */
@@ -1064,8 +1076,8 @@ export class ReportCommand implements OracleCommand {
     const elapsed = (refSlot - model.lastRefSlot) * SECONDS_PER_SLOT;
     // gain × year × 10,000 ≤ aprBP × preCL × elapsed  ⇔  gain ≤ floor(aprBP × preCL × elapsed / (year × 10,000))
     const maxGain = (config.annualAprLimitBP * preCL * elapsed) / (SECONDS_PER_YEAR * BP);
-    // drop × 10,000 ≤ dropBP × preCL  ⇔  drop ≤ floor(dropBP × preCL / 10,000); deeper only in bunker mode.
-    const maxDrop = spec.bunker ? (preCL * BUNKER_DROP_PPM) / PPM : (config.clBalanceDropLimitBP * preCL) / BP;
+    // drop × 10,000 ≤ dropBP × preCL  ⇔  drop ≤ floor(dropBP × preCL / 10,000), bunker mode or not.
+    const maxDrop = (config.clBalanceDropLimitBP * preCL) / BP;
     // The withdrawal vault counts with the CL balance in the check: keep it within the whole range.
     const withdrawal = (min(model.withdrawalVaultEth, maxGain + maxDrop) * spec.withdrawalPpm) / PPM;
     const el = (model.elRewardsVaultEth * spec.elPpm) / PPM;
@@ -1097,7 +1109,7 @@ export class ReportCommand implements OracleCommand {
     }
     const clDropGwei = max(0n, preCL / GWEI - clGwei);
     const lossGwei = spec.lossPpm === null || clDropGwei === 0n ? 0n : max(1n, (clDropGwei * spec.lossPpm) / PPM);
-    return { numValidators, clGwei, withdrawal, el, lossGwei };
+    return { numValidators, clGwei, withdrawal, el, lossGwei, preCL, lo };
   }
 
   async run(model: OracleModel, real: World): Promise<void> {
@@ -1125,6 +1137,24 @@ export class ReportCommand implements OracleCommand {
           .withArgs(model.depositedValidators + 1n, model.depositedValidators);
         await checkStep(model, real, "a report above the deposited count (state unchanged)");
         record("report → NumValidatorsExceedDeposited probe");
+      }
+
+      // The model keeps every report it applies inside the drop limit.
+      expect(model.clDropError(p.preCL, p.clGwei * GWEI + p.withdrawal), "report plan: within the drop limit").to.be
+        .null;
+      if (this.spec.bunker && p.lo > 0n) {
+        // One gwei deeper than the limit allows: refused although the report declares bunker mode.
+        const deeper = { ...fields, clBalanceGwei: p.lo - 1n };
+        const refused = model.clDropError(p.preCL, deeper.clBalanceGwei * GWEI + p.withdrawal);
+        expect(refused, "model: one gwei beyond the drop limit is refused in bunker mode").to.not.be.null;
+        const [error, args] = refused as [string, bigint[]];
+        const tooDeep = buildReport(refSlot, deeper);
+        await (await f.oracle.connect(f.oracleMembers[0]).submitReport(tooDeep)).wait();
+        await expect(f.oracle.connect(f.oracleMembers[1]).submitReport(tooDeep))
+          .to.be.revertedWithCustomError(f.oracle, error)
+          .withArgs(...args);
+        await checkStep(model, real, "a bunker-mode report one gwei beyond the drop limit (state unchanged)");
+        record("report → ClBalanceDropLimitExceeded in bunker mode");
       }
 
       const data = buildReport(refSlot, fields);

@@ -4,6 +4,9 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { advanceFrames, buildReport, toGwei, type ReportData, type ReportFields } from "./oracle-fixtures";
 import type { WithdrawalFixture } from "./withdrawal-fixtures";
 
+/** Governance raising the one-off CL drop limit (defined once, in oracle-fixtures), for loss scenarios. */
+export { allowClDrop, clDropBP } from "./oracle-fixtures";
+
 // ──────────────────────────────── Reference math (docs/protocol.md §3) ───────────────────────────
 
 /** Share rates are ETH per share × 1e27. */

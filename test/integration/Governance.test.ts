@@ -203,6 +203,23 @@ describe("Governance and upgrades", function () {
       }
     });
 
+    it("hands every role of the beacon facts contract to the timelock; the facts contract keeps the roles it acts with", async function () {
+      const { facts, registry, withdrawalVault, timelock, deployer } = await loadFixture(deployWithTimelock);
+      const tl = await timelock.getAddress();
+      const factsRoles = [ROLES.admin, id("FORK_SCHEDULE_ROLE"), id("EXIT_SETTINGS_ROLE"), id("FORCE_EXIT_ROLE")];
+      for (const role of factsRoles) {
+        expect(await facts.hasRole(role, tl)).to.equal(true);
+        expect(await facts.hasRole(role, deployer.address)).to.equal(false);
+      }
+      const factsAddress = await facts.getAddress();
+      expect(await registry.hasRole(id("ACCOUNTING_ROLE"), factsAddress)).to.equal(true);
+      expect(await withdrawalVault.hasRole(id("EXIT_REQUESTER_ROLE"), factsAddress)).to.equal(true);
+      for (const contract of [registry, withdrawalVault]) {
+        expect(await contract.hasRole(id("ACCOUNTING_ROLE"), deployer.address)).to.equal(false);
+        expect(await contract.hasRole(id("EXIT_REQUESTER_ROLE"), deployer.address)).to.equal(false);
+      }
+    });
+
     it("upgrades only after the delay, through schedule and execute", async function () {
       const { pool, timelock, proposer, deployer, poolAddress, wrapperAddress } = await loadFixture(deployWithTimelock);
       const v2Impl = await (

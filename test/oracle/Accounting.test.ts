@@ -5,6 +5,7 @@ import { ZeroAddress, parseEther, type ContractTransactionResponse } from "ether
 import type { IAccountingOracle } from "../../typechain-types/contracts/oracle/AccountingOracle";
 import {
   DEFAULT_FEES,
+  allowClDrop,
   GWEI,
   SLOTS_PER_FRAME,
   advanceFrames,
@@ -691,10 +692,21 @@ describe("AccountingOracle: accounting report", function () {
       expect(await f.pool.isBunkerModeActive()).to.equal(false);
     });
 
-    it("accepts the same drop in bunker mode, which blocks instant redemption until a later report without it", async function () {
+    it("refuses the same drop in bunker mode (the limit holds whatever the report declares); with the limit raised it applies, and bunker mode blocks instant redemption until a later report without it", async function () {
       const f = await loadFixture(deployWithValidators);
       const { pool, oracle, staker } = f;
+      const preCL = parseEther("96");
       const drop = parseEther("5");
+      // Declaring bunker mode no longer lifts the one-off limit: the same 521 BP drop reverts.
+      await expectRejectedAtQuorum(
+        f,
+        { numValidators: 3n, clBalanceGwei: toGwei(preCL - drop), isBunkerMode: true },
+        1n,
+        "ClBalanceDropLimitExceeded",
+        [referenceDropBP(drop, preCL), 500n],
+      );
+      // Without a proven slashing only governance can let it through, by raising the limit.
+      await allowClDrop(oracle, f.admin, referenceDropBP(drop, preCL));
       const before = await snapshot(f);
       expect(before.poolBunker).to.equal(false);
 

@@ -18,7 +18,8 @@ import {
  * Model-based properties of the accounting oracle over the real contracts (Ignition deployment,
  * deployWithValidators: 100 ETH staked, operator 0 with 3 visible validators). Random sequences of
  * stakes, transfers, vault donations, reports (1–3 frames ahead, CL change and vault amounts inside
- * the default sanity limits, optional operator loss and bunker mode) and operator claims run against
+ * the default sanity limits — bunker mode or not; a bunker-mode report is first tried one gwei beyond
+ * the drop limit and must revert — optional operator loss and bunker mode) and operator claims run against
  * an independent BigInt model (../helpers/property-oracle.ts); after every step the chain must match
  * the model to the wei and the invariants listed there (1–4) must hold.
  *

@@ -7,6 +7,7 @@ import { toGwei } from "../helpers/oracle-fixtures";
 import { deployWithQueue, type WithdrawalFixture } from "../helpers/withdrawal-fixtures";
 import {
   TOTAL_BP,
+  allowClDrop,
   blockTimestamp,
   ceilDiv,
   feeSharesOf,
@@ -149,14 +150,21 @@ describe("WithdrawalQueue fairness", function () {
     const bobBefore = await pool.balanceOf(bob.address);
     const preCl = await lastClWei(f);
 
-    // −8 ETH (8.3%): beyond the 5% limit unless the oracle declares bunker mode…
+    // −8 ETH (8.3%): beyond the 5% one-off limit, with or without bunker mode declared…
     const slashed = parseEther("8");
+    const dropBP = ceilDiv(slashed * TOTAL_BP, preCl);
     let open = await openReport(f, { clBalanceGwei: toGwei(preCl - slashed) });
     const before = await protocolState(f);
     await expect(open.submit())
       .to.be.revertedWithCustomError(oracle, "ClBalanceDropLimitExceeded")
-      .withArgs(ceilDiv(slashed * TOTAL_BP, preCl), 500n);
-    // …and a bunker-mode report cannot finalize.
+      .withArgs(dropBP, 500n);
+    open = await openReport(f, { clBalanceGwei: toGwei(preCl - slashed), isBunkerMode: true }, 0n);
+    await expect(open.submit())
+      .to.be.revertedWithCustomError(oracle, "ClBalanceDropLimitExceeded")
+      .withArgs(dropBP, 500n);
+    // …so, with no slashing proven on chain here, governance raises the limit; the drop is then
+    // legal, and a bunker-mode report still cannot finalize.
+    await allowClDrop(oracle, f.admin, dropBP);
     open = await openReport(
       f,
       { clBalanceGwei: toGwei(preCl - slashed), isBunkerMode: true, lastRequestIdToFinalize: 1n },
