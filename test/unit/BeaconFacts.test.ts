@@ -21,7 +21,11 @@ import {
 } from "../helpers/facts-fixtures";
 import { advanceFrames, buildReport, submitUntilApplied, toGwei, type ReportFields } from "../helpers/oracle-fixtures";
 import { depositAsPool, operatorState } from "../helpers/validators-fixtures";
-import { dequeueWithdrawalRequests, readFee } from "../../offchain/beacon/withdrawal-requests";
+import {
+  WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+  dequeueWithdrawalRequests,
+  readFee,
+} from "../../offchain/beacon/withdrawal-requests";
 
 const GWEI = parseUnits("1", "gwei");
 const FOREIGN_CREDENTIALS = "0x01" + "00".repeat(11) + "cc".repeat(20);
@@ -30,7 +34,12 @@ const DROP_LIMIT_BP = 500n;
 /** Fields of a slashed validator whose penalties are still ahead at `slot`. */
 export function slashedAt(slot: bigint, effectiveBalanceGwei = 32_000_000_000n): KeyMutation {
   const epoch = slot / SLOTS_PER_EPOCH;
-  return { slashed: true, effectiveBalanceGwei, exitEpoch: epoch + 100n, withdrawableEpoch: epoch + EPOCHS_PER_SLASHINGS_VECTOR };
+  return {
+    slashed: true,
+    effectiveBalanceGwei,
+    exitEpoch: epoch + 100n,
+    withdrawableEpoch: epoch + EPOCHS_PER_SLASHINGS_VECTOR,
+  };
 }
 
 /** Fields of a validator that exited before `slot`. */
@@ -67,8 +76,37 @@ async function worldState(f: FactsFixture) {
 /** A report through the committee for the next frame (no validator newly visible: 3 at 96 ETH unless given). */
 async function nextReport(f: FactsFixture, fields: Partial<ReportFields> = {}) {
   const refSlot = await advanceFrames(hre.network.provider, f.oracle, 1n);
-  return { refSlot, data: buildReport(refSlot, { numValidators: 3n, clBalanceGwei: toGwei(parseEther("96")), ...fields }) };
+  return {
+    refSlot,
+    data: buildReport(refSlot, { numValidators: 3n, clBalanceGwei: toGwei(parseEther("96")), ...fields }),
+  };
 }
+
+/** A report asking `keys` to exit, applied; its recorded root, each key's Merkle proof and when it was applied. */
+export async function requestExits(f: FactsFixture, keys: readonly (readonly [bigint, bigint])[]) {
+  const { data } = await nextReport(f, {
+    exitOperatorIds: keys.map((k) => k[0]),
+    exitKeyIndices: keys.map((k) => k[1]),
+  });
+  const tree = exitRequestsTree(keys.map(([o, k]) => exitLeaf(o, k)));
+  const receipts = await submitUntilApplied(f.oracle, f.oracleMembers, data);
+  const receipt = receipts[receipts.length - 1];
+  const recorded = receipt.logs
+    .filter((l) => l.address === f.oracle.target)
+    .map((l) => f.oracle.interface.parseLog(l))
+    .filter((l) => l?.name === "ExitRequestsRecorded")
+    .map((l) => [l!.args[0], l!.args[1]]);
+  expect(recorded).to.deep.equal([[tree.root, BigInt(keys.length)]]);
+  const appliedAt = BigInt((await receipt.getBlock()).timestamp);
+  expect(await f.oracle.exitRequestsAppliedAt(tree.root)).to.equal(appliedAt);
+  return { ...tree, appliedAt };
+}
+
+const EXITS: (readonly [bigint, bigint])[] = [
+  [0n, 0n],
+  [1n, 0n],
+  [0n, 1n],
+];
 
 describe("BeaconFacts", function () {
   describe("deployment", function () {
@@ -119,7 +157,10 @@ describe("BeaconFacts", function () {
       const f = await loadFixture(deployFacts);
       const slot = await slotNow();
       const epoch = slot / SLOTS_PER_EPOCH;
-      const s = await f.publishState({ "0:1": { slashed: true, exitEpoch: epoch - 9000n, withdrawableEpoch: epoch } }, { slot });
+      const s = await f.publishState(
+        { "0:1": { slashed: true, exitEpoch: epoch - 9000n, withdrawableEpoch: epoch } },
+        { slot },
+      );
       const before = await worldState(f);
       await expect(f.facts.proveSlashed(await s.factFor(0n, 0n)))
         .to.be.revertedWithCustomError(f.facts, "NotSlashed")
@@ -221,7 +262,9 @@ describe("BeaconFacts", function () {
       const bondPerValidator = await f.registry.bondPerValidator();
       const free = async () => {
         const op = await operatorState(f.registry, 0n);
-        const required = await f.pool.getSharesByPooledEthRoundUp(bondPerValidator * (op.depositedKeys - op.exitedKeys));
+        const required = await f.pool.getSharesByPooledEthRoundUp(
+          bondPerValidator * (op.depositedKeys - op.exitedKeys),
+        );
         return op.bondShares > required ? op.bondShares - required : 0n;
       };
       const freedByOneExit = await f.pool.getSharesByPooledEth(bondPerValidator);
@@ -254,7 +297,9 @@ describe("BeaconFacts", function () {
       const { data } = await nextReport(f, { exitedKeys: [(0n << 128n) | 0n] });
       const receipts = await submitUntilApplied(f.oracle, f.oracleMembers, data);
       const last = receipts[receipts.length - 1];
-      const reported = last.logs.filter((l) => l.address === f.registry.target).map((l) => f.registry.interface.parseLog(l)?.name);
+      const reported = last.logs
+        .filter((l) => l.address === f.registry.target)
+        .map((l) => f.registry.interface.parseLog(l)?.name);
       expect(reported).to.not.include("ExitedKeysReported");
       expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(1n);
     });
@@ -291,7 +336,370 @@ describe("BeaconFacts", function () {
       // 8-byte count, 21 list siblings (2^20 < count < 2^21), 6 state siblings.
       expect(getBytes(fact.proof as string).length).to.equal(8 + 32 * (21 + 6));
       expect(getBytes(fact.proof as string).slice(0, 8)).to.not.deep.equal(new Uint8Array(8));
-      await expect(f.facts.proveExited(fact)).to.emit(f.facts, "ExitProven").withArgs(1n, 2n, s.indices.get("1:2")!, 1n);
+      await expect(f.facts.proveExited(fact))
+        .to.emit(f.facts, "ExitProven")
+        .withArgs(1n, 2n, s.indices.get("1:2")!, 1n);
+    });
+  });
+  describe("proveLateExit", function () {
+    it("forces a late validator out through EIP-7002, refunds the fee from the bond, charges the penalty and holds deposits until it exits", async function () {
+      const f = await loadFixture(deployFacts);
+      const r = await requestExits(f, EXITS);
+      expect(r.proofs[2]).to.have.length(1, "the odd third leaf is carried up unpaired");
+      await time.increase(LATE_EXIT_DEADLINE_SECONDS + 60n);
+      // Bond for more validators: operator 0 could take deposits but for the hold.
+      await (await f.registry.connect(f.operator).depositBond(0n, { value: parseEther("4") })).wait();
+      const slot = await slotNow();
+      const s = await f.publishState({}, { slot });
+      const fact = await s.factFor(0n, 1n);
+      const prover = f.users[9];
+      const insurance = await f.insuranceFund.getAddress();
+      const fee = await readFee(hre.network.provider);
+      expect(fee).to.equal(await f.facts.exitRequestFee());
+      const feeShares = await f.pool.getSharesByPooledEthRoundUp(fee);
+      const penaltyShares = await f.pool.getSharesByPooledEthRoundUp(LATE_EXIT_PENALTY_WEI);
+      const [proverShares, insuranceShares, bondShares] = [
+        await f.pool.sharesOf(prover.address),
+        await f.pool.sharesOf(insurance),
+        (await operatorState(f.registry, 0n)).bondShares,
+      ];
+      const pubkey = (await f.registry.getSigningKey(0n, 1n)).pubkey;
+      const request = { requestsRoot: r.root, siblings: r.proofs[2] };
+      const tx = await f.facts.connect(prover).proveLateExit(fact, request, { value: fee + parseEther("0.5") });
+      await expect(tx)
+        .to.emit(f.facts, "LateExitProven")
+        .withArgs(0n, 1n, s.indices.get("0:1")!, prover.address, fee, feeShares, penaltyShares)
+        .and.to.emit(f.withdrawalVault, "FullExitRequested")
+        .withArgs(pubkey, fee)
+        .and.to.emit(f.registry, "DepositsHeld")
+        .withArgs(0n, true);
+      await expect(tx).to.changeEtherBalances(
+        [
+          prover.address,
+          WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+          await f.facts.getAddress(),
+          await f.withdrawalVault.getAddress(),
+        ],
+        [-fee, fee, 0n, 0n],
+      );
+      expect(await f.pool.sharesOf(prover.address)).to.equal(proverShares + feeShares);
+      expect(await f.pool.sharesOf(insurance)).to.equal(insuranceShares + penaltyShares);
+      expect((await operatorState(f.registry, 0n)).bondShares).to.equal(bondShares - feeShares - penaltyShares);
+      expect(await f.registry.depositsHeld(0n)).to.equal(true);
+      expect(await f.facts.operatorFacts(0n)).to.deep.equal([0n, 1n]);
+      expect(await f.facts.keyFacts(0n, 1n)).to.equal(FACT.late);
+      await expect(depositAsPool(f, 0n, 1n))
+        .to.be.revertedWithCustomError(f.registry, "OperatorNotDepositable")
+        .withArgs(0n);
+      // The predeploy's queue holds the request, from the withdrawal vault, for the whole balance.
+      const queued = await dequeueWithdrawalRequests(hre.network.provider);
+      expect(queued).to.deep.equal([
+        {
+          sourceAddress: (await f.withdrawalVault.getAddress()).toLowerCase(),
+          pubkey: pubkey.toLowerCase(),
+          amountGwei: 0n,
+        },
+      ]);
+      // Once only.
+      await expect(f.facts.connect(prover).proveLateExit(fact, request, { value: fee }))
+        .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
+        .withArgs(0n, 1n, FACT.late);
+
+      // The validator exits: proving it releases the hold.
+      const later = await slotNow();
+      const s2 = await f.publishState({ "0:1": exitedBefore(later) }, { slot: later });
+      await expect(f.facts.proveExited(await s2.factFor(0n, 1n)))
+        .to.emit(f.registry, "DepositsHeld")
+        .withArgs(0n, false);
+      expect(await f.registry.depositsHeld(0n)).to.equal(false);
+      expect(await f.facts.operatorFacts(0n)).to.deep.equal([1n, 0n]);
+      expect(await f.facts.keyFacts(0n, 1n)).to.equal(FACT.late | FACT.exited);
+      expect(await f.registry.depositableKeys(0n)).to.be.greaterThan(0n);
+    });
+
+    it("refuses an exit not late (before the deadline, or started), a key not requested, an unknown root and a fee not covered", async function () {
+      const f = await loadFixture(deployFacts);
+      const r = await requestExits(f, EXITS);
+      const deadline = r.appliedAt + LATE_EXIT_DEADLINE_SECONDS;
+      const early = await slotNow();
+      const s1 = await f.publishState({}, { slot: early });
+      const request = (i: number) => ({ requestsRoot: r.root, siblings: r.proofs[i] });
+      const before = await worldState(f);
+      await expect(f.facts.proveLateExit(await s1.factFor(0n, 0n), request(0), { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitNotLate")
+        .withArgs(FAR_FUTURE_EPOCH, early * SECONDS_PER_SLOT, deadline);
+
+      await time.increase(LATE_EXIT_DEADLINE_SECONDS + 60n);
+      const slot = await slotNow();
+      const epoch = slot / SLOTS_PER_EPOCH;
+      const s = await f.publishState({ "0:0": { exitEpoch: epoch + 5n, withdrawableEpoch: epoch + 261n } }, { slot });
+      await expect(f.facts.proveLateExit(await s.factFor(0n, 0n), request(0), { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitNotLate")
+        .withArgs(epoch + 5n, slot * SECONDS_PER_SLOT, deadline);
+      await expect(f.facts.proveLateExit(await s.factFor(1n, 1n), request(1), { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "KeyNotRequestedToExit")
+        .withArgs(1n, 1n);
+      const unknown = exitLeaf(7n, 7n);
+      await expect(
+        f.facts.proveLateExit(await s.factFor(1n, 0n), { requestsRoot: unknown, siblings: [] }, { value: 1n }),
+      )
+        .to.be.revertedWithCustomError(f.facts, "UnknownExitRequests")
+        .withArgs(unknown);
+      await expect(f.facts.proveLateExit(await s.factFor(1n, 0n), request(1), { value: 0n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitFeeNotCovered")
+        .withArgs(0n, 1n);
+      expect(await worldState(f)).to.deep.equal(before);
+      expect(await dequeueWithdrawalRequests(hre.network.provider)).to.deep.equal([]);
+    });
+  });
+
+  describe("forceExit", function () {
+    it("lets governance force deposited validators out, at most maxForcedExitsPerDay a day, each once", async function () {
+      const f = await loadFixture(deployFacts);
+      const settings = {
+        lateExitDeadlineSeconds: LATE_EXIT_DEADLINE_SECONDS,
+        lateExitPenaltyWei: LATE_EXIT_PENALTY_WEI,
+        maxForcedExitsPerDay: 2n,
+      };
+      await expect(f.facts.connect(f.admin).setExitSettings(settings)).to.emit(f.facts, "ExitSettingsSet");
+      // Start of a UTC day, so the three calls fall in one day.
+      const day = BigInt(await time.latest()) / 86_400n + 1n;
+      await time.setNextBlockTimestamp(day * 86_400n);
+      const pubkeys = [0n, 1n, 2n].map(async (k) => (await f.registry.getSigningKey(1n, k)).pubkey);
+      const tx = await f.facts.connect(f.admin).forceExit(1n, 0n, { value: 1_000n });
+      await expect(tx)
+        .to.emit(f.facts, "ForcedExit")
+        .withArgs(1n, 0n, 1n)
+        .and.to.emit(f.withdrawalVault, "FullExitRequested")
+        .withArgs(await pubkeys[0], 1n);
+      await expect(tx).to.changeEtherBalances([f.admin, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS], [-1n, 1n]);
+      await expect(f.facts.connect(f.admin).forceExit(1n, 0n, { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
+        .withArgs(1n, 0n, FACT.forced);
+      await (await f.facts.connect(f.admin).forceExit(1n, 1n, { value: 1n })).wait();
+      await expect(f.facts.connect(f.admin).forceExit(1n, 2n, { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "ForcedExitLimitReached")
+        .withArgs(2n);
+      const vault = (await f.withdrawalVault.getAddress()).toLowerCase();
+      expect(await dequeueWithdrawalRequests(hre.network.provider)).to.deep.equal([
+        { sourceAddress: vault, pubkey: (await pubkeys[0]).toLowerCase(), amountGwei: 0n },
+        { sourceAddress: vault, pubkey: (await pubkeys[1]).toLowerCase(), amountGwei: 0n },
+      ]);
+      expect(BigInt(await time.latest()) / 86_400n).to.equal(day);
+      await time.setNextBlockTimestamp((day + 1n) * 86_400n);
+      await expect(f.facts.connect(f.admin).forceExit(1n, 2n, { value: 1n }))
+        .to.emit(f.facts, "ForcedExit")
+        .withArgs(1n, 2n, 1n);
+      expect(await f.facts.keyFacts(1n, 2n)).to.equal(FACT.forced);
+    });
+
+    it("refuses a stranger (AccessControl) and an undeposited key (KeyNotDeposited)", async function () {
+      const f = await loadFixture(deployFacts);
+      const stranger = f.users[9];
+      await expect(f.facts.connect(stranger).forceExit(1n, 0n, { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "AccessControlUnauthorizedAccount")
+        .withArgs(stranger.address, await f.facts.FORCE_EXIT_ROLE());
+      await expect(f.facts.connect(f.admin).forceExit(0n, 6n, { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "KeyNotDeposited")
+        .withArgs(0n, 6n);
+      await expect(f.facts.connect(f.admin).forceExit(0n, 0n, { value: 0n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitFeeNotCovered")
+        .withArgs(0n, 1n);
+      expect(await f.facts.keyFacts(0n, 0n)).to.equal(0n);
+      expect(await dequeueWithdrawalRequests(hre.network.provider)).to.deep.equal([]);
+    });
+  });
+
+  describe("proveForeignCredentials", function () {
+    /** totalPooledEther and totalShares. */
+    const totals = async (f: FactsFixture) => [await f.pool.totalPooledEther(), await f.pool.totalShares()] as const;
+
+    it("writes a deposited key's 32 ETH off against its operator's bond, at a share rate no lower, and freezes its keys", async function () {
+      const f = await loadFixture(deployFacts);
+      const s = await f.publishState({ "1:0": { withdrawalCredentials: FOREIGN_CREDENTIALS } });
+      const fact = await s.factFor(1n, 0n);
+      const [T, S] = await totals(f);
+      const [deposited, clValidators] = await f.pool.getBeaconStat();
+      const wanted = await f.pool.getSharesByPooledEthRoundUp(parseEther("32"));
+      const op = await operatorState(f.registry, 1n);
+      expect(op.bondShares).to.be.greaterThan(wanted);
+      await expect(f.facts.connect(f.users[9]).proveForeignCredentials(fact))
+        .to.emit(f.facts, "ForeignCredentialsProven")
+        .withArgs(1n, 0n, FOREIGN_CREDENTIALS, parseEther("32"), wanted, 0n)
+        .and.to.emit(f.registry, "VettedKeysSet")
+        .withArgs(1n, 3n);
+      const [T2, S2] = await totals(f);
+      expect(T2).to.equal(T - parseEther("32"));
+      expect(S2).to.equal(S - wanted);
+      expect(T2 * S).to.be.greaterThanOrEqual(T * S2, "the share rate did not fall");
+      expect((await f.pool.getBeaconStat()).slice(0, 2)).to.deep.equal([deposited - 1n, clValidators]);
+      const after = await operatorState(f.registry, 1n);
+      expect(after.bondShares).to.equal(op.bondShares - wanted);
+      expect(after.vettedKeys).to.equal(after.depositedKeys);
+      expect(await f.facts.keyFacts(1n, 0n)).to.equal(FACT.foreign);
+      await expect(f.facts.proveForeignCredentials(fact))
+        .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
+        .withArgs(1n, 0n, FACT.foreign);
+    });
+
+    it("burns the insurance fund's shares for what a too-small bond does not cover", async function () {
+      const f = await loadFixture(deployFacts);
+      const insurance = await f.insuranceFund.getAddress();
+      await (await f.pool.connect(f.funder).transfer(insurance, parseEther("50"))).wait();
+      const s = await f.publishState({ "0:3": { withdrawalCredentials: FOREIGN_CREDENTIALS } });
+      const [T, S] = await totals(f);
+      const bond = (await operatorState(f.registry, 0n)).bondShares;
+      const insuranceShares = await f.pool.sharesOf(insurance);
+      const rest = parseEther("32") - (await f.pool.getPooledEthByShares(bond));
+      const insuranceBurned = await f.pool.getSharesByPooledEthRoundUp(rest);
+      expect(insuranceBurned).to.be.lessThan(insuranceShares);
+      await expect(f.facts.proveForeignCredentials(await s.factFor(0n, 3n)))
+        .to.emit(f.facts, "ForeignCredentialsProven")
+        .withArgs(0n, 3n, FOREIGN_CREDENTIALS, parseEther("32"), bond, insuranceBurned);
+      const [T2, S2] = await totals(f);
+      expect(T2).to.equal(T - parseEther("32"));
+      expect(S2).to.equal(S - bond - insuranceBurned);
+      expect(T2 * S).to.be.greaterThanOrEqual(T * S2, "the share rate did not fall");
+      expect((await operatorState(f.registry, 0n)).bondShares).to.equal(0n);
+      expect(await f.pool.sharesOf(insurance)).to.equal(insuranceShares - insuranceBurned);
+    });
+
+    it("for an undeposited key, freezes the operator's vetted keys and writes nothing off", async function () {
+      const f = await loadFixture(deployFacts);
+      const s = await f.publishState({ "0:6": { withdrawalCredentials: FOREIGN_CREDENTIALS } });
+      const [T, S] = await totals(f);
+      const stat = await f.pool.getBeaconStat();
+      await expect(f.facts.proveForeignCredentials(await s.factFor(0n, 6n)))
+        .to.emit(f.facts, "ForeignCredentialsProven")
+        .withArgs(0n, 6n, FOREIGN_CREDENTIALS, 0n, 0n, 0n)
+        .and.to.emit(f.registry, "VettedKeysSet")
+        .withArgs(0n, 4n);
+      expect(await totals(f)).to.deep.equal([T, S]);
+      expect(await f.pool.getBeaconStat()).to.deep.equal(stat);
+      const op = await operatorState(f.registry, 0n);
+      expect([op.vettedKeys, op.depositedKeys]).to.deep.equal([4n, 4n]);
+    });
+
+    it("refuses the pool's own credentials (WrongWithdrawalCredentials)", async function () {
+      const f = await loadFixture(deployFacts);
+      const s = await f.publishState();
+      const before = await worldState(f);
+      await expect(f.facts.proveForeignCredentials(await s.factFor(1n, 0n)))
+        .to.be.revertedWithCustomError(f.facts, "WrongWithdrawalCredentials")
+        .withArgs(f.withdrawalCredentials);
+      expect(await worldState(f)).to.deep.equal(before);
+    });
+  });
+
+  describe("refusals", function () {
+    async function published() {
+      const f = await loadFixture(deployFacts);
+      const slot = await slotNow();
+      const s: PublishedState = await f.publishState(
+        { "0:1": exitedBefore(slot), "1:1": slashedAt(slot), "1:2": { withdrawalCredentials: FOREIGN_CREDENTIALS } },
+        { slot },
+      );
+      return { f, s, slot };
+    }
+
+    it("refuses every fact a second time (FactAlreadyProven), leaving everything as it was", async function () {
+      const { f, s } = await loadFixture(published);
+      const cases = [
+        ["proveSlashed", 1n, 1n, FACT.slashed],
+        ["proveExited", 0n, 1n, FACT.exited],
+        ["proveForeignCredentials", 1n, 2n, FACT.foreign],
+      ] as const;
+      for (const [fn, op, key, bit] of cases) {
+        const fact = await s.factFor(op, key);
+        await (await f.facts[fn](fact)).wait();
+        const before = await worldState(f);
+        await expect(f.facts[fn](fact))
+          .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
+          .withArgs(op, key, bit);
+        expect(await worldState(f)).to.deep.equal(before);
+      }
+    });
+
+    it("refuses another key's pubkey, a wrong index, a tampered field or header, and a root not in EIP-4788", async function () {
+      const { f, s } = await loadFixture(published);
+      const before = await worldState(f);
+      const exited = await s.factFor(0n, 1n);
+      for (const fn of ["proveSlashed", "proveExited", "proveForeignCredentials"] as const) {
+        await expect(f.facts[fn]({ ...exited, keyIndex: 2n }))
+          .to.be.revertedWithCustomError(f.facts, "PubkeyMismatch")
+          .withArgs(0n, 2n);
+      }
+      await expect(
+        f.facts.proveExited({ ...exited, validatorIndex: BigInt(exited.validatorIndex) ^ 1n }),
+      ).to.be.revertedWithCustomError(f.facts, "BeaconProofInvalid");
+      await expect(
+        f.facts.proveExited(await s.factFor(0n, 1n, { effectiveBalanceGwei: 31_000_000_000n })),
+      ).to.be.revertedWithCustomError(f.facts, "BeaconProofInvalid");
+      // Claiming a slashing the state does not hold.
+      await expect(
+        f.facts.proveSlashed(await s.factFor(0n, 0n, slashedAt(s.header.slot))),
+      ).to.be.revertedWithCustomError(f.facts, "BeaconProofInvalid");
+      // Claiming an exit the state does not hold.
+      await expect(
+        f.facts.proveExited(await s.factFor(0n, 0n, exitedBefore(s.header.slot))),
+      ).to.be.revertedWithCustomError(f.facts, "BeaconProofInvalid");
+      await expect(
+        f.facts.proveExited({ ...exited, header: { ...s.header, slot: s.header.slot + 1n } }),
+      ).to.be.revertedWithCustomError(f.facts, "BeaconHeaderMismatch");
+      const never = s.blockTimestamp + 1_000_000n;
+      await expect(f.facts.proveExited({ ...exited, blockTimestamp: never }))
+        .to.be.revertedWithCustomError(f.facts, "BeaconRootNotFound")
+        .withArgs(never);
+      expect(await worldState(f)).to.deep.equal(before);
+    });
+
+    it("lets only the oracle draw slashing credit and only the facts contract hold or write off the pool", async function () {
+      const { f, s } = await loadFixture(published);
+      await (await f.facts.proveSlashed(await s.factFor(1n, 1n))).wait();
+      const stranger = f.users[9];
+      const before = await worldState(f);
+      await expect(f.facts.connect(stranger).useSlashingCredit(0n, 1n))
+        .to.be.revertedWithCustomError(f.facts, "CallerNotOracle")
+        .withArgs(stranger.address);
+      await expect(f.pool.connect(stranger).holdForProvenSlashing())
+        .to.be.revertedWithCustomError(f.pool, "CallerNotBeaconFacts")
+        .withArgs(stranger.address);
+      await expect(f.pool.connect(stranger).writeOffDeposit(0n, 0n))
+        .to.be.revertedWithCustomError(f.pool, "CallerNotBeaconFacts")
+        .withArgs(stranger.address);
+      expect(await worldState(f)).to.deep.equal(before);
+    });
+
+    it("bounds the exit settings (ExitSettingOutOfRange) and lets only EXIT_SETTINGS_ROLE set them", async function () {
+      const f = await loadFixture(deployFacts);
+      const ok = {
+        lateExitDeadlineSeconds: 30n * 86_400n,
+        lateExitPenaltyWei: parseEther("32"),
+        maxForcedExitsPerDay: 1_000n,
+      };
+      const cases = [
+        [
+          "lateExitDeadlineSeconds",
+          { ...ok, lateExitDeadlineSeconds: ok.lateExitDeadlineSeconds + 1n },
+          ok.lateExitDeadlineSeconds,
+        ],
+        ["lateExitPenaltyWei", { ...ok, lateExitPenaltyWei: ok.lateExitPenaltyWei + 1n }, ok.lateExitPenaltyWei],
+        ["maxForcedExitsPerDay", { ...ok, maxForcedExitsPerDay: 1_001n }, 1_000n],
+      ] as const;
+      const before = await f.facts.exitSettings();
+      for (const [name, settings, max] of cases) {
+        await expect(f.facts.connect(f.admin).setExitSettings(settings))
+          .to.be.revertedWithCustomError(f.facts, "ExitSettingOutOfRange")
+          .withArgs(name, settings[name], max);
+      }
+      const stranger = f.users[9];
+      await expect(f.facts.connect(stranger).setExitSettings(ok))
+        .to.be.revertedWithCustomError(f.facts, "AccessControlUnauthorizedAccount")
+        .withArgs(stranger.address, await f.facts.EXIT_SETTINGS_ROLE());
+      expect(await f.facts.exitSettings()).to.deep.equal(before);
+      await expect(f.facts.connect(f.admin).setExitSettings(ok))
+        .to.emit(f.facts, "ExitSettingsSet")
+        .withArgs([ok.lateExitDeadlineSeconds, ok.lateExitPenaltyWei, ok.maxForcedExitsPerDay]);
     });
   });
 });
