@@ -6,13 +6,15 @@
  * `publishState(mutations)` plants the keys with their fields, writes the header's root and returns
  * the builder of `IBeaconFacts.ValidatorFactStruct`s for it.
  */
+import { expect } from "chai";
 import hre from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, ZeroAddress, getBytes, hexlify, keccak256, parseEther, toUtf8Bytes } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Node } from "@chainsafe/persistent-merkle-tree" with { "resolution-mode": "import" };
 import { deployWithQueue, type WithdrawalFixture } from "./withdrawal-fixtures";
-import { depositValidators } from "./oracle-fixtures";
+import { advanceFrames, buildReport, depositValidators, submitUntilApplied, toGwei } from "./oracle-fixtures";
+import type { ReportFields } from "../../sdk/src/report";
 import { FAR_FUTURE_EPOCH, GWEI_32_ETH, mainnetShapedState } from "./beacon-state";
 import { registerOperator } from "../../offchain/operators/register";
 import { installWithdrawalRequestPredeploy } from "../../offchain/beacon/withdrawal-requests";
@@ -226,6 +228,69 @@ export async function deployFacts(): Promise<FactsFixture> {
     },
   };
   return fixture;
+}
+
+// ──────────────────────────────── Validator fields and reports ────────────────────────────────
+
+/** Fields of a slashed validator whose penalties are still ahead at `slot`. */
+export function slashedAt(slot: bigint, effectiveBalanceGwei = 32_000_000_000n): KeyMutation {
+  const epoch = slot / SLOTS_PER_EPOCH;
+  return {
+    slashed: true,
+    effectiveBalanceGwei,
+    exitEpoch: epoch + 100n,
+    withdrawableEpoch: epoch + EPOCHS_PER_SLASHINGS_VECTOR,
+  };
+}
+
+/** Fields of a validator that exited before `slot`. */
+export function exitedBefore(slot: bigint): KeyMutation {
+  const epoch = slot / SLOTS_PER_EPOCH;
+  return { exitEpoch: epoch - 10n, withdrawableEpoch: epoch + 246n };
+}
+
+/** The slot of the latest block (the next published state's, by default). */
+export async function slotNow(): Promise<bigint> {
+  return BigInt(await time.latest()) / SECONDS_PER_SLOT;
+}
+
+/** The next frame's report (no validator newly visible: 3 at 96 ETH unless given), not submitted. */
+export async function nextReport(f: FactsFixture, fields: Partial<ReportFields> = {}) {
+  const refSlot = await advanceFrames(hre.network.provider, f.oracle, 1n);
+  return {
+    refSlot,
+    data: buildReport(refSlot, { numValidators: 3n, clBalanceGwei: toGwei(parseEther("96")), ...fields }),
+  };
+}
+
+/** Keys the late-exit tests ask to exit: three, so that one leaf is carried up unpaired. */
+export const EXITS: readonly (readonly [bigint, bigint])[] = [
+  [0n, 0n],
+  [1n, 0n],
+  [0n, 1n],
+];
+
+/**
+ * A report asking `keys` to exit, applied through the committee; checks the recorded root against
+ * {@link exitRequestsTree} and returns it, each key's Merkle proof and when the report was applied.
+ */
+export async function requestExits(f: FactsFixture, keys: readonly (readonly [bigint, bigint])[]) {
+  const { data } = await nextReport(f, {
+    exitOperatorIds: keys.map((k) => k[0]),
+    exitKeyIndices: keys.map((k) => k[1]),
+  });
+  const tree = exitRequestsTree(keys.map(([o, k]) => exitLeaf(o, k)));
+  const receipts = await submitUntilApplied(f.oracle, f.oracleMembers, data);
+  const receipt = receipts[receipts.length - 1];
+  const recorded = receipt.logs
+    .filter((l) => l.address === f.oracle.target)
+    .map((l) => f.oracle.interface.parseLog(l))
+    .filter((l) => l?.name === "ExitRequestsRecorded")
+    .map((l) => [l!.args[0], l!.args[1]]);
+  expect(recorded).to.deep.equal([[tree.root, BigInt(keys.length)]]);
+  const appliedAt = BigInt((await receipt.getBlock()).timestamp);
+  expect(await f.oracle.exitRequestsAppliedAt(tree.root)).to.equal(appliedAt);
+  return { ...tree, appliedAt };
 }
 
 // ──────────────────────────────── Exit requests' Merkle tree ────────────────────────────────

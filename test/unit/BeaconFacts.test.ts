@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ZeroHash, getBytes, parseEther, parseUnits } from "ethers";
+import { getBytes, parseEther } from "ethers";
 import {
-  EPOCHS_PER_SLASHINGS_VECTOR,
+  EXITS,
   FACT,
   FAR_FUTURE_EPOCH,
   LARGE_VALIDATOR_COUNT,
@@ -14,12 +14,15 @@ import {
   SLOTS_PER_EPOCH,
   deployFacts,
   exitLeaf,
-  exitRequestsTree,
+  exitedBefore,
+  nextReport,
+  requestExits,
+  slashedAt,
+  slotNow,
   type FactsFixture,
-  type KeyMutation,
   type PublishedState,
 } from "../helpers/facts-fixtures";
-import { advanceFrames, buildReport, submitUntilApplied, toGwei, type ReportFields } from "../helpers/oracle-fixtures";
+import { buildReport, submitUntilApplied, toGwei } from "../helpers/oracle-fixtures";
 import { depositAsPool, operatorState } from "../helpers/validators-fixtures";
 import {
   WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
@@ -27,31 +30,8 @@ import {
   readFee,
 } from "../../offchain/beacon/withdrawal-requests";
 
-const GWEI = parseUnits("1", "gwei");
 const FOREIGN_CREDENTIALS = "0x01" + "00".repeat(11) + "cc".repeat(20);
 const DROP_LIMIT_BP = 500n;
-
-/** Fields of a slashed validator whose penalties are still ahead at `slot`. */
-export function slashedAt(slot: bigint, effectiveBalanceGwei = 32_000_000_000n): KeyMutation {
-  const epoch = slot / SLOTS_PER_EPOCH;
-  return {
-    slashed: true,
-    effectiveBalanceGwei,
-    exitEpoch: epoch + 100n,
-    withdrawableEpoch: epoch + EPOCHS_PER_SLASHINGS_VECTOR,
-  };
-}
-
-/** Fields of a validator that exited before `slot`. */
-export function exitedBefore(slot: bigint): KeyMutation {
-  const epoch = slot / SLOTS_PER_EPOCH;
-  return { exitEpoch: epoch - 10n, withdrawableEpoch: epoch + 246n };
-}
-
-/** The slot the next published state will have (the next block is mined 1 s later at least). */
-async function slotNow(): Promise<bigint> {
-  return BigInt(await time.latest()) / SECONDS_PER_SLOT;
-}
 
 /** The pool's totals and beacon stat, the registry's operators, the facts' own state. */
 async function worldState(f: FactsFixture) {
@@ -72,41 +52,6 @@ async function worldState(f: FactsFixture) {
     insurance: await f.pool.sharesOf(await f.insuranceFund.getAddress()),
   };
 }
-
-/** A report through the committee for the next frame (no validator newly visible: 3 at 96 ETH unless given). */
-async function nextReport(f: FactsFixture, fields: Partial<ReportFields> = {}) {
-  const refSlot = await advanceFrames(hre.network.provider, f.oracle, 1n);
-  return {
-    refSlot,
-    data: buildReport(refSlot, { numValidators: 3n, clBalanceGwei: toGwei(parseEther("96")), ...fields }),
-  };
-}
-
-/** A report asking `keys` to exit, applied; its recorded root, each key's Merkle proof and when it was applied. */
-export async function requestExits(f: FactsFixture, keys: readonly (readonly [bigint, bigint])[]) {
-  const { data } = await nextReport(f, {
-    exitOperatorIds: keys.map((k) => k[0]),
-    exitKeyIndices: keys.map((k) => k[1]),
-  });
-  const tree = exitRequestsTree(keys.map(([o, k]) => exitLeaf(o, k)));
-  const receipts = await submitUntilApplied(f.oracle, f.oracleMembers, data);
-  const receipt = receipts[receipts.length - 1];
-  const recorded = receipt.logs
-    .filter((l) => l.address === f.oracle.target)
-    .map((l) => f.oracle.interface.parseLog(l))
-    .filter((l) => l?.name === "ExitRequestsRecorded")
-    .map((l) => [l!.args[0], l!.args[1]]);
-  expect(recorded).to.deep.equal([[tree.root, BigInt(keys.length)]]);
-  const appliedAt = BigInt((await receipt.getBlock()).timestamp);
-  expect(await f.oracle.exitRequestsAppliedAt(tree.root)).to.equal(appliedAt);
-  return { ...tree, appliedAt };
-}
-
-const EXITS: (readonly [bigint, bigint])[] = [
-  [0n, 0n],
-  [1n, 0n],
-  [0n, 1n],
-];
 
 describe("BeaconFacts", function () {
   describe("deployment", function () {
@@ -302,6 +247,26 @@ describe("BeaconFacts", function () {
         .map((l) => f.registry.interface.parseLog(l)?.name);
       expect(reported).to.not.include("ExitedKeysReported");
       expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(1n);
+    });
+
+    it("counts a proven exit at once even when the committee's count is already ahead of the proofs", async function () {
+      const f = await loadFixture(deployFacts);
+      // The committee saw key 0:0 exit and counted it: operator 0 has 1 exited validator.
+      const { data } = await nextReport(f, { exitedKeys: [(0n << 128n) | 1n] });
+      await submitUntilApplied(f.oracle, f.oracleMembers, data);
+      expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(1n);
+      // Key 0:1 exits next; anyone proves it before the committee's next report.
+      const slot = await slotNow();
+      const s = await f.publishState({ "0:0": exitedBefore(slot), "0:1": exitedBefore(slot) }, { slot });
+      await expect(f.facts.proveExited(await s.factFor(0n, 1n)))
+        .to.emit(f.facts, "ExitProven")
+        .withArgs(0n, 1n, s.indices.get("0:1")!, 1n);
+      // IBeaconFacts: "a protocol validator has exited → counted for its operator at once". The
+      // facts contract reports its own count of proofs (1), below the committee's (1): nothing moves.
+      expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(
+        2n,
+        "the proven exit of 0:1 was not counted: BeaconFacts reports provenExitedKeys, not the registry's count + 1",
+      );
     });
 
     it("reverts NotExited for a validator not exited, or exiting after the header's epoch", async function () {
