@@ -255,6 +255,35 @@ describe("Attack: beacon-state proofs", function () {
     expect(await dequeueWithdrawalRequests(hre.network.provider)).to.deep.equal([]);
   });
 
+  it("a late exit proven with an older header after the exit itself was proven cannot hold deposits for ever", async function () {
+    const f = await loadFixture(deployFacts);
+    const r = await requestExits(f, EXITS);
+    await time.increase(LATE_EXIT_DEADLINE_SECONDS + 60n);
+    // Past the deadline the validator has not started to exit (it is late)...
+    const late = await f.publishState();
+    const lateFact = await late.factFor(1n, 0n);
+    // ...then exits; two hours later anyone proves the exit (the older root is still in EIP-4788's buffer).
+    await time.increase(7_200n);
+    const slot = await slotNow();
+    const exited = await f.publishState({ "1:0": exitedBefore(slot) }, { slot });
+    await (await f.facts.proveExited(await exited.factFor(1n, 0n))).wait();
+    expect(await f.facts.operatorFacts(1n)).to.deep.equal([1n, 0n]);
+    // Now the late exit, with the older header: a request for a validator already out.
+    await f.facts
+      .connect(f.users[9])
+      .proveLateExit(lateFact, { requestsRoot: r.root, siblings: r.proofs[1] }, { value: 1n })
+      .catch(() => undefined);
+    // Nothing can release a hold now: the exit of 1:0 is proven already.
+    await expect(f.facts.proveExited(await exited.factFor(1n, 0n)))
+      .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
+      .withArgs(1n, 0n, FACT.exited);
+    expect(await f.registry.depositsHeld(1n)).to.equal(
+      false,
+      "operator 1's deposits are held for ever: lateExits counts a key whose exit was proven before",
+    );
+    expect((await f.facts.operatorFacts(1n))[1]).to.equal(0n);
+  });
+
   it("claiming foreign credentials for our own validator is refused, with the true record or a forged one", async function () {
     const f = await loadFixture(deployFacts);
     const s = await f.publishState();
