@@ -284,6 +284,26 @@ describe("Attack: beacon-state proofs", function () {
     expect((await f.facts.operatorFacts(1n))[1]).to.equal(0n);
   });
 
+  it("a second report asking the same exits does not push the first request's deadline back", async function () {
+    const f = await loadFixture(deployFacts);
+    const keys = [[1n, 0n]] as const;
+    const first = await requestExits(f, keys);
+    await time.increase(LATE_EXIT_DEADLINE_SECONDS + 60n);
+    // The validator is late; before anyone proves it, the committee asks for the same exit again.
+    const s = await f.publishState();
+    const fact = await s.factFor(1n, 0n);
+    const again = await requestExits(f, keys);
+    expect(again.root).to.equal(first.root);
+    expect(await f.oracle.exitRequestsAppliedAt(first.root)).to.equal(
+      first.appliedAt,
+      "exitRequestsAppliedAt was overwritten by the later report: the deadline moved",
+    );
+    // The late validator stays late against the first request's deadline.
+    await expect(
+      f.facts.proveLateExit(fact, { requestsRoot: first.root, siblings: [] }, { value: 1n }),
+    ).to.not.be.revertedWithCustomError(f.facts, "ExitNotLate");
+  });
+
   it("claiming foreign credentials for our own validator is refused, with the true record or a forged one", async function () {
     const f = await loadFixture(deployFacts);
     const s = await f.publishState();
