@@ -304,6 +304,28 @@ describe("Attack: beacon-state proofs", function () {
     ).to.not.be.revertedWithCustomError(f.facts, "ExitNotLate");
   });
 
+  it("a foreign-credentials proof for another key does not lift an open late exit's hold on deposits", async function () {
+    const f = await loadFixture(deployFacts);
+    const r = await requestExits(f, EXITS);
+    await time.increase(LATE_EXIT_DEADLINE_SECONDS + 60n);
+    const s = await f.publishState({ "0:6": { withdrawalCredentials: FOREIGN_CREDENTIALS } });
+    await (
+      await f.facts.proveLateExit(
+        await s.factFor(0n, 1n),
+        { requestsRoot: r.root, siblings: r.proofs[2] },
+        { value: 1n },
+      )
+    ).wait();
+    expect(await f.registry.depositsHeld(0n)).to.equal(true);
+    // Operator 0 (or anyone) proves that its undeposited key 6 has foreign credentials.
+    await (await f.facts.proveForeignCredentials(await s.factFor(0n, 6n))).wait();
+    expect(await f.facts.operatorFacts(0n)).to.deep.equal([0n, 1n]);
+    expect(await f.registry.depositsHeld(0n)).to.equal(
+      true,
+      "holdDeposits(operatorId, false, true) released the late exit's hold while the exit is still late",
+    );
+  });
+
   it("claiming foreign credentials for our own validator is refused, with the true record or a forged one", async function () {
     const f = await loadFixture(deployFacts);
     const s = await f.publishState();
