@@ -43,6 +43,11 @@ interface KeyArgs {
 
 type Facts = typeof import("../offchain/prover/facts");
 
+/**
+ * The prover's module, loaded before the task's first RPC call: loading takes seconds under ts-node,
+ * and a node closes a keep-alive connection left idle that long under the next request ("other side
+ * closed").
+ */
 function loadFacts(): Facts {
   // `require`, not `import()`: with module node16 a dynamic import is native and skips ts-node.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -78,9 +83,10 @@ function keyTask(name: string, description: string, kind: "slashed" | "exited" |
     .setAction(async (args: KeyArgs, hre): Promise<void> => {
       const operator = BigInt(parseCount(args.operator, "operator"));
       const key = BigInt(parseCount(args.key, "key"));
+      const facts = loadFacts();
+      await facts.loadProverModules();
       const { ctx } = await context(hre, args);
       const signer = await signerFrom(hre, args.from);
-      const facts = loadFacts();
       const r = await attempt(hre, () => facts.proveKeyFact(ctx, signer, kind, operator, key));
       console.log(facts.describeProof(r));
     });
@@ -119,8 +125,9 @@ tidepoolTask(
   .setAction(async (args: ForceExitArgs, hre): Promise<void> => {
     const operator = BigInt(parseCount(args.operator, "operator"));
     const key = BigInt(parseCount(args.key, "key"));
-    const { t, ctx } = await context(hre, args);
     const facts = loadFacts();
+    await facts.loadProverModules();
+    const { t, ctx } = await context(hre, args);
     if (args.governance) {
       const role = await t.facts.FORCE_EXIT_ROLE();
       const admin = await roleSigner(hre, "from", args.from, "a holder of FORCE_EXIT_ROLE", (a) =>
@@ -157,10 +164,11 @@ tidepoolTask(
   .setAction(async (args: WatchArgs, hre): Promise<void> => {
     const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
     const fromBlock = args.fromBlock === undefined ? undefined : parseCount(args.fromBlock, "from-block");
-    const { ctx } = await context(hre, args);
-    const signer = await signerFrom(hre, args.from);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ProofWatcher } = require("../offchain/prover/watcher") as typeof import("../offchain/prover/watcher");
+    await loadFacts().loadProverModules();
+    const { ctx } = await context(hre, args);
+    const signer = await signerFrom(hre, args.from);
     const watcher = new ProofWatcher({ ...ctx, fromBlock }, signer);
     if (args.once) {
       const results = await attempt(hre, () => watcher.tick());

@@ -34,7 +34,8 @@ import {
   type Signer,
 } from "ethers";
 import type { AccountingOracle, BeaconFacts, NodeOperatorRegistry } from "../../typechain-types";
-import { BeaconFacts__factory, StakingPool__factory } from "../../typechain-types";
+import { BeaconFacts__factory } from "../../typechain-types/factories/contracts/beacon/BeaconFacts__factory";
+import { StakingPool__factory } from "../../sdk/src/contracts";
 import { describeCustomError, describeError } from "../../sdk/src/errors";
 import { eth } from "../../sdk/src/format";
 import { INTERFACES } from "../../sdk/src/protocol";
@@ -77,6 +78,20 @@ export interface FactsContext {
   contracts: FactsContracts;
   /** Where to look for the oracle's exit-request logs from (its deployment block; default 0). */
   fromBlock?: number;
+}
+
+/**
+ * Loads the ESM-only Beacon API and SSZ packages the prover uses (seconds on a cold start), so a
+ * caller can do it before talking to a node whose idle keep-alive connections would close meanwhile.
+ */
+export async function loadProverModules(): Promise<void> {
+  await Promise.all([
+    import("@lodestar/api"),
+    import("@lodestar/config"),
+    import("@lodestar/config/default"),
+    import("@lodestar/types"),
+    import("@chainsafe/persistent-merkle-tree"),
+  ]);
 }
 
 /** A one-sentence failure of the prover (the sentence is the message). */
@@ -486,7 +501,7 @@ export async function proveKeyFact(
       const ev = events(receipt).find((e) => e.name === "ForeignCredentialsProven")!;
       const written = ev.args.writtenOffWei as bigint;
       return result(kind, operatorId, keyIndex, receipt, [
-        `${who} has foreign withdrawal credentials ${String(ev.args.withdrawalCredentials).slice(0, 10)}…`,
+        `${who} has foreign withdrawal credentials ${String(ev.args.withdrawalCredentials)}`,
         "operator's undeposited keys frozen",
         written === 0n ? "nothing written off (never deposited by the pool)" : `${ethText(written)} written off`,
       ]);
@@ -509,7 +524,10 @@ export async function forceExit(
   }
   const value = await exitRequestValue(ctx.contracts.facts);
   const receipt = await submit(() => facts.forceExit(operatorId, keyIndex, { value }));
-  const log = receipt.logs.map((l) => facts.interface.parseLog(l)).find((l) => l !== null && l.name === "ForcedExit");
+  const log = receipt.logs
+    .filter((l) => l.address.toLowerCase() === facts.target.toString().toLowerCase())
+    .map((l) => facts.interface.parseLog(l))
+    .find((l) => l !== null && l.name === "ForcedExit");
   const fee = (log?.args.feeWei as bigint | undefined) ?? 0n;
   return result("forced", operatorId, keyIndex, receipt, [
     `operator ${operatorId} key ${keyIndex} asked to exit through EIP-7002 (fee ${ethText(fee)})`,

@@ -8,17 +8,15 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { ZeroAddress, parseEther } from "ethers";
-import { deployTidepool, type Tidepool } from "../../deploy/protocol";
+import { parseEther } from "ethers";
+import type { Tidepool } from "../../deploy/protocol";
 import { FAR_FUTURE_EPOCH, SLOTS_PER_EPOCH, validatorStatus } from "../../offchain/beacon/chain";
-import { advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../../offchain/beacon/local";
+import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
 import { SYSTEM_ADDRESS } from "../../offchain/beacon/state";
 import {
   WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS as PREDEPLOY,
   decodeWithdrawalRequests,
 } from "../../offchain/beacon/withdrawal-requests";
-import { depositAvailable } from "../../offchain/guardians/attestations";
-import { registerOperator } from "../../offchain/operators/register";
 import { connectBeacon } from "../../offchain/oracle/beacon";
 import type { ReportContext } from "../../offchain/oracle/report";
 import { reportOnce } from "../../offchain/oracle/service";
@@ -30,6 +28,7 @@ import {
   type FactsContext,
 } from "../../offchain/prover/facts";
 import { ProofWatcher } from "../../offchain/prover/watcher";
+import { deployWithBeacon } from "../helpers/beacon-fixtures";
 
 const rpc = hre.network.provider;
 const GWEI = 10n ** 9n;
@@ -55,18 +54,8 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
   let prover: Tidepool["users"][number];
 
   before(async function () {
-    t = await deployTidepool(hre);
-    const [holder, , opA, opB] = t.users;
+    ({ t, local } = await deployWithBeacon(CONFIG, undefined, { systemCalls: true }));
     prover = t.users[5];
-    for (const [name, rewardAddress] of [
-      ["A", opA],
-      ["B", opB],
-    ] as const) {
-      await registerOperator(t.registry, t.pool, t.admin, { name, rewardAddress, keys: 4, bondWei: parseEther("8") });
-    }
-    await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("250") })).wait();
-    local = await startLocalBeacon(t, rpc, CONFIG, 0, { systemCalls: true });
-    await depositAvailable(t, [t.guardian], hre.ethers.provider);
     // The operators ignore the oracle's exit requests: only a forced exit moves them.
     for (const id of [0n, 1n]) {
       for (let i = 0n; i < 4n; i++) {
