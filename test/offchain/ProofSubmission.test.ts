@@ -46,6 +46,8 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
   this.timeout(120_000);
 
   let t: Tidepool;
+  /** The chain before this file: reverted to after, so the predeploy and time leave with it. */
+  let snapshot: string;
   let local: LocalBeacon;
   let ctx: FactsContext;
   let reportCtx: ReportContext;
@@ -54,6 +56,7 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
   let prover: Tidepool["users"][number];
 
   before(async function () {
+    snapshot = (await hre.network.provider.send("evm_snapshot", [])) as string;
     ({ t, local } = await deployWithBeacon(CONFIG, undefined, { systemCalls: true }));
     prover = t.users[5];
     // The operators ignore the oracle's exit requests: only a forced exit moves them.
@@ -80,6 +83,7 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
 
   after(async function () {
     await local?.close();
+    await hre.network.provider.send("evm_revert", [snapshot]);
   });
 
   /** Mines the next slot's block (4788 root of the previous beacon block, 7002 dequeue, a beacon block). */

@@ -32,12 +32,15 @@ describe("Tasks: prove-slashing, prove-exit, prove-credentials, force-exit, prov
   this.timeout(120_000);
 
   let t: Tidepool;
+  /** The chain before this file: reverted to after, so the predeploy and time leave with it. */
+  let snapshot: string;
   let local: LocalBeacon;
   let pool: string;
   let beacon: string;
   let ctx: FactsContext;
 
   before(async function () {
+    snapshot = (await hre.network.provider.send("evm_snapshot", [])) as string;
     delete process.env.BEACON_URL;
     ({ t, local } = await deployWithBeacon(CONFIG, undefined, { systemCalls: true }));
     pool = t.poolAddress;
@@ -70,6 +73,7 @@ describe("Tasks: prove-slashing, prove-exit, prove-credentials, force-exit, prov
 
   after(async function () {
     await local?.close();
+    await hre.network.provider.send("evm_revert", [snapshot]);
   });
 
   /** Two epochs: the deposits are in and the validators active. */
