@@ -145,7 +145,7 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
     expect(await t.pool.isBunkerModeActive()).to.equal(false);
   });
 
-  it("a late exit: the watcher proves it, EIP-7002 exits the validator, its ETH finalizes the waiting request", async function () {
+  it("late exits: the watcher proves them, EIP-7002 exits the validators, their ETH finalizes the waiting request", async function () {
     const [holder] = t.users;
     const queue = t.withdrawalQueue;
     // The slashed validator has exited and been withdrawn by now: the watcher proves its exit.
@@ -155,27 +155,36 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
     expect(exitProofs.map((p) => [p.kind, p.operatorId, p.keyIndex])).to.deep.equal([["exited", 1n, 3n]]);
     expect(await t.facts.operatorFacts(1n)).to.deep.equal([1n, 0n]);
 
-    // A request beyond the buffer: the next report asks one validator to exit; its operator ignores it.
-    await (await t.pool.connect(holder).approve(await queue.getAddress(), parseEther("60"))).wait();
-    await (await queue.connect(holder).requestWithdrawals([parseEther("60")], holder.address)).wait();
+    // A request beyond the buffer: the next report asks three validators to exit (a Merkle tree with
+    // siblings, an odd node carried up); their operators ignore it.
+    await (await t.pool.connect(holder).approve(await queue.getAddress(), parseEther("130"))).wait();
+    await (await queue.connect(holder).requestWithdrawals([parseEther("130")], holder.address)).wait();
     const requestId = await queue.getLastRequestId();
     const asked = await report();
     expect(asked.data.isBunkerMode).to.equal(false);
-    expect(asked.data.exitOperatorIds).to.have.length(1);
-    const [operatorId, keyIndex] = [BigInt(asked.data.exitOperatorIds[0]), BigInt(asked.data.exitKeyIndices[0])];
+    expect(asked.data.exitOperatorIds).to.have.length(3);
     expect(await queue.getLastFinalizedRequestId()).to.be.lessThan(requestId);
-    const pubkey = (await t.registry.getSigningKey(operatorId, keyIndex)).pubkey.toLowerCase();
+    const keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] = [];
+    for (const [i, id] of asked.data.exitOperatorIds.entries()) {
+      const [operatorId, keyIndex] = [BigInt(id), BigInt(asked.data.exitKeyIndices[i])];
+      keys.push({
+        operatorId,
+        keyIndex,
+        pubkey: (await t.registry.getSigningKey(operatorId, keyIndex)).pubkey.toLowerCase(),
+      });
+    }
     const recorded = await recordedExitRequests(t.oracle);
     expect(recorded).to.have.length(1);
-    expect(recorded[0].requests).to.deep.equal([{ operatorId, keyIndex, pubkey }]);
-    expect(recorded[0].root).to.equal(exitRequestsTree([exitRequestLeaf(operatorId, keyIndex)], 0).root);
-    const appliedAt = recorded[0].appliedAt;
-    const deadline = appliedAt + (await t.facts.exitSettings()).lateExitDeadlineSeconds;
+    expect(recorded[0].requests).to.deep.equal(keys);
+    const leaves = keys.map((k) => exitRequestLeaf(k.operatorId, k.keyIndex));
+    expect(recorded[0].root).to.equal(exitRequestsTree(leaves, 0).root);
+    expect(keys.map((_, i) => exitRequestsTree(leaves, i).siblings.length)).to.deep.equal([2, 2, 1]);
+    const deadline = recorded[0].appliedAt + (await t.facts.exitSettings()).lateExitDeadlineSeconds;
 
-    // Before the deadline: the validator is still active, nothing to prove.
+    // Before the deadline: the validators are still active, nothing to prove.
     await step();
     await step();
-    expect(local.chain.validator(pubkey)!.exitEpoch).to.equal(FAR_FUTURE_EPOCH);
+    for (const k of keys) expect(local.chain.validator(k.pubkey)!.exitEpoch).to.equal(FAR_FUTURE_EPOCH);
     expect(await watcher.tick()).to.deep.equal([]);
 
     // Past the deadline (the anchored state's slot is after it).
@@ -186,10 +195,12 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
     expect(local.chain.slotTime(anchored.header.slot)).to.be.greaterThan(deadline);
 
     const fee = await t.facts.exitRequestFee();
-    const expectedRefundShares = await t.pool.getSharesByPooledEthRoundUp(fee);
+    const refundShares = await t.pool.getSharesByPooledEthRoundUp(fee);
     const penaltyWei = (await t.facts.exitSettings()).lateExitPenaltyWei;
-    const expectedPenaltyShares = await t.pool.getSharesByPooledEthRoundUp(penaltyWei);
-    const bondBefore = (await t.registry.getNodeOperator(operatorId)).bondShares;
+    const penaltyShares = await t.pool.getSharesByPooledEthRoundUp(penaltyWei);
+    const operators = [...new Set(keys.map((k) => k.operatorId))];
+    const bondsBefore = new Map<bigint, bigint>();
+    for (const id of operators) bondsBefore.set(id, (await t.registry.getNodeOperator(id)).bondShares);
     const insurance = await t.insuranceFund.getAddress();
     const insuranceBefore = await t.pool.sharesOf(insurance);
     const proverSharesBefore = await t.pool.sharesOf(prover.address);
@@ -197,55 +208,66 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
 
     lines.length = 0;
     const late = await watcher.tick();
-    expect(late.map((p) => [p.kind, p.operatorId, p.keyIndex])).to.deep.equal([["late", operatorId, keyIndex]]);
-    expect(lines[0]).to.match(
-      new RegExp(
-        `^prover: slot \\d+: Proven: operator ${operatorId} key ${keyIndex} late to exit; EIP-7002 exit requested \\(fee 0\\.000000000000000001 ETH, refunded from the bond\\); penalty 0\\.1 ETH from the bond to the insurance fund; operator's deposits held; gas [\\d,]+$`,
+    expect(late.map((p) => [p.kind, p.operatorId, p.keyIndex])).to.deep.equal(
+      keys.map((k) => ["late", k.operatorId, k.keyIndex]),
+    );
+    expect(lines).to.have.length(3);
+    lines.forEach((line, i) =>
+      expect(line).to.match(
+        new RegExp(
+          `^prover: slot \\d+: Proven: operator ${keys[i].operatorId} key ${keys[i].keyIndex} late to exit; EIP-7002 exit requested \\(fee 0\\.000000000000000001 ETH, refunded from the bond\\); penalty 0\\.1 ETH from the bond to the insurance fund; operator's deposits held; gas [\\d,]+$`,
+        ),
       ),
     );
-    const receipt = late[0].receipt;
-    // The caller paid the fee and its gas, no more (the 10% margin came back), and got the fee back in tpETH.
-    const gasCost = receipt.gasUsed * receipt.gasPrice;
-    expect(await hre.ethers.provider.getBalance(prover.address)).to.equal(proverEthBefore - gasCost - fee);
-    expect(receipt.logs.length).to.be.greaterThan(0);
-    expect((await t.pool.sharesOf(prover.address)) - proverSharesBefore).to.equal(expectedRefundShares);
-    expect((await t.pool.sharesOf(insurance)) - insuranceBefore).to.equal(expectedPenaltyShares);
-    expect((await t.registry.getNodeOperator(operatorId)).bondShares).to.equal(
-      bondBefore - expectedRefundShares - expectedPenaltyShares,
-    );
-    expect(await t.facts.keyFacts(operatorId, keyIndex)).to.equal(4n);
-    expect((await t.facts.operatorFacts(operatorId))[1]).to.equal(1n);
+    // The caller paid the fees and its gas, no more (the 10% margin came back), and got each fee back
+    // in tpETH from the operator's bond; each bond paid the penalty to the insurance fund. The rate
+    // does not move in between, so every proof's shares are the same.
+    const gasCost = late.reduce((sum, p) => sum + p.receipt.gasUsed * p.receipt.gasPrice, 0n);
+    expect(await hre.ethers.provider.getBalance(prover.address)).to.equal(proverEthBefore - gasCost - 3n * fee);
+    expect((await t.pool.sharesOf(prover.address)) - proverSharesBefore).to.equal(3n * refundShares);
+    expect((await t.pool.sharesOf(insurance)) - insuranceBefore).to.equal(3n * penaltyShares);
+    for (const id of operators) {
+      const n = BigInt(keys.filter((k) => k.operatorId === id).length);
+      expect((await t.registry.getNodeOperator(id)).bondShares).to.equal(
+        bondsBefore.get(id)! - n * (refundShares + penaltyShares),
+      );
+      expect((await t.facts.operatorFacts(id))[1]).to.equal(n);
+    }
+    for (const k of keys) expect(await t.facts.keyFacts(k.operatorId, k.keyIndex)).to.equal(4n);
 
-    // The request sits in the predeploy's queue, from the withdrawal vault, for the validator's pubkey.
+    // The requests sit in the predeploy's queue, from the withdrawal vault, for the validators' pubkeys.
+    const source = (await t.withdrawalVault.getAddress()).toLowerCase();
     const queued = decodeWithdrawalRequests(
       (await rpc.send("eth_call", [{ from: SYSTEM_ADDRESS, to: PREDEPLOY, data: "0x" }, "latest"])) as string,
     );
-    expect(queued).to.deep.equal([
-      { sourceAddress: (await t.withdrawalVault.getAddress()).toLowerCase(), pubkey, amountGwei: 0n },
-    ]);
+    expect(queued).to.deep.equal(keys.map((k) => ({ sourceAddress: source, pubkey: k.pubkey, amountGwei: 0n })));
 
-    // The next block dequeues it and the beacon chain starts the exit.
+    // The next block dequeues them and the beacon chain starts the exits.
     await step();
-    expect(local.bridge.lastWithdrawalRequests.map((r) => r.pubkey)).to.deep.equal([pubkey]);
-    const exiting = local.chain.validator(pubkey)!;
-    expect(exiting.exitEpoch).to.equal(local.chain.epoch + CONFIG.exitDelayEpochs);
+    expect(local.bridge.lastWithdrawalRequests.map((r) => r.pubkey)).to.deep.equal(keys.map((k) => k.pubkey));
+    const exitEpoch = local.chain.epoch + CONFIG.exitDelayEpochs;
+    for (const k of keys) expect(local.chain.validator(k.pubkey)!.exitEpoch).to.equal(exitEpoch);
     expect(await watcher.tick()).to.deep.equal([]); // late once
 
     // Withdrawable, then swept into the withdrawal vault.
     const vault = await t.withdrawalVault.getAddress();
     const vaultBefore = await hre.ethers.provider.getBalance(vault);
-    const balanceGwei = local.chain.validator(pubkey)!.balanceGwei;
-    await local.bridge.advanceTo(local.chain.slotTime((exiting.withdrawableEpoch + 1n) * SLOTS_PER_EPOCH));
-    const withdrawn = local.chain.validator(pubkey)!;
-    expect(validatorStatus(withdrawn, local.chain.epoch)).to.equal("withdrawal_done");
-    expect((await hre.ethers.provider.getBalance(vault)) - vaultBefore).to.be.greaterThanOrEqual(balanceGwei * GWEI);
+    const balancesGwei = keys.reduce((sum, k) => sum + local.chain.validator(k.pubkey)!.balanceGwei, 0n);
+    const withdrawable = local.chain.validator(keys[0].pubkey)!.withdrawableEpoch;
+    await local.bridge.advanceTo(local.chain.slotTime((withdrawable + 1n) * SLOTS_PER_EPOCH));
+    for (const k of keys) {
+      expect(validatorStatus(local.chain.validator(k.pubkey)!, local.chain.epoch)).to.equal("withdrawal_done");
+    }
+    expect((await hre.ethers.provider.getBalance(vault)) - vaultBefore).to.be.greaterThanOrEqual(balancesGwei * GWEI);
 
-    // The watcher proves the exit: the late exit is closed.
+    // The watcher proves the exits: the late exits are closed.
     await step();
     await step();
     const closed = await watcher.tick();
-    expect(closed.map((p) => [p.kind, p.operatorId, p.keyIndex])).to.deep.equal([["exited", operatorId, keyIndex]]);
-    expect((await t.facts.operatorFacts(operatorId))[1]).to.equal(0n);
+    expect(closed.map((p) => [p.kind, p.operatorId, p.keyIndex])).to.deep.equal(
+      keys.map((k) => ["exited", k.operatorId, k.keyIndex]),
+    );
+    for (const id of operators) expect((await t.facts.operatorFacts(id))[1]).to.equal(0n);
 
     // The next report counts the vault's ETH and finalizes the request that waited for it.
     const final = await report();
