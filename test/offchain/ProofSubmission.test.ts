@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import { parseEther } from "ethers";
+import { concat, keccak256, parseEther } from "ethers";
 import type { Tidepool } from "../../deploy/protocol";
 import { FAR_FUTURE_EPOCH, SLOTS_PER_EPOCH, validatorStatus } from "../../offchain/beacon/chain";
 import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
@@ -41,6 +41,33 @@ const CONFIG = {
   epochsPerSlashingsVector: 64n,
   sweepIntervalEpochs: 1n,
 };
+
+/** OpenZeppelin's `MerkleProof.processProof` with sorted pairs, written out independently. */
+function processProof(leaf: string, siblings: readonly string[]): string {
+  return siblings.reduce(
+    (node, sibling) => keccak256(BigInt(node) < BigInt(sibling) ? concat([node, sibling]) : concat([sibling, node])),
+    leaf,
+  );
+}
+
+describe("Exit-request Merkle trees (offchain/prover/facts.ts)", function () {
+  it("gives every leaf of 1 to 9 requests siblings that OpenZeppelin's MerkleProof folds to the root", function () {
+    for (let n = 1; n <= 9; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => exitRequestLeaf(BigInt(i % 3), BigInt(i)));
+      const { root } = exitRequestsTree(leaves, 0);
+      for (let i = 0; i < n; i++) {
+        const { root: same, siblings } = exitRequestsTree(leaves, i);
+        expect(same).to.equal(root);
+        expect(processProof(leaves[i], siblings), `leaf ${i} of ${n}`).to.equal(root);
+      }
+    }
+    // One request: the root is its leaf. Three: the third goes up unpaired, one sibling.
+    const one = exitRequestLeaf(4n, 7n);
+    expect(exitRequestsTree([one], 0)).to.deep.equal({ root: one, siblings: [] });
+    const three = [0n, 1n, 2n].map((i) => exitRequestLeaf(0n, i));
+    expect(exitRequestsTree(three, 2).siblings).to.have.length(1);
+  });
+});
 
 describe("Proof submission on the local chains (watcher, late exit through EIP-7002)", function () {
   this.timeout(120_000);
