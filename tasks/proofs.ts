@@ -110,6 +110,7 @@ keyTask(
 
 interface ForceExitArgs extends KeyArgs {
   governance: boolean;
+  fromBlock?: string;
 }
 
 tidepoolTask(
@@ -119,6 +120,7 @@ tidepoolTask(
   .addParam("operator", "The key's operator id")
   .addParam("key", "The key's index among the operator's keys")
   .addFlag("governance", "Governance's direct forced exit (FORCE_EXIT_ROLE, rate-limited), without a proof")
+  .addOptionalParam("fromBlock", "Block to read the oracle's exit requests from (its deployment block; default 0)")
   .addOptionalParam("beacon", BEACON_HELP)
   .addOptionalParam("from", `${FROM_HELP}; with --governance: the first account holding FORCE_EXIT_ROLE`)
   .addOptionalParam("pool", POOL_HELP)
@@ -138,7 +140,8 @@ tidepoolTask(
       return;
     }
     const signer = await signerFrom(hre, args.from);
-    const r = await attempt(hre, () => facts.proveKeyFact(ctx, signer, "late", operator, key));
+    const fromBlock = args.fromBlock === undefined ? undefined : parseCount(args.fromBlock, "from-block");
+    const r = await attempt(hre, () => facts.proveKeyFact({ ...ctx, fromBlock }, signer, "late", operator, key));
     console.log(facts.describeProof(r));
   });
 

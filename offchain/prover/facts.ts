@@ -278,6 +278,9 @@ export function exitRequestsTree(leaves: readonly string[], index: number): { ro
   return { root: level[0], siblings };
 }
 
+/** Blocks per log query. */
+export const LOG_RANGE = 10_000;
+
 /** One report's exit requests, as recorded. */
 export interface RecordedExitRequests {
   root: string;
@@ -297,7 +300,18 @@ export async function recordedExitRequests(
   fromBlock = 0,
   toBlock: number | "latest" = "latest",
 ): Promise<RecordedExitRequests[]> {
-  const recorded = await oracle.queryFilter(oracle.filters.ExitRequestsRecorded(), fromBlock, toBlock);
+  let last = toBlock;
+  if (last === "latest") {
+    const provider = oracle.runner?.provider;
+    if (!provider) throw new Error("the oracle contract has no provider to read logs with");
+    last = await provider.getBlockNumber();
+  }
+  // In ranges: public nodes refuse log queries over too many blocks.
+  const recorded = [];
+  for (let from = fromBlock; from <= last; from += LOG_RANGE) {
+    const to = Math.min(last, from + LOG_RANGE - 1);
+    recorded.push(...(await oracle.queryFilter(oracle.filters.ExitRequestsRecorded(), from, to)));
+  }
   const out: RecordedExitRequests[] = [];
   for (const log of recorded) {
     const requested = (
