@@ -12,6 +12,7 @@ import hre from "hardhat";
 import { hexlify, parseEther } from "ethers";
 import { startRpcServer, type RpcServer } from "../../app/server/dev";
 import type { Tidepool } from "../../deploy/protocol";
+import { handleControl } from "../../offchain/beacon/control";
 import type { LocalBeacon } from "../../offchain/beacon/local";
 import { SYSTEM_ADDRESS } from "../../offchain/beacon/state";
 import {
@@ -79,10 +80,13 @@ describe("Tasks: prove-slashing, prove-exit, prove-credentials, force-exit, prov
   /** Two epochs: the deposits are in and the validators active. */
   const SLOTS_TO_ACTIVE = 3n * 32n;
 
-  /** Mines the block `slots` slots after the latest one (with the system calls and a beacon block). */
+  /**
+   * Mines the block `slots` slots after the latest one (with the system calls and a beacon block),
+   * as `scripts/beacon-chain.ts`'s control endpoint does with BEACON_SYSTEM_CALLS=1.
+   */
   async function step(slots = 1n): Promise<void> {
-    const slot = local.chain.slotAt(await local.bridge.latestTimestamp());
-    await local.bridge.advanceTo(local.chain.slotTime(slot + slots));
+    const out = await handleControl(local, "/advance-slot", JSON.stringify({ slots: slots.toString() }));
+    expect(out.beaconRoot).to.equal(local.state!.head!.root);
   }
 
   it("prove-slashing: prints what changed; a second time, that it was proven already", async function () {
