@@ -25,6 +25,7 @@ import {
   ZeroHash,
   concat,
   hexlify,
+  isError,
   keccak256,
   toBeHex,
   zeroPadValue,
@@ -51,6 +52,7 @@ import {
 
 /** The EIP-4788 beacon roots contract. */
 export const BEACON_ROOTS = "0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02";
+/** A validator's exit epoch while it has not started to exit. */
 export const FAR_FUTURE_EPOCH = 2n ** 64n - 1n;
 const SECONDS_PER_SLOT = 12n;
 const SLOTS_PER_EPOCH = 32n;
@@ -118,8 +120,10 @@ export async function beaconRootAt(provider: Provider, timestamp: bigint): Promi
   try {
     const root = await provider.call({ to: BEACON_ROOTS, data: zeroPadValue(toBeHex(timestamp), 32) });
     return root === "0x" || root === ZeroHash ? undefined : root.toLowerCase();
-  } catch {
-    return undefined;
+  } catch (error) {
+    // The contract reverts for a timestamp it does not hold; anything else (the node) is a failure.
+    if (isError(error, "CALL_EXCEPTION")) return undefined;
+    throw error;
   }
 }
 
