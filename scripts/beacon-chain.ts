@@ -11,8 +11,14 @@
  * A control endpoint on the next port drives the development chains (not part of the Beacon API):
  *
  *   curl -X POST 127.0.0.1:5053/advance-frame                 # both chains to the next frame, its reference slot final
+ *   curl -X POST 127.0.0.1:5053/advance-slot -d '{"slots":1}' # a block at the next slot (the next but n − 1)
  *   curl -X POST 127.0.0.1:5053/slash -d '{"pubkey":"0x…"}'   # optional initialPenaltyGwei, correlationPenaltyGwei
  *   curl -X POST 127.0.0.1:5053/exit -d '{"pubkey":"0x…"}'
+ *
+ * With BEACON_SYSTEM_CALLS=1 the chain keeps a real Electra state and each block the control
+ * endpoint mines holds the EIP-4788 root of the previous beacon block and the EIP-7002 dequeue
+ * (design notes 63, 64): what the proof tasks (`prove-slashing`, `force-exit`, `prover-watch`, …) need;
+ * `advance-slot` twice after a change puts a state that shows it on chain.
  *
  * Stop with Ctrl-C. A failure (no deployment, a port in use, no node) is one sentence on stderr and
  * exit code 1.
@@ -34,7 +40,8 @@ async function main(): Promise<void> {
         `port ${p} on 127.0.0.1 is in use: stop what listens there, or set BEACON_PORT (the Beacon API's port; control takes the next)`,
       );
   }
-  const local = await startLocalBeacon(t, hre.network.provider, {}, port);
+  const systemCalls = process.env.BEACON_SYSTEM_CALLS === "1";
+  const local = await startLocalBeacon(t, hre.network.provider, {}, port, { systemCalls });
   const serial = serializer();
   const controlServer = createServer((req, res) => {
     let body = "";

@@ -1,6 +1,6 @@
 /**
  * Control of the local beacon chain from outside its process (not part of the Beacon API): move both
- * chains to the next frame, slash a validator, start an exit. `scripts/beacon-chain.ts` serves it on
+ * chains to the next frame or the next slot(s), slash a validator, start an exit. `scripts/beacon-chain.ts` serves it on
  * the port after the Beacon API's.
  */
 import { advanceToNextFrame, type LocalBeacon } from "./local";
@@ -23,11 +23,11 @@ function pubkeyOf(args: Record<string, unknown>): string {
   return pubkey;
 }
 
-function gweiOf(args: Record<string, unknown>, name: string): bigint | undefined {
+function gweiOf(args: Record<string, unknown>, name: string, unit = " of gwei"): bigint | undefined {
   const value = args[name];
   if (value === undefined) return undefined;
   if ((typeof value !== "string" && typeof value !== "number") || !/^[0-9]+$/.test(String(value))) {
-    throw new Error(`"${name}" must be a whole number of gwei, got ${JSON.stringify(value)}`);
+    throw new Error(`"${name}" must be a whole number${unit}, got ${JSON.stringify(value)}`);
   }
   return BigInt(value);
 }
@@ -46,6 +46,16 @@ export async function handleControl(local: LocalBeacon, path: string, body: stri
       const { refSlot, refBlock } = await advanceToNextFrame(local);
       return { refSlot: refSlot.toString(), refBlock };
     }
+    case "/advance-slot": {
+      // The block `slots` slots after the execution head's (1 by default): with system calls, it
+      // holds the EIP-4788 root of the previous beacon block and the EIP-7002 dequeue, and the
+      // slot's beacon block is produced (what a proof of the previous block's state needs).
+      const slots = gweiOf(args, "slots", "") ?? 1n;
+      if (slots < 1n) throw new Error('"slots" must be at least 1');
+      const slot = local.chain.slotAt(await local.bridge.latestTimestamp()) + slots;
+      await local.bridge.advanceTo(local.chain.slotTime(slot));
+      return { slot: slot.toString(), block: local.bridge.lastMinedBlock, beaconRoot: local.state?.head?.root ?? null };
+    }
     case "/slash": {
       const pubkey = pubkeyOf(args);
       local.chain.slash(pubkey, {
@@ -60,6 +70,6 @@ export async function handleControl(local: LocalBeacon, path: string, body: stri
       return { exiting: pubkey, epoch: local.chain.epoch.toString() };
     }
     default:
-      throw new Error(`no control route ${path} (POST /advance-frame, /slash, /exit)`);
+      throw new Error(`no control route ${path} (POST /advance-frame, /advance-slot, /slash, /exit)`);
   }
 }

@@ -70,6 +70,11 @@ export class ExecutionBridge {
   lastMinedBlock = 0;
   /** With `systemCalls`: the EIP-7002 requests dequeued in the block `advanceTo` mined last. */
   lastWithdrawalRequests: WithdrawalRequest[] = [];
+  /**
+   * Pubkeys (lower case) whose operators ignore the oracle's exit requests: the validators stay
+   * active until something else exits them (an EIP-7002 request after a late-exit proof, say).
+   */
+  readonly ignoredExitRequests = new Set<string>();
 
   constructor(
     readonly chain: BeaconChain,
@@ -150,7 +155,9 @@ export class ExecutionBridge {
           this.chain.applyDeposits([decodeDepositEvent(log.data)]);
         } else {
           const pubkey = EVENTS.parseLog(log)!.args.pubkey as string;
-          if (this.chain.canExit(pubkey)) this.chain.exit(pubkey);
+          if (this.chain.canExit(pubkey) && !this.ignoredExitRequests.has(pubkey.toLowerCase())) {
+            this.chain.exit(pubkey);
+          }
         }
       }
       this.nextBlock = to + 1;

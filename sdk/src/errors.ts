@@ -30,6 +30,16 @@ const when = (args: Args, i: number): string => {
   return seconds <= 8_640_000_000_000n ? new Date(Number(seconds) * 1000).toISOString() : `unix time ${seconds}`;
 };
 const plural = (n: bigint, one: string, many = `${one}s`): string => `${n} ${n === 1n ? one : many}`;
+/** FAR_FUTURE_EPOCH: a validator that has not started to exit. */
+const FAR_FUTURE = 2n ** 64n - 1n;
+/** BeaconFacts' fact bits, named. */
+const FACT_NAMES: Record<number, string> = {
+  1: "slashing",
+  2: "exit",
+  4: "late exit",
+  8: "foreign-credentials fact",
+  16: "forced exit",
+};
 
 /** Role hashes of every `…_ROLE` the shipped contracts declare, to their names. */
 let roles: Map<string, string> | undefined;
@@ -289,6 +299,41 @@ const PHRASES: Record<string, (a: Args) => string> = {
     `The report's key-loss entry ${big(a, 0)} is out of order: entries must be strictly ascending.`,
   LossKeyNotDeposited: (a) =>
     `Key #${big(a, 1)} of operator #${big(a, 0)} was never deposited, so it cannot carry a loss.`,
+
+  // ── Beacon facts: proofs against EIP-4788 roots (BeaconFacts, BeaconProofVerifier) ──
+  PubkeyMismatch: (a) =>
+    `The proven validator's public key is not that of key #${big(a, 1)} of operator #${big(a, 0)}.`,
+  KeyNotDeposited: (a) =>
+    `Key #${big(a, 1)} of operator #${big(a, 0)} was never deposited by the pool, so there is nothing to prove about it.`,
+  WrongWithdrawalCredentials: (a) => `The validator's withdrawal credentials ${short(a[0])} do not fit this proof.`,
+  FactAlreadyProven: (a) =>
+    `That ${FACT_NAMES[Number(big(a, 2))] ?? `fact ${big(a, 2)}`} was already proven for key #${big(a, 1)} of operator #${big(a, 0)}.`,
+  NotSlashed: (a) =>
+    a[0] === true
+      ? `The validator's slashing is past its penalty window (withdrawable since epoch ${big(a, 1)}, now epoch ${big(a, 2)}).`
+      : `The validator is not slashed (epoch ${big(a, 2)}).`,
+  NotExited: (a) =>
+    big(a, 0) === FAR_FUTURE
+      ? `The validator has not started to exit (epoch ${big(a, 1)}).`
+      : `The validator has not exited yet: its exit epoch is ${big(a, 0)}, the proof's epoch ${big(a, 1)}.`,
+  ExitNotLate: (a) =>
+    big(a, 0) !== FAR_FUTURE
+      ? `The validator started to exit (exit epoch ${big(a, 0)}), so its exit is not late.`
+      : `The exit is not late yet: the deadline is ${when(a, 2)} and the proof's slot is at ${when(a, 1)}.`,
+  UnknownExitRequests: (a) => `No report recorded exit requests with root ${short(a[0])}.`,
+  KeyNotRequestedToExit: (a) => `Key #${big(a, 1)} of operator #${big(a, 0)} is not among that report's exit requests.`,
+  ExitFeeNotCovered: (a) => `The ${e(a, 0)} sent does not cover the EIP-7002 exit request fee of ${e(a, 1)}.`,
+  ExitFeeUnavailable: () =>
+    "The EIP-7002 withdrawal request contract cannot tell its fee (is it deployed on this chain?).",
+  RefundFailed: (a) => `Returning ${e(a, 1)} sent above the fee to ${short(a[0])} failed.`,
+  ForcedExitLimitReached: (a) =>
+    `Governance has used today's ${plural(big(a, 0), "forced exit")}; try again tomorrow (UTC).`,
+  ExitSettingOutOfRange: (a) => `The exit setting ${String(a[0])} cannot be ${big(a, 1)}; at most ${big(a, 2)}.`,
+  BeaconRootNotFound: (a) =>
+    `The EIP-4788 contract holds no beacon block root for time ${when(a, 0)} (never written, or older than ~27 hours).`,
+  BeaconHeaderMismatch: (a) =>
+    `The beacon block header hashes to ${short(a[0])}, not to the root ${short(a[1])} EIP-4788 holds for that time.`,
+  BeaconProofInvalid: () => "The validator proof does not lead to the header's state root.",
 };
 
 /** "RequestAmountTooLarge" → "request amount too large". */

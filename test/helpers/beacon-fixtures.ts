@@ -9,11 +9,13 @@ import { startLocalBeacon, type LocalBeacon } from "../../offchain/beacon/local"
 /**
  * A deployment with two bonded operators (4 keys each), 250 ETH staked by `users[0]`, eight validators
  * deposited, and a local beacon chain following it (close it after the tests). `beforeDeposits` runs
- * once the beacon chain follows the deployment and before the guardian deposits.
+ * once the beacon chain follows the deployment and before the guardian deposits. `options` go to
+ * `startLocalBeacon` (`systemCalls`: the real state, EIP-4788 roots and EIP-7002 in each mined block).
  */
 export async function deployWithBeacon(
   config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
   beforeDeposits?: (t: Tidepool) => Promise<void>,
+  options: { sszState?: boolean; systemCalls?: boolean } = {},
 ): Promise<{ t: Tidepool; local: LocalBeacon }> {
   const t = await deployTidepool(hre);
   const [holder, , opA, opB] = t.users;
@@ -24,7 +26,7 @@ export async function deployWithBeacon(
     await registerOperator(t.registry, t.pool, t.admin, { name, rewardAddress, keys: 4, bondWei: parseEther("8") });
   }
   await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther("250") })).wait();
-  const local = await startLocalBeacon(t, hre.network.provider, config);
+  const local = await startLocalBeacon(t, hre.network.provider, config, 0, options);
   await beforeDeposits?.(t);
   await depositAvailable(t, [t.guardian], hre.ethers.provider);
   return { t, local };

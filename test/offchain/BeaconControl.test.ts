@@ -32,6 +32,18 @@ describe("Local beacon chain: control endpoint", function () {
     expect(local.chain.headSlot).to.equal(refSlot + 1n + 65n);
   });
 
+  it("advance-slot mines one block at the slot after the execution head's, or n slots after", async function () {
+    const head = local.chain.slotAt(await local.bridge.latestTimestamp());
+    const one = await handleControl(local, "/advance-slot", "");
+    expect(one.slot).to.equal((head + 1n).toString());
+    const block = await hre.ethers.provider.getBlock(one.block as number);
+    expect(BigInt(block!.timestamp)).to.equal(local.chain.slotTime(head + 1n));
+    expect(one.beaconRoot).to.equal(null); // no real state on this chain
+    const three = await handleControl(local, "/advance-slot", JSON.stringify({ slots: 3 }));
+    expect(three.slot).to.equal((head + 4n).toString());
+    expect(local.chain.headSlot).to.equal(head + 4n);
+  });
+
   it("slash and exit act on the named validator, with penalties in gwei", async function () {
     await local.bridge.sync();
     const before = local.chain.validator(pubkeys[0])!.balanceGwei;
@@ -56,7 +68,9 @@ describe("Local beacon chain: control endpoint", function () {
       }
       throw new Error("should have failed");
     };
-    expect(await error("/nope", "")).to.equal("no control route /nope (POST /advance-frame, /slash, /exit)");
+    expect(await error("/nope", "")).to.equal(
+      "no control route /nope (POST /advance-frame, /advance-slot, /slash, /exit)",
+    );
     expect(await error("/slash", "[1]")).to.equal("the body must be a JSON object");
     expect(await error("/slash", '{"pubkey":"0x12"}')).to.equal('"pubkey" must be a 48-byte 0x-hex string, got "0x12"');
     expect(await error("/slash", JSON.stringify({ pubkey: pubkeys[1], initialPenaltyGwei: "1.5" }))).to.equal(
