@@ -16,6 +16,7 @@ import {
 } from "../offchain/beacon/withdrawal-requests";
 import { FAR_FUTURE_EPOCH, mainnetShapedState } from "../test/helpers/beacon-state";
 import { testKeyBatch } from "../offchain/keys/bls";
+import { registerOperator } from "../offchain/operators/register";
 import { currentAttestation, signAttestation } from "../offchain/guardians/attestations";
 import { liveDeployment, nextReport } from "./operations";
 import { gasOf, type Gas } from "./measure";
@@ -25,17 +26,26 @@ const SYSTEM_ADDRESS = "0xfffffffffffffffffffffffffffffffffffffffe";
 /** The header's slot: with the deployment's genesis time 0, past the late exit's deadline. */
 const SLOT = 160_000_000n;
 const EPOCH = SLOT / 32n;
-/** Keys of the operator (id 0), one per fact: 0–9 reported, 10 deposited after the last report, 11 never deposited. */
+/** The operators' keys, one per fact: operator 0's keys 0–9 reported, 10 deposited after the last report,
+ * 11 never deposited; operator 1's only key, asked to exit, for a late exit that is its first fact. */
 const KEY = {
-  slashed: 0,
-  exited: 1,
-  exitedSecond: 2,
-  late: 3,
-  governance: 4,
-  foreignInTransit: 10,
-  foreignUndeposited: 11,
+  slashed: [0, 0],
+  exited: [0, 1],
+  exitedSecond: [0, 2],
+  governance: [0, 4],
+  foreignInTransit: [0, 10],
+  foreignUndeposited: [0, 11],
+  late: [1, 0],
 } as const;
-const PLANTED = [0, 1, 2, 3, 10, 11];
+type Key = (typeof KEY)[keyof typeof KEY];
+const PLANTED: Key[] = [
+  KEY.slashed,
+  KEY.exited,
+  KEY.exitedSecond,
+  KEY.foreignInTransit,
+  KEY.foreignUndeposited,
+  KEY.late,
+];
 
 /**
  * Empties the EIP-7002 queue (the end-of-block system call) and zeroes the storage of its first
@@ -54,42 +64,46 @@ async function emptyWithdrawalRequestQueue(): Promise<void> {
 export async function factBenchmarks(gas: Gas): Promise<string[]> {
   const t = await liveDeployment();
   const { registry, facts, withdrawalQueue: queue } = t;
-  const [operator, alice, bob, prover] = t.users;
-  const operatorId = 0n;
+  const [operator, alice, bob, prover, lateOperator] = t.users;
   await installWithdrawalRequestPredeploy(hre.network.provider);
+  const deposit = async (operatorId: bigint) => {
+    const attestation = await currentAttestation(t.depositContract, registry, hre.ethers.provider);
+    const signatures = await signAttestation(t.dsm, attestation, [t.guardian]);
+    await (await t.dsm.depositBufferedEther(operatorId, 1, attestation, signatures)).wait();
+  };
 
-  // A report asks the operator to exit the late key (70 ETH asked against a 40 ETH buffer).
+  // Operator 0: two more keys, one deposited (still in transit at the proofs), one never deposited.
+  const batch = testKeyBatch("bench-report", 10, 2, await t.pool.withdrawalCredentials());
+  await (await registry.connect(operator).addSigningKeys(0n, 2, batch.pubkeys, batch.signatures)).wait();
+  await (await registry.connect(t.admin).setVettedKeys(0n, 12, await registry.operatorKeysNonce(0n))).wait();
+  await (await registry.connect(operator).depositBond(0n, { value: parseEther("4") })).wait();
+  await (await t.pool.connect(prover).stake(ZeroAddress, { value: parseEther("100") })).wait();
+  await deposit(0n);
+  // Operator 1: one validator, whose late exit is the operator's first fact.
+  const late = await registerOperator(registry, t.pool, t.admin, {
+    name: "bench-late",
+    rewardAddress: lateOperator,
+    keys: 1,
+    bondWei: parseEther("4"),
+  });
+  if (late !== BigInt(KEY.late[0])) throw new Error(`the late operator is ${late}`);
+  await deposit(late);
+
+  // A report asks operator 1 to exit its validator (70 ETH asked against the buffer).
   for (const holder of [alice, bob]) {
     await (await t.pool.connect(holder).approve(await queue.getAddress(), parseEther("35"))).wait();
     await (await queue.connect(holder).requestWithdrawals([parseEther("35")], ZeroAddress)).wait();
   }
-  await nextReport(t, "exit request", { exitOperatorIds: [operatorId], exitKeyIndices: [BigInt(KEY.late)] });
+  await nextReport(t, "exit request", { exitOperatorIds: [late], exitKeyIndices: [BigInt(KEY.late[1])] });
   const [recorded] = await t.oracle.queryFilter(t.oracle.filters.ExitRequestsRecorded());
   const requestsRoot = recorded.args.root;
   if ((await t.oracle.exitRequestsAppliedAt(requestsRoot)) === 0n) throw new Error("no exit requests recorded");
-
-  // Two more keys: one deposited after the last report (in transit), one never deposited.
-  const batch = testKeyBatch("bench-report", 10, 2, await t.pool.withdrawalCredentials());
-  await (await registry.connect(operator).addSigningKeys(operatorId, 2, batch.pubkeys, batch.signatures)).wait();
-  const nonce = await registry.operatorKeysNonce(operatorId);
-  await (await registry.connect(t.admin).setVettedKeys(operatorId, 12, nonce)).wait();
-  await (await registry.connect(operator).depositBond(operatorId, { value: parseEther("4") })).wait();
-  await (await t.pool.connect(prover).stake(ZeroAddress, { value: parseEther("100") })).wait();
-  const attestation = await currentAttestation(t.depositContract, registry, hre.ethers.provider);
-  await (
-    await t.dsm.depositBufferedEther(
-      operatorId,
-      1,
-      attestation,
-      await signAttestation(t.dsm, attestation, [t.guardian]),
-    )
-  ).wait();
-  if (!(await registry.getSigningKey(operatorId, KEY.foreignInTransit)).deposited)
-    throw new Error("key 10 not deposited");
+  const [deposited, clValidators] = await t.pool.getBeaconStat();
+  if (deposited <= clValidators) throw new Error("no deposit in transit");
 
   // The state: our keys at random indices, each as its fact needs it.
   const pubkeys: string[] = [];
-  for (const k of PLANTED) pubkeys.push((await registry.getSigningKey(operatorId, k)).pubkey);
+  for (const [op, k] of PLANTED) pubkeys.push((await registry.getSigningKey(op, k)).pubkey);
   const ours = "0x01" + "00".repeat(11) + (await t.withdrawalVault.getAddress()).slice(2).toLowerCase();
   const { state, planted } = await mainnetShapedState({
     validatorCount: 1_234_568,
@@ -99,9 +113,10 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
     fields: (j) => {
       const k = PLANTED[j];
       const exited = k === KEY.exited || k === KEY.exitedSecond;
+      const foreign = k === KEY.foreignInTransit || k === KEY.foreignUndeposited;
       return {
         pubkey: pubkeys[j],
-        withdrawalCredentials: k >= KEY.foreignInTransit ? "0x01" + "00".repeat(11) + "bb".repeat(20) : ours,
+        withdrawalCredentials: foreign ? "0x01" + "00".repeat(11) + "bb".repeat(20) : ours,
         effectiveBalanceGwei: 32_000_000_000n,
         slashed: k === KEY.slashed,
         exitEpoch: k === KEY.slashed ? EPOCH - 10n : exited ? EPOCH - 300n : FAR_FUTURE_EPOCH,
@@ -122,9 +137,9 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
   const blockTimestamp = (await hre.ethers.provider.getBlock(receipt!.blockNumber))!.timestamp;
 
   const layout = await electraLayout();
-  const fact = async (keyIndex: number) => {
-    const v = await buildValidatorProof(state, layout, planted[PLANTED.indexOf(keyIndex)].index);
-    return { operatorId, keyIndex, blockTimestamp, header, ...v };
+  const fact = async (key: Key) => {
+    const v = await buildValidatorProof(state, layout, planted[PLANTED.indexOf(key)].index);
+    return { operatorId: key[0], keyIndex: key[1], blockTimestamp, header, ...v };
   };
   const asProver = facts.connect(prover);
 
@@ -137,8 +152,10 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
 
   await emptyWithdrawalRequestQueue();
   const fee = await facts.exitRequestFee();
-  const late = await fact(KEY.late);
-  const calldata = facts.interface.encodeFunctionData("proveLateExit", [late, { requestsRoot, siblings: [] }]);
+  const calldata = facts.interface.encodeFunctionData("proveLateExit", [
+    await fact(KEY.late),
+    { requestsRoot, siblings: [] },
+  ]);
   gas["forceExit"] = await gasOf(
     "proveLateExit",
     prover.sendTransaction({ to: await facts.getAddress(), data: calldata, value: fee }),
@@ -146,7 +163,7 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
   await emptyWithdrawalRequestQueue();
   gas["forceExit.governance"] = await gasOf(
     "forceExit",
-    facts.connect(t.admin).forceExit(operatorId, KEY.governance, { value: await facts.exitRequestFee() }),
+    facts.connect(t.admin).forceExit(...KEY.governance, { value: await facts.exitRequestFee() }),
   );
   gas["proof.foreignCredentials.undeposited"] = await gasOf(
     "proveForeignCredentials (undeposited)",
@@ -159,7 +176,7 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
   const bytes = getBytes(calldata).length.toLocaleString("en-US");
   return [
     "`proof.*` and `forceExit` are whole transactions on the deployed protocol against one EIP-4788 root of a " +
-      "1,234,568-validator state; `forceExit` is `proveLateExit` (exact EIP-7002 fee sent, no excess; a one-request " +
+      "1,234,568-validator state; `forceExit` is `proveLateExit`, the operator's first fact (exact EIP-7002 fee sent, no excess; a one-request " +
       `report, so no Merkle siblings; ${bytes} calldata bytes) with the queue empty and its first entry's slots fresh, ` +
       "as is `forceExit.governance` (the admin's `forceExit`). `proof.foreignCredentials.depositInTransit` writes off " +
       "a key deposited after the last report (32 ETH: bond, then insurance); `.undeposited` only freezes the keys.",
