@@ -46,8 +46,8 @@ export async function shiftedStateType(extraBefore: number, extraAfter: number) 
 
 /**
  * Builds the state tree: `validatorCount` filler validators (active, 32 ETH, 0x01 credentials of
- * another protocol) and ours at `ours` random indices with varied fields. `stateType` defaults to
- * Electra's BeaconState.
+ * another protocol) and ours at `ours` random indices with varied fields (or those `fields` gives).
+ * `stateType` defaults to Electra's BeaconState.
  */
 export async function mainnetShapedState(opts: {
   validatorCount: number;
