@@ -22,7 +22,7 @@ const DEADLINE = 2n ** 40n;
  * The reporting deployment after its warm-up reports (validators visible, fees minted, vaults warm),
  * so that every operation below runs in a live protocol's storage state.
  */
-async function liveDeployment(): Promise<Tidepool> {
+export async function liveDeployment(): Promise<Tidepool> {
   const t = await reportingDeployment();
   await dailyReport(t, {}, "warm-up");
   return t;
@@ -32,7 +32,7 @@ async function liveDeployment(): Promise<Tidepool> {
  * A report applied by the quorum (the second member's vote) on top of the last one: the CL balance
  * grows by about 3% APR over a day unless `fields` says otherwise. Returns the quorum vote's gas.
  */
-async function nextReport(t: Tidepool, key: string, fields: Partial<ReportFields>): Promise<number> {
+export async function nextReport(t: Tidepool, key: string, fields: Partial<ReportFields>): Promise<number> {
   const [, validators, clBalanceWei] = await t.pool.getBeaconStat();
   const clGwei = clBalanceWei / GWEI;
   const refSlot = await advanceFrames(hre.network.provider, t.oracle);

@@ -93,6 +93,29 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
     lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
     others: "plain verifier of a 50-sibling proof: ~90,710 as a whole tx (2,084 calldata bytes)",
   },
+  // Issue 17: whole transactions on the deployed protocol, the first proof for an operator (its
+  // fresh slots) being the worst honest case.
+  "proof.slashed.firstForOperator": {
+    target: 125_000,
+    lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
+    others: "",
+  },
+  "proof.exited.firstForOperator": {
+    target: 125_000,
+    lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
+    others: "",
+  },
+  "proof.exited.secondForOperator": {
+    target: 125_000,
+    lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
+    others: "",
+  },
+  // proveLateExit with the EIP-7002 queue empty; gasUsed never includes the fee.
+  forceExit: {
+    target: 250_000,
+    lido: "",
+    others: "one EIP-7002 request from an EOA: 135,745 as a whole tx (Anvil)",
+  },
 };
 
 /**

@@ -14,6 +14,7 @@ import { depositBenchmarks } from "../bench/deposits";
 import { dailyReportBaseline, dailyReportHolders10000, dailyReportOps1000 } from "../bench/reports";
 import { withdrawalBenchmarks } from "../bench/withdrawals";
 import { proofBenchmarks } from "../bench/proofs";
+import { factBenchmarks } from "../bench/facts";
 import {
   exitRequestBenchmarks,
   holderOperationBenchmarks,
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   await reportVariantBenchmarks(gas);
   await reportVoteChurnBenchmarks(gas);
   await userOperationBenchmarks(gas);
-  const notes = await proofBenchmarks(gas);
+  const notes = [...(await proofBenchmarks(gas)), ...(await factBenchmarks(gas))];
 
   const keys = Object.keys(gas).sort();
   const sorted = Object.fromEntries(keys.map((k) => [k, gas[k]]));

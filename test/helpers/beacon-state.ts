@@ -46,8 +46,8 @@ export async function shiftedStateType(extraBefore: number, extraAfter: number) 
 
 /**
  * Builds the state tree: `validatorCount` filler validators (active, 32 ETH, 0x01 credentials of
- * another protocol) and ours at `ours` random indices with varied fields. `stateType` defaults to
- * Electra's BeaconState.
+ * another protocol) and ours at `ours` random indices with varied fields (or those `fields` gives).
+ * `stateType` defaults to Electra's BeaconState.
  */
 export async function mainnetShapedState(opts: {
   validatorCount: number;
@@ -55,6 +55,8 @@ export async function mainnetShapedState(opts: {
   seed: string;
   slot: number;
   stateType?: Awaited<ReturnType<typeof shiftedStateType>>;
+  /** Fields of our `j`-th validator that replace the varied defaults (pubkey, credentials, epochs…). */
+  fields?: (j: number) => Partial<Omit<PlantedValidator, "index">>;
 }): Promise<{ state: Node; planted: PlantedValidator[] }> {
   const { ssz } = await import("@lodestar/types");
   const tree = await import("@chainsafe/persistent-merkle-tree");
@@ -111,6 +113,7 @@ export async function mainnetShapedState(opts: {
       exitEpoch: exited ? 300_000n + BigInt(j) : FAR_FUTURE_EPOCH,
       withdrawableEpoch: exited ? 300_256n + BigInt(j) : FAR_FUTURE_EPOCH,
       balanceGwei: GWEI_32_ETH + BigInt(j) * 123_456_789n + 1n,
+      ...opts.fields?.(j),
     };
     planted.push(v);
     const node = Validator.value_toTree({
