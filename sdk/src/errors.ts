@@ -247,27 +247,6 @@ const PHRASES: Record<string, (a: Args) => string> = {
     `No deposit is in transit: every deposited validator is already counted on the beacon chain.`,
   ExitRequestFailed: (a) => `The EIP-7002 contract refused the exit request (fee sent ${e(a, 1)}).`,
   InvalidPubkeyLength: (a) => `A validator public key is 48 bytes, not ${big(a, 0)}.`,
-  PubkeyMismatch: (a) =>
-    `The proven validator's public key is not the key of operator #${big(a, 0)} at index ${big(a, 1)}.`,
-  KeyNotDeposited: (a) => `Key ${big(a, 1)} of operator #${big(a, 0)} was never deposited by the pool.`,
-  WrongWithdrawalCredentials: () =>
-    `The validator's withdrawal credentials do not fit this proof (the pool's for a foreign-credentials proof, or not the pool's for the others).`,
-  FactAlreadyProven: (a) => `This fact about key ${big(a, 1)} of operator #${big(a, 0)} was already proven.`,
-  NotSlashed: () => `The validator is not slashed, or its slashing is already past its penalty window.`,
-  NotExited: (a) =>
-    `The validator had not exited at the proven slot (its exit epoch is ${big(a, 0)}, the slot's epoch ${big(a, 1)}).`,
-  ExitNotLate: (a) =>
-    big(a, 0) === 2n ** 64n - 1n
-      ? `The exit is not late yet: the deadline is ${when(a, 2)} and the proven slot is at ${when(a, 1)}.`
-      : `The validator already started to exit (exit epoch ${big(a, 0)}): its exit is not late.`,
-  UnknownExitRequests: () => `No report recorded exit requests with this root.`,
-  KeyNotRequestedToExit: (a) => `Key ${big(a, 1)} of operator #${big(a, 0)} is not among that report's exit requests.`,
-  ExitFeeNotCovered: (a) => `The ${e(a, 0)} sent does not cover the EIP-7002 exit fee of ${e(a, 1)}.`,
-  ExitFeeUnavailable: () =>
-    `The EIP-7002 withdrawal request contract cannot tell its fee (it is not installed on this chain).`,
-  RefundFailed: (a) => `Returning ${e(a, 1)} sent above the fee to ${short(a[0])} failed.`,
-  ForcedExitLimitReached: (a) => `Governance's ${big(a, 0)} forced exits for today are used up.`,
-  ExitSettingOutOfRange: (a) => `The exit setting ${String(a[0])} cannot be ${big(a, 1)}: at most ${big(a, 2)}.`,
   NumValidatorsDecreased: (a) =>
     `The report counts ${plural(big(a, 0), "validator")}, fewer than the ${big(a, 1)} of the last report.`,
   NumValidatorsExceedDeposited: (a) =>

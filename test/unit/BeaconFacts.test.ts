@@ -626,10 +626,10 @@ describe("BeaconFacts", function () {
       await expect(f.facts.connect(stranger).useSlashingCredit(0n, 1n))
         .to.be.revertedWithCustomError(f.facts, "CallerNotOracle")
         .withArgs(stranger.address);
-      await expect(f.pool.connect(stranger).holdForProvenSlashing())
+      await expect(f.pool.connect(stranger).recordProvenFact(true, 0n, 0n))
         .to.be.revertedWithCustomError(f.pool, "CallerNotBeaconFacts")
         .withArgs(stranger.address);
-      await expect(f.pool.connect(stranger).writeOffDeposit(0n, 0n))
+      await expect(f.pool.connect(stranger).recordProvenFact(false, 0n, 0n))
         .to.be.revertedWithCustomError(f.pool, "CallerNotBeaconFacts")
         .withArgs(stranger.address);
       expect(await worldState(f)).to.deep.equal(before);
