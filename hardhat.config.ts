@@ -39,6 +39,8 @@ const compilerSettings = (runs: number) => ({
 const POOL_RUNS = Number(process.env.POOL_RUNS ?? 2_000);
 /** The oracle runs once a day and carries the accounting rules: size matters more than runtime. */
 const ORACLE_RUNS = Number(process.env.ORACLE_RUNS ?? 200);
+/** The beacon facts contract: the verifier plus the consumers of its proofs. */
+const FACTS_RUNS = Number(process.env.FACTS_RUNS ?? 10_000);
 /** The withdrawal queue: ERC-721 plus the queue's accounting, tuned so that it fits in 24 KiB. */
 const QUEUE_RUNS = Number(process.env.QUEUE_RUNS ?? 3_000);
 
@@ -114,6 +116,8 @@ const config: HardhatUserConfig = {
       "contracts/test/StakingPool__V2Mock.sol": compilerSettings(200),
       "contracts/oracle/AccountingOracle.sol": compilerSettings(ORACLE_RUNS),
       "contracts/withdrawals/WithdrawalQueue.sol": compilerSettings(QUEUE_RUNS),
+      // Proofs are rare and carry the verifier's code: size first (the verifier alone keeps 1,000,000).
+      "contracts/beacon/BeaconFacts.sol": compilerSettings(FACTS_RUNS),
     },
   },
   networks: {

@@ -15,6 +15,7 @@ import type {
   WrappedTpEth,
 } from "../typechain-types";
 import type { StakingPool as StakingPoolNS } from "../typechain-types/contracts/pool/StakingPool";
+import { AccountingOracle__factory } from "../typechain-types";
 
 /** Roles of the default local deployment (docs/protocol.md §8). */
 export interface Actors {
@@ -86,7 +87,8 @@ export async function poolPeers(pool: StakingPool): Promise<{ [K in keyof PoolPe
     oracle: await pool.ORACLE(),
     insuranceFund: await pool.INSURANCE_FUND(),
     withdrawalQueue: await pool.WITHDRAWAL_QUEUE(),
-    beaconFacts: await pool.BEACON_FACTS(),
+    // Internal on the pool; the oracle names the same contract publicly.
+    beaconFacts: await AccountingOracle__factory.connect(await pool.ORACLE(), pool.runner).BEACON_FACTS(),
   };
 }
 

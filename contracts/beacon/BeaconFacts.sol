@@ -93,8 +93,6 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     IStakingPool public immutable POOL;
     /// @notice The node operator registry.
     INodeOperatorRegistry public immutable REGISTRY;
-    /// @notice The accounting oracle (exit request roots; draws the slashing credit).
-    address public immutable ORACLE;
     /// @notice The withdrawal vault: the validators' withdrawal address, which sends EIP-7002 requests.
     IWithdrawalVault public immutable WITHDRAWAL_VAULT;
     /// @notice The insurance fund (receives late-exit penalties; covers write-offs after bonds).
@@ -107,13 +105,11 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     /// @notice Peers of {BeaconFacts}.
     /// @param pool The staking pool proxy.
     /// @param registry The registry proxy.
-    /// @param oracle The accounting oracle proxy.
     /// @param withdrawalVault The withdrawal vault proxy.
     /// @param insuranceFund The insurance fund.
     struct Peers {
         address pool;
         address registry;
-        address oracle;
         address withdrawalVault;
         address insuranceFund;
     }
@@ -132,7 +128,6 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     ) BeaconProofVerifier(admin, genesisTimestamp_, electraFromSlot) {
         POOL = IStakingPool(peers.pool);
         REGISTRY = INodeOperatorRegistry(peers.registry);
-        ORACLE = peers.oracle;
         WITHDRAWAL_VAULT = IWithdrawalVault(peers.withdrawalVault);
         INSURANCE_FUND = peers.insuranceFund;
         WITHDRAWAL_CREDENTIALS = bytes32((uint256(1) << 248) | uint256(uint160(peers.withdrawalVault)));
@@ -176,7 +171,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         _operators[fact.operatorId] = op;
         emit ExitProven(fact.operatorId, fact.keyIndex, fact.validatorIndex, op.provenExitedKeys);
         REGISTRY.reportExitedKeys(fact.operatorId, op.provenExitedKeys); // never lowers the count
-        if (wasLate && op.lateExits == 0) REGISTRY.holdDeposits(fact.operatorId, false, false);
+        if (wasLate && op.lateExits == 0) REGISTRY.setDepositRestriction(fact.operatorId, false, false);
     }
 
     /// @inheritdoc IBeaconFacts
@@ -186,7 +181,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         if (_keyFacts[_key(fact.operatorId, fact.keyIndex)] & FACT_EXITED != 0) {
             revert FactAlreadyProven(fact.operatorId, fact.keyIndex, FACT_EXITED);
         }
-        uint256 appliedAt = IAccountingOracle(ORACLE).exitRequestsAppliedAt(request.requestsRoot);
+        uint256 appliedAt = IAccountingOracle(POOL.ORACLE()).exitRequestsAppliedAt(request.requestsRoot);
         if (appliedAt == 0) revert UnknownExitRequests(request.requestsRoot);
         bytes32 leaf = keccak256(abi.encode(fact.operatorId, fact.keyIndex));
         if (!MerkleProof.verifyCalldata(request.siblings, request.requestsRoot, leaf)) {
@@ -219,7 +214,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
             POOL.getSharesByPooledEthRoundUp(settings.lateExitPenaltyWei),
             INSURANCE_FUND
         );
-        REGISTRY.holdDeposits(fact.operatorId, true, false);
+        REGISTRY.setDepositRestriction(fact.operatorId, true, false);
         _refundExcess(fee);
         emit LateExitProven(
             fact.operatorId,
@@ -240,15 +235,19 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         _markFact(fact.operatorId, fact.keyIndex, FACT_FOREIGN);
         _verifyValidator(fact.blockTimestamp, fact.header, fact.validatorIndex, fact.validator, fact.proof);
         // Freeze the undeposited keys; a hold for late exits stays as it is.
-        REGISTRY.holdDeposits(fact.operatorId, _operators[fact.operatorId].lateExits != 0, true);
+        REGISTRY.setDepositRestriction(fact.operatorId, _operators[fact.operatorId].lateExits != 0, true);
         uint256 bondBurned;
         uint256 insuranceBurned;
-        if (deposited) (bondBurned, insuranceBurned) = _writeOffDeposit(fact.operatorId);
+        // A key the committee already charged (counted as visible, its 32 ETH a key loss: how oracles
+        // before these proofs booked a front-run) is not written off again.
+        bool writeOff =
+            deposited && IAccountingOracle(POOL.ORACLE()).keyLossChargedGwei(fact.operatorId, fact.keyIndex) == 0;
+        if (writeOff) (bondBurned, insuranceBurned) = _writeOffDeposit(fact.operatorId);
         emit ForeignCredentialsProven(
             fact.operatorId,
             fact.keyIndex,
             credentials,
-            deposited ? DEPOSIT_SIZE : 0,
+            writeOff ? DEPOSIT_SIZE : 0,
             bondBurned,
             insuranceBurned
         );
@@ -279,7 +278,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         uint256 refSlot,
         uint256 amountGwei
     ) external returns (bool used, uint256 availableGwei) {
-        if (msg.sender != ORACLE) revert CallerNotOracle(msg.sender);
+        if (msg.sender != POOL.ORACLE()) revert CallerNotOracle(msg.sender); // the pool names it: no cycle at deployment
         Slashing memory s = _slashing;
         availableGwei = refSlot <= s.creditUntilSlot ? s.creditGwei : 0;
         if (amountGwei > availableGwei) return (false, availableGwei);

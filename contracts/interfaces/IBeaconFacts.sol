@@ -11,8 +11,10 @@ import {IBeaconProofVerifier} from "./IBeaconProofVerifier.sol";
 ///     finalization held until a report whose reference slot is at or after the proof's slot), and
 ///     its effective balance becomes credit the committee's reports may draw on to drop the CL
 ///     balance beyond the one-off limit.
-///   - `proveExited`: a protocol validator has exited → counted for its operator at once (bond freed,
-///     fee shares stop); the committee's counts can never go below what is proven.
+///   - `proveExited`: a protocol validator has exited → the operator's exited count is at once at least
+///     its number of validators proven exited (bond freed, fee shares stop); the committee's counts
+///     can never take it below that. (The registry keeps one count: a proof of an exit the committee
+///     already counted adds nothing until the proofs catch up with the committee.)
 ///   - `proveLateExit`: a validator named in an exit request has not started to exit by the deadline
 ///     → the withdrawal vault sends an EIP-7002 full-exit request (fee paid by the caller, refunded
 ///     from the operator's bond), the bond pays the penalty, and the operator gets no new deposits
@@ -164,7 +166,8 @@ interface IBeaconFacts {
     /// @param operatorId The key's operator.
     /// @param keyIndex The key's index.
     /// @param withdrawalCredentials The validator's credentials.
-    /// @param writtenOffWei The deposit written off (32 ETH if the pool deposited the key, else 0).
+    /// @param writtenOffWei The deposit written off: 32 ETH if the pool deposited the key and no report
+    /// had charged it as a key loss (as oracles did before these proofs), else 0.
     /// @param bondSharesBurned The operator's bond shares burned to cover it.
     /// @param insuranceSharesBurned The insurance fund's shares burned to cover the rest.
     event ForeignCredentialsProven(

@@ -299,7 +299,7 @@ interface INodeOperatorRegistry {
     /// @param operatorId The operator.
     /// @param held Whether new deposits are held.
     /// @param freezeKeys Whether to unvet the undeposited keys as well.
-    function holdDeposits(uint256 operatorId, bool held, bool freezeKeys) external;
+    function setDepositRestriction(uint256 operatorId, bool held, bool freezeKeys) external;
 
     /// @notice Sends up to `shares` of the operator's bond to `recipient` (a late exit's fee refund and
     /// penalty). ACCOUNTING_ROLE only.
@@ -312,7 +312,7 @@ interface INodeOperatorRegistry {
     /// @notice Whether new deposits to the operator are held (a late exit is open).
     /// @param operatorId The operator.
     /// @return True while held.
-    function depositsHeld(uint256 operatorId) external view returns (bool);
+    function operatorDepositsHeld(uint256 operatorId) external view returns (bool);
 
     /// @notice Deposits the operator's next `count` vetted keys to the beacon deposit contract, 32 ETH
     /// each, with `withdrawalCredentials`; `msg.value` must be `count` × 32 ETH. Pool only.

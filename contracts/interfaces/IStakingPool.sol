@@ -422,9 +422,27 @@ interface IStakingPool is IERC20Metadata, IERC20Permit, IPermitSignature {
     /// @param insuranceShares The insurance fund's shares to burn.
     function recordProvenFact(bool slashing, uint256 bondShares, uint256 insuranceShares) external;
 
-    /// @notice The beacon facts contract (proofs of slashings, exits and credentials).
+    /// @notice What the accounting oracle reads before a report, in one call: `totalPooledEther`,
+    /// `totalShares` and `getBeaconStat`.
+    /// @return pooledEther The total pooled ether, in wei.
+    /// @return shares The total shares.
+    /// @return depositedValidators Validators ever deposited.
+    /// @return clValidators Validators visible on the beacon chain at the last report.
+    /// @return clBalance Their balance at the last report, in wei.
+    function accountingInputs()
+        external
+        view
+        returns (
+            uint256 pooledEther,
+            uint256 shares,
+            uint256 depositedValidators,
+            uint256 clValidators,
+            uint256 clBalance
+        );
+
+    /// @notice The accounting oracle, the only caller of `applyReport`.
     /// @return Its address.
-    function BEACON_FACTS() external view returns (address);
+    function ORACLE() external view returns (address);
 
     /// @notice The wtpETH wrapper this pool trusts to move its callers' shares.
     /// @return The wrapper's address.

@@ -126,6 +126,9 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @notice The withdrawal queue, finalized by reports.
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     IWithdrawalQueue public immutable WITHDRAWAL_QUEUE;
+    /// @notice The beacon facts contract: proven slashings' credit for drops beyond the one-off limit.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IBeaconFacts public immutable BEACON_FACTS;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
@@ -135,6 +138,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @param elRewardsVault The execution-layer rewards vault.
     /// @param insuranceFund The insurance fund.
     /// @param withdrawalQueue The withdrawal queue.
+    /// @param beaconFacts The beacon facts contract.
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(
         IStakingPool pool,
@@ -142,8 +146,10 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         address withdrawalVault,
         address elRewardsVault,
         address insuranceFund,
-        IWithdrawalQueue withdrawalQueue
+        IWithdrawalQueue withdrawalQueue,
+        IBeaconFacts beaconFacts
     ) {
+        BEACON_FACTS = beaconFacts;
         POOL = pool;
         REGISTRY = registry;
         WITHDRAWAL_VAULT = withdrawalVault;
@@ -474,9 +480,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     }
 
     function _poolState() private view returns (PoolState memory s) {
-        s.totalEther = POOL.totalPooledEther();
-        s.totalShares = POOL.totalShares();
-        (s.depositedValidators, s.clValidators, s.clBalance) = POOL.getBeaconStat();
+        (s.totalEther, s.totalShares, s.depositedValidators, s.clValidators, s.clBalance) = POOL.accountingInputs();
     }
 
     /// @dev Validators monotonic and at most deposited; vault amounts at most the vaults' balances.
@@ -526,10 +530,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
                     drop * TOTAL_BASIS_POINTS - limits.clBalanceDropLimitBP * preCL,
                     TOTAL_BASIS_POINTS * 1 gwei
                 );
-                (bool covered, uint256 creditGwei) = IBeaconFacts(POOL.BEACON_FACTS()).useSlashingCredit(
-                    refSlot,
-                    excessGwei
-                );
+                (bool covered, uint256 creditGwei) = BEACON_FACTS.useSlashingCredit(refSlot, excessGwei);
                 if (creditGwei == 0) {
                     revert ClBalanceDropLimitExceeded(
                         Math.mulDiv(drop, TOTAL_BASIS_POINTS, preCL, Math.Rounding.Ceil),

@@ -192,7 +192,7 @@ contract StakingPool is
     /// @notice The execution-layer rewards vault (the validators' fee recipient).
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable EL_REWARDS_VAULT;
-    /// @notice The accounting oracle, the only caller of `applyReport`.
+    /// @inheritdoc IStakingPool
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable ORACLE;
     /// @notice The insurance fund: fee shares in, burned to cover losses bonds could not.
@@ -201,9 +201,10 @@ contract StakingPool is
     /// @notice The withdrawal queue: its unfinalized requests come before instant redemptions and deposits.
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable WITHDRAWAL_QUEUE;
-    /// @inheritdoc IStakingPool
+    /// @dev The beacon facts contract, the only caller of `recordProvenFact` (its address is public
+    /// on the oracle, `BEACON_FACTS`).
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-    address public immutable BEACON_FACTS;
+    address internal immutable BEACON_FACTS;
 
     // ──────────────────────────────── Construction ────────────────────────────────
 
@@ -668,6 +669,24 @@ contract StakingPool is
     {
         Beacon memory b = _storage().beacon;
         return (b.depositedValidators, b.clValidators, b.clBalance);
+    }
+
+    /// @inheritdoc IStakingPool
+    function accountingInputs()
+        external
+        view
+        returns (
+            uint256 pooledEther,
+            uint256 shares,
+            uint256 depositedValidators,
+            uint256 clValidators,
+            uint256 clBalance
+        )
+    {
+        PoolStorage storage $ = _storage();
+        Totals memory t = $.totals;
+        Beacon memory b = $.beacon;
+        return (t.totalPooledEther, t.totalShares, b.depositedValidators, b.clValidators, b.clBalance);
     }
 
     /// @inheritdoc IStakingPool

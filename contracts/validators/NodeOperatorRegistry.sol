@@ -329,7 +329,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     }
 
     /// @inheritdoc INodeOperatorRegistry
-    function holdDeposits(uint256 operatorId, bool held, bool freezeKeys) external onlyRole(ACCOUNTING_ROLE) {
+    function setDepositRestriction(uint256 operatorId, bool held, bool freezeKeys) external onlyRole(ACCOUNTING_ROLE) {
         Operator memory op = _operator(operatorId);
         _storage().depositsHeld[operatorId] = held;
         if (freezeKeys && op.vettedKeys != op.depositedKeys) {
@@ -534,7 +534,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     }
 
     /// @inheritdoc INodeOperatorRegistry
-    function depositsHeld(uint256 operatorId) external view returns (bool) {
+    function operatorDepositsHeld(uint256 operatorId) external view returns (bool) {
         return _storage().depositsHeld[operatorId];
     }
 

@@ -117,9 +117,29 @@ export default buildModule("Tidepool", (m) => {
   );
   const withdrawalQueue = m.contractAt("WithdrawalQueue", withdrawalQueueProxy);
 
+  // Beacon-state proofs (issue 17): anyone proves slashings, exits, late exits and foreign
+  // credentials against EIP-4788 roots. Late exits are forced after 4 days (Lido's exit deadline is
+  // of the same order), cost the bond 0.1 ETH, and governance may force 10 exits a day directly.
+  const electraFromSlot = m.getParameter("electraFromSlot", 0);
+  const lateExitDeadlineSeconds = m.getParameter("lateExitDeadlineSeconds", 4 * 24 * 3600);
+  const lateExitPenaltyWei = m.getParameter("lateExitPenaltyWei", parseEther("0.1"));
+  const maxForcedExitsPerDay = m.getParameter("maxForcedExitsPerDay", 10);
+  const beaconFacts = m.contract("BeaconFacts", [
+    admin,
+    genesisTime,
+    electraFromSlot,
+    {
+      pool: proxy,
+      registry: registryProxy,
+      withdrawalVault: withdrawalVaultProxy,
+      insuranceFund,
+    },
+    { lateExitDeadlineSeconds, lateExitPenaltyWei, maxForcedExitsPerDay },
+  ]);
+
   const oracleImpl = m.contract(
     "AccountingOracle",
-    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund, withdrawalQueueProxy],
+    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund, withdrawalQueueProxy, beaconFacts],
     { id: "AccountingOracleImpl" },
   );
   const oracleProxy = m.contract(
@@ -139,27 +159,6 @@ export default buildModule("Tidepool", (m) => {
     { id: "AccountingOracleProxy" },
   );
   const oracle = m.contractAt("AccountingOracle", oracleProxy);
-
-  // Beacon-state proofs (issue 17): anyone proves slashings, exits, late exits and foreign
-  // credentials against EIP-4788 roots. Late exits are forced after 4 days (Lido's exit deadline is
-  // of the same order), cost the bond 0.1 ETH, and governance may force 10 exits a day directly.
-  const electraFromSlot = m.getParameter("electraFromSlot", 0);
-  const lateExitDeadlineSeconds = m.getParameter("lateExitDeadlineSeconds", 4 * 24 * 3600);
-  const lateExitPenaltyWei = m.getParameter("lateExitPenaltyWei", parseEther("0.1"));
-  const maxForcedExitsPerDay = m.getParameter("maxForcedExitsPerDay", 10);
-  const beaconFacts = m.contract("BeaconFacts", [
-    admin,
-    genesisTime,
-    electraFromSlot,
-    {
-      pool: proxy,
-      registry: registryProxy,
-      oracle: oracleProxy,
-      withdrawalVault: withdrawalVaultProxy,
-      insuranceFund,
-    },
-    { lateExitDeadlineSeconds, lateExitPenaltyWei, maxForcedExitsPerDay },
-  ]);
 
   // The real implementation, naming every peer, and the upgrade to it.
   const poolImpl = m.contract(

@@ -4,8 +4,9 @@
  *
  * - validators: the registry's deposited keys found in the beacon state of the reference slot — their
  *   count, and the total balance of those with our withdrawal credentials. A key found with foreign
- *   credentials (someone deposited to it first, so our 32 ETH went to their validator) counts as
- *   visible with no balance, and its 32 ETH is charged to its operator once;
+ *   credentials (someone deposited to it first, so our 32 ETH went to their validator) is left out:
+ *   a proof on chain writes its 32 ETH off (the prover's watcher makes it); only a key an earlier
+ *   oracle already charged stays counted, as visible with no balance;
  * - vault balances at the reference slot's execution block;
  * - operator losses, per key (`keyLosses`): each slashed validator not yet withdrawn has lost
  *   32 ETH − min(balance, 32 ETH) to date; it owes that less what the oracle contract has already
@@ -271,13 +272,21 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     const own = { ...v, operatorId: k.operatorId, keyIndex: k.keyIndex };
     (v.withdrawalCredentials === credentials ? validators : foreign).push(own);
   }
-  const numValidators = BigInt(validators.length + foreign.length);
+  // A key with foreign credentials is written off on chain by a proof (BeaconFacts
+  // .proveForeignCredentials: out of the ETH in transit, through the tranches), so the report leaves it
+  // out of the count and charges it nothing. Only a key an oracle charged before those proofs existed
+  // (counted as visible then, its 32 ETH a key loss) stays counted, so the count never goes down.
+  const chargedForeign: OwnValidator[] = [];
+  for (const v of foreign) {
+    if ((await c.oracle.keyLossChargedGwei(v.operatorId, v.keyIndex, at)) > 0n) chargedForeign.push(v);
+  }
+  const numValidators = BigInt(validators.length + chargedForeign.length);
   const clBalanceGwei = validators.reduce((sum, v) => sum + v.balanceGwei, 0n);
 
   // Losses per key: its loss to date less what the oracle contract has charged it already.
   const last = await c.oracle.getLastReport(at);
   const keyLosses: KeyLoss[] = [];
-  for (const k of lossesToDate(validators, foreign)) {
+  for (const k of lossesToDate(validators, chargedForeign)) {
     const charged = await c.oracle.keyLossChargedGwei(k.operatorId, k.keyIndex, at);
     if (k.lossToDateGwei > charged) keyLosses.push({ ...k, owedGwei: k.lossToDateGwei - charged });
   }

@@ -277,7 +277,7 @@ describe("Attack: beacon-state proofs", function () {
     await expect(f.facts.proveExited(await exited.factFor(1n, 0n)))
       .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
       .withArgs(1n, 0n, FACT.exited);
-    expect(await f.registry.depositsHeld(1n)).to.equal(
+    expect(await f.registry.operatorDepositsHeld(1n)).to.equal(
       false,
       "operator 1's deposits are held for ever: lateExits counts a key whose exit was proven before",
     );
@@ -316,13 +316,13 @@ describe("Attack: beacon-state proofs", function () {
         { value: 1n },
       )
     ).wait();
-    expect(await f.registry.depositsHeld(0n)).to.equal(true);
+    expect(await f.registry.operatorDepositsHeld(0n)).to.equal(true);
     // Operator 0 (or anyone) proves that its undeposited key 6 has foreign credentials.
     await (await f.facts.proveForeignCredentials(await s.factFor(0n, 6n))).wait();
     expect(await f.facts.operatorFacts(0n)).to.deep.equal([0n, 1n]);
-    expect(await f.registry.depositsHeld(0n)).to.equal(
+    expect(await f.registry.operatorDepositsHeld(0n)).to.equal(
       true,
-      "holdDeposits(operatorId, false, true) released the late exit's hold while the exit is still late",
+      "setDepositRestriction(operatorId, false, true) released the late exit's hold while the exit is still late",
     );
   });
 

@@ -112,7 +112,7 @@ async function worldState(w: World): Promise<unknown> {
     await w.facts.slashingCreditGwei((await oracle.getCurrentFrame())[0]),
     await w.facts.slashingHoldFromTimestamp(),
     await w.facts.operatorFacts(w.operatorId),
-    await registry.depositsHeld(w.operatorId),
+    await registry.operatorDepositsHeld(w.operatorId),
     await w.withdrawalQueue.withdrawalsPaused(),
     await w.withdrawalQueue.ownerOf(w.victimRequestId),
   ]);
@@ -344,7 +344,7 @@ const REGISTRY_SPEC: Spec = {
   "depositKeys(uint256,uint256,bytes32)": { error: "CallerNotPool", errorArgs: caller },
   "distributeOperatorRewards(uint256)": { role: ROLE.accounting },
   "grantRole(bytes32,address)": GRANT,
-  "holdDeposits(uint256,bool,bool)": { role: ROLE.accounting },
+  "setDepositRestriction(uint256,bool,bool)": { role: ROLE.accounting },
   "initialize(address,uint256)": INITIALIZED,
   "refreshOperator(uint256)": { open: "recomputes an operator's bond cover at the current rate (a public duty)" },
   "removeSigningKeys(uint256,uint256,uint256)": {

@@ -167,7 +167,6 @@ export async function deployFacts(): Promise<FactsFixture> {
       const records = new Map<string, ValidatorRecord>();
       const indices = new Map<string, bigint>();
       let state = await baseState(validatorCount);
-      const epoch = slot / SLOTS_PER_EPOCH;
       keys.forEach((k, i) => {
         const id = keyId(k.operatorId, k.keyIndex);
         const v: ValidatorRecord = {
@@ -175,8 +174,10 @@ export async function deployFacts(): Promise<FactsFixture> {
           withdrawalCredentials: withdrawalCredentials,
           effectiveBalanceGwei: GWEI_32_ETH,
           slashed: false,
-          activationEligibilityEpoch: epoch > 1000n ? epoch - 1000n : 0n,
-          activationEpoch: epoch > 900n ? epoch - 900n : 0n,
+          // Long active (fixed epochs, whatever the slot): the consensus layer would accept their exit,
+          // so the late-exit deadline runs from the request.
+          activationEligibilityEpoch: 10n,
+          activationEpoch: 20n,
           exitEpoch: FAR_FUTURE_EPOCH,
           withdrawableEpoch: FAR_FUTURE_EPOCH,
           ...mutations[id],

@@ -43,7 +43,9 @@ async function implementationOf(proxy: string): Promise<string> {
 }
 
 /** The constructor arguments of the oracle's current implementation (its immutables). */
-async function oraclePeers(oracle: AccountingOracle): Promise<[string, string, string, string, string, string]> {
+async function oraclePeers(
+  oracle: AccountingOracle,
+): Promise<[string, string, string, string, string, string, string]> {
   return [
     await oracle.POOL(),
     await oracle.REGISTRY(),
@@ -51,6 +53,7 @@ async function oraclePeers(oracle: AccountingOracle): Promise<[string, string, s
     await oracle.EL_REWARDS_VAULT(),
     await oracle.INSURANCE_FUND(),
     await oracle.WITHDRAWAL_QUEUE(),
+    await oracle.BEACON_FACTS(),
   ];
 }
 

@@ -44,7 +44,7 @@ async function worldState(f: FactsFixture) {
     bunker: await f.pool.isBunkerModeActive(),
     op0: await operatorState(f.registry, 0n),
     op1: await operatorState(f.registry, 1n),
-    held: [await f.registry.depositsHeld(0n), await f.registry.depositsHeld(1n)],
+    held: [await f.registry.operatorDepositsHeld(0n), await f.registry.operatorDepositsHeld(1n)],
     keys,
     operatorFacts: [await f.facts.operatorFacts(0n), await f.facts.operatorFacts(1n)],
     credit: await f.facts.slashingCreditGwei(0n),
@@ -67,7 +67,7 @@ describe("BeaconFacts", function () {
       expect(f.withdrawalCredentials).to.equal(
         "0x01" + "00".repeat(11) + (await f.withdrawalVault.getAddress()).slice(2).toLowerCase(),
       );
-      expect(await f.pool.BEACON_FACTS()).to.equal(await f.facts.getAddress());
+      expect(await f.oracle.BEACON_FACTS()).to.equal(await f.facts.getAddress());
       expect(await f.registry.hasRole(await f.registry.ACCOUNTING_ROLE(), await f.facts.getAddress())).to.equal(true);
       expect(await f.facts.exitRequestFee()).to.equal(1n);
     });
@@ -249,24 +249,27 @@ describe("BeaconFacts", function () {
       expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(1n);
     });
 
-    it("counts a proven exit at once even when the committee's count is already ahead of the proofs", async function () {
+    it("keeps the larger of the committee's count and the proven count: proofs behind the committee change nothing until they catch up", async function () {
       const f = await loadFixture(deployFacts);
       // The committee saw key 0:0 exit and counted it: operator 0 has 1 exited validator.
       const { data } = await nextReport(f, { exitedKeys: [(0n << 128n) | 1n] });
       await submitUntilApplied(f.oracle, f.oracleMembers, data);
       expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(1n);
-      // Key 0:1 exits next; anyone proves it before the committee's next report.
+      // Key 0:1 exits next; anyone proves it before the committee's next report. The registry only
+      // learns a count (1 proven), not which keys the committee counted: max(1, 1) stays 1.
       const slot = await slotNow();
       const s = await f.publishState({ "0:0": exitedBefore(slot), "0:1": exitedBefore(slot) }, { slot });
       await expect(f.facts.proveExited(await s.factFor(0n, 1n)))
         .to.emit(f.facts, "ExitProven")
         .withArgs(0n, 1n, s.indices.get("0:1")!, 1n);
-      // IBeaconFacts: "a protocol validator has exited → counted for its operator at once". The
-      // facts contract reports its own count of proofs (1), below the committee's (1): nothing moves.
-      expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(
-        2n,
-        "the proven exit of 0:1 was not counted: BeaconFacts reports provenExitedKeys, not the registry's count + 1",
-      );
+      expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(1n);
+      // Proving the exit the committee had counted too brings the count to what is true (the
+      // watcher proves every exit it sees, so the proven count catches up at once).
+      await expect(f.facts.proveExited(await s.factFor(0n, 0n)))
+        .to.emit(f.registry, "ExitedKeysReported")
+        .withArgs(0n, 2n);
+      expect((await operatorState(f.registry, 0n)).exitedKeys).to.equal(2n);
+      expect(await f.facts.operatorFacts(0n)).to.deep.equal([2n, 0n]);
     });
 
     it("reverts NotExited for a validator not exited, or exiting after the header's epoch", async function () {
@@ -350,7 +353,7 @@ describe("BeaconFacts", function () {
       expect(await f.pool.sharesOf(prover.address)).to.equal(proverShares + feeShares);
       expect(await f.pool.sharesOf(insurance)).to.equal(insuranceShares + penaltyShares);
       expect((await operatorState(f.registry, 0n)).bondShares).to.equal(bondShares - feeShares - penaltyShares);
-      expect(await f.registry.depositsHeld(0n)).to.equal(true);
+      expect(await f.registry.operatorDepositsHeld(0n)).to.equal(true);
       expect(await f.facts.operatorFacts(0n)).to.deep.equal([0n, 1n]);
       expect(await f.facts.keyFacts(0n, 1n)).to.equal(FACT.late);
       await expect(depositAsPool(f, 0n, 1n))
@@ -376,7 +379,7 @@ describe("BeaconFacts", function () {
       await expect(f.facts.proveExited(await s2.factFor(0n, 1n)))
         .to.emit(f.registry, "DepositsHeld")
         .withArgs(0n, false);
-      expect(await f.registry.depositsHeld(0n)).to.equal(false);
+      expect(await f.registry.operatorDepositsHeld(0n)).to.equal(false);
       expect(await f.facts.operatorFacts(0n)).to.deep.equal([1n, 0n]);
       expect(await f.facts.keyFacts(0n, 1n)).to.equal(FACT.late | FACT.exited);
       expect(await f.registry.depositableKeys(0n)).to.be.greaterThan(0n);

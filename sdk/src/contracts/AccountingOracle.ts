@@ -146,6 +146,7 @@ export declare namespace IAccountingOracle {
 export interface AccountingOracleInterface extends Interface {
   getFunction(
     nameOrSignature:
+      | "BEACON_FACTS"
       | "DEFAULT_ADMIN_ROLE"
       | "EL_REWARDS_VAULT"
       | "FEE_MANAGER_ROLE"
@@ -233,6 +234,10 @@ export interface AccountingOracleInterface extends Interface {
       | "VaultEtherDeferred"
   ): EventFragment;
 
+  encodeFunctionData(
+    functionFragment: "BEACON_FACTS",
+    values?: undefined
+  ): string;
   encodeFunctionData(
     functionFragment: "DEFAULT_ADMIN_ROLE",
     values?: undefined
@@ -462,6 +467,10 @@ export interface AccountingOracleInterface extends Interface {
     values: [AddressLike, BytesLike]
   ): string;
 
+  decodeFunctionResult(
+    functionFragment: "BEACON_FACTS",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(
     functionFragment: "DEFAULT_ADMIN_ROLE",
     data: BytesLike
@@ -1108,6 +1117,8 @@ export interface AccountingOracle extends BaseContract {
     event?: TCEvent
   ): Promise<this>;
 
+  BEACON_FACTS: TypedContractMethod<[], [string], "view">;
+
   DEFAULT_ADMIN_ROLE: TypedContractMethod<[], [string], "view">;
 
   EL_REWARDS_VAULT: TypedContractMethod<[], [string], "view">;
@@ -1349,6 +1360,9 @@ export interface AccountingOracle extends BaseContract {
     key: string | FunctionFragment
   ): T;
 
+  getFunction(
+    nameOrSignature: "BEACON_FACTS"
+  ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "DEFAULT_ADMIN_ROLE"
   ): TypedContractMethod<[], [string], "view">;

@@ -27,7 +27,6 @@ export declare namespace BeaconFacts {
   export type PeersStruct = {
     pool: AddressLike;
     registry: AddressLike;
-    oracle: AddressLike;
     withdrawalVault: AddressLike;
     insuranceFund: AddressLike;
   };
@@ -35,13 +34,11 @@ export declare namespace BeaconFacts {
   export type PeersStructOutput = [
     pool: string,
     registry: string,
-    oracle: string,
     withdrawalVault: string,
     insuranceFund: string
   ] & {
     pool: string;
     registry: string;
-    oracle: string;
     withdrawalVault: string;
     insuranceFund: string;
   };
@@ -193,10 +190,10 @@ export interface BeaconFactsInterface extends Interface {
       | "MAX_LATE_EXIT_DEADLINE_SECONDS"
       | "MAX_LATE_EXIT_PENALTY_WEI"
       | "MAX_STATE_GINDEX"
-      | "ORACLE"
       | "POOL"
       | "REGISTRY"
       | "SECONDS_PER_SLOT"
+      | "SHARD_COMMITTEE_PERIOD"
       | "SLASHING_CREDIT_SLOTS"
       | "SLOTS_PER_EPOCH"
       | "VALIDATOR_REGISTRY_LIMIT_DEPTH"
@@ -298,11 +295,14 @@ export interface BeaconFactsInterface extends Interface {
     functionFragment: "MAX_STATE_GINDEX",
     values?: undefined
   ): string;
-  encodeFunctionData(functionFragment: "ORACLE", values?: undefined): string;
   encodeFunctionData(functionFragment: "POOL", values?: undefined): string;
   encodeFunctionData(functionFragment: "REGISTRY", values?: undefined): string;
   encodeFunctionData(
     functionFragment: "SECONDS_PER_SLOT",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "SHARD_COMMITTEE_PERIOD",
     values?: undefined
   ): string;
   encodeFunctionData(
@@ -501,11 +501,14 @@ export interface BeaconFactsInterface extends Interface {
     functionFragment: "MAX_STATE_GINDEX",
     data: BytesLike
   ): Result;
-  decodeFunctionResult(functionFragment: "ORACLE", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "POOL", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "REGISTRY", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "SECONDS_PER_SLOT",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "SHARD_COMMITTEE_PERIOD",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -952,13 +955,13 @@ export interface BeaconFacts extends BaseContract {
 
   MAX_STATE_GINDEX: TypedContractMethod<[], [bigint], "view">;
 
-  ORACLE: TypedContractMethod<[], [string], "view">;
-
   POOL: TypedContractMethod<[], [string], "view">;
 
   REGISTRY: TypedContractMethod<[], [string], "view">;
 
   SECONDS_PER_SLOT: TypedContractMethod<[], [bigint], "view">;
+
+  SHARD_COMMITTEE_PERIOD: TypedContractMethod<[], [bigint], "view">;
 
   SLASHING_CREDIT_SLOTS: TypedContractMethod<[], [bigint], "view">;
 
@@ -1167,9 +1170,6 @@ export interface BeaconFacts extends BaseContract {
     nameOrSignature: "MAX_STATE_GINDEX"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
-    nameOrSignature: "ORACLE"
-  ): TypedContractMethod<[], [string], "view">;
-  getFunction(
     nameOrSignature: "POOL"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
@@ -1177,6 +1177,9 @@ export interface BeaconFacts extends BaseContract {
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "SECONDS_PER_SLOT"
+  ): TypedContractMethod<[], [bigint], "view">;
+  getFunction(
+    nameOrSignature: "SHARD_COMMITTEE_PERIOD"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
     nameOrSignature: "SLASHING_CREDIT_SLOTS"

@@ -81,7 +81,6 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "depositBond"
       | "depositKeys"
       | "depositableKeys"
-      | "depositsHeld"
       | "distributeOperatorRewards"
       | "getNodeOperator"
       | "getNodeOperatorsCount"
@@ -89,10 +88,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "getSigningKey"
       | "grantRole"
       | "hasRole"
-      | "holdDeposits"
       | "initialize"
       | "keysNonce"
       | "lowestActiveValidators"
+      | "operatorDepositsHeld"
       | "operatorKeysNonce"
       | "pendingOperatorRewards"
       | "proxiableUUID"
@@ -102,6 +101,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "reportExitedKeys"
       | "revokeRole"
       | "setBondPerValidator"
+      | "setDepositRestriction"
       | "setNodeOperatorActive"
       | "setNodeOperatorRewardAddress"
       | "setVettedKeys"
@@ -213,10 +213,6 @@ export interface NodeOperatorRegistryInterface extends Interface {
     values: [BigNumberish]
   ): string;
   encodeFunctionData(
-    functionFragment: "depositsHeld",
-    values: [BigNumberish]
-  ): string;
-  encodeFunctionData(
     functionFragment: "distributeOperatorRewards",
     values: [BigNumberish]
   ): string;
@@ -245,10 +241,6 @@ export interface NodeOperatorRegistryInterface extends Interface {
     values: [BytesLike, AddressLike]
   ): string;
   encodeFunctionData(
-    functionFragment: "holdDeposits",
-    values: [BigNumberish, boolean, boolean]
-  ): string;
-  encodeFunctionData(
     functionFragment: "initialize",
     values: [AddressLike, BigNumberish]
   ): string;
@@ -256,6 +248,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "lowestActiveValidators",
     values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "operatorDepositsHeld",
+    values: [BigNumberish]
   ): string;
   encodeFunctionData(
     functionFragment: "operatorKeysNonce",
@@ -292,6 +288,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "setBondPerValidator",
     values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "setDepositRestriction",
+    values: [BigNumberish, boolean, boolean]
   ): string;
   encodeFunctionData(
     functionFragment: "setNodeOperatorActive",
@@ -400,10 +400,6 @@ export interface NodeOperatorRegistryInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(
-    functionFragment: "depositsHeld",
-    data: BytesLike
-  ): Result;
-  decodeFunctionResult(
     functionFragment: "distributeOperatorRewards",
     data: BytesLike
   ): Result;
@@ -425,14 +421,14 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
-  decodeFunctionResult(
-    functionFragment: "holdDeposits",
-    data: BytesLike
-  ): Result;
   decodeFunctionResult(functionFragment: "initialize", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "keysNonce", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "lowestActiveValidators",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "operatorDepositsHeld",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -466,6 +462,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   decodeFunctionResult(functionFragment: "revokeRole", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "setBondPerValidator",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "setDepositRestriction",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -1024,12 +1024,6 @@ export interface NodeOperatorRegistry extends BaseContract {
     "view"
   >;
 
-  depositsHeld: TypedContractMethod<
-    [operatorId: BigNumberish],
-    [boolean],
-    "view"
-  >;
-
   distributeOperatorRewards: TypedContractMethod<
     [shares: BigNumberish],
     [void],
@@ -1070,12 +1064,6 @@ export interface NodeOperatorRegistry extends BaseContract {
     "view"
   >;
 
-  holdDeposits: TypedContractMethod<
-    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
-    [void],
-    "nonpayable"
-  >;
-
   initialize: TypedContractMethod<
     [admin: AddressLike, bondPerValidatorWei: BigNumberish],
     [void],
@@ -1087,6 +1075,12 @@ export interface NodeOperatorRegistry extends BaseContract {
   lowestActiveValidators: TypedContractMethod<
     [],
     [[boolean, bigint] & { found: boolean; activeValidators: bigint }],
+    "view"
+  >;
+
+  operatorDepositsHeld: TypedContractMethod<
+    [operatorId: BigNumberish],
+    [boolean],
     "view"
   >;
 
@@ -1136,6 +1130,12 @@ export interface NodeOperatorRegistry extends BaseContract {
 
   setBondPerValidator: TypedContractMethod<
     [bondPerValidatorWei: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
+  setDepositRestriction: TypedContractMethod<
+    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
     [void],
     "nonpayable"
   >;
@@ -1275,9 +1275,6 @@ export interface NodeOperatorRegistry extends BaseContract {
     nameOrSignature: "depositableKeys"
   ): TypedContractMethod<[operatorId: BigNumberish], [bigint], "view">;
   getFunction(
-    nameOrSignature: "depositsHeld"
-  ): TypedContractMethod<[operatorId: BigNumberish], [boolean], "view">;
-  getFunction(
     nameOrSignature: "distributeOperatorRewards"
   ): TypedContractMethod<[shares: BigNumberish], [void], "nonpayable">;
   getFunction(
@@ -1321,13 +1318,6 @@ export interface NodeOperatorRegistry extends BaseContract {
     "view"
   >;
   getFunction(
-    nameOrSignature: "holdDeposits"
-  ): TypedContractMethod<
-    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
-    [void],
-    "nonpayable"
-  >;
-  getFunction(
     nameOrSignature: "initialize"
   ): TypedContractMethod<
     [admin: AddressLike, bondPerValidatorWei: BigNumberish],
@@ -1344,6 +1334,9 @@ export interface NodeOperatorRegistry extends BaseContract {
     [[boolean, bigint] & { found: boolean; activeValidators: bigint }],
     "view"
   >;
+  getFunction(
+    nameOrSignature: "operatorDepositsHeld"
+  ): TypedContractMethod<[operatorId: BigNumberish], [boolean], "view">;
   getFunction(
     nameOrSignature: "operatorKeysNonce"
   ): TypedContractMethod<[operatorId: BigNumberish], [bigint], "view">;
@@ -1388,6 +1381,13 @@ export interface NodeOperatorRegistry extends BaseContract {
     nameOrSignature: "setBondPerValidator"
   ): TypedContractMethod<
     [bondPerValidatorWei: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "setDepositRestriction"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
     [void],
     "nonpayable"
   >;

@@ -113,7 +113,6 @@ export declare namespace IStakingPool {
 export interface StakingPoolInterface extends Interface {
   getFunction(
     nameOrSignature:
-      | "BEACON_FACTS"
       | "BOOTSTRAP_SHARES_HOLDER"
       | "CAPABILITY_DEPOSITS"
       | "CAPABILITY_INSTANT_REDEEM"
@@ -143,6 +142,7 @@ export interface StakingPoolInterface extends Interface {
       | "WITHDRAWAL_QUEUE"
       | "WITHDRAWAL_VAULT"
       | "WRAPPER"
+      | "accountingInputs"
       | "allowance"
       | "applyReport"
       | "approve"
@@ -164,7 +164,6 @@ export interface StakingPoolInterface extends Interface {
       | "getStakeLimitParams"
       | "grantRole"
       | "hasRole"
-      | "holdForProvenSlashing"
       | "initialize"
       | "instantLiquidity"
       | "instantLiquidityTargetBP"
@@ -179,6 +178,7 @@ export interface StakingPoolInterface extends Interface {
       | "previewInstantRedeem"
       | "proxiableUUID"
       | "receiveVaultEther"
+      | "recordProvenFact"
       | "recordQueuedEther"
       | "renounceRole"
       | "resume"
@@ -201,7 +201,6 @@ export interface StakingPoolInterface extends Interface {
       | "transferSharesToWrapper"
       | "upgradeToAndCall"
       | "withdrawalCredentials"
-      | "writeOffDeposit"
   ): FunctionFragment;
 
   getEvent(
@@ -225,10 +224,6 @@ export interface StakingPoolInterface extends Interface {
       | "ValidatorsDeposited"
   ): EventFragment;
 
-  encodeFunctionData(
-    functionFragment: "BEACON_FACTS",
-    values?: undefined
-  ): string;
   encodeFunctionData(
     functionFragment: "BOOTSTRAP_SHARES_HOLDER",
     values?: undefined
@@ -337,6 +332,10 @@ export interface StakingPoolInterface extends Interface {
   ): string;
   encodeFunctionData(functionFragment: "WRAPPER", values?: undefined): string;
   encodeFunctionData(
+    functionFragment: "accountingInputs",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
     functionFragment: "allowance",
     values: [AddressLike, AddressLike]
   ): string;
@@ -418,10 +417,6 @@ export interface StakingPoolInterface extends Interface {
     values: [BytesLike, AddressLike]
   ): string;
   encodeFunctionData(
-    functionFragment: "holdForProvenSlashing",
-    values?: undefined
-  ): string;
-  encodeFunctionData(
     functionFragment: "initialize",
     values: [AddressLike]
   ): string;
@@ -475,6 +470,10 @@ export interface StakingPoolInterface extends Interface {
   encodeFunctionData(
     functionFragment: "receiveVaultEther",
     values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "recordProvenFact",
+    values: [boolean, BigNumberish, BigNumberish]
   ): string;
   encodeFunctionData(
     functionFragment: "recordQueuedEther",
@@ -558,15 +557,7 @@ export interface StakingPoolInterface extends Interface {
     functionFragment: "withdrawalCredentials",
     values?: undefined
   ): string;
-  encodeFunctionData(
-    functionFragment: "writeOffDeposit",
-    values: [BigNumberish, BigNumberish]
-  ): string;
 
-  decodeFunctionResult(
-    functionFragment: "BEACON_FACTS",
-    data: BytesLike
-  ): Result;
   decodeFunctionResult(
     functionFragment: "BOOTSTRAP_SHARES_HOLDER",
     data: BytesLike
@@ -671,6 +662,10 @@ export interface StakingPoolInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(functionFragment: "WRAPPER", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "accountingInputs",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "allowance", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "applyReport",
@@ -737,10 +732,6 @@ export interface StakingPoolInterface extends Interface {
   ): Result;
   decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
-  decodeFunctionResult(
-    functionFragment: "holdForProvenSlashing",
-    data: BytesLike
-  ): Result;
   decodeFunctionResult(functionFragment: "initialize", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "instantLiquidity",
@@ -783,6 +774,10 @@ export interface StakingPoolInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "receiveVaultEther",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "recordProvenFact",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -853,10 +848,6 @@ export interface StakingPoolInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "withdrawalCredentials",
-    data: BytesLike
-  ): Result;
-  decodeFunctionResult(
-    functionFragment: "writeOffDeposit",
     data: BytesLike
   ): Result;
 }
@@ -1203,8 +1194,6 @@ export interface StakingPool extends BaseContract {
     event?: TCEvent
   ): Promise<this>;
 
-  BEACON_FACTS: TypedContractMethod<[], [string], "view">;
-
   BOOTSTRAP_SHARES_HOLDER: TypedContractMethod<[], [string], "view">;
 
   CAPABILITY_DEPOSITS: TypedContractMethod<[], [bigint], "view">;
@@ -1262,6 +1251,20 @@ export interface StakingPool extends BaseContract {
   WITHDRAWAL_VAULT: TypedContractMethod<[], [string], "view">;
 
   WRAPPER: TypedContractMethod<[], [string], "view">;
+
+  accountingInputs: TypedContractMethod<
+    [],
+    [
+      [bigint, bigint, bigint, bigint, bigint] & {
+        pooledEther: bigint;
+        shares: bigint;
+        depositedValidators: bigint;
+        clValidators: bigint;
+        clBalance: bigint;
+      }
+    ],
+    "view"
+  >;
 
   allowance: TypedContractMethod<
     [owner: AddressLike, spender: AddressLike],
@@ -1390,8 +1393,6 @@ export interface StakingPool extends BaseContract {
     "view"
   >;
 
-  holdForProvenSlashing: TypedContractMethod<[], [void], "nonpayable">;
-
   initialize: TypedContractMethod<[admin: AddressLike], [void], "payable">;
 
   instantLiquidity: TypedContractMethod<[], [bigint], "view">;
@@ -1453,6 +1454,16 @@ export interface StakingPool extends BaseContract {
   proxiableUUID: TypedContractMethod<[], [string], "view">;
 
   receiveVaultEther: TypedContractMethod<[], [void], "payable">;
+
+  recordProvenFact: TypedContractMethod<
+    [
+      slashing: boolean,
+      bondShares: BigNumberish,
+      insuranceShares: BigNumberish
+    ],
+    [void],
+    "nonpayable"
+  >;
 
   recordQueuedEther: TypedContractMethod<
     [amount: BigNumberish],
@@ -1554,19 +1565,10 @@ export interface StakingPool extends BaseContract {
 
   withdrawalCredentials: TypedContractMethod<[], [string], "view">;
 
-  writeOffDeposit: TypedContractMethod<
-    [bondShares: BigNumberish, insuranceShares: BigNumberish],
-    [void],
-    "nonpayable"
-  >;
-
   getFunction<T extends ContractMethod = ContractMethod>(
     key: string | FunctionFragment
   ): T;
 
-  getFunction(
-    nameOrSignature: "BEACON_FACTS"
-  ): TypedContractMethod<[], [string], "view">;
   getFunction(
     nameOrSignature: "BOOTSTRAP_SHARES_HOLDER"
   ): TypedContractMethod<[], [string], "view">;
@@ -1654,6 +1656,21 @@ export interface StakingPool extends BaseContract {
   getFunction(
     nameOrSignature: "WRAPPER"
   ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "accountingInputs"
+  ): TypedContractMethod<
+    [],
+    [
+      [bigint, bigint, bigint, bigint, bigint] & {
+        pooledEther: bigint;
+        shares: bigint;
+        depositedValidators: bigint;
+        clValidators: bigint;
+        clBalance: bigint;
+      }
+    ],
+    "view"
+  >;
   getFunction(
     nameOrSignature: "allowance"
   ): TypedContractMethod<
@@ -1787,9 +1804,6 @@ export interface StakingPool extends BaseContract {
     "view"
   >;
   getFunction(
-    nameOrSignature: "holdForProvenSlashing"
-  ): TypedContractMethod<[], [void], "nonpayable">;
-  getFunction(
     nameOrSignature: "initialize"
   ): TypedContractMethod<[admin: AddressLike], [void], "payable">;
   getFunction(
@@ -1861,6 +1875,17 @@ export interface StakingPool extends BaseContract {
   getFunction(
     nameOrSignature: "receiveVaultEther"
   ): TypedContractMethod<[], [void], "payable">;
+  getFunction(
+    nameOrSignature: "recordProvenFact"
+  ): TypedContractMethod<
+    [
+      slashing: boolean,
+      bondShares: BigNumberish,
+      insuranceShares: BigNumberish
+    ],
+    [void],
+    "nonpayable"
+  >;
   getFunction(
     nameOrSignature: "recordQueuedEther"
   ): TypedContractMethod<[amount: BigNumberish], [void], "nonpayable">;
@@ -1967,13 +1992,6 @@ export interface StakingPool extends BaseContract {
   getFunction(
     nameOrSignature: "withdrawalCredentials"
   ): TypedContractMethod<[], [string], "view">;
-  getFunction(
-    nameOrSignature: "writeOffDeposit"
-  ): TypedContractMethod<
-    [bondShares: BigNumberish, insuranceShares: BigNumberish],
-    [void],
-    "nonpayable"
-  >;
 
   getEvent(
     key: "Approval"

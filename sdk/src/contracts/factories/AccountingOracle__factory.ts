@@ -41,6 +41,11 @@ const _abi = [
         name: "withdrawalQueue",
         type: "address",
       },
+      {
+        internalType: "contract IBeaconFacts",
+        name: "beaconFacts",
+        type: "address",
+      },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -1219,6 +1224,19 @@ const _abi = [
     ],
     name: "VaultEtherDeferred",
     type: "event",
+  },
+  {
+    inputs: [],
+    name: "BEACON_FACTS",
+    outputs: [
+      {
+        internalType: "contract IBeaconFacts",
+        name: "",
+        type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
   },
   {
     inputs: [],

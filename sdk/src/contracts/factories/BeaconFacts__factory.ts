@@ -41,11 +41,6 @@ const _abi = [
           },
           {
             internalType: "address",
-            name: "oracle",
-            type: "address",
-          },
-          {
-            internalType: "address",
             name: "withdrawalVault",
             type: "address",
           },
@@ -1034,19 +1029,6 @@ const _abi = [
   },
   {
     inputs: [],
-    name: "ORACLE",
-    outputs: [
-      {
-        internalType: "address",
-        name: "",
-        type: "address",
-      },
-    ],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "POOL",
     outputs: [
       {
@@ -1079,6 +1061,19 @@ const _abi = [
         internalType: "uint256",
         name: "",
         type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "SHARD_COMMITTEE_PERIOD",
+    outputs: [
+      {
+        internalType: "uint64",
+        name: "",
+        type: "uint64",
       },
     ],
     stateMutability: "view",

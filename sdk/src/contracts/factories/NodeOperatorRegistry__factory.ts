@@ -1349,25 +1349,6 @@ const _abi = [
     inputs: [
       {
         internalType: "uint256",
-        name: "operatorId",
-        type: "uint256",
-      },
-    ],
-    name: "depositsHeld",
-    outputs: [
-      {
-        internalType: "bool",
-        name: "",
-        type: "bool",
-      },
-    ],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        internalType: "uint256",
         name: "shares",
         type: "uint256",
       },
@@ -1554,29 +1535,6 @@ const _abi = [
   {
     inputs: [
       {
-        internalType: "uint256",
-        name: "operatorId",
-        type: "uint256",
-      },
-      {
-        internalType: "bool",
-        name: "held",
-        type: "bool",
-      },
-      {
-        internalType: "bool",
-        name: "freezeKeys",
-        type: "bool",
-      },
-    ],
-    name: "holdDeposits",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
         internalType: "address",
         name: "admin",
         type: "address",
@@ -1618,6 +1576,25 @@ const _abi = [
         internalType: "uint256",
         name: "activeValidators",
         type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+    ],
+    name: "operatorDepositsHeld",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
       },
     ],
     stateMutability: "view",
@@ -1773,6 +1750,29 @@ const _abi = [
       },
     ],
     name: "setBondPerValidator",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        internalType: "bool",
+        name: "held",
+        type: "bool",
+      },
+      {
+        internalType: "bool",
+        name: "freezeKeys",
+        type: "bool",
+      },
+    ],
+    name: "setDepositRestriction",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

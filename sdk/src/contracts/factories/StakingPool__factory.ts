@@ -1035,19 +1035,6 @@ const _abi = [
   },
   {
     inputs: [],
-    name: "BEACON_FACTS",
-    outputs: [
-      {
-        internalType: "address",
-        name: "",
-        type: "address",
-      },
-    ],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "BOOTSTRAP_SHARES_HOLDER",
     outputs: [
       {
@@ -1418,6 +1405,39 @@ const _abi = [
         internalType: "address",
         name: "",
         type: "address",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "accountingInputs",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "pooledEther",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "shares",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "depositedValidators",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "clValidators",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "clBalance",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
@@ -1941,13 +1961,6 @@ const _abi = [
     type: "function",
   },
   {
-    inputs: [],
-    name: "holdForProvenSlashing",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
     inputs: [
       {
         internalType: "address",
@@ -2204,6 +2217,29 @@ const _abi = [
     name: "receiveVaultEther",
     outputs: [],
     stateMutability: "payable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "bool",
+        name: "slashing",
+        type: "bool",
+      },
+      {
+        internalType: "uint256",
+        name: "bondShares",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "insuranceShares",
+        type: "uint256",
+      },
+    ],
+    name: "recordProvenFact",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -2597,24 +2633,6 @@ const _abi = [
       },
     ],
     stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        internalType: "uint256",
-        name: "bondShares",
-        type: "uint256",
-      },
-      {
-        internalType: "uint256",
-        name: "insuranceShares",
-        type: "uint256",
-      },
-    ],
-    name: "writeOffDeposit",
-    outputs: [],
-    stateMutability: "nonpayable",
     type: "function",
   },
   {
