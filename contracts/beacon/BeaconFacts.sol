@@ -263,7 +263,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         }
         ++e.forcedExitsToday;
         _exits = e;
-        (bytes memory pubkey, , bool deposited) = REGISTRY.getSigningKey(operatorId, keyIndex);
+        (bytes memory pubkey, bool deposited) = REGISTRY.getKeyPubkey(operatorId, keyIndex);
         if (!deposited) revert KeyNotDeposited(operatorId, keyIndex);
         _markFact(operatorId, keyIndex, FACT_FORCED);
         uint256 fee = _requestExit(pubkey);
@@ -348,7 +348,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
 
     /// @dev The registry key's pubkey, which must be the record's, and whether it was deposited.
     function _checkKey(ValidatorFact calldata fact) private view returns (RegistryKey memory k) {
-        (k.pubkey, , k.deposited) = REGISTRY.getSigningKey(fact.operatorId, fact.keyIndex);
+        (k.pubkey, k.deposited) = REGISTRY.getKeyPubkey(fact.operatorId, fact.keyIndex);
         if (keccak256(k.pubkey) != keccak256(fact.validator.pubkey)) {
             revert PubkeyMismatch(fact.operatorId, fact.keyIndex);
         }

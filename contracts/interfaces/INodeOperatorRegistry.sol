@@ -309,6 +309,17 @@ interface INodeOperatorRegistry {
     /// @return taken The shares sent: `shares`, or the whole bond if smaller.
     function takeBondShares(uint256 operatorId, uint256 shares, address recipient) external returns (uint256 taken);
 
+    /// @notice A key's public key and whether it has been deposited, without its signature (what exit
+    /// requests and proofs need: two storage words instead of five).
+    /// @param operatorId The operator.
+    /// @param keyIndex The key's index.
+    /// @return pubkey The 48-byte BLS public key.
+    /// @return deposited Whether the key has been deposited.
+    function getKeyPubkey(
+        uint256 operatorId,
+        uint256 keyIndex
+    ) external view returns (bytes memory pubkey, bool deposited);
+
     /// @notice Whether new deposits to the operator are held (a late exit is open).
     /// @param operatorId The operator.
     /// @return True while held.

@@ -624,7 +624,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         }
         for (uint256 i = 0; i < n; ++i) {
             (uint256 operatorId, uint256 keyIndex) = (data.exitOperatorIds[i], data.exitKeyIndices[i]);
-            (bytes memory pubkey, , bool deposited) = REGISTRY.getSigningKey(operatorId, keyIndex);
+            (bytes memory pubkey, bool deposited) = REGISTRY.getKeyPubkey(operatorId, keyIndex);
             if (!deposited) revert ExitKeyNotDeposited(operatorId, keyIndex);
             emit ValidatorExitRequested(operatorId, keyIndex, pubkey);
             assembly ("memory-safe") {

@@ -494,14 +494,23 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         uint256 operatorId,
         uint256 keyIndex
     ) external view returns (bytes memory pubkey, bytes memory signature, bool deposited) {
-        Operator memory op = _operator(operatorId);
-        if (keyIndex >= op.totalKeys) revert InvalidKeyRange(operatorId, keyIndex, 1, op.depositedKeys, op.totalKeys);
-        SigningKey storage key = _storage().keys[operatorId][keyIndex];
+        SigningKey storage key;
+        (key, deposited) = _signingKey(operatorId, keyIndex);
         return (
             abi.encodePacked(key.pubkeyHead, key.pubkeyTail),
             abi.encodePacked(key.sig0, key.sig1, key.sig2),
-            keyIndex < op.depositedKeys
+            deposited
         );
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function getKeyPubkey(
+        uint256 operatorId,
+        uint256 keyIndex
+    ) external view returns (bytes memory pubkey, bool deposited) {
+        SigningKey storage key;
+        (key, deposited) = _signingKey(operatorId, keyIndex);
+        return (abi.encodePacked(key.pubkeyHead, key.pubkeyTail), deposited);
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -608,6 +617,16 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         uint64 nonce = $.keysNonce + 1;
         $.keysNonce = nonce;
         emit KeysNonceChanged(nonce);
+    }
+
+    /// @dev A key (which must exist) and whether it has been deposited.
+    function _signingKey(
+        uint256 operatorId,
+        uint256 keyIndex
+    ) private view returns (SigningKey storage key, bool deposited) {
+        Operator memory op = _operator(operatorId);
+        if (keyIndex >= op.totalKeys) revert InvalidKeyRange(operatorId, keyIndex, 1, op.depositedKeys, op.totalKeys);
+        return (_storage().keys[operatorId][keyIndex], keyIndex < op.depositedKeys);
     }
 
     function _operator(uint256 operatorId) private view returns (Operator memory) {

@@ -289,8 +289,10 @@ export async function requestExits(f: FactsFixture, keys: readonly (readonly [bi
     .filter((l) => l?.name === "ExitRequestsRecorded")
     .map((l) => [l!.args[0], l!.args[1]]);
   expect(recorded).to.deep.equal([[tree.root, BigInt(keys.length)]]);
-  const appliedAt = BigInt((await receipt.getBlock()).timestamp);
-  expect(await f.oracle.exitRequestsAppliedAt(tree.root)).to.equal(appliedAt);
+  // The first report with these requests set the time; a repeat leaves it.
+  const appliedAt = await f.oracle.exitRequestsAppliedAt(tree.root);
+  expect(appliedAt).to.be.greaterThan(0n);
+  expect(appliedAt).to.be.at.most(BigInt((await receipt.getBlock()).timestamp));
   return { ...tree, appliedAt };
 }
 

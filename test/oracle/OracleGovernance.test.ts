@@ -218,6 +218,7 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
         await f.elRewardsVault.getAddress(),
         fundAddress,
         await f.withdrawalQueue.getAddress(),
+        await f.facts.getAddress(),
       ]);
       expect(await f.insuranceFund.POOL()).to.equal(f.poolAddress);
       expect(await f.insuranceFund.hasRole(ROLES.admin, f.admin.address)).to.equal(true);

@@ -82,6 +82,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "depositKeys"
       | "depositableKeys"
       | "distributeOperatorRewards"
+      | "getKeyPubkey"
       | "getNodeOperator"
       | "getNodeOperatorsCount"
       | "getRoleAdmin"
@@ -215,6 +216,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "distributeOperatorRewards",
     values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "getKeyPubkey",
+    values: [BigNumberish, BigNumberish]
   ): string;
   encodeFunctionData(
     functionFragment: "getNodeOperator",
@@ -401,6 +406,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "distributeOperatorRewards",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "getKeyPubkey",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -1030,6 +1039,12 @@ export interface NodeOperatorRegistry extends BaseContract {
     "nonpayable"
   >;
 
+  getKeyPubkey: TypedContractMethod<
+    [operatorId: BigNumberish, keyIndex: BigNumberish],
+    [[string, boolean] & { pubkey: string; deposited: boolean }],
+    "view"
+  >;
+
   getNodeOperator: TypedContractMethod<
     [operatorId: BigNumberish],
     [INodeOperatorRegistry.NodeOperatorViewStructOutput],
@@ -1277,6 +1292,13 @@ export interface NodeOperatorRegistry extends BaseContract {
   getFunction(
     nameOrSignature: "distributeOperatorRewards"
   ): TypedContractMethod<[shares: BigNumberish], [void], "nonpayable">;
+  getFunction(
+    nameOrSignature: "getKeyPubkey"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, keyIndex: BigNumberish],
+    [[string, boolean] & { pubkey: string; deposited: boolean }],
+    "view"
+  >;
   getFunction(
     nameOrSignature: "getNodeOperator"
   ): TypedContractMethod<

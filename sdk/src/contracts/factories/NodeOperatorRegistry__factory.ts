@@ -1365,6 +1365,35 @@ const _abi = [
         name: "operatorId",
         type: "uint256",
       },
+      {
+        internalType: "uint256",
+        name: "keyIndex",
+        type: "uint256",
+      },
+    ],
+    name: "getKeyPubkey",
+    outputs: [
+      {
+        internalType: "bytes",
+        name: "pubkey",
+        type: "bytes",
+      },
+      {
+        internalType: "bool",
+        name: "deposited",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
     ],
     name: "getNodeOperator",
     outputs: [
