@@ -108,6 +108,9 @@ function baseState(validatorCount: number): Promise<Node> {
   return s;
 }
 
+/** An epoch as the SSZ tree takes it: FAR_FUTURE_EPOCH (2^64 − 1) as Infinity. */
+const epochValue = (epoch: bigint): number => (epoch === FAR_FUTURE_EPOCH ? Infinity : Number(epoch));
+
 /** Distinct deterministic indices in [0, n). */
 function randomIndices(count: number, n: number, seed: string): bigint[] {
   const used = new Set<bigint>();
@@ -187,10 +190,10 @@ export async function deployFacts(): Promise<FactsFixture> {
           withdrawalCredentials: getBytes(v.withdrawalCredentials),
           effectiveBalance: Number(v.effectiveBalanceGwei),
           slashed: v.slashed,
-          activationEligibilityEpoch: Number(v.activationEligibilityEpoch),
-          activationEpoch: Number(v.activationEpoch),
-          exitEpoch: v.exitEpoch === FAR_FUTURE_EPOCH ? Infinity : Number(v.exitEpoch),
-          withdrawableEpoch: v.withdrawableEpoch === FAR_FUTURE_EPOCH ? Infinity : Number(v.withdrawableEpoch),
+          activationEligibilityEpoch: epochValue(v.activationEligibilityEpoch),
+          activationEpoch: epochValue(v.activationEpoch),
+          exitEpoch: epochValue(v.exitEpoch),
+          withdrawableEpoch: epochValue(v.withdrawableEpoch),
         });
         const gindex = ((layout.validatorsGIndex * 2n) << BigInt(layout.validatorsLimitDepth)) + indexList[i];
         state = tree.setNode(state, gindex, node);

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { getBytes, parseEther } from "ethers";
 import {
   EXITS,
@@ -32,6 +33,8 @@ import {
 
 const FOREIGN_CREDENTIALS = "0x01" + "00".repeat(11) + "cc".repeat(20);
 const DROP_LIMIT_BP = 500n;
+/** Epochs after activation before the consensus layer accepts a validator's exit. */
+const SHARD_COMMITTEE_PERIOD = 256n;
 
 /** The pool's totals and beacon stat, the registry's operators, the facts' own state. */
 async function worldState(f: FactsFixture) {
@@ -418,6 +421,63 @@ describe("BeaconFacts", function () {
         .withArgs(0n, 1n);
       expect(await worldState(f)).to.deep.equal(before);
       expect(await dequeueWithdrawalRequests(hre.network.provider)).to.deep.equal([]);
+    });
+
+    it("runs the deadline from SHARD_COMMITTEE_PERIOD after activation when that is later than the request; never for a validator not active", async function () {
+      const f = await loadFixture(deployFacts);
+      const r = await requestExits(f, EXITS);
+      const request = (i: number) => ({ requestsRoot: r.root, siblings: r.proofs[i] });
+      // Key 1:0 was activated in the request's epoch: the consensus layer ignores its exit for 256
+      // epochs, so its deadline runs from the epoch it could first exit. Key 0:0 was never activated.
+      const activationEpoch = r.appliedAt / (SLOTS_PER_EPOCH * SECONDS_PER_SLOT);
+      const exitableFrom = (activationEpoch + SHARD_COMMITTEE_PERIOD) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT;
+      expect(exitableFrom).to.be.greaterThan(r.appliedAt);
+      const deadline = exitableFrom + LATE_EXIT_DEADLINE_SECONDS;
+      expect(await f.facts.SHARD_COMMITTEE_PERIOD()).to.equal(SHARD_COMMITTEE_PERIOD);
+      const recent = { activationEligibilityEpoch: activationEpoch - 1n, activationEpoch };
+      const inactive = { activationEligibilityEpoch: FAR_FUTURE_EPOCH, activationEpoch: FAR_FUTURE_EPOCH };
+      const mutations = { "1:0": recent, "0:0": inactive };
+      const never = 2n ** 64n - 1n + LATE_EXIT_DEADLINE_SECONDS;
+      const before = await worldState(f);
+
+      // Past the request's own deadline (a validator long active would be late now), not past its own.
+      await time.increaseTo(r.appliedAt + LATE_EXIT_DEADLINE_SECONDS + 60n);
+      const s1Slot = await slotNow();
+      const s1 = await f.publishState(mutations, { slot: s1Slot });
+      await expect(f.facts.proveLateExit(await s1.factFor(1n, 0n), request(1), { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitNotLate")
+        .withArgs(FAR_FUTURE_EPOCH, s1Slot * SECONDS_PER_SLOT, deadline);
+      // A header exactly at the deadline is not past it.
+      await time.increaseTo(deadline + 60n);
+      const atDeadline = deadline / SECONDS_PER_SLOT;
+      expect(atDeadline * SECONDS_PER_SLOT).to.equal(deadline);
+      const s2 = await f.publishState(mutations, { slot: atDeadline });
+      await expect(f.facts.proveLateExit(await s2.factFor(1n, 0n), request(1), { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitNotLate")
+        .withArgs(FAR_FUTURE_EPOCH, deadline, deadline);
+      // The never-active validator is not late either: its deadline never comes.
+      for (const s of [s1, s2]) {
+        await expect(f.facts.proveLateExit(await s.factFor(0n, 0n), request(0), { value: 1n }))
+          .to.be.revertedWithCustomError(f.facts, "ExitNotLate")
+          .withArgs(FAR_FUTURE_EPOCH, s.header.slot * SECONDS_PER_SLOT, never);
+      }
+      expect(await worldState(f)).to.deep.equal(before);
+
+      // One slot past the deadline: late.
+      const s3 = await f.publishState(mutations, { slot: atDeadline + 1n });
+      await expect(f.facts.connect(f.users[9]).proveLateExit(await s3.factFor(1n, 0n), request(1), { value: 1n }))
+        .to.emit(f.facts, "LateExitProven")
+        .withArgs(1n, 0n, s3.indices.get("1:0"), f.users[9].address, 1n, anyValue, anyValue);
+      expect(await f.facts.keyFacts(1n, 0n)).to.equal(FACT.late);
+      expect(await f.facts.operatorFacts(1n)).to.deep.equal([0n, 1n]);
+      // Long after, the never-active validator still is not late.
+      await time.increase(365n * 24n * 3600n);
+      const later = await slotNow();
+      const s4 = await f.publishState(mutations, { slot: later });
+      await expect(f.facts.proveLateExit(await s4.factFor(0n, 0n), request(0), { value: 1n }))
+        .to.be.revertedWithCustomError(f.facts, "ExitNotLate")
+        .withArgs(FAR_FUTURE_EPOCH, later * SECONDS_PER_SLOT, never);
+      expect(await f.facts.keyFacts(0n, 0n)).to.equal(0n);
     });
   });
 
