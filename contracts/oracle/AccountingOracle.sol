@@ -53,13 +53,13 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     uint256 public constant MAX_POSITIVE_REBASE_PPB_CAP = 900_000;
     /// @notice Hard cap on `maxExitRequestsPerReport`: a report with that many exit requests still fits
     /// comfortably in a block.
-    /// @dev Each request reads its key from the registry and logs it: 20,827 gas per request measured
+    /// @dev Each request reads its pubkey from the registry (`getKeyPubkey`, two key words), logs it and
+    /// hashes it into the report's exit-request tree: 13,440 gas per request measured
     /// (`report.quorum.exitRequest.marginal` in `npm run bench`, every request another operator's cold
-    /// key), 21,026 on average at 600 requests (each adds memory), on top of a report of at most
-    /// 200,000. A third of a 36M-gas block, 12M, allows (12,000,000 − 200,000) / 21,100 ≈ 559; the cap
-    /// is the default limit, 600, which must stay within it. A report at the cap measures 12,787,722 gas
-    /// (`report.quorum.exitRequestsAtCap`): 36% of a 36M-gas block and 76% of the 2^24-gas limit per
-    /// transaction (EIP-7825). Raising it needs cheaper requests (docs/oracle.md).
+    /// key, the tree's one storage write spread over 100 requests), on top of a report of at most
+    /// 200,000. A report at the cap measures 8,082,958 gas (`report.quorum.exitRequestsAtCap`): 22% of a
+    /// 36M-gas block and 48% of the 2^24-gas limit per transaction (EIP-7825). The bench keeps the
+    /// marginal within 21,100, which a third of a 36M-gas block allows for 559 requests (docs/oracle.md).
     uint256 public constant MAX_EXIT_REQUESTS_CAP = 600;
     /// @notice Hard cap on `maxOperatorsWithLossesPerReport`.
     uint256 public constant MAX_OPERATORS_WITH_LOSSES_CAP = 1_000;

@@ -365,6 +365,27 @@ export function headerTime(genesisTime: bigint, header: BeaconBlockHeader): bigi
   return genesisTime + header.slot * SECONDS_PER_SLOT;
 }
 
+/** Epochs a validator must be active before the consensus layer processes its exit. */
+export const SHARD_COMMITTEE_PERIOD = 256n;
+
+/**
+ * When a requested exit becomes late, as `BeaconFacts.proveLateExit` computes it: the deadline runs
+ * from the request, or from the first epoch the validator may exit (activation + 256) if later;
+ * never, while it is not active.
+ */
+export function lateExitDeadline(
+  genesisTime: bigint,
+  appliedAt: bigint,
+  activationEpoch: bigint,
+  deadlineSeconds: bigint,
+): bigint {
+  const exitableFrom =
+    activationEpoch >= FAR_FUTURE_EPOCH - SHARD_COMMITTEE_PERIOD
+      ? FAR_FUTURE_EPOCH
+      : genesisTime + (activationEpoch + SHARD_COMMITTEE_PERIOD) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT;
+  return (appliedAt > exitableFrom ? appliedAt : exitableFrom) + deadlineSeconds;
+}
+
 /** What a proof changed, for one line of output. */
 export interface ProofResult {
   kind: FactKind | "forced";
@@ -442,8 +463,10 @@ export async function checkFact(
   const records = recorded ?? (await recordedExitRequests(ctx.contracts.oracle, ctx.fromBlock ?? 0));
   const found = exitRequestProofFor(records, key);
   if (!found) refuse("KeyNotRequestedToExit", [key.operatorId, key.keyIndex]);
-  const deadline = found.record.appliedAt + (await facts.exitSettings()).lateExitDeadlineSeconds;
-  const time = headerTime(await facts.genesisTimestamp(), anchored.header);
+  const genesisTime = await facts.genesisTimestamp();
+  const { lateExitDeadlineSeconds } = await facts.exitSettings();
+  const deadline = lateExitDeadline(genesisTime, found.record.appliedAt, v.activationEpoch, lateExitDeadlineSeconds);
+  const time = headerTime(genesisTime, anchored.header);
   if (v.exitEpoch !== FAR_FUTURE_EPOCH || time <= deadline) refuse("ExitNotLate", [v.exitEpoch, time, deadline]);
   return { requestsRoot: found.requestsRoot, siblings: found.siblings };
 }

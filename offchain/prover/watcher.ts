@@ -22,6 +22,7 @@ import {
   exitRequestProofFor,
   factHolds,
   headerTime,
+  lateExitDeadline,
   proveKeyFact,
   recordedExitRequests,
   validatorOf,
@@ -84,8 +85,15 @@ export class ProofWatcher {
       if (open("exited") && factHolds("exited", v, anchored)) todo.push({ key, kind: "exited" });
       if (open("late") && v.exitEpoch === FAR_FUTURE_EPOCH) {
         const found = exitRequestProofFor(this.recorded, key);
-        if (found && time > found.record.appliedAt + settings.lateExitDeadlineSeconds) {
-          todo.push({ key, kind: "late" });
+        if (found) {
+          const { appliedAt } = found.record;
+          const deadline = lateExitDeadline(
+            genesisTime,
+            appliedAt,
+            v.activationEpoch,
+            settings.lateExitDeadlineSeconds,
+          );
+          if (time > deadline) todo.push({ key, kind: "late" });
         }
       }
     }
