@@ -113,12 +113,16 @@ interface LateExit {
   vaultWei?: bigint;
   finalizedDay?: number;
   finalizedTo?: bigint;
-  bondSharesPaid?: bigint;
+  bondPaidWei?: bigint;
   penaltyWei?: bigint;
   feeWei?: bigint;
   refundWei?: bigint;
   proverGasWei?: bigint;
 }
+
+/** An amount in ETH to the wei, or in wei when under a gwei (the EIP-7002 fee is 1 wei on a quiet chain). */
+const small = (wei: bigint, unit: string): string =>
+  wei < 10n ** 9n ? `${wei} wei${unit === "ETH" ? "" : ` of ${unit}`}` : eth(wei, 18, unit);
 
 const keyName = (operatorId: bigint, keyIndex: bigint): string =>
   `${OPERATOR_NAMES[Number(operatorId)].split(" ")[0]} #${keyIndex}`;
@@ -430,8 +434,13 @@ async function main(): Promise<void> {
           changed = `bunker mode ${bunker ? "on" : "off"} at once; ${p.summary.split("; ").slice(2).join("; ")}`;
           events.push(`proof: ${key} slashed (bunker mode on)`);
         } else if (p.kind === "exited") {
-          const [exited] = await t.facts.operatorFacts(p.operatorId);
+          // The proof's own count (ExitProven's provenExitedKeys), not the count after the tick.
+          const exited = /has (\d+) proven exits/.exec(p.summary)?.[1] ?? "?";
           changed = `proven exits of ${OPERATOR_NAMES[Number(p.operatorId)].split(" ")[0]}: ${exited}`;
+          if (late?.provenDay !== undefined && late.operatorId === p.operatorId && late.keyIndex === p.keyIndex) {
+            const [, open] = await t.facts.operatorFacts(p.operatorId);
+            changed += `; late exit closed (${open} open: the operator's deposits ${open === 0n ? "no longer" : "still"} held)`;
+          }
         } else if (p.kind === "late") {
           changed = p.summary.split("; ").slice(1).join("; ");
           events.push(`proof: ${key} late, EIP-7002 exit`);
@@ -447,9 +456,11 @@ async function main(): Promise<void> {
               })
               .find((l) => l?.name === "LateExitProven");
             late.feeWei = (log?.args.feeWei as bigint | undefined) ?? 0n;
-            late.penaltyWei = (await t.facts.exitSettings()).lateExitPenaltyWei;
-            late.bondSharesPaid =
-              bondsBefore[Number(p.operatorId)] - (await t.registry.getNodeOperator(p.operatorId)).bondShares;
+            // Valued at the proof's share rate.
+            late.penaltyWei = await t.pool.getPooledEthByShares((log?.args.penaltyShares as bigint | undefined) ?? 0n);
+            late.bondPaidWei = await t.pool.getPooledEthByShares(
+              bondsBefore[Number(p.operatorId)] - (await t.registry.getNodeOperator(p.operatorId)).bondShares,
+            );
             late.refundWei = await t.pool.getPooledEthByShares(
               (await t.pool.sharesOf(prover.address)) - proverSharesBefore,
             );
@@ -605,10 +616,10 @@ async function main(): Promise<void> {
       ],
       [
         "late-exit costs",
-        `${lateName}'s bond paid ${eth(await t.pool.getPooledEthByShares(late.bondSharesPaid ?? 0n), 6, "tpETH")}: ` +
-          `penalty ${eth(late.penaltyWei ?? 0n, 4)} to the insurance fund and the prover's refund ` +
-          `${eth(late.refundWei ?? 0n, 18, "tpETH")} (EIP-7002 fee ${eth(late.feeWei ?? 0n, 18)}; prover's gas ` +
-          `${eth(late.proverGasWei ?? 0n, 6)})`,
+        `${lateName}'s bond paid ${small(late.bondPaidWei ?? 0n, "tpETH")}: penalty ` +
+          `${small(late.penaltyWei ?? 0n, "tpETH")} to the insurance fund, and the prover's refund ` +
+          `${small(late.refundWei ?? 0n, "tpETH")} for the EIP-7002 fee it paid (${small(late.feeWei ?? 0n, "ETH")}); ` +
+          `the prover's gas ${eth(late.proverGasWei ?? 0n, 6)}`,
       ],
     );
     console.log("\n## Summary\n");
