@@ -10,6 +10,15 @@
  * which the operators make; every day ends with the committee's report. Holders act, and the status
  * figures are read, through the SDK's TidepoolClient, as an integrator's code would.
  *
+ * The local chains run as a consensus client's would (EIP-4788 roots and the EIP-7002 predeploy in
+ * every block the demo mines), and a prover watcher (offchain/prover/watcher.ts) ticks once a day,
+ * before the report: it proves the slashing before the committee's next report (bunker mode on at
+ * the proof), the validators' exits, and a late exit: after a second whale's withdrawal on day 25, one
+ * operator ignores its exit request; past the deadline (one day here, set by governance) the proof
+ * forces the exit through EIP-7002 from the withdrawal vault (fee refunded from the bond, penalty to
+ * the insurance fund), the beacon chain exits the validator, and once its ETH is in the vault the
+ * next report finalizes the requests that waited for it.
+ *
  * Prints a summary and writes `demo-output/tidepool-month.svg` (share rate and TVL per day). Exits
  * non-zero if an invariant breaks (checked after every report).
  */
@@ -17,7 +26,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
-import { formatEther, parseEther } from "ethers";
+import { Wallet, formatEther, id, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type Tidepool } from "../deploy/protocol";
 import { TidepoolClient } from "../sdk/src/client";
@@ -25,7 +34,10 @@ import { eth, markdownTable } from "../sdk/src/format";
 import { depositAvailable } from "../offchain/guardians/attestations";
 import { deriveValidatorKeys, depositDataEntry } from "../offchain/keys/keystore";
 import { renderChartSvg } from "../app/src/line-chart";
-import { advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../offchain/beacon/local";
+import { validatorStatus } from "../offchain/beacon/chain";
+import { advanceSlots, advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../offchain/beacon/local";
+import { loadProverModules, type FactsContext, type ProofResult } from "../offchain/prover/facts";
+import { ProofWatcher } from "../offchain/prover/watcher";
 import { connectBeacon } from "../offchain/oracle/beacon";
 import { reportOnce } from "../offchain/oracle/service";
 import type { ReportContext } from "../offchain/oracle/report";
@@ -33,6 +45,12 @@ import type { ReportContext } from "../offchain/oracle/report";
 const DAYS = 30;
 const SLASHING_DAY = 9;
 const WHALE_DAY = 17;
+/** A second whale, once holders no longer stake: its exits are all the queue can wait for. */
+const SECOND_WHALE_DAY = 25;
+const SECOND_WHALE_ETH = parseEther("90");
+/** The late-exit deadline governance sets for the demo's short month (the deployment's is four days). */
+const LATE_EXIT_DEADLINE_SECONDS = 24n * 3600n;
+const OPERATOR_NAMES = ["Anchor Staking", "Breakwater Nodes", "Coral Validators"];
 /** A public test mnemonic: the demo's validator keys are throwaway. */
 const DEMO_MNEMONIC = "test test test test test test test test test test test junk";
 const OUTPUT_DIR = "demo-output";
@@ -74,6 +92,41 @@ interface Stats {
   transfers: number;
 }
 
+/** A proof the watcher made, and what it changed. */
+interface ProofRecord {
+  day: number;
+  slot: bigint;
+  proof: ProofResult;
+  changed: string;
+}
+
+/** The late exit, followed from the ignored request to the report that finalized what waited for it. */
+interface LateExit {
+  operatorId: bigint;
+  keyIndex: bigint;
+  pubkey: string;
+  requestedDay: number;
+  waitingRequestId: bigint;
+  provenDay?: number;
+  exitEpoch?: bigint;
+  vaultDay?: number;
+  vaultWei?: bigint;
+  finalizedDay?: number;
+  finalizedTo?: bigint;
+  bondPaidWei?: bigint;
+  penaltyWei?: bigint;
+  feeWei?: bigint;
+  refundWei?: bigint;
+  proverGasWei?: bigint;
+}
+
+/** An amount in ETH to the wei, or in wei when under a gwei (the EIP-7002 fee is 1 wei on a quiet chain). */
+const small = (wei: bigint, unit: string): string =>
+  wei < 10n ** 9n ? `${wei} wei${unit === "ETH" ? "" : ` of ${unit}`}` : eth(wei, 18, unit);
+
+const keyName = (operatorId: bigint, keyIndex: bigint): string =>
+  `${OPERATOR_NAMES[Number(operatorId)].split(" ")[0]} #${keyIndex}`;
+
 /** The SDK for reads, and one client per account for its own actions. */
 interface Clients {
   reader: TidepoolClient;
@@ -101,7 +154,7 @@ async function send(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
 async function registerOperators(t: Tidepool, operators: HardhatEthersSigner[], keysEach: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-demo-"));
   const credentials = await t.pool.withdrawalCredentials();
-  const names = ["Anchor Staking", "Breakwater Nodes", "Coral Validators"];
+  const names = OPERATOR_NAMES;
   for (const [i, op] of operators.entries()) {
     await send(t.registry.connect(t.admin).addNodeOperator(names[i], op.address));
     const keys = deriveValidatorKeys(DEMO_MNEMONIC, i * keysEach, keysEach);
@@ -227,14 +280,20 @@ async function main(): Promise<void> {
   const members = t.oracleMembers;
   const clients = await connectClients(t, holders);
 
-  const local = await startLocalBeacon(t, hre.network.provider, {
-    rewardAprBP: 330n,
-    activationDelayEpochs: 5n,
-    exitDelayEpochs: 5n,
-    withdrawabilityDelayEpochs: 256n,
-    epochsPerSlashingsVector: 2_250n, // the correlation penalty lands five days after a slashing
-    sweepIntervalEpochs: 75n,
-  });
+  const local = await startLocalBeacon(
+    t,
+    hre.network.provider,
+    {
+      rewardAprBP: 330n,
+      activationDelayEpochs: 5n,
+      exitDelayEpochs: 5n,
+      withdrawabilityDelayEpochs: 256n,
+      epochsPerSlashingsVector: 2_250n, // the correlation penalty lands five days after a slashing
+      sweepIntervalEpochs: 75n,
+    },
+    0,
+    { systemCalls: true },
+  );
   console.log(`Local beacon chain: Beacon API on ${local.api.url} (genesis ${local.chain.config.genesisTime})`);
   const ctx: ReportContext = {
     beacon: await connectBeacon(local.api.url),
@@ -242,10 +301,29 @@ async function main(): Promise<void> {
     contracts: t,
     pubkeyCache: new Map(),
   };
+  // The prover: anyone with a little ETH for gas and EIP-7002 fees.
+  const prover = new Wallet(id("tidepool demo prover"), hre.ethers.provider);
+  const factsCtx: FactsContext = {
+    beaconUrl: local.api.url,
+    provider: hre.ethers.provider,
+    contracts: { facts: t.facts, registry: t.registry, oracle: t.oracle },
+  };
+  const proverLines: string[] = [];
+  const watcher = new ProofWatcher(factsCtx, prover, { log: (line) => proverLines.push(line) });
 
   try {
     console.log("\n## Operators: keys from the key tool, validated and uploaded by `operator-keys`\n");
     await registerOperators(t, operators, 40);
+    await loadProverModules();
+    await send(t.admin.sendTransaction({ to: prover.address, value: parseEther("1") }));
+    const exitSettings = await t.facts.exitSettings();
+    await send(
+      t.facts.connect(t.admin).setExitSettings({
+        lateExitDeadlineSeconds: LATE_EXIT_DEADLINE_SECONDS,
+        lateExitPenaltyWei: exitSettings.lateExitPenaltyWei,
+        maxForcedExitsPerDay: exitSettings.maxForcedExitsPerDay,
+      }),
+    );
 
     const stats: Stats = {
       staked: 0n,
@@ -293,8 +371,11 @@ async function main(): Promise<void> {
     await record(0, []);
     // The table streams a row per day, so the month shows its progress as it plays.
     console.log(`\n## The month, day by day\n\n${markdownTable(DAY_HEADER, [dayRow(days[0])])}`);
-    const accounts = [...operators, ...holders].map((a) => a.address);
+    const accounts = [...operators, ...holders, prover].map((a) => a.address);
     let slashedKey = "";
+    const proofs: ProofRecord[] = [];
+    let late: LateExit | undefined;
+    let slashingProof: { day: number; slot: bigint; bunkerAtProof: boolean; reportBunker?: boolean } | undefined;
 
     for (let day = 1; day <= DAYS; day++) {
       const events: string[] = [];
@@ -314,13 +395,117 @@ async function main(): Promise<void> {
         stats.requests++;
         events.push("a whale queues 150 ETH");
       }
+      let secondWhaleId = 0n;
+      if (day === SECOND_WHALE_DAY) {
+        // The richest holder, once nobody stakes any more: only exits can pay it.
+        let richest = holders[0];
+        let most = 0n;
+        for (const h of holders) {
+          const held = (await clients.of(h).balances()).tpEth;
+          if (held > most) [richest, most] = [h, held];
+        }
+        if (most < SECOND_WHALE_ETH) throw new Error(`no holder has ${eth(SECOND_WHALE_ETH)} to withdraw`);
+        await clients.of(richest).requestWithdrawals([SECOND_WHALE_ETH]);
+        secondWhaleId = await t.withdrawalQueue.getLastRequestId();
+        stats.requests++;
+        events.push(`a second whale queues ${eth(SECOND_WHALE_ETH, 0)}`);
+      }
 
+      // The prover watcher's daily tick, two slots on (the first slot's beacon state then has its root
+      // on chain, in the second's block): what it proves lands before the day's report.
+      await advanceSlots(local);
+      await advanceSlots(local);
+      const bondsBefore: bigint[] = [];
+      for (let op = 0n; op < 3n; op++) bondsBefore.push((await t.registry.getNodeOperator(op)).bondShares);
+      const proverSharesBefore = await t.pool.sharesOf(prover.address);
+      const proverEthBefore = await hre.ethers.provider.getBalance(prover.address);
+      const proven = await watcher.tick();
+      // One line per proof ("prover: slot N: Proven: …"), in order; anything else is a failure.
+      const lines = proverLines.splice(0);
+      const failures = lines.filter((line) => !line.includes(": Proven: "));
+      if (failures.length > 0) throw new Error(`day ${day}: ${failures.join("; ")}`);
+      for (const [i, p] of proven.entries()) {
+        const slot = BigInt(/slot (\d+)/.exec(lines[i])?.[1] ?? "0");
+        const key = keyName(p.operatorId, p.keyIndex);
+        let changed: string;
+        if (p.kind === "slashed") {
+          const bunker = await t.pool.isBunkerModeActive();
+          slashingProof = { day, slot, bunkerAtProof: bunker };
+          changed = `bunker mode ${bunker ? "on" : "off"} at once; ${p.summary.split("; ").slice(2).join("; ")}`;
+          events.push(`proof: ${key} slashed (bunker mode on)`);
+        } else if (p.kind === "exited") {
+          // The proof's own count (ExitProven's provenExitedKeys), not the count after the tick.
+          const exited = /has (\d+) proven exits/.exec(p.summary)?.[1] ?? "?";
+          changed = `proven exits of ${OPERATOR_NAMES[Number(p.operatorId)].split(" ")[0]}: ${exited}`;
+          if (late?.provenDay !== undefined && late.operatorId === p.operatorId && late.keyIndex === p.keyIndex) {
+            const [, open] = await t.facts.operatorFacts(p.operatorId);
+            changed += `; late exit closed (${open} open: the operator's deposits ${open === 0n ? "no longer" : "still"} held)`;
+          }
+        } else if (p.kind === "late") {
+          changed = p.summary.split("; ").slice(1).join("; ");
+          events.push(`proof: ${key} late, EIP-7002 exit`);
+          if (late && late.operatorId === p.operatorId && late.keyIndex === p.keyIndex) {
+            late.provenDay = day;
+            const log = p.receipt.logs
+              .map((l) => {
+                try {
+                  return t.facts.interface.parseLog(l);
+                } catch {
+                  return null;
+                }
+              })
+              .find((l) => l?.name === "LateExitProven");
+            late.feeWei = (log?.args.feeWei as bigint | undefined) ?? 0n;
+            // Valued at the proof's share rate.
+            late.penaltyWei = await t.pool.getPooledEthByShares((log?.args.penaltyShares as bigint | undefined) ?? 0n);
+            late.bondPaidWei = await t.pool.getPooledEthByShares(
+              bondsBefore[Number(p.operatorId)] - (await t.registry.getNodeOperator(p.operatorId)).bondShares,
+            );
+            late.refundWei = await t.pool.getPooledEthByShares(
+              (await t.pool.sharesOf(prover.address)) - proverSharesBefore,
+            );
+            late.proverGasWei = p.receipt.gasUsed * p.receipt.gasPrice;
+            // The prover paid the fee and the gas of its proofs, no more (the fee's margin came back).
+            const gas = proven.reduce((sum, q) => sum + q.receipt.gasUsed * q.receipt.gasPrice, 0n);
+            if ((await hre.ethers.provider.getBalance(prover.address)) !== proverEthBefore - gas - late.feeWei) {
+              throw new Error("the prover paid more than the fee and its gas");
+            }
+          }
+        } else {
+          changed = p.summary;
+        }
+        proofs.push({ day, slot, proof: p, changed });
+      }
+      const exits = proven.filter((p) => p.kind === "exited");
+      if (exits.length > 0) events.push(`proof: ${exits.length} exit${exits.length > 1 ? "s" : ""}`);
+      if (late?.provenDay === day && late.exitEpoch === undefined) {
+        // The next block's EIP-7002 dequeue: the beacon chain starts the validator's exit.
+        await advanceSlots(local);
+        const v = local.chain.validator(late.pubkey)!;
+        if (!local.bridge.lastWithdrawalRequests.some((r) => r.pubkey.toLowerCase() === late!.pubkey)) {
+          throw new Error("the EIP-7002 request was not dequeued");
+        }
+        late.exitEpoch = v.exitEpoch;
+        events.push(`EIP-7002 dequeued, exit epoch ${v.exitEpoch}`);
+      }
+
+      const balanceGwei = late ? local.chain.validator(late.pubkey)!.balanceGwei : 0n;
       const { refSlot } = await advanceToNextFrame(local);
+      if (late?.exitEpoch !== undefined && late.vaultDay === undefined) {
+        const v = local.chain.validator(late.pubkey)!;
+        if (validatorStatus(v, local.chain.epoch) === "withdrawal_done") {
+          late.vaultDay = day;
+          late.vaultWei = balanceGwei * 10n ** 9n;
+          events.push(`${keyName(late.operatorId, late.keyIndex)}'s ETH in the vault`);
+        }
+      }
       let applied = false;
+      let report: Awaited<ReturnType<typeof reportOnce>> | undefined;
       for (const m of members) {
         const outcome = await reportOnce(ctx, m);
         if (outcome.status === "submitted" && outcome.applied) {
           applied = true;
+          report = outcome;
           const d = outcome.report.data;
           if (d.isBunkerMode) events.push("bunker mode");
           if (d.operatorIdsWithLosses.length > 0)
@@ -329,7 +514,24 @@ async function main(): Promise<void> {
           if (BigInt(d.lastRequestIdToFinalize) > 0n) events.push(`finalized to #${d.lastRequestIdToFinalize}`);
         }
       }
-      if (!applied) throw new Error(`day ${day}: the report for slot ${refSlot} was not applied`);
+      if (!applied || report?.status !== "submitted") {
+        throw new Error(`day ${day}: the report for slot ${refSlot} was not applied`);
+      }
+      const data = report.report.data;
+      if (slashingProof?.day === day) slashingProof.reportBunker = data.isBunkerMode;
+      if (day === SECOND_WHALE_DAY) {
+        // One operator ignores the exit request the report makes of it.
+        if (data.exitOperatorIds.length === 0) throw new Error("the second whale needed no exits");
+        const [operatorId, keyIndex] = [BigInt(data.exitOperatorIds[0]), BigInt(data.exitKeyIndices[0])];
+        const pubkey = (await t.registry.getSigningKey(operatorId, keyIndex)).pubkey.toLowerCase();
+        local.bridge.ignoredExitRequests.add(pubkey);
+        late = { operatorId, keyIndex, pubkey, requestedDay: day, waitingRequestId: secondWhaleId };
+        events.push(`${keyName(operatorId, keyIndex)} ignores its exit request`);
+      }
+      if (late?.vaultDay !== undefined && late.finalizedDay === undefined) {
+        const finalized = await t.withdrawalQueue.getLastFinalizedRequestId();
+        if (finalized >= late.waitingRequestId) [late.finalizedDay, late.finalizedTo] = [day, finalized];
+      }
       await claimAll(clients, holders, stats);
       await checkInvariants(t, local, accounts, refSlot);
       await record(day, events);
@@ -379,13 +581,71 @@ async function main(): Promise<void> {
         `bonds ${eth(bondCovered, 6)}, insurance fund ${eth(insuranceCovered, 6)}, holders ${eth(socialized, 6)}`,
       ],
     ];
+    // The proofs: the watcher's, checked for what the month needed of them.
+    if (!slashingProof?.bunkerAtProof || slashingProof.reportBunker !== true) {
+      throw new Error("the slashing was not proven with bunker mode on before the next report");
+    }
+    if (!late?.provenDay || late.vaultDay === undefined || late.finalizedDay === undefined) {
+      throw new Error(
+        `the late exit did not run its course: ${JSON.stringify(late, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`,
+      );
+    }
+    const byKind = new Map<string, number>();
+    for (const p of proofs) byKind.set(p.proof.kind, (byKind.get(p.proof.kind) ?? 0) + 1);
+    const proofGas = proofs.reduce((sum, p) => sum + p.proof.gasUsed, 0n);
+    const lateKey = keyName(late.operatorId, late.keyIndex);
+    const lateName = OPERATOR_NAMES[Number(late.operatorId)].split(" ")[0];
+    summary.push(
+      [
+        "proofs",
+        `${proofs.length} by the watcher (${[...byKind].map(([k, n]) => `${n} ${k}`).join(", ")}), ` +
+          `gas ${proofGas.toLocaleString("en-US")} in all`,
+      ],
+      [
+        "slashing proof",
+        `${keyName(2n, 0n)} slashed on day ${SLASHING_DAY}, proven at slot ${slashingProof.slot} before that day's ` +
+          `report: bunker mode on at the proof; the report: bunker mode ${slashingProof.reportBunker ? "on" : "off"}`,
+      ],
+      [
+        "late exit",
+        `${lateKey} ignored the day-${late.requestedDay} exit request; proven late on day ${late.provenDay} ` +
+          `(deadline ${Number(LATE_EXIT_DEADLINE_SECONDS) / 3600} h): EIP-7002 request from the withdrawal vault, ` +
+          `exit epoch ${late.exitEpoch}; ${eth(late.vaultWei ?? 0n, 4)} in the vault by day ${late.vaultDay}; the ` +
+          `day-${late.finalizedDay} report finalized the waiting requests to #${late.finalizedTo} ` +
+          `(the second whale's #${late.waitingRequestId})`,
+      ],
+      [
+        "late-exit costs",
+        `${lateName}'s bond paid ${small(late.bondPaidWei ?? 0n, "tpETH")}: penalty ` +
+          `${small(late.penaltyWei ?? 0n, "tpETH")} to the insurance fund, and the prover's refund ` +
+          `${small(late.refundWei ?? 0n, "tpETH")} for the EIP-7002 fee it paid (${small(late.feeWei ?? 0n, "ETH")}); ` +
+          `the prover's gas ${eth(late.proverGasWei ?? 0n, 6)}`,
+      ],
+    );
     console.log("\n## Summary\n");
     console.log(markdownTable(["", ""], summary));
+    console.log("\n## Proofs (the prover watcher, one tick a day before the report)\n");
+    console.log(
+      markdownTable(
+        ["day", "slot", "proof", "key", "gas", "what it changed"],
+        proofs.map((p) => [
+          String(p.day),
+          String(p.slot),
+          p.proof.kind,
+          keyName(p.proof.operatorId, p.proof.keyIndex),
+          p.proof.gasUsed.toLocaleString("en-US"),
+          p.changed,
+        ]),
+      ),
+    );
 
     const markers = days.flatMap((d) =>
       d.events
-        .filter((e) => /slashed|whale|exits requested/.test(e))
-        .map((e) => ({ x: d.day, label: e.replace("Coral's validator 0 slashed", "slashing") })),
+        .filter((e) => /slashed|whale|exits requested|late, EIP-7002/.test(e) && !/^proof: .* slashed/.test(e))
+        .map((e) => ({
+          x: d.day,
+          label: e.startsWith("proof:") ? "forced exit" : e.replace("Coral's validator 0 slashed", "slashing"),
+        })),
     );
     const bunkerEnd = days.find((d, i) => i > 0 && !d.bunker && days[i - 1].bunker);
     if (bunkerEnd) markers.push({ x: bunkerEnd.day, label: "bunker mode ends" });

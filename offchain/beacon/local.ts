@@ -4,7 +4,7 @@
  * and its Beacon API server. Used by the demo, the tests and `scripts/beacon-chain.ts`.
  */
 import type { AccountingOracle, DepositContract } from "../../typechain-types";
-import { BeaconChain, SECONDS_PER_SLOT, SLOTS_PER_EPOCH, type BeaconChainConfig } from "./chain";
+import { BeaconChain, SECONDS_PER_SLOT, SLOTS_PER_EPOCH, type BeaconChainConfig, type Withdrawal } from "./chain";
 import { ExecutionBridge, type JsonRpc } from "./execution";
 import { startBeaconApi, type BeaconApi } from "./server";
 import { BeaconStateMirror } from "./state";
@@ -72,4 +72,14 @@ export async function advanceToNextFrame(local: LocalBeacon): Promise<{ refSlot:
   const refBlock = local.bridge.lastMinedBlock;
   await local.bridge.advanceTo(genesisTime + (frameStart + FINALITY_DELAY_SLOTS) * SECONDS_PER_SLOT);
   return { refSlot, refBlock };
+}
+
+/**
+ * Mines the block of the slot `slots` after the execution head's (with `systemCalls`, it holds the
+ * EIP-4788 root of the previous beacon block and the EIP-7002 dequeue, and the slot gets its beacon
+ * block): two such steps put a state's root on chain for the prover. Returns the withdrawals paid.
+ */
+export async function advanceSlots(local: LocalBeacon, slots = 1n): Promise<Withdrawal[]> {
+  const slot = local.chain.slotAt(await local.bridge.latestTimestamp());
+  return local.bridge.advanceTo(local.chain.slotTime(slot + slots));
 }

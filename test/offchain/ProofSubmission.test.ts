@@ -11,7 +11,7 @@ import hre from "hardhat";
 import { concat, keccak256, parseEther } from "ethers";
 import type { Tidepool } from "../../deploy/protocol";
 import { FAR_FUTURE_EPOCH, SLOTS_PER_EPOCH, validatorStatus } from "../../offchain/beacon/chain";
-import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
+import { advanceSlots, advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
 import { SYSTEM_ADDRESS } from "../../offchain/beacon/state";
 import {
   WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS as PREDEPLOY,
@@ -115,8 +115,7 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
 
   /** Mines the next slot's block (4788 root of the previous beacon block, 7002 dequeue, a beacon block). */
   async function step(slots = 1n): Promise<void> {
-    const slot = local.chain.slotAt(await local.bridge.latestTimestamp());
-    await local.bridge.advanceTo(local.chain.slotTime(slot + slots));
+    await advanceSlots(local, slots);
   }
 
   /** The next frame's report, built by the oracle service and applied by two members. */
