@@ -278,7 +278,8 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         uint256 refSlot,
         uint256 amountGwei
     ) external returns (bool used, uint256 availableGwei) {
-        if (msg.sender != POOL.ORACLE()) revert CallerNotOracle(msg.sender); // the pool names it: no cycle at deployment
+        // The pool names the oracle (no cycle at deployment: the oracle is built with this contract's address).
+        if (msg.sender != POOL.ORACLE()) revert CallerNotOracle(msg.sender);
         Slashing memory s = _slashing;
         availableGwei = refSlot <= s.creditUntilSlot ? s.creditGwei : 0;
         if (amountGwei > availableGwei) return (false, availableGwei);
