@@ -1061,8 +1061,10 @@ export class ForgedProofCommand extends FuzzCommand {
       if (total <= deposited) return record("no undeposited key");
       keyIndex = deposited + (BigInt(this.k) % (total - deposited));
     } else {
-      if (deposited < 2n) return record("fewer than two deposited keys");
-      keyIndex = BigInt(this.k) % deposited;
+      // A key not proven slashed yet: the replay check comes before the proof's.
+      const fresh = keyWithout(m, FACT_SLASHED, this.k);
+      if (deposited < 2n || fresh === null) return record("no two deposited keys, one not proven slashed");
+      keyIndex = fresh;
     }
     const other = (keyIndex + 1n) % max(deposited, 1n);
     const id = keyId(OPERATOR_ID, keyIndex);
