@@ -1005,6 +1005,12 @@ export class ProveSlashedCommand extends FuzzCommand {
       before.totalShares,
     ]);
     await checkFacts(m, r, keyIndex, this.toString());
+    if ((m.pausedCapabilities & CAP_INSTANT_REDEEM) === 0) {
+      const actor = r.actors[0];
+      await expect(r.f.pool.connect(actor).instantRedeem.staticCall(1n, 0n, actor.address))
+        .to.be.revertedWithCustomError(r.f.pool, "InstantRedeemBunkerMode")
+        .withArgs();
+    }
     record(before.bunker ? "proven slashed (bunker already on)" : "proven slashed: bunker on");
   }
 }
@@ -1616,6 +1622,7 @@ export class ReportCommand extends FuzzCommand {
     );
     const exitedBefore = m.exitedKeys;
     m.applyReport(o);
+    if (m.slashingHold) record(this.held(m, refTime) ? "slashing hold: bunker kept on" : "slashing hold ended");
     m.applySlashingHold(refTime);
     if (exitedReport.entries.length > 0) m.reportExitedKeys(exitedReport.exitedKeys);
     const exitedEvents = receipt.logs.filter(
@@ -2316,7 +2323,7 @@ function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbi
     { weight: 2, between: 2, arbitrary: deposit },
     { weight: 1, between: 2, arbitrary: donation },
     { weight: 1, between: 2, arbitrary: bond },
-    { weight: 1, between: 1, arbitrary: proveSlashed },
+    { weight: 1, between: 2, arbitrary: proveSlashed },
     { weight: 1, between: 1, arbitrary: proveExited },
     { weight: 1, between: 1, arbitrary: forged },
   ];
