@@ -1381,7 +1381,7 @@ export class ReportCommand extends FuzzCommand {
     const elapsed = (refSlot - m.lastRefSlot) * SECONDS_PER_SLOT;
     const maxGain = (limits.annualAprLimitBP * preCL * elapsed) / (SECONDS_PER_YEAR * TOTAL_BP);
     // The one-off drop limit holds whatever the report declares: bunker mode does not lift it (only
-    // slashings proven on chain would, and the fuzzer proves none).
+    // the credit of slashings proven on chain does; honest reports here stay within the limit).
     const maxDrop = (limits.clBalanceDropLimitBP * preCL) / TOTAL_BP;
     const withdrawalWanted = exited + ((m.withdrawalVaultEth - exited) * s.withdrawalPpm) / PPM;
     // The withdrawal vault counts with the CL balance in the APR check: at most preCL + maxGain of it.
