@@ -1,7 +1,16 @@
+import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployFuzzFixture, setupFuzzWorld } from "../helpers/fuzz-model";
-import { fuzzCommandArbs } from "../helpers/fuzz-commands";
+import {
+  ForgedProofCommand,
+  ProveExitedCommand,
+  ProveSlashedCommand,
+  ReportCommand,
+  RequestCommand,
+  type ReportSpec,
+  fuzzCommandArbs,
+} from "../helpers/fuzz-commands";
 import { resetValueLedger } from "../helpers/fuzz-invariants";
 import { type RunnerConfig, checkProperty, envInt, formatOutcomes, outcomes } from "../helpers/property-harness";
 
@@ -13,7 +22,8 @@ import { type RunnerConfig, checkProperty, envInt, formatOutcomes, outcomes } fr
  * fee), bond deposits, validator deposits through the guardians, oracle reports through the quorum
  * (rewards, penalties, per-key slashings, exits, operator 0's exited keys with its rewards and free
  * bond, bunker mode, finalization in batches; reports past the sanity limits or with invalid batches,
- * key losses, exit counts or exited-key counts asserted to revert, then the honest report voted), pauses and governance parameter changes; the protocol's own contracts as recipients
+ * key losses, exit counts or exited-key counts asserted to revert, then the honest report voted), pauses and governance parameter changes,
+ * beacon-fact proofs (slashed, exited; forged and replayed ones asserted to revert); the protocol's own contracts as recipients
  * and owners are asserted to be refused. Report liveness: between a report's first and deciding votes
  * 0–6 random user actions run, and the honest report, computed at the reference slot, must still
  * apply. After every command the chain must equal the model to the wei and every invariant of
@@ -72,5 +82,44 @@ describe("Whole-protocol stateful fuzzing", function () {
     });
     const details = await checkProperty(this, "protocol-wide command sequences", property, PROFILE.runs, RUNNER);
     console.log(`    ${details.numRuns} runs passed (seed ${details.seed})`);
+  });
+
+  it("holds a report's finalization when a slashing is proven between its votes, and the next report ends the hold", async function () {
+    // A fixed sequence: random runs reach this path only now and then (a proof between the votes of
+    // a report that finalizes).
+    const report: ReportSpec = {
+      frames: 1n,
+      visiblePpm: 1_000_000n,
+      cl: { kind: "flat" },
+      exit: false,
+      withdrawalPpm: 0n,
+      elPpm: 0n,
+      loss: null,
+      bunker: false,
+      bunkerOnLoss: false,
+      finalize: { kind: "max" },
+      batching: "honest",
+      probeFinalize: false,
+      batchProbe: null,
+      lossProbe: null,
+      probeExits: false,
+      exitedKeys: 0n,
+      exitedProbe: null,
+    };
+    const world = await setupFuzzWorld();
+    resetValueLedger(world.model);
+    await fc.asyncModelRun(
+      () => Promise.resolve(world),
+      [
+        new RequestCommand(0, false, [{ kind: "fraction", ppm: 100_000 }], null, "exact"),
+        new ReportCommand(report, [new ProveSlashedCommand(1, 32_000_000_000n)]),
+        new ReportCommand({ ...report, cl: { kind: "belowDrop", extraGwei: 0n } }),
+        new ForgedProofCommand("replaySlashed", 0),
+        new ProveExitedCommand(0),
+        new ForgedProofCommand("replayExited", 0),
+      ],
+    );
+    expect(world.model.bunker, "the hold ended with the report after the proof").to.equal(false);
+    expect(world.model.lastFinalizedId, "the second report finalized the request").to.equal(1);
   });
 });

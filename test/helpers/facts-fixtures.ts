@@ -164,74 +164,97 @@ export async function deployFacts(): Promise<FactsFixture> {
     publishState: async (mutations = {}, opts = {}) => {
       const validatorCount = opts.validatorCount ?? SMALL_VALIDATOR_COUNT;
       const slot = opts.slot ?? (await currentSlot(f));
-      const { ssz } = await import("@lodestar/types");
-      const tree = await import("@chainsafe/persistent-merkle-tree");
-      const indexList = randomIndices(keys.length, validatorCount, `facts/${validatorCount}`);
-      const records = new Map<string, ValidatorRecord>();
-      const indices = new Map<string, bigint>();
-      let state = await baseState(validatorCount);
-      keys.forEach((k, i) => {
-        const id = keyId(k.operatorId, k.keyIndex);
-        const v: ValidatorRecord = {
-          pubkey: k.pubkey.toLowerCase(),
-          withdrawalCredentials: withdrawalCredentials,
-          effectiveBalanceGwei: GWEI_32_ETH,
-          slashed: false,
-          // Long active (fixed epochs, whatever the slot): the consensus layer would accept their exit,
-          // so the late-exit deadline runs from the request.
-          activationEligibilityEpoch: 10n,
-          activationEpoch: 20n,
-          exitEpoch: FAR_FUTURE_EPOCH,
-          withdrawableEpoch: FAR_FUTURE_EPOCH,
-          ...mutations[id],
-        };
-        const node = ssz.phase0.Validator.value_toTree({
-          pubkey: getBytes(v.pubkey),
-          withdrawalCredentials: getBytes(v.withdrawalCredentials),
-          effectiveBalance: Number(v.effectiveBalanceGwei),
-          slashed: v.slashed,
-          activationEligibilityEpoch: epochValue(v.activationEligibilityEpoch),
-          activationEpoch: epochValue(v.activationEpoch),
-          exitEpoch: epochValue(v.exitEpoch),
-          withdrawableEpoch: epochValue(v.withdrawableEpoch),
-        });
-        const gindex = ((layout.validatorsGIndex * 2n) << BigInt(layout.validatorsLimitDepth)) + indexList[i];
-        state = tree.setNode(state, gindex, node);
-        records.set(id, v);
-        indices.set(id, indexList[i]);
-      });
-      const header = headerFor(state, {
-        slot,
-        proposerIndex: 4242n,
-        parentRoot: hexlify(new Uint8Array(32).fill(0x11)),
-        bodyRoot: hexlify(new Uint8Array(32).fill(0x22)),
-      });
-      const blockTimestamp = await writeBeaconRoot(headerRoot(header));
-      const finalState = state;
-      return {
-        header,
-        blockTimestamp,
-        indices,
-        factFor: async (operatorId, keyIndex, change) => {
-          const id = keyId(operatorId, keyIndex);
-          const index = indices.get(id);
-          if (index === undefined) throw new Error(`key ${id} is not planted`);
-          const p = await buildValidatorProof(finalState, layout, index);
-          if (p.validator.pubkey.toLowerCase() !== records.get(id)!.pubkey) throw new Error("planted record lost");
-          return {
-            operatorId,
-            keyIndex,
-            blockTimestamp,
-            header,
-            validatorIndex: index,
-            validator: { ...p.validator, ...change },
-            proof: p.proof,
-          };
-        },
-      };
+      return publishKeysState(keys, withdrawalCredentials, layout, mutations, { validatorCount, slot });
     },
   };
   return fixture;
+}
+
+/** A registry key to plant in a published state. */
+export interface PlantedKey {
+  operatorId: bigint;
+  keyIndex: bigint;
+  pubkey: string;
+}
+
+/**
+ * Plants `keys` (active validators with `withdrawalCredentials`, fields changed by `mutations`) at
+ * deterministic random indices of a mainnet-shaped state of `validatorCount` validators at `slot`,
+ * publishes its header's root through EIP-4788 and returns the builder of facts for it.
+ */
+export async function publishKeysState(
+  keys: readonly PlantedKey[],
+  withdrawalCredentials: string,
+  layout: StateLayout,
+  mutations: Mutations,
+  opts: { validatorCount: number; slot: bigint },
+): Promise<PublishedState> {
+  const { validatorCount, slot } = opts;
+  const { ssz } = await import("@lodestar/types");
+  const tree = await import("@chainsafe/persistent-merkle-tree");
+  const indexList = randomIndices(keys.length, validatorCount, `facts/${validatorCount}`);
+  const records = new Map<string, ValidatorRecord>();
+  const indices = new Map<string, bigint>();
+  let state = await baseState(validatorCount);
+  keys.forEach((k, i) => {
+    const id = keyId(k.operatorId, k.keyIndex);
+    const v: ValidatorRecord = {
+      pubkey: k.pubkey.toLowerCase(),
+      withdrawalCredentials: withdrawalCredentials,
+      effectiveBalanceGwei: GWEI_32_ETH,
+      slashed: false,
+      // Long active (fixed epochs, whatever the slot): the consensus layer would accept their exit,
+      // so the late-exit deadline runs from the request.
+      activationEligibilityEpoch: 10n,
+      activationEpoch: 20n,
+      exitEpoch: FAR_FUTURE_EPOCH,
+      withdrawableEpoch: FAR_FUTURE_EPOCH,
+      ...mutations[id],
+    };
+    const node = ssz.phase0.Validator.value_toTree({
+      pubkey: getBytes(v.pubkey),
+      withdrawalCredentials: getBytes(v.withdrawalCredentials),
+      effectiveBalance: Number(v.effectiveBalanceGwei),
+      slashed: v.slashed,
+      activationEligibilityEpoch: epochValue(v.activationEligibilityEpoch),
+      activationEpoch: epochValue(v.activationEpoch),
+      exitEpoch: epochValue(v.exitEpoch),
+      withdrawableEpoch: epochValue(v.withdrawableEpoch),
+    });
+    const gindex = ((layout.validatorsGIndex * 2n) << BigInt(layout.validatorsLimitDepth)) + indexList[i];
+    state = tree.setNode(state, gindex, node);
+    records.set(id, v);
+    indices.set(id, indexList[i]);
+  });
+  const header = headerFor(state, {
+    slot,
+    proposerIndex: 4242n,
+    parentRoot: hexlify(new Uint8Array(32).fill(0x11)),
+    bodyRoot: hexlify(new Uint8Array(32).fill(0x22)),
+  });
+  const blockTimestamp = await writeBeaconRoot(headerRoot(header));
+  const finalState = state;
+  return {
+    header,
+    blockTimestamp,
+    indices,
+    factFor: async (operatorId, keyIndex, change) => {
+      const id = keyId(operatorId, keyIndex);
+      const index = indices.get(id);
+      if (index === undefined) throw new Error(`key ${id} is not planted`);
+      const p = await buildValidatorProof(finalState, layout, index);
+      if (p.validator.pubkey.toLowerCase() !== records.get(id)!.pubkey) throw new Error("planted record lost");
+      return {
+        operatorId,
+        keyIndex,
+        blockTimestamp,
+        header,
+        validatorIndex: index,
+        validator: { ...p.validator, ...change },
+        proof: p.proof,
+      };
+    },
+  };
 }
 
 // ──────────────────────────────── Validator fields and reports ────────────────────────────────

@@ -16,6 +16,8 @@ import {
   CAP_STAKING,
   DEPOSIT_SIZE,
   ETH,
+  FACT_EXITED,
+  FACT_SLASHED,
   GWEI,
   INSTANT_REDEEM_FRAME_SECONDS,
   MAX_WITHDRAWAL,
@@ -33,6 +35,19 @@ import {
 } from "./fuzz-model";
 import { type RateStep, checkReportRate, checkStep } from "./fuzz-invariants";
 import { RAY, TOTAL_BP, ceilDiv, min, rateRayOf } from "./withdrawal-report-helpers";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import {
+  SMALL_VALIDATOR_COUNT,
+  currentSlot,
+  exitedBefore,
+  keyId,
+  publishKeysState,
+  slashedAt,
+  type Mutations,
+  type PlantedKey,
+  type PublishedState,
+} from "./facts-fixtures";
+import { electraLayout, type StateLayout } from "../../offchain/prover/proofs";
 
 /**
  * fast-check commands of the whole-protocol fuzzer. Every command runs unconditionally (`check` is
@@ -905,6 +920,202 @@ export class BondDepositCommand extends FuzzCommand {
   }
 }
 
+// ──────────────────────────────── Beacon facts ────────────────────────────────
+
+/** Operator 0's registry keys (planted in every published state), by world. */
+const plantedKeys = new WeakMap<World, Promise<PlantedKey[]>>();
+let stateLayout: Promise<StateLayout> | undefined;
+
+/** Publishes a beacon state at the current slot with operator 0's keys (fields changed by `mutations`). */
+async function publishOperatorState(r: World, mutations: Mutations): Promise<PublishedState & { slot: bigint }> {
+  const { registry, pool } = r.f;
+  let keys = plantedKeys.get(r);
+  if (keys === undefined) {
+    keys = (async () => {
+      const total = (await registry.getNodeOperator(OPERATOR_ID)).totalKeys;
+      const out: PlantedKey[] = [];
+      for (let keyIndex = 0n; keyIndex < total; keyIndex++) {
+        out.push({
+          operatorId: OPERATOR_ID,
+          keyIndex,
+          pubkey: (await registry.getKeyPubkey(OPERATOR_ID, keyIndex))[0],
+        });
+      }
+      return out;
+    })();
+    plantedKeys.set(r, keys);
+  }
+  stateLayout ??= electraLayout();
+  const slot = await currentSlot(r.f);
+  const credentials = (await pool.withdrawalCredentials()).toLowerCase();
+  const state = await publishKeysState(await keys, credentials, await stateLayout, mutations, {
+    validatorCount: SMALL_VALIDATOR_COUNT,
+    slot,
+  });
+  return { ...state, slot };
+}
+
+/** The `k`-th (mod count) deposited key of operator 0 without fact `bit` (null: none). */
+function keyWithout(m: ProtocolModel, bit: bigint, k: number): bigint | null {
+  const keys: bigint[] = [];
+  for (let i = 0n; i < m.depositedValidators; i++) if (((m.keyFacts.get(i) ?? 0n) & bit) === 0n) keys.push(i);
+  return keys.length === 0 ? null : keys[k % keys.length];
+}
+
+async function checkFacts(m: ProtocolModel, r: World, keyIndex: bigint, at: string): Promise<void> {
+  expect(await r.f.facts.keyFacts(OPERATOR_ID, keyIndex), `${at}: keyFacts(0, ${keyIndex}) vs model`).to.equal(
+    m.keyFacts.get(keyIndex) ?? 0n,
+  );
+  expect((await r.f.facts.operatorFacts(OPERATOR_ID))[0], `${at}: provenExitedKeys(0) vs model`).to.equal(
+    m.provenExitedKeys,
+  );
+  expect(await r.f.facts.slashingHoldFromTimestamp(), `${at}: slashingHoldFromTimestamp vs model`).to.equal(
+    m.slashingHoldFrom,
+  );
+}
+
+/** Anyone proves one of operator 0's deposited validators slashed: bunker mode and the hold at once, the rate unchanged. */
+export class ProveSlashedCommand extends FuzzCommand {
+  constructor(
+    readonly k: number,
+    readonly effectiveBalanceGwei: bigint,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `prove deposited key #${this.k} slashed (effective balance ${this.effectiveBalanceGwei} gwei)`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const keyIndex = keyWithout(m, FACT_SLASHED, this.k);
+    if (keyIndex === null) return record("no deposited key left to prove slashed");
+    const slot = await currentSlot(r.f);
+    const s = await publishOperatorState(r, {
+      [keyId(OPERATOR_ID, keyIndex)]: slashedAt(slot, this.effectiveBalanceGwei),
+    });
+    const before = r.last;
+    const receipt = await mined(r.f.facts.connect(r.donor).proveSlashed(await s.factFor(OPERATOR_ID, keyIndex)));
+    m.proveSlashed(keyIndex, s.slot, await m.slotTimestamp(s.slot), this.effectiveBalanceGwei);
+    const proven = receipt.logs
+      .map((l) => (l.address === r.f.facts.target ? r.f.facts.interface.parseLog(l) : null))
+      .find((l) => l?.name === "SlashingProven");
+    expect(proven?.args.creditGwei, "SlashingProven: the credit vs model").to.equal(m.slashingCreditAt(s.slot));
+    const after = await checkStep(m, r, { kind: "none" }, this.toString());
+    expect([after.totalPooledEther, after.totalShares], "proveSlashed leaves the share rate as it was").to.deep.equal([
+      before.totalPooledEther,
+      before.totalShares,
+    ]);
+    await checkFacts(m, r, keyIndex, this.toString());
+    if ((m.pausedCapabilities & CAP_INSTANT_REDEEM) === 0) {
+      const actor = r.actors[0];
+      await expect(r.f.pool.connect(actor).instantRedeem.staticCall(1n, 0n, actor.address))
+        .to.be.revertedWithCustomError(r.f.pool, "InstantRedeemBunkerMode")
+        .withArgs();
+    }
+    record(before.bunker ? "proven slashed (bunker already on)" : "proven slashed: bunker on");
+  }
+}
+
+/** Anyone proves one of operator 0's deposited validators exited: the registry's count is max(count, proven). */
+export class ProveExitedCommand extends FuzzCommand {
+  constructor(readonly k: number) {
+    super();
+  }
+  toString(): string {
+    return `prove deposited key #${this.k} exited`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const keyIndex = keyWithout(m, FACT_EXITED, this.k);
+    if (keyIndex === null) return record("no deposited key left to prove exited");
+    const slot = await currentSlot(r.f);
+    const s = await publishOperatorState(r, { [keyId(OPERATOR_ID, keyIndex)]: exitedBefore(slot) });
+    const exitedBeforeProof = m.exitedKeys;
+    await mined(r.f.facts.connect(r.donor).proveExited(await s.factFor(OPERATOR_ID, keyIndex)));
+    m.proveExited(keyIndex);
+    expect(m.exitedKeys, "exitedKeys = max(previous, proven)").to.equal(max(exitedBeforeProof, m.provenExitedKeys));
+    await checkStep(m, r, { kind: "none" }, this.toString());
+    await checkFacts(m, r, keyIndex, this.toString());
+    await checkFreeBond(m, r, this.toString());
+    record(m.exitedKeys > exitedBeforeProof ? "proven exited: count raised" : "proven exited: count already there");
+  }
+}
+
+/** A proof that must fail: a tampered record, another key's pubkey, a wrong index, an undeposited key, or a replay. */
+export type ForgedProof = "tampered" | "otherPubkey" | "wrongIndex" | "notDeposited" | "replaySlashed" | "replayExited";
+
+export class ForgedProofCommand extends FuzzCommand {
+  constructor(
+    readonly kind: ForgedProof,
+    readonly k: number,
+  ) {
+    super();
+  }
+  toString(): string {
+    return `forged proof (${this.kind}) for key #${this.k}`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const { facts } = r.f;
+    const deposited = m.depositedValidators;
+    const slot = await currentSlot(r.f);
+    const replayBit = this.kind === "replaySlashed" ? FACT_SLASHED : FACT_EXITED;
+    let keyIndex: bigint;
+    if (this.kind === "replaySlashed" || this.kind === "replayExited") {
+      const proven = [...m.keyFacts].filter(([, bits]) => (bits & replayBit) !== 0n).map(([i]) => i);
+      if (proven.length === 0) return record("nothing proven to replay");
+      keyIndex = proven[this.k % proven.length];
+    } else if (this.kind === "notDeposited") {
+      const total = (await r.f.registry.getNodeOperator(OPERATOR_ID)).totalKeys;
+      if (total <= deposited) return record("no undeposited key");
+      keyIndex = deposited + (BigInt(this.k) % (total - deposited));
+    } else {
+      // A key not proven slashed yet: the replay check comes before the proof's.
+      const fresh = keyWithout(m, FACT_SLASHED, this.k);
+      if (deposited < 2n || fresh === null) return record("no two deposited keys, one not proven slashed");
+      keyIndex = fresh;
+    }
+    const other = (keyIndex + 1n) % max(deposited, 1n);
+    const id = keyId(OPERATOR_ID, keyIndex);
+    const s = await publishOperatorState(r, {
+      [id]: this.kind === "replayExited" ? exitedBefore(slot) : slashedAt(slot),
+    });
+    const fact = await s.factFor(OPERATOR_ID, keyIndex);
+    let tx: Promise<Sent>;
+    const prove = (f: typeof fact): Promise<Sent> =>
+      this.kind === "replayExited" ? facts.connect(r.donor).proveExited(f) : facts.connect(r.donor).proveSlashed(f);
+    switch (this.kind) {
+      case "tampered":
+        tx = prove({ ...fact, validator: { ...fact.validator, effectiveBalanceGwei: 31_000_000_000n } });
+        await expect(tx)
+          .to.be.revertedWithCustomError(facts, "BeaconProofInvalid")
+          .withArgs(anyValue, s.header.stateRoot);
+        break;
+      case "otherPubkey": {
+        const otherFact = await s.factFor(OPERATOR_ID, other);
+        tx = prove({ ...fact, validator: { ...fact.validator, pubkey: otherFact.validator.pubkey } });
+        await expect(tx).to.be.revertedWithCustomError(facts, "PubkeyMismatch").withArgs(OPERATOR_ID, keyIndex);
+        break;
+      }
+      case "wrongIndex":
+        tx = prove({ ...fact, validatorIndex: s.indices.get(keyId(OPERATOR_ID, other))! });
+        await expect(tx)
+          .to.be.revertedWithCustomError(facts, "BeaconProofInvalid")
+          .withArgs(anyValue, s.header.stateRoot);
+        break;
+      case "notDeposited":
+        tx = prove(fact);
+        await expect(tx).to.be.revertedWithCustomError(facts, "KeyNotDeposited").withArgs(OPERATOR_ID, keyIndex);
+        break;
+      default:
+        tx = prove(fact);
+        await expect(tx)
+          .to.be.revertedWithCustomError(facts, "FactAlreadyProven")
+          .withArgs(OPERATOR_ID, keyIndex, replayBit);
+    }
+    record(`${this.kind} → reverted`);
+    await checkStep(m, r, { kind: "none" }, this.toString());
+    await checkFacts(m, r, keyIndex, this.toString());
+  }
+}
+
 // ──────────────────────────────── Oracle reports ────────────────────────────────
 
 /** Where the report's CL balance lands: inside the limits, or past one (asserted to revert, then clamped). */
@@ -1170,7 +1381,7 @@ export class ReportCommand extends FuzzCommand {
     const elapsed = (refSlot - m.lastRefSlot) * SECONDS_PER_SLOT;
     const maxGain = (limits.annualAprLimitBP * preCL * elapsed) / (SECONDS_PER_YEAR * TOTAL_BP);
     // The one-off drop limit holds whatever the report declares: bunker mode does not lift it (only
-    // slashings proven on chain would, and the fuzzer proves none).
+    // the credit of slashings proven on chain does; honest reports here stay within the limit).
     const maxDrop = (limits.clBalanceDropLimitBP * preCL) / TOTAL_BP;
     const withdrawalWanted = exited + ((m.withdrawalVaultEth - exited) * s.withdrawalPpm) / PPM;
     // The withdrawal vault counts with the CL balance in the APR check: at most preCL + maxGain of it.
@@ -1237,17 +1448,29 @@ export class ReportCommand extends FuzzCommand {
       ]);
     }
     // Below the drop limit: refused with or without bunker mode declared (the probe keeps the spec's flag).
+    // With slashing credit from a proof (BeaconFacts.useSlashingCredit), a drop whose excess over the
+    // limit exceeds the credit is refused with ClBalanceDropExceedsProvenSlashings (nothing drawn):
+    // the probe drops lower until it does, or is skipped when no such CL balance exists.
+    const credit = m.slashingCreditAt(refSlot);
     if (s.cl.kind === "belowDrop" && lo > 0n) {
-      const g = lo - 1n - min(s.cl.extraGwei, lo - 1n);
+      let g = lo - 1n - min(s.cl.extraGwei, lo - 1n);
+      const excessOf = (gwei: bigint): bigint =>
+        ceilDiv((preCL - (gwei * GWEI + withdrawal)) * TOTAL_BP - limits.clBalanceDropLimitBP * preCL, TOTAL_BP * GWEI);
+      if (credit > 0n && excessOf(g) <= credit) g -= credit - excessOf(g) + 1n;
       const drop = preCL - (g * GWEI + withdrawal);
       const dropBP = ceilDiv(drop * TOTAL_BP, preCL);
-      await this.probe(
-        r,
-        refSlot,
-        { ...fields, clBalanceGwei: g, operatorIdsWithLosses: [], operatorLossesGwei: [], keyLosses: [] },
-        "ClBalanceDropLimitExceeded",
-        [dropBP, limits.clBalanceDropLimitBP],
-      );
+      const probeFields = {
+        ...fields,
+        clBalanceGwei: g,
+        operatorIdsWithLosses: [],
+        operatorLossesGwei: [],
+        keyLosses: [],
+      };
+      if (credit === 0n) {
+        await this.probe(r, refSlot, probeFields, "ClBalanceDropLimitExceeded", [dropBP, limits.clBalanceDropLimitBP]);
+      } else if (g >= 0n) {
+        await this.probe(r, refSlot, probeFields, "ClBalanceDropExceedsProvenSlashings", [excessOf(g), credit]);
+      }
     }
 
     // Finalization: the requests made by the reference slot whose lock (as one batch, as the queue's
@@ -1287,7 +1510,21 @@ export class ReportCommand extends FuzzCommand {
       lastId = m.lastFinalizedId + Number((BigInt(maxId - m.lastFinalizedId) * s.finalize.ppm) / PPM);
     }
     if (lastId === m.lastFinalizedId) lastId = 0;
-    if (s.probeFinalize && !bunker) await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
+    if (s.probeFinalize && !bunker && !this.held(m, refTime)) {
+      await this.probeFinalization(m, r, refSlot, refTime, fields, base, maxId);
+    }
+    // A slashing proven after the reference slot holds finalization (the pool's check, after the oracle's).
+    if (!bunker && lastId !== 0 && this.held(m, refTime)) {
+      await this.probe(
+        r,
+        refSlot,
+        { ...fields, lastRequestIdToFinalize: BigInt(lastId) },
+        "FinalizationHeldBySlashingProof",
+        [refTime, m.slashingHoldFrom],
+        "pool",
+      );
+      lastId = 0;
+    }
     if (bunker && lastId !== 0) {
       await this.probe(r, refSlot, { ...fields, lastRequestIdToFinalize: BigInt(lastId) }, "FinalizationInBunkerMode", [
         BigInt(lastId),
@@ -1347,18 +1584,33 @@ export class ReportCommand extends FuzzCommand {
     }
 
     // The first vote, user actions, then the deciding vote: an honest report must apply.
-    const data = buildReport(refSlot, fields);
+    let data = buildReport(refSlot, fields);
     await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
     const bufferAtRef = m.bufferedEther();
     for (const action of this.actions) await action.run(m, r);
     setCurrentCommand(this.coverageKey());
     record(`${this.actions.length} action(s) between the votes`);
     if (exits > 0n && m.bufferedEther() > bufferAtRef) record("exit requests, the buffer grown between the votes");
+    let voter = 1;
+    if (ends.length > 0 && this.held(m, refTime)) {
+      // A slashing proven between the votes, after the reference slot: the deciding vote's
+      // finalization is held; the committee then agrees on the report without it.
+      await expect(f.oracle.connect(f.oracleMembers[1]).submitReport(data))
+        .to.be.revertedWithCustomError(f.pool, "FinalizationHeldBySlashingProof")
+        .withArgs(refTime, m.slashingHoldFrom);
+      record("deciding vote → FinalizationHeldBySlashingProof, report voted again without finalization");
+      ends = [];
+      fields.lastRequestIdToFinalize = 0n;
+      fields.finalizationBatches = [];
+      data = buildReport(refSlot, fields);
+      await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
+      voter = 1;
+    }
     const o = reportWith(ends);
     const before = r.last;
     let receipt: ContractTransactionReceipt;
     try {
-      receipt = await mined(f.oracle.connect(f.oracleMembers[1]).submitReport(data));
+      receipt = await mined(f.oracle.connect(f.oracleMembers[voter]).submitReport(data));
     } catch (e) {
       const actions = this.actions.length === 0 ? "none" : this.actions.map(String).join("; ");
       throw new Error(
@@ -1370,6 +1622,8 @@ export class ReportCommand extends FuzzCommand {
     );
     const exitedBefore = m.exitedKeys;
     m.applyReport(o);
+    if (m.slashingHold) record(this.held(m, refTime) ? "slashing hold: bunker kept on" : "slashing hold ended");
+    m.applySlashingHold(refTime);
     if (exitedReport.entries.length > 0) m.reportExitedKeys(exitedReport.exitedKeys);
     const exitedEvents = receipt.logs.filter(
       (log) =>
@@ -1416,6 +1670,11 @@ export class ReportCommand extends FuzzCommand {
     if (bunker) record("bunker");
   }
 
+  /** Whether a proven slashing holds a report with reference slot time `refTime` (bunker on, no finalization). */
+  private held(m: ProtocolModel, refTime: bigint): boolean {
+    return m.slashingHold && refTime < m.slashingHoldFrom;
+  }
+
   /**
    * Votes for `fields` with the quorum and asserts that the applying vote reverts with `error(args)`
    * (of the oracle, or of the queue); the chain must be unchanged.
@@ -1426,12 +1685,12 @@ export class ReportCommand extends FuzzCommand {
     fields: Partial<ReportFields>,
     error: string,
     args: unknown[],
-    from: "oracle" | "queue" | "registry" = "oracle",
+    from: "oracle" | "queue" | "registry" | "pool" = "oracle",
   ): Promise<void> {
     const { f } = r;
     const data = buildReport(refSlot, fields);
     await mined(f.oracle.connect(f.oracleMembers[0]).submitReport(data));
-    const contract = from === "oracle" ? f.oracle : from === "queue" ? f.queue : f.registry;
+    const contract = { oracle: f.oracle, queue: f.queue, registry: f.registry, pool: f.pool }[from];
     await expect(f.oracle.connect(f.oracleMembers[1]).submitReport(data))
       .to.be.revertedWithCustomError(contract, error)
       .withArgs(...args);
@@ -1952,6 +2211,24 @@ const requestOwnerArb: fc.Arbitrary<Who> = fc.oneof(
  * buffer, the queue and the vaults matters most).
  */
 function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbitrary<FuzzCommand> }[] {
+  const keyArb = fc.nat({ max: 15 });
+  const proveSlashed = fc
+    .tuple(keyArb, fc.constantFrom(32_000_000_000n, 31_250_000_000n, 16_000_000_000n))
+    .map(([k, eb]): FuzzCommand => new ProveSlashedCommand(k, eb));
+  const proveExited = keyArb.map((k): FuzzCommand => new ProveExitedCommand(k));
+  const forged = fc
+    .tuple(
+      fc.constantFrom<ForgedProof>(
+        "tampered",
+        "otherPubkey",
+        "wrongIndex",
+        "notDeposited",
+        "replaySlashed",
+        "replayExited",
+      ),
+      keyArb,
+    )
+    .map(([kind, k]): FuzzCommand => new ForgedProofCommand(kind, k));
   const tp = actorRefArb("tpETH");
   const wtp = actorRefArb("wtpETH");
   const stake = fc
@@ -2046,6 +2323,9 @@ function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbi
     { weight: 2, between: 2, arbitrary: deposit },
     { weight: 1, between: 2, arbitrary: donation },
     { weight: 1, between: 2, arbitrary: bond },
+    { weight: 1, between: 2, arbitrary: proveSlashed },
+    { weight: 1, between: 1, arbitrary: proveExited },
+    { weight: 1, between: 1, arbitrary: forged },
   ];
 }
 

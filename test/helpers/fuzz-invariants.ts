@@ -327,7 +327,8 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
 /**
  * Invariant 20 in a report: the rate may rise by at most what the sanity limits let in and may fall
  * by at most the CL drop limit, bunker mode or not (the limit holds whatever a report declares; only
- * slashings proven on chain stretch it, and the fuzzer proves none). With P0, S0 before the report and P', S' after
+ * slashings proven on chain stretch it, and the fuzzer's honest reports never draw on their credit: its
+ * deeper drops are probes asserted to revert). With P0, S0 before the report and P', S' after
  * it but before finalization (finalization only burns shares worth at least the ETH it locks):
  * P' ≤ P0 + max(maxGain, budget) where maxGain = ⌊aprBP·preCL·elapsed / (year·10,000)⌋ and
  * budget = ⌊P0·maxPositiveRebasePPB / 1e9⌋, and S' ≥ S0 − bondBurned, so

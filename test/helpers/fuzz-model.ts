@@ -35,6 +35,10 @@ export const REWARD_INDEX_SCALE = 1_000_000n;
 export const CAP_STAKING = 1;
 export const CAP_INSTANT_REDEEM = 2;
 export const CAP_DEPOSITS = 4;
+/** BeaconFacts fact bits (keyFacts) and SLASHING_CREDIT_SLOTS. */
+export const FACT_SLASHED = 1n;
+export const FACT_EXITED = 2n;
+export const SLASHING_CREDIT_SLOTS = 8_192n * 32n;
 
 export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 export const sum = (xs: bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
@@ -514,6 +518,20 @@ export class ProtocolModel extends ShareRateModel {
   rewardIndexGrowth = 0n;
   accruedRewards = 0n;
   heldBackRewards = 0n;
+  /** BeaconFacts: the facts proven for operator 0's keys (bits: 1 slashed, 2 exited), by key index. */
+  keyFacts = new Map<bigint, bigint>();
+  /** BeaconFacts: operator 0's validators proven exited (the registry's exited count is at least this). */
+  provenExitedKeys = 0n;
+  /**
+   * BeaconFacts' slashing hold: set by a proven slashing (bunker mode at once), ended by a report whose
+   * reference slot's time is at or after `slashingHoldFrom` (the latest proven slashing's slot time);
+   * until then reports keep bunker mode on and may not finalize.
+   */
+  slashingHold = false;
+  slashingHoldFrom = 0n;
+  /** BeaconFacts' slashing credit (gwei) and the last reference slot it is available to. */
+  slashingCreditGwei = 0n;
+  slashingCreditUntilSlot = 0n;
   lastRefSlot: bigint;
   /** tpETH and wtpETH allowances, key `${token}:${owner}>${spender}` (tracked indices). */
   allowances = new Map<string, bigint>();
@@ -612,6 +630,32 @@ export class ProtocolModel extends ShareRateModel {
       this.rewardIndexGrowth += (total * REWARD_INDEX_SCALE) / active;
       this.heldBackRewards = 0n;
     }
+  }
+  /** slashingCreditGwei(refSlot): the credit a report with this reference slot may draw on. */
+  slashingCreditAt(refSlot: bigint): bigint {
+    return refSlot <= this.slashingCreditUntilSlot ? this.slashingCreditGwei : 0n;
+  }
+  /** proveSlashed at header slot `slot` (its time `slotTime`): credit, hold and bunker mode. */
+  proveSlashed(keyIndex: bigint, slot: bigint, slotTime: bigint, effectiveBalanceGwei: bigint): void {
+    if (this.slashingCreditUntilSlot < slot) this.slashingCreditGwei = 0n;
+    this.slashingCreditGwei += effectiveBalanceGwei;
+    this.slashingCreditUntilSlot = max(this.slashingCreditUntilSlot, slot + SLASHING_CREDIT_SLOTS);
+    this.slashingHoldFrom = max(this.slashingHoldFrom, slotTime);
+    this.slashingHold = true;
+    this.bunker = true;
+    this.keyFacts.set(keyIndex, (this.keyFacts.get(keyIndex) ?? 0n) | FACT_SLASHED);
+  }
+  /** proveExited: one more validator proven exited; the registry's count is raised to it if below. */
+  proveExited(keyIndex: bigint): void {
+    this.provenExitedKeys += 1n;
+    this.keyFacts.set(keyIndex, (this.keyFacts.get(keyIndex) ?? 0n) | FACT_EXITED);
+    this.reportExitedKeys(this.provenExitedKeys);
+  }
+  /** After a report with reference slot time `refTime` applied: a proven slashing's hold keeps bunker mode on, or ends. */
+  applySlashingHold(refTime: bigint): void {
+    if (!this.slashingHold) return;
+    if (refTime < this.slashingHoldFrom) this.bunker = true;
+    else this.slashingHold = false;
   }
   unfinalizedEther(): bigint {
     return sum(this.requests.slice(this.lastFinalizedId).map((r) => r.amountOfEther));
