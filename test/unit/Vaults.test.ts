@@ -10,6 +10,10 @@ import { ZeroHash, concat, getAddress, hexlify, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import { deployTidepool } from "../helpers/fixtures";
+import {
+  WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+  installWithdrawalRequestPredeploy,
+} from "../../offchain/beacon/withdrawal-requests";
 import type { ExecutionLayerRewardsVault, StakingPool, WithdrawalVault } from "../../typechain-types";
 
 /** bytes32(uint256(keccak256("eip1967.proxy.implementation")) − 1) (ERC-1967). */
@@ -282,5 +286,41 @@ describe("Vaults", function () {
       expect(await f.pool.EL_REWARDS_VAULT()).to.equal(await f.elRewardsVault.getAddress());
       expect(await f.withdrawalVault.POOL()).to.equal(f.poolAddress);
     });
+  });
+});
+
+describe("WithdrawalVault: EIP-7002 exit requests", function () {
+  /** The protocol with the predeploy installed and account `users[0]` holding EXIT_REQUESTER_ROLE. */
+  async function withRequester() {
+    const f = await loadFixture(deployTidepool);
+    await installWithdrawalRequestPredeploy(ethers.provider);
+    const role = await f.withdrawalVault.EXIT_REQUESTER_ROLE();
+    await (await f.withdrawalVault.connect(f.admin).grantRole(role, f.users[0].address)).wait();
+    return { ...f, requester: f.users[0] };
+  }
+  const PUBKEY = hexlify(new Uint8Array(48).fill(0xab));
+
+  it("refuses a pubkey that is not 48 bytes (InvalidPubkeyLength) and a fee the predeploy refuses (ExitRequestFailed); the ETH stays with the caller", async function () {
+    const f = await loadFixture(withRequester);
+    const vault = f.withdrawalVault.connect(f.requester);
+    const predeployBefore = await ethers.provider.getBalance(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    await expect(vault.requestFullExit(hexlify(new Uint8Array(47)), { value: 1n }))
+      .to.be.revertedWithCustomError(f.withdrawalVault, "InvalidPubkeyLength")
+      .withArgs(47n);
+    // The fee is 1 wei: sending nothing is refused by the predeploy, and the vault says so.
+    await expect(vault.requestFullExit(PUBKEY, { value: 0n }))
+      .to.be.revertedWithCustomError(f.withdrawalVault, "ExitRequestFailed")
+      .withArgs(PUBKEY, 0n);
+    expect(await ethers.provider.getBalance(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS)).to.equal(predeployBefore);
+    expect(await ethers.provider.getBalance(await f.withdrawalVault.getAddress())).to.equal(0n);
+  });
+
+  it("sends the request with the fee paid and logs it (FullExitRequested)", async function () {
+    const f = await loadFixture(withRequester);
+    const predeployBefore = await ethers.provider.getBalance(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    await expect(f.withdrawalVault.connect(f.requester).requestFullExit(PUBKEY, { value: 1n }))
+      .to.emit(f.withdrawalVault, "FullExitRequested")
+      .withArgs(PUBKEY, 1n);
+    expect(await ethers.provider.getBalance(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS)).to.equal(predeployBefore + 1n);
   });
 });
