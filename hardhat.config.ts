@@ -41,6 +41,8 @@ const POOL_RUNS = Number(process.env.POOL_RUNS ?? 2_000);
 const ORACLE_RUNS = Number(process.env.ORACLE_RUNS ?? 200);
 /** The beacon facts contract: the verifier plus the consumers of its proofs. */
 const FACTS_RUNS = Number(process.env.FACTS_RUNS ?? 10_000);
+/** The registry: deposits run through it, proofs record their facts in it; runs tuned to fit 24 KiB. */
+const REGISTRY_RUNS = Number(process.env.REGISTRY_RUNS ?? 2_000);
 /** The withdrawal queue: ERC-721 plus the queue's accounting, tuned so that it fits in 24 KiB. */
 const QUEUE_RUNS = Number(process.env.QUEUE_RUNS ?? 3_000);
 
@@ -116,6 +118,7 @@ const config: HardhatUserConfig = {
       "contracts/test/StakingPool__V2Mock.sol": compilerSettings(200),
       "contracts/oracle/AccountingOracle.sol": compilerSettings(ORACLE_RUNS),
       "contracts/withdrawals/WithdrawalQueue.sol": compilerSettings(QUEUE_RUNS),
+      "contracts/validators/NodeOperatorRegistry.sol": compilerSettings(REGISTRY_RUNS),
       // Proofs are rare and carry the verifier's code: size first (the verifier alone keeps 1,000,000).
       "contracts/beacon/BeaconFacts.sol": compilerSettings(FACTS_RUNS),
     },

@@ -156,12 +156,12 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
     await fact(KEY.late),
     { requestsRoot, siblings: [] },
   ]);
-  gas["forceExit"] = await gasOf(
+  gas["proof.lateExit"] = await gasOf(
     "proveLateExit",
     prover.sendTransaction({ to: await facts.getAddress(), data: calldata, value: fee }),
   );
   await emptyWithdrawalRequestQueue();
-  gas["forceExit.governance"] = await gasOf(
+  gas["forceExit"] = await gasOf(
     "forceExit",
     facts.connect(t.admin).forceExit(...KEY.governance, { value: await facts.exitRequestFee() }),
   );
@@ -176,9 +176,11 @@ export async function factBenchmarks(gas: Gas): Promise<string[]> {
   const bytes = getBytes(calldata).length.toLocaleString("en-US");
   return [
     "`proof.*` and `forceExit` are whole transactions on the deployed protocol against one EIP-4788 root of a " +
-      "1,234,568-validator state; `forceExit` is `proveLateExit`, the operator's first fact (exact EIP-7002 fee sent, no excess; a one-request " +
-      `report, so no Merkle siblings; ${bytes} calldata bytes) with the queue empty and its first entry's slots fresh, ` +
-      "as is `forceExit.governance` (the admin's `forceExit`). `proof.foreignCredentials.depositInTransit` writes off " +
+      "1,234,568-validator state. `forceExit` is governance's direct forced exit and `proof.lateExit` the permissionless " +
+      "one (`proveLateExit`, the operator's first fact: exact EIP-7002 fee sent, no excess; a one-request report, so no " +
+      `Merkle siblings; ${bytes} calldata bytes: it also verifies the proof, refunds the fee and takes the penalty from ` +
+      "the bond, and holds the operator's deposits), each with the EIP-7002 queue empty and its first entry's slots fresh " +
+      "(the predeploy's dearest request: 118,745 of either). `proof.foreignCredentials.depositInTransit` writes off " +
       "a key deposited after the last report (32 ETH: bond, then insurance); `.undeposited` only freezes the keys.",
   ];
 }

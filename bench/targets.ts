@@ -98,33 +98,29 @@ export const GAS_TARGETS: Record<string, GasTarget> = {
     lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
     others: "plain verifier of a 50-sibling proof: ~90,710 as a whole tx (2,084 calldata bytes)",
   },
-  // Issue 17: whole transactions on the deployed protocol, the first proof for an operator (its
-  // fresh slots) being the worst honest case. Not met yet (issue 17 is open): where the gas goes and
-  // what would bring each under its target is in docs/gas.md.
+  // Issue 17: whole transactions on the deployed protocol against a 1,234,568-validator state, the
+  // first proof for an operator being the dearest honest case (docs/gas.md has where the gas goes).
   "proof.slashed.firstForOperator": {
     target: 125_000,
     lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
     others: "",
-    pending: "issue 17",
   },
   "proof.exited.firstForOperator": {
     target: 125_000,
     lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
     others: "",
-    pending: "issue 17",
   },
   "proof.exited.secondForOperator": {
     target: 125_000,
     lido: "CSM processWithdrawalProof 56,410–103,498 (execution)",
     others: "",
-    pending: "issue 17",
   },
-  // proveLateExit with the EIP-7002 queue empty; gasUsed never includes the fee.
+  // Governance's direct forced exit (`forceExit`), the EIP-7002 queue empty and its first entry's
+  // slots fresh (the predeploy's dearest request); gasUsed never includes the fee.
   forceExit: {
     target: 250_000,
     lido: "",
     others: "one EIP-7002 request from an EOA: 135,745 as a whole tx (Anvil)",
-    pending: "issue 17",
   },
 };
 

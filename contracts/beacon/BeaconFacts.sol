@@ -9,6 +9,7 @@ import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IAccountingOracle} from "../interfaces/IAccountingOracle.sol";
 import {IWithdrawalVault} from "../interfaces/IWithdrawalVault.sol";
+import {KeyFacts} from "../lib/KeyFacts.sol";
 import {BeaconProofVerifier} from "./BeaconProofVerifier.sol";
 
 /// @title BeaconFacts — beacon-chain facts proven by anyone, acted on at once
@@ -45,11 +46,6 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     /// @notice Hard cap on governance's forced exits per day.
     uint256 public constant MAX_FORCED_EXITS_PER_DAY_CAP = 1_000;
 
-    uint256 internal constant FACT_SLASHED = 1;
-    uint256 internal constant FACT_EXITED = 2;
-    uint256 internal constant FACT_LATE = 4;
-    uint256 internal constant FACT_FOREIGN = 8;
-    uint256 internal constant FACT_FORCED = 16;
     uint256 internal constant DEPOSIT_SIZE = 32 ether;
 
     // ──────────────────────────────── Storage ────────────────────────────────
@@ -70,22 +66,8 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         uint16 forcedExitsToday;
     }
 
-    /// @dev A registry key as the proofs need it.
-    struct RegistryKey {
-        bytes pubkey;
-        bool deposited;
-    }
-
-    /// @dev One word per operator.
-    struct OperatorFacts {
-        uint32 provenExitedKeys;
-        uint32 lateExits;
-    }
-
     Slashing private _slashing;
     Exits private _exits;
-    mapping(uint256 key => uint256) private _keyFacts; // key: operatorId << 128 | keyIndex
-    mapping(uint256 operatorId => OperatorFacts) private _operators;
 
     // ──────────────────────────────── Immutables ────────────────────────────────
 
@@ -141,7 +123,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
 
     /// @inheritdoc IBeaconFacts
     function proveSlashed(ValidatorFact calldata fact) external {
-        _verifyOurs(fact, FACT_SLASHED);
+        _verifyOurs(fact, KeyFacts.SLASHED);
         uint64 epoch = fact.header.slot / SLOTS_PER_EPOCH;
         // A slashed validator is withdrawable at least EPOCHS_PER_SLASHINGS_VECTOR after its slashing;
         // once withdrawable its penalties have all landed and reports have accounted for them.
@@ -161,25 +143,21 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
 
     /// @inheritdoc IBeaconFacts
     function proveExited(ValidatorFact calldata fact) external {
-        _verifyOurs(fact, FACT_EXITED);
+        // The registry counts the exit, raises the exited count to the proven one if it is behind, and
+        // closes the key's late exit (releasing the deposits when none is left).
+        (, , uint256 provenExitedKeys) = _verifyOurs(fact, KeyFacts.EXITED);
         uint64 epoch = fact.header.slot / SLOTS_PER_EPOCH;
         if (fact.validator.exitEpoch > epoch) revert NotExited(fact.validator.exitEpoch, epoch);
-        OperatorFacts memory op = _operators[fact.operatorId];
-        ++op.provenExitedKeys;
-        bool wasLate = _keyFacts[_key(fact.operatorId, fact.keyIndex)] & FACT_LATE != 0;
-        if (wasLate) --op.lateExits;
-        _operators[fact.operatorId] = op;
-        emit ExitProven(fact.operatorId, fact.keyIndex, fact.validatorIndex, op.provenExitedKeys);
-        REGISTRY.reportExitedKeys(fact.operatorId, op.provenExitedKeys); // never lowers the count
-        if (wasLate && op.lateExits == 0) REGISTRY.setDepositRestriction(fact.operatorId, false, false);
+        emit ExitProven(fact.operatorId, fact.keyIndex, fact.validatorIndex, provenExitedKeys);
     }
 
     /// @inheritdoc IBeaconFacts
     function proveLateExit(ValidatorFact calldata fact, ExitRequestProof calldata request) external payable {
-        bytes memory pubkey = _verifyOurs(fact, FACT_LATE);
+        // The registry counts the late exit, which holds the operator's deposits until it is proven exited.
+        (, uint256 priorFacts, ) = _verifyOurs(fact, KeyFacts.LATE);
         // An exit already proven is never late, whatever an older root (still in 4788's buffer) showed.
-        if (_keyFacts[_key(fact.operatorId, fact.keyIndex)] & FACT_EXITED != 0) {
-            revert FactAlreadyProven(fact.operatorId, fact.keyIndex, FACT_EXITED);
+        if (priorFacts & KeyFacts.EXITED != 0) {
+            revert FactAlreadyProven(fact.operatorId, fact.keyIndex, KeyFacts.EXITED);
         }
         uint256 appliedAt = IAccountingOracle(POOL.ORACLE()).exitRequestsAppliedAt(request.requestsRoot);
         if (appliedAt == 0) revert UnknownExitRequests(request.requestsRoot);
@@ -200,8 +178,7 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         if (fact.validator.exitEpoch != FAR_FUTURE_EPOCH || headerTime <= deadline) {
             revert ExitNotLate(fact.validator.exitEpoch, headerTime, deadline);
         }
-        ++_operators[fact.operatorId].lateExits;
-        uint256 fee = _requestExit(pubkey);
+        uint256 fee = _requestExit(fact.validator.pubkey); // the key's: checked against the registry
 
         // Refund and penalty from the bond, as shares priced up (the bond pays the dust).
         uint256 refundShares = REGISTRY.takeBondShares(
@@ -214,7 +191,6 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
             POOL.getSharesByPooledEthRoundUp(settings.lateExitPenaltyWei),
             INSURANCE_FUND
         );
-        REGISTRY.setDepositRestriction(fact.operatorId, true, false);
         _refundExcess(fee);
         emit LateExitProven(
             fact.operatorId,
@@ -229,13 +205,12 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
 
     /// @inheritdoc IBeaconFacts
     function proveForeignCredentials(ValidatorFact calldata fact) external {
-        bool deposited = _checkKey(fact).deposited;
+        // The registry freezes the operator's undeposited keys; a hold for late exits stays as it is.
+        (bool deposited, uint256 priorFacts, ) = _recordFact(fact, KeyFacts.FOREIGN_CREDENTIALS);
         bytes32 credentials = fact.validator.withdrawalCredentials;
         if (credentials == WITHDRAWAL_CREDENTIALS) revert WrongWithdrawalCredentials(credentials);
-        _markFact(fact.operatorId, fact.keyIndex, FACT_FOREIGN);
+        _refuseRepeat(fact.operatorId, fact.keyIndex, priorFacts, KeyFacts.FOREIGN_CREDENTIALS);
         _verifyValidator(fact.blockTimestamp, fact.header, fact.validatorIndex, fact.validator, fact.proof);
-        // Freeze the undeposited keys; a hold for late exits stays as it is.
-        REGISTRY.setDepositRestriction(fact.operatorId, _operators[fact.operatorId].lateExits != 0, true);
         uint256 bondBurned;
         uint256 insuranceBurned;
         // A key the committee already charged (counted as visible, its 32 ETH a key loss: how oracles
@@ -263,10 +238,14 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
         }
         ++e.forcedExitsToday;
         _exits = e;
-        (bytes memory pubkey, bool deposited) = REGISTRY.getKeyPubkey(operatorId, keyIndex);
+        (bytes32 pubkeyHead, bytes16 pubkeyTail, bool deposited, uint256 priorFacts, ) = REGISTRY.recordKeyFact(
+            operatorId,
+            keyIndex,
+            KeyFacts.FORCED_EXIT
+        );
         if (!deposited) revert KeyNotDeposited(operatorId, keyIndex);
-        _markFact(operatorId, keyIndex, FACT_FORCED);
-        uint256 fee = _requestExit(pubkey);
+        _refuseRepeat(operatorId, keyIndex, priorFacts, KeyFacts.FORCED_EXIT);
+        uint256 fee = _requestExit(abi.encodePacked(pubkeyHead, pubkeyTail));
         _refundExcess(fee);
         emit ForcedExit(operatorId, keyIndex, fee);
     }
@@ -312,13 +291,12 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
 
     /// @inheritdoc IBeaconFacts
     function keyFacts(uint256 operatorId, uint256 keyIndex) external view returns (uint256) {
-        return _keyFacts[_key(operatorId, keyIndex)];
+        return REGISTRY.keyFacts(operatorId, keyIndex);
     }
 
     /// @inheritdoc IBeaconFacts
     function operatorFacts(uint256 operatorId) external view returns (uint256 provenExitedKeys, uint256 lateExits) {
-        OperatorFacts memory op = _operators[operatorId];
-        return (op.provenExitedKeys, op.lateExits);
+        return REGISTRY.operatorFacts(operatorId);
     }
 
     /// @inheritdoc IBeaconFacts
@@ -336,31 +314,41 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     // ──────────────────────────────── Internal ────────────────────────────────
 
     /// @dev The checks every fact about a protocol validator shares: the record is the key's, the key
-    /// was deposited, the credentials are the pool's, the fact is new (recorded), and the proof holds.
-    function _verifyOurs(ValidatorFact calldata fact, uint256 factBit) private returns (bytes memory pubkey) {
-        RegistryKey memory k = _checkKey(fact);
-        pubkey = k.pubkey;
-        if (!k.deposited) revert KeyNotDeposited(fact.operatorId, fact.keyIndex);
+    /// was deposited, the credentials are the pool's, the fact is new, and the proof holds. The registry
+    /// records the fact (and what it changes) first; any of these failing reverts that as well.
+    function _verifyOurs(
+        ValidatorFact calldata fact,
+        uint256 factBit
+    ) private returns (bool deposited, uint256 priorFacts, uint256 provenExitedKeys) {
+        (deposited, priorFacts, provenExitedKeys) = _recordFact(fact, factBit);
+        if (!deposited) revert KeyNotDeposited(fact.operatorId, fact.keyIndex);
         bytes32 credentials = fact.validator.withdrawalCredentials;
         if (credentials != WITHDRAWAL_CREDENTIALS) revert WrongWithdrawalCredentials(credentials);
-        _markFact(fact.operatorId, fact.keyIndex, factBit);
+        _refuseRepeat(fact.operatorId, fact.keyIndex, priorFacts, factBit);
         _verifyValidator(fact.blockTimestamp, fact.header, fact.validatorIndex, fact.validator, fact.proof);
     }
 
-    /// @dev The registry key's pubkey, which must be the record's, and whether it was deposited.
-    function _checkKey(ValidatorFact calldata fact) private view returns (RegistryKey memory k) {
-        (k.pubkey, k.deposited) = REGISTRY.getKeyPubkey(fact.operatorId, fact.keyIndex);
-        if (keccak256(k.pubkey) != keccak256(fact.validator.pubkey)) {
+    /// @dev Records the fact in the registry, which returns the key; its pubkey must be the record's.
+    function _recordFact(
+        ValidatorFact calldata fact,
+        uint256 factBit
+    ) private returns (bool deposited, uint256 priorFacts, uint256 provenExitedKeys) {
+        bytes32 head;
+        bytes16 tail;
+        (head, tail, deposited, priorFacts, provenExitedKeys) = REGISTRY.recordKeyFact(
+            fact.operatorId,
+            fact.keyIndex,
+            factBit
+        );
+        bytes calldata pubkey = fact.validator.pubkey;
+        if (pubkey.length != 48 || bytes32(pubkey[:32]) != head || bytes16(pubkey[32:]) != tail) {
             revert PubkeyMismatch(fact.operatorId, fact.keyIndex);
         }
     }
 
-    /// @dev Records `factBit` for the key; reverts if it was recorded before.
-    function _markFact(uint256 operatorId, uint256 keyIndex, uint256 factBit) private {
-        uint256 key = _key(operatorId, keyIndex);
-        uint256 facts = _keyFacts[key];
-        if (facts & factBit != 0) revert FactAlreadyProven(operatorId, keyIndex, factBit);
-        _keyFacts[key] = facts | factBit;
+    /// @dev Reverts if `factBit` was recorded for the key before this call.
+    function _refuseRepeat(uint256 operatorId, uint256 keyIndex, uint256 priorFacts, uint256 factBit) private pure {
+        if (priorFacts & factBit != 0) revert FactAlreadyProven(operatorId, keyIndex, factBit);
     }
 
     /// @dev Sends a full-exit request for `pubkey` from the withdrawal vault, paying the predeploy's
@@ -416,9 +404,5 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
     /// @dev The time of `epoch`'s first slot, in seconds.
     function _epochTime(uint64 epoch) private view returns (uint256) {
         return uint256(genesisTimestamp) + uint256(epoch) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT;
-    }
-
-    function _key(uint256 operatorId, uint256 keyIndex) private pure returns (uint256) {
-        return (operatorId << 128) | keyIndex;
     }
 }

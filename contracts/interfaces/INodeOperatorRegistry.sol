@@ -293,13 +293,29 @@ interface INodeOperatorRegistry {
     /// @param exitedKeys Its exited validators in total (at most its deposited keys).
     function reportExitedKeys(uint256 operatorId, uint256 exitedKeys) external;
 
-    /// @notice Holds or releases new deposits to an operator, and optionally freezes its undeposited
-    /// keys (vetted keys down to deposited keys). ACCOUNTING_ROLE only (the beacon facts contract: late
-    /// exits hold deposits until none is late; foreign credentials freeze the keys).
+    /// @notice Records a beacon-chain fact proven about a key (a {KeyFacts} bit) and applies what it
+    /// changes for the operator, in the call that reads the key's pubkey for the proof. ACCOUNTING_ROLE
+    /// only (the beacon facts contract, which checks the proof and refuses a fact recorded before):
+    /// - `EXITED`: one more proven exit; the exited count becomes at least the proven count (rewards
+    ///   accrued first), and a late exit of the key is closed;
+    /// - `LATE`: one more open late exit; new deposits are held while any is open;
+    /// - `FOREIGN_CREDENTIALS`: the undeposited keys are frozen (vetted keys down to deposited keys).
+    /// The bond cover is not recomputed here (no bond moved); `refreshOperator` does it for anyone.
     /// @param operatorId The operator.
-    /// @param held Whether new deposits are held.
-    /// @param freezeKeys Whether to unvet the undeposited keys as well.
-    function setDepositRestriction(uint256 operatorId, bool held, bool freezeKeys) external;
+    /// @param keyIndex The key's index.
+    /// @param fact The fact's bit.
+    /// @return pubkeyHead The key's BLS public key, bytes 0–31.
+    /// @return pubkeyTail The key's BLS public key, bytes 32–47.
+    /// @return deposited Whether the pool deposited the key.
+    /// @return priorFacts The key's facts before this call (the caller refuses a repeated one).
+    /// @return provenExitedKeys For `EXITED`, the operator's proven exited keys after this call; else 0.
+    function recordKeyFact(
+        uint256 operatorId,
+        uint256 keyIndex,
+        uint256 fact
+    )
+        external
+        returns (bytes32 pubkeyHead, bytes16 pubkeyTail, bool deposited, uint256 priorFacts, uint256 provenExitedKeys);
 
     /// @notice Sends up to `shares` of the operator's bond to `recipient` (a late exit's fee refund and
     /// penalty). ACCOUNTING_ROLE only.
@@ -324,6 +340,18 @@ interface INodeOperatorRegistry {
     /// @param operatorId The operator.
     /// @return True while held.
     function operatorDepositsHeld(uint256 operatorId) external view returns (bool);
+
+    /// @notice The beacon-chain facts recorded for a key ({KeyFacts} bits; 0 for none or no such key).
+    /// @param operatorId The operator.
+    /// @param keyIndex The key's index.
+    /// @return The fact bits.
+    function keyFacts(uint256 operatorId, uint256 keyIndex) external view returns (uint256);
+
+    /// @notice What beacon-state proofs recorded for an operator.
+    /// @param operatorId The operator.
+    /// @return provenExitedKeys Its exits proven.
+    /// @return lateExits Its late exits proven and not yet followed by a proven exit.
+    function operatorFacts(uint256 operatorId) external view returns (uint256 provenExitedKeys, uint256 lateExits);
 
     /// @notice Deposits the operator's next `count` vetted keys to the beacon deposit contract, 32 ETH
     /// each, with `withdrawalCredentials`; `msg.value` must be `count` × 32 ETH. Pool only.

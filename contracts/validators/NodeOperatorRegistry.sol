@@ -7,13 +7,15 @@ import {INodeOperatorRegistry} from "../interfaces/INodeOperatorRegistry.sol";
 import {IStakingPool} from "../interfaces/IStakingPool.sol";
 import {IDepositContract} from "../interfaces/IDepositContract.sol";
 import {DepositDataRoot} from "../lib/DepositDataRoot.sol";
+import {KeyFacts} from "../lib/KeyFacts.sol";
 import {MinLevelIndex} from "../lib/MinLevelIndex.sol";
 import {GovernedUpgradeable} from "../governance/GovernedUpgradeable.sol";
 
 /// @title NodeOperatorRegistry — operators, keys, bonds, and who takes the next deposit
 /// @notice See {INodeOperatorRegistry}.
 /// @dev Storage (ERC-7201 `tidepool.storage.NodeOperatorRegistry`): one packed word per operator with
-/// everything a deposit reads, five words per key, a global pubkey-hash set, and a {MinLevelIndex}
+/// everything a deposit reads, five words per key (the second also holds the facts beacon proofs
+/// recorded for it), a global pubkey-hash set, and a {MinLevelIndex}
 /// of the operators that can take a deposit, by active validators. Every change to an operator goes
 /// through `_store`, which moves it in the index, so the index always matches the stored words.
 contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
@@ -65,10 +67,12 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         uint80 bondShares;
     }
 
-    /// @dev A 48-byte pubkey and 96-byte signature in five words.
+    /// @dev A 48-byte pubkey and 96-byte signature in five words, and the key's {KeyFacts} bits in the
+    /// free half of the second word (read with the pubkey by a proof, so recording a fact is cheap).
     struct SigningKey {
         bytes32 pubkeyHead;
         bytes16 pubkeyTail;
+        uint128 facts;
         bytes32 sig0;
         bytes32 sig1;
         bytes32 sig2;
@@ -81,10 +85,21 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         uint104 heldBackShares; // distributed while no validator was active; added to the next
     }
 
-    /// @dev An operator's fee shares: accrued up to its last checkpoint of the index.
+    /// @dev An operator's second word: its keys' nonce and its open late exits. Non-zero once it
+    /// uploaded keys, so a late exit proven about a deposited key writes no new slot.
+    struct OperatorState {
+        uint64 keysNonce; // +1 on each upload or removal of its keys
+        uint32 lateExits; // late exits proven and not followed by a proven exit: deposits held while > 0
+    }
+
+    /// @dev An operator's fee shares, accrued up to its last checkpoint of the index, and its exits
+    /// proven (here because a proven exit accrues the rewards: one word read and written, not two).
+    /// `accruedShares` was a uint144: below 2^112 like the index (see REWARD_INDEX_SCALE), so the
+    /// narrower field reads every stored value unchanged.
     struct OperatorRewards {
         uint112 checkpoint;
-        uint144 accruedShares;
+        uint112 accruedShares;
+        uint32 provenExitedKeys;
     }
 
     /// @custom:storage-location erc7201:tidepool.storage.NodeOperatorRegistry
@@ -100,8 +115,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         MinLevelIndex.Index depositable;
         RewardsState rewards;
         mapping(uint256 operatorId => OperatorRewards) operatorRewards;
-        mapping(uint256 operatorId => uint256) operatorKeysNonces; // +1 on each upload or removal of its keys
-        mapping(uint256 operatorId => bool) depositsHeld; // a late exit is open (beacon facts)
+        mapping(uint256 operatorId => OperatorState) operatorStates; // was a uint256 keys nonce
     }
 
     // ──────────────────────────────── Construction ────────────────────────────────
@@ -184,7 +198,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         if (vetted < op.depositedKeys) vetted = op.depositedKeys;
         // Keys beyond those already vetted must be the keys governance reviewed.
         if (vetted > op.vettedKeys) {
-            uint256 actual = _storage().operatorKeysNonces[operatorId];
+            uint256 actual = _storage().operatorStates[operatorId].keysNonce;
             if (actual != expectedKeysNonce) revert OperatorKeysChanged(operatorId, expectedKeysNonce, actual);
         }
         op.vettedKeys = uint32(vetted);
@@ -224,6 +238,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
             keys[index] = SigningKey({
                 pubkeyHead: bytes32(pubkey[0:32]),
                 pubkeyTail: bytes16(pubkey[32:48]),
+                facts: 0,
                 sig0: bytes32(sig[0:32]),
                 sig1: bytes32(sig[32:64]),
                 sig2: bytes32(sig[64:96])
@@ -234,7 +249,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         op.totalKeys = SafeCast.toUint32(index);
         _store(operatorId, op);
         // The new keys are unvetted: what guardians attest (keysNonce) is unchanged.
-        ++$.operatorKeysNonces[operatorId];
+        ++$.operatorStates[operatorId].keysNonce;
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -263,7 +278,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         emit VettedKeysSet(operatorId, op.vettedKeys);
         // The keys still vetted are below fromIndex, untouched: the set guardians attest only shrank,
         // so keysNonce stays and no operator (active or not) can stale their attestations.
-        ++$.operatorKeysNonces[operatorId];
+        ++$.operatorStates[operatorId].keysNonce;
     }
 
     // ──────────────────────────────── Bond ────────────────────────────────
@@ -329,15 +344,46 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     }
 
     /// @inheritdoc INodeOperatorRegistry
-    function setDepositRestriction(uint256 operatorId, bool held, bool freezeKeys) external onlyRole(ACCOUNTING_ROLE) {
-        Operator memory op = _operator(operatorId);
-        _storage().depositsHeld[operatorId] = held;
-        if (freezeKeys && op.vettedKeys != op.depositedKeys) {
-            op.vettedKeys = op.depositedKeys;
+    function recordKeyFact(
+        uint256 operatorId,
+        uint256 keyIndex,
+        uint256 fact
+    )
+        external
+        onlyRole(ACCOUNTING_ROLE)
+        returns (bytes32 pubkeyHead, bytes16 pubkeyTail, bool deposited, uint256 priorFacts, uint256 provenExitedKeys)
+    {
+        RegistryStorage storage $ = _storage();
+        // An operator that does not exist has no keys: the range check refuses it.
+        Operator memory op = $.operators[operatorId];
+        if (keyIndex >= op.totalKeys) revert InvalidKeyRange(operatorId, keyIndex, 1, op.depositedKeys, op.totalKeys);
+        deposited = keyIndex < op.depositedKeys;
+        SigningKey storage key = $.keys[operatorId][keyIndex];
+        priorFacts = key.facts;
+        key.facts = uint128(priorFacts | fact);
+        (pubkeyHead, pubkeyTail) = (key.pubkeyHead, key.pubkeyTail);
+        bool lateExitsMoved = fact == KeyFacts.LATE || (fact == KeyFacts.EXITED && priorFacts & KeyFacts.LATE != 0);
+        if (fact == KeyFacts.EXITED) {
+            OperatorRewards storage rewards = $.operatorRewards[operatorId];
+            provenExitedKeys = rewards.provenExitedKeys + 1;
+            if (provenExitedKeys > op.exitedKeys) {
+                // Never above the deposited keys: each proven key is a distinct deposited key.
+                _accrueRewards(operatorId, op.depositedKeys - op.exitedKeys);
+                $.rewards.activeValidators -= uint40(provenExitedKeys - op.exitedKeys);
+                op.exitedKeys = uint32(provenExitedKeys);
+                emit ExitedKeysReported(operatorId, provenExitedKeys);
+            }
+            rewards.provenExitedKeys = uint32(provenExitedKeys);
+            if (priorFacts & KeyFacts.LATE != 0) _addLateExit(operatorId, false);
+        } else if (fact == KeyFacts.LATE) {
+            _addLateExit(operatorId, true);
+        } else if (fact == KeyFacts.FOREIGN_CREDENTIALS && op.vettedKeys != op.depositedKeys) {
+            op.vettedKeys = op.depositedKeys; // the operator's undeposited keys are frozen
             emit VettedKeysSet(operatorId, op.depositedKeys);
+        } else {
+            return (pubkeyHead, pubkeyTail, deposited, priorFacts, 0); // nothing changes for the operator
         }
-        _store(operatorId, op);
-        emit DepositsHeld(operatorId, held);
+        _place(operatorId, op, lateExitsMoved);
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -521,7 +567,7 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     /// @inheritdoc INodeOperatorRegistry
     function operatorKeysNonce(uint256 operatorId) external view returns (uint256) {
         _operator(operatorId);
-        return _storage().operatorKeysNonces[operatorId];
+        return _storage().operatorStates[operatorId].keysNonce;
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -544,7 +590,18 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
 
     /// @inheritdoc INodeOperatorRegistry
     function operatorDepositsHeld(uint256 operatorId) external view returns (bool) {
-        return _storage().depositsHeld[operatorId];
+        return _storage().operatorStates[operatorId].lateExits != 0;
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function keyFacts(uint256 operatorId, uint256 keyIndex) external view returns (uint256) {
+        return _storage().keys[operatorId][keyIndex].facts;
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function operatorFacts(uint256 operatorId) external view returns (uint256 provenExitedKeys, uint256 lateExits) {
+        RegistryStorage storage $ = _storage();
+        return ($.operatorRewards[operatorId].provenExitedKeys, $.operatorStates[operatorId].lateExits);
     }
 
     /// @inheritdoc INodeOperatorRegistry
@@ -554,15 +611,22 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
 
     // ──────────────────────────────── Internal ────────────────────────────────
 
-    /// @dev Writes the operator after recomputing its bond cover at the current share rate, and moves
-    /// it in the index: it is listed, at level `depositedKeys − exitedKeys`, exactly when it could take
-    /// at least one deposit. Every change to an operator goes through here.
+    /// @dev Writes the operator after recomputing its bond cover at the current share rate (see {_place}).
+    /// Every change to an operator goes through here, or through {_place} when no bond moved.
     function _store(uint256 operatorId, Operator memory op) private {
+        uint32 cover = _bondCover(op.bondShares);
+        if (cover != _storage().operators[operatorId].bondCoveredValidators) emit BondCoverUpdated(operatorId, cover);
+        op.bondCoveredValidators = cover;
+        _place(operatorId, op, false);
+    }
+
+    /// @dev Writes the operator as it is (bond cover included) and moves it in the index: it is listed,
+    /// at level `depositedKeys − exitedKeys`, exactly when it could take at least one deposit.
+    /// `lateExitsMoved`: the caller changed its late exits. Only then can a listed operator be held:
+    /// listed means it had none at its last placement, and nothing else changes them.
+    function _place(uint256 operatorId, Operator memory op, bool lateExitsMoved) private {
         RegistryStorage storage $ = _storage();
         Operator storage stored = $.operators[operatorId];
-        uint32 cover = _bondCover(op.bondShares);
-        if (cover != stored.bondCoveredValidators) emit BondCoverUpdated(operatorId, cover);
-        op.bondCoveredValidators = cover;
         bool wasIndexed = stored.listed;
         uint256 oldLevel = stored.depositedKeys - stored.exitedKeys;
         uint256 level = op.depositedKeys - op.exitedKeys;
@@ -571,9 +635,11 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
                 op.vettedKeys > op.depositedKeys &&
                 op.bondCoveredValidators > level &&
                 level < MAX_VALIDATORS_PER_OPERATOR &&
-                !$.depositsHeld[operatorId]; // read last: only when the rest would list it
-        if (wasIndexed && (!canTake || oldLevel != level)) $.depositable.remove(oldLevel);
+                ((wasIndexed && !lateExitsMoved) || $.operatorStates[operatorId].lateExits == 0); // read last
+        // Add before remove: a move between levels that share a bitmap word keeps it non-zero, so the
+        // summary word is neither cleared nor set again.
         if (canTake && (!wasIndexed || oldLevel != level)) $.depositable.add(level);
+        if (wasIndexed && (!canTake || oldLevel != level)) $.depositable.remove(oldLevel);
         op.listed = canTake;
         $.operators[operatorId] = op;
     }
@@ -594,7 +660,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         uint112 index = $.rewards.sharesPerValidator;
         OperatorRewards memory r = $.operatorRewards[operatorId];
         if (r.checkpoint == index) return;
-        r.accruedShares += uint144(_newlyAccrued(index, r.checkpoint, activeValidators)); // ≤ shares distributed
+        // At most the shares distributed: below 2^112 (checked, as the field is narrower than the index's product).
+        r.accruedShares += SafeCast.toUint112(_newlyAccrued(index, r.checkpoint, activeValidators));
         r.checkpoint = index;
         $.operatorRewards[operatorId] = r;
     }
@@ -602,6 +669,14 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
     /// @dev Shares accrued by `activeValidators` between `checkpoint` and `index`, rounded down.
     function _newlyAccrued(uint256 index, uint256 checkpoint, uint256 activeValidators) private pure returns (uint256) {
         return ((index - checkpoint) * activeValidators) / REWARD_INDEX_SCALE;
+    }
+
+    /// @dev Opens (`add`) or closes a late exit; deposits are held while any is open.
+    function _addLateExit(uint256 operatorId, bool add) private {
+        OperatorState storage state = _storage().operatorStates[operatorId];
+        uint256 late = state.lateExits;
+        state.lateExits = uint32(add ? late + 1 : late - 1);
+        if ((late == 0) == add) emit DepositsHeld(operatorId, add);
     }
 
     function _setBondPerValidator(uint256 bondPerValidatorWei) private {

@@ -322,7 +322,7 @@ describe("Attack: beacon-state proofs", function () {
     expect(await f.facts.operatorFacts(0n)).to.deep.equal([0n, 1n]);
     expect(await f.registry.operatorDepositsHeld(0n)).to.equal(
       true,
-      "setDepositRestriction(operatorId, false, true) released the late exit's hold while the exit is still late",
+      "the foreign-credentials fact released the late exit's hold while the exit is still late",
     );
   });
 

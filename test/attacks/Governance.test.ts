@@ -344,8 +344,8 @@ const REGISTRY_SPEC: Spec = {
   "depositKeys(uint256,uint256,bytes32)": { error: "CallerNotPool", errorArgs: caller },
   "distributeOperatorRewards(uint256)": { role: ROLE.accounting },
   "grantRole(bytes32,address)": GRANT,
-  "setDepositRestriction(uint256,bool,bool)": { role: ROLE.accounting },
   "initialize(address,uint256)": INITIALIZED,
+  "recordKeyFact(uint256,uint256,uint256)": { role: ROLE.accounting },
   "refreshOperator(uint256)": { open: "recomputes an operator's bond cover at the current rate (a public duty)" },
   "removeSigningKeys(uint256,uint256,uint256)": {
     error: "CallerNotOperator",

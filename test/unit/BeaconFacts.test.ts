@@ -375,6 +375,13 @@ describe("BeaconFacts", function () {
       await expect(f.facts.connect(prover).proveLateExit(fact, request, { value: fee }))
         .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
         .withArgs(0n, 1n, FACT.late);
+      // Neither a bond top-up nor a refresh of its cover lists the held operator again.
+      await (await f.registry.connect(f.operator).depositBond(0n, { value: parseEther("8") })).wait();
+      await (await f.registry.refreshOperator(0n)).wait();
+      expect(await f.registry.depositableKeys(0n)).to.equal(0n);
+      await expect(depositAsPool(f, 0n, 1n))
+        .to.be.revertedWithCustomError(f.registry, "OperatorNotDepositable")
+        .withArgs(0n);
 
       // The validator exits: proving it releases the hold.
       const later = await slotNow();
@@ -606,6 +613,25 @@ describe("BeaconFacts", function () {
       expect(await f.pool.getBeaconStat()).to.deep.equal(stat);
       const op = await operatorState(f.registry, 0n);
       expect([op.vettedKeys, op.depositedKeys]).to.deep.equal([4n, 4n]);
+    });
+
+    it("records the fact with the key: it moves with the key when the operator's list is rearranged", async function () {
+      const f = await loadFixture(deployFacts);
+      const s = await f.publishState({ "0:7": { withdrawalCredentials: FOREIGN_CREDENTIALS } });
+      const pubkey7 = (await f.registry.getSigningKey(0n, 7n)).pubkey;
+      await (await f.facts.proveForeignCredentials(await s.factFor(0n, 7n))).wait();
+      expect(await f.facts.keyFacts(0n, 7n)).to.equal(FACT.foreign);
+      // The operator removes its undeposited key 5: its last key, 7, fills the hole, with its fact.
+      await (await f.registry.connect(f.operator).removeSigningKeys(0n, 5n, 1n)).wait();
+      expect((await f.registry.getSigningKey(0n, 5n)).pubkey).to.equal(pubkey7);
+      expect(await f.facts.keyFacts(0n, 5n)).to.equal(FACT.foreign);
+      expect(await f.facts.keyFacts(0n, 7n)).to.equal(0n);
+      // Proven again at its new index: the same fact, refused.
+      const s2 = await f.publishState({ "0:7": { withdrawalCredentials: FOREIGN_CREDENTIALS } });
+      const moved = { ...(await s2.factFor(0n, 7n)), keyIndex: 5n };
+      await expect(f.facts.proveForeignCredentials(moved))
+        .to.be.revertedWithCustomError(f.facts, "FactAlreadyProven")
+        .withArgs(0n, 5n, FACT.foreign);
     });
 
     it("refuses the pool's own credentials (WrongWithdrawalCredentials)", async function () {

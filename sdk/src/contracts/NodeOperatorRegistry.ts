@@ -90,19 +90,21 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "grantRole"
       | "hasRole"
       | "initialize"
+      | "keyFacts"
       | "keysNonce"
       | "lowestActiveValidators"
       | "operatorDepositsHeld"
+      | "operatorFacts"
       | "operatorKeysNonce"
       | "pendingOperatorRewards"
       | "proxiableUUID"
+      | "recordKeyFact"
       | "refreshOperator"
       | "removeSigningKeys"
       | "renounceRole"
       | "reportExitedKeys"
       | "revokeRole"
       | "setBondPerValidator"
-      | "setDepositRestriction"
       | "setNodeOperatorActive"
       | "setNodeOperatorRewardAddress"
       | "setVettedKeys"
@@ -249,6 +251,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
     functionFragment: "initialize",
     values: [AddressLike, BigNumberish]
   ): string;
+  encodeFunctionData(
+    functionFragment: "keyFacts",
+    values: [BigNumberish, BigNumberish]
+  ): string;
   encodeFunctionData(functionFragment: "keysNonce", values?: undefined): string;
   encodeFunctionData(
     functionFragment: "lowestActiveValidators",
@@ -256,6 +262,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "operatorDepositsHeld",
+    values: [BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "operatorFacts",
     values: [BigNumberish]
   ): string;
   encodeFunctionData(
@@ -269,6 +279,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "proxiableUUID",
     values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "recordKeyFact",
+    values: [BigNumberish, BigNumberish, BigNumberish]
   ): string;
   encodeFunctionData(
     functionFragment: "refreshOperator",
@@ -293,10 +307,6 @@ export interface NodeOperatorRegistryInterface extends Interface {
   encodeFunctionData(
     functionFragment: "setBondPerValidator",
     values: [BigNumberish]
-  ): string;
-  encodeFunctionData(
-    functionFragment: "setDepositRestriction",
-    values: [BigNumberish, boolean, boolean]
   ): string;
   encodeFunctionData(
     functionFragment: "setNodeOperatorActive",
@@ -431,6 +441,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
   decodeFunctionResult(functionFragment: "grantRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "hasRole", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "initialize", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "keyFacts", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "keysNonce", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "lowestActiveValidators",
@@ -438,6 +449,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "operatorDepositsHeld",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "operatorFacts",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -450,6 +465,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "proxiableUUID",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "recordKeyFact",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -471,10 +490,6 @@ export interface NodeOperatorRegistryInterface extends Interface {
   decodeFunctionResult(functionFragment: "revokeRole", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "setBondPerValidator",
-    data: BytesLike
-  ): Result;
-  decodeFunctionResult(
-    functionFragment: "setDepositRestriction",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -1085,6 +1100,12 @@ export interface NodeOperatorRegistry extends BaseContract {
     "nonpayable"
   >;
 
+  keyFacts: TypedContractMethod<
+    [operatorId: BigNumberish, keyIndex: BigNumberish],
+    [bigint],
+    "view"
+  >;
+
   keysNonce: TypedContractMethod<[], [bigint], "view">;
 
   lowestActiveValidators: TypedContractMethod<
@@ -1096,6 +1117,12 @@ export interface NodeOperatorRegistry extends BaseContract {
   operatorDepositsHeld: TypedContractMethod<
     [operatorId: BigNumberish],
     [boolean],
+    "view"
+  >;
+
+  operatorFacts: TypedContractMethod<
+    [operatorId: BigNumberish],
+    [[bigint, bigint] & { provenExitedKeys: bigint; lateExits: bigint }],
     "view"
   >;
 
@@ -1112,6 +1139,20 @@ export interface NodeOperatorRegistry extends BaseContract {
   >;
 
   proxiableUUID: TypedContractMethod<[], [string], "view">;
+
+  recordKeyFact: TypedContractMethod<
+    [operatorId: BigNumberish, keyIndex: BigNumberish, fact: BigNumberish],
+    [
+      [string, string, boolean, bigint, bigint] & {
+        pubkeyHead: string;
+        pubkeyTail: string;
+        deposited: boolean;
+        priorFacts: bigint;
+        provenExitedKeys: bigint;
+      }
+    ],
+    "nonpayable"
+  >;
 
   refreshOperator: TypedContractMethod<
     [operatorId: BigNumberish],
@@ -1145,12 +1186,6 @@ export interface NodeOperatorRegistry extends BaseContract {
 
   setBondPerValidator: TypedContractMethod<
     [bondPerValidatorWei: BigNumberish],
-    [void],
-    "nonpayable"
-  >;
-
-  setDepositRestriction: TypedContractMethod<
-    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
     [void],
     "nonpayable"
   >;
@@ -1347,6 +1382,13 @@ export interface NodeOperatorRegistry extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "keyFacts"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, keyIndex: BigNumberish],
+    [bigint],
+    "view"
+  >;
+  getFunction(
     nameOrSignature: "keysNonce"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
@@ -1360,6 +1402,13 @@ export interface NodeOperatorRegistry extends BaseContract {
     nameOrSignature: "operatorDepositsHeld"
   ): TypedContractMethod<[operatorId: BigNumberish], [boolean], "view">;
   getFunction(
+    nameOrSignature: "operatorFacts"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish],
+    [[bigint, bigint] & { provenExitedKeys: bigint; lateExits: bigint }],
+    "view"
+  >;
+  getFunction(
     nameOrSignature: "operatorKeysNonce"
   ): TypedContractMethod<[operatorId: BigNumberish], [bigint], "view">;
   getFunction(
@@ -1368,6 +1417,21 @@ export interface NodeOperatorRegistry extends BaseContract {
   getFunction(
     nameOrSignature: "proxiableUUID"
   ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "recordKeyFact"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, keyIndex: BigNumberish, fact: BigNumberish],
+    [
+      [string, string, boolean, bigint, bigint] & {
+        pubkeyHead: string;
+        pubkeyTail: string;
+        deposited: boolean;
+        priorFacts: bigint;
+        provenExitedKeys: bigint;
+      }
+    ],
+    "nonpayable"
+  >;
   getFunction(
     nameOrSignature: "refreshOperator"
   ): TypedContractMethod<[operatorId: BigNumberish], [void], "nonpayable">;
@@ -1403,13 +1467,6 @@ export interface NodeOperatorRegistry extends BaseContract {
     nameOrSignature: "setBondPerValidator"
   ): TypedContractMethod<
     [bondPerValidatorWei: BigNumberish],
-    [void],
-    "nonpayable"
-  >;
-  getFunction(
-    nameOrSignature: "setDepositRestriction"
-  ): TypedContractMethod<
-    [operatorId: BigNumberish, held: boolean, freezeKeys: boolean],
     [void],
     "nonpayable"
   >;

@@ -1580,6 +1580,30 @@ const _abi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "keyIndex",
+        type: "uint256",
+      },
+    ],
+    name: "keyFacts",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "keysNonce",
     outputs: [
@@ -1637,6 +1661,30 @@ const _abi = [
         type: "uint256",
       },
     ],
+    name: "operatorFacts",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "provenExitedKeys",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "lateExits",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+    ],
     name: "operatorKeysNonce",
     outputs: [
       {
@@ -1678,6 +1726,55 @@ const _abi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "keyIndex",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "fact",
+        type: "uint256",
+      },
+    ],
+    name: "recordKeyFact",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "pubkeyHead",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes16",
+        name: "pubkeyTail",
+        type: "bytes16",
+      },
+      {
+        internalType: "bool",
+        name: "deposited",
+        type: "bool",
+      },
+      {
+        internalType: "uint256",
+        name: "priorFacts",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "provenExitedKeys",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -1779,29 +1876,6 @@ const _abi = [
       },
     ],
     name: "setBondPerValidator",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        internalType: "uint256",
-        name: "operatorId",
-        type: "uint256",
-      },
-      {
-        internalType: "bool",
-        name: "held",
-        type: "bool",
-      },
-      {
-        internalType: "bool",
-        name: "freezeKeys",
-        type: "bool",
-      },
-    ],
-    name: "setDepositRestriction",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
