@@ -42,7 +42,7 @@ const ORACLE_RUNS = Number(process.env.ORACLE_RUNS ?? 200);
 /** The beacon facts contract: the verifier plus the consumers of its proofs. */
 const FACTS_RUNS = Number(process.env.FACTS_RUNS ?? 10_000);
 /** The registry: deposits run through it, proofs record their facts in it; runs tuned to fit 24 KiB. */
-const REGISTRY_RUNS = Number(process.env.REGISTRY_RUNS ?? 2_000);
+const REGISTRY_RUNS = Number(process.env.REGISTRY_RUNS ?? 1_500);
 /** The withdrawal queue: ERC-721 plus the queue's accounting, tuned so that it fits in 24 KiB. */
 const QUEUE_RUNS = Number(process.env.QUEUE_RUNS ?? 3_000);
 

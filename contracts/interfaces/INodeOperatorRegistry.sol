@@ -336,6 +336,20 @@ interface INodeOperatorRegistry {
         uint256 keyIndex
     ) external view returns (bytes memory pubkey, bool deposited);
 
+    /// @notice The public keys of up to `limit` consecutive keys of an operator from `offset`, in one
+    /// call (what an oracle or a guardian reads for thousands of keys): fewer at the end of its keys,
+    /// none when `offset` is its key count.
+    /// @param operatorId The operator.
+    /// @param offset The first key's index (at most the operator's key count).
+    /// @param limit Keys at most: 1 to MAX_KEYS_PER_VIEW.
+    /// @return keys The 48-byte BLS public keys, concatenated in index order.
+    /// @return depositedKeys The operator's deposited keys (keys below this index are deposited).
+    function pubkeys(
+        uint256 operatorId,
+        uint256 offset,
+        uint256 limit
+    ) external view returns (bytes memory keys, uint256 depositedKeys);
+
     /// @notice Whether new deposits to the operator are held (a late exit is open).
     /// @param operatorId The operator.
     /// @return True while held.

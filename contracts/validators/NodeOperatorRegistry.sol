@@ -33,6 +33,8 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
 
     /// @notice Keys per `addSigningKeys` / `removeSigningKeys` call, at most.
     uint256 public constant MAX_KEYS_PER_CALL = 100;
+    /// @notice Keys per `pubkeys` view call, at most (48 KB returned, about 4.5M gas of reads).
+    uint256 public constant MAX_KEYS_PER_VIEW = 1_000;
     /// @notice Operators, at most (the index counts up to 65,535 per level).
     uint256 public constant MAX_OPERATORS = 65_535;
     /// @notice Active validators per operator, at most (the index's highest level).
@@ -557,6 +559,29 @@ contract NodeOperatorRegistry is INodeOperatorRegistry, GovernedUpgradeable {
         SigningKey storage key;
         (key, deposited) = _signingKey(operatorId, keyIndex);
         return (abi.encodePacked(key.pubkeyHead, key.pubkeyTail), deposited);
+    }
+
+    /// @inheritdoc INodeOperatorRegistry
+    function pubkeys(
+        uint256 operatorId,
+        uint256 offset,
+        uint256 limit
+    ) external view returns (bytes memory keys, uint256 depositedKeys) {
+        Operator memory op = _operator(operatorId);
+        if (limit == 0 || limit > MAX_KEYS_PER_VIEW) revert InvalidKeysCount(limit, MAX_KEYS_PER_VIEW);
+        if (offset > op.totalKeys) revert InvalidKeyRange(operatorId, offset, limit, op.depositedKeys, op.totalKeys);
+        uint256 end = limit < op.totalKeys - offset ? offset + limit : op.totalKeys;
+        keys = new bytes((end - offset) * PUBKEY_LENGTH);
+        mapping(uint256 => SigningKey) storage stored = _storage().keys[operatorId];
+        for (uint256 i = offset; i < end; ++i) {
+            (bytes32 head, bytes16 tail) = (stored[i].pubkeyHead, stored[i].pubkeyTail);
+            assembly ("memory-safe") {
+                let at := add(add(keys, 32), mul(sub(i, offset), 48))
+                mstore(at, head)
+                mstore(add(at, 32), tail) // its last 16 bytes land on the next key's place, or past the end
+            }
+        }
+        return (keys, op.depositedKeys);
     }
 
     /// @inheritdoc INodeOperatorRegistry

@@ -108,11 +108,18 @@ export async function blockAtOrBefore(provider: Provider, timestamp: bigint): Pr
   return lo;
 }
 
-/** Every deposited key of every operator, from the registry at `blockTag`. */
-async function depositedKeys(
-  c: OracleContracts,
+/** The registry's MAX_KEYS_PER_VIEW: keys per `pubkeys` call. */
+const KEYS_PER_VIEW = 1_000n;
+
+/**
+ * Every deposited key of every operator, from the registry at `blockTag`: only the keys `cache` does
+ * not hold yet are read, `keysPerCall` per `pubkeys` call (at most the registry's MAX_KEYS_PER_VIEW).
+ */
+export async function depositedKeys(
+  c: Pick<OracleContracts, "registry">,
   blockTag: number,
   cache: Map<string, string>,
+  keysPerCall = KEYS_PER_VIEW,
 ): Promise<{ operators: OperatorValidators[]; keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] }> {
   const operators: OperatorValidators[] = [];
   const keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] = [];
@@ -120,14 +127,20 @@ async function depositedKeys(
   for (let id = 0n; id < count; id++) {
     const op = await c.registry.getNodeOperator(id, { blockTag });
     operators.push({ operatorId: id, depositedKeys: op.depositedKeys, exitedKeys: op.exitedKeys });
-    for (let i = 0n; i < op.depositedKeys; i++) {
-      const key = `${id}:${i}`;
-      let pubkey = cache.get(key);
-      if (!pubkey) {
-        pubkey = (await c.registry.getSigningKey(id, i, { blockTag })).pubkey.toLowerCase();
-        cache.set(key, pubkey);
+    // The keys not cached yet, from the first one missing, MAX_KEYS_PER_VIEW per call.
+    let next = 0n;
+    while (next < op.depositedKeys && cache.has(`${id}:${next}`)) next++;
+    while (next < op.depositedKeys) {
+      const limit = op.depositedKeys - next < keysPerCall ? op.depositedKeys - next : keysPerCall;
+      const [packed] = await c.registry.pubkeys(id, next, limit, { blockTag });
+      for (let j = 0n; j < limit; j++) {
+        const at = 2 + Number(j) * 96;
+        cache.set(`${id}:${next + j}`, "0x" + packed.slice(at, at + 96).toLowerCase());
       }
-      keys.push({ operatorId: id, keyIndex: i, pubkey });
+      next += limit;
+    }
+    for (let i = 0n; i < op.depositedKeys; i++) {
+      keys.push({ operatorId: id, keyIndex: i, pubkey: cache.get(`${id}:${i}`)! });
     }
   }
   return { operators, keys };

@@ -1228,6 +1228,35 @@ describe("NodeOperatorRegistry", function () {
         .withArgs(A, 6, 1, 3, 6);
     });
 
+    it("pubkeys: consecutive keys' public keys in one call, clamped at the operator's last key", async function () {
+      const f = await loadFixture(fiveKeysFixture);
+      const batch = testKeyBatch("op-a", 5, 1, f.credentials);
+      await f.registry.connect(f.alice).addSigningKeys(A, 1, batch.pubkeys, batch.signatures);
+      await vet(f, A, 5);
+      await f.registry.connect(f.alice).depositBond(A, { value: parseEther("9") });
+      await depositAsPool(f, A, 3n);
+      const all = testKeyBatch("op-a", 0, 6, f.credentials);
+      const concat = (from: number, to: number) =>
+        "0x" + [...Array(to - from).keys()].map((i) => keyAt(all, from + i).pubkey.slice(2)).join("");
+      // One key, an odd and an even number of keys (the last one's padding), and a range clamped at 6.
+      expect(await f.registry.pubkeys(A, 2, 1)).to.deep.equal([concat(2, 3), 3n]);
+      expect(await f.registry.pubkeys(A, 0, 3)).to.deep.equal([concat(0, 3), 3n]);
+      expect(await f.registry.pubkeys(A, 1, 4)).to.deep.equal([concat(1, 5), 3n]);
+      expect(await f.registry.pubkeys(A, 3, 1000)).to.deep.equal([concat(3, 6), 3n]);
+      expect(await f.registry.pubkeys(A, 6, 10)).to.deep.equal(["0x", 3n]);
+      await expect(f.registry.pubkeys(A, 7, 1))
+        .to.be.revertedWithCustomError(f.registry, "InvalidKeyRange")
+        .withArgs(A, 7, 1, 3, 6);
+      for (const limit of [0n, 1001n]) {
+        await expect(f.registry.pubkeys(A, 0, limit))
+          .to.be.revertedWithCustomError(f.registry, "InvalidKeysCount")
+          .withArgs(limit, 1000n);
+      }
+      await expect(f.registry.pubkeys(99, 0, 1))
+        .to.be.revertedWithCustomError(f.registry, "OperatorNotFound")
+        .withArgs(99);
+    });
+
     it("count depositable keys as the smallest of vetted keys left and bond cover left, and 0 off the lowest level", async function () {
       const f = await loadFixture(threeOperatorsFixture);
       await vet(f, A, 4); // key-limited: 4

@@ -68,6 +68,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "DEPOSIT_CONTRACT"
       | "MAX_BOND_PER_VALIDATOR"
       | "MAX_KEYS_PER_CALL"
+      | "MAX_KEYS_PER_VIEW"
       | "MAX_OPERATORS"
       | "MAX_VALIDATORS_PER_OPERATOR"
       | "OPERATOR_MANAGER_ROLE"
@@ -98,6 +99,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
       | "operatorKeysNonce"
       | "pendingOperatorRewards"
       | "proxiableUUID"
+      | "pubkeys"
       | "recordKeyFact"
       | "refreshOperator"
       | "removeSigningKeys"
@@ -164,6 +166,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): string;
   encodeFunctionData(
     functionFragment: "MAX_KEYS_PER_CALL",
+    values?: undefined
+  ): string;
+  encodeFunctionData(
+    functionFragment: "MAX_KEYS_PER_VIEW",
     values?: undefined
   ): string;
   encodeFunctionData(
@@ -281,6 +287,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
     values?: undefined
   ): string;
   encodeFunctionData(
+    functionFragment: "pubkeys",
+    values: [BigNumberish, BigNumberish, BigNumberish]
+  ): string;
+  encodeFunctionData(
     functionFragment: "recordKeyFact",
     values: [BigNumberish, BigNumberish, BigNumberish]
   ): string;
@@ -363,6 +373,10 @@ export interface NodeOperatorRegistryInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "MAX_KEYS_PER_CALL",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(
+    functionFragment: "MAX_KEYS_PER_VIEW",
     data: BytesLike
   ): Result;
   decodeFunctionResult(
@@ -467,6 +481,7 @@ export interface NodeOperatorRegistryInterface extends Interface {
     functionFragment: "proxiableUUID",
     data: BytesLike
   ): Result;
+  decodeFunctionResult(functionFragment: "pubkeys", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "recordKeyFact",
     data: BytesLike
@@ -985,6 +1000,8 @@ export interface NodeOperatorRegistry extends BaseContract {
 
   MAX_KEYS_PER_CALL: TypedContractMethod<[], [bigint], "view">;
 
+  MAX_KEYS_PER_VIEW: TypedContractMethod<[], [bigint], "view">;
+
   MAX_OPERATORS: TypedContractMethod<[], [bigint], "view">;
 
   MAX_VALIDATORS_PER_OPERATOR: TypedContractMethod<[], [bigint], "view">;
@@ -1140,6 +1157,12 @@ export interface NodeOperatorRegistry extends BaseContract {
 
   proxiableUUID: TypedContractMethod<[], [string], "view">;
 
+  pubkeys: TypedContractMethod<
+    [operatorId: BigNumberish, offset: BigNumberish, limit: BigNumberish],
+    [[string, bigint] & { keys: string; depositedKeys: bigint }],
+    "view"
+  >;
+
   recordKeyFact: TypedContractMethod<
     [operatorId: BigNumberish, keyIndex: BigNumberish, fact: BigNumberish],
     [
@@ -1259,6 +1282,9 @@ export interface NodeOperatorRegistry extends BaseContract {
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
     nameOrSignature: "MAX_KEYS_PER_CALL"
+  ): TypedContractMethod<[], [bigint], "view">;
+  getFunction(
+    nameOrSignature: "MAX_KEYS_PER_VIEW"
   ): TypedContractMethod<[], [bigint], "view">;
   getFunction(
     nameOrSignature: "MAX_OPERATORS"
@@ -1417,6 +1443,13 @@ export interface NodeOperatorRegistry extends BaseContract {
   getFunction(
     nameOrSignature: "proxiableUUID"
   ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "pubkeys"
+  ): TypedContractMethod<
+    [operatorId: BigNumberish, offset: BigNumberish, limit: BigNumberish],
+    [[string, bigint] & { keys: string; depositedKeys: bigint }],
+    "view"
+  >;
   getFunction(
     nameOrSignature: "recordKeyFact"
   ): TypedContractMethod<

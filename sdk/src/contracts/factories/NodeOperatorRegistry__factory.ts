@@ -1119,6 +1119,19 @@ const _abi = [
   },
   {
     inputs: [],
+    name: "MAX_KEYS_PER_VIEW",
+    outputs: [
+      {
+        internalType: "uint256",
+        name: "",
+        type: "uint256",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_OPERATORS",
     outputs: [
       {
@@ -1723,6 +1736,40 @@ const _abi = [
         internalType: "bytes32",
         name: "",
         type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint256",
+        name: "operatorId",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "offset",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "limit",
+        type: "uint256",
+      },
+    ],
+    name: "pubkeys",
+    outputs: [
+      {
+        internalType: "bytes",
+        name: "keys",
+        type: "bytes",
+      },
+      {
+        internalType: "uint256",
+        name: "depositedKeys",
+        type: "uint256",
       },
     ],
     stateMutability: "view",
