@@ -83,24 +83,27 @@ export default buildModule("Tidepool", (m) => {
   });
 
   // Peers
-  const wrappedToken = m.contract("WrappedTpEth", [proxy]);
+  // Every other contract waits for the pause: whatever fails later leaves a pool that accepts nothing.
+  const paused = { after: [pausePool] };
+  const wrappedToken = m.contract("WrappedTpEth", [proxy], paused);
   const depositContract = LOCAL_NETWORKS.has(hre.network.name)
     ? m.contract("DepositContract")
     : m.contractAt("IDepositContract", m.getParameter("depositContract", CANONICAL_DEPOSIT_CONTRACT), {
         id: "DepositContract",
       });
 
-  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl" });
+  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl", ...paused });
   const withdrawalVaultProxy = m.contract(
     "ERC1967Proxy",
     [withdrawalVaultImpl, m.encodeFunctionCall(withdrawalVaultImpl, "initialize", [admin])],
     { id: "WithdrawalVaultProxy" },
   );
   const withdrawalVault = m.contractAt("WithdrawalVault", withdrawalVaultProxy);
-  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy]);
+  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy], paused);
 
   const registryImpl = m.contract("NodeOperatorRegistry", [proxy, depositContract], {
     id: "NodeOperatorRegistryImpl",
+    ...paused,
   });
   const registryProxy = m.contract(
     "ERC1967Proxy",
@@ -117,7 +120,7 @@ export default buildModule("Tidepool", (m) => {
     maxAttestationAgeBlocks,
   ]);
 
-  const insuranceFund = m.contract("InsuranceFund", [proxy, admin]);
+  const insuranceFund = m.contract("InsuranceFund", [proxy, admin], paused);
 
   const withdrawalRequestMetadata = m.library("WithdrawalRequestMetadata");
   const withdrawalQueueImpl = m.contract("WithdrawalQueue", [proxy, wrappedToken], {
