@@ -98,13 +98,14 @@ describe("Deployment: parameter check, paused until complete, records, handover"
       expect(await checkDeploymentParameters(ready(), "Governance", hoodi)).to.deep.equal([]);
     });
 
-    it("checks the quorum against the members, beacon time against the chain, frames, and the timelock's delay", async function () {
+    it("checks the quorum against the members, beacon time against the chain, frames, the stake limit and the timelock's delay", async function () {
       const file = ready();
       Object.assign(file.Tidepool, {
         oracleQuorum: 1,
         genesisTime: 1606824023,
         epochsPerFrame: 10,
         reportDeadlineSlots: 321,
+        maxStakeLimitWei: "10000000000000000000000001n",
       });
       file.TidepoolGovernance.minDelaySeconds = 60;
       const problems = await checkDeploymentParameters(file, "Governance", hoodi);
@@ -121,6 +122,11 @@ describe("Deployment: parameter check, paused until complete, records, handover"
         {
           parameter: "Tidepool.reportDeadlineSlots",
           sentence: "Tidepool.reportDeadlineSlots must be from 1 to one frame (320 slots), got 321",
+        },
+        {
+          parameter: "Tidepool.maxStakeLimitWei",
+          sentence:
+            "Tidepool.maxStakeLimitWei must be at most 10000000000000000000000000 wei, got 10000000000000000000000001",
         },
         {
           parameter: "TidepoolGovernance.minDelaySeconds",
