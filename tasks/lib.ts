@@ -20,7 +20,12 @@ import type { ActionType, ConfigurableTaskDefinition, HardhatRuntimeEnvironment,
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Tidepool } from "../deploy/protocol";
 import { TidepoolClient } from "../sdk/src/client";
-import { POOL_DEPLOYMENT_KEY, poolFromIgnitionRecord } from "../sdk/src/deployments";
+import {
+  LAUNCH_DEPLOYMENT_KEY,
+  POOL_DEPLOYMENT_KEY,
+  ignitionRecordIncomplete,
+  poolFromIgnitionRecord,
+} from "../sdk/src/deployments";
 import { describeError } from "../sdk/src/errors";
 import { parseEthText } from "../sdk/src/format";
 import { INTERFACES } from "../sdk/src/protocol";
@@ -224,7 +229,12 @@ export async function resolvePoolAddress(hre: HardhatRuntimeEnvironment, pool: u
     if (network === "hardhat") return fail(IN_PROCESS_NO_DEPLOYMENT);
     return fail(
       `No Tidepool deployment recorded for network "${network}" (chain ${chainId}, ${shortPath(file)}): deploy with` +
-        ` "npx hardhat ignition deploy deploy/modules/Tidepool.ts --network ${network}" or pass --pool <address>.`,
+        ` "npx hardhat deploy --network ${network}" or pass --pool <address>.`,
+    );
+  }
+  if (ignitionRecordIncomplete(addresses)) {
+    return fail(
+      `The Tidepool deployment recorded in ${shortPath(file)} is incomplete (its last step, ${LAUNCH_DEPLOYMENT_KEY}, has not run): finish it with "npx hardhat deploy --network ${network}" (docs/deployment.md, "Resuming a deployment").`,
     );
   }
   const address = poolFromIgnitionRecord(addresses);

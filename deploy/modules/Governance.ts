@@ -9,8 +9,10 @@ import TidepoolModule from "./Tidepool";
  * parameter changes and resuming all wait `minDelaySeconds`; only the pauser (a multisig) acts at
  * once, and it can only pause.
  *
- *   npx hardhat ignition deploy deploy/modules/Governance.ts --network hoodi \
- *     --parameters deploy/parameters/hoodi.json
+ *   npx hardhat deploy --network hoodi --parameters deploy/parameters/hoodi.json
+ *
+ * (the parameter file checked first: tasks/deploy.ts). Rehearsed locally with
+ * `npx hardhat deploy --network localhost --module governance --parameters deploy/parameters/localhost.json`.
  */
 export default buildModule("TidepoolGovernance", (m) => {
   const tidepool = m.useModule(TidepoolModule);

@@ -5,6 +5,10 @@ import hre from "hardhat";
 /** The canonical beacon deposit contract on mainnet and Hoodi (consensus-specs configs). */
 export const CANONICAL_DEPOSIT_CONTRACT = "0x00000000219ab540356cBB839Cbe05303d7705Fa";
 const LOCAL_NETWORKS = new Set(["hardhat", "localhost"]);
+/** StakingPool's capabilities (staking, instant redemption, deposits), all paused while it is deployed. */
+const ALL_POOL_CAPABILITIES = 7;
+/** The id of the module's last future: the record names it once the pool and the queue are open. */
+export const LAUNCHED_POOL_FUTURE = "LaunchedStakingPool";
 
 /**
  * Deploys and wires Tidepool. Roles with the default parameters on the in-process network
@@ -67,26 +71,39 @@ export default buildModule("Tidepool", (m) => {
     { id: "StakingPoolProxy", value: bootstrapDepositWei },
   );
   const bootstrapPool = m.contractAt("StakingPool", proxy, { id: "StakingPoolAtBootstrap" });
+  // A half-deployed protocol accepts nothing: the deployer pauses everything the pool does in its
+  // next two transactions, and resumes it as the deployment's last step (docs/deployment.md).
+  const deployer = m.getAccount(0);
+  const grantDeployerPause = m.call(bootstrapPool, "grantRole", [id("PAUSE_ROLE"), deployer], {
+    id: "GrantDeployerPause",
+  });
+  const pausePool = m.call(bootstrapPool, "pause", [ALL_POOL_CAPABILITIES], {
+    id: "PausePool",
+    after: [grantDeployerPause],
+  });
 
   // Peers
-  const wrappedToken = m.contract("WrappedTpEth", [proxy]);
+  // Every other contract waits for the pause: whatever fails later leaves a pool that accepts nothing.
+  const paused = { after: [pausePool] };
+  const wrappedToken = m.contract("WrappedTpEth", [proxy], paused);
   const depositContract = LOCAL_NETWORKS.has(hre.network.name)
     ? m.contract("DepositContract")
     : m.contractAt("IDepositContract", m.getParameter("depositContract", CANONICAL_DEPOSIT_CONTRACT), {
         id: "DepositContract",
       });
 
-  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl" });
+  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl", ...paused });
   const withdrawalVaultProxy = m.contract(
     "ERC1967Proxy",
     [withdrawalVaultImpl, m.encodeFunctionCall(withdrawalVaultImpl, "initialize", [admin])],
     { id: "WithdrawalVaultProxy" },
   );
   const withdrawalVault = m.contractAt("WithdrawalVault", withdrawalVaultProxy);
-  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy]);
+  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy], paused);
 
   const registryImpl = m.contract("NodeOperatorRegistry", [proxy, depositContract], {
     id: "NodeOperatorRegistryImpl",
+    ...paused,
   });
   const registryProxy = m.contract(
     "ERC1967Proxy",
@@ -103,7 +120,7 @@ export default buildModule("Tidepool", (m) => {
     maxAttestationAgeBlocks,
   ]);
 
-  const insuranceFund = m.contract("InsuranceFund", [proxy, admin]);
+  const insuranceFund = m.contract("InsuranceFund", [proxy, admin], paused);
 
   const withdrawalRequestMetadata = m.library("WithdrawalRequestMetadata");
   const withdrawalQueueImpl = m.contract("WithdrawalQueue", [proxy, wrappedToken], {
@@ -116,6 +133,10 @@ export default buildModule("Tidepool", (m) => {
     { id: "WithdrawalQueueProxy" },
   );
   const withdrawalQueue = m.contractAt("WithdrawalQueue", withdrawalQueueProxy);
+  const grantDeployerQueuePause = m.call(withdrawalQueue, "grantRole", [id("PAUSE_ROLE"), deployer], {
+    id: "GrantDeployerQueuePause",
+  });
+  const pauseQueue = m.call(withdrawalQueue, "pause", [], { id: "PauseQueue", after: [grantDeployerQueuePause] });
 
   // Beacon-state proofs (issue 17): anyone proves slashings, exits, late exits and foreign
   // credentials against EIP-4788 roots. Late exits are forced after 4 days (Lido's exit deadline is
@@ -183,21 +204,51 @@ export default buildModule("Tidepool", (m) => {
   const stakingPool = m.contractAt("StakingPool", proxy, { after: [upgrade] });
 
   // Roles
-  const grantPause = m.call(stakingPool, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantPause" });
-  m.call(stakingPool, "grantRole", [id("RESUME_ROLE"), admin], { id: "GrantResume" });
+  const grantResume = m.call(stakingPool, "grantRole", [id("RESUME_ROLE"), admin], { id: "GrantResume" });
   const grantLimit = m.call(stakingPool, "grantRole", [id("STAKE_LIMIT_ROLE"), admin], { id: "GrantStakeLimit" });
-  m.call(stakingPool, "grantRole", [id("INSTANT_REDEEM_PARAMS_ROLE"), admin], { id: "GrantInstantRedeemParams" });
-  m.call(stakingPool, "setStakeLimit", [maxStakeLimitWei, stakeLimitIncreasePerBlockWei], {
-    id: "SetStakeLimit",
-    after: [grantLimit, grantPause],
+  // The deployer gives up the pause roles it took; then the pauser gets them (again, if it is the deployer).
+  const renouncePause = m.call(stakingPool, "renounceRole", [id("PAUSE_ROLE"), deployer], {
+    id: "RenounceDeployerPause",
+    after: [pausePool],
   });
-  m.call(nodeOperatorRegistry, "grantRole", [id("OPERATOR_MANAGER_ROLE"), admin], { id: "GrantOperatorManager" });
-  m.call(nodeOperatorRegistry, "grantRole", [id("BOND_MANAGER_ROLE"), admin], { id: "GrantBondManager" });
-  m.call(depositSecurityModule, "addGuardian", [guardian, 1], { id: "AddGuardian" });
-  m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), oracleProxy], { id: "GrantAccountingToOracle" });
-  m.call(oracle, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantOraclePause" });
-  m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), beaconFacts], { id: "GrantAccountingToFacts" });
-  m.call(withdrawalVault, "grantRole", [id("EXIT_REQUESTER_ROLE"), beaconFacts], { id: "GrantExitRequesterToFacts" });
+  const grantPause = m.call(stakingPool, "grantRole", [id("PAUSE_ROLE"), pauser], {
+    id: "GrantPause",
+    after: [renouncePause],
+  });
+  const renounceQueuePause = m.call(withdrawalQueue, "renounceRole", [id("PAUSE_ROLE"), deployer], {
+    id: "RenounceDeployerQueuePause",
+    after: [pauseQueue],
+  });
+  const grantQueuePause = m.call(withdrawalQueue, "grantRole", [id("PAUSE_ROLE"), pauser], {
+    id: "GrantQueuePause",
+    after: [renounceQueuePause],
+  });
+  const wiring = [
+    grantResume,
+    grantLimit,
+    renouncePause,
+    grantPause,
+    renounceQueuePause,
+    grantQueuePause,
+    m.call(stakingPool, "grantRole", [id("INSTANT_REDEEM_PARAMS_ROLE"), admin], { id: "GrantInstantRedeemParams" }),
+    m.call(stakingPool, "setStakeLimit", [maxStakeLimitWei, stakeLimitIncreasePerBlockWei], {
+      id: "SetStakeLimit",
+      after: [grantLimit, grantPause],
+    }),
+    m.call(nodeOperatorRegistry, "grantRole", [id("OPERATOR_MANAGER_ROLE"), admin], { id: "GrantOperatorManager" }),
+    m.call(nodeOperatorRegistry, "grantRole", [id("BOND_MANAGER_ROLE"), admin], { id: "GrantBondManager" }),
+    m.call(depositSecurityModule, "addGuardian", [guardian, 1], { id: "AddGuardian" }),
+    m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), oracleProxy], { id: "GrantAccountingToOracle" }),
+    m.call(oracle, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantOraclePause" }),
+    m.call(nodeOperatorRegistry, "grantRole", [id("ACCOUNTING_ROLE"), beaconFacts], { id: "GrantAccountingToFacts" }),
+    m.call(withdrawalVault, "grantRole", [id("EXIT_REQUESTER_ROLE"), beaconFacts], { id: "GrantExitRequesterToFacts" }),
+  ];
+
+  // The last step: the pool and the queue open, once everything above is done. The record names
+  // `Tidepool#LaunchedStakingPool` only then; the tasks refuse a record without it.
+  const resumePool = m.call(stakingPool, "resume", [ALL_POOL_CAPABILITIES], { id: "ResumePool", after: wiring });
+  const resumeQueue = m.call(withdrawalQueue, "resume", [], { id: "ResumeQueue", after: wiring });
+  m.contractAt("StakingPool", proxy, { id: LAUNCHED_POOL_FUTURE, after: [resumePool, resumeQueue] });
 
   return {
     stakingPool,

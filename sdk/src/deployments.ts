@@ -7,6 +7,26 @@ import { getAddress, isAddress } from "ethers";
 /** The Ignition future id of the pool proxy (deploy/modules/Tidepool.ts). */
 export const POOL_DEPLOYMENT_KEY = "Tidepool#StakingPoolProxy";
 
+/** The first contract the Tidepool module records: a record naming it was written by the module. */
+export const BOOTSTRAP_DEPLOYMENT_KEY = "Tidepool#StakingPoolBootstrapImpl";
+
+/**
+ * The module's last step (deploy/modules/Tidepool.ts): recorded once the pool and the queue are
+ * resumed, after everything else.
+ */
+export const LAUNCH_DEPLOYMENT_KEY = "Tidepool#LaunchedStakingPool";
+
+/**
+ * Whether an Ignition `deployed_addresses.json` (parsed) is of a deployment that stopped half-way:
+ * written by the Tidepool module (it names the module's first contract) but without its last step.
+ * A record naming the pool alone (written by hand) is taken as it is.
+ */
+export function ignitionRecordIncomplete(record: unknown): boolean {
+  if (record === null || typeof record !== "object") return false;
+  const keys = record as Record<string, unknown>;
+  return keys[BOOTSTRAP_DEPLOYMENT_KEY] !== undefined && keys[LAUNCH_DEPLOYMENT_KEY] === undefined;
+}
+
 /** A deployment: the pool's address on one chain. */
 export interface Deployment {
   /** The chain's id. */
@@ -36,13 +56,14 @@ export function deploymentOf(book: DeploymentBook, chainId: bigint): Deployment 
 
 /**
  * A {@link DeploymentBook} from Ignition deployment records (each chain's parsed
- * `deployed_addresses.json`) keyed by chain id; chains whose record has no Tidepool pool are left out.
+ * `deployed_addresses.json`) keyed by chain id; chains whose record has no Tidepool pool, or is of a
+ * deployment that stopped half-way ({@link ignitionRecordIncomplete}), are left out.
  */
 export function deploymentBook(records: Readonly<Record<string, unknown>>): DeploymentBook {
   const book: Record<string, { pool: string }> = {};
   for (const [chainId, record] of Object.entries(records)) {
     const pool = poolFromIgnitionRecord(record);
-    if (pool !== undefined) book[BigInt(chainId).toString()] = { pool };
+    if (pool !== undefined && !ignitionRecordIncomplete(record)) book[BigInt(chainId).toString()] = { pool };
   }
   return book;
 }

@@ -291,4 +291,31 @@ describe("Error path of every command (headless, CI unset)", function () {
       },
     ]);
   });
+
+  it("deploy-check and deploy refuse a parameter file with zero addresses: every problem listed, one sentence, nothing sent", async function () {
+    const nonce = await hre.ethers.provider.getTransactionCount(me);
+    const refusal =
+      "Error: deploy/parameters/hoodi.json: Tidepool.pauser is the zero address: set the pauser multisig's address" +
+      " (4 more: Tidepool.guardian, Tidepool.treasury, Tidepool.oracleMembers, Tidepool.oracleQuorum)";
+    await check([
+      {
+        args: ["deploy-check", "--network", "localhost", "--parameters", "deploy/parameters/hoodi.json"],
+        lines: [
+          refusal,
+          "Tidepool.pauser: Tidepool.pauser is the zero address: set the pauser multisig's address",
+          "Tidepool.guardian: Tidepool.guardian is the zero address: set the first deposit guardian's address",
+          "Tidepool.treasury: Tidepool.treasury is the zero address: set the treasury's address",
+          'Tidepool.oracleMembers: Tidepool.oracleMembers is not used on network "localhost", whose oracle members are accounts 1 to 3: leave it out',
+          "Tidepool.oracleQuorum: Tidepool.oracleQuorum 1 does not fit 3 oracle members: it must be more than half of them and at most all",
+        ],
+        code: 1,
+      },
+      {
+        args: ["deploy", "--network", "localhost", "--parameters", "deploy/parameters/hoodi.json"],
+        lines: [refusal],
+        code: 1,
+      },
+    ]);
+    expect(await hre.ethers.provider.getTransactionCount(me)).to.equal(nonce);
+  });
 });
