@@ -5,6 +5,7 @@ import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/loca
 import { connectBeacon } from "../../offchain/oracle/beacon";
 import { buildFrameReport } from "../../offchain/oracle/report";
 import { runDaemon } from "../../offchain/oracle/service";
+import { createLogger } from "../../offchain/log";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
 import { runTask, taskError } from "../helpers/tasks";
 
@@ -85,17 +86,21 @@ describe("Tasks: oracle-report", function () {
       const lines: string[] = [];
       const stop = new AbortController();
       const ctx = { beacon: await connectBeacon(beaconUrl), provider: hre.ethers.provider, contracts: t };
-      const done = runDaemon(ctx, m1, { intervalMs: 5, signal: stop.signal, log: (l) => lines.push(l) });
+      const logger = createLogger({ write: (l) => lines.push(l), now: () => new Date(0) });
+      const done = runDaemon(ctx, m1, { intervalMs: 5, signal: stop.signal, logger });
       while (!until(lines)) await new Promise((resolve) => setTimeout(resolve, 5));
       stop.abort();
       await done;
       return lines;
     };
     const failed = await run("http://127.0.0.1:1", (lines) => lines.length >= 2);
-    expect(failed[0]).to.match(/^oracle pass failed: /);
-    expect(failed[1]).to.match(/^oracle pass failed: /);
+    const failure = `^1970-01-01T00:00:00Z ERROR pass failed ref_slot=${refSlot} source=beacon error=`;
+    expect(failed[0]).to.match(new RegExp(failure));
+    expect(failed[1]).to.match(new RegExp(failure));
     const lines = await run(url, (l) => l.some((x) => x.includes("submitted")));
-    expect(lines[lines.length - 1]).to.match(new RegExp(`^frame ${refSlot}: submitted \\(gas \\d+\\)$`));
+    expect(lines[lines.length - 1]).to.match(
+      new RegExp(`^1970-01-01T00:00:00Z INFO  report submitted: waiting for the quorum ref_slot=${refSlot} .* gas=\\d+ `),
+    );
     const votes = await t.oracle.queryFilter(t.oracle.filters.ReportSubmitted(refSlot, m1.address));
     expect(votes.length).to.equal(1);
   });
