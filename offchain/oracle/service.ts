@@ -306,15 +306,17 @@ export class OracleDaemon {
       this.metrics.lastSuccess.set(Math.floor(this.lastSuccessMs / 1000));
     } catch (error) {
       const fields: LogFields = frame ? { ref_slot: frame.refSlot } : {};
-      if (submitting && isError(error, "CALL_EXCEPTION")) {
+      const described = toSdkError(error);
+      // A revert: ethers' CALL_EXCEPTION, or a node's error that carries a custom error of ours.
+      if (submitting && (isError(error, "CALL_EXCEPTION") || described.errorName !== undefined)) {
         this.metrics.submissions.inc({ result: "reverted" });
-        const reason = toSdkError(error).message;
+        const reason = described.message;
         this.lastFailure = `the submission reverted: ${reason}`;
         this.log.error("submission reverted", { ...fields, error: reason });
         return;
       }
       const source = errorSource(error);
-      const reason = source === "execution" ? toSdkError(error).message.split("\n")[0] : firstLine(error);
+      const reason = source === "execution" ? described.message.split("\n")[0] : firstLine(error);
       this.metrics.errors.inc({ source });
       this.lastFailure = `${source} node: ${reason}`;
       this.log.error("pass failed", { ...fields, source, error: reason });
