@@ -137,15 +137,22 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
         interval_s: intervalMs / 1000,
       });
       const stop = new AbortController();
-      process.once("SIGINT", () => stop.abort());
-      process.once("SIGTERM", () => stop.abort());
-      await service.runDaemon(ctx, member, {
-        intervalMs,
-        signal: stop.signal,
-        logger,
-        metricsPort: daemon.metricsPort,
-        warningSlots: daemon.warningSlots,
-      });
+      const onSignal = () => stop.abort();
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        await service.runDaemon(ctx, member, {
+          intervalMs,
+          signal: stop.signal,
+          logger,
+          metricsPort: daemon.metricsPort,
+          warningSlots: daemon.warningSlots,
+        });
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+      logger.info("oracle daemon stopped");
       return;
     }
     const outcome = await attempt(hre, () => service.reportOnce(ctx, member, console.log));
