@@ -377,7 +377,8 @@ export class OracleDaemon {
   /**
    * Counts the frames whose deadline passed with neither this member's vote nor the report applied:
    * the current one once its deadline is behind the head, and on a change of frame the one before and
-   * any frame in between that this daemon did not see (unless it is the last one applied).
+   * any frame in between that this daemon did not see (unless it is the last one applied). A frame
+   * whose deadline had passed before the daemon's first pass is not counted.
    */
   private trackMissed(frame: FrameView): void {
     const before = this.tracked;
@@ -389,7 +390,9 @@ export class OracleDaemon {
       }
     }
     if (!before || before.refSlot !== frame.refSlot) {
-      this.tracked = { refSlot: frame.refSlot, deadlineSlot: frame.deadlineSlot, done: false, missed: false };
+      // A frame already past its deadline at the daemon's first pass went by before it started: not counted.
+      const history = !before && frame.currentSlot > frame.deadlineSlot;
+      this.tracked = { refSlot: frame.refSlot, deadlineSlot: frame.deadlineSlot, done: false, missed: history };
     }
     const now = this.tracked!;
     if (frame.voted || frame.applied) now.done = true;
@@ -483,11 +486,15 @@ export async function runDaemon(
       await daemon.pass();
       await new Promise<void>((resolve) => {
         if (options.signal?.aborted) return resolve();
-        const timer = setTimeout(resolve, options.intervalMs);
-        options.signal?.addEventListener("abort", () => {
+        const onAbort = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(() => {
+          options.signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, options.intervalMs);
+        options.signal?.addEventListener("abort", onAbort, { once: true });
       });
     }
   } finally {

@@ -5,6 +5,7 @@
  * daemon runs its passes on the local chains, in process; the clock it reads is set to the chain's time
  * (plus a lag where a test says so), so every line is known exactly.
  */
+import { getEventListeners } from "node:events";
 import { expect } from "chai";
 import hre from "hardhat";
 import type { Tidepool } from "../../deploy/protocol";
@@ -270,7 +271,7 @@ describe("Oracle daemon: log lines, metrics and health on the local chains", fun
     await reportOnce({ beacon: real, provider: hre.ethers.provider, contracts: t }, t.oracleMembers[1]);
   });
 
-  it("a deadline that passes unapplied after this member's vote is not its miss; a frame past its deadline is not reported", async function () {
+  it("a deadline that passes unapplied after this member's vote is not its miss; a frame past its deadline is not reported, nor counted by a daemon started after it", async function () {
     await advanceToNextFrame(local);
     const [refSlot, deadline] = await t.oracle.getCurrentFrame();
     expect((await pass())[0]).to.match(/ INFO {2}report submitted: waiting for the quorum /);
@@ -280,6 +281,21 @@ describe("Oracle daemon: log lines, metrics and health on the local chains", fun
     expect(await pass()).to.deep.equal([
       `${ts()} INFO  deadline passed: the frame can no longer be reported ${seen} ${await nextText()}`,
     ]);
+    // A daemon started now finds the deadline passed before it ran: not its miss either.
+    const fresh: string[] = [];
+    const started = new OracleDaemon(
+      { beacon: real, provider: hre.ethers.provider, contracts: t },
+      t.oracleMembers[2],
+      {
+        intervalMs: 60_000,
+        logger: createLogger({ write: (l) => fresh.push(l), now: () => new Date(nowMs) }),
+      },
+    );
+    await started.pass();
+    expect(fresh).to.deep.equal([
+      `${ts()} INFO  deadline passed: the frame can no longer be reported ${await frameText({ voted: false, votes: 1n, applied: false })} ${await nextText()}`,
+    ]);
+    expect(started.metrics.framesMissed.get()).to.equal(0);
     await advanceToNextFrame(local);
     const out = await pass();
     expect(out).to.have.length(1);
@@ -322,7 +338,11 @@ describe("Oracle daemon: log lines, metrics and health on the local chains", fun
       onServer: (s) => (url = s.url),
       logger: createLogger({ format: "json", write: (l) => out.push(l) }),
     });
-    while (!out.some((l) => l.includes("report submitted"))) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (out.filter((l) => l.includes("already voted")).length < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // One listener on the signal at most, however many intervals have gone by.
+    expect(getEventListeners(stop.signal, "abort").length).to.be.at.most(1);
     const first = JSON.parse(out[0]) as Record<string, unknown>;
     expect(first).to.include({ level: "info", msg: "serving metrics and health", metrics: `${url}/metrics` });
     const submitted = JSON.parse(out.find((l) => l.includes("report submitted"))!) as Record<string, unknown>;
