@@ -8,7 +8,7 @@
  * deploy/protocol.ts or `hardhat` (see tasks/lib.ts).
  */
 import { eth } from "../sdk/src/format";
-import { POOL_HELP, attempt, fail, loadTidepool, parseCount, roleSigner, tidepoolTask } from "./lib";
+import { POOL_HELP, attempt, fail, loadTidepool, parseCount, portIsFree, roleSigner, tidepoolTask } from "./lib";
 
 /** The report counts in gwei: nine decimals of ETH show all of it. */
 const GWEI_PLACES = 9;
@@ -21,6 +21,34 @@ interface OracleReportArgs {
   fromBlock?: string;
   dryRun: boolean;
   pool?: string;
+  logFormat?: string;
+  metricsPort?: string;
+  warningSlots?: string;
+}
+
+/** The daemon's options, checked before anything is read: each needs --daemon. */
+function parseDaemonOptions(args: OracleReportArgs): {
+  logFormat: "text" | "json";
+  metricsPort?: number;
+  warningSlots?: bigint;
+} {
+  for (const [value, flag] of [
+    [args.logFormat, "--log-format"],
+    [args.metricsPort, "--metrics-port"],
+    [args.warningSlots, "--warning-slots"],
+  ] as const) {
+    if (value !== undefined && !args.daemon) fail(`${flag} is for the daemon: add --daemon`);
+  }
+  const logFormat = args.logFormat ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") fail(`--log-format must be text or json, got "${logFormat}"`);
+  let metricsPort: number | undefined;
+  if (args.metricsPort !== undefined) {
+    metricsPort = parseCount(args.metricsPort, "metrics-port", 1);
+    if (metricsPort > 65_535) fail(`--metrics-port must be a port number (1 to 65535), got "${args.metricsPort}"`);
+  }
+  const warningSlots =
+    args.warningSlots === undefined ? undefined : BigInt(parseCount(args.warningSlots, "warning-slots", 1));
+  return { logFormat, metricsPort, warningSlots };
 }
 
 function parseUrl(value: string | undefined): string {
@@ -44,10 +72,22 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
   .addOptionalParam("fromBlock", "Block to search for earlier exit requests from (the oracle's deployment block)")
   .addFlag("dryRun", "Print the report without submitting it")
   .addOptionalParam("pool", POOL_HELP)
+  .addOptionalParam("logFormat", "With --daemon: log lines as text (timestamped) or json (default: text)")
+  .addOptionalParam("metricsPort", "With --daemon: serve /metrics (Prometheus) and /health on 127.0.0.1 at this port")
+  .addOptionalParam(
+    "warningSlots",
+    "With --daemon: warn when the frame's deadline is this many slots away without quorum (default: a quarter of the report window)",
+  )
   .setAction(async (args: OracleReportArgs, hre): Promise<void> => {
     const beaconUrl = parseUrl(args.beaconUrl);
     const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
     const fromBlock = args.fromBlock === undefined ? undefined : parseCount(args.fromBlock, "from-block");
+    const daemon = parseDaemonOptions(args);
+    if (daemon.metricsPort !== undefined && !(await portIsFree(daemon.metricsPort))) {
+      fail(
+        `port ${daemon.metricsPort} on 127.0.0.1 is in use: stop what listens there, or choose another --metrics-port`,
+      );
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { connectBeacon } = require("../offchain/oracle/beacon") as typeof import("../offchain/oracle/beacon");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -82,18 +122,37 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
           `  validators ${d.numValidators}, CL balance ${eth(BigInt(d.clBalanceGwei) * 10n ** 9n, GWEI_PLACES)}\n` +
           `  withdrawal vault ${eth(BigInt(d.withdrawalVaultBalance), GWEI_PLACES)}, EL rewards vault ${eth(BigInt(d.elRewardsVaultBalance), GWEI_PLACES)}\n` +
           `  finalize up to request ${d.lastRequestIdToFinalize}, bunker mode ${d.isBunkerMode}\n` +
-          `  operator losses ${d.operatorIdsWithLosses.map((id, i) => `#${id}: ${d.operatorLossesGwei[i]} gwei`).join(", ") || "none"}\n` +
+          `  operator losses ${d.operatorIdsWithLosses.map((id, i) => `#${id}: ${eth(BigInt(d.operatorLossesGwei[i]) * 10n ** 9n, GWEI_PLACES)}`).join(", ") || "none"}\n` +
           `  exits ${d.exitOperatorIds.map((id, i) => `#${id}/${d.exitKeyIndices[i]}`).join(", ") || "none"}`,
       );
       return;
     }
     if (args.daemon) {
-      console.log(
-        `Oracle member ${member.address} reporting from ${beaconUrl} every ${intervalMs / 1000}s (Ctrl-C stops)`,
-      );
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createLogger } = require("../offchain/log") as typeof import("../offchain/log");
+      const logger = createLogger({ format: daemon.logFormat });
+      logger.info("oracle daemon started (Ctrl-C stops)", {
+        member: member.address,
+        beacon: beaconUrl,
+        interval_s: intervalMs / 1000,
+      });
       const stop = new AbortController();
-      process.once("SIGINT", () => stop.abort());
-      await service.runDaemon(ctx, member, { intervalMs, signal: stop.signal });
+      const onSignal = () => stop.abort();
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        await service.runDaemon(ctx, member, {
+          intervalMs,
+          signal: stop.signal,
+          logger,
+          metricsPort: daemon.metricsPort,
+          warningSlots: daemon.warningSlots,
+        });
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+      logger.info("oracle daemon stopped");
       return;
     }
     const outcome = await attempt(hre, () => service.reportOnce(ctx, member, console.log));

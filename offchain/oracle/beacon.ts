@@ -29,6 +29,8 @@ export interface BeaconReader {
   spec(): Promise<BeaconSpec>;
   /** The finalized epoch as the head state sees it. */
   finalizedEpoch(): Promise<bigint>;
+  /** The slot of the head block (the daemon's lag metric; optional for readers that have no head). */
+  headSlot?(): Promise<bigint>;
   /** The slot of the last block at or before `slot` (a reference slot may have no block). */
   blockSlotAtOrBefore(slot: bigint): Promise<bigint>;
   /**
@@ -76,6 +78,9 @@ export async function connectBeacon(baseUrl: string): Promise<BeaconReader> {
     },
     async finalizedEpoch() {
       return BigInt((await api.beacon.getStateFinalityCheckpoints({ stateId: "head" })).value().finalized.epoch);
+    },
+    async headSlot() {
+      return BigInt((await api.beacon.getBlockHeader({ blockId: "head" })).value().header.message.slot);
     },
     async blockSlotAtOrBefore(slot) {
       for (let s = slot; s >= 0n && slot - s <= MAX_MISSED_SLOTS; s--) {

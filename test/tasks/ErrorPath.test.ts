@@ -318,4 +318,38 @@ describe("Error path of every command (headless, CI unset)", function () {
     ]);
     expect(await hre.ethers.provider.getTransactionCount(me)).to.equal(nonce);
   });
+
+  it("the oracle daemon's options (issue 18): one sentence, exit code 1", async function () {
+    const busy = Number(new URL(rpc.url).port); // the test's own JSON-RPC server listens there
+    const daemon = (...args: string[]) => live("oracle-report", "--beacon-url", "http://127.0.0.1:1", ...args);
+    await check([
+      {
+        args: daemon("--daemon", "--log-format", "xml"),
+        lines: ['Error: --log-format must be text or json, got "xml"'],
+        code: 1,
+      },
+      {
+        args: daemon("--daemon", "--metrics-port", "70000"),
+        lines: ['Error: --metrics-port must be a port number (1 to 65535), got "70000"'],
+        code: 1,
+      },
+      {
+        args: daemon("--daemon", "--warning-slots", "0"),
+        lines: ['Error: --warning-slots must be an integer of at least 1, got "0"'],
+        code: 1,
+      },
+      {
+        args: daemon("--metrics-port", "9100"),
+        lines: ["Error: --metrics-port is for the daemon: add --daemon"],
+        code: 1,
+      },
+      {
+        args: daemon("--daemon", "--metrics-port", String(busy)),
+        lines: [
+          `Error: port ${busy} on 127.0.0.1 is in use: stop what listens there, or choose another --metrics-port`,
+        ],
+        code: 1,
+      },
+    ]);
+  });
 });

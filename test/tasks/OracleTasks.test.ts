@@ -1,3 +1,4 @@
+import net from "node:net";
 import { expect } from "chai";
 import hre from "hardhat";
 import type { Tidepool } from "../../deploy/protocol";
@@ -5,8 +6,18 @@ import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/loca
 import { connectBeacon } from "../../offchain/oracle/beacon";
 import { buildFrameReport } from "../../offchain/oracle/report";
 import { runDaemon } from "../../offchain/oracle/service";
+import { createLogger } from "../../offchain/log";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
 import { runTask, taskError } from "../helpers/tasks";
+
+/** A port nothing listens on: bound, then released. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 describe("Tasks: oracle-report", function () {
   let t: Tidepool;
@@ -85,19 +96,96 @@ describe("Tasks: oracle-report", function () {
       const lines: string[] = [];
       const stop = new AbortController();
       const ctx = { beacon: await connectBeacon(beaconUrl), provider: hre.ethers.provider, contracts: t };
-      const done = runDaemon(ctx, m1, { intervalMs: 5, signal: stop.signal, log: (l) => lines.push(l) });
+      const logger = createLogger({ write: (l) => lines.push(l), now: () => new Date(0) });
+      const done = runDaemon(ctx, m1, { intervalMs: 5, signal: stop.signal, logger });
       while (!until(lines)) await new Promise((resolve) => setTimeout(resolve, 5));
       stop.abort();
       await done;
       return lines;
     };
     const failed = await run("http://127.0.0.1:1", (lines) => lines.length >= 2);
-    expect(failed[0]).to.match(/^oracle pass failed: /);
-    expect(failed[1]).to.match(/^oracle pass failed: /);
+    const failure = `^1970-01-01T00:00:00Z ERROR pass failed ref_slot=${refSlot} source=beacon error=`;
+    expect(failed[0]).to.match(new RegExp(failure));
+    expect(failed[1]).to.match(new RegExp(failure));
     const lines = await run(url, (l) => l.some((x) => x.includes("submitted")));
-    expect(lines[lines.length - 1]).to.match(new RegExp(`^frame ${refSlot}: submitted \\(gas \\d+\\)$`));
+    expect(lines[lines.length - 1]).to.match(
+      new RegExp(
+        `^1970-01-01T00:00:00Z INFO  report submitted: waiting for the quorum ref_slot=${refSlot} .* gas=\\d+ `,
+      ),
+    );
     const votes = await t.oracle.queryFilter(t.oracle.filters.ReportSubmitted(refSlot, m1.address));
     expect(votes.length).to.equal(1);
+  });
+
+  it("--daemon with --log-format json and --metrics-port: JSON lines, /metrics and /health on 127.0.0.1 until a signal stops it", async function () {
+    const port = await freePort();
+    const [m1] = t.oracleMembers;
+    const running = runTask("oracle-report", {
+      beaconUrl: url,
+      daemon: true,
+      interval: "1",
+      logFormat: "json",
+      metricsPort: String(port),
+      pool,
+    });
+    const health = async () =>
+      fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.status,
+        () => 0,
+      );
+    while ((await health()) !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).to.include('tidepool_oracle_errors_total{source="beacon"} 0\n');
+    process.emit("SIGINT");
+    const lines = (await running).split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const line of lines) expect(line.ts).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(lines[0]).to.include({
+      level: "info",
+      msg: "oracle daemon started (Ctrl-C stops)",
+      member: m1.address,
+      beacon: url,
+      interval_s: 1,
+    });
+    expect(lines[1]).to.include({ msg: "serving metrics and health", metrics: `http://127.0.0.1:${port}/metrics` });
+    expect(lines[2]).to.include({
+      level: "info",
+      msg: "already voted: waiting for the quorum",
+      voted: "yes",
+      validators: 8,
+    });
+    expect(lines[lines.length - 1]).to.include({ msg: "oracle daemon stopped" });
+    expect(await health()).to.equal(0); // the server is closed
+  });
+
+  it("the daemon's options: bad values and use without --daemon give one-line errors", async function () {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const { port } = busy.address() as net.AddressInfo;
+    try {
+      expect(await taskError("oracle-report", { beaconUrl: url, daemon: true, logFormat: "xml", pool })).to.equal(
+        '--log-format must be text or json, got "xml"',
+      );
+      expect(await taskError("oracle-report", { beaconUrl: url, daemon: true, metricsPort: "0", pool })).to.equal(
+        '--metrics-port must be an integer of at least 1, got "0"',
+      );
+      expect(await taskError("oracle-report", { beaconUrl: url, daemon: true, metricsPort: "65536", pool })).to.equal(
+        '--metrics-port must be a port number (1 to 65535), got "65536"',
+      );
+      expect(await taskError("oracle-report", { beaconUrl: url, daemon: true, warningSlots: "x", pool })).to.equal(
+        '--warning-slots must be an integer of at least 1, got "x"',
+      );
+      expect(await taskError("oracle-report", { beaconUrl: url, metricsPort: "9100", pool })).to.equal(
+        "--metrics-port is for the daemon: add --daemon",
+      );
+      expect(await taskError("oracle-report", { beaconUrl: url, logFormat: "json", pool })).to.equal(
+        "--log-format is for the daemon: add --daemon",
+      );
+      expect(
+        await taskError("oracle-report", { beaconUrl: url, daemon: true, metricsPort: String(port), pool }),
+      ).to.equal(`port ${port} on 127.0.0.1 is in use: stop what listens there, or choose another --metrics-port`);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 
   it("bad arguments and an unreachable beacon node give one-line errors", async function () {
