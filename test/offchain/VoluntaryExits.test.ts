@@ -123,11 +123,11 @@ describe("Voluntary exits (signing, the local chain's pool, the operators' exits
     let chain: BeaconChain;
     let api: BeaconApi;
 
-    /** Four validators activated at epoch 1, a fifth deposited at epoch 9 (pending), head at epoch 10. */
+    /** Four validators active from epoch 2, a fifth deposited at epoch 9 (pending until 11), head at epoch 10. */
     beforeEach(async function () {
       chain = new BeaconChain({
         genesisTime: GENESIS,
-        activationDelayEpochs: 1n,
+        activationDelayEpochs: 2n,
         shardCommitteePeriodEpochs: 8n,
         exitDelayEpochs: 2n,
       });
@@ -209,7 +209,7 @@ describe("Voluntary exits (signing, the local chain's pool, the operators' exits
         await sign(3, 11n),
         "Invalid voluntary exit: the exit's epoch 11 is after the current epoch 10",
       );
-      // Active since epoch 1: SHARD_COMMITTEE_PERIOD (8) ends at epoch 9; a younger chain refuses.
+      // Active since epoch 2: SHARD_COMMITTEE_PERIOD (8) ends at epoch 10. Past it here; not on this chain.
       const young = new BeaconChain({
         genesisTime: GENESIS,
         activationDelayEpochs: 1n,
