@@ -5,6 +5,7 @@
  * where nobody but the operators exits a validator the oracle asks to exit.
  */
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -484,6 +485,50 @@ describe("Voluntary exits (signing, the local chain's pool, the operators' exits
       expect(
         await taskError("operator-exits-bot", { operator: "5", keystores: dir, passwordFile, once: true, pool }),
       ).to.equal("there is no operator 5 (the registry has 2)");
+      // From the command line without --password-file: the password is asked for on stderr and read
+      // from stdin (a pipe here), never echoed; stdin that ends first is one sentence, exit code 1.
+      const b2 = await pubkeyOf(1n, 2n);
+      const bDir = await keystoreFolder([testSecretKey("B", 2)]);
+      dirs.push(bDir);
+      const cli = (input: string) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            [
+              require.resolve("hardhat/internal/cli/bootstrap.js"),
+              "operator-exit",
+              "--keystores",
+              bDir,
+              "--validator",
+              b2,
+              "--beacon",
+              local.api.url,
+            ],
+            { cwd: hre.config.paths.root, env: { ...process.env, NO_COLOR: "1" } },
+          );
+          let [stdout, stderr] = ["", ""];
+          child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+          child.on("error", reject);
+          child.on("close", (code) => resolve({ code, stdout, stderr }));
+          child.stdin.end(input);
+        });
+      const closed = await cli("");
+      expect(closed.code).to.equal(1);
+      expect(closed.stderr).to.equal(
+        "Keystore password: \nError: no keystore password: type it when asked, or give --password-file <file>\n",
+      );
+      expect(local.chain.validator(b2)!.exitEpoch).to.equal(FAR_FUTURE_EPOCH);
+      const typed = await cli(`${PASSWORD}\n`);
+      expect(typed.code, typed.stderr).to.equal(0);
+      expect(typed.stderr).to.equal("Keystore password: \n");
+      expect(typed.stdout).to.not.include(PASSWORD);
+      expect(typed.stdout.split("\n")[0]).to.match(
+        new RegExp(
+          `^Submitted the voluntary exit of validator ${local.chain.validator(b2)!.index} \\(${b2}\\) at epoch \\d+, signed for`,
+        ),
+      );
+      expect(validatorStatus(local.chain.validator(b2)!, local.chain.epoch)).to.equal("active_exiting");
       expect(await taskError("operator-exit", { keystores: dir, validator: "abc", passwordFile })).to.equal(
         '--validator must be a validator index or a 48-byte 0x-hex pubkey, got "abc"',
       );
