@@ -335,6 +335,7 @@ async function main(): Promise<void> {
   const watcher = new ProofWatcher(factsCtx, prover, { log: (line) => proverLines.push(line) });
   const keystoreDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-demo-keystores-"));
   const botLines: string[] = [];
+  let chainTime = new Date(0); // the bots log in the simulated month's time
 
   try {
     console.log("\n## Operators: keys from the key tool, validated and uploaded by `operator-keys`\n");
@@ -350,6 +351,7 @@ async function main(): Promise<void> {
           operatorId: BigInt(op),
           keys,
           log: (line) => botLines.push(line),
+          now: () => chainTime,
         }),
       );
     }
@@ -570,6 +572,7 @@ async function main(): Promise<void> {
       }
       // The operators' exits bots: a signed voluntary exit for each key the report asked to exit.
       let signed = 0;
+      chainTime = new Date(Number(await local.bridge.latestTimestamp()) * 1000);
       for (const bot of bots) {
         for (const a of await bot.tick()) {
           if (a.outcome === "submitted") signed++;
@@ -692,6 +695,8 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+    console.log("\n## Operators' exits bots (signed voluntary exits; one line per action, in chain time)\n");
+    for (const line of botLines) console.log(`    ${line}`);
 
     const markers = days.flatMap((d) =>
       d.events

@@ -54,7 +54,7 @@ function flipLast(hex: string): string {
 }
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string[] } {
-  const r = spawnSync("npx", ["ts-node", "scripts/keys.ts", ...args], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("npx", ["ts-node", "scripts/keys.ts", ...args], { encoding: "utf8", timeout: 90_000 });
   const stderr = r.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("npm warn"));
   return { status: r.status, stdout: r.stdout, stderr };
 }
@@ -492,7 +492,7 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
           "--out",
           out,
         ],
-        { input: `${MNEMONIC}\ncorrect horse\ncorrect horse\n`, env, encoding: "utf8", timeout: 60_000 },
+        { input: `${MNEMONIC}\ncorrect horse\ncorrect horse\n`, env, encoding: "utf8", timeout: 120_000 },
       );
       expect(generated.status, generated.stderr).to.equal(0);
       const stderr = generated.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("npm warn"));
@@ -546,6 +546,7 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
     });
 
     it("validate: OK exit 0; problems, then one sentence, exit 1; an argument error is one sentence, exit 1", async function () {
+      this.timeout(240_000); // two runs of ts-node
       const file = join(dir, "deposit_data-1.json");
       writeFileSync(file, JSON.stringify([VECTOR_ENTRY]));
       const address = `0x${V.withdrawalCredentials.slice(-40)}`;
