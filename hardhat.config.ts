@@ -13,6 +13,7 @@ import "./tasks/operators";
 import "./tasks/guardians";
 import "./tasks/proofs";
 import "./tasks/deploy";
+import "./tasks/exits";
 
 // A failure on the command line is one line, also on a machine without a display, which Hardhat
 // takes for a CI server and answers with a stack trace (tasks/cli.ts).

@@ -7,7 +7,10 @@
  * the `operator-keys` task), and plays thirty days: holders stake, wrap, transfer, queue withdrawals,
  * claim and redeem instantly; the guardian deposits; the beacon chain pays rewards and skims; a
  * validator is slashed (bunker mode, the bond covers the loss); a whale's withdrawal needs exits,
- * which the operators make; every day ends with the committee's report. Holders act, and the status
+ * which the operators make: each operator's exits bot (offchain/operators/exits.ts) reads the report's
+ * exit requests and submits voluntary exits signed from the operator's keystores to the Beacon API,
+ * which verifies and applies them (the local chain exits nobody by itself); every day ends with the
+ * committee's report. Holders act, and the status
  * figures are read, through the SDK's TidepoolClient, as an integrator's code would.
  *
  * The local chains run as a consensus client's would (EIP-4788 roots and the EIP-7002 predeploy in
@@ -32,7 +35,8 @@ import { deployTidepool, type Tidepool } from "../deploy/protocol";
 import { TidepoolClient } from "../sdk/src/client";
 import { eth, markdownTable } from "../sdk/src/format";
 import { depositAvailable } from "../offchain/guardians/attestations";
-import { deriveValidatorKeys, depositDataEntry } from "../offchain/keys/keystore";
+import { deriveValidatorKeys, depositDataEntry, keystoreFor, type KdfSettings } from "../offchain/keys/keystore";
+import { ExitsBot, loadKeystores } from "../offchain/operators/exits";
 import { renderChartSvg } from "../app/src/line-chart";
 import { validatorStatus } from "../offchain/beacon/chain";
 import { advanceSlots, advanceToNextFrame, startLocalBeacon, type LocalBeacon } from "../offchain/beacon/local";
@@ -54,6 +58,9 @@ const OPERATOR_NAMES = ["Anchor Staking", "Breakwater Nodes", "Coral Validators"
 /** A public test mnemonic: the demo's validator keys are throwaway. */
 const DEMO_MNEMONIC = "test test test test test test test test test test test junk";
 const OUTPUT_DIR = "demo-output";
+/** The operators' keystore password and a cheap KDF: the demo's keys are throwaway (the key tool's default is scrypt). */
+const KEYSTORE_PASSWORD = "demo keystore password";
+const DEMO_KDF: KdfSettings = { function: "pbkdf2", params: { dklen: 32, c: 16, prf: "hmac-sha256", salt: "" } };
 const ONE = parseEther("1");
 
 /** A small deterministic PRNG (mulberry32), so every run plays the same month. */
@@ -150,14 +157,30 @@ async function send(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
   await (await tx).wait();
 }
 
-/** Operators: keys from the key tool, a deposit-data file validated and uploaded by the task, vetted, bonded. */
-async function registerOperators(t: Tidepool, operators: HardhatEthersSigner[], keysEach: number): Promise<void> {
+/**
+ * Operators: keys from the key tool, a deposit-data file validated and uploaded by the task, vetted,
+ * bonded; each operator's EIP-2335 keystores in `keystoreDir/<operator id>`, for its exits bot.
+ */
+async function registerOperators(
+  t: Tidepool,
+  operators: HardhatEthersSigner[],
+  keysEach: number,
+  keystoreDir: string,
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-demo-"));
   const credentials = await t.pool.withdrawalCredentials();
   const names = OPERATOR_NAMES;
   for (const [i, op] of operators.entries()) {
     await send(t.registry.connect(t.admin).addNodeOperator(names[i], op.address));
     const keys = deriveValidatorKeys(DEMO_MNEMONIC, i * keysEach, keysEach);
+    const own = path.join(keystoreDir, String(i));
+    fs.mkdirSync(own, { recursive: true });
+    for (const k of keys) {
+      const salt = Buffer.from(k.secretKey.slice(0, 16)).toString("hex"); // throwaway keys: any salt will do
+      const kdf = { ...DEMO_KDF, params: { ...DEMO_KDF.params, salt } };
+      const keystore = await keystoreFor(k.secretKey, k.pubkey, k.path, KEYSTORE_PASSWORD, kdf);
+      fs.writeFileSync(path.join(own, `keystore-${k.path.replace(/\//g, "_")}.json`), JSON.stringify(keystore));
+    }
     const file = path.join(dir, `deposit_data-${names[i].split(" ")[0].toLowerCase()}.json`);
     fs.writeFileSync(file, JSON.stringify(keys.map((k) => depositDataEntry(k.secretKey, credentials, "mainnet"))));
     await hre.run("operator-keys", { operator: String(i), file, pool: t.poolAddress });
@@ -292,7 +315,7 @@ async function main(): Promise<void> {
       sweepIntervalEpochs: 75n,
     },
     0,
-    { systemCalls: true },
+    { systemCalls: true, exitRequests: "operators" },
   );
   console.log(`Local beacon chain: Beacon API on ${local.api.url} (genesis ${local.chain.config.genesisTime})`);
   const ctx: ReportContext = {
@@ -310,10 +333,28 @@ async function main(): Promise<void> {
   };
   const proverLines: string[] = [];
   const watcher = new ProofWatcher(factsCtx, prover, { log: (line) => proverLines.push(line) });
+  const keystoreDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-demo-keystores-"));
+  const botLines: string[] = [];
+  let chainTime = new Date(0); // the bots log in the simulated month's time
 
   try {
     console.log("\n## Operators: keys from the key tool, validated and uploaded by `operator-keys`\n");
-    await registerOperators(t, operators, 40);
+    await registerOperators(t, operators, 40, keystoreDir);
+    // Each operator's exits bot, with the keys of its keystores (Beacon API: the local chain's).
+    const bots: ExitsBot[] = [];
+    for (let op = 0; op < operators.length; op++) {
+      const keys = await loadKeystores(path.join(keystoreDir, String(op)), KEYSTORE_PASSWORD);
+      bots.push(
+        new ExitsBot({
+          oracle: t.oracle,
+          beaconUrl: local.api.url,
+          operatorId: BigInt(op),
+          keys,
+          log: (line) => botLines.push(line),
+          now: () => chainTime,
+        }),
+      );
+    }
     await loadProverModules();
     await send(t.admin.sendTransaction({ to: prover.address, value: parseEther("1") }));
     const exitSettings = await t.facts.exitSettings();
@@ -375,6 +416,7 @@ async function main(): Promise<void> {
     let slashedKey = "";
     const proofs: ProofRecord[] = [];
     let late: LateExit | undefined;
+    let signedExits = 0;
     let slashingProof: { day: number; slot: bigint; bunkerAtProof: boolean; reportBunker?: boolean } | undefined;
 
     for (let day = 1; day <= DAYS; day++) {
@@ -524,10 +566,21 @@ async function main(): Promise<void> {
         if (data.exitOperatorIds.length === 0) throw new Error("the second whale needed no exits");
         const [operatorId, keyIndex] = [BigInt(data.exitOperatorIds[0]), BigInt(data.exitKeyIndices[0])];
         const pubkey = (await t.registry.getSigningKey(operatorId, keyIndex)).pubkey.toLowerCase();
-        local.bridge.ignoredExitRequests.add(pubkey);
+        bots[Number(operatorId)].forget(pubkey); // its bot never signs this key's exit
         late = { operatorId, keyIndex, pubkey, requestedDay: day, waitingRequestId: secondWhaleId };
         events.push(`${keyName(operatorId, keyIndex)} ignores its exit request`);
       }
+      // The operators' exits bots: a signed voluntary exit for each key the report asked to exit.
+      let signed = 0;
+      chainTime = new Date(Number(await local.bridge.latestTimestamp()) * 1000);
+      for (const bot of bots) {
+        for (const a of await bot.tick()) {
+          if (a.outcome === "submitted") signed++;
+          else if (a.outcome === "failed") throw new Error(`day ${day}: ${a.line}`);
+        }
+      }
+      signedExits += signed;
+      if (signed > 0) events.push(`${signed} signed exit${signed > 1 ? "s" : ""} submitted`);
       if (late?.vaultDay !== undefined && late.finalizedDay === undefined) {
         const finalized = await t.withdrawalQueue.getLastFinalizedRequestId();
         if (finalized >= late.waitingRequestId) [late.finalizedDay, late.finalizedTo] = [day, finalized];
@@ -568,6 +621,10 @@ async function main(): Promise<void> {
         "withdrawal queue",
         `${stats.requests} requests; finalized to #${status.lastFinalizedRequestId} of ${status.lastRequestId}; ` +
           `${stats.claims} claimed (${eth(stats.claimed, 3)}); ${eth(status.unfinalizedEther, 3)} waiting`,
+      ],
+      [
+        "operators' exits",
+        `${signedExits} voluntary exits signed from the operators' keystores by their exits bots, verified and applied by the beacon chain`,
       ],
       ["instant redemptions", `${stats.instant}, fees ${eth(stats.instantFees, 6)} kept for the holders who stayed`],
       [
@@ -638,6 +695,8 @@ async function main(): Promise<void> {
         ]),
       ),
     );
+    console.log("\n## Operators' exits bots (signed voluntary exits; one line per action, in chain time)\n");
+    for (const line of botLines) console.log(`    ${line}`);
 
     const markers = days.flatMap((d) =>
       d.events
@@ -680,6 +739,7 @@ async function main(): Promise<void> {
     if (slashedKey === "") throw new Error("the slashing never happened");
   } finally {
     await local.close();
+    fs.rmSync(keystoreDir, { recursive: true, force: true });
   }
 }
 

@@ -37,6 +37,11 @@ export interface BeaconChainConfig {
   genesisTime: bigint;
   /** GENESIS_FORK_VERSION: deposits must be signed for it (0x00000000 as on mainnet by default). */
   genesisForkVersion: string;
+  /**
+   * CAPELLA_FORK_VERSION: voluntary exits are signed for it since Deneb (EIP-7044), with the genesis
+   * validators root the Beacon API serves (zero: the model has no genesis state).
+   */
+  capellaForkVersion: string;
   /** Consensus-layer reward rate of an active validator, in basis points a year. */
   rewardAprBP: bigint;
   /** Epochs from a deposit's inclusion to activation (the real chain: eligibility + churn queue). */
@@ -59,6 +64,7 @@ export interface BeaconChainConfig {
 
 export const DEFAULT_BEACON_CONFIG: Omit<BeaconChainConfig, "genesisTime"> = {
   genesisForkVersion: "0x00000000",
+  capellaForkVersion: "0x03000000",
   rewardAprBP: 300n,
   activationDelayEpochs: 5n,
   shardCommitteePeriodEpochs: 256n,
@@ -218,6 +224,33 @@ export class BeaconChain {
       this.byPubkey.set(pubkey, v);
     }
     this.replaceSnapshot();
+  }
+
+  /**
+   * Why the consensus spec's `process_voluntary_exit` would refuse an exit of validator
+   * `validatorIndex` signed for `epoch` (all but the signature, which the Beacon API server checks
+   * against the validator's pubkey): unknown index, not active, already exiting, an epoch still to
+   * come, or active for less than SHARD_COMMITTEE_PERIOD epochs. Undefined: it may exit now.
+   */
+  voluntaryExitRefusal(validatorIndex: number, epoch: bigint): string | undefined {
+    const v = this.validators[validatorIndex];
+    if (v === undefined) return `validator ${validatorIndex} is unknown`;
+    const e = this.epochNow;
+    const status = validatorStatus(v, e);
+    if (!(v.activationEpoch <= e && e < v.exitEpoch)) return `validator ${validatorIndex} is ${status}, not active`;
+    if (v.exitEpoch !== FAR_FUTURE_EPOCH) return `validator ${validatorIndex} is already exiting (${status})`;
+    if (epoch > e) return `the exit's epoch ${epoch} is after the current epoch ${e}`;
+    const eligible = v.activationEpoch + this.config.shardCommitteePeriodEpochs;
+    if (e < eligible) {
+      return `validator ${validatorIndex} has been active for less than SHARD_COMMITTEE_PERIOD (${this.config.shardCommitteePeriodEpochs} epochs): it may exit from epoch ${eligible}`;
+    }
+    return undefined;
+  }
+
+  /** The validator at `index`, as it is now. */
+  validatorAt(index: number): Validator | undefined {
+    const v = this.validators[index];
+    return v && { ...v };
   }
 
   /** Starts a voluntary exit (what an operator does when the oracle asks). */

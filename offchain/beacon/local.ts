@@ -26,13 +26,16 @@ export interface LocalBeacon {
  * `options.systemCalls` (implies `sszState`) installs the EIP-7002 predeploy, produces a first beacon
  * block at the current slot, and makes `bridge.advanceTo` run a consensus client's per-block work in
  * each block it mines (EIP-4788 root, EIP-7002 dequeue, a beacon block per mined slot).
+ * `options.exitRequests` says who exits the validators the oracle asks to exit: "bridge" (default) the
+ * bridge does, as soon as it reads the request; "operators" nobody but the operators, whose signed
+ * voluntary exits the Beacon API applies (offchain/operators/exits.ts).
  */
 export async function startLocalBeacon(
   contracts: { oracle: AccountingOracle; depositContract: DepositContract },
   rpc: JsonRpc,
   config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
   port = 0,
-  options: { sszState?: boolean; systemCalls?: boolean } = {},
+  options: { sszState?: boolean; systemCalls?: boolean; exitRequests?: "bridge" | "operators" } = {},
 ): Promise<LocalBeacon> {
   const [genesisTime] = await contracts.oracle.getFrameConfig();
   // Installing mines blocks: the chain starts at the execution head after them.
@@ -47,7 +50,7 @@ export async function startLocalBeacon(
   if (options.systemCalls) state?.produceBlock(); // the execution head's beacon block: the first parent root
   const bridge = new ExecutionBridge(chain, rpc, {
     depositContract: await contracts.depositContract.getAddress(),
-    exitRequester: await contracts.oracle.getAddress(),
+    exitRequester: options.exitRequests === "operators" ? undefined : await contracts.oracle.getAddress(),
     systemCalls: options.systemCalls && state ? { mirror: state } : undefined,
   });
   const api = await startBeaconApi(chain, port, undefined, state);

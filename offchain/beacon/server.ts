@@ -1,7 +1,8 @@
 /**
  * The standard Beacon API endpoints the oracle needs, served over HTTP from the local beacon chain:
  * genesis, spec, node version/syncing/health, finality checkpoints, block headers, and validators
- * (by index or pubkey, filtered by status, GET and POST) with their balances and statuses. Numbers are
+ * (by index or pubkey, filtered by status, GET and POST) with their balances and statuses, and the
+ * voluntary-exit pool (`POST /eth/v1/beacon/pool/voluntary_exits`: signed exits verified and applied). Numbers are
  * decimal strings and bytes 0x-hex, as the Beacon API specifies, so any client (Lodestar's included)
  * reads it as it would a real beacon node.
  *
@@ -22,6 +23,7 @@ import {
   type ValidatorStatus,
 } from "./chain";
 import type { BeaconStateMirror, ProducedBlock } from "./state";
+import { parseSignedVoluntaryExit, verifyVoluntaryExit } from "../keys/exit";
 
 /** The general statuses a filter may name for a group of precise ones. */
 const STATUS_GROUPS: Record<string, ValidatorStatus[]> = {
@@ -163,6 +165,8 @@ async function handle(chain: BeaconChain, req: IncomingMessage, mirror?: BeaconS
       const { ids, statuses } = body as { ids?: unknown; statuses?: unknown };
       return validators(chain, parts[4], stringList(ids, "ids"), stringList(statuses, "statuses"));
     }
+    case "POST /eth/v1/beacon/pool/voluntary_exits":
+      return submitVoluntaryExit(chain, await readBody(req));
     case "GET /eth/v1/beacon/states/{}/validators/{}": {
       checkValidatorIds([parts[6]]);
       const { state, slot } = resolveState(chain, parts[4]);
@@ -173,6 +177,36 @@ async function handle(chain: BeaconChain, req: IncomingMessage, mirror?: BeaconS
     default:
       throw new ApiError(404, `no route ${method} ${path}`);
   }
+}
+
+/**
+ * `POST /eth/v1/beacon/pool/voluntary_exits`: a `SignedVoluntaryExit` checked as the consensus spec's
+ * `process_voluntary_exit` does (the chain's `voluntaryExitRefusal`, then the BLS signature against the
+ * validator's pubkey in the state, for the Capella fork version and the genesis validators root this
+ * node serves, EIP-7044), then applied at once: the validator's exit starts as `exit(pubkey)` starts it
+ * (the model has no blocks to include it in). A refusal is HTTP 400 with the reason, as a beacon node
+ * answers an invalid exit.
+ */
+async function submitVoluntaryExit(chain: BeaconChain, body: unknown): Promise<unknown> {
+  let parsed: Awaited<ReturnType<typeof parseSignedVoluntaryExit>>;
+  try {
+    parsed = await parseSignedVoluntaryExit(body);
+  } catch (e) {
+    throw new ApiError(400, `Invalid voluntary exit: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+  }
+  const { exit, signature } = parsed;
+  const refusal = chain.voluntaryExitRefusal(exit.validatorIndex, exit.epoch);
+  if (refusal !== undefined) throw new ApiError(400, `Invalid voluntary exit: ${refusal}`);
+  const v = chain.validatorAt(exit.validatorIndex)!;
+  const fork = { capellaForkVersion: chain.config.capellaForkVersion, genesisValidatorsRoot: ZeroHash };
+  if (!(await verifyVoluntaryExit(v.pubkey, exit, signature, fork))) {
+    throw new ApiError(
+      400,
+      `Invalid voluntary exit: the signature is not validator ${exit.validatorIndex}'s over this exit (domain: Capella fork version ${fork.capellaForkVersion}, genesis validators root ${ZeroHash})`,
+    );
+  }
+  chain.exit(v.pubkey);
+  return {};
 }
 
 /** Which path segments are parameters: state and block ids, validator ids. */
@@ -197,6 +231,8 @@ function spec(chain: BeaconChain): Record<string, string> {
     SECONDS_PER_SLOT: "12",
     SLOTS_PER_EPOCH: SLOTS_PER_EPOCH.toString(),
     GENESIS_FORK_VERSION: c.genesisForkVersion,
+    CAPELLA_FORK_VERSION: c.capellaForkVersion,
+    SHARD_COMMITTEE_PERIOD: c.shardCommitteePeriodEpochs.toString(),
     MIN_GENESIS_TIME: c.genesisTime.toString(),
     MAX_EFFECTIVE_BALANCE: "32000000000",
     EPOCHS_PER_SLASHINGS_VECTOR: c.epochsPerSlashingsVector.toString(),

@@ -15,7 +15,7 @@ import { startLocalBeacon, type LocalBeacon } from "../../offchain/beacon/local"
 export async function deployWithBeacon(
   config: Partial<Omit<BeaconChainConfig, "genesisTime">> = {},
   beforeDeposits?: (t: Tidepool) => Promise<void>,
-  options: { sszState?: boolean; systemCalls?: boolean } = {},
+  options: Parameters<typeof startLocalBeacon>[4] = {},
 ): Promise<{ t: Tidepool; local: LocalBeacon }> {
   const t = await deployTidepool(hre);
   const [holder, , opA, opB] = t.users;

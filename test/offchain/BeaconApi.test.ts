@@ -235,6 +235,8 @@ describe("Beacon API of the local beacon chain", function () {
           SECONDS_PER_SLOT: "12",
           SLOTS_PER_EPOCH: "32",
           GENESIS_FORK_VERSION: "0x00000000",
+          CAPELLA_FORK_VERSION: "0x03000000",
+          SHARD_COMMITTEE_PERIOD: "256",
           MIN_GENESIS_TIME: "1700000000",
           MAX_EFFECTIVE_BALANCE: "32000000000",
           EPOCHS_PER_SLASHINGS_VECTOR: "16",

@@ -24,6 +24,8 @@ import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
 import { STACK_FRAME, headlessEnv, limited, runHardhat, type CommandRun } from "../helpers/tasks";
 import { eth } from "../../sdk/src/format";
 import { IN_PROCESS_NO_DEPLOYMENT } from "../../tasks/lib";
+import { testSecretKey } from "../../offchain/keys/bls";
+import { keystoreFor, type KdfSettings } from "../../offchain/keys/keystore";
 
 /** One command and what it must print (stderr and stdout, non-blank lines) and exit with. */
 interface Case {
@@ -348,6 +350,91 @@ describe("Error path of every command (headless, CI unset)", function () {
         lines: [
           `Error: port ${busy} on 127.0.0.1 is in use: stop what listens there, or choose another --metrics-port`,
         ],
+        code: 1,
+      },
+    ]);
+  });
+
+  it("the exit tasks: one sentence, exit code 1", async function () {
+    const dir = fs.mkdtempSync(path.join(configHome, "keystores-"));
+    const sk = testSecretKey("error-path", 0);
+    const kdf: KdfSettings = {
+      function: "pbkdf2",
+      params: { dklen: 32, c: 16, prf: "hmac-sha256", salt: "33".repeat(32) },
+    };
+    const keystore = await keystoreFor(
+      sk.toBytes(),
+      sk.toPublicKey().toBytes(),
+      "m/12381/3600/0/0/0",
+      "right password",
+      kdf,
+    );
+    fs.writeFileSync(path.join(dir, "keystore-m_12381_3600_0_0_0.json"), JSON.stringify(keystore));
+    const right = path.join(configHome, "right-password.txt");
+    const wrong = path.join(configHome, "wrong-password.txt");
+    fs.writeFileSync(right, "right password\n");
+    fs.writeFileSync(wrong, "wrong password\n");
+    const missing = path.join(configHome, "no-such-folder");
+    const port = await closedPort();
+    const operators = await f.registry.getNodeOperatorsCount();
+    await check([
+      {
+        args: ["operator-exit", "--keystores", missing, "--validator", "0"],
+        lines: [`Error: --keystores ${missing} is not a folder`],
+        code: 1,
+      },
+      {
+        args: ["operator-exit", "--keystores", dir, "--validator", "0x12", "--password-file", right],
+        lines: ['Error: --validator must be a validator index or a 48-byte 0x-hex pubkey, got "0x12"'],
+        code: 1,
+      },
+      {
+        args: ["operator-exit", "--keystores", dir, "--validator", "0", "--password-file", wrong],
+        lines: ["Error: cannot decrypt keystore-m_12381_3600_0_0_0.json: wrong password or not an EIP-2335 keystore"],
+        code: 1,
+      },
+      {
+        args: [
+          "operator-exit",
+          "--keystores",
+          dir,
+          "--validator",
+          "0",
+          "--password-file",
+          right,
+          "--beacon",
+          `http://127.0.0.1:${port}`,
+        ],
+        lines: [`Error: cannot reach the Beacon API at http://127.0.0.1:${port}`],
+        code: 1,
+      },
+      {
+        args: [
+          "operator-exit",
+          "--keystores",
+          dir,
+          "--validator",
+          "0",
+          "--password-file",
+          right,
+          "--beacon",
+          "ftp://x",
+        ],
+        lines: ['Error: --beacon must be an http(s) URL, got "ftp://x"'],
+        code: 1,
+      },
+      {
+        args: live(
+          "operator-exits-bot",
+          "--operator",
+          String(operators),
+          "--keystores",
+          dir,
+          "--password-file",
+          right,
+          "--once",
+        ),
+        lines: [`Error: there is no operator ${operators} (the registry has ${operators})`],
         code: 1,
       },
     ]);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexlify } from "ethers";
@@ -19,7 +19,8 @@ import {
   type DepositDataJson,
   type KdfSettings,
 } from "../../offchain/keys/keystore";
-import { main } from "../../scripts/keys";
+import type { Prompter } from "../../offchain/keys/prompt";
+import { DEFAULT_OUT, HELP, main } from "../../scripts/keys";
 import { MAINNET_DEPOSIT_VECTOR as V } from "../helpers/beacon-vectors";
 
 const MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -53,23 +54,43 @@ function flipLast(hex: string): string {
 }
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string[] } {
-  const r = spawnSync("npx", ["ts-node", "scripts/keys.ts", ...args], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("npx", ["ts-node", "scripts/keys.ts", ...args], { encoding: "utf8", timeout: 90_000 });
   const stderr = r.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("npm warn"));
   return { status: r.status, stdout: r.stdout, stderr };
 }
+
+/** A prompter answering from `answer(question, printed so far)`, recording the questions. */
+function fakePrompter(answer: (question: string, printed: string[]) => string): Prompter & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    hidden: async (question: string) => {
+      asked.push(question);
+      return answer(question, printedLines);
+    },
+    close: () => undefined,
+  };
+}
+
+/** What the in-process main printed so far (for a prompter that answers with the shown mnemonic). */
+let printedLines: string[] = [];
 
 /** Runs the CLI's main in process, capturing console.log / console.error lines. */
 async function mainCaptured(
   argv: string[],
   kdf?: KdfSettings,
+  prompter: Prompter = fakePrompter(() => {
+    throw new Error("no prompt expected");
+  }),
 ): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
+  printedLines = out;
   const { log, error } = console;
   console.log = (...a: unknown[]) => void out.push(a.join(" "));
   console.error = (...a: unknown[]) => void err.push(a.join(" "));
   try {
-    return { code: await main(argv, kdf), out, err };
+    return { code: await main(argv, kdf, prompter), out, err };
   } finally {
     console.log = log;
     console.error = error;
@@ -273,7 +294,9 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
         FAST_KDF,
       );
       expect(code).to.equal(0);
-      const files = readdirSync(out).sort();
+      const files = readdirSync(out)
+        .filter((f) => f !== ".gitignore")
+        .sort();
       expect(printed).to.deep.equal([`wrote 2 keystore(s) and ${join(out, files[0])} for hoodi`]);
       expect(files).to.have.length(3);
       expect(files[0]).to.match(/^deposit_data-\d+\.json$/);
@@ -287,7 +310,243 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
       expect(hexlify(await decryptKeystore(keystore, "correct horse"))).to.equal(hexlify(expected[1].secretKey));
     });
 
+    it("--help prints the commands and options, exit 0", async function () {
+      for (const argv of [["--help"], ["-h"], ["help"], ["generate", "--help"]]) {
+        expect(await mainCaptured(argv)).to.deep.equal({ code: 0, out: [HELP], err: [] });
+      }
+      expect(HELP).to.include("new-mnemonic");
+      expect(HELP).to.include("--network mainnet");
+      expect(HELP).to.include(`default ${DEFAULT_OUT}`);
+    });
+
+    it("--network accepts only the networks the tool signs for, and names mainnet for a local chain", async function () {
+      const args = ["--withdrawal-address", WITHDRAWAL_ADDRESS, "--out", join(dir, "never")];
+      for (const name of ["local", "localhost", "hardhat"]) {
+        expect(await mainCaptured(["generate", "--network", name, ...args])).to.deep.equal({
+          code: 1,
+          out: [],
+          err: [
+            `Error: --network ${name} is not a network the key tool signs for: the local beacon chain and a Hardhat node use mainnet's fork versions, so pass --network mainnet`,
+          ],
+        });
+      }
+      expect(await mainCaptured(["new-mnemonic", "--network", "goerli", ...args])).to.deep.equal({
+        code: 1,
+        out: [],
+        err: [
+          'Error: --network must be one of mainnet, hoodi, holesky, sepolia (for a local chain: mainnet), got "goerli"',
+        ],
+      });
+      expect(existsSync(join(dir, "never"))).to.equal(false);
+    });
+
+    it("new-mnemonic shows 24 words once, writes keys only once they are typed again", async function () {
+      const out = join(dir, "new");
+      const args = ["--count", "2", "--network", "mainnet", "--withdrawal-address", WITHDRAWAL_ADDRESS, "--out", out];
+      const shown = (printed: string[]) => printed.join("\n").split("\n")[3];
+      const prompter = fakePrompter((q, printed) =>
+        q.startsWith("Type the mnemonic") ? `  ${shown(printed)} ` : "correct horse",
+      );
+      const r = await mainCaptured(["new-mnemonic", ...args], FAST_KDF, prompter);
+      expect(r.code, r.err.join()).to.equal(0);
+      const mnemonic = shown(r.out);
+      expect(mnemonic.split(" ")).to.have.length(24);
+      expect(r.out.join("\n").split(mnemonic)).to.have.length(2); // shown once
+      expect(prompter.asked).to.deep.equal([
+        "Type the mnemonic again to confirm you wrote it down: ",
+        "Keystore password (at least 8 characters): ",
+        "Repeat the keystore password: ",
+      ]);
+      const files = readdirSync(out).sort();
+      expect(files[0]).to.equal(".gitignore");
+      const entries = parseDepositDataFile(readFileSync(join(out, files[1]), "utf8"));
+      expect(entries.map((e) => `0x${e.pubkey}`)).to.deep.equal(
+        deriveValidatorKeys(mnemonic, 0, 2).map((k) => k.pubkey),
+      );
+      expect(validateDepositData(entries, "mainnet", WC)).to.deep.equal([]);
+
+      // Another new mnemonic each time; a wrong confirmation writes nothing.
+      const other = join(dir, "new-refused");
+      const wrong = fakePrompter(() => MNEMONIC);
+      const refused = await mainCaptured(["new-mnemonic", ...args.slice(0, -1), other], FAST_KDF, wrong);
+      expect(shown(refused.out)).to.not.equal(mnemonic);
+      expect(refused.code).to.equal(1);
+      expect(refused.err).to.deep.equal([
+        "Error: the mnemonic typed is not the one shown: nothing was written, run new-mnemonic again",
+      ]);
+      expect(wrong.asked).to.deep.equal(["Type the mnemonic again to confirm you wrote it down: "]);
+      expect(existsSync(other)).to.equal(false);
+      expect(await mainCaptured(["new-mnemonic", "--mnemonic", MNEMONIC, ...args])).to.deep.equal({
+        code: 1,
+        out: [],
+        err: ["Error: new-mnemonic makes its own mnemonic: use generate for --mnemonic"],
+      });
+    });
+
+    it("generate asks for the mnemonic and the password (twice) when neither flag nor variable gives them", async function () {
+      const saved = [process.env.KEYTOOL_MNEMONIC, process.env.KEYTOOL_PASSWORD];
+      delete process.env.KEYTOOL_MNEMONIC;
+      delete process.env.KEYTOOL_PASSWORD;
+      try {
+        const out = join(dir, "asked");
+        const args = ["generate", "--network", "hoodi", "--withdrawal-address", WITHDRAWAL_ADDRESS, "--out", out];
+        const answers: Record<string, string> = {
+          "Mnemonic: ": MNEMONIC,
+          "Keystore password (at least 8 characters): ": "correct horse",
+          "Repeat the keystore password: ": "correct horse",
+        };
+        const prompter = fakePrompter((q) => answers[q]);
+        const r = await mainCaptured(args, FAST_KDF, prompter);
+        expect(r.code, r.err.join()).to.equal(0);
+        expect(prompter.asked).to.deep.equal(Object.keys(answers));
+        const keystore = readdirSync(out).find((f) => f.startsWith("keystore-"))!;
+        const secret = await decryptKeystore(JSON.parse(readFileSync(join(out, keystore), "utf8")), "correct horse");
+        expect(hexlify(secret)).to.equal(hexlify(deriveValidatorKeys(MNEMONIC, 0, 1)[0].secretKey));
+
+        const refusals: [Record<string, string>, string][] = [
+          [
+            { ...answers, "Repeat the keystore password: ": "correct horsf" },
+            "the passwords typed differ: nothing was written",
+          ],
+          [
+            { ...answers, "Keystore password (at least 8 characters): ": "short" },
+            "the keystore password must be at least 8 characters long",
+          ],
+          [
+            { ...answers, "Mnemonic: ": "abandon abandon abandon" },
+            "the mnemonic is not a valid BIP-39 mnemonic (English words, with a valid checksum)",
+          ],
+        ];
+        for (const [given, sentence] of refusals) {
+          const other = join(dir, "asked-refused");
+          const refused = await mainCaptured(
+            [...args.slice(0, -1), other],
+            FAST_KDF,
+            fakePrompter((q) => given[q]),
+          );
+          expect(refused).to.deep.equal({ code: 1, out: [], err: [`Error: ${sentence}`] });
+          expect(existsSync(other)).to.equal(false);
+        }
+      } finally {
+        [process.env.KEYTOOL_MNEMONIC, process.env.KEYTOOL_PASSWORD] = saved;
+        if (saved[0] === undefined) delete process.env.KEYTOOL_MNEMONIC;
+        if (saved[1] === undefined) delete process.env.KEYTOOL_PASSWORD;
+      }
+    });
+
+    it("keeps keys out of git: the default folder is ignored, and any folder it makes holds a .gitignore of *", async function () {
+      expect(DEFAULT_OUT).to.equal("validator_keys");
+      const ignored = spawnSync("git", ["check-ignore", "-q", `${DEFAULT_OUT}/keystore-m_12381_3600_0_0_0-1.json`]);
+      expect(ignored.status).to.equal(0);
+      // A folder of its own choosing inside another repository: git sees nothing to add.
+      const repo = mkdtempSync(join(tmpdir(), "keytool-repo-"));
+      try {
+        expect(spawnSync("git", ["init", "-q", repo]).status).to.equal(0);
+        const r = await mainCaptured(
+          [
+            "generate",
+            "--network",
+            "mainnet",
+            "--withdrawal-address",
+            WITHDRAWAL_ADDRESS,
+            "--out",
+            join(repo, "my-keys"),
+            "--mnemonic",
+            MNEMONIC,
+            "--password",
+            "correct horse",
+          ],
+          FAST_KDF,
+        );
+        expect(r.code, r.err.join()).to.equal(0);
+        expect(readdirSync(join(repo, "my-keys"))).to.have.length(3);
+        expect(readFileSync(join(repo, "my-keys", ".gitignore"), "utf8")).to.equal(
+          "# Validator keystores: never commit them.\n*\n",
+        );
+        const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], {
+          cwd: repo,
+          encoding: "utf8",
+        });
+        expect(status.stdout).to.equal("");
+      } finally {
+        rmSync(repo, { recursive: true, force: true });
+      }
+    });
+
+    it("hidden prompts on stdin (a pipe here): the secrets are read, never printed", async function () {
+      this.timeout(240_000); // two runs of ts-node, each with a scrypt keystore
+      const out = join(dir, "piped");
+      const env = { ...process.env };
+      delete env.KEYTOOL_MNEMONIC;
+      delete env.KEYTOOL_PASSWORD;
+      const generated = spawnSync(
+        "npx",
+        [
+          "ts-node",
+          "scripts/keys.ts",
+          "generate",
+          "--network",
+          "hoodi",
+          "--withdrawal-address",
+          WITHDRAWAL_ADDRESS,
+          "--out",
+          out,
+        ],
+        { input: `${MNEMONIC}\ncorrect horse\ncorrect horse\n`, env, encoding: "utf8", timeout: 120_000 },
+      );
+      expect(generated.status, generated.stderr).to.equal(0);
+      const stderr = generated.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("npm warn"));
+      expect(stderr).to.deep.equal([
+        "Mnemonic: ",
+        "Keystore password (at least 8 characters): ",
+        "Repeat the keystore password: ",
+      ]);
+      expect(generated.stdout).to.match(/^wrote 1 keystore\(s\) and .*deposit_data-\d+\.json for hoodi\n$/);
+      for (const secret of ["abandon", "correct horse"]) {
+        expect(generated.stdout + generated.stderr).to.not.include(secret);
+      }
+
+      // new-mnemonic, driven as a person would: read the words, type them back, then the password twice.
+      const fresh = join(dir, "piped-new");
+      const child = spawn(
+        "npx",
+        [
+          "ts-node",
+          "scripts/keys.ts",
+          "new-mnemonic",
+          "--network",
+          "mainnet",
+          "--withdrawal-address",
+          WITHDRAWAL_ADDRESS,
+          "--out",
+          fresh,
+        ],
+        { env },
+      );
+      let stdout = "";
+      let stderrText = "";
+      let typed = false;
+      child.stderr.on("data", (d: Buffer) => (stderrText += d.toString()));
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+        const words = stdout.split("\n").find((l) => l.split(" ").length === 24);
+        if (words !== undefined && !typed) {
+          typed = true;
+          child.stdin.write(`${words}\ncorrect horse\ncorrect horse\n`);
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code, stderrText).to.equal(0);
+      const mnemonic = stdout.split("\n").find((l) => l.split(" ").length === 24)!;
+      const deposit = readdirSync(fresh).find((f) => f.startsWith("deposit_data-"))!;
+      const [entry] = parseDepositDataFile(readFileSync(join(fresh, deposit), "utf8"));
+      expect(`0x${entry.pubkey}`).to.equal(deriveValidatorKeys(mnemonic, 0, 1)[0].pubkey);
+      expect(stderrText).to.include("Type the mnemonic again to confirm you wrote it down: ");
+      expect(stderrText).to.not.include(mnemonic.split(" ")[0] + " " + mnemonic.split(" ")[1]);
+    });
+
     it("validate: OK exit 0; problems, then one sentence, exit 1; an argument error is one sentence, exit 1", async function () {
+      this.timeout(240_000); // two runs of ts-node
       const file = join(dir, "deposit_data-1.json");
       writeFileSync(file, JSON.stringify([VECTOR_ENTRY]));
       const address = `0x${V.withdrawalCredentials.slice(-40)}`;
@@ -307,18 +566,20 @@ describe("Key tool (EIP-2333/2335, staking-deposit-cli deposit data)", function 
       expect(badNet).to.deep.equal({
         code: 1,
         out: [],
-        err: ['Error: --network must be one of mainnet, hoodi, holesky, sepolia, got "goerli"'],
+        err: [
+          'Error: --network must be one of mainnet, hoodi, holesky, sepolia (for a local chain: mainnet), got "goerli"',
+        ],
       });
       expect(await mainCaptured([])).to.deep.equal({
         code: 1,
         out: [],
-        err: ["Error: give a command: generate or validate (see the header of scripts/keys.ts)"],
+        err: ["Error: give a command: new-mnemonic, generate or validate (npm run keys -- --help)"],
       });
       expect(await mainCaptured(["check", "--file", file])).to.deep.equal({
         code: 1,
         out: [],
         err: [
-          'Error: unknown command "check": give a command: generate or validate (see the header of scripts/keys.ts)',
+          'Error: unknown command "check": give a command: new-mnemonic, generate or validate (npm run keys -- --help)',
         ],
       });
       expect(await mainCaptured(["validate", "--fiel", file])).to.deep.equal({
