@@ -477,16 +477,35 @@ export class GuardianCouncilDaemon {
       this.log(`${summary}; deposited ${validators}, tx ${tx}; buffer now ${eth(await pool.bufferedEther())}`);
       return outcome({ status: "deposited", operatorId: next.id, count, tx });
     } catch (error) {
+      // A revert decoded (the preflight, or a gas estimate against the pending block), or a
+      // transaction mined after another guardian's (no revert data): either way the attested state
+      // moved on, which the chain now shows.
       const revert = parseRevert(error, INTERFACES);
-      if (revert !== undefined && LOST_RACE.has(revert.name)) {
-        const why = `another guardian deposited first or the attestation aged out (${revert.name})`;
+      const moved =
+        revert !== undefined && LOST_RACE.has(revert.name) ? revert.name : await this.movedOn(chosen, maxAge);
+      if (moved !== undefined) {
+        const why = `another guardian deposited first or the attestation aged out (${moved})`;
         this.log(`${summary}; not deposited: ${why}`);
-        return outcome({ status: "lost-race", error: revert.name });
+        return outcome({ status: "lost-race", error: moved });
       }
       const sentence = describeError(error, INTERFACES);
       this.log(`${summary}; deposit of ${validators} failed: ${sentence}`);
       return outcome({ status: "failed", error: sentence });
     }
+  }
+
+  /** The module's error for `attestation` if submitted now, when the chain moved past it. */
+  private async movedOn(attestation: Attestation, maxAge: bigint): Promise<string | undefined> {
+    const { registry, depositContract } = this.options.contracts;
+    const [root, nonce, latest] = await Promise.all([
+      depositContract.get_deposit_root(),
+      registry.keysNonce(),
+      this.options.provider.getBlockNumber(),
+    ]);
+    if (BigInt(latest) + 1n - BigInt(attestation.blockNumber) > maxAge) return "StaleAttestation";
+    if (root.toLowerCase() !== hexlify(attestation.depositRoot).toLowerCase()) return "DepositRootChanged";
+    if (nonce !== BigInt(attestation.keysNonce)) return "KeysNonceChanged";
+    return undefined;
   }
 
   /** Stops serving a signature, for `reason`. */
@@ -519,8 +538,9 @@ export class GuardianCouncilDaemon {
     );
     for (const peer of this.options.peers) {
       const v = verdicts.get(peer)!;
-      // "stale" and "signed" are the same state of the peer: up and signing.
-      const kind = v.kind === "stale" || v.kind === "signed" ? "up" : v.kind;
+      // "stale" and "signed" are the same state of the peer: up and signing. Otherwise a new reason
+      // is a new state (a peer that serves another bad signature is said again).
+      const kind = v.kind === "stale" || v.kind === "signed" ? "up" : `${v.kind}: ${v.reason}`;
       const previous = this.peerKinds.get(peer);
       this.peerKinds.set(peer, kind);
       if (previous === kind || (previous === undefined && kind === "up")) continue;
