@@ -23,6 +23,7 @@ import {
   DepositLogScanner,
   signAttestationIn,
   type Attestation,
+  type BlockSource,
   type EarlierDepositCheck,
 } from "../../offchain/guardians/attestations";
 import {
@@ -129,12 +130,13 @@ describe("Guardian council daemon", function () {
     port: number,
     peers: string[],
     check: EarlierDepositCheck = { logs: new DepositLogScanner(f.depositContract, 0) },
+    provider: BlockSource = hre.ethers.provider,
   ): Promise<Running> {
     const lines: string[] = [];
     let taken = 0;
     const daemon = await GuardianCouncilDaemon.start({
       contracts: f,
-      provider: hre.ethers.provider,
+      provider,
       guardian,
       check,
       peers,
@@ -484,5 +486,31 @@ describe("Guardian council daemon", function () {
     expect(await f.pool.bufferedEther()).to.equal(buffered);
     expect((await f.pool.getBeaconStat())[0]).to.equal(0n);
     expect(await f.pool.queryFilter(f.pool.filters.ValidatorsDeposited())).to.deep.equal([]);
+  });
+  it("run(): a pass every interval until stopped; a pass that fails is one line, and the next one runs", async function () {
+    const { f, guardians } = await council();
+    const [port] = await freePorts(1);
+    let failures = 1;
+    const flaky: BlockSource = {
+      getBlockNumber: async () => {
+        if (failures-- > 0) throw new Error("connection reset by peer\n    at somewhere");
+        return hre.ethers.provider.getBlockNumber();
+      },
+      getBlock: (n) => hre.ethers.provider.getBlock(n),
+    };
+    const one = await startGuardian(f, guardians[0], port, [], undefined, flaky);
+    const stop = new AbortController();
+    const running = one.daemon.run({ intervalMs: 1, signal: stop.signal });
+    for (let i = 0; i < 1000 && one.lines.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    await running;
+    const block = await hre.ethers.provider.getBlockNumber();
+    expect(one.lines[0]).to.equal(`${NOW} pass failed: connection reset by peer`);
+    expect(one.lines.length).to.be.at.least(3);
+    for (const line of one.lines.slice(1)) {
+      expect(line).to.equal(
+        `${NOW} block ${block}: signed block ${block - 1} (key nonce ${await f.registry.keysNonce()}), 1 of 2 signatures; waiting for 1 more`,
+      );
+    }
   });
 });
