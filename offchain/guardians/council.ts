@@ -344,12 +344,15 @@ export class GuardianCouncilDaemon {
       } catch (error) {
         this.log(`${utc(this.now())} pass failed: ${describeError(error, INTERFACES)}`);
       }
+      // One listener per wait, removed after it: a daemon runs for weeks.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.intervalMs);
-        options.signal?.addEventListener("abort", () => {
+        const done = () => {
           clearTimeout(timer);
+          options.signal?.removeEventListener("abort", done);
           resolve();
-        });
+        };
+        const timer = setTimeout(done, options.intervalMs);
+        options.signal?.addEventListener("abort", done, { once: true });
       });
     }
   }

@@ -6,6 +6,7 @@
  * signatures a peer serves do not count; a pending key on the beacon chain makes every guardian
  * refuse to sign.
  */
+import { getEventListeners } from "node:events";
 import http from "node:http";
 import net from "node:net";
 import { expect } from "chai";
@@ -502,6 +503,7 @@ describe("Guardian council daemon", function () {
     const stop = new AbortController();
     const running = one.daemon.run({ intervalMs: 1, signal: stop.signal });
     for (let i = 0; i < 1000 && one.lines.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(getEventListeners(stop.signal, "abort").length).to.be.at.most(1); // one per wait, not one per pass
     stop.abort();
     await running;
     const block = await hre.ethers.provider.getBlockNumber();
