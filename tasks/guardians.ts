@@ -167,7 +167,7 @@ tidepoolTask("guardian-deposit", "As a guardian, attests and deposits buffered E
     if (quorum > 1n) {
       fail(
         `the deposit security module needs ${quorum} guardian signatures and this task signs with one:` +
-          ` gather them with guardian-attest and submit depositBufferedEther with all of them`,
+          ` run guardian-daemon on each guardian (docs/guardians.md), or gather guardian-attest signatures and submit depositBufferedEther with all of them`,
       );
     }
     if (((await t.pool.pausedCapabilities()) & (await t.pool.CAPABILITY_DEPOSITS())) !== 0n) {

@@ -328,7 +328,7 @@ describe("Guardian tasks", function () {
       await (await f.dsm.connect(f.admin).addGuardian(f.users[9].address, 2)).wait();
       expect(await taskError("guardian-deposit", { pool })).to.equal(
         "the deposit security module needs 2 guardian signatures and this task signs with one:" +
-          " gather them with guardian-attest and submit depositBufferedEther with all of them",
+          " run guardian-daemon on each guardian (docs/guardians.md), or gather guardian-attest signatures and submit depositBufferedEther with all of them",
       );
       const after = await depositState(f);
       expect([after.deposited, after.buffered, after.keys]).to.deep.equal([
