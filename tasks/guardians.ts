@@ -1,8 +1,10 @@
 /**
- * Hardhat tasks for deposit guardians (docs/protocol.md §6): guardian-deposit (attest, sign and deposit
- * buffered ETH to validators) and guardian-attest (print an attestation and its signature, for
- * setups where someone else gathers a quorum). Each takes `--pool <address>`; without it the pool
- * comes from the Ignition deployment of the connected chain.
+ * Hardhat tasks for deposit guardians (docs/protocol.md §6, docs/guardians.md): guardian-deposit
+ * (attest, sign and deposit buffered ETH to validators), guardian-attest (print an attestation and its
+ * signature, for setups where someone else gathers a quorum) and guardian-daemon (the council daemon:
+ * sign, serve the signature to the other guardians, gather theirs and deposit with a quorum). Each
+ * takes `--pool <address>`; without it the pool comes from the Ignition deployment of the connected
+ * chain.
  *
  * The guardian signs with one of the network's accounts: `--guardian <index>`, or by default the
  * first account that is a guardian (account 4 of the local deployment).
@@ -15,7 +17,7 @@
  * deploy/protocol.ts or `hardhat` (see tasks/lib.ts; offchain/guardians/attestations.ts imports only
  * types from typechain-types, which are erased).
  */
-import { hexlify, parseEther } from "ethers";
+import { parseEther } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { eth } from "../sdk/src/format";
@@ -29,10 +31,12 @@ import {
   findEarlierDeposits,
   parentBlockAttestation,
   signAttestation,
+  signAttestationIn,
   type Attestation,
   type EarlierDeposit,
   type EarlierDepositCheck,
 } from "../offchain/guardians/attestations";
+import { GuardianCouncilDaemon, moduleDomain, signedAttestationJson } from "../offchain/guardians/council";
 import type { Tidepool } from "../deploy/protocol";
 import {
   POOL_HELP,
@@ -42,6 +46,7 @@ import {
   loadTidepool,
   parseCount,
   parseHttpUrl,
+  portIsFree,
   roleSigner,
   tidepoolTask,
 } from "./lib";
@@ -162,7 +167,7 @@ tidepoolTask("guardian-deposit", "As a guardian, attests and deposits buffered E
     if (quorum > 1n) {
       fail(
         `the deposit security module needs ${quorum} guardian signatures and this task signs with one:` +
-          ` gather them with guardian-attest and submit depositBufferedEther with all of them`,
+          ` run guardian-daemon on each guardian (docs/guardians.md), or gather guardian-attest signatures and submit depositBufferedEther with all of them`,
       );
     }
     if (((await t.pool.pausedCapabilities()) & (await t.pool.CAPABILITY_DEPOSITS())) !== 0n) {
@@ -221,19 +226,89 @@ tidepoolTask("guardian-attest", "As a guardian, prints the current deposit attes
     const check = await earlierDepositCheck(hre, t, args);
     const attestation = await guardianAttestation(hre, t);
     await refuseEarlierDeposits(hre, t, attestation, check);
-    const [signature] = await signAttestation(t.dsm, attestation, [guardian]);
-    const out = {
-      chainId: (await hre.ethers.provider.getNetwork()).chainId.toString(),
-      depositSecurityModule: await t.dsm.getAddress(),
-      guardian: guardian.address,
-      attestation: {
-        depositRoot: hexlify(attestation.depositRoot),
-        keysNonce: attestation.keysNonce.toString(),
-        blockNumber: attestation.blockNumber.toString(),
-        blockHash: hexlify(attestation.blockHash),
-      },
-      digest: await t.dsm.attestationDigest(attestation),
-      signature: { r: hexlify(signature.r), vs: hexlify(signature.vs) },
-    };
+    const domain = await moduleDomain(t.dsm);
+    const signature = await signAttestationIn(domain, attestation, guardian);
+    const out = signedAttestationJson(domain, guardian.address, attestation, signature);
     console.log(JSON.stringify(out, null, 2));
+  });
+
+interface DaemonArgs extends CheckArgs {
+  port: string;
+  peers?: string;
+  host?: string;
+  interval: string;
+  once: boolean;
+  guardian?: string;
+  pool?: string;
+}
+
+/** The peers' base URLs from `--peers` (comma-separated http(s) URLs), without trailing slashes. */
+function parsePeers(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const peers = value.split(",").map((p) => p.trim());
+  for (const peer of peers) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(peer).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== "http:" && protocol !== "https:") {
+      fail(`--peers must be comma-separated http(s) URLs of the other guardians' daemons, got "${peer}"`);
+    }
+  }
+  const urls = peers.map((p) => p.replace(/\/+$/, ""));
+  const repeated = urls.find((u, i) => urls.indexOf(u) !== i);
+  if (repeated !== undefined) fail(`--peers names ${repeated} twice`);
+  return urls;
+}
+
+tidepoolTask(
+  "guardian-daemon",
+  "As a guardian, runs the council daemon: signs, serves its attestation, gathers the others' and deposits with a quorum",
+)
+  .addParam("port", "Port to serve this guardian's signed attestation on (GET /attestation, GET /health)")
+  .addOptionalParam("peers", "The other guardians' daemons: comma-separated base URLs, e.g. http://10.0.0.2:7001")
+  .addOptionalParam("host", "Address to listen on (default 127.0.0.1; 0.0.0.0 to serve peers on other machines)")
+  .addOptionalParam("interval", "Seconds between passes", "12")
+  .addFlag("once", "One pass, then exit")
+  .addOptionalParam("guardian", GUARDIAN_HELP)
+  .addOptionalParam("depositsFromBlock", FROM_BLOCK_HELP)
+  .addOptionalParam("logRange", LOG_RANGE_HELP)
+  .addOptionalParam("beaconUrl", BEACON_HELP)
+  .addOptionalParam("pool", POOL_HELP)
+  .setAction(async (args: DaemonArgs, hre): Promise<void> => {
+    const port = parseCount(args.port, "port", 1);
+    if (port > 65_535) fail(`--port must be a port number (1 to 65535), got "${args.port}"`);
+    const peers = parsePeers(args.peers);
+    const host = args.host?.trim() || "127.0.0.1";
+    const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
+    const t = await loadTidepool(hre, args.pool);
+    const guardian = await guardianSigner(hre, t, args.guardian);
+    const check = await earlierDepositCheck(hre, t, args);
+    if (!(await portIsFree(port, host))) fail(`port ${port} on ${host} is in use: choose another --port`);
+    const daemon = await GuardianCouncilDaemon.start({
+      contracts: t,
+      provider: hre.ethers.provider,
+      guardian,
+      check,
+      peers,
+      port,
+      host,
+    });
+    try {
+      if (args.once) {
+        await attempt(hre, () => daemon.pass());
+        return;
+      }
+      console.log(
+        `Guardian ${guardian.address} serving ${daemon.url}/attestation, polling ${peers.length} peer${peers.length === 1 ? "" : "s"}` +
+          ` every ${intervalMs / 1000}s (Ctrl-C stops)`,
+      );
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      await daemon.run({ intervalMs, signal: stop.signal });
+    } finally {
+      await daemon.close();
+    }
   });

@@ -223,6 +223,11 @@ describe("Error path of every command (headless, CI unset)", function () {
         lines: [`Error: account 0 (${me}) is not a guardian of the deposit security module ${dsm}`],
         code: 1,
       },
+      {
+        args: live("guardian-daemon", "--port", "70000"),
+        lines: ['Error: --port must be a port number (1 to 65535), got "70000"'],
+        code: 1,
+      },
     ]);
   });
 

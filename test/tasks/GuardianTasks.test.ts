@@ -1,3 +1,4 @@
+import net from "node:net";
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
@@ -17,6 +18,7 @@ import { parentBlockAttestation, signAttestation } from "../../offchain/guardian
 import { registerOperator } from "../../offchain/operators/register";
 import { startLocalBeacon } from "../../offchain/beacon/local";
 import { runTask, taskError } from "../helpers/tasks";
+import { portIsFree } from "../../tasks/lib";
 
 const DEPOSIT = parseEther("32");
 const GWEI = 10n ** 9n;
@@ -326,7 +328,7 @@ describe("Guardian tasks", function () {
       await (await f.dsm.connect(f.admin).addGuardian(f.users[9].address, 2)).wait();
       expect(await taskError("guardian-deposit", { pool })).to.equal(
         "the deposit security module needs 2 guardian signatures and this task signs with one:" +
-          " gather them with guardian-attest and submit depositBufferedEther with all of them",
+          " run guardian-daemon on each guardian (docs/guardians.md), or gather guardian-attest signatures and submit depositBufferedEther with all of them",
       );
       const after = await depositState(f);
       expect([after.deposited, after.buffered, after.keys]).to.deep.equal([
@@ -404,6 +406,84 @@ describe("Guardian tasks", function () {
       expect(await taskError("guardian-attest", { guardian: "-1", pool: f.poolAddress })).to.equal(
         '--guardian must be an integer of at least 0, got "-1"',
       );
+    });
+  });
+
+  describe("guardian-daemon", function () {
+    /** A port nothing listens on: bound, then released. */
+    async function closedPort(): Promise<number> {
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as net.AddressInfo;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+
+    it("--once: one pass that signs and, with a quorum of one, deposits; a peer down is said", async function () {
+      const f = await loadFixture(deployed);
+      const [port, peer] = [await closedPort(), await closedPort()];
+      const block = await hre.ethers.provider.getBlockNumber();
+      const nonce = await f.registry.keysNonce();
+      const before = await depositState(f);
+      const out = await runTask("guardian-daemon", {
+        pool: f.poolAddress,
+        port: String(port),
+        peers: `http://127.0.0.1:${peer}/`,
+        once: true,
+      });
+      const after = await depositState(f);
+      const lines = out.split("\n");
+      const at = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;
+      expect(lines).to.have.length(2);
+      expect(lines[0]).to.match(new RegExp(`^${at} peer http://127\\.0\\.0\\.1:${peer} is down \\(ECONNREFUSED\\)$`));
+      const deposit = new RegExp(
+        `^${at} block ${block}: signed block ${block - 1} \\(key nonce ${nonce}\\), 1 of 1 signatures \\(peers: 1 down\\);` +
+          ` deposited 4 validators \\(128 ETH\\) of operator 0, tx 0x[0-9a-f]{64}; buffer now ${eth(after.buffered).replace(".", "\\.")}$`,
+      );
+      expect(lines[1]).to.match(deposit);
+      expect(after.deposited - before.deposited).to.equal(4n);
+      expect(before.buffered - after.buffered).to.equal(4n * DEPOSIT);
+      expect(after.keys).to.deep.equal([4n, 0n]);
+      expect(await portIsFree(port)).to.equal(true); // the server closed
+    });
+
+    it("refuses bad arguments, a port in use and an account that is not a guardian, changing nothing", async function () {
+      const f = await loadFixture(deployed);
+      const before = await depositState(f);
+      const pool = f.poolAddress;
+      const port = String(await closedPort());
+      const accounts = await hre.ethers.getSigners();
+      expect(await taskError("guardian-daemon", { pool, port: "0" })).to.equal(
+        '--port must be an integer of at least 1, got "0"',
+      );
+      expect(await taskError("guardian-daemon", { pool, port: "70000" })).to.equal(
+        '--port must be a port number (1 to 65535), got "70000"',
+      );
+      expect(await taskError("guardian-daemon", { pool, port: "http" })).to.equal(
+        '--port must be an integer of at least 1, got "http"',
+      );
+      expect(
+        await taskError("guardian-daemon", { pool, port, peers: "http://127.0.0.1:7001,127.0.0.1:7002" }),
+      ).to.equal(`--peers must be comma-separated http(s) URLs of the other guardians' daemons, got "127.0.0.1:7002"`);
+      expect(
+        await taskError("guardian-daemon", { pool, port, peers: "http://127.0.0.1:7001,http://127.0.0.1:7001/" }),
+      ).to.equal("--peers names http://127.0.0.1:7001 twice");
+      expect(await taskError("guardian-daemon", { pool, port, interval: "0" })).to.equal(
+        '--interval must be an integer of at least 1, got "0"',
+      );
+      expect(await taskError("guardian-daemon", { pool, port, guardian: "0" })).to.equal(
+        `account 0 (${accounts[0].address}) is not a guardian of the deposit security module ${await f.dsm.getAddress()}`,
+      );
+      const busy = net.createServer();
+      await new Promise<void>((resolve) => busy.listen(Number(port), "127.0.0.1", resolve));
+      try {
+        expect(await taskError("guardian-daemon", { pool, port, once: true })).to.equal(
+          `port ${port} on 127.0.0.1 is in use: choose another --port`,
+        );
+      } finally {
+        await new Promise<void>((resolve) => busy.close(() => resolve()));
+      }
+      expect(await depositState(f)).to.deep.equal(before);
     });
   });
 });
