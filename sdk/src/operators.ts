@@ -70,7 +70,7 @@ export type BondWithdrawal = { ok: true; shares: bigint } | { ok: false; reason:
  * withdrawal pays at most the amount asked and never asks for more than the free shares.
  */
 export async function bondWithdrawalShares(
-  pool: Pick<StakingPool, "getSharesByPooledEth">,
+  pool: { getSharesByPooledEth(ethAmount: bigint): Promise<bigint> },
   bond: Pick<OperatorBond, "freeShares" | "freeWei">,
   amount: bigint | "all",
 ): Promise<BondWithdrawal> {
