@@ -16,7 +16,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { ContractTransactionReceipt, Interface } from "ethers";
 import { duration, eth, ethAtMost, markdownTable } from "../sdk/src/format";
 import { bondWithdrawalShares, readOperatorBond, relativeTime, utcTime, type OperatorBond } from "../sdk/src/operators";
-import type { OperatorExit } from "../offchain/operators/exits";
+import type { OperatorExit, OperatorExits } from "../offchain/operators/exits";
 import type { DepositDataJson, KeyToolNetwork } from "../offchain/keys/keystore";
 import type { Tidepool } from "../deploy/protocol";
 import {
@@ -532,7 +532,7 @@ tidepoolTask(
       const t = await loadTidepool(hre, args.pool);
       const operator = await operatorOrFail(t, id);
       const ctx = { provider: hre.ethers.provider, oracle: t.oracle, facts: t.facts, beaconUrl: url, fromBlock };
-      let read: Awaited<ReturnType<typeof exitsModule.readOperatorExits>>;
+      let read: OperatorExits;
       try {
         read = await attempt(hre, () => exitsModule.readOperatorExits(ctx, id));
       } catch (error) {
@@ -611,17 +611,14 @@ tidepoolTask(
       : undefined;
     const credentials = await t.pool.withdrawalCredentials();
     const blockTag = await hre.ethers.provider.getBlockNumber();
-    let check: Awaited<ReturnType<typeof vet.checkKeysToVet>>;
-    try {
-      check = await vet.checkKeysToVet(
+    const check = await attempt(hre, () =>
+      vet.checkKeysToVet(
         { registry: t.registry, withdrawalCredentials: credentials, network, beaconUrl: beacon },
         id,
         count,
         blockTag,
-      );
-    } catch (error) {
-      return fail((error as Error).message.split("\n")[0]);
-    }
+      ),
+    );
     const n = BigInt(check.keys.length);
     if (check.problems.length > 0) {
       fail(
