@@ -247,13 +247,15 @@ async function removeKeys(hre: HardhatRuntimeEnvironment, id: bigint, args: Keys
     .sort((a, b) => (a.index < b.index ? -1 : 1));
   for (const r of removed) console.log(`removed key #${r.index} ${r.pubkey}`);
   const after = await t.registry.getNodeOperator(id);
-  // The registry fills the gap from the top of the range down with the last keys: `moved` of them.
+  // The registry fills the gap with the last keys, `moved` of them, which land from --from on (the
+  // keys in between keep their indices); the keys from --from on that were vetted are vetted no more.
   const beyond = total - from - count;
   const moved = beyond < count ? beyond : count;
+  const unvetted = vetted > from && after.totalKeys > from;
   console.log(
     `Operator ${id} ("${operator.name}") now has ${plural(after.totalKeys, "key")}, ${after.vettedKeys} vetted` +
-      (moved > 0n ? `; its last ${plural(moved, "key")} moved to ${keyRange(from + count - moved, moved)}` : "") +
-      (after.vettedKeys < vetted ? `; keys from #${after.vettedKeys} on need vetting again (operator-vet)` : "") +
+      (moved > 0n ? `; its last ${plural(moved, "key")} moved to ${keyRange(from, moved)}` : "") +
+      (unvetted ? `; keys from #${from} on need vetting again (operator-vet)` : "") +
       ` (tx ${receipt?.hash})`,
   );
 }

@@ -167,31 +167,54 @@ describe("Operator tasks: rewards, bond, key removal, vetting", function () {
   describe("operator-keys --remove", function () {
     it("removes undeposited keys: the last keys fill the gap, vetting drops to the first removed", async function () {
       const f = await loadFixture(deployWithValidators);
+      const pool = f.poolAddress;
       const pubkeys: string[] = [];
       for (let i = 0n; i < 8n; i++) pubkeys.push((await f.registry.getSigningKey(0n, i)).pubkey);
       const nonce = await f.registry.operatorKeysNonce(0n);
-      const out = (
-        await runTask("operator-keys", { operator: "0", remove: true, from: "4", count: "2", pool: f.poolAddress })
-      ).split("\n");
-      expect(out).to.deep.equal([
-        `removed key #4 ${pubkeys[4]}`,
-        `removed key #5 ${pubkeys[5]}`,
-        `Operator 0 ("op-0") now has 6 keys, 4 vetted; its last 2 keys moved to #4–#5; keys from #4 on need vetting again (operator-vet) (tx ${txOf(out[2])})`,
-      ]);
-      const op = await f.registry.getNodeOperator(0n);
-      expect([op.totalKeys, op.vettedKeys, op.depositedKeys]).to.deep.equal([6n, 4n, 3n]);
-      expect((await f.registry.getSigningKey(0n, 4n)).pubkey).to.equal(pubkeys[6]);
-      expect((await f.registry.getSigningKey(0n, 5n)).pubkey).to.equal(pubkeys[7]);
-      expect(await f.registry.operatorKeysNonce(0n)).to.equal(nonce + 1n);
+      const remove = async (from: string, count: string) =>
+        (await runTask("operator-keys", { operator: "0", remove: true, from, count, pool })).split("\n");
+      const keys = async () => {
+        const op = await f.registry.getNodeOperator(0n);
+        const list: string[] = [];
+        for (let i = 0n; i < op.totalKeys; i++) list.push((await f.registry.getSigningKey(0n, i)).pubkey);
+        return { total: op.totalKeys, vetted: op.vettedKeys, deposited: op.depositedKeys, list };
+      };
 
-      // The last key: nothing moves.
-      const last = (
-        await runTask("operator-keys", { operator: "0", remove: true, from: "5", count: "1", pool: f.poolAddress })
-      ).split("\n");
+      // The last key, vetted: nothing moves, the keys left stay vetted.
+      const last = await remove("7", "1");
       expect(last).to.deep.equal([
-        `removed key #5 ${pubkeys[7]}`,
-        `Operator 0 ("op-0") now has 5 keys, 4 vetted (tx ${txOf(last[1])})`,
+        `removed key #7 ${pubkeys[7]}`,
+        `Operator 0 ("op-0") now has 7 keys, 7 vetted (tx ${txOf(last[1])})`,
       ]);
+      expect(await keys()).to.deep.equal({ total: 7n, vetted: 7n, deposited: 3n, list: pubkeys.slice(0, 7) });
+
+      // Two from the first undeposited key: the last two fill the gap and lose their vetting.
+      const two = await remove("3", "2");
+      expect(two).to.deep.equal([
+        `removed key #3 ${pubkeys[3]}`,
+        `removed key #4 ${pubkeys[4]}`,
+        `Operator 0 ("op-0") now has 5 keys, 3 vetted; its last 2 keys moved to #3–#4; keys from #3 on need vetting again (operator-vet) (tx ${txOf(two[2])})`,
+      ]);
+      expect(await keys()).to.deep.equal({
+        total: 5n,
+        vetted: 3n,
+        deposited: 3n,
+        list: [...pubkeys.slice(0, 3), pubkeys[5], pubkeys[6]],
+      });
+      expect(await f.registry.operatorKeysNonce(0n)).to.equal(nonce + 2n);
+
+      // One of two unvetted keys: the last one moves into its place.
+      const one = await remove("3", "1");
+      expect(one).to.deep.equal([
+        `removed key #3 ${pubkeys[5]}`,
+        `Operator 0 ("op-0") now has 4 keys, 3 vetted; its last 1 key moved to #3 (tx ${txOf(one[1])})`,
+      ]);
+      expect(await keys()).to.deep.equal({
+        total: 4n,
+        vetted: 3n,
+        deposited: 3n,
+        list: [...pubkeys.slice(0, 3), pubkeys[6]],
+      });
     });
 
     it("refuses deposited keys, ranges past the last key and bad arguments in one sentence, removing nothing", async function () {
