@@ -507,7 +507,7 @@ function beaconUrl(value: string | undefined): string {
 /** " (exit epoch 123)" for a validator that has started to exit, else "". */
 function exitEpochNote(exit: OperatorExit): string {
   const v = exit.validator;
-  return v !== undefined && (exit.status === "exiting" || exit.status === "exited, not proven yet")
+  return v !== undefined && (exit.status === "exiting" || exit.status === "exited")
     ? ` (exit epoch ${v.exitEpoch})`
     : "";
 }

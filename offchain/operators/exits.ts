@@ -16,7 +16,7 @@ export type ExitStatus =
   | "proven exited"
   | "proven late and forced"
   | "forced by governance"
-  | "exited, not proven yet"
+  | "exited"
   | "exiting"
   | "late: may be proven"
   | "requested";
@@ -71,7 +71,7 @@ export function exitStatus(
   if ((facts & FACT.late) !== 0n) return "proven late and forced";
   if ((facts & FACT.forced) !== 0n) return "forced by governance";
   if (validator !== undefined && validator.exitEpoch !== FAR_FUTURE_EPOCH) {
-    return /^(exited|withdrawal)_/.test(validator.status) ? "exited, not proven yet" : "exiting";
+    return /^(exited|withdrawal)_/.test(validator.status) ? "exited" : "exiting";
   }
   if (deadline !== undefined && now > deadline) return "late: may be proven";
   return "requested";

@@ -3,7 +3,6 @@
  * registry's own rule, and times as an operator reads them (UTC dates, "in 3d 4h").
  */
 import type { NodeOperatorRegistry, StakingPool } from "./contracts";
-import { duration } from "./format";
 
 /** An operator's bond as `withdrawBond` sees it: shares and their ETH value, at one block. */
 export interface OperatorBond {
@@ -92,13 +91,23 @@ export function utcTime(seconds: bigint): string {
 }
 
 /**
- * `target` seen from `now` (unix seconds) to the two largest units: "in 3d 4h", "2h 5m ago", "now".
+ * `target` seen from `now` (unix seconds) in its largest unit and the next one, zeros left out:
+ * "in 3d 4h", "in 3d" (3 days and 9 seconds), "2h 5m ago", "in 59s", "now".
  */
 export function relativeTime(target: bigint, now: bigint): string {
   if (target === now) return "now";
-  const text = duration(target > now ? target - now : now - target)
-    .split(" ")
-    .slice(0, 2)
+  const seconds = target > now ? target - now : now - target;
+  const parts = [
+    [seconds / 86_400n, "d"],
+    [(seconds % 86_400n) / 3_600n, "h"],
+    [(seconds % 3_600n) / 60n, "m"],
+    [seconds % 60n, "s"],
+  ] as const;
+  const largest = parts.findIndex(([n]) => n > 0n);
+  const text = parts
+    .slice(largest, largest + 2)
+    .filter(([n]) => n > 0n)
+    .map(([n, unit]) => `${n}${unit}`)
     .join(" ");
   return target > now ? `in ${text}` : `${text} ago`;
 }

@@ -15,11 +15,13 @@ describe("Operator reads", function () {
       expect(utcTime(1_796_668_807n)).to.equal("2026-12-07 18:40:07 UTC");
     });
 
-    it("say how far a time is from now in its two largest units, ahead or past", function () {
+    it("say how far a time is from now in its largest unit and the next, zeros left out, ahead or past", function () {
       const now = 1_000_000n;
       expect(relativeTime(now + 3n * 86_400n + 4n * 3_600n + 5n * 60n + 6n, now)).to.equal("in 3d 4h");
       expect(relativeTime(now - (2n * 3_600n + 5n * 60n), now)).to.equal("2h 5m ago");
-      expect(relativeTime(now + 86_400n + 7n, now)).to.equal("in 1d 7s");
+      expect(relativeTime(now + 3n * 86_400n + 9n, now)).to.equal("in 3d");
+      expect(relativeTime(now - (86_400n + 60n), now)).to.equal("1d ago");
+      expect(relativeTime(now + 3_600n + 5n, now)).to.equal("in 1h");
       expect(relativeTime(now + 59n, now)).to.equal("in 59s");
       expect(relativeTime(now, now)).to.equal("now");
     });
@@ -61,12 +63,8 @@ describe("Operator reads", function () {
 
     it("then the beacon chain: exiting, or exited and not proven yet", function () {
       expect(exitStatus(0n, { exitEpoch: 90n, status: "active_exiting" }, 500n, now)).to.equal("exiting");
-      expect(exitStatus(0n, { exitEpoch: 90n, status: "exited_unslashed" }, 500n, now)).to.equal(
-        "exited, not proven yet",
-      );
-      expect(exitStatus(0n, { exitEpoch: 90n, status: "withdrawal_done" }, 500n, now)).to.equal(
-        "exited, not proven yet",
-      );
+      expect(exitStatus(0n, { exitEpoch: 90n, status: "exited_unslashed" }, 500n, now)).to.equal("exited");
+      expect(exitStatus(0n, { exitEpoch: 90n, status: "withdrawal_done" }, 500n, now)).to.equal("exited");
     });
 
     it("then the clock: late once past the deadline (not at it), requested before or without one", function () {
