@@ -562,7 +562,7 @@ tidepoolTask(
       console.log(
         `Exit each requested validator before its deadline (${duration(read.deadlineSeconds)} after the request, or after` +
           ` the validator's activation + 256 epochs if later). After it, anyone may prove the exit late: the validator is` +
-          ` forced out through EIP-7002 (the fee refunded from the bond), ${eth(read.penaltyWei)} of the bond goes to the` +
+          ` forced out through EIP-7002 (the prover's fee repaid from the bond), ${eth(read.penaltyWei)} of the bond goes to the` +
           ` insurance fund, and the operator's deposits are held until the exit is proven.`,
       );
     },

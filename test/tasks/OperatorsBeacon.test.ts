@@ -118,7 +118,7 @@ describe("Tasks: operator-exits and operator-vet --beacon on the local chains", 
       markdownTable(["key", "pubkey", "requested", "deadline", "status"], rows),
       "Exit each requested validator before its deadline (4d after the request, or after the validator's activation" +
         " + 256 epochs if later). After it, anyone may prove the exit late: the validator is forced out through EIP-7002" +
-        " (the fee refunded from the bond), 0.1 ETH of the bond goes to the insurance fund, and the operator's deposits" +
+        " (the prover's fee repaid from the bond), 0.1 ETH of the bond goes to the insurance fund, and the operator's deposits" +
         " are held until the exit is proven.",
     ].join("\n");
   }
