@@ -14,3 +14,4 @@ export * from "./revert";
 export * from "./sdk-error";
 export * from "./status";
 export * from "./withdrawals";
+export * from "./operators";

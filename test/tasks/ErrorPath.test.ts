@@ -209,6 +209,31 @@ describe("Error path of every command (headless, CI unset)", function () {
         code: 1,
       },
       {
+        args: live("operator-bond", "--operator", "0", "--withdraw", "lots"),
+        lines: ['Error: --withdraw must be a positive decimal amount of ETH (at most 18 decimals), got "lots"'],
+        code: 1,
+      },
+      {
+        args: live("operator-keys", "--operator", "0", "--remove", "--from", "0", "--count", "0"),
+        lines: ['Error: --count must be an integer from 1 to 100, got "0"'],
+        code: 1,
+      },
+      {
+        args: live("operator-vet", "--operator", "0", "--keys", "none"),
+        lines: ['Error: --keys must be an integer of at least 1, got "none"'],
+        code: 1,
+      },
+      {
+        args: live("operator-exits", "--operator", "x"),
+        lines: ['Error: --operator must be an operator id (a non-negative integer), got "x"'],
+        code: 1,
+      },
+      {
+        args: live("operator-rewards", "--operator", "0", "--claim"),
+        lines: ["Error: operator 0 does not exist (the registry has 0 operators)"],
+        code: 1,
+      },
+      {
         args: ["operators", "--network", "localhost", "--pool", "nope"],
         lines: ['Error: --pool is not a valid address: "nope"'],
         code: 1,
