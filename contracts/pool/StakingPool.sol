@@ -230,7 +230,7 @@ contract StakingPool is
     /// nothing reads; it is left out (it also saves 1 KiB of the pool's code).
     /// @param admin Receives DEFAULT_ADMIN_ROLE (governance); it grants the other roles.
     /// @custom:oz-upgrades-unsafe-allow missing-initializer-call
-    function initialize(address admin) external payable initializer {
+    function initialize(address admin) public payable initializer {
         if (admin == address(0)) revert ZeroAddress("admin");
         if (msg.value < MIN_BOOTSTRAP_DEPOSIT) revert BootstrapDepositTooSmall(msg.value);
         __AccessControl_init();

@@ -61,49 +61,40 @@ export default buildModule("Tidepool", (m) => {
   // Permit signature checks live in a linked library, outside the pool's 24 KiB (EIP-170).
   const permitVerifier = m.library("PermitVerifier");
   const poolLibraries = { PermitVerifier: permitVerifier };
-  const bootstrapImpl = m.contract("StakingPool", [zeroPeers], {
+  // A half-deployed protocol accepts nothing: the proxy is created paused (staking, instant
+  // redemption, deposits: `initializePaused`) and resumed as the deployment's last step
+  // (docs/deployment.md).
+  const bootstrapImpl = m.contract("StakingPoolBootstrap", [zeroPeers], {
     id: "StakingPoolBootstrapImpl",
     libraries: poolLibraries,
   });
   const proxy = m.contract(
     "ERC1967Proxy",
-    [bootstrapImpl, m.encodeFunctionCall(bootstrapImpl, "initialize", [admin])],
+    [bootstrapImpl, m.encodeFunctionCall(bootstrapImpl, "initializePaused", [admin])],
     { id: "StakingPoolProxy", value: bootstrapDepositWei },
   );
   const bootstrapPool = m.contractAt("StakingPool", proxy, { id: "StakingPoolAtBootstrap" });
-  // A half-deployed protocol accepts nothing: the deployer pauses everything the pool does in its
-  // next two transactions, and resumes it as the deployment's last step (docs/deployment.md).
   const deployer = m.getAccount(0);
-  const grantDeployerPause = m.call(bootstrapPool, "grantRole", [id("PAUSE_ROLE"), deployer], {
-    id: "GrantDeployerPause",
-  });
-  const pausePool = m.call(bootstrapPool, "pause", [ALL_POOL_CAPABILITIES], {
-    id: "PausePool",
-    after: [grantDeployerPause],
-  });
 
   // Peers
-  // Every other contract waits for the pause: whatever fails later leaves a pool that accepts nothing.
-  const paused = { after: [pausePool] };
-  const wrappedToken = m.contract("WrappedTpEth", [proxy], paused);
+  const wrappedToken = m.contract("WrappedTpEth", [proxy]);
   const depositContract = LOCAL_NETWORKS.has(hre.network.name)
     ? m.contract("DepositContract")
     : m.contractAt("IDepositContract", m.getParameter("depositContract", CANONICAL_DEPOSIT_CONTRACT), {
         id: "DepositContract",
       });
 
-  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl", ...paused });
+  const withdrawalVaultImpl = m.contract("WithdrawalVault", [proxy], { id: "WithdrawalVaultImpl" });
   const withdrawalVaultProxy = m.contract(
     "ERC1967Proxy",
     [withdrawalVaultImpl, m.encodeFunctionCall(withdrawalVaultImpl, "initialize", [admin])],
     { id: "WithdrawalVaultProxy" },
   );
   const withdrawalVault = m.contractAt("WithdrawalVault", withdrawalVaultProxy);
-  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy], paused);
+  const elRewardsVault = m.contract("ExecutionLayerRewardsVault", [proxy]);
 
   const registryImpl = m.contract("NodeOperatorRegistry", [proxy, depositContract], {
     id: "NodeOperatorRegistryImpl",
-    ...paused,
   });
   const registryProxy = m.contract(
     "ERC1967Proxy",
@@ -120,7 +111,7 @@ export default buildModule("Tidepool", (m) => {
     maxAttestationAgeBlocks,
   ]);
 
-  const insuranceFund = m.contract("InsuranceFund", [proxy, admin], paused);
+  const insuranceFund = m.contract("InsuranceFund", [proxy, admin]);
 
   const withdrawalRequestMetadata = m.library("WithdrawalRequestMetadata");
   const withdrawalQueueImpl = m.contract("WithdrawalQueue", [proxy, wrappedToken], {
@@ -206,15 +197,9 @@ export default buildModule("Tidepool", (m) => {
   // Roles
   const grantResume = m.call(stakingPool, "grantRole", [id("RESUME_ROLE"), admin], { id: "GrantResume" });
   const grantLimit = m.call(stakingPool, "grantRole", [id("STAKE_LIMIT_ROLE"), admin], { id: "GrantStakeLimit" });
-  // The deployer gives up the pause roles it took; then the pauser gets them (again, if it is the deployer).
-  const renouncePause = m.call(stakingPool, "renounceRole", [id("PAUSE_ROLE"), deployer], {
-    id: "RenounceDeployerPause",
-    after: [pausePool],
-  });
-  const grantPause = m.call(stakingPool, "grantRole", [id("PAUSE_ROLE"), pauser], {
-    id: "GrantPause",
-    after: [renouncePause],
-  });
+  // The deployer gives up the queue's pause role it took; then the pauser gets the pause roles (again, if
+  // it is the deployer).
+  const grantPause = m.call(stakingPool, "grantRole", [id("PAUSE_ROLE"), pauser], { id: "GrantPause" });
   const renounceQueuePause = m.call(withdrawalQueue, "renounceRole", [id("PAUSE_ROLE"), deployer], {
     id: "RenounceDeployerQueuePause",
     after: [pauseQueue],
@@ -226,7 +211,6 @@ export default buildModule("Tidepool", (m) => {
   const wiring = [
     grantResume,
     grantLimit,
-    renouncePause,
     grantPause,
     renounceQueuePause,
     grantQueuePause,

@@ -372,6 +372,54 @@ describe("StakingPool", function () {
       expect(version).to.equal("1");
     });
 
+    it("the deployment's first implementation opens the proxy with every capability paused (StakingPoolBootstrap)", async function () {
+      const { admin, users } = await loadFixture(deployTidepool);
+      const factory = await ethers.getContractFactory("StakingPoolBootstrap", {
+        libraries: await deployPoolLibraries(hre),
+      });
+      const zero = ZeroAddress;
+      const impl = await factory.deploy({
+        wrapper: zero,
+        depositContract: zero,
+        registry: zero,
+        depositSecurityModule: zero,
+        withdrawalVault: zero,
+        elRewardsVault: zero,
+        oracle: zero,
+        insuranceFund: zero,
+        withdrawalQueue: zero,
+        beaconFacts: zero,
+      });
+      await impl.waitForDeployment();
+      const data = impl.interface.encodeFunctionData("initializePaused", [admin.address]);
+      const proxy = await (
+        await ethers.getContractFactory("ERC1967Proxy")
+      )
+        .connect(admin)
+        .deploy(await impl.getAddress(), data, { value: parseEther("0.25") });
+      await proxy.waitForDeployment();
+      const fresh = await ethers.getContractAt("StakingPool", await proxy.getAddress());
+      await expect(proxy.deploymentTransaction())
+        .to.emit(fresh, "CapabilitiesPaused")
+        .withArgs(admin.address, 7)
+        .and.to.emit(fresh, "TransferShares")
+        .withArgs(ZeroAddress, DEAD, parseEther("0.25"));
+      expect(await fresh.pausedCapabilities()).to.equal(7n);
+      expect(await fresh.totalShares()).to.equal(parseEther("0.25"));
+      expect(await fresh.hasRole(ZeroHash, admin.address)).to.equal(true);
+      // From the proxy's first block, a stake (or plain ETH) is refused.
+      await expect(
+        fresh.connect(users[0]).stake(ZeroAddress, { value: parseEther("1") }),
+      ).to.be.revertedWithCustomError(fresh, "StakingPaused");
+      await expect(
+        users[0].sendTransaction({ to: await fresh.getAddress(), value: parseEther("1") }),
+      ).to.be.revertedWithCustomError(fresh, "StakingPaused");
+      // The implementation itself cannot be initialised.
+      await expect(
+        impl.connect(admin).initializePaused(admin.address, { value: BOOTSTRAP_DEPOSIT }),
+      ).to.be.revertedWithCustomError(impl, "InvalidInitialization");
+    });
+
     it("accepts a bootstrap deposit of exactly MIN_BOOTSTRAP_DEPOSIT", async function () {
       const { admin } = await loadFixture(deployTidepool);
       const impl = await deployImplementation();
