@@ -1,7 +1,22 @@
 import { spawn } from "node:child_process";
+import net from "node:net";
 import { expect } from "chai";
 import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
+
+/** `n` local ports free now: bound together (so distinct), then released. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => net.createServer());
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))));
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
+/** A local port nothing listens on: bound, then released. */
+export async function closedPort(): Promise<number> {
+  return (await freePorts(1))[0];
+}
 
 /** Runs a task with console.log captured; returns what it printed. */
 export async function runTask(name: string, args: Record<string, unknown>): Promise<string> {

@@ -8,17 +8,16 @@
  */
 import { getEventListeners } from "node:events";
 import http from "node:http";
-import net from "node:net";
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
-import { Wallet, ZeroAddress, getBytes, hexlify, parseEther, recoverAddress, Signature } from "ethers";
+import { Wallet, getBytes, hexlify, parseEther, recoverAddress, Signature } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
+import { deployWithTwoBondedOperators, type TidepoolFixture } from "../helpers/fixtures";
+import { freePorts } from "../helpers/tasks";
 import { eth } from "../../sdk/src/format";
 import { GENESIS_FORK_VERSIONS, signDeposit, testSecretKey } from "../../offchain/keys/bls";
 import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
-import { registerOperator } from "../../offchain/operators/register";
 import { startLocalBeacon } from "../../offchain/beacon/local";
 import {
   DepositLogScanner,
@@ -41,33 +40,15 @@ const GWEI = 10n ** 9n;
 const NOW = "2026-12-07T18:00:00Z";
 
 /**
- * 200 ETH staked (six validators' worth after the 1% reserve), two operators with four vetted keys
- * and an 8 ETH bond each, and three guardians: account 4 (the deployment's) and two more, quorum 2.
+ * {deployWithTwoBondedOperators} and three guardians: account 4 (the deployment's) and two more,
+ * quorum 2.
  */
 async function council() {
-  const f = await loadFixture(deployTidepool);
-  await (await f.pool.connect(f.users[0]).stake(ZeroAddress, { value: parseEther("200") })).wait();
-  for (const [i, name] of ["Alpha", "Beta"].entries()) {
-    await registerOperator(f.registry, f.pool, f.admin, {
-      name,
-      rewardAddress: f.users[1 + i],
-      keys: 4,
-      bondWei: parseEther("8"),
-    });
-  }
+  const f = await loadFixture(deployWithTwoBondedOperators);
   const guardians = [f.guardian, f.users[10], f.users[11]];
   await (await f.dsm.connect(f.admin).addGuardian(guardians[1].address, 1)).wait();
   await (await f.dsm.connect(f.admin).addGuardian(guardians[2].address, 2)).wait();
   return { f, guardians };
-}
-
-/** `n` ports free now: bound together, then released. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => net.createServer());
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve))));
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
 }
 
 const url = (port: number) => `http://127.0.0.1:${port}`;

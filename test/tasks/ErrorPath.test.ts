@@ -13,7 +13,6 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -21,7 +20,7 @@ import hre from "hardhat";
 import { ZeroAddress, parseEther } from "ethers";
 import { startRpcServer, type RpcServer } from "../../app/server/dev";
 import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
-import { STACK_FRAME, headlessEnv, limited, runHardhat, type CommandRun } from "../helpers/tasks";
+import { STACK_FRAME, closedPort, headlessEnv, limited, runHardhat, type CommandRun } from "../helpers/tasks";
 import { eth } from "../../sdk/src/format";
 import { IN_PROCESS_NO_DEPLOYMENT } from "../../tasks/lib";
 import { testSecretKey } from "../../offchain/keys/bls";
@@ -36,15 +35,6 @@ interface Case {
   vars?: Record<string, string>;
   /** Extra environment (BEACON_URL unset is the default). */
   env?: Record<string, string>;
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe("Error path of every command (headless, CI unset)", function () {

@@ -4,7 +4,7 @@ import hre from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, Wallet, ZeroAddress, parseEther, recoverAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployTidepool, type TidepoolFixture } from "../helpers/fixtures";
+import { deployTidepool, deployWithTwoBondedOperators, type TidepoolFixture } from "../helpers/fixtures";
 import { eth } from "../../sdk/src/format";
 import {
   GENESIS_FORK_VERSIONS,
@@ -15,31 +15,12 @@ import {
 } from "../../offchain/keys/bls";
 import { withdrawalCredentialsFor } from "../../offchain/keys/deposit";
 import { parentBlockAttestation, signAttestation } from "../../offchain/guardians/attestations";
-import { registerOperator } from "../../offchain/operators/register";
 import { startLocalBeacon } from "../../offchain/beacon/local";
 import { runTask, taskError } from "../helpers/tasks";
 import { portIsFree } from "../../tasks/lib";
 
 const DEPOSIT = parseEther("32");
 const GWEI = 10n ** 9n;
-
-/**
- * 200 ETH staked and two operators with four vetted keys and an 8 ETH bond each (cover: four
- * validators each): the buffer, less the 1% instant-liquidity reserve, takes six validators.
- */
-async function deployed(): Promise<TidepoolFixture> {
-  const f = await loadFixture(deployTidepool);
-  await (await f.pool.connect(f.users[0]).stake(ZeroAddress, { value: parseEther("200") })).wait();
-  for (const [i, name] of ["Alpha", "Beta"].entries()) {
-    await registerOperator(f.registry, f.pool, f.admin, {
-      name,
-      rewardAddress: f.users[1 + i],
-      keys: 4,
-      bondWei: parseEther("8"),
-    });
-  }
-  return f;
-}
 
 /** Everything a refused deposit must leave as it was. */
 async function depositState(f: TidepoolFixture) {
@@ -118,7 +99,7 @@ async function recordingLogRanges<T>(action: () => Promise<T>): Promise<{ result
 describe("Guardian tasks", function () {
   describe("refusing to sign over a key deposited outside the pool", function () {
     it("refuses to attest or deposit once an operator deposited 1 ETH to its own vetted key with its own credentials, signing and sending nothing", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const alpha = f.users[1]; // operator 0's reward address
       const frontRun = await depositToKey(f, alpha, "Alpha", 0);
       const before = await untouched(f);
@@ -137,7 +118,7 @@ describe("Guardian tasks", function () {
     });
 
     it("names every front-run key of any operator, not only the next in line", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const alpha = await depositToKey(f, f.users[1], "Alpha", 2, parseEther("1.5"));
       const beta = await depositToKey(f, f.users[2], "Beta", 3);
       const before = await untouched(f);
@@ -153,7 +134,7 @@ describe("Guardian tasks", function () {
     });
 
     it("still signs when the deposits on record are the pool's own, an unvetted key's or a key outside the registry", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       await runTask("guardian-deposit", { pool: f.poolAddress, max: "2" }); // the pool's own deposits: keys 0 and 1 of Alpha
       const credentials = await f.pool.withdrawalCredentials();
       const extra = testKeyBatch("Alpha", 4, 1, credentials); // uploaded, never vetted
@@ -173,7 +154,7 @@ describe("Guardian tasks", function () {
     });
 
     it("reads the deposit contract's logs in ranges of --log-range blocks from --deposits-from-block", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const frontRun = await depositToKey(f, f.users[1], "Alpha", 1);
       const latest = await hre.ethers.provider.getBlockNumber();
       expect(frontRun.blockNumber).to.be.greaterThan(8); // beyond the first ranges
@@ -210,7 +191,7 @@ describe("Guardian tasks", function () {
     });
 
     it("asks the beacon node by pubkey with --beacon-url, finding a deposit older than the logs it reads", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const frontRun = await depositToKey(f, f.users[1], "Alpha", 0);
       const local = await startLocalBeacon(f, hre.network.provider);
       try {
@@ -241,7 +222,7 @@ describe("Guardian tasks", function () {
 
   describe("guardian-deposit", function () {
     it("deposits as many validators as the buffer allows, spread across operators, with fresh attestations", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const before = await depositState(f);
       const depositable = await f.pool.depositableEther();
       expect(depositable / DEPOSIT).to.equal(6n);
@@ -267,7 +248,7 @@ describe("Guardian tasks", function () {
     });
 
     it("stops at --max and signs with the account --guardian names", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const index = (await hre.ethers.getSigners()).findIndex((s) => s.address === f.guardian.address);
       expect(index).to.equal(4);
       const out = await runTask("guardian-deposit", { max: "3", guardian: "4", pool: f.poolAddress });
@@ -283,7 +264,7 @@ describe("Guardian tasks", function () {
     });
 
     it("refuses when the signer is not a guardian, naming the account", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const before = await depositState(f);
       const dsm = await f.dsm.getAddress();
       const accounts = await hre.ethers.getSigners();
@@ -311,7 +292,7 @@ describe("Guardian tasks", function () {
     });
 
     it("refuses when deposits are paused, when a quorum needs more guardians, and on bad --max", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const before = await depositState(f);
       const pool = f.poolAddress;
       expect(await taskError("guardian-deposit", { max: "0", pool })).to.equal(
@@ -339,7 +320,7 @@ describe("Guardian tasks", function () {
     });
 
     it("says when there is nothing to deposit, no buffer or no keys ready, without failing", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       await runTask("guardian-deposit", { pool: f.poolAddress }); // six validators: the buffer is spent
       const depositable = await f.pool.depositableEther();
       expect(depositable).to.be.lt(DEPOSIT);
@@ -361,7 +342,7 @@ describe("Guardian tasks", function () {
 
   describe("guardian-attest", function () {
     it("prints the attestation and a signature by the guardian that others can submit", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const out = await runTask("guardian-attest", { pool: f.poolAddress });
       const printed = JSON.parse(out) as {
         chainId: string;
@@ -398,7 +379,7 @@ describe("Guardian tasks", function () {
     });
 
     it("refuses an account that is not a guardian", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const accounts = await hre.ethers.getSigners();
       expect(await taskError("guardian-attest", { guardian: "7", pool: f.poolAddress })).to.equal(
         `account 7 (${accounts[7].address}) is not a guardian of the deposit security module ${await f.dsm.getAddress()}`,
@@ -420,7 +401,7 @@ describe("Guardian tasks", function () {
     }
 
     it("--once: one pass that signs and, with a quorum of one, deposits; a peer down is said", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const [port, peer] = [await closedPort(), await closedPort()];
       const block = await hre.ethers.provider.getBlockNumber();
       const nonce = await f.registry.keysNonce();
@@ -448,7 +429,7 @@ describe("Guardian tasks", function () {
     });
 
     it("refuses bad arguments, a port in use and an account that is not a guardian, changing nothing", async function () {
-      const f = await loadFixture(deployed);
+      const f = await loadFixture(deployWithTwoBondedOperators);
       const before = await depositState(f);
       const pool = f.poolAddress;
       const port = String(await closedPort());

@@ -6,7 +6,6 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import net from "node:net";
 import { parseEther } from "ethers";
 import type { Tidepool } from "../../deploy/protocol";
 import { advanceSlots, advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/local";
@@ -19,20 +18,11 @@ import { proveKeyFact, type FactsContext } from "../../offchain/prover/facts";
 import { duration, markdownTable } from "../../sdk/src/format";
 import { relativeTime, utcTime } from "../../sdk/src/operators";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
-import { runTask, taskError } from "../helpers/tasks";
+import { closedPort, runTask, taskError } from "../helpers/tasks";
 
 /** Short delays: validators activate and exit within a few epochs. */
 const CONFIG = { activationDelayEpochs: 1n, shardCommitteePeriodEpochs: 0n, exitDelayEpochs: 2n };
 const EPOCH_SECONDS = 32n * 12n;
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("Tasks: operator-exits and operator-vet --beacon on the local chains", function () {
   this.timeout(240_000);

@@ -8,16 +8,7 @@ import { buildFrameReport } from "../../offchain/oracle/report";
 import { runDaemon } from "../../offchain/oracle/service";
 import { createLogger } from "../../offchain/log";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
-import { runTask, taskError } from "../helpers/tasks";
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort, runTask, taskError } from "../helpers/tasks";
 
 describe("Tasks: oracle-report", function () {
   let t: Tidepool;
@@ -118,7 +109,7 @@ describe("Tasks: oracle-report", function () {
   });
 
   it("--daemon with --log-format json and --metrics-port: JSON lines, /metrics and /health on 127.0.0.1 until a signal stops it", async function () {
-    const port = await freePort();
+    const port = await closedPort();
     const [m1] = t.oracleMembers;
     const running = runTask("oracle-report", {
       beaconUrl: url,
