@@ -45,6 +45,7 @@ import { ProofWatcher } from "../offchain/prover/watcher";
 import { connectBeacon } from "../offchain/oracle/beacon";
 import { reportOnce } from "../offchain/oracle/service";
 import type { ReportContext } from "../offchain/oracle/report";
+import { KeyIndex } from "../offchain/oracle/key-index";
 
 const DAYS = 30;
 const SLASHING_DAY = 9;
@@ -322,7 +323,7 @@ async function main(): Promise<void> {
     beacon: await connectBeacon(local.api.url),
     provider: hre.ethers.provider,
     contracts: t,
-    pubkeyCache: new Map(),
+    index: new KeyIndex(),
   };
   // The prover: anyone with a little ETH for gas and EIP-7002 fees.
   const prover = new Wallet(id("tidepool demo prover"), hre.ethers.provider);

@@ -24,6 +24,27 @@ interface OracleReportArgs {
   logFormat?: string;
   metricsPort?: string;
   warningSlots?: string;
+  dataDir?: string;
+  logRange: string;
+  timeout: string;
+  retries: string;
+  concurrency: string;
+}
+
+/** Where the member keeps its key index by default (offchain/oracle/key-index.ts). */
+const DEFAULT_DATA_DIR = "oracle-data";
+
+/** The reads' timeouts, retries and concurrency, from the task's options (each checked). */
+function parseReadOptions(args: OracleReportArgs) {
+  const timeoutMs = parseCount(args.timeout, "timeout", 1) * 1000;
+  const retries = parseCount(args.retries, "retries");
+  const concurrency = parseCount(args.concurrency, "concurrency", 1);
+  const retryDelayMs = 500;
+  return {
+    readPolicy: { timeoutMs, retries, concurrency, retryDelayMs },
+    beaconPolicy: { timeoutMs, retries, retryDelayMs, concurrency: Math.min(concurrency, 4) },
+    logRangeBlocks: parseCount(args.logRange, "log-range", 1),
+  };
 }
 
 /** The daemon's options, checked before anything is read: each needs --daemon. */
@@ -78,11 +99,21 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
     "warningSlots",
     "With --daemon: warn when the frame's deadline is this many slots away without quorum (default: a quarter of the report window)",
   )
+  .addOptionalParam(
+    "dataDir",
+    `Directory of the member's key index, kept between runs (default: $ORACLE_DATA_DIR or ${DEFAULT_DATA_DIR})`,
+  )
+  .addOptionalParam("logRange", "Blocks per eth_getLogs request (providers refuse wide ranges)", "10000")
+  .addOptionalParam("timeout", "Seconds before a node request is abandoned and retried", "30")
+  .addOptionalParam("retries", "Retries of a node request that failed or timed out", "3")
+  .addOptionalParam("concurrency", "Execution-layer calls in flight at once", "8")
   .setAction(async (args: OracleReportArgs, hre): Promise<void> => {
     const beaconUrl = parseUrl(args.beaconUrl);
     const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
     const fromBlock = args.fromBlock === undefined ? undefined : parseCount(args.fromBlock, "from-block");
     const daemon = parseDaemonOptions(args);
+    const reads = parseReadOptions(args);
+    const dataDir = args.dataDir ?? process.env.ORACLE_DATA_DIR ?? DEFAULT_DATA_DIR;
     if (daemon.metricsPort !== undefined && !(await portIsFree(daemon.metricsPort))) {
       fail(
         `port ${daemon.metricsPort} on 127.0.0.1 is in use: stop what listens there, or choose another --metrics-port`,
@@ -94,10 +125,12 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
     const service = require("../offchain/oracle/service") as typeof import("../offchain/oracle/service");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildFrameReport } = require("../offchain/oracle/report") as typeof import("../offchain/oracle/report");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { KeyIndex } = require("../offchain/oracle/key-index") as typeof import("../offchain/oracle/key-index");
 
     const t = await loadTidepool(hre, args.pool);
     const member = await roleSigner(hre, "member", args.member, "an oracle member", (a) => t.oracle.isMember(a));
-    const beacon = await connectBeacon(beaconUrl);
+    const beacon = await connectBeacon(beaconUrl, reads.beaconPolicy);
     try {
       await beacon.genesisTime();
     } catch (error) {
@@ -105,12 +138,23 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
         `cannot read the Beacon API at ${beaconUrl}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
       );
     }
+    const scope = { chainId: (await hre.ethers.provider.getNetwork()).chainId, oracle: await t.oracle.getAddress() };
+    let index: InstanceType<typeof KeyIndex>;
+    try {
+      index = await KeyIndex.open(dataDir, scope);
+    } catch (error) {
+      fail(
+        `cannot read the key index in ${dataDir}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+      );
+    }
     const ctx = {
       beacon,
       provider: hre.ethers.provider,
       contracts: t,
       fromBlock,
-      pubkeyCache: new Map<string, string>(),
+      index,
+      readPolicy: reads.readPolicy,
+      logRangeBlocks: reads.logRangeBlocks,
     };
 
     if (args.dryRun) {

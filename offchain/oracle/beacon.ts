@@ -5,6 +5,7 @@
  * `import()` (module node16 keeps it).
  */
 import type { ApiClient } from "@lodestar/api" with { "resolution-mode": "import" };
+import { mapLimit } from "./reads";
 
 /** A validator as the oracle needs it (balances and amounts in gwei). */
 export interface BeaconValidator {
@@ -34,14 +35,36 @@ export interface BeaconReader {
   /** The slot of the last block at or before `slot` (a reference slot may have no block). */
   blockSlotAtOrBefore(slot: bigint): Promise<bigint>;
   /**
-   * The validators with these pubkeys in the state of `slot` (missing ones are not returned), or
-   * undefined if the node does not have that state (too old for a pruning node, or before it started).
+   * The validators with these ids — validator indices (numbers) or 0x pubkeys — in the state of `slot`
+   * (unknown ones are not returned), or undefined if the node does not have that state (too old for a
+   * pruning node, or before it started).
    */
-  validatorsByPubkey(slot: bigint, pubkeys: readonly string[]): Promise<BeaconValidator[] | undefined>;
+  validators(slot: bigint, ids: readonly (number | string)[]): Promise<BeaconValidator[] | undefined>;
 }
+
+/** How the reader talks to the node: timeouts, retries, and requests in flight at once. */
+export interface BeaconReadPolicy {
+  /** A request that has not answered after this long is abandoned (and retried), in milliseconds. */
+  timeoutMs: number;
+  /** Attempts after the first, for a failed request (a timeout, a dropped connection, an error status). */
+  retries: number;
+  /** Delay between attempts, in milliseconds. */
+  retryDelayMs: number;
+  /** Validator requests in flight at once. */
+  concurrency: number;
+}
+
+export const DEFAULT_BEACON_READ_POLICY: BeaconReadPolicy = {
+  timeoutMs: 30_000,
+  retries: 3,
+  retryDelayMs: 500,
+  concurrency: 4,
+};
 
 /** Pubkeys per request: a POST body of 1,000 keys is ~100 kB, well within what nodes accept. */
 const PUBKEYS_PER_REQUEST = 1_000;
+/** Validator indices per request: 10,000 indices are ~80 kB. */
+const INDICES_PER_REQUEST = 10_000;
 /** How far back to look for a block before a slot with none (a run of missed slots). */
 const MAX_MISSED_SLOTS = 64n;
 
@@ -49,16 +72,39 @@ function farFuture(epoch: number): bigint {
   return Number.isFinite(epoch) ? BigInt(epoch) : 2n ** 64n - 1n;
 }
 
+/** `request` again after a thrown error or a 429/5xx status, as `policy` says; other answers are returned. */
+async function retryFailures<R extends { status: number }>(
+  policy: BeaconReadPolicy,
+  request: () => Promise<R>,
+): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await request();
+      if ((res.status !== 429 && res.status < 500) || attempt >= policy.retries) return res;
+    } catch (e) {
+      if (attempt >= policy.retries) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, policy.retryDelayMs));
+  }
+}
+
 function hex(bytes: Uint8Array): string {
   return "0x" + Buffer.from(bytes).toString("hex");
 }
 
-/** A reader for the Beacon API at `baseUrl`. */
-export async function connectBeacon(baseUrl: string): Promise<BeaconReader> {
+/**
+ * A reader for the Beacon API at `baseUrl`: every request times out and is retried as `policy` says
+ * (Lodestar's client does both), and validators are read a few requests at a time.
+ */
+export async function connectBeacon(
+  baseUrl: string,
+  policy: BeaconReadPolicy = DEFAULT_BEACON_READ_POLICY,
+): Promise<BeaconReader> {
   const { getClient } = await import("@lodestar/api");
   const { createChainForkConfig } = await import("@lodestar/config");
   const { config: defaultConfig } = await import("@lodestar/config/default");
-  const api: ApiClient = getClient({ baseUrl }, { config: createChainForkConfig(defaultConfig) });
+  const globalInit = { timeoutMs: policy.timeoutMs, retries: policy.retries, retryDelay: policy.retryDelayMs };
+  const api: ApiClient = getClient({ baseUrl, globalInit }, { config: createChainForkConfig(defaultConfig) });
   return {
     async genesisTime() {
       return BigInt((await api.beacon.getGenesis()).value().genesisTime);
@@ -84,34 +130,46 @@ export async function connectBeacon(baseUrl: string): Promise<BeaconReader> {
     },
     async blockSlotAtOrBefore(slot) {
       for (let s = slot; s >= 0n && slot - s <= MAX_MISSED_SLOTS; s--) {
-        const res = await api.beacon.getBlockHeader({ blockId: Number(s) });
+        // A missed slot answers 404: an answer, not a failure, so only failures are retried here.
+        const res = await retryFailures(policy, () =>
+          api.beacon.getBlockHeader({ blockId: Number(s) }, { retries: 0 }),
+        );
         if (res.ok) return BigInt(res.value().header.message.slot);
         if (res.status !== 404) res.assertOk();
       }
       throw new Error(`no block in the ${MAX_MISSED_SLOTS} slots up to ${slot}`);
     },
-    async validatorsByPubkey(slot, pubkeys) {
-      const out: BeaconValidator[] = [];
-      for (let i = 0; i < pubkeys.length; i += PUBKEYS_PER_REQUEST) {
-        const res = await api.beacon.postStateValidators({
-          stateId: Number(slot),
-          validatorIds: pubkeys.slice(i, i + PUBKEYS_PER_REQUEST) as string[],
-        });
-        if (res.status === 404) return undefined;
-        for (const v of res.value()) {
-          out.push({
-            index: v.index,
-            pubkey: hex(v.validator.pubkey),
-            withdrawalCredentials: hex(v.validator.withdrawalCredentials),
-            balanceGwei: BigInt(v.balance),
-            status: v.status,
-            slashed: v.validator.slashed,
-            exitEpoch: farFuture(v.validator.exitEpoch),
-            withdrawableEpoch: farFuture(v.validator.withdrawableEpoch),
-          });
-        }
+    async validators(slot, ids) {
+      // Indices in large requests, pubkeys in smaller ones (each is 98 characters).
+      const indices = ids.filter((id) => typeof id === "number");
+      const pubkeys = ids.filter((id) => typeof id === "string");
+      const batches: (number | string)[][] = [];
+      for (let i = 0; i < indices.length; i += INDICES_PER_REQUEST) {
+        batches.push(indices.slice(i, i + INDICES_PER_REQUEST));
       }
-      return out;
+      for (let i = 0; i < pubkeys.length; i += PUBKEYS_PER_REQUEST) {
+        batches.push(pubkeys.slice(i, i + PUBKEYS_PER_REQUEST));
+      }
+      let missing = false;
+      const parts = await mapLimit(batches, policy.concurrency, async (validatorIds) => {
+        if (missing) return [];
+        const res = await api.beacon.postStateValidators({ stateId: Number(slot), validatorIds });
+        if (res.status === 404) {
+          missing = true;
+          return [];
+        }
+        return res.value().map((v): BeaconValidator => ({
+          index: v.index,
+          pubkey: hex(v.validator.pubkey),
+          withdrawalCredentials: hex(v.validator.withdrawalCredentials),
+          balanceGwei: BigInt(v.balance),
+          status: v.status,
+          slashed: v.validator.slashed,
+          exitEpoch: farFuture(v.validator.exitEpoch),
+          withdrawableEpoch: farFuture(v.validator.withdrawableEpoch),
+        }));
+      });
+      return missing ? undefined : parts.flat();
     },
   };
 }

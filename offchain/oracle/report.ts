@@ -29,6 +29,8 @@ import type { Tidepool } from "../../deploy/protocol";
 import { buildReport, exitedKeysEntry, keyLossEntry, type ReportData } from "../../sdk/src/report";
 import { exitsNeeded, planExits, type ExitRequest, type OperatorValidators } from "./exits";
 import type { BeaconReader, BeaconValidator } from "./beacon";
+import { KeyIndex, type IndexedExitRequest } from "./key-index";
+import { ExecutionReads, type ReadPolicy } from "./reads";
 import {
   simulateReport,
   withdrawalVaultRoom,
@@ -52,9 +54,19 @@ export interface ReportContext {
   contracts: OracleContracts;
   /** Where to start looking for earlier exit requests (the oracle's deployment block). */
   fromBlock?: number;
-  /** Registry pubkeys by "operator:index", kept between reports (deposited keys never change). */
-  pubkeyCache?: Map<string, string>;
+  /**
+   * What this member has learnt for good (deposited keys, validator indices, exit requests), kept
+   * between reports and on disk (offchain/oracle/key-index.ts); without it, an index for this report only.
+   */
+  index?: KeyIndex;
+  /** Timeouts, retries and calls in flight of the execution-layer reads (default: DEFAULT_READ_POLICY). */
+  readPolicy?: ReadPolicy;
+  /** Blocks per `eth_getLogs` request (default: LOG_RANGE_BLOCKS). */
+  logRangeBlocks?: number;
 }
+
+/** Blocks per `eth_getLogs` request by default: what hosted providers commonly accept. */
+export const LOG_RANGE_BLOCKS = 10_000;
 
 /** One of our validators: its registry position and its beacon-chain record. */
 export interface OwnValidator extends BeaconValidator {
@@ -111,39 +123,92 @@ export async function blockAtOrBefore(provider: Provider, timestamp: bigint): Pr
 /** The registry's MAX_KEYS_PER_VIEW: keys per `pubkeys` call. */
 const KEYS_PER_VIEW = 1_000n;
 
+/** A deposited key: its registry position, pubkey, and validator index once a finalized state showed it. */
+export interface DepositedKey {
+  operatorId: bigint;
+  keyIndex: bigint;
+  pubkey: string;
+  validatorIndex?: number;
+}
+
 /**
- * Every deposited key of every operator, from the registry at `blockTag`: only the keys `cache` does
- * not hold yet are read, `keysPerCall` per `pubkeys` call (at most the registry's MAX_KEYS_PER_VIEW).
+ * Every deposited key of every operator, from the registry at `blockTag`: only the keys `index` does
+ * not hold yet are read (and added to it), `keysPerCall` per `pubkeys` call (at most the registry's
+ * MAX_KEYS_PER_VIEW), as many calls at once as `reads` allows.
  */
 export async function depositedKeys(
   c: Pick<OracleContracts, "registry">,
   blockTag: number,
-  cache: Map<string, string>,
+  index: KeyIndex,
+  reads = new ExecutionReads(),
   keysPerCall = KEYS_PER_VIEW,
-): Promise<{ operators: OperatorValidators[]; keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] }> {
-  const operators: OperatorValidators[] = [];
-  const keys: { operatorId: bigint; keyIndex: bigint; pubkey: string }[] = [];
-  const count = await c.registry.getNodeOperatorsCount({ blockTag });
-  for (let id = 0n; id < count; id++) {
-    const op = await c.registry.getNodeOperator(id, { blockTag });
-    operators.push({ operatorId: id, depositedKeys: op.depositedKeys, exitedKeys: op.exitedKeys });
-    // The keys not cached yet, from the first one missing, MAX_KEYS_PER_VIEW per call.
-    let next = 0n;
-    while (next < op.depositedKeys && cache.has(`${id}:${next}`)) next++;
-    while (next < op.depositedKeys) {
-      const limit = op.depositedKeys - next < keysPerCall ? op.depositedKeys - next : keysPerCall;
-      const [packed] = await c.registry.pubkeys(id, next, limit, { blockTag });
-      for (let j = 0n; j < limit; j++) {
-        const at = 2 + Number(j) * 96;
-        cache.set(`${id}:${next + j}`, "0x" + packed.slice(at, at + 96).toLowerCase());
-      }
-      next += limit;
-    }
-    for (let i = 0n; i < op.depositedKeys; i++) {
-      keys.push({ operatorId: id, keyIndex: i, pubkey: cache.get(`${id}:${i}`)! });
+): Promise<{ operators: OperatorValidators[]; keys: DepositedKey[] }> {
+  const at = { blockTag };
+  const count = await reads.read("the registry's operator count", blockTag, () => c.registry.getNodeOperatorsCount(at));
+  const ids = Array.from({ length: Number(count) }, (_, i) => BigInt(i));
+  const ops = await reads.all(ids, (id) =>
+    reads.read(`operator ${id}`, blockTag, () => c.registry.getNodeOperator(id, at)),
+  );
+  const operators = ids.map((id, i) => ({
+    operatorId: id,
+    depositedKeys: ops[i].depositedKeys,
+    exitedKeys: ops[i].exitedKeys,
+  }));
+  // The keys not indexed yet, in ranges of keysPerCall, read at once; appended in order.
+  const ranges: { operatorId: bigint; from: bigint; limit: bigint }[] = [];
+  for (const op of operators) {
+    for (let from = BigInt(index.keys(op.operatorId).length); from < op.depositedKeys; from += keysPerCall) {
+      const left = op.depositedKeys - from;
+      ranges.push({ operatorId: op.operatorId, from, limit: left < keysPerCall ? left : keysPerCall });
     }
   }
+  const packed = await reads.all(ranges, (r) =>
+    reads.read(`operator ${r.operatorId}'s keys from ${r.from}`, blockTag, () =>
+      c.registry.pubkeys(r.operatorId, r.from, r.limit, at),
+    ),
+  );
+  ranges.forEach((r, i) => {
+    const hex = packed[i][0];
+    const pubkeys = Array.from({ length: Number(r.limit) }, (_, j) => "0x" + hex.slice(2 + j * 96, 2 + (j + 1) * 96));
+    index.appendKeys(r.operatorId, r.from, pubkeys);
+  });
+  // An index read at a later block may know more keys: only those deposited at blockTag count.
+  const keys: DepositedKey[] = [];
+  for (const op of operators) {
+    index
+      .keys(op.operatorId)
+      .slice(0, Number(op.depositedKeys))
+      .forEach((k, i) => keys.push({ operatorId: op.operatorId, keyIndex: BigInt(i), ...k }));
+  }
   return { operators, keys };
+}
+
+/**
+ * The oracle's exit requests (`ValidatorExitRequested`) made at or before `toBlock`: the index's, plus
+ * the logs after the last block it has read, in ranges of `rangeBlocks` (hosted providers refuse wide
+ * ones), which it then keeps.
+ */
+export async function exitRequestsUpTo(
+  c: Pick<OracleContracts, "oracle">,
+  index: KeyIndex,
+  fromBlock: number,
+  toBlock: number,
+  reads = new ExecutionReads(),
+  rangeBlocks = LOG_RANGE_BLOCKS,
+): Promise<IndexedExitRequest[]> {
+  const start = Math.max(index.exitLogsReadTo + 1, fromBlock);
+  const ranges: [number, number][] = [];
+  for (let from = start; from <= toBlock; from += rangeBlocks)
+    ranges.push([from, Math.min(from + rangeBlocks - 1, toBlock)]);
+  const filter = c.oracle.filters.ValidatorExitRequested();
+  const logs = await reads.all(ranges, ([from, to]) =>
+    reads.read(`exit requests in blocks ${from}–${to}`, to, () => c.oracle.queryFilter(filter, from, to)),
+  );
+  index.addExitRequests(
+    toBlock,
+    logs.flat().map((e) => ({ operatorId: e.args.operatorId, keyIndex: e.args.keyIndex, block: e.blockNumber })),
+  );
+  return index.exitRequests(toBlock);
 }
 
 /**
@@ -191,15 +256,20 @@ export async function finalizationBatches(
   rateEther: bigint,
   rateShares: bigint,
   blockTag: number,
+  reads = new ExecutionReads(),
 ): Promise<{ batches: Batch[]; lockedWei: bigint; nominalWei: bigint }> {
   const rateRay = (rateEther * RAY) / rateShares;
-  const first = (await queue.getLastFinalizedRequestId({ blockTag })) + 1n;
+  const first =
+    (await reads.read("the last finalized request", blockTag, () => queue.getLastFinalizedRequestId({ blockTag }))) +
+    1n;
   const batches: Batch[] = [];
   const CHUNK = 500n;
   scan: for (let from = first; from <= lastId; from += CHUNK) {
     const ids: bigint[] = [];
     for (let id = from; id <= lastId && id < from + CHUNK; id++) ids.push(id);
-    const statuses = await queue.getWithdrawalStatus(ids, { blockTag });
+    const statuses = await reads.read(`requests ${from}…`, blockTag, () =>
+      queue.getWithdrawalStatus(ids, { blockTag }),
+    );
     for (let i = 0; i < ids.length; i++) {
       const { amountOfEther, amountOfShares } = statuses[i];
       const nominal = amountOfEther <= (amountOfShares * rateRay) / RAY;
@@ -233,22 +303,33 @@ export async function poolSnapshot(
   c: OracleContracts,
   blockTag: number | string,
   lossOperators: readonly bigint[] = [],
+  reads = new ExecutionReads(),
 ): Promise<PoolSnapshot> {
   const at = { blockTag };
-  const [depositedValidators, clValidators, clBalanceWei] = await c.pool.getBeaconStat(at);
-  const limits = await c.oracle.getSanityLimits(at);
-  const fees = await c.oracle.getFeeConfig(at);
-  const insuranceFund = await c.pool.INSURANCE_FUND();
-  const bondShares = new Map<bigint, bigint>();
-  for (const id of lossOperators) bondShares.set(id, (await c.registry.getNodeOperator(id, at)).bondShares);
+  const pinned = typeof blockTag === "number" ? blockTag : undefined;
+  const read = <T>(what: string, fn: () => Promise<T>) => reads.read(what, pinned, fn);
+  const [[depositedValidators, clValidators, clBalanceWei], limits, fees, insuranceFund, bonds, totals] =
+    await Promise.all([
+      read("the pool's beacon stats", () => c.pool.getBeaconStat(at)),
+      read("the sanity limits", () => c.oracle.getSanityLimits(at)),
+      read("the fee configuration", () => c.oracle.getFeeConfig(at)),
+      read("the insurance fund's address", () => c.pool.INSURANCE_FUND()),
+      reads.all(lossOperators, (id) => read(`operator ${id}`, () => c.registry.getNodeOperator(id, at))),
+      Promise.all([
+        read("the pool's total ether", () => c.pool.totalPooledEther(at)),
+        read("the pool's total shares", () => c.pool.totalShares(at)),
+        read("the pool's buffer", () => c.pool.bufferedEther(at)),
+      ]),
+    ]);
+  const bondShares = new Map(lossOperators.map((id, i) => [id, bonds[i].bondShares] as const));
   return {
-    totalPooledEther: await c.pool.totalPooledEther(at),
-    totalShares: await c.pool.totalShares(at),
-    bufferedEther: await c.pool.bufferedEther(at),
+    totalPooledEther: totals[0],
+    totalShares: totals[1],
+    bufferedEther: totals[2],
     depositedValidators,
     clValidators,
     clBalanceWei,
-    insuranceFundShares: await c.pool.sharesOf(insuranceFund, at),
+    insuranceFundShares: await read("the insurance fund's shares", () => c.pool.sharesOf(insuranceFund, at)),
     bondShares,
     maxPositiveRebasePPB: limits.maxPositiveRebasePPB,
     treasuryFeeBP: fees.treasuryFeeBP,
@@ -260,6 +341,8 @@ export async function poolSnapshot(
 /** Builds the report for the current frame, or returns undefined if that frame has been processed. */
 export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport | undefined> {
   const { beacon, provider, contracts: c } = ctx;
+  const index = ctx.index ?? new KeyIndex();
+  const reads = new ExecutionReads(ctx.readPolicy);
   const [refSlot] = await c.oracle.getCurrentFrame();
   if ((await c.oracle.getLastProcessedRefSlot()) >= refSlot) return undefined;
   const [genesisTime, spec] = await Promise.all([beacon.genesisTime(), beacon.spec()]);
@@ -267,21 +350,46 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   const stateSlot = await beacon.blockSlotAtOrBefore(refSlot);
   const blockTag = await blockAtOrBefore(provider, genesisTime + refSlot * spec.secondsPerSlot);
   const at = { blockTag };
+  /** One execution-layer read at the reference block (timeouts, retries, a missing state named). */
+  const read = <T>(what: string, fn: () => Promise<T>) => reads.read(what, blockTag, fn);
 
   // Our validators: deposited registry keys present in the state with our withdrawal credentials.
-  const credentials = (await c.pool.withdrawalCredentials(at)).toLowerCase();
-  const { operators, keys } = await depositedKeys(c, blockTag, ctx.pubkeyCache ?? new Map());
-  const inState = await beacon.validatorsByPubkey(
+  // Keys whose validator index is known are read by index; the others by pubkey (not yet on the
+  // beacon chain, or not yet in the index).
+  const credentials = (
+    await read("the pool's withdrawal credentials", () => c.pool.withdrawalCredentials(at))
+  ).toLowerCase();
+  const hashOf = async (n: number) => (await read(`block ${n}`, () => provider.getBlock(n)))?.hash ?? undefined;
+  await index.checkAnchor(hashOf);
+  const { operators, keys } = await depositedKeys(c, blockTag, index, reads);
+  let inState = await beacon.validators(
     stateSlot,
-    keys.map((k) => k.pubkey),
+    keys.map((k) => k.validatorIndex ?? k.pubkey),
   );
-  if (!inState) throw new Error(`the beacon node has no state for slot ${stateSlot}`);
+  // A key read by index whose record is another's (an index from another chain): read it by pubkey.
+  const returned = new Set(inState?.map((v) => v.pubkey));
+  const misread = keys.filter((k) => k.validatorIndex !== undefined && !returned.has(k.pubkey));
+  if (inState && misread.length > 0) {
+    const again = await beacon.validators(
+      stateSlot,
+      misread.map((k) => k.pubkey),
+    );
+    inState = again && [...inState, ...again]; // a record of another pubkey is matched to its own key or none
+    for (const k of misread) delete k.validatorIndex;
+  }
+  if (!inState) {
+    throw new Error(
+      `the beacon node has no state for slot ${stateSlot} (the reference slot's, finalized): an oracle member needs a ` +
+        `beacon node that keeps the finalized states of at least the last frame (docs/oracle.md, "Nodes")`,
+    );
+  }
   const found = new Map(inState.map((v) => [v.pubkey, v] as const));
   const validators: OwnValidator[] = [];
   const foreign: OwnValidator[] = [];
   for (const k of keys) {
     const v = found.get(k.pubkey);
     if (!v) continue;
+    if (k.validatorIndex !== v.index) index.setValidatorIndex(k.operatorId, k.keyIndex, v.index);
     const own = { ...v, operatorId: k.operatorId, keyIndex: k.keyIndex };
     (v.withdrawalCredentials === credentials ? validators : foreign).push(own);
   }
@@ -289,21 +397,24 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   // .proveForeignCredentials: out of the ETH in transit, through the tranches), so the report leaves it
   // out of the count and charges it nothing. Only a key an oracle charged before those proofs existed
   // (counted as visible then, its 32 ETH a key loss) stays counted, so the count never goes down.
-  const chargedForeign: OwnValidator[] = [];
-  for (const v of foreign) {
-    if ((await c.oracle.keyLossChargedGwei(v.operatorId, v.keyIndex, at)) > 0n) chargedForeign.push(v);
-  }
+  const keyLossCharged = (k: { operatorId: bigint; keyIndex: bigint }) =>
+    read(`the loss charged to key ${k.operatorId}/${k.keyIndex}`, () =>
+      c.oracle.keyLossChargedGwei(k.operatorId, k.keyIndex, at),
+    );
+  const foreignCharged = await reads.all(foreign, keyLossCharged);
+  const chargedForeign = foreign.filter((_, i) => foreignCharged[i] > 0n);
   const numValidators = BigInt(validators.length + chargedForeign.length);
   const clBalanceGwei = validators.reduce((sum, v) => sum + v.balanceGwei, 0n);
 
   // Losses per key: its loss to date less what the oracle contract has charged it already.
-  const last = await c.oracle.getLastReport(at);
+  const last = await read("the last report", () => c.oracle.getLastReport(at));
+  const toDate = lossesToDate(validators, chargedForeign);
+  const charged = await reads.all(toDate, keyLossCharged);
   const keyLosses: KeyLoss[] = [];
-  for (const k of lossesToDate(validators, chargedForeign)) {
-    const charged = await c.oracle.keyLossChargedGwei(k.operatorId, k.keyIndex, at);
-    if (k.lossToDateGwei > charged) keyLosses.push({ ...k, owedGwei: k.lossToDateGwei - charged });
-  }
-  const limits = await c.oracle.getSanityLimits(at);
+  toDate.forEach((k, i) => {
+    if (k.lossToDateGwei > charged[i]) keyLosses.push({ ...k, owedGwei: k.lossToDateGwei - charged[i] });
+  });
+  const limits = await read("the sanity limits", () => c.oracle.getSanityLimits(at));
   const lossList = [...operatorLosses(keyLosses)]
     .sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0))
     .slice(0, Number(limits.maxOperatorsWithLossesPerReport))
@@ -316,6 +427,7 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     c,
     blockTag,
     lossList.map(([id]) => id),
+    reads,
   );
   // The withdrawal vault up to what the APR check allows: ETH sent there beyond it waits.
   const elapsedSeconds = (refSlot > last.refSlot ? refSlot - last.refSlot : 0n) * spec.secondsPerSlot;
@@ -326,9 +438,15 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     elapsedSeconds,
     limits.annualAprLimitBP,
   );
-  const vaultWei = await provider.getBalance(await c.pool.WITHDRAWAL_VAULT(), blockTag);
+  const [withdrawalVault, elRewardsVault] = await Promise.all([
+    read("the withdrawal vault's address", () => c.pool.WITHDRAWAL_VAULT()),
+    read("the EL rewards vault's address", () => c.pool.EL_REWARDS_VAULT()),
+  ]);
+  const [vaultWei, elRewardsVaultBalance] = await Promise.all([
+    read("the withdrawal vault's balance", () => provider.getBalance(withdrawalVault, blockTag)),
+    read("the EL rewards vault's balance", () => provider.getBalance(elRewardsVault, blockTag)),
+  ]);
   const withdrawalVaultBalance = vaultWei < vaultRoom ? vaultWei : vaultRoom;
-  const elRewardsVaultBalance = await provider.getBalance(await c.pool.EL_REWARDS_VAULT(), blockTag);
   const inputs = {
     numValidators,
     clBalanceGwei,
@@ -356,16 +474,30 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   let lockedWei = 0n;
   let finalizedNominalWei = 0n;
   let batchEnds: bigint[] = [];
-  if (!isBunkerMode && (await q.getLastRequestId(at)) > (await q.getLastFinalizedRequestId(at))) {
-    const [maxId] = await q.findMaxRequestIdToFinalize(
-      outcome.availableEther,
-      outcome.postTotalEther,
-      outcome.postTotalShares,
-      genesisTime + refSlot * spec.secondsPerSlot,
-      at,
+  const [lastRequestId, lastFinalizedId, unfinalizedEther] = await Promise.all([
+    read("the last request", () => q.getLastRequestId(at)),
+    read("the last finalized request", () => q.getLastFinalizedRequestId(at)),
+    read("the unfinalized ether", () => q.unfinalizedEther(at)),
+  ]);
+  if (!isBunkerMode && lastRequestId > lastFinalizedId) {
+    const [maxId] = await read("the last request the buffer can finalize", () =>
+      q.findMaxRequestIdToFinalize(
+        outcome.availableEther,
+        outcome.postTotalEther,
+        outcome.postTotalShares,
+        genesisTime + refSlot * spec.secondsPerSlot,
+        at,
+      ),
     );
     if (maxId !== 0n) {
-      const split = await finalizationBatches(q, maxId, outcome.postTotalEther, outcome.postTotalShares, blockTag);
+      const split = await finalizationBatches(
+        q,
+        maxId,
+        outcome.postTotalEther,
+        outcome.postTotalShares,
+        blockTag,
+        reads,
+      );
       lastRequestIdToFinalize = split.batches[split.batches.length - 1].end;
       [lockedWei, finalizedNominalWei] = [split.lockedWei, split.nominalWei];
       if (split.batches.length > 1) batchEnds = split.batches.map((b) => b.end);
@@ -374,7 +506,7 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
 
   // Exits: the shortfall after the report, less what is already coming (exits asked for earlier and
   // validators leaving anyway, vault ETH the report leaves for later).
-  const requested = await c.oracle.queryFilter(c.oracle.filters.ValidatorExitRequested(), ctx.fromBlock ?? 0, blockTag);
+  const requested = await exitRequestsUpTo(c, index, ctx.fromBlock ?? 0, blockTag, reads, ctx.logRangeBlocks);
   const byKey = new Map(validators.map((v) => [`${v.operatorId}:${v.keyIndex}`, v]));
   const exitedKeys = new Map(operators.map((o) => [o.operatorId, o.exitedKeys]));
   // Exited validators per operator, where the count grew: the report tells the registry.
@@ -387,10 +519,10 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([id, count]) => exitedKeysEntry(id, count));
   const pendingExits: ExitRequest[] = [];
-  for (const e of requested) {
-    const req = { operatorId: e.args.operatorId, keyIndex: e.args.keyIndex };
-    if (req.keyIndex >= (exitedKeys.get(req.operatorId) ?? 0n)) pendingExits.push(req);
+  for (const { operatorId, keyIndex } of requested) {
+    if (keyIndex >= (exitedKeys.get(operatorId) ?? 0n)) pendingExits.push({ operatorId, keyIndex });
   }
+  index.forgetExited(exitedKeys);
   let inflowWei = vaultWei - outcome.withdrawalVaultWei + (elRewardsVaultBalance - outcome.elRewardsVaultWei);
   const pendingKeys = new Set(pendingExits.map((p) => `${p.operatorId}:${p.keyIndex}`));
   for (const v of validators) {
@@ -400,11 +532,13 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
     }
   }
   for (const p of pendingExits) if (!byKey.has(`${p.operatorId}:${p.keyIndex}`)) inflowWei += DEPOSIT_SIZE_WEI;
-  const unfinalizedAfter = (await q.unfinalizedEther(at)) - finalizedNominalWei;
+  const unfinalizedAfter = unfinalizedEther - finalizedNominalWei;
   const bufferAfter = outcome.availableEther - lockedWei;
   let count = exitsNeeded(unfinalizedAfter, bufferAfter, inflowWei);
   if (count > limits.maxExitRequestsPerReport) count = limits.maxExitRequestsPerReport;
   const exits = planExits(operators, count, pendingExits);
+
+  index.setAnchor(blockTag, (await hashOf(blockTag))!);
 
   const data = buildReport(refSlot, {
     ...inputs,

@@ -12,6 +12,7 @@ import { SECONDS_PER_SLOT, reportHash } from "../../sdk/src/report";
 import { createLogger, ethValue, gweiEth, utcSeconds, type LogFields, type Logger } from "../log";
 import { MetricsRegistry, startMetricsServer, type Health, type MetricsServer } from "../metrics";
 import type { BeaconReader } from "./beacon";
+import { KeyIndex } from "./key-index";
 import { blockAtOrBefore, buildFrameReport, type BuiltReport, type ReportContext } from "./report";
 
 export type PassOutcome =
@@ -36,6 +37,7 @@ export async function prepareReport(ctx: ReportContext, member: Signer): Promise
 
   const report = await buildFrameReport(ctx);
   if (!report) return { status: "frame-processed", refSlot };
+  await ctx.index?.save(); // what the report learnt, for the next run
   const hash = reportHash(report.data);
   const address = await member.getAddress();
   const mine = await oracle.queryFilter(oracle.filters.ReportSubmitted(refSlot, address), report.executionBlock);
@@ -122,7 +124,7 @@ export function tagBeacon(beacon: BeaconReader): BeaconReader {
     finalizedEpoch: tag(() => beacon.finalizedEpoch()),
     headSlot: headSlot ? tag(() => headSlot.call(beacon)) : undefined,
     blockSlotAtOrBefore: tag((slot: bigint) => beacon.blockSlotAtOrBefore(slot)),
-    validatorsByPubkey: tag((slot: bigint, pubkeys: readonly string[]) => beacon.validatorsByPubkey(slot, pubkeys)),
+    validators: tag((slot: bigint, ids: readonly (number | string)[]) => beacon.validators(slot, ids)),
   };
 }
 
@@ -239,7 +241,7 @@ export class OracleDaemon {
     private readonly member: Signer,
     private readonly options: DaemonOptions,
   ) {
-    this.ctx = { ...ctx, beacon: tagBeacon(ctx.beacon), pubkeyCache: ctx.pubkeyCache ?? new Map<string, string>() };
+    this.ctx = { ...ctx, beacon: tagBeacon(ctx.beacon), index: ctx.index ?? new KeyIndex() };
     this.log = options.logger ?? createLogger();
     this.metrics = options.metrics ?? new OracleMetrics();
     this.now = options.now ?? Date.now;

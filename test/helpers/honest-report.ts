@@ -44,14 +44,19 @@ export class StubBeacon implements BeaconReader {
     return slot;
   }
 
-  async validatorsByPubkey(_slot: bigint, pubkeys: readonly string[]): Promise<BeaconValidator[]> {
+  /** Validator indices, stable once given (the order in which keys first got a balance). */
+  private readonly indices = new Map<string, number>();
+
+  async validators(_slot: bigint, ids: readonly (number | string)[]): Promise<BeaconValidator[]> {
     const out: BeaconValidator[] = [];
-    for (const pubkey of pubkeys) {
-      const balanceGwei = this.balances.get(pubkey.toLowerCase());
-      if (balanceGwei === undefined) continue;
+    const byIndex = new Map([...this.indices].map(([pubkey, index]) => [index, pubkey] as const));
+    for (const id of ids) {
+      const pubkey = typeof id === "number" ? byIndex.get(id) : id.toLowerCase();
+      const balanceGwei = pubkey === undefined ? undefined : this.balances.get(pubkey);
+      if (pubkey === undefined || balanceGwei === undefined) continue;
       out.push({
-        index: out.length,
-        pubkey: pubkey.toLowerCase(),
+        index: this.indices.get(pubkey)!,
+        pubkey,
         withdrawalCredentials: this.credentials,
         balanceGwei,
         status: "active_ongoing",
@@ -69,6 +74,7 @@ export class StubBeacon implements BeaconReader {
       const pubkey = this.pubkeys.get(`${operatorId}:${i}`);
       if (!pubkey) throw new Error(`key ${operatorId}:${i} is not registered`);
       this.balances.set(pubkey, gwei);
+      if (!this.indices.has(pubkey)) this.indices.set(pubkey, this.indices.size);
     });
   }
 }

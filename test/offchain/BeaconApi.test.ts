@@ -433,8 +433,8 @@ describe("Beacon API of the local beacon chain", function () {
           expect(res.status).to.equal(404);
           expect(await res.json()).to.deep.equal({ code: 404, message: "state for slot 223 is no longer kept" });
           expect((await fetch(`${shortApi.url}/eth/v1/beacon/states/224/validators`)).status).to.equal(200);
-          expect(await (await connectBeacon(shortApi.url)).validatorsByPubkey(223n, [PK[0]])).to.equal(undefined);
-          expect((await (await connectBeacon(shortApi.url)).validatorsByPubkey(224n, [PK[0]]))?.length).to.equal(1);
+          expect(await (await connectBeacon(shortApi.url)).validators(223n, [PK[0]])).to.equal(undefined);
+          expect((await (await connectBeacon(shortApi.url)).validators(224n, [PK[0]]))?.length).to.equal(1);
 
           const before = await fetch(`${lateApi.url}/eth/v1/beacon/states/991/validators`);
           expect(before.status).to.equal(404);
@@ -443,7 +443,7 @@ describe("Beacon API of the local beacon chain", function () {
           expect(genesis.status).to.equal(404);
           const first = await fetch(`${lateApi.url}/eth/v1/beacon/states/992/validators`);
           expect(((await first.json()) as { data: unknown[] }).data.length).to.equal(1);
-          expect(await (await connectBeacon(lateApi.url)).validatorsByPubkey(991n, [PK[0]])).to.equal(undefined);
+          expect(await (await connectBeacon(lateApi.url)).validators(991n, [PK[0]])).to.equal(undefined);
           expect(await (await connectBeacon(lateApi.url)).finalizedEpoch()).to.equal(29n);
         } finally {
           await shortApi.close();
@@ -523,7 +523,7 @@ describe("Beacon API of the local beacon chain", function () {
     });
 
     it("connectBeacon: validators by pubkey at the head and in the past, far-future epochs as 2^64 − 1", async function () {
-      const head = await reader.validatorsByPubkey(HEAD_SLOT, [PK[7], PK[0], UNKNOWN_PK, PK[2], PK[6], PK[8]]);
+      const head = await reader.validators(HEAD_SLOT, [PK[7], PK[0], UNKNOWN_PK, PK[2], PK[6], PK[8]]);
       expect(head).to.deep.equal([
         {
           index: 0,
@@ -576,7 +576,7 @@ describe("Beacon API of the local beacon chain", function () {
           withdrawableEpoch: FAR_FUTURE,
         },
       ]);
-      const past = await reader.validatorsByPubkey(100n, [PK[3], PK[8]]);
+      const past = await reader.validators(100n, [PK[3], PK[8]]);
       expect(past).to.deep.equal([
         {
           index: 3,
@@ -589,14 +589,14 @@ describe("Beacon API of the local beacon chain", function () {
           withdrawableEpoch: 9n,
         },
       ]);
-      expect(await reader.validatorsByPubkey(HEAD_SLOT, [])).to.deep.equal([]);
+      expect(await reader.validators(HEAD_SLOT, [])).to.deep.equal([]);
     });
 
     it("connectBeacon: undefined for a state the node does not have, an error for a malformed request", async function () {
-      expect(await reader.validatorsByPubkey(HEAD_SLOT + 1n, [PK[0]])).to.equal(undefined);
+      expect(await reader.validators(HEAD_SLOT + 1n, [PK[0]])).to.equal(undefined);
       let error: unknown;
       try {
-        await reader.validatorsByPubkey(HEAD_SLOT, ["0x1234"]);
+        await reader.validators(HEAD_SLOT, ["0x1234"]);
       } catch (e) {
         error = e;
       }

@@ -22,6 +22,7 @@ import { buildFrameReport, type ReportContext } from "../../offchain/oracle/repo
 import { submitUntilApplied } from "../../offchain/oracle/devchain";
 import { FACT, anchoredState, buildFact, proveKeyFact, type FactsContext } from "../../offchain/prover/facts";
 import { ProofWatcher } from "../../offchain/prover/watcher";
+import { KeyIndex } from "../../offchain/oracle/key-index";
 
 const GWEI = 10n ** 9n;
 const ETH32 = parseEther("32");
@@ -56,7 +57,7 @@ async function frontRunDeployment() {
     beacon: await connectBeacon(local.api.url),
     provider: hre.ethers.provider,
     contracts: t,
-    pubkeyCache: new Map(),
+    index: new KeyIndex(),
   };
   const factsCtx: FactsContext = {
     beaconUrl: local.api.url,

@@ -45,7 +45,7 @@ describe("Oracle daemon: log lines, metrics and health on the local chains", fun
       finalizedEpoch: () => pick().finalizedEpoch(),
       headSlot: () => pick().headSlot!(),
       blockSlotAtOrBefore: (slot) => pick().blockSlotAtOrBefore(slot),
-      validatorsByPubkey: (slot, pubkeys) => pick().validatorsByPubkey(slot, pubkeys),
+      validators: (slot, pubkeys) => pick().validators(slot, pubkeys),
     };
     const logger = createLogger({ write: (l) => lines.push(l), now: () => new Date(nowMs) });
     daemon = new OracleDaemon({ beacon, provider: hre.ethers.provider, contracts: t }, t.oracleMembers[0], {
@@ -331,8 +331,9 @@ describe("Oracle daemon: log lines, metrics and health on the local chains", fun
     const out: string[] = [];
     const stop = new AbortController();
     let url = "";
+    // Passes 250 ms apart: the health check's window (3 intervals) is wider than a pass takes.
     const done = runDaemon({ beacon: real, provider: hre.ethers.provider, contracts: t }, t.oracleMembers[0], {
-      intervalMs: 5,
+      intervalMs: 250,
       signal: stop.signal,
       metricsPort: 0,
       onServer: (s) => (url = s.url),

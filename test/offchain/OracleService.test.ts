@@ -16,6 +16,7 @@ import { advanceToNextFrame, type LocalBeacon } from "../../offchain/beacon/loca
 import { connectBeacon, type BeaconReader } from "../../offchain/oracle/beacon";
 import { reportOnce } from "../../offchain/oracle/service";
 import type { ReportContext } from "../../offchain/oracle/report";
+import { KeyIndex } from "../../offchain/oracle/key-index";
 
 const GWEI = 10n ** 9n;
 const ETH32_GWEI = 32n * GWEI;
@@ -50,7 +51,7 @@ describe("Oracle service against the local beacon chain", function () {
     }));
     holder = t.users[0];
     beacon = await connectBeacon(local.api.url);
-    ctx = { beacon, provider: hre.ethers.provider, contracts: t, pubkeyCache: new Map() };
+    ctx = { beacon, provider: hre.ethers.provider, contracts: t, index: new KeyIndex() };
     expect((await t.pool.getBeaconStat())[0]).to.equal(8n);
     keyOwner = new Map();
     for (const id of [0n, 1n]) {
@@ -232,8 +233,8 @@ describe("Oracle service against the local beacon chain", function () {
     const stateSlot = await beacon.blockSlotAtOrBefore(frame.refSlot);
     const pruned: BeaconReader = {
       ...beacon,
-      validatorsByPubkey: (slot, pubkeys) =>
-        slot === stateSlot ? beacon.validatorsByPubkey(slot, pubkeys) : Promise.resolve(undefined),
+      validators: (slot, pubkeys) =>
+        slot === stateSlot ? beacon.validators(slot, pubkeys) : Promise.resolve(undefined),
     };
     const fromPruned = await reportOnce({ ...ctx, beacon: pruned }, t.oracleMembers[0]);
     const fromFull = await reportOnce(ctx, t.oracleMembers[1]);

@@ -29,6 +29,7 @@ import {
 } from "../../offchain/prover/facts";
 import { ProofWatcher } from "../../offchain/prover/watcher";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
+import { KeyIndex } from "../../offchain/oracle/key-index";
 
 const rpc = hre.network.provider;
 const GWEI = 10n ** 9n;
@@ -101,7 +102,7 @@ describe("Proof submission on the local chains (watcher, late exit through EIP-7
       beacon: await connectBeacon(local.api.url),
       provider: hre.ethers.provider,
       contracts: t,
-      pubkeyCache: new Map(),
+      index: new KeyIndex(),
     };
     watcher = new ProofWatcher(ctx, prover, { log: (line) => lines.push(line) });
     await report(); // the eight validators, active

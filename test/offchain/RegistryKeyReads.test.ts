@@ -1,9 +1,11 @@
 /**
  * The oracle's reads of the registry's keys (issue 19's first finding): new keys only, a batch of
- * consecutive keys per `pubkeys` call, the rest from the cache the service keeps between reports.
+ * consecutive keys per `pubkeys` call, the rest from the member's key index (offchain/oracle/key-index.ts).
  */
 import { expect } from "chai";
 import { depositedKeys, type OracleContracts } from "../../offchain/oracle/report";
+import { KeyIndex } from "../../offchain/oracle/key-index";
+import { ExecutionReads } from "../../offchain/oracle/reads";
 
 /** A deterministic 48-byte pubkey for a key. */
 const pubkeyOf = (operatorId: bigint, keyIndex: bigint): string =>
@@ -27,11 +29,13 @@ function fakeRegistry(deposited: bigint[]) {
 }
 
 describe("Oracle: registry key reads", function () {
-  it("reads only the keys not cached, keysPerCall at a time, and returns every deposited key in order", async function () {
+  it("reads only the keys not indexed, keysPerCall at a time, and returns every deposited key in order", async function () {
     const deposited = [5n, 3n, 0n];
     const { contracts, calls } = fakeRegistry(deposited);
-    const cache = new Map<string, string>();
-    const first = await depositedKeys(contracts, 1, cache, 2n);
+    const index = new KeyIndex();
+    // One call in flight at a time: the calls are made in order.
+    const serial = () => new ExecutionReads({ concurrency: 1, timeoutMs: 1_000, retries: 0, retryDelayMs: 0 });
+    const first = await depositedKeys(contracts, 1, index, serial(), 2n);
     expect(calls).to.deep.equal([
       [0n, 0n, 2n],
       [0n, 2n, 2n],
@@ -54,7 +58,7 @@ describe("Oracle: registry key reads", function () {
     calls.length = 0;
     deposited[0] = 7n;
     deposited[2] = 1n;
-    const second = await depositedKeys(contracts, 2, cache, 2n);
+    const second = await depositedKeys(contracts, 2, index, serial(), 2n);
     expect(calls).to.deep.equal([
       [0n, 5n, 2n],
       [2n, 0n, 1n],
@@ -64,8 +68,8 @@ describe("Oracle: registry key reads", function () {
 
   it("reads 1,000 keys per call by default, the registry's MAX_KEYS_PER_VIEW", async function () {
     const { contracts, calls } = fakeRegistry([2_500n]);
-    const { keys } = await depositedKeys(contracts, 1, new Map());
-    expect(calls).to.deep.equal([
+    const { keys } = await depositedKeys(contracts, 1, new KeyIndex());
+    expect(calls.sort((a, b) => (a[1] < b[1] ? -1 : 1))).to.deep.equal([
       [0n, 0n, 1_000n],
       [0n, 1_000n, 1_000n],
       [0n, 2_000n, 500n],

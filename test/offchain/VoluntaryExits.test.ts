@@ -35,6 +35,7 @@ import { reportOnce } from "../../offchain/oracle/service";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
 import { depositEvent } from "../helpers/beacon-sim";
 import { runTask, taskError } from "../helpers/tasks";
+import { KeyIndex } from "../../offchain/oracle/key-index";
 
 const FAST_KDF: KdfSettings = {
   function: "pbkdf2",
@@ -305,7 +306,7 @@ describe("Voluntary exits (signing, the local chain's pool, the operators' exits
         beacon: await connectBeacon(local.api.url),
         provider: hre.ethers.provider,
         contracts: t,
-        pubkeyCache: new Map(),
+        index: new KeyIndex(),
       };
       await report(); // the eight validators, active
     });

@@ -19,6 +19,7 @@ import { duration, markdownTable } from "../../sdk/src/format";
 import { relativeTime, utcTime } from "../../sdk/src/operators";
 import { deployWithBeacon } from "../helpers/beacon-fixtures";
 import { closedPort, runTask, taskError } from "../helpers/tasks";
+import { KeyIndex } from "../../offchain/oracle/key-index";
 
 /** Short delays: validators activate and exit within a few epochs. */
 const CONFIG = { activationDelayEpochs: 1n, shardCommitteePeriodEpochs: 0n, exitDelayEpochs: 2n };
@@ -51,7 +52,7 @@ describe("Tasks: operator-exits and operator-vet --beacon on the local chains", 
       beacon: await connectBeacon(local.api.url),
       provider: hre.ethers.provider,
       contracts: t,
-      pubkeyCache: new Map(),
+      index: new KeyIndex(),
     };
     await report(); // the eight validators, active
   });
