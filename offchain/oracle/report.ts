@@ -101,11 +101,16 @@ export interface BuiltReport {
 
 const GWEI_32 = DEPOSIT_SIZE_WEI / WEI_PER_GWEI;
 
-/** The last execution block with a timestamp at or before `timestamp` (binary search). */
-export async function blockAtOrBefore(provider: Provider, timestamp: bigint): Promise<number> {
+/** The last execution block with a timestamp at or before `timestamp` (binary search over headers). */
+export async function blockAtOrBefore(
+  provider: Provider,
+  timestamp: bigint,
+  reads = new ExecutionReads(),
+): Promise<number> {
   let lo = 0;
-  let hi = await provider.getBlockNumber();
-  const time = async (n: number) => BigInt((await provider.getBlock(n))!.timestamp);
+  let hi = await reads.read("the head block number", undefined, () => provider.getBlockNumber());
+  const time = async (n: number) =>
+    BigInt((await reads.read(`block ${n}`, undefined, () => provider.getBlock(n)))!.timestamp);
   if ((await time(hi)) <= timestamp) return hi;
   if ((await time(0)) > timestamp) {
     throw new Error(
@@ -348,7 +353,7 @@ export async function buildFrameReport(ctx: ReportContext): Promise<BuiltReport 
   const [genesisTime, spec] = await Promise.all([beacon.genesisTime(), beacon.spec()]);
 
   const stateSlot = await beacon.blockSlotAtOrBefore(refSlot);
-  const blockTag = await blockAtOrBefore(provider, genesisTime + refSlot * spec.secondsPerSlot);
+  const blockTag = await blockAtOrBefore(provider, genesisTime + refSlot * spec.secondsPerSlot, reads);
   const at = { blockTag };
   /** One execution-layer read at the reference block (timeouts, retries, a missing state named). */
   const read = <T>(what: string, fn: () => Promise<T>) => reads.read(what, blockTag, fn);
