@@ -30,6 +30,13 @@ export const TARGETS: { latencyMs: number; mode: "cold" | "warm"; maxSeconds: nu
   { latencyMs: 1, mode: "cold", maxSeconds: 5 },
 ];
 
+/**
+ * The member's V8 heap cap, in MB, as a deployment caps a daemon's: its live heap at 30,000 of ours
+ * stays under 128 MB, and the cap makes V8 collect garbage before it grows the heap (without it the
+ * warm build's peak, in the same process as the cold one, was about 60 MB higher).
+ */
+export const MEMBER_HEAP_MB = 192;
+
 /** One measured build. */
 export interface BenchRow {
   records: number;
@@ -44,6 +51,8 @@ export interface BenchRow {
   elHttpRequests: number;
   beaconRequests: number;
   validators: number;
+  exitRequests: number;
+  exitedKeyEntries: number;
   reportHash: string;
 }
 
@@ -94,7 +103,11 @@ class Child {
 
   static spawn(role: ChildRole): Child {
     const child = fork(join(__dirname, "oracle-child.ts"), [role], {
-      execArgv: ["-r", "ts-node/register/transpile-only", "--max-old-space-size=16384"],
+      execArgv: [
+        "-r",
+        "ts-node/register/transpile-only",
+        `--max-old-space-size=${role === "member" ? MEMBER_HEAP_MB : 16_384}`,
+      ],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     return new Child(role, child);
@@ -158,6 +171,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           elHttpRequests: elCounts.httpRequests,
           beaconRequests,
           validators: b.validators,
+          exitRequests: b.exitRequests,
+          exitedKeyEntries: b.exitedKeyEntries,
           reportHash: b.reportHash,
         };
         result.rows.push(row);
@@ -228,8 +243,11 @@ export function markdown(result: BenchResult): string {
     "- **read-all**: the comparison, as Lido's oracle reads the state: every record of the state",
     "  (`GET …/validators` without ids), then ours kept by pubkey.",
     "- Seconds: from connecting to the report built. Peak MB: the member process's maximum resident",
-    "  set (`process.resourceUsage().maxRSS`). EL calls / HTTP: JSON-RPC calls and the HTTP requests",
-    "  that carried them. Beacon: HTTP requests to the Beacon API.",
+    "  set (`process.resourceUsage().maxRSS`), ts-node included (about 65 MB of the ~150 MB a member",
+    `  holds before its first report); the member runs with a V8 heap cap of ${MEMBER_HEAP_MB} MB`,
+    "  (`--max-old-space-size`), as a daemon is deployed. EL calls / HTTP: JSON-RPC calls and the HTTP",
+    "  requests that carried them (ethers batches calls made in the same tick). Beacon: HTTP requests to",
+    "  the Beacon API.",
     "",
     "| records | ours | method | EL latency | mode | seconds | peak MB | EL calls | EL HTTP | beacon | target (issue 19) |",
     "| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",

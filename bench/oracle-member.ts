@@ -25,6 +25,9 @@ export interface MemberBuild {
   peakMB: number;
   reportHash: string;
   validators: number;
+  /** The report's exit requests and exited-keys entries (what it asks and tells beyond balances). */
+  exitRequests: number;
+  exitedKeyEntries: number;
 }
 
 /**
@@ -106,6 +109,8 @@ export async function buildOnce(
       peakMB: process.resourceUsage().maxRSS / 1024,
       reportHash: reportHash(built.data),
       validators: built.validators.length,
+      exitRequests: built.data.exitOperatorIds.length,
+      exitedKeyEntries: built.data.exitedKeys.length,
     };
   } finally {
     provider.destroy();
