@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import * as prettier from "prettier";
 import type { ChildRequest, ChildRole } from "./oracle-child";
 import type { MemberBuild, ReadMethod } from "./oracle-member";
 import type { BenchWorld } from "./oracle-model";
@@ -277,8 +278,8 @@ export function markdown(result: BenchResult): string {
   return lines.join("\n");
 }
 
-/** Writes `oracle.json` and `oracle.md` into `dir`. */
-export function writeBench(result: BenchResult, dir: string): void {
+/** Writes `oracle.json` and `oracle.md` into `dir`, formatted as the repository's Prettier has them. */
+export async function writeBench(result: BenchResult, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const json = {
     rows: result.rows,
@@ -292,5 +293,7 @@ export function writeBench(result: BenchResult, dir: string): void {
     })),
   };
   writeFileSync(join(dir, "oracle.json"), JSON.stringify(json, null, 2) + "\n");
-  writeFileSync(join(dir, "oracle.md"), markdown(result));
+  const md = join(dir, "oracle.md");
+  const options = (await prettier.resolveConfig(md)) ?? {};
+  writeFileSync(md, await prettier.format(markdown(result), { ...options, filepath: md }));
 }

@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     const latenciesMs = numbers(values.latency, "latency", DEFAULT_LATENCIES_MS);
     const [readAllUpTo] = numbers(values["read-all-up-to"], "read-all-up-to", [DEFAULT_READ_ALL_UP_TO]);
     const result = await runBench({ cases, latenciesMs, readAllUpTo, log: (line) => console.log(line) });
-    writeBench(result, values.out);
+    await writeBench(result, values.out);
     console.log(`Wrote ${values.out}/oracle.json and ${values.out}/oracle.md`);
     const failed = checkTargets(result.rows).filter((c) => !c.ok);
     for (const c of failed) {

@@ -38,7 +38,7 @@ describe("Oracle benchmark harness (bench:oracle, CI slice)", function () {
 
     const dir = mkdtempSync(join(tmpdir(), "oracle-bench-"));
     try {
-      writeBench(result, dir);
+      await writeBench(result, dir);
       const json = JSON.parse(readFileSync(join(dir, "oracle.json"), "utf8")) as {
         rows: BenchRow[];
         targets: unknown[];
