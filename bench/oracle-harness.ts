@@ -21,6 +21,11 @@ export const DEFAULT_CASES = [10_000, 100_000, 1_100_000, 2_100_000];
 export const DEFAULT_LATENCIES_MS = [20, 1];
 /** The read-every-record comparison runs up to this many records unless told otherwise. */
 export const DEFAULT_READ_ALL_UP_TO = 100_000;
+/**
+ * The most records the read-every-record comparison can read: the Beacon API's answer (about 420
+ * bytes a record) must fit in one JavaScript string on both sides (2^29 characters).
+ */
+export const MAX_READ_ALL = 1_200_000;
 /** The case the issue's targets are for. */
 export const TARGET_RECORDS = 2_100_000;
 export const TARGET_PEAK_MB = 300;
@@ -37,6 +42,8 @@ export const TARGETS: { latencyMs: number; mode: "cold" | "warm"; maxSeconds: nu
  * warm build's peak, in the same process as the cold one, was about 60 MB higher).
  */
 export const MEMBER_HEAP_MB = 192;
+/** The heap cap of the other children (the Beacon API, the stand-in, the read-all member): none that binds. */
+const UNCAPPED_HEAP_MB = 16_384;
 
 /** One measured build. */
 export interface BenchRow {
@@ -67,6 +74,8 @@ export interface BeaconLoad {
 export interface BenchResult {
   rows: BenchRow[];
   beacons: BeaconLoad[];
+  /** The read-every-record comparison ran for cases up to this many records. */
+  readAllUpTo: number;
 }
 
 export interface BenchOptions {
@@ -102,13 +111,10 @@ class Child {
     });
   }
 
-  static spawn(role: ChildRole): Child {
+  /** A child of `role` with a V8 heap cap of `heapMB`. */
+  static spawn(role: ChildRole, heapMB: number): Child {
     const child = fork(join(__dirname, "oracle-child.ts"), [role], {
-      execArgv: [
-        "-r",
-        "ts-node/register/transpile-only",
-        `--max-old-space-size=${role === "member" ? MEMBER_HEAP_MB : 16_384}`,
-      ],
+      execArgv: ["-r", "ts-node/register/transpile-only", `--max-old-space-size=${heapMB}`],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     return new Child(role, child);
@@ -130,10 +136,10 @@ class Child {
 /** Runs the cases; children are stopped whatever happens. */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const log = options.log ?? (() => undefined);
-  const result: BenchResult = { rows: [], beacons: [] };
+  const result: BenchResult = { rows: [], beacons: [], readAllUpTo: options.readAllUpTo };
   const children: Child[] = [];
-  const spawn = (role: ChildRole) => {
-    const child = Child.spawn(role);
+  const spawn = (role: ChildRole, heapMB = UNCAPPED_HEAP_MB) => {
+    const child = Child.spawn(role, heapMB);
     children.push(child);
     return child;
   };
@@ -185,7 +191,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       for (const latencyMs of options.latenciesMs) {
         await el.request({ type: "latency", ms: latencyMs });
         // Cold, then warm in the same member process (what the cold build kept is in its memory).
-        const member = spawn("member");
+        const member = spawn("member", MEMBER_HEAP_MB);
         await measure(member, "by-pubkey", latencyMs, "cold");
         await measure(member, "by-pubkey", latencyMs, "warm");
         member.stop();
@@ -242,13 +248,14 @@ export function markdown(result: BenchResult): string {
     "  validators only (1,000 pubkeys a POST). **Cold**: nothing kept; **warm**: a second report in the",
     "  same process, with the keys the cold one read (so its peak memory includes the cold build's).",
     "- **read-all**: the comparison, as Lido's oracle reads the state: every record of the state",
-    "  (`GET …/validators` without ids), then ours kept by pubkey.",
+    "  (`GET …/validators` without ids), then ours kept by pubkey. Measured here up to",
+    `  ${fmt(result.readAllUpTo)} records (\`--read-all-up-to\`; the default is ${fmt(DEFAULT_READ_ALL_UP_TO)}).`,
     "- Seconds: from connecting to the report built. Peak MB: the member process's maximum resident",
     "  set (`process.resourceUsage().maxRSS`), ts-node included (about 65 MB of the ~150 MB a member",
     `  holds before its first report); the member runs with a V8 heap cap of ${MEMBER_HEAP_MB} MB`,
-    "  (`--max-old-space-size`), as a daemon is deployed. EL calls / HTTP: JSON-RPC calls and the HTTP",
-    "  requests that carried them (ethers batches calls made in the same tick). Beacon: HTTP requests to",
-    "  the Beacon API.",
+    "  (`--max-old-space-size`), as a daemon is deployed (the read-all member has none that binds).",
+    "  EL calls / HTTP: JSON-RPC calls and the HTTP requests that carried them (ethers batches calls",
+    "  made in the same tick). Beacon: HTTP requests to the Beacon API.",
     "",
     "| records | ours | method | EL latency | mode | seconds | peak MB | EL calls | EL HTTP | beacon | target (issue 19) |",
     "| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -282,6 +289,7 @@ export function markdown(result: BenchResult): string {
 export async function writeBench(result: BenchResult, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const json = {
+    readAllUpTo: result.readAllUpTo,
     rows: result.rows,
     beacons: result.beacons,
     targets: checkTargets(result.rows).map((c) => ({

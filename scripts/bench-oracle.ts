@@ -7,7 +7,7 @@
  *   --cases 10000,100000          record counts (default 10000,100000,1100000,2100000)
  *   --latency 20,1                execution-layer latency per HTTP request, in ms (default 20,1)
  *   --read-all-up-to 100000       also measure reading every record (Lido's way) up to this N
- *                                 (default 100000; it is slow and memory-hungry at millions)
+ *                                 (default 100000, at most 1200000; slow and memory-hungry)
  *   --out bench                   where to write oracle.json and oracle.md
  *
  * Exit code 1 if a target of the issue fails at 2.1M records (when that case ran), or on a failure
@@ -18,6 +18,7 @@ import {
   DEFAULT_CASES,
   DEFAULT_LATENCIES_MS,
   DEFAULT_READ_ALL_UP_TO,
+  MAX_READ_ALL,
   checkTargets,
   runBench,
   writeBench,
@@ -47,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
     if (cases.some((n) => n < 100)) throw new Error("--cases must be at least 100 records each");
     const latenciesMs = numbers(values.latency, "latency", DEFAULT_LATENCIES_MS);
     const [readAllUpTo] = numbers(values["read-all-up-to"], "read-all-up-to", [DEFAULT_READ_ALL_UP_TO]);
+    if (readAllUpTo > MAX_READ_ALL) {
+      throw new Error(
+        `--read-all-up-to can be at most ${MAX_READ_ALL}: every record in one Beacon API answer must fit in one JavaScript string`,
+      );
+    }
     const result = await runBench({ cases, latenciesMs, readAllUpTo, log: (line) => console.log(line) });
     await writeBench(result, values.out);
     console.log(`Wrote ${values.out}/oracle.json and ${values.out}/oracle.md`);
