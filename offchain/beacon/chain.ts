@@ -301,8 +301,8 @@ export class BeaconChain {
     const credentials = new Map<string, string>(); // one string per distinct credentials
     for (const r of records) {
       const pubkey = r.pubkey.toLowerCase();
-      if (this.byPubkey.has(pubkey))
-        throw new Error(`cannot load ${pubkey}: it is already validator ${this.byPubkey.get(pubkey)!.index}`);
+      const known = this.byPubkey.get(pubkey);
+      if (known) throw new Error(`cannot load ${pubkey}: it is already validator ${known.index}`);
       const wc = r.withdrawalCredentials.toLowerCase();
       let shared = credentials.get(wc);
       if (shared === undefined) credentials.set(wc, (shared = wc));
