@@ -7,6 +7,17 @@
  * Time is the beacon chain's (12 s slots, 32-slot epochs). Balances change at epoch transitions; the
  * state of slot `s` is the state after the transition into `epoch(s)`. Every epoch's state is kept for
  * `historyEpochs`, so the oracle can read the state of its reference slot and of the previous one.
+ *
+ * History holds no copies of records, so the chain can hold a mainnet-sized state (2.1M records):
+ * - balances: one `Float64Array` column per kept past epoch, 8 bytes a record (gwei is exact in a
+ *   double up to 2^53, about 9M ETH a validator). At N records and H kept epochs: 8·N·H bytes
+ *   (16.8 MB an epoch at 2.1M records);
+ * - the other fields (effective balance, slashing, activation, exit, withdrawability, the simulator's
+ *   pending penalty) change rarely: a record's earlier version is journalled only when one of them
+ *   changes, once per epoch at most, so that cost is proportional to what changed;
+ * - the current epoch is the live records (injected events land in it); records are found by index
+ *   or pubkey in O(1) (`EpochState.validatorAt`, `validatorByPubkey`), and `EpochState.validators`
+ *   materialises every record only when read.
  */
 import { getBytes, hexlify } from "ethers";
 import { verifyDepositSignature } from "../keys/bls";
@@ -128,9 +139,60 @@ export type WithdrawalRequestOutcome =
   | "already_exiting"
   | "too_young"; // active for less than SHARD_COMMITTEE_PERIOD
 
+/**
+ * The state at the start of an epoch. `validators` materialises every record when first read (O(N):
+ * for the current epoch, as the chain is at that moment); lookups by index or pubkey are O(1).
+ */
 export interface EpochState {
-  epoch: bigint;
-  validators: readonly Validator[];
+  readonly epoch: bigint;
+  readonly validators: readonly Validator[];
+  /** Records in this state. */
+  readonly size: number;
+  /** The record at `index` (a copy), or undefined if the state has none there. */
+  validatorAt(index: number): Validator | undefined;
+  /** The record with `pubkey` (any case; a copy), or undefined if the state has none. */
+  validatorByPubkey(pubkey: string): Validator | undefined;
+}
+
+/** A record for `loadGenesisValidators`: active from `activationEpoch` (default: the current epoch). */
+export interface GenesisValidator {
+  pubkey: string;
+  withdrawalCredentials: string;
+  balanceGwei: bigint;
+  activationEpoch?: bigint;
+  slashed?: boolean;
+  exitEpoch?: bigint;
+  withdrawableEpoch?: bigint;
+}
+
+/** The fields of a record that change rarely: versioned (journalled) when one does. */
+type RecordFields = Pick<
+  Validator,
+  | "effectiveBalanceGwei"
+  | "slashed"
+  | "activationEligibilityEpoch"
+  | "activationEpoch"
+  | "exitEpoch"
+  | "withdrawableEpoch"
+  | "pendingCorrelationPenaltyGwei"
+>;
+
+/** A record's fields as they were in the epochs before `until`. */
+interface RecordVersion {
+  until: bigint;
+  fields: RecordFields;
+}
+
+function recordFields(v: Validator): RecordFields {
+  return {
+    effectiveBalanceGwei: v.effectiveBalanceGwei,
+    slashed: v.slashed,
+    activationEligibilityEpoch: v.activationEligibilityEpoch,
+    activationEpoch: v.activationEpoch,
+    exitEpoch: v.exitEpoch,
+    withdrawableEpoch: v.withdrawableEpoch,
+    pendingCorrelationPenaltyGwei: v.pendingCorrelationPenaltyGwei,
+  };
 }
 
 /** The status of `v` at `epoch` (Beacon API validator status specification). */
@@ -156,7 +218,11 @@ export class BeaconChain {
   readonly config: BeaconChainConfig;
   private readonly validators: Validator[] = [];
   private readonly byPubkey = new Map<string, Validator>();
-  private readonly history: EpochState[] = [];
+  /** Balances at the start of each kept past epoch, from `columnsFrom` to the current epoch − 1. */
+  private readonly columns: Float64Array[] = [];
+  private columnsFrom: bigint;
+  /** Earlier versions of the records whose rarely-changing fields changed, by index, oldest first. */
+  private readonly versions = new Map<number, RecordVersion[]>();
   private epochNow = 0n;
   private headSlotNow = 0n;
 
@@ -168,7 +234,7 @@ export class BeaconChain {
     this.config = { ...DEFAULT_BEACON_CONFIG, ...config };
     this.epochNow = startSlot / SLOTS_PER_EPOCH;
     this.headSlotNow = startSlot;
-    this.snapshot();
+    this.columnsFrom = this.epochNow;
   }
 
   /** The current epoch: every transition up to its start has been processed. */
@@ -223,7 +289,40 @@ export class BeaconChain {
       this.validators.push(v);
       this.byPubkey.set(pubkey, v);
     }
-    this.replaceSnapshot();
+  }
+
+  /**
+   * Adds records without deposits or their BLS signature checks, for benchmarks and devnets only (a
+   * mainnet-sized state in seconds): each active from `activationEpoch` (default: the current epoch),
+   * its effective balance from its balance. Throws on a pubkey already known. Takes any iterable, so
+   * a generator can feed millions of records without holding them twice.
+   */
+  loadGenesisValidators(records: Iterable<GenesisValidator>): void {
+    const credentials = new Map<string, string>(); // one string per distinct credentials
+    for (const r of records) {
+      const pubkey = r.pubkey.toLowerCase();
+      const known = this.byPubkey.get(pubkey);
+      if (known) throw new Error(`cannot load ${pubkey}: it is already validator ${known.index}`);
+      const wc = r.withdrawalCredentials.toLowerCase();
+      let shared = credentials.get(wc);
+      if (shared === undefined) credentials.set(wc, (shared = wc));
+      const activation = r.activationEpoch ?? this.epochNow;
+      const v: Validator = {
+        index: this.validators.length,
+        pubkey,
+        withdrawalCredentials: shared,
+        effectiveBalanceGwei: effectiveBalance(r.balanceGwei),
+        balanceGwei: r.balanceGwei,
+        slashed: r.slashed ?? false,
+        activationEligibilityEpoch: activation,
+        activationEpoch: activation,
+        exitEpoch: r.exitEpoch ?? FAR_FUTURE_EPOCH,
+        withdrawableEpoch: r.withdrawableEpoch ?? FAR_FUTURE_EPOCH,
+        pendingCorrelationPenaltyGwei: 0n,
+      };
+      this.validators.push(v);
+      this.byPubkey.set(pubkey, v);
+    }
   }
 
   /**
@@ -256,9 +355,9 @@ export class BeaconChain {
   /** Starts a voluntary exit (what an operator does when the oracle asks). */
   exit(pubkey: string): void {
     const v = this.active(pubkey, "exit");
+    this.journal(v);
     v.exitEpoch = this.epochNow + this.config.exitDelayEpochs;
     v.withdrawableEpoch = v.exitEpoch + this.config.withdrawabilityDelayEpochs;
-    this.replaceSnapshot();
   }
 
   /**
@@ -274,9 +373,7 @@ export class BeaconChain {
    * ignores them as well). Returns each request's outcome, in order.
    */
   applyWithdrawalRequests(requests: readonly WithdrawalRequest[]): WithdrawalRequestOutcome[] {
-    const outcomes = requests.map((r) => this.withdrawalRequestOutcome(r));
-    this.replaceSnapshot();
-    return outcomes;
+    return requests.map((r) => this.withdrawalRequestOutcome(r));
   }
 
   /**
@@ -287,21 +384,21 @@ export class BeaconChain {
   slash(pubkey: string, penalties: { initialPenaltyGwei?: bigint; correlationPenaltyGwei?: bigint } = {}): void {
     const v = this.active(pubkey, "slash");
     const initial = penalties.initialPenaltyGwei ?? v.effectiveBalanceGwei / this.config.minSlashingPenaltyQuotient;
+    this.journal(v);
     v.slashed = true;
     v.balanceGwei -= min(initial, v.balanceGwei);
     if (v.exitEpoch === FAR_FUTURE_EPOCH) v.exitEpoch = this.epochNow + this.config.exitDelayEpochs;
     v.withdrawableEpoch = this.epochNow + this.config.epochsPerSlashingsVector;
     v.pendingCorrelationPenaltyGwei = penalties.correlationPenaltyGwei ?? 0n;
-    this.replaceSnapshot();
   }
 
   /** Processes epoch transitions until `epoch` starts. Returns the withdrawals paid on the way. */
   advanceToEpoch(epoch: bigint): Withdrawal[] {
     const paid: Withdrawal[] = [];
     while (this.epochNow < epoch) {
+      this.keepBalances();
       this.epochNow++;
       this.processEpoch(paid);
-      this.snapshot();
     }
     const first = epoch * SLOTS_PER_EPOCH;
     if (first > this.headSlotNow) this.headSlotNow = first;
@@ -329,10 +426,10 @@ export class BeaconChain {
 
   /** The state at the start of `epoch` (kept for `historyEpochs`), or undefined if unknown. */
   stateAtEpoch(epoch: bigint): EpochState | undefined {
-    if (epoch > this.epochNow) return undefined;
-    const first = this.history[0].epoch;
-    if (epoch < first) return undefined;
-    return this.history[Number(epoch - first)];
+    if (epoch === this.epochNow) return this.head();
+    if (epoch > this.epochNow || epoch < this.columnsFrom) return undefined;
+    const balances = this.columns[Number(epoch - this.columnsFrom)];
+    return new EpochView(epoch, balances.length, (i) => this.recordAt(epoch, balances, i), this.indexOf);
   }
 
   /** The state of `slot`: that of its epoch. */
@@ -340,9 +437,44 @@ export class BeaconChain {
     return this.stateAtEpoch(slot / SLOTS_PER_EPOCH);
   }
 
-  /** The current state. */
+  /** The current state (live: read `validators` before changing the chain to keep it as it is now). */
   head(): EpochState {
-    return this.history[this.history.length - 1];
+    return new EpochView(this.epochNow, this.validators.length, (i) => ({ ...this.validators[i] }), this.indexOf);
+  }
+
+  /** The index of the record with `pubkey` (lower case), whatever the epoch. */
+  private readonly indexOf = (pubkey: string): number | undefined => this.byPubkey.get(pubkey)?.index;
+
+  /** Record `i` at past epoch `epoch`: its balance from that epoch's column, its fields of then. */
+  private recordAt(epoch: bigint, balances: Float64Array, i: number): Validator {
+    const v = this.validators[i];
+    const older = this.versions.get(i)?.find((version) => version.until > epoch);
+    return { ...v, ...(older?.fields ?? {}), balanceGwei: BigInt(balances[i]) };
+  }
+
+  /**
+   * Keeps `v`'s fields of the epochs before this one, before one of them changes (once per epoch: a
+   * second change in the same epoch has nothing earlier to keep). Versions no kept state needs go.
+   */
+  private journal(v: Validator): void {
+    let list = this.versions.get(v.index);
+    if (list === undefined) this.versions.set(v.index, (list = []));
+    if (list.length > 0 && list[list.length - 1].until === this.epochNow) return;
+    while (list.length > 0 && list[0].until <= this.columnsFrom) list.shift();
+    list.push({ until: this.epochNow, fields: recordFields(v) });
+  }
+
+  /** Before a transition: the balances of the epoch ending, as its kept column; the oldest goes. */
+  private keepBalances(): void {
+    const column = new Float64Array(this.validators.length);
+    for (let i = 0; i < column.length; i++) column[i] = Number(this.validators[i].balanceGwei);
+    this.columns.push(column);
+    const kept = Number(this.config.historyEpochs) - 1; // the current epoch is the last kept state
+    while (this.columns.length > kept) {
+      this.columns.shift();
+      this.columnsFrom++;
+    }
+    if (this.columns.length === 0) this.columnsFrom = this.epochNow + 1n;
   }
 
   private withdrawalRequestOutcome(request: WithdrawalRequest): WithdrawalRequestOutcome {
@@ -358,6 +490,7 @@ export class BeaconChain {
     if (!(v.activationEpoch <= e && e < v.exitEpoch)) return "not_active";
     if (v.exitEpoch !== FAR_FUTURE_EPOCH) return "already_exiting";
     if (e < v.activationEpoch + this.config.shardCommitteePeriodEpochs) return "too_young";
+    this.journal(v);
     v.exitEpoch = e + this.config.exitDelayEpochs;
     v.withdrawableEpoch = v.exitEpoch + this.config.withdrawabilityDelayEpochs;
     return "exit_initiated";
@@ -386,11 +519,17 @@ export class BeaconChain {
       if (v.slashed && e <= v.withdrawableEpoch) v.balanceGwei -= min(perEpoch, v.balanceGwei);
       if (v.slashed && e === v.withdrawableEpoch - c.epochsPerSlashingsVector / 2n) {
         v.balanceGwei -= min(v.pendingCorrelationPenaltyGwei, v.balanceGwei);
+        if (v.pendingCorrelationPenaltyGwei !== 0n) this.journal(v);
         v.pendingCorrelationPenaltyGwei = 0n;
       }
-      v.effectiveBalanceGwei = updatedEffectiveBalance(v.effectiveBalanceGwei, v.balanceGwei);
+      const effective = updatedEffectiveBalance(v.effectiveBalanceGwei, v.balanceGwei);
+      if (effective !== v.effectiveBalanceGwei) {
+        this.journal(v);
+        v.effectiveBalanceGwei = effective;
+      }
       // process_registry_updates: a validator topped up to the maximum becomes eligible, then active.
       if (v.activationEligibilityEpoch === FAR_FUTURE_EPOCH && v.effectiveBalanceGwei === MAX_EFFECTIVE_BALANCE_GWEI) {
+        this.journal(v);
         v.activationEligibilityEpoch = e;
         v.activationEpoch = e + c.activationDelayEpochs;
       }
@@ -416,20 +555,48 @@ export class BeaconChain {
       paid.push({ epoch: this.epochNow, validatorIndex: v.index, address, amountGwei: amount });
     }
   }
+}
 
-  private copy(): EpochState {
-    return { epoch: this.epochNow, validators: this.validators.map((v) => ({ ...v })) };
+/**
+ * An epoch's state over the chain's live records and kept columns. `epoch` and `validators` are its
+ * only own enumerable properties, so it compares and clones as the plain `{ epoch, validators }` it
+ * replaced.
+ */
+class EpochView implements EpochState {
+  readonly epoch: bigint;
+  declare readonly validators: readonly Validator[];
+  readonly #size: number;
+  readonly #record: (index: number) => Validator;
+  readonly #indexOf: (pubkey: string) => number | undefined;
+
+  constructor(
+    epoch: bigint,
+    size: number,
+    record: (index: number) => Validator,
+    indexOf: (pubkey: string) => number | undefined,
+  ) {
+    this.epoch = epoch;
+    this.#size = size;
+    this.#record = record;
+    this.#indexOf = indexOf;
+    let all: Validator[] | undefined;
+    Object.defineProperty(this, "validators", {
+      enumerable: true,
+      get: () => (all ??= Array.from({ length: size }, (_, i) => record(i))),
+    });
   }
 
-  private snapshot(): void {
-    this.history.push(this.copy());
-    const excess = this.history.length - Number(this.config.historyEpochs);
-    if (excess > 0) this.history.splice(0, excess);
+  get size(): number {
+    return this.#size;
   }
 
-  /** Injected events land in the current epoch's state. */
-  private replaceSnapshot(): void {
-    this.history[this.history.length - 1] = this.copy();
+  validatorAt(index: number): Validator | undefined {
+    return Number.isInteger(index) && index >= 0 && index < this.#size ? this.#record(index) : undefined;
+  }
+
+  validatorByPubkey(pubkey: string): Validator | undefined {
+    const index = this.#indexOf(pubkey.toLowerCase());
+    return index === undefined ? undefined : this.validatorAt(index);
   }
 }
 

@@ -2,9 +2,11 @@
  * The standard Beacon API endpoints the oracle needs, served over HTTP from the local beacon chain:
  * genesis, spec, node version/syncing/health, finality checkpoints, block headers, and validators
  * (by index or pubkey, filtered by status, GET and POST) with their balances and statuses, and the
- * voluntary-exit pool (`POST /eth/v1/beacon/pool/voluntary_exits`: signed exits verified and applied). Numbers are
- * decimal strings and bytes 0x-hex, as the Beacon API specifies, so any client (Lodestar's included)
- * reads it as it would a real beacon node.
+ * voluntary-exit pool (`POST /eth/v1/beacon/pool/voluntary_exits`: signed exits verified and applied).
+ * Validator ids are looked up in the chain's index, so a request for k validators costs O(k) whatever
+ * the state's size; only a request with no ids reads every record. Numbers are decimal strings and
+ * bytes 0x-hex, as the Beacon API specifies, so any client (Lodestar's included) reads it as it would
+ * a real beacon node.
  *
  * With a `BeaconStateMirror` (offchain/beacon/state.ts) the server also serves the real Electra state
  * (`GET /eth/v2/debug/beacon/states/{state_id}`) and the headers of the mirror's produced blocks
@@ -373,17 +375,27 @@ function debugState(chain: BeaconChain, mirror: BeaconStateMirror | undefined, i
   return new RawResponse(Buffer.from(JSON.stringify(json)), { ...headers, "content-type": "application/json" });
 }
 
+/**
+ * The validators of `state` with these ids (indices or pubkeys; found through the chain's index, O(k)),
+ * or every validator if none, kept if their status is in `statuses` (if any), in index order.
+ */
 function select(state: EpochState, ids: string[], statuses: string[]): Validator[] {
-  let list: readonly Validator[] = state.validators;
-  if (ids.length > 0) {
-    const wanted = new Set(ids.map((id) => id.toLowerCase()));
-    list = list.filter((v) => wanted.has(v.index.toString()) || wanted.has(v.pubkey));
+  const allowed = statuses.length > 0 ? new Set(statuses.flatMap((s) => STATUS_GROUPS[s] ?? [s])) : undefined;
+  const keep = (v: Validator) => allowed === undefined || allowed.has(validatorStatus(v, state.epoch));
+  if (ids.length === 0) {
+    const all: Validator[] = [];
+    for (let i = 0; i < state.size; i++) {
+      const v = state.validatorAt(i)!;
+      if (keep(v)) all.push(v);
+    }
+    return all;
   }
-  if (statuses.length > 0) {
-    const allowed = new Set(statuses.flatMap((s) => STATUS_GROUPS[s] ?? [s]));
-    list = list.filter((v) => allowed.has(validatorStatus(v, state.epoch)));
+  const found = new Map<number, Validator>();
+  for (const id of ids) {
+    const v = /^\d+$/.test(id) ? state.validatorAt(Number(id)) : state.validatorByPubkey(id);
+    if (v !== undefined && keep(v)) found.set(v.index, v);
   }
-  return [...list];
+  return [...found.values()].sort((a, b) => a.index - b.index);
 }
 
 function validators(chain: BeaconChain, stateId: string, ids: string[], statuses: string[]): unknown {
