@@ -101,8 +101,26 @@ export async function deployPoolLibraries(hre: HardhatRuntimeEnvironment): Promi
   return { PermitVerifier: await verifier.getAddress() };
 }
 
-/** Deploys with the same Ignition module (and default parameters) as a real deployment. */
-export async function deployTidepool(hre: HardhatRuntimeEnvironment): Promise<Tidepool> {
-  const deployed = await hre.ignition.deploy(TidepoolModule);
+/** Parameters of the Tidepool module a local deployment may override (deploy/parameters/README.md). */
+export interface LocalDeployParameters {
+  /** Seconds per beacon slot (12 unless a devnet runs short slots on the wall clock). */
+  secondsPerSlot?: number;
+  /** Unix time of the beacon chain's slot 0 (0 unless the local chain starts at its own genesis). */
+  genesisTime?: number;
+  /** Epochs per oracle frame (225). */
+  epochsPerFrame?: number;
+  /** Slots after a frame's reference slot in which its report is accepted (3600). */
+  reportDeadlineSlots?: number;
+}
+
+/**
+ * Deploys with the same Ignition module as a real deployment: its default parameters, or the few
+ * beacon-time ones a local test or devnet overrides.
+ */
+export async function deployTidepool(
+  hre: HardhatRuntimeEnvironment,
+  parameters: LocalDeployParameters = {},
+): Promise<Tidepool> {
+  const deployed = await hre.ignition.deploy(TidepoolModule, { parameters: { Tidepool: { ...parameters } } });
   return attachTidepool(hre, await deployed.stakingPool.getAddress());
 }

@@ -39,6 +39,8 @@ export default buildModule("Tidepool", (m) => {
   const treasury = m.getParameter("treasury", m.getAccount(6));
   // Beacon time: locally frames are aligned to the Unix epoch (225 epochs = one UTC day).
   const genesisTime = m.getParameter("genesisTime", 0);
+  // Seconds per beacon slot: 12 on mainnet and testnets; devnets that follow the wall clock use 1–2.
+  const secondsPerSlot = m.getParameter("secondsPerSlot", 12);
   const epochsPerFrame = m.getParameter("epochsPerFrame", 225);
   const reportDeadlineSlots = m.getParameter("reportDeadlineSlots", 3600);
   const oracleQuorum = m.getParameter("oracleQuorum", 2);
@@ -139,6 +141,7 @@ export default buildModule("Tidepool", (m) => {
   const beaconFacts = m.contract("BeaconFacts", [
     admin,
     genesisTime,
+    secondsPerSlot,
     electraFromSlot,
     {
       pool: proxy,
@@ -151,7 +154,16 @@ export default buildModule("Tidepool", (m) => {
 
   const oracleImpl = m.contract(
     "AccountingOracle",
-    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund, withdrawalQueueProxy, beaconFacts],
+    [
+      proxy,
+      registryProxy,
+      withdrawalVaultProxy,
+      elRewardsVault,
+      insuranceFund,
+      withdrawalQueueProxy,
+      beaconFacts,
+      secondsPerSlot,
+    ],
     { id: "AccountingOracleImpl" },
   );
   const oracleProxy = m.contract(
