@@ -1,0 +1,573 @@
+/**
+ * `npm run devnet [-- --frames N] [--no-app]`: the whole stack as separate processes on Anvil, in
+ * real time (docs/devnet.md).
+ *
+ * Starts Anvil from node_modules (the npm package `@foundry-rs/anvil` ships the binary) mining a block
+ * every second, deploys with the Ignition module over JSON-RPC (network `devnet`: short slots and
+ * frames, genesis set so that a frame's reference slot comes soon after setup), registers the
+ * operators as the demo does, and starts, each as its own process signing with its own account: the
+ * local beacon chain following the node by the wall clock, three oracle members' daemons, the
+ * guardian's deposit daemon, the prover watcher, the operators' exits bots and the web app. Nothing
+ * moves time or mines on demand: every process waits for the clock like on a testnet.
+ *
+ * Holders act through the SDK after each applied report (stake, wrap, transfer, request withdrawals,
+ * redeem instantly, claim what was finalized); one line per report as it lands. After N reports: the
+ * demo's invariants and summary (offchain/invariants.ts), `devnet-output/summary.json`, and exit code
+ * 0 if the invariants held. Each child's output goes to `devnet-output/<name>.log`. Ctrl-C (or
+ * SIGTERM) stops every process it started (each runs in its own process group, killed as a group).
+ *
+ * A plain ts-node script, not `hardhat run`, so that it takes its own arguments: it selects the
+ * `devnet` network (HARDHAT_NETWORK) before loading Hardhat. A failure is one sentence on stderr
+ * and exit code 1.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { formatEther, parseEther } from "ethers";
+import type { Tidepool } from "../deploy/protocol";
+import { TidepoolClient } from "../sdk/src/client";
+import { eth, markdownTable } from "../sdk/src/format";
+import { connectBeacon } from "../offchain/oracle/beacon";
+import {
+  INVARIANTS_CHECKED,
+  checkInvariants,
+  emptyHolderStats,
+  summaryRows,
+  type RatePoint,
+} from "../offchain/invariants";
+import { KEYSTORE_PASSWORD, claimAll, dice, holdersDay, registerOperators, type Holder } from "./lib/simulation";
+
+const ROOT = path.resolve(__dirname, "..");
+/** Logs, parameters and summary.json: devnet-output/, or $DEVNET_OUTPUT_DIR (the test's own folder). */
+const OUTPUT_DIR = path.resolve(process.env.DEVNET_OUTPUT_DIR ?? path.join(ROOT, "devnet-output"));
+const NETWORK = "devnet";
+/** Not 31337: the devnet's Ignition record (deploy/deployments/chain-<id>) must not replace a local node's. */
+const CHAIN_ID = 31338;
+/** Beacon time on the devnet: short slots, and frames as short as finality allows. */
+const SECONDS_PER_SLOT = 1n;
+const SLOTS_PER_EPOCH = 32n;
+/**
+ * A frame's report can be built once its reference slot is final, two epochs after the frame starts:
+ * three epochs per frame leave one epoch for the committee to reach its quorum.
+ */
+const EPOCHS_PER_FRAME = 3n;
+const SLOTS_PER_FRAME = EPOCHS_PER_FRAME * SLOTS_PER_EPOCH;
+/** Seconds from the deployment to the first reference slot: setup (operators, first stakes) fits before it. */
+const SETUP_SECONDS = 45n;
+/** Accounts (Anvil's default mnemonic, as the `devnet` network's): roles of the local deployment, then these. */
+const OPERATOR_ACCOUNTS = [7, 8, 9];
+const PROVER_ACCOUNT = 10;
+const HOLDER_ACCOUNTS = Array.from({ length: 12 }, (_, i) => 11 + i);
+const KEYS_PER_OPERATOR = 8;
+/** Passes of the daemons: a few per frame. */
+const DAEMON_INTERVAL_SECONDS = "2";
+/** How long a child may take to stop after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
+interface Options {
+  frames: number;
+  app: boolean;
+}
+
+/** A one-sentence failure (printed without a stack trace). */
+class DevnetFailure extends Error {}
+const fail = (sentence: string): never => {
+  throw new DevnetFailure(sentence);
+};
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = { frames: 5, app: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--no-app") options.app = false;
+    else if (arg === "--frames") {
+      const value = argv[++i] ?? "";
+      if (!/^[1-9][0-9]{0,3}$/.test(value)) fail(`--frames must be a number of frames from 1 to 9999, got "${value}"`);
+      options.frames = Number(value);
+    } else fail(`unknown argument "${arg}": npm run devnet -- [--frames N] [--no-app]`);
+  }
+  return options;
+}
+
+/** The processes the devnet started, stopped together (each is the leader of its process group). */
+class Children {
+  private readonly running = new Map<string, ChildProcess>();
+  /** Every process group started, running or not (the summary lists them, to check none survived). */
+  readonly started: number[] = [];
+  private stopping = false;
+
+  /** Starts `command` in its own process group, its output in devnet-output/<name>.log. */
+  start(name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const log = fs.openSync(path.join(OUTPUT_DIR, `${name}.log`), "w");
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, ...env },
+    });
+    fs.closeSync(log);
+    this.running.set(name, child);
+    if (child.pid !== undefined) this.started.push(child.pid);
+    child.once("exit", (code, signal) => {
+      this.running.delete(name);
+      if (!this.stopping)
+        console.error(
+          `devnet: ${name} exited (${signal ?? `code ${code}`}); see ${path.join(OUTPUT_DIR, `${name}.log`)}`,
+        );
+    });
+    return child;
+  }
+
+  names(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** The process groups of the children still running (pids). */
+  groups(): number[] {
+    return [...this.running.values()].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** SIGTERM to every group, SIGKILL to those left after the grace period. Returns the groups that survived. */
+  async stopAll(): Promise<number[]> {
+    this.stopping = true;
+    const groups = this.groups();
+    for (const pid of groups) signalGroup(pid, "SIGTERM");
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (groups.some(groupAlive) && Date.now() < deadline) await sleep(100);
+    for (const pid of groups.filter(groupAlive)) signalGroup(pid, "SIGKILL");
+    await sleep(200);
+    return groups.filter(groupAlive);
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether any process of the group `pid` leads is alive. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Set by Ctrl-C or SIGTERM: the run stops, and what fails meanwhile (the node is gone) is not reported. */
+let interrupted = false;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
+
+/** A task of this repository as a child process on the devnet. */
+const hardhat = (children: Children, name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+  children.start(name, bin("hardhat"), [...args, "--network", NETWORK], env);
+
+/** Waits until the node answers (it may take a moment to bind its port). */
+async function waitForNode(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  fail(`Anvil did not answer on ${url} within 20 s (see ${path.join(OUTPUT_DIR, "anvil.log")})`);
+}
+
+/** Waits until `url` answers HTTP at all (a daemon's server is up). */
+async function waitForHttp(url: string, what: string, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await sleep(500);
+    }
+  }
+  fail(`${what} did not answer on ${url} within ${seconds} s`);
+}
+
+/** One applied report, as printed and kept in the summary. */
+interface FrameRecord {
+  frame: number;
+  refSlot: bigint;
+  block: number;
+  validators: bigint;
+  shareRate: number;
+  aprBP: bigint;
+  finalizedTo: bigint;
+  claimed: number;
+  time: string;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const rpcUrl = process.env.DEVNET_RPC_URL ?? "http://127.0.0.1:8545";
+  const port = Number(new URL(rpcUrl).port || 80);
+  process.env.DEVNET_RPC_URL = rpcUrl;
+  process.env.HARDHAT_NETWORK = NETWORK;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as HardhatRuntimeEnvironment;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const lib = require("../tasks/lib") as typeof import("../tasks/lib");
+  if (!(await lib.portIsFree(port))) {
+    fail(`port ${port} on 127.0.0.1 is in use: stop what listens there, or set DEVNET_RPC_URL to another local port`);
+  }
+  const anvil = bin("anvil");
+  if (!fs.existsSync(anvil)) fail("node_modules/.bin/anvil is missing: run npm ci (it installs @foundry-rs/anvil)");
+  fs.rmSync(OUTPUT_DIR, { recursive: true, force: true });
+  fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+
+  const children = new Children();
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.log("\nStopping every process the devnet started…");
+    void children.stopAll().then((left) => {
+      if (left.length > 0) console.error(`devnet: process groups ${left.join(", ")} did not stop`);
+      process.exit(130);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const chainId = await (async () => {
+    children.start("anvil", anvil, [
+      "--port",
+      String(port),
+      "--block-time",
+      String(SECONDS_PER_SLOT),
+      "--hardfork",
+      "prague",
+      "--chain-id",
+      String(CHAIN_ID),
+      "--accounts",
+      "40",
+      "--balance",
+      "100000",
+    ]);
+    await waitForNode(rpcUrl);
+    return BigInt((await hre.network.provider.send("eth_chainId", [])) as string);
+  })();
+  const record = path.join(ROOT, "deploy", "deployments", `chain-${chainId}`);
+  try {
+    const summary = await play(hre, children, options, rpcUrl, record);
+    const left = await children.stopAll();
+    summary.orphans = left;
+    writeSummary(summary);
+    if (left.length > 0) fail(`process groups ${left.join(", ")} did not stop`);
+    if (summary.problems.length > 0) fail(`invariant broken: ${summary.problems.join("; ")}`);
+  } finally {
+    if (!interrupted) await children.stopAll();
+    // The chain the record describes is gone.
+    fs.rmSync(record, { recursive: true, force: true });
+  }
+}
+
+/** What devnet-output/summary.json holds. */
+interface DevnetSummary {
+  frames: FrameRecord[];
+  reportsApplied: number;
+  requests: number;
+  finalizedTo: bigint;
+  claims: number;
+  claimedWei: bigint;
+  invariantsHeld: boolean;
+  problems: string[];
+  processes: string[];
+  /** The process group of every process the devnet started. */
+  processGroups: number[];
+  /** Those still alive after the devnet stopped them (none, unless something went wrong). */
+  orphans: number[];
+  seconds: number;
+}
+
+function writeSummary(s: DevnetSummary): void {
+  fs.writeFileSync(
+    path.join(OUTPUT_DIR, "summary.json"),
+    JSON.stringify(s, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
+  );
+}
+
+async function play(
+  hre: HardhatRuntimeEnvironment,
+  children: Children,
+  options: Options,
+  rpcUrl: string,
+  record: string,
+): Promise<DevnetSummary> {
+  const started = Date.now();
+  const provider = hre.ethers.provider;
+  // A stale record of an earlier devnet (same chain id, another chain) would be resumed: start afresh.
+  fs.rmSync(record, { recursive: true, force: true });
+
+  // ── Deploy: genesis placed so that the first reference slot comes once setup is done ──
+  const latest = await provider.getBlock("latest");
+  const now = BigInt(latest!.timestamp);
+  const genesisTime = now - (SLOTS_PER_FRAME * SECONDS_PER_SLOT - SETUP_SECONDS);
+  const parameters = path.join(OUTPUT_DIR, "parameters.json");
+  fs.writeFileSync(
+    parameters,
+    JSON.stringify(
+      {
+        Tidepool: {
+          genesisTime: Number(genesisTime),
+          secondsPerSlot: Number(SECONDS_PER_SLOT),
+          epochsPerFrame: Number(EPOCHS_PER_FRAME),
+          reportDeadlineSlots: Number(SLOTS_PER_FRAME),
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`# Tidepool devnet\n\nAnvil on ${rpcUrl} (a block a second). Deploying with Ignition…`);
+  // One node, no reorgs: a transaction mined is final (Ignition waits for 5 blocks by default).
+  hre.config.ignition.requiredConfirmations = 1;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const lib = require("../tasks/lib") as typeof import("../tasks/lib");
+  try {
+    await hre.run("deploy", { parameters, module: "tidepool" });
+  } catch (error) {
+    fail(`the deployment failed: ${lib.firstLine(error)}`);
+  }
+  const t: Tidepool = await lib.loadTidepool(hre, undefined);
+  const signers = await hre.ethers.getSigners();
+  const operators = OPERATOR_ACCOUNTS.map((i) => signers[i]);
+  const prover = signers[PROVER_ACCOUNT];
+  const holderSigners = HOLDER_ACCOUNTS.map((i) => signers[i]);
+  const reader = await TidepoolClient.connect({ runner: provider, pool: t.poolAddress });
+  const holders: Holder[] = holderSigners.map((s) => ({ signer: s, client: reader.connect(s) }));
+  const d = dice(20261207);
+  const stats = emptyHolderStats();
+
+  // ── Setup: operators (keys through the operator-keys task), first stakes and requests ──
+  const keystoreDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-devnet-keystores-"));
+  const passwordFile = path.join(keystoreDir, "password.txt");
+  fs.writeFileSync(passwordFile, KEYSTORE_PASSWORD);
+  try {
+    await registerOperators(hre, t, operators, KEYS_PER_OPERATOR, keystoreDir);
+    // Each holder signs its own transactions: they go in parallel, one nonce sequence per account.
+    const stakes = holders.map(() => d.amount(20, 60));
+    await Promise.all(holders.map((h, i) => h.client.stake(stakes[i])));
+    stats.staked += stakes.reduce((a, b) => a + b, 0n);
+    for (const h of holders.slice(0, 3)) {
+      await h.client.requestWithdrawals([d.amount(0.5, 3)]);
+      stats.requests++;
+    }
+    console.log(
+      `Operators: ${operators.length} with ${KEYS_PER_OPERATOR} keys each. ${holders.length} holders staked ` +
+        `${eth(stats.staked, 3)}, ${stats.requests} withdrawal requests queued.`,
+    );
+
+    // ── The processes, each signing with its own account ──
+    const [beaconPort, controlPort] = await freePorts(lib, 2);
+    void controlPort; // the beacon chain's control endpoint takes the port after the Beacon API's
+    const beaconUrl = `http://127.0.0.1:${beaconPort}`;
+    const pool = ["--pool", t.poolAddress];
+    hardhat(children, "beacon-chain", ["run", "--no-compile", "scripts/beacon-chain.ts"], {
+      BEACON_PORT: String(beaconPort),
+      BEACON_FOLLOW: "1",
+      TIDEPOOL_POOL: t.poolAddress,
+    });
+    await waitForHttp(`${beaconUrl}/eth/v1/beacon/genesis`, "the local beacon chain", 60);
+    for (const member of [1, 2, 3]) {
+      hardhat(children, `oracle-${member}`, [
+        "oracle-report",
+        "--daemon",
+        "--member",
+        String(member),
+        "--beacon-url",
+        beaconUrl,
+        "--interval",
+        DAEMON_INTERVAL_SECONDS,
+        ...pool,
+      ]);
+    }
+    const [guardianPort] = await freePorts(lib, 1, [beaconPort, controlPort]);
+    hardhat(children, "guardian", [
+      "guardian-daemon",
+      "--port",
+      String(guardianPort),
+      "--guardian",
+      "4",
+      "--beacon-url",
+      beaconUrl,
+      "--interval",
+      DAEMON_INTERVAL_SECONDS,
+      ...pool,
+    ]);
+    hardhat(children, "prover", [
+      "prover-watch",
+      "--from",
+      String(PROVER_ACCOUNT),
+      "--beacon",
+      beaconUrl,
+      "--interval",
+      DAEMON_INTERVAL_SECONDS,
+      ...pool,
+    ]);
+    for (const [op] of operators.entries()) {
+      hardhat(children, `exits-bot-${op}`, [
+        "operator-exits-bot",
+        "--operator",
+        String(op),
+        "--keystores",
+        path.join(keystoreDir, String(op)),
+        "--password-file",
+        passwordFile,
+        "--beacon",
+        beaconUrl,
+        "--interval",
+        DAEMON_INTERVAL_SECONDS,
+        ...pool,
+      ]);
+    }
+    if (options.app) {
+      const [appPort] = await freePorts(lib, 1, [beaconPort, controlPort, guardianPort]);
+      hardhat(children, "app", ["run", "--no-compile", "scripts/devnet-app.ts"], { DEVNET_APP_PORT: String(appPort) });
+      console.log(`Web app: http://127.0.0.1:${appPort}/ (chain ${rpcUrl})`);
+    }
+    console.log(
+      `Processes: ${children.names().join(", ")} (logs in ${path.relative(ROOT, OUTPUT_DIR) || "."}/). Beacon API ${beaconUrl}; ` +
+        `slots of ${SECONDS_PER_SLOT} s, frames of ${SLOTS_PER_FRAME} slots.\n`,
+    );
+
+    // ── Frames: one line per applied report, holders acting after each ──
+    const rate = async (): Promise<RatePoint> => {
+      const status = await reader.status();
+      return {
+        rate: Number(formatEther((status.totalEther * parseEther("1")) / status.totalShares)),
+        aprBP: status.aprBP,
+        validators: (await t.pool.getBeaconStat())[1],
+      };
+    };
+    const first = await rate();
+    const frames: FrameRecord[] = [];
+    const header = ["frame", "ref slot", "validators", "share rate", "APR", "finalized to", "claimed", "time (UTC)"];
+    console.log(markdownTable(header, []).trimEnd());
+    let fromBlock = (await provider.getBlockNumber()) + 1;
+    while (frames.length < options.frames) {
+      const to = await provider.getBlockNumber();
+      const applied =
+        to >= fromBlock ? await t.oracle.queryFilter(t.oracle.filters.ReportApplied(), fromBlock, to) : [];
+      fromBlock = Math.max(fromBlock, to + 1);
+      for (const event of applied) {
+        const claimsBefore = stats.claims;
+        await claimAll(holders, stats);
+        const point = await rate();
+        const frame: FrameRecord = {
+          frame: frames.length + 1,
+          refSlot: event.args.refSlot,
+          block: event.blockNumber,
+          validators: point.validators,
+          shareRate: point.rate,
+          aprBP: point.aprBP,
+          finalizedTo: await t.withdrawalQueue.getLastFinalizedRequestId(),
+          claimed: stats.claims - claimsBefore,
+          time: new Date().toISOString().slice(11, 19),
+        };
+        frames.push(frame);
+        console.log(
+          markdownTable(header, [
+            [
+              String(frame.frame),
+              String(frame.refSlot),
+              String(frame.validators),
+              frame.shareRate.toFixed(8),
+              `${Number(frame.aprBP) / 100}%`,
+              `#${frame.finalizedTo}`,
+              String(frame.claimed),
+              frame.time,
+            ],
+          ]).split("\n")[2],
+        );
+        if (frames.length < options.frames) {
+          await holdersDay(t, reader, holders, d, { stake: true, request: true, instant: true }, stats);
+        }
+      }
+      await sleep(1_000);
+    }
+
+    // ── End: the demo's invariants and summary ──
+    const lastRefSlot = frames[frames.length - 1].refSlot;
+    const beacon = await connectBeacon(beaconUrl);
+    const pubkeys: string[] = [];
+    for (const [op] of operators.entries()) {
+      const { depositedKeys } = await t.registry.getNodeOperator(op);
+      for (let k = 0n; k < depositedKeys; k++) pubkeys.push((await t.registry.getSigningKey(op, k)).pubkey);
+    }
+    const ours = (await beacon.validatorsByPubkey(lastRefSlot, pubkeys)) ?? [];
+    const accounts = [...operators, prover, ...holderSigners].map((a: HardhatEthersSigner) => a.address);
+    const problems = await checkInvariants(t, provider, accounts, ours);
+    const status = await reader.status();
+    const seconds = (Date.now() - started) / 1000;
+    const rows = await summaryRows(t, {
+      first,
+      last: await rate(),
+      period: `${frames.length} frames`,
+      periodDays: seconds / 86_400,
+      holders: holders.length,
+      stats,
+      status,
+      operators: operators.length,
+    });
+    console.log(`\n## Summary\n\n${markdownTable(["", ""], rows)}`);
+    console.log(
+      problems.length === 0
+        ? `\nInvariants held after ${frames.length} reports (${INVARIANTS_CHECKED}). ${seconds.toFixed(0)} s`
+        : `\nInvariants broken: ${problems.join("; ")}`,
+    );
+    return {
+      frames,
+      reportsApplied: frames.length,
+      requests: stats.requests,
+      finalizedTo: status.lastFinalizedRequestId,
+      claims: stats.claims,
+      claimedWei: stats.claimed,
+      invariantsHeld: problems.length === 0,
+      problems,
+      processes: children.names(),
+      processGroups: children.started,
+      orphans: [],
+      seconds,
+    };
+  } finally {
+    fs.rmSync(keystoreDir, { recursive: true, force: true });
+  }
+}
+
+/** `count` free local ports, none of `taken`. */
+async function freePorts(lib: typeof import("../tasks/lib"), count: number, taken: number[] = []): Promise<number[]> {
+  const ports: number[] = [];
+  for (let p = 20_000 + Math.floor(Math.random() * 20_000); ports.length < count; p += 2) {
+    if (!taken.includes(p) && (await lib.portIsFree(p)) && (await lib.portIsFree(p + 1))) ports.push(p, p + 1);
+  }
+  return ports.slice(0, count);
+}
+
+main().catch((error: unknown) => {
+  if (interrupted) return; // the signal handler exits once every process has stopped
+  const sentence =
+    error instanceof DevnetFailure ? error.message : error instanceof Error ? error.message : String(error);
+  console.error(`Error: ${sentence.split("\n")[0]}`);
+  process.exit(1);
+});
