@@ -386,6 +386,7 @@ async function play(
     hardhat(children, "beacon-chain", ["run", "--no-compile", "scripts/beacon-chain.ts"], {
       BEACON_PORT: String(beaconPort),
       BEACON_FOLLOW: "1",
+      BEACON_CONFIG: "devnet", // short activation, exit and sweep delays
       TIDEPOOL_POOL: t.poolAddress,
     });
     await waitForHttp(`${beaconUrl}/eth/v1/beacon/genesis`, "the local beacon chain", 60);
