@@ -1,7 +1,8 @@
 /**
  * The devnet's web app (started by scripts/devnet.ts as its own process): Vite's dev server on
- * 127.0.0.1:$DEVNET_APP_PORT with the deployments Ignition recorded (the devnet's among them) and the
- * devnet's node as the page's read RPC, as `npm run app` serves the in-process chain's.
+ * 127.0.0.1:$DEVNET_APP_PORT with the deployments Ignition recorded in $DEVNET_IGNITION_DIR (the
+ * devnet's own; default: the repository's) and the devnet's node as the page's read RPC, as
+ * `npm run app` serves the in-process chain's.
  *
  *   npx hardhat run --no-compile scripts/devnet-app.ts --network devnet
  *
@@ -21,7 +22,11 @@ async function main(): Promise<void> {
   const chainId = (await hre.ethers.provider.getNetwork()).chainId;
   const { createServer } = await import("vite");
   const vite = await createServer(
-    appViteConfig({ ignitionDir: hre.config.paths.ignition, port, rpcUrls: { [chainId.toString()]: url } }),
+    appViteConfig({
+      ignitionDir: process.env.DEVNET_IGNITION_DIR ?? hre.config.paths.ignition,
+      port,
+      rpcUrls: { [chainId.toString()]: url },
+    }),
   );
   await vite.listen();
   console.log(`Tidepool app: http://127.0.0.1:${port}/ (chain ${chainId} read through ${url})`);

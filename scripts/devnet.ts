@@ -44,8 +44,11 @@ const ROOT = path.resolve(__dirname, "..");
 /** Logs, parameters and summary.json: devnet-output/, or $DEVNET_OUTPUT_DIR (the test's own folder). */
 const OUTPUT_DIR = path.resolve(process.env.DEVNET_OUTPUT_DIR ?? path.join(ROOT, "devnet-output"));
 const NETWORK = "devnet";
-/** Not 31337: the devnet's Ignition record (deploy/deployments/chain-<id>) must not replace a local node's. */
-const CHAIN_ID = 31338;
+/**
+ * The devnet's Ignition deployment directory, inside the output folder: a fresh chain each run, and a
+ * local node's record (deploy/deployments/chain-31337, the same chain id) left alone.
+ */
+const IGNITION_DIR = path.join(OUTPUT_DIR, "ignition");
 /** Beacon time on the devnet: short slots, and frames as short as finality allows. */
 const SECONDS_PER_SLOT = 1n;
 const SLOTS_PER_EPOCH = 32n;
@@ -249,27 +252,22 @@ async function main(): Promise<void> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const chainId = await (async () => {
-    children.start("anvil", anvil, [
-      "--port",
-      String(port),
-      "--block-time",
-      String(SECONDS_PER_SLOT),
-      "--hardfork",
-      "prague",
-      "--chain-id",
-      String(CHAIN_ID),
-      "--accounts",
-      "40",
-      "--balance",
-      "100000",
-    ]);
-    await waitForNode(rpcUrl);
-    return BigInt((await hre.network.provider.send("eth_chainId", [])) as string);
-  })();
-  const record = path.join(ROOT, "deploy", "deployments", `chain-${chainId}`);
+  children.start("anvil", anvil, [
+    "--port",
+    String(port),
+    "--block-time",
+    String(SECONDS_PER_SLOT),
+    "--hardfork",
+    "prague",
+    "--accounts",
+    "40",
+    "--balance",
+    "100000",
+  ]);
+  await waitForNode(rpcUrl);
+  hre.config.paths.ignition = IGNITION_DIR;
   try {
-    const summary = await play(hre, children, options, rpcUrl, record);
+    const summary = await play(hre, children, options, rpcUrl);
     const left = await children.stopAll();
     summary.orphans = left;
     writeSummary(summary);
@@ -277,8 +275,6 @@ async function main(): Promise<void> {
     if (summary.problems.length > 0) fail(`invariant broken: ${summary.problems.join("; ")}`);
   } finally {
     if (!interrupted) await children.stopAll();
-    // The chain the record describes is gone.
-    fs.rmSync(record, { recursive: true, force: true });
   }
 }
 
@@ -312,12 +308,9 @@ async function play(
   children: Children,
   options: Options,
   rpcUrl: string,
-  record: string,
 ): Promise<DevnetSummary> {
   const started = Date.now();
   const provider = hre.ethers.provider;
-  // A stale record of an earlier devnet (same chain id, another chain) would be resumed: start afresh.
-  fs.rmSync(record, { recursive: true, force: true });
 
   // ── Deploy: genesis placed so that the first reference slot comes once setup is done ──
   const latest = await provider.getBlock("latest");
@@ -444,7 +437,10 @@ async function play(
     }
     if (options.app) {
       const [appPort] = await freePorts(lib, 1, [beaconPort, controlPort, guardianPort]);
-      hardhat(children, "app", ["run", "--no-compile", "scripts/devnet-app.ts"], { DEVNET_APP_PORT: String(appPort) });
+      hardhat(children, "app", ["run", "--no-compile", "scripts/devnet-app.ts"], {
+        DEVNET_APP_PORT: String(appPort),
+        DEVNET_IGNITION_DIR: IGNITION_DIR,
+      });
       console.log(`Web app: http://127.0.0.1:${appPort}/ (chain ${rpcUrl})`);
     }
     console.log(
@@ -525,7 +521,8 @@ async function play(
       first,
       last: await rate(),
       period: `${frames.length} frames`,
-      periodDays: seconds / 86_400,
+      // Beacon time the reports covered: a frame each.
+      periodDays: Number(BigInt(frames.length) * SLOTS_PER_FRAME * SECONDS_PER_SLOT) / 86_400,
       holders: holders.length,
       stats,
       status,
