@@ -9,12 +9,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseEther, type Signer } from "ethers";
+import { parseEther, type Signer, type TransactionRequest } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Tidepool } from "../../deploy/protocol";
 import type { TidepoolClient } from "../../sdk/src/client";
 import { deriveValidatorKeys, depositDataEntry, keystoreFor, type KdfSettings } from "../../offchain/keys/keystore";
 import type { HolderStats } from "../../offchain/invariants";
+import { sendTransaction } from "../../offchain/tx";
 
 export const OPERATOR_NAMES = ["Anchor Staking", "Breakwater Nodes", "Coral Validators"];
 /** A public test mnemonic: the validator keys derived from it are throwaway. */
@@ -57,8 +58,9 @@ export interface Holder {
   client: TidepoolClient;
 }
 
-async function send(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
-  await (await tx).wait();
+/** `signer` sends `request` as a service would (offchain/tx.ts): estimated, confirmed, sent again if dropped. */
+async function send(signer: Signer, request: Promise<TransactionRequest>): Promise<void> {
+  await sendTransaction(signer, await request);
 }
 
 /**
@@ -78,7 +80,7 @@ export async function registerOperators(
   try {
     for (const [i, op] of operators.entries()) {
       const name = OPERATOR_NAMES[i];
-      await send(t.registry.connect(t.admin).addNodeOperator(name, await op.getAddress()));
+      await send(t.admin, t.registry.addNodeOperator.populateTransaction(name, await op.getAddress()));
       const keys = deriveValidatorKeys(VALIDATOR_MNEMONIC, i * keysEach, keysEach);
       const own = path.join(keystoreDir, String(i));
       fs.mkdirSync(own, { recursive: true });
@@ -91,8 +93,9 @@ export async function registerOperators(
       const file = path.join(dir, `deposit_data-${name.split(" ")[0].toLowerCase()}.json`);
       fs.writeFileSync(file, JSON.stringify(keys.map((k) => depositDataEntry(k.secretKey, credentials, "mainnet"))));
       await hre.run("operator-keys", { operator: String(i), file, pool: t.poolAddress });
-      await send(t.registry.connect(t.admin).setVettedKeys(i, keysEach, await t.registry.operatorKeysNonce(i)));
-      await send(t.registry.connect(op).depositBond(i, { value: parseEther("2") * BigInt(keysEach) }));
+      const keysNonce = await t.registry.operatorKeysNonce(i);
+      await send(t.admin, t.registry.setVettedKeys.populateTransaction(i, keysEach, keysNonce));
+      await send(op, t.registry.depositBond.populateTransaction(i, { value: parseEther("2") * BigInt(keysEach) }));
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -151,9 +154,10 @@ export async function holdersDay(
     if (balance === 0n || from === to) continue;
     const value = balance / 20n;
     await send(
+      from.signer,
       wrapped
-        ? t.wrapper.connect(from.signer).transfer(to.signer.address, value)
-        : t.pool.connect(from.signer).transfer(to.signer.address, value),
+        ? t.wrapper.transfer.populateTransaction(to.signer.address, value)
+        : t.pool.transfer.populateTransaction(to.signer.address, value),
     );
     stats.transfers++;
   }
