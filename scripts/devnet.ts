@@ -104,6 +104,7 @@ class Children {
 
   /** Starts `command` in its own process group, its output in devnet-output/<name>.log. */
   start(name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    if (this.stopping) fail(`not starting ${name}: the devnet is stopping`);
     const log = fs.openSync(path.join(OUTPUT_DIR, `${name}.log`), "w");
     const child = spawn(command, args, {
       cwd: ROOT,
@@ -245,6 +246,7 @@ async function main(): Promise<void> {
     interrupted = true;
     console.log("\nStopping every process the devnet started…");
     void children.stopAll().then((left) => {
+      writeSummary({ interrupted: true, processGroups: children.started, orphans: left });
       if (left.length > 0) console.error(`devnet: process groups ${left.join(", ")} did not stop`);
       process.exit(130);
     });
@@ -278,8 +280,18 @@ async function main(): Promise<void> {
   }
 }
 
-/** What devnet-output/summary.json holds. */
-interface DevnetSummary {
+/** What devnet-output/summary.json says of the processes, however the run ended. */
+interface ProcessesSummary {
+  /** Stopped by Ctrl-C or SIGTERM (then nothing else is in the summary). */
+  interrupted: boolean;
+  /** The process group of every process the devnet started. */
+  processGroups: number[];
+  /** Those still alive after the devnet stopped them (none, unless something went wrong). */
+  orphans: number[];
+}
+
+/** What devnet-output/summary.json holds after a run to its end. */
+interface DevnetSummary extends ProcessesSummary {
   frames: FrameRecord[];
   reportsApplied: number;
   requests: number;
@@ -289,14 +301,10 @@ interface DevnetSummary {
   invariantsHeld: boolean;
   problems: string[];
   processes: string[];
-  /** The process group of every process the devnet started. */
-  processGroups: number[];
-  /** Those still alive after the devnet stopped them (none, unless something went wrong). */
-  orphans: number[];
   seconds: number;
 }
 
-function writeSummary(s: DevnetSummary): void {
+function writeSummary(s: ProcessesSummary): void {
   fs.writeFileSync(
     path.join(OUTPUT_DIR, "summary.json"),
     JSON.stringify(s, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
@@ -544,6 +552,7 @@ async function play(
       invariantsHeld: problems.length === 0,
       problems,
       processes: children.names(),
+      interrupted: false,
       processGroups: children.started,
       orphans: [],
       seconds,
