@@ -59,7 +59,7 @@ import {
   holdersDay,
   registerOperators,
   type Holder,
-} from "./lib/simulation";
+} from "../offchain/simulation";
 
 const DAYS = 30;
 const SLASHING_DAY = 9;
@@ -199,7 +199,10 @@ async function main(): Promise<void> {
 
   try {
     console.log("\n## Operators: keys from the key tool, validated and uploaded by `operator-keys`\n");
-    await registerOperators(hre, t, operators, 40, keystoreDir);
+    // Each operator's deposit data, validated and uploaded by the operator-keys task.
+    const uploadKeys = (operator: number, file: string) =>
+      hre.run("operator-keys", { operator: String(operator), file, pool: t.poolAddress });
+    await registerOperators(uploadKeys, t, operators, 40, keystoreDir);
     // Each operator's exits bot, with the keys of its keystores (Beacon API: the local chain's).
     const bots: ExitsBot[] = [];
     for (let op = 0; op < operators.length; op++) {

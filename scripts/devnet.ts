@@ -38,7 +38,7 @@ import {
   summaryRows,
   type RatePoint,
 } from "../offchain/invariants";
-import { KEYSTORE_PASSWORD, claimAll, dice, holdersDay, registerOperators, type Holder } from "./lib/simulation";
+import { KEYSTORE_PASSWORD, claimAll, dice, holdersDay, registerOperators, type Holder } from "../offchain/simulation";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Logs, parameters and summary.json: devnet-output/, or $DEVNET_OUTPUT_DIR (the test's own folder). */
@@ -365,7 +365,10 @@ async function play(
   const passwordFile = path.join(keystoreDir, "password.txt");
   fs.writeFileSync(passwordFile, KEYSTORE_PASSWORD);
   try {
-    await registerOperators(hre, t, operators, KEYS_PER_OPERATOR, keystoreDir);
+    // Each operator's deposit data, validated and uploaded by the operator-keys task.
+    const uploadKeys = (operator: number, file: string) =>
+      hre.run("operator-keys", { operator: String(operator), file, pool: t.poolAddress });
+    await registerOperators(uploadKeys, t, operators, KEYS_PER_OPERATOR, keystoreDir);
     // Each holder signs its own transactions: they go in parallel, one nonce sequence per account.
     const stakes = holders.map(() => d.amount(20, 60));
     await Promise.all(holders.map((h, i) => h.client.stake(stakes[i])));

@@ -1,7 +1,7 @@
 /**
  * What the simulated month (scripts/demo.ts) and the devnet (scripts/devnet.ts) play alike: operators
- * registered from the key tool's keys through the `operator-keys` task, and holders acting through
- * the SDK (stake, wrap, transfer, request withdrawals, redeem instantly, claim). The demo plays them on
+ * registered from the key tool's keys (the caller uploads them, with the `operator-keys` task), and
+ * holders acting through the SDK (stake, wrap, transfer, request withdrawals, redeem instantly, claim). The demo plays them on
  * Hardhat's in-process network, the devnet over JSON-RPC on Anvil, beside daemons in other processes.
  *
  * Randomness comes from the caller's seeded generator ({@link prng}), so a run replays the same way.
@@ -10,12 +10,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseEther, type Signer, type TransactionRequest } from "ethers";
-import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Tidepool } from "../../deploy/protocol";
-import type { TidepoolClient } from "../../sdk/src/client";
-import { deriveValidatorKeys, depositDataEntry, keystoreFor, type KdfSettings } from "../../offchain/keys/keystore";
-import type { HolderStats } from "../../offchain/invariants";
-import { sendTransaction } from "../../offchain/tx";
+import type { Tidepool } from "../deploy/protocol";
+import type { TidepoolClient } from "../sdk/src/client";
+import { deriveValidatorKeys, depositDataEntry, keystoreFor, type KdfSettings } from "./keys/keystore";
+import type { HolderStats } from "./invariants";
+import { sendTransaction } from "./tx";
 
 export const OPERATOR_NAMES = ["Anchor Staking", "Breakwater Nodes", "Coral Validators"];
 /** A public test mnemonic: the validator keys derived from it are throwaway. */
@@ -64,12 +63,13 @@ async function send(signer: Signer, request: Promise<TransactionRequest>): Promi
 }
 
 /**
- * Operators: keys from the key tool, a deposit-data file validated and uploaded by the
- * `operator-keys` task, vetted, bonded; each operator's EIP-2335 keystores in
- * `keystoreDir/<operator id>`, for its exits bot. `operators[i]` is operator i's reward address.
+ * Operators: keys from the key tool, a deposit-data file `uploadKeys` validates and uploads (the
+ * `operator-keys` task, for the demo and the devnet), vetted, bonded; each operator's EIP-2335
+ * keystores in `keystoreDir/<operator id>`, for its exits bot. `operators[i]` is operator i's reward
+ * address.
  */
 export async function registerOperators(
-  hre: HardhatRuntimeEnvironment,
+  uploadKeys: (operatorId: number, depositDataFile: string) => Promise<unknown>,
   t: Tidepool,
   operators: readonly Signer[],
   keysEach: number,
@@ -92,7 +92,7 @@ export async function registerOperators(
       }
       const file = path.join(dir, `deposit_data-${name.split(" ")[0].toLowerCase()}.json`);
       fs.writeFileSync(file, JSON.stringify(keys.map((k) => depositDataEntry(k.secretKey, credentials, "mainnet"))));
-      await hre.run("operator-keys", { operator: String(i), file, pool: t.poolAddress });
+      await uploadKeys(i, file);
       const keysNonce = await t.registry.operatorKeysNonce(i);
       await send(t.admin, t.registry.setVettedKeys.populateTransaction(i, keysEach, keysNonce));
       await send(op, t.registry.depositBond.populateTransaction(i, { value: parseEther("2") * BigInt(keysEach) }));
