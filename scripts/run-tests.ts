@@ -12,7 +12,7 @@
  *   repeat thousands of operations, which instrumentation makes many times slower). Then the gas
  *   benchmark (`scripts/bench.ts`), which fails if an operation exceeds its target;
  * - **the devnet** (`test/devnet/Devnet.test.ts`): `npm run devnet` for two real frames, separate
- *   processes on Anvil mining by the clock. It mostly waits for the wall clock (about four minutes), so
+ *   processes on Anvil mining by the clock. It mostly waits for the wall clock (about five minutes), so
  *   it runs beside the two others from the start instead of adding its time to theirs.
  *
  * The plain lane's output streams live; the coverage run's is written to `coverage/gate/gate.log`, the
