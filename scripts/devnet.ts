@@ -352,6 +352,12 @@ async function play(
   }
   const t: Tidepool = await lib.loadTidepool(hre, undefined);
   const signers = await hre.ethers.getSigners();
+  const needed = Math.max(...HOLDER_ACCOUNTS) + 1;
+  if (signers.length < needed) {
+    fail(
+      `the devnet network has ${signers.length} accounts and the devnet needs ${needed}: raise its count in hardhat.config.ts`,
+    );
+  }
   const operators = OPERATOR_ACCOUNTS.map((i) => signers[i]);
   const prover = signers[PROVER_ACCOUNT];
   const holderSigners = HOLDER_ACCOUNTS.map((i) => signers[i]);
