@@ -4,7 +4,7 @@ import hre from "hardhat";
 
 /** The canonical beacon deposit contract on mainnet and Hoodi (consensus-specs configs). */
 export const CANONICAL_DEPOSIT_CONTRACT = "0x00000000219ab540356cBB839Cbe05303d7705Fa";
-const LOCAL_NETWORKS = new Set(["hardhat", "localhost"]);
+const LOCAL_NETWORKS = new Set(["hardhat", "localhost", "devnet"]);
 /** StakingPool's capabilities (staking, instant redemption, deposits), all paused while it is deployed. */
 const ALL_POOL_CAPABILITIES = 7;
 /** The id of the module's last future: the record names it once the pool and the queue are open. */
