@@ -36,9 +36,18 @@ import {
   checkInvariants,
   emptyHolderStats,
   summaryRows,
+  type HolderStats,
   type RatePoint,
 } from "../offchain/invariants";
-import { KEYSTORE_PASSWORD, claimAll, dice, holdersDay, registerOperators, type Holder } from "../offchain/simulation";
+import {
+  KEYSTORE_PASSWORD,
+  claimAll,
+  dice,
+  holdersDay,
+  registerOperators,
+  type Dice,
+  type Holder,
+} from "../offchain/simulation";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Logs, parameters and summary.json: devnet-output/, or $DEVNET_OUTPUT_DIR (the test's own folder). */
@@ -65,6 +74,8 @@ const OPERATOR_ACCOUNTS = [7, 8, 9];
 const PROVER_ACCOUNT = 10;
 const HOLDER_ACCOUNTS = Array.from({ length: 12 }, (_, i) => 11 + i);
 const KEYS_PER_OPERATOR = 8;
+/** The operators' keystore password, in a file beside their keystores, for their exits bots. */
+const PASSWORD_FILE = "password.txt";
 /** Passes of the daemons: a few per frame. */
 const DAEMON_INTERVAL_SECONDS = "2";
 /** How long a child may take to stop after SIGTERM before it is killed. */
@@ -167,6 +178,8 @@ function groupAlive(pid: number): boolean {
 
 /** Set by Ctrl-C or SIGTERM: the run stops, and what fails meanwhile (the node is gone) is not reported. */
 let interrupted = false;
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -271,8 +284,7 @@ async function main(): Promise<void> {
   try {
     const summary = await play(hre, children, options, rpcUrl);
     const left = await children.stopAll();
-    summary.orphans = left;
-    writeSummary(summary);
+    writeSummary({ ...summary, processGroups: children.started, orphans: left });
     if (left.length > 0) fail(`process groups ${left.join(", ")} did not stop`);
     if (summary.problems.length > 0) fail(`invariant broken: ${summary.problems.join("; ")}`);
   } finally {
@@ -311,6 +323,20 @@ function writeSummary(s: ProcessesSummary): void {
   );
 }
 
+/** The deployment and the accounts the devnet itself acts with. */
+interface Devnet {
+  hre: HardhatRuntimeEnvironment;
+  t: Tidepool;
+  reader: TidepoolClient;
+  operators: HardhatEthersSigner[];
+  holders: Holder[];
+  /** Every account of the run that may hold shares (for the Σ shares invariant). */
+  accounts: string[];
+  d: Dice;
+  stats: HolderStats;
+}
+
+/** A run from deployment to summary; the processes it starts are `children`'s. */
 async function play(
   hre: HardhatRuntimeEnvironment,
   children: Children,
@@ -318,29 +344,35 @@ async function play(
   rpcUrl: string,
 ): Promise<DevnetSummary> {
   const started = Date.now();
-  const provider = hre.ethers.provider;
-
-  // ── Deploy: genesis placed so that the first reference slot comes once setup is done ──
-  const latest = await provider.getBlock("latest");
-  const now = BigInt(latest!.timestamp);
-  const genesisTime = now - (SLOTS_PER_FRAME * SECONDS_PER_SLOT - SETUP_SECONDS);
-  const parameters = path.join(OUTPUT_DIR, "parameters.json");
-  fs.writeFileSync(
-    parameters,
-    JSON.stringify(
-      {
-        Tidepool: {
-          genesisTime: Number(genesisTime),
-          secondsPerSlot: Number(SECONDS_PER_SLOT),
-          epochsPerFrame: Number(EPOCHS_PER_FRAME),
-          reportDeadlineSlots: Number(SLOTS_PER_FRAME),
-        },
-      },
-      null,
-      2,
-    ),
-  );
   console.log(`# Tidepool devnet\n\nAnvil on ${rpcUrl} (a block a second). Deploying with Ignition…`);
+  const devnet = await deploy(hre);
+  const keystoreDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-devnet-keystores-"));
+  try {
+    await setUp(devnet, keystoreDir);
+    const beaconUrl = await startProcesses(children, devnet, keystoreDir, options, rpcUrl);
+    const first = await ratePoint(devnet);
+    const frames = await playFrames(devnet, options.frames);
+    return { ...(await finish(devnet, beaconUrl, first, frames, started)), processes: children.names() };
+  } finally {
+    fs.rmSync(keystoreDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Deploys with the `deploy` task (Ignition) over JSON-RPC: one-second slots, frames of three epochs,
+ * genesis placed so that the first reference slot comes once setup is done.
+ */
+async function deploy(hre: HardhatRuntimeEnvironment): Promise<Devnet> {
+  const provider = hre.ethers.provider;
+  const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+  const parameters = path.join(OUTPUT_DIR, "parameters.json");
+  const tidepool = {
+    genesisTime: Number(now - (SLOTS_PER_FRAME * SECONDS_PER_SLOT - SETUP_SECONDS)),
+    secondsPerSlot: Number(SECONDS_PER_SLOT),
+    epochsPerFrame: Number(EPOCHS_PER_FRAME),
+    reportDeadlineSlots: Number(SLOTS_PER_FRAME),
+  };
+  fs.writeFileSync(parameters, JSON.stringify({ Tidepool: tidepool }, null, 2));
   // One node, no reorgs: a transaction mined is final (Ignition waits for 5 blocks by default).
   hre.config.ignition.requiredConfirmations = 1;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -358,217 +390,234 @@ async function play(
       `the devnet network has ${signers.length} accounts and the devnet needs ${needed}: raise its count in hardhat.config.ts`,
     );
   }
-  const operators = OPERATOR_ACCOUNTS.map((i) => signers[i]);
-  const prover = signers[PROVER_ACCOUNT];
-  const holderSigners = HOLDER_ACCOUNTS.map((i) => signers[i]);
   const reader = await TidepoolClient.connect({ runner: provider, pool: t.poolAddress });
-  const holders: Holder[] = holderSigners.map((s) => ({ signer: s, client: reader.connect(s) }));
-  const d = dice(20261207);
-  const stats = emptyHolderStats();
+  const operators = OPERATOR_ACCOUNTS.map((i) => signers[i]);
+  const holderSigners = HOLDER_ACCOUNTS.map((i) => signers[i]);
+  return {
+    hre,
+    t,
+    reader,
+    operators,
+    holders: holderSigners.map((s) => ({ signer: s, client: reader.connect(s) })),
+    accounts: [...operators, signers[PROVER_ACCOUNT], ...holderSigners].map((a) => a.address),
+    d: dice(20261207),
+    stats: emptyHolderStats(),
+  };
+}
 
-  // ── Setup: operators (keys through the operator-keys task), first stakes and requests ──
-  const keystoreDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-devnet-keystores-"));
-  const passwordFile = path.join(keystoreDir, "password.txt");
-  fs.writeFileSync(passwordFile, KEYSTORE_PASSWORD);
-  try {
-    // Each operator's deposit data, validated and uploaded by the operator-keys task.
-    const uploadKeys = (operator: number, file: string) =>
-      hre.run("operator-keys", { operator: String(operator), file, pool: t.poolAddress });
-    await registerOperators(uploadKeys, t, operators, KEYS_PER_OPERATOR, keystoreDir);
-    // Each holder signs its own transactions: they go in parallel, one nonce sequence per account.
-    const stakes = holders.map(() => d.amount(20, 60));
-    await Promise.all(holders.map((h, i) => h.client.stake(stakes[i])));
-    stats.staked += stakes.reduce((a, b) => a + b, 0n);
-    for (const h of holders.slice(0, 3)) {
-      await h.client.requestWithdrawals([d.amount(0.5, 3)]);
-      stats.requests++;
-    }
-    console.log(
-      `Operators: ${operators.length} with ${KEYS_PER_OPERATOR} keys each. ${holders.length} holders staked ` +
-        `${eth(stats.staked, 3)}, ${stats.requests} withdrawal requests queued.`,
-    );
-
-    // ── The processes, each signing with its own account ──
-    const [beaconPort, controlPort] = await freePorts(lib, 2);
-    void controlPort; // the beacon chain's control endpoint takes the port after the Beacon API's
-    const beaconUrl = `http://127.0.0.1:${beaconPort}`;
-    const pool = ["--pool", t.poolAddress];
-    hardhat(children, "beacon-chain", ["run", "--no-compile", "scripts/beacon-chain.ts"], {
-      BEACON_PORT: String(beaconPort),
-      BEACON_FOLLOW: "1",
-      BEACON_CONFIG: "devnet", // short activation, exit and sweep delays
-      TIDEPOOL_POOL: t.poolAddress,
-    });
-    await waitForHttp(`${beaconUrl}/eth/v1/beacon/genesis`, "the local beacon chain", 60);
-    for (const member of [1, 2, 3]) {
-      hardhat(children, `oracle-${member}`, [
-        "oracle-report",
-        "--daemon",
-        "--member",
-        String(member),
-        "--beacon-url",
-        beaconUrl,
-        "--interval",
-        DAEMON_INTERVAL_SECONDS,
-        ...pool,
-      ]);
-    }
-    const [guardianPort] = await freePorts(lib, 1, [beaconPort, controlPort]);
-    hardhat(children, "guardian", [
-      "guardian-daemon",
-      "--port",
-      String(guardianPort),
-      "--guardian",
-      "4",
-      "--beacon-url",
-      beaconUrl,
-      "--interval",
-      DAEMON_INTERVAL_SECONDS,
-      ...pool,
-    ]);
-    hardhat(children, "prover", [
-      "prover-watch",
-      "--from",
-      String(PROVER_ACCOUNT),
-      "--beacon",
-      beaconUrl,
-      "--interval",
-      DAEMON_INTERVAL_SECONDS,
-      ...pool,
-    ]);
-    for (const [op] of operators.entries()) {
-      hardhat(children, `exits-bot-${op}`, [
-        "operator-exits-bot",
-        "--operator",
-        String(op),
-        "--keystores",
-        path.join(keystoreDir, String(op)),
-        "--password-file",
-        passwordFile,
-        "--beacon",
-        beaconUrl,
-        "--interval",
-        DAEMON_INTERVAL_SECONDS,
-        ...pool,
-      ]);
-    }
-    if (options.app) {
-      const [appPort] = await freePorts(lib, 1, [beaconPort, controlPort, guardianPort]);
-      hardhat(children, "app", ["run", "--no-compile", "scripts/devnet-app.ts"], {
-        DEVNET_APP_PORT: String(appPort),
-        DEVNET_IGNITION_DIR: IGNITION_DIR,
-      });
-      console.log(`Web app: http://127.0.0.1:${appPort}/ (chain ${rpcUrl})`);
-    }
-    console.log(
-      `Processes: ${children.names().join(", ")} (logs in ${path.relative(ROOT, OUTPUT_DIR) || "."}/). Beacon API ${beaconUrl}; ` +
-        `slots of ${SECONDS_PER_SLOT} s, frames of ${SLOTS_PER_FRAME} slots.\n`,
-    );
-
-    // ── Frames: one line per applied report, holders acting after each ──
-    const rate = async (): Promise<RatePoint> => {
-      const status = await reader.status();
-      return {
-        rate: Number(formatEther((status.totalEther * parseEther("1")) / status.totalShares)),
-        aprBP: status.aprBP,
-        validators: (await t.pool.getBeaconStat())[1],
-      };
-    };
-    const first = await rate();
-    const frames: FrameRecord[] = [];
-    const header = ["frame", "ref slot", "validators", "share rate", "APR", "finalized to", "claimed", "time (UTC)"];
-    console.log(markdownTable(header, []).trimEnd());
-    let fromBlock = (await provider.getBlockNumber()) + 1;
-    while (frames.length < options.frames) {
-      const to = await provider.getBlockNumber();
-      const applied =
-        to >= fromBlock ? await t.oracle.queryFilter(t.oracle.filters.ReportApplied(), fromBlock, to) : [];
-      fromBlock = Math.max(fromBlock, to + 1);
-      for (const event of applied) {
-        const claimsBefore = stats.claims;
-        await claimAll(holders, stats);
-        const point = await rate();
-        const frame: FrameRecord = {
-          frame: frames.length + 1,
-          refSlot: event.args.refSlot,
-          block: event.blockNumber,
-          validators: point.validators,
-          shareRate: point.rate,
-          aprBP: point.aprBP,
-          finalizedTo: await t.withdrawalQueue.getLastFinalizedRequestId(),
-          claimed: stats.claims - claimsBefore,
-          time: new Date().toISOString().slice(11, 19),
-        };
-        frames.push(frame);
-        console.log(
-          markdownTable(header, [
-            [
-              String(frame.frame),
-              String(frame.refSlot),
-              String(frame.validators),
-              frame.shareRate.toFixed(8),
-              `${Number(frame.aprBP) / 100}%`,
-              `#${frame.finalizedTo}`,
-              String(frame.claimed),
-              frame.time,
-            ],
-          ]).split("\n")[2],
-        );
-        if (frames.length < options.frames) {
-          await holdersDay(t, reader, holders, d, { stake: true, request: true, instant: true }, stats);
-        }
-      }
-      await sleep(1_000);
-    }
-
-    // ── End: the demo's invariants and summary ──
-    const lastRefSlot = frames[frames.length - 1].refSlot;
-    const beacon = await connectBeacon(beaconUrl);
-    const pubkeys: string[] = [];
-    for (const [op] of operators.entries()) {
-      const { depositedKeys } = await t.registry.getNodeOperator(op);
-      for (let k = 0n; k < depositedKeys; k++) pubkeys.push((await t.registry.getSigningKey(op, k)).pubkey);
-    }
-    const ours = (await beacon.validatorsByPubkey(lastRefSlot, pubkeys)) ?? [];
-    const accounts = [...operators, prover, ...holderSigners].map((a: HardhatEthersSigner) => a.address);
-    const problems = await checkInvariants(t, provider, accounts, ours);
-    const status = await reader.status();
-    const seconds = (Date.now() - started) / 1000;
-    const rows = await summaryRows(t, {
-      first,
-      last: await rate(),
-      period: `${frames.length} frames`,
-      // Beacon time the reports covered: a frame each.
-      periodDays: Number(BigInt(frames.length) * SLOTS_PER_FRAME * SECONDS_PER_SLOT) / 86_400,
-      holders: holders.length,
-      stats,
-      status,
-      operators: operators.length,
-    });
-    console.log(`\n## Summary\n\n${markdownTable(["", ""], rows)}`);
-    console.log(
-      problems.length === 0
-        ? `\nInvariants held after ${frames.length} reports (${INVARIANTS_CHECKED}). ${seconds.toFixed(0)} s`
-        : `\nInvariants broken: ${problems.join("; ")}`,
-    );
-    return {
-      frames,
-      reportsApplied: frames.length,
-      requests: stats.requests,
-      finalizedTo: status.lastFinalizedRequestId,
-      claims: stats.claims,
-      claimedWei: stats.claimed,
-      invariantsHeld: problems.length === 0,
-      problems,
-      processes: children.names(),
-      interrupted: false,
-      processGroups: children.started,
-      orphans: [],
-      seconds,
-    };
-  } finally {
-    fs.rmSync(keystoreDir, { recursive: true, force: true });
+/**
+ * Operators with keys from the key tool (uploaded by the operator-keys task; keystores and their
+ * password file in `keystoreDir` for the exits bots), the holders' first stakes and requests.
+ */
+async function setUp(devnet: Devnet, keystoreDir: string): Promise<void> {
+  const { hre, t, holders, d, stats } = devnet;
+  fs.writeFileSync(path.join(keystoreDir, PASSWORD_FILE), KEYSTORE_PASSWORD);
+  // Each operator's deposit data, validated and uploaded by the operator-keys task.
+  const uploadKeys = (operator: number, file: string) =>
+    hre.run("operator-keys", { operator: String(operator), file, pool: t.poolAddress });
+  await registerOperators(uploadKeys, t, devnet.operators, KEYS_PER_OPERATOR, keystoreDir);
+  // Each holder signs its own transactions: they go in parallel, one nonce sequence per account.
+  const stakes = holders.map(() => d.amount(20, 60));
+  await Promise.all(holders.map((h, i) => h.client.stake(stakes[i])));
+  stats.staked += stakes.reduce((a, b) => a + b, 0n);
+  for (const h of holders.slice(0, 3)) {
+    await h.client.requestWithdrawals([d.amount(0.5, 3)]);
+    stats.requests++;
   }
+  console.log(
+    `Operators: ${devnet.operators.length} with ${KEYS_PER_OPERATOR} keys each. ${holders.length} holders staked ` +
+      `${eth(stats.staked, 3)}, ${stats.requests} withdrawal requests queued.`,
+  );
+}
+
+/** The services, each a process signing with its own account. Returns the Beacon API's URL. */
+async function startProcesses(
+  children: Children,
+  devnet: Devnet,
+  keystoreDir: string,
+  options: Options,
+  rpcUrl: string,
+): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const lib = require("../tasks/lib") as typeof import("../tasks/lib");
+  // The beacon chain's control endpoint takes the port after the Beacon API's.
+  const [beaconPort, controlPort] = await freePorts(lib, 2);
+  const beaconUrl = `http://127.0.0.1:${beaconPort}`;
+  const pool = ["--pool", devnet.t.poolAddress];
+  const every = ["--interval", DAEMON_INTERVAL_SECONDS];
+  hardhat(children, "beacon-chain", ["run", "--no-compile", "scripts/beacon-chain.ts"], {
+    BEACON_PORT: String(beaconPort),
+    BEACON_FOLLOW: "1",
+    BEACON_CONFIG: "devnet", // short activation, exit and sweep delays
+    TIDEPOOL_POOL: devnet.t.poolAddress,
+  });
+  await waitForHttp(`${beaconUrl}/eth/v1/beacon/genesis`, "the local beacon chain", 60);
+  for (const member of [1, 2, 3]) {
+    hardhat(children, `oracle-${member}`, [
+      ...["oracle-report", "--daemon", "--member", String(member), "--beacon-url", beaconUrl],
+      ...every,
+      ...pool,
+    ]);
+  }
+  const [guardianPort] = await freePorts(lib, 1, [beaconPort, controlPort]);
+  hardhat(children, "guardian", [
+    ...["guardian-daemon", "--port", String(guardianPort), "--guardian", "4", "--beacon-url", beaconUrl],
+    ...every,
+    ...pool,
+  ]);
+  hardhat(children, "prover", [
+    "prover-watch",
+    "--from",
+    String(PROVER_ACCOUNT),
+    "--beacon",
+    beaconUrl,
+    ...every,
+    ...pool,
+  ]);
+  for (const [op] of devnet.operators.entries()) {
+    hardhat(children, `exits-bot-${op}`, [
+      ...["operator-exits-bot", "--operator", String(op), "--keystores", path.join(keystoreDir, String(op))],
+      ...["--password-file", path.join(keystoreDir, PASSWORD_FILE), "--beacon", beaconUrl],
+      ...every,
+      ...pool,
+    ]);
+  }
+  if (options.app) {
+    const [appPort] = await freePorts(lib, 1, [beaconPort, controlPort, guardianPort]);
+    hardhat(children, "app", ["run", "--no-compile", "scripts/devnet-app.ts"], {
+      DEVNET_APP_PORT: String(appPort),
+      DEVNET_IGNITION_DIR: IGNITION_DIR,
+    });
+    console.log(`Web app: http://127.0.0.1:${appPort}/ (chain ${rpcUrl})`);
+  }
+  console.log(
+    `Processes: ${children.names().join(", ")} (logs in ${path.relative(ROOT, OUTPUT_DIR) || "."}/). ` +
+      `Beacon API ${beaconUrl}; slots of ${SECONDS_PER_SLOT} s, frames of ${SLOTS_PER_FRAME} slots.\n`,
+  );
+  return beaconUrl;
+}
+
+/** The share rate, the last report's APR and the reported validators now. */
+async function ratePoint(devnet: Devnet): Promise<RatePoint> {
+  const status = await devnet.reader.status();
+  return {
+    rate: Number(formatEther((status.totalEther * parseEther("1")) / status.totalShares)),
+    aprBP: status.aprBP,
+    validators: (await devnet.t.pool.getBeaconStat())[1],
+  };
+}
+
+const FRAME_HEADER = ["frame", "ref slot", "validators", "share rate", "APR", "finalized to", "claimed", "time (UTC)"];
+
+/** A frame's line of the table. */
+const frameRow = (f: FrameRecord): string =>
+  markdownTable(FRAME_HEADER, [
+    [
+      String(f.frame),
+      String(f.refSlot),
+      String(f.validators),
+      f.shareRate.toFixed(8),
+      `${Number(f.aprBP) / 100}%`,
+      `#${f.finalizedTo}`,
+      String(f.claimed),
+      f.time,
+    ],
+  ]).split("\n")[2];
+
+/**
+ * Waits for `count` reports, printing one line as each lands; after each, the holders claim what it
+ * finalized and (but after the last) play a day.
+ */
+async function playFrames(devnet: Devnet, count: number): Promise<FrameRecord[]> {
+  const { t, holders, stats } = devnet;
+  const provider = devnet.hre.ethers.provider;
+  const frames: FrameRecord[] = [];
+  console.log(markdownTable(FRAME_HEADER, []).trimEnd());
+  let fromBlock = (await provider.getBlockNumber()) + 1;
+  while (frames.length < count) {
+    const to = await provider.getBlockNumber();
+    const applied = to >= fromBlock ? await t.oracle.queryFilter(t.oracle.filters.ReportApplied(), fromBlock, to) : [];
+    fromBlock = Math.max(fromBlock, to + 1);
+    for (const event of applied) {
+      const claimsBefore = stats.claims;
+      await claimAll(holders, stats);
+      const point = await ratePoint(devnet);
+      const frame: FrameRecord = {
+        frame: frames.length + 1,
+        refSlot: event.args.refSlot,
+        block: event.blockNumber,
+        validators: point.validators,
+        shareRate: point.rate,
+        aprBP: point.aprBP,
+        finalizedTo: await t.withdrawalQueue.getLastFinalizedRequestId(),
+        claimed: stats.claims - claimsBefore,
+        time: new Date().toISOString().slice(11, 19),
+      };
+      frames.push(frame);
+      console.log(frameRow(frame));
+      if (frames.length < count) {
+        await holdersDay(t, devnet.reader, holders, devnet.d, { stake: true, request: true, instant: true }, stats);
+      }
+    }
+    await sleep(1_000);
+  }
+  return frames;
+}
+
+/**
+ * The demo's invariants (the beacon figures against the Beacon API's state at the last reference
+ * slot) and summary, printed; what summary.json records of the run.
+ */
+async function finish(
+  devnet: Devnet,
+  beaconUrl: string,
+  first: RatePoint,
+  frames: FrameRecord[],
+  started: number,
+): Promise<Omit<DevnetSummary, "processes">> {
+  const { t, reader, stats } = devnet;
+  const pubkeys: string[] = [];
+  for (const [op] of devnet.operators.entries()) {
+    const { depositedKeys } = await t.registry.getNodeOperator(op);
+    for (let k = 0n; k < depositedKeys; k++) pubkeys.push((await t.registry.getSigningKey(op, k)).pubkey);
+  }
+  const beacon = await connectBeacon(beaconUrl);
+  const ours = (await beacon.validatorsByPubkey(frames[frames.length - 1].refSlot, pubkeys)) ?? [];
+  const problems = await checkInvariants(t, devnet.hre.ethers.provider, devnet.accounts, ours);
+  const status = await reader.status();
+  const seconds = (Date.now() - started) / 1000;
+  const rows = await summaryRows(t, {
+    first,
+    last: await ratePoint(devnet),
+    period: plural(frames.length, "frame"),
+    // Beacon time the reports covered: a frame each.
+    periodDays: Number(BigInt(frames.length) * SLOTS_PER_FRAME * SECONDS_PER_SLOT) / 86_400,
+    holders: devnet.holders.length,
+    stats,
+    status,
+    operators: devnet.operators.length,
+  });
+  console.log(`\n## Summary\n\n${markdownTable(["", ""], rows)}`);
+  console.log(
+    problems.length === 0
+      ? `\nInvariants held after ${plural(frames.length, "report")} (${INVARIANTS_CHECKED}). ${seconds.toFixed(0)} s`
+      : `\nInvariants broken: ${problems.join("; ")}`,
+  );
+  return {
+    frames,
+    reportsApplied: frames.length,
+    requests: stats.requests,
+    finalizedTo: status.lastFinalizedRequestId,
+    claims: stats.claims,
+    claimedWei: stats.claimed,
+    invariantsHeld: problems.length === 0,
+    problems,
+    interrupted: false,
+    // Stopped, and these fields set, by main.
+    processGroups: [],
+    orphans: [],
+    seconds,
+  };
 }
 
 /** `count` free local ports, none of `taken`. */
