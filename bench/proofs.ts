@@ -28,6 +28,7 @@ export async function proofBenchmarks(gas: Gas): Promise<string[]> {
   const harness = (await hre.ethers.deployContract("BeaconProofVerifier__Harness", [
     admin.address,
     BigInt(latest!.timestamp) - 12n * (slot + 10n),
+    12,
     0,
   ])) as unknown as BeaconProofVerifier__Harness;
   const { state, planted } = await mainnetShapedState({

@@ -42,6 +42,7 @@ export const MODULE_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
     "maxAttestationAgeBlocks",
     "treasury",
     "genesisTime",
+    "secondsPerSlot",
     "epochsPerFrame",
     "reportDeadlineSlots",
     "oracleQuorum",
@@ -65,6 +66,7 @@ export const KNOWN_CHAINS: Readonly<Record<string, { name: string; genesisTime: 
 const MAX_MEMBERS = 64n; // OracleCommittee.MAX_MEMBERS
 const MAX_EPOCHS_PER_FRAME = 10_000n; // OracleCommittee._setFrameConfig
 const SLOTS_PER_EPOCH = 32n;
+const MAINNET_SECONDS_PER_SLOT = 12n; // mainnet's and Hoodi's slot time (consensus-specs configs)
 const MIN_BOOTSTRAP_DEPOSIT = parseEther("0.001"); // StakingPool.MIN_BOOTSTRAP_DEPOSIT
 const MAX_STAKE_LIMIT = parseEther("10000000"); // StakingPool.MAX_STAKE_LIMIT_CAP
 const MAX_BOND = parseEther("32"); // NodeOperatorRegistry.MAX_BOND_PER_VALIDATOR
@@ -232,6 +234,7 @@ export async function checkDeploymentParameters(
     "bondPerValidatorWei",
     "maxAttestationAgeBlocks",
     "genesisTime",
+    "secondsPerSlot",
     "epochsPerFrame",
     "reportDeadlineSlots",
     "electraFromSlot",
@@ -269,6 +272,15 @@ export async function checkDeploymentParameters(
         `Tidepool.genesisTime ${genesisTime} is after the network's latest block (${latest.timestamp})`,
       );
     }
+  }
+  const secondsPerSlot = numbers.get("secondsPerSlot");
+  if (secondsPerSlot === 0n) {
+    problem("Tidepool.secondsPerSlot", "Tidepool.secondsPerSlot must be at least 1, got 0");
+  } else if (known !== undefined && secondsPerSlot !== undefined && secondsPerSlot !== MAINNET_SECONDS_PER_SLOT) {
+    problem(
+      "Tidepool.secondsPerSlot",
+      `Tidepool.secondsPerSlot is ${secondsPerSlot}, but ${known.name}'s is ${MAINNET_SECONDS_PER_SLOT}`,
+    );
   }
   const epochsPerFrame = "epochsPerFrame" in tidepool ? numbers.get("epochsPerFrame") : 225n;
   const deadline = "reportDeadlineSlots" in tidepool ? numbers.get("reportDeadlineSlots") : 3600n;

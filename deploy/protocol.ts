@@ -1,5 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { deploy } from "@nomicfoundation/ignition-core";
+import { HardhatArtifactResolver } from "@nomicfoundation/hardhat-ignition/helpers";
 import TidepoolModule from "./modules/Tidepool";
 import type {
   AccountingOracle,
@@ -101,8 +103,58 @@ export async function deployPoolLibraries(hre: HardhatRuntimeEnvironment): Promi
   return { PermitVerifier: await verifier.getAddress() };
 }
 
-/** Deploys with the same Ignition module (and default parameters) as a real deployment. */
-export async function deployTidepool(hre: HardhatRuntimeEnvironment): Promise<Tidepool> {
-  const deployed = await hre.ignition.deploy(TidepoolModule);
+/** Parameters of the Tidepool module a local deployment may override (deploy/parameters/README.md). */
+export interface LocalDeployParameters {
+  /** Seconds per beacon slot (12 unless a devnet runs short slots on the wall clock). */
+  secondsPerSlot?: number;
+  /** Unix time of the beacon chain's slot 0 (0 unless the local chain starts at its own genesis). */
+  genesisTime?: number;
+  /** Epochs per oracle frame (225). */
+  epochsPerFrame?: number;
+  /** Slots after a frame's reference slot in which its report is accepted (3600). */
+  reportDeadlineSlots?: number;
+}
+
+/**
+ * Deploys with the same Ignition module as a real deployment: its default parameters, or the few
+ * beacon-time ones a local test or devnet overrides.
+ */
+export async function deployTidepool(
+  hre: HardhatRuntimeEnvironment,
+  parameters: LocalDeployParameters = {},
+): Promise<Tidepool> {
+  const deployed = await hre.ignition.deploy(TidepoolModule, { parameters: { Tidepool: { ...parameters } } });
   return attachTidepool(hre, await deployed.stakingPool.getAddress());
+}
+
+/** A JSON-RPC endpoint (ethers' `JsonRpcProvider`, Hardhat's provider). */
+export interface RpcEndpoint {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Deploys the Tidepool module over plain JSON-RPC to a node whose accounts are unlocked (Anvil): the
+ * node need not be Hardhat's network, and it may mine on its own interval (one confirmation is
+ * awaited per transaction, polled every 200 ms). Nothing is recorded on disk. Returns the address of
+ * each future by its Ignition id, e.g. `Tidepool#AccountingOracleProxy`.
+ */
+export async function deployTidepoolOverRpc(
+  hre: HardhatRuntimeEnvironment,
+  rpc: RpcEndpoint,
+  parameters: LocalDeployParameters = {},
+): Promise<Record<string, string>> {
+  const accounts = (await rpc.send("eth_accounts", [])) as string[];
+  const result = await deploy({
+    provider: { request: ({ method, params }) => rpc.send(method, (params as unknown[] | undefined) ?? []) },
+    artifactResolver: new HardhatArtifactResolver(hre),
+    ignitionModule: TidepoolModule,
+    deploymentParameters: { Tidepool: { ...parameters } },
+    accounts,
+    defaultSender: accounts[0],
+    config: { requiredConfirmations: 1, blockPollingInterval: 200 },
+  });
+  if (result.type !== "SUCCESSFUL_DEPLOYMENT") {
+    throw new Error(`the Tidepool deployment over JSON-RPC did not complete (${result.type})`);
+  }
+  return Object.fromEntries(Object.entries(result.contracts).map(([id, c]) => [id, c.address]));
 }

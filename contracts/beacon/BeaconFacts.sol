@@ -98,16 +98,18 @@ contract BeaconFacts is IBeaconFacts, BeaconProofVerifier {
 
     /// @param admin Governance: every role.
     /// @param genesisTimestamp_ Unix time of the beacon chain's slot 0.
+    /// @param secondsPerSlot Seconds per beacon slot (12 on mainnet; shorter on devnets); not zero.
     /// @param electraFromSlot The first slot of the Electra layout.
     /// @param peers The contracts it works with.
     /// @param settings The initial exit settings.
     constructor(
         address admin,
         uint64 genesisTimestamp_,
+        uint256 secondsPerSlot,
         uint64 electraFromSlot,
         Peers memory peers,
         ExitSettings memory settings
-    ) BeaconProofVerifier(admin, genesisTimestamp_, electraFromSlot) {
+    ) BeaconProofVerifier(admin, genesisTimestamp_, secondsPerSlot, electraFromSlot) {
         POOL = IStakingPool(peers.pool);
         REGISTRY = INodeOperatorRegistry(peers.registry);
         WITHDRAWAL_VAULT = IWithdrawalVault(peers.withdrawalVault);

@@ -19,8 +19,6 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
     bytes32 public constant FORK_SCHEDULE_ROLE = keccak256("FORK_SCHEDULE_ROLE");
     /// @notice The EIP-4788 beacon roots contract.
     address public constant BEACON_ROOTS = 0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02;
-    /// @notice Seconds per beacon slot.
-    uint256 public constant SECONDS_PER_SLOT = 12;
     /// @notice `state.validators`' generalized index in Electra and Fulu (depth 6, field 11).
     uint64 public constant ELECTRA_VALIDATORS_GINDEX = 75;
     /// @notice `state.balances`' generalized index in Electra and Fulu (depth 6, field 12).
@@ -34,6 +32,8 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
 
     /// @notice Unix time of slot 0, in seconds.
     uint64 public immutable genesisTimestamp;
+    /// @notice Seconds per beacon slot (12 on mainnet and testnets; shorter on devnets).
+    uint256 public immutable SECONDS_PER_SLOT;
     /// @dev Every entry, ascending by `fromSlot`.
     ForkLayout[] private _schedule;
     /// @dev A copy of the last entry: current proofs need one storage read.
@@ -43,10 +43,14 @@ contract BeaconProofVerifier is IBeaconProofVerifier, AccessControl {
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and FORK_SCHEDULE_ROLE (governance).
     /// @param genesisTimestamp_ Unix time of the beacon chain's slot 0, in seconds.
+    /// @param secondsPerSlot Seconds per beacon slot (12 on mainnet); zero reverts with
+    /// `ZeroSecondsPerSlot`.
     /// @param electraFromSlot The first slot of the Electra layout (the schedule's first entry; may
     /// be in the past).
-    constructor(address admin, uint64 genesisTimestamp_, uint64 electraFromSlot) {
+    constructor(address admin, uint64 genesisTimestamp_, uint256 secondsPerSlot, uint64 electraFromSlot) {
+        if (secondsPerSlot == 0) revert ZeroSecondsPerSlot();
         genesisTimestamp = genesisTimestamp_;
+        SECONDS_PER_SLOT = secondsPerSlot;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(FORK_SCHEDULE_ROLE, admin);
         _append(

@@ -116,6 +116,8 @@ interface IBeaconProofVerifier {
     error ForkLayoutInvalid(uint64 validatorsGIndex, uint64 balancesGIndex, uint8 validatorsLimitDepth);
     /// @notice The SHA-256 precompile failed (out of gas).
     error Sha256Failed();
+    /// @notice The constructor was given zero seconds per slot.
+    error ZeroSecondsPerSlot();
 
     /// @notice A fork schedule entry was appended.
     /// @param index The entry's position in the schedule.

@@ -139,6 +139,7 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
     /// @param insuranceFund The insurance fund.
     /// @param withdrawalQueue The withdrawal queue.
     /// @param beaconFacts The beacon facts contract.
+    /// @param secondsPerSlot Seconds per beacon slot: 12 on mainnet and testnets, shorter on devnets.
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor(
         IStakingPool pool,
@@ -147,8 +148,9 @@ contract AccountingOracle is IAccountingOracle, OracleCommittee, GovernedUpgrade
         address elRewardsVault,
         address insuranceFund,
         IWithdrawalQueue withdrawalQueue,
-        IBeaconFacts beaconFacts
-    ) {
+        IBeaconFacts beaconFacts,
+        uint256 secondsPerSlot
+    ) OracleCommittee(secondsPerSlot) {
         BEACON_FACTS = beaconFacts;
         POOL = pool;
         REGISTRY = registry;

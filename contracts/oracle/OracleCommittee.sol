@@ -4,7 +4,8 @@ pragma solidity 0.8.30;
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 
 /// @title OracleCommittee — members vote on a report hash once per beacon-chain frame
-/// @notice Time is the beacon chain's: slots of 12 s from `genesisTime`, epochs of 32 slots, frames of
+/// @notice Time is the beacon chain's: slots of `SECONDS_PER_SLOT` seconds (12 on mainnet, set at
+/// construction so short-slot devnets can run on the wall clock) from `genesisTime`, epochs of 32 slots, frames of
 /// `epochsPerFrame` epochs. Frame `k` starts at slot `k × slotsPerFrame`; its reference slot is the
 /// slot before, and reports for it are accepted until `refSlot + deadlineSlots`. Each member has one
 /// vote per frame and may change it until the frame reaches consensus: `quorum` members on the same
@@ -46,6 +47,8 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     error CommitteeZeroAddress(string argument);
     /// @notice Reports are paused.
     error ReportsPaused();
+    /// @notice The constructor was given zero seconds per slot.
+    error ZeroSecondsPerSlot();
 
     // ──────────────────────────────── Events ────────────────────────────────
 
@@ -81,8 +84,6 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
 
     /// @notice May add and remove members and set the quorum and the frame configuration.
     bytes32 public constant MANAGE_MEMBERS_ROLE = keccak256("MANAGE_MEMBERS_ROLE");
-    /// @notice Seconds per slot (physics).
-    uint256 public constant SECONDS_PER_SLOT = 12;
     /// @notice Slots per epoch (physics).
     uint256 public constant SLOTS_PER_EPOCH = 32;
     /// @notice Members, at most.
@@ -92,6 +93,14 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     bytes32 private constant STORAGE_LOCATION = 0xffc4513413b78576f368c1d3794f1774fc6b295a53111186e374c4ce2f950b00;
     /// @dev No variant (an index no frame reaches).
     uint256 private constant NO_VARIANT = type(uint256).max;
+
+    // ──────────────────────────────── Immutables ────────────────────────────────
+
+    /// @notice Seconds per slot of the beacon chain the frames follow (12 on mainnet and testnets).
+    /// @dev An immutable in the implementation's code, not storage: proxies read it through the
+    /// implementation, and an upgrade must pass the same value.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    uint256 public immutable SECONDS_PER_SLOT;
 
     // ──────────────────────────────── Storage ────────────────────────────────
 
@@ -127,6 +136,13 @@ abstract contract OracleCommittee is AccessControlUpgradeable {
     }
 
     // ──────────────────────────────── Initialisation ────────────────────────────────
+
+    /// @param secondsPerSlot Seconds per beacon slot (12 on mainnet); zero reverts with `ZeroSecondsPerSlot`.
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(uint256 secondsPerSlot) {
+        if (secondsPerSlot == 0) revert ZeroSecondsPerSlot();
+        SECONDS_PER_SLOT = secondsPerSlot;
+    }
 
     /// @dev Sets the beacon time and frame configuration.
     // solhint-disable-next-line func-name-mixedcase

@@ -14,8 +14,9 @@ contract BeaconProofVerifier__Harness is BeaconProofVerifier {
     constructor(
         address admin,
         uint64 genesisTimestamp_,
+        uint256 secondsPerSlot,
         uint64 electraFromSlot
-    ) BeaconProofVerifier(admin, genesisTimestamp_, electraFromSlot) {}
+    ) BeaconProofVerifier(admin, genesisTimestamp_, secondsPerSlot, electraFromSlot) {}
 
     function gasOfVerifyValidator(
         uint256 blockTimestamp,

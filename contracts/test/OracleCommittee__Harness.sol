@@ -12,6 +12,8 @@ contract OracleCommittee__Harness is OracleCommittee {
 
     uint256 public appliedCount;
 
+    constructor(uint256 secondsPerSlot) OracleCommittee(secondsPerSlot) {}
+
     function initialize(
         address admin,
         uint256 genesisTime,

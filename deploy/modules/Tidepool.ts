@@ -4,6 +4,7 @@ import hre from "hardhat";
 
 /** The canonical beacon deposit contract on mainnet and Hoodi (consensus-specs configs). */
 export const CANONICAL_DEPOSIT_CONTRACT = "0x00000000219ab540356cBB839Cbe05303d7705Fa";
+/** Development chains with the default mnemonic's accounts (devnet: Anvil, hardhat.config.ts). */
 const LOCAL_NETWORKS = new Set(["hardhat", "localhost", "devnet"]);
 /** StakingPool's capabilities (staking, instant redemption, deposits), all paused while it is deployed. */
 const ALL_POOL_CAPABILITIES = 7;
@@ -39,6 +40,8 @@ export default buildModule("Tidepool", (m) => {
   const treasury = m.getParameter("treasury", m.getAccount(6));
   // Beacon time: locally frames are aligned to the Unix epoch (225 epochs = one UTC day).
   const genesisTime = m.getParameter("genesisTime", 0);
+  // Seconds per beacon slot: 12 on mainnet and testnets; devnets that follow the wall clock use 1–2.
+  const secondsPerSlot = m.getParameter("secondsPerSlot", 12);
   const epochsPerFrame = m.getParameter("epochsPerFrame", 225);
   const reportDeadlineSlots = m.getParameter("reportDeadlineSlots", 3600);
   const oracleQuorum = m.getParameter("oracleQuorum", 2);
@@ -139,6 +142,7 @@ export default buildModule("Tidepool", (m) => {
   const beaconFacts = m.contract("BeaconFacts", [
     admin,
     genesisTime,
+    secondsPerSlot,
     electraFromSlot,
     {
       pool: proxy,
@@ -151,7 +155,16 @@ export default buildModule("Tidepool", (m) => {
 
   const oracleImpl = m.contract(
     "AccountingOracle",
-    [proxy, registryProxy, withdrawalVaultProxy, elRewardsVault, insuranceFund, withdrawalQueueProxy, beaconFacts],
+    [
+      proxy,
+      registryProxy,
+      withdrawalVaultProxy,
+      elRewardsVault,
+      insuranceFund,
+      withdrawalQueueProxy,
+      beaconFacts,
+      secondsPerSlot,
+    ],
     { id: "AccountingOracleImpl" },
   );
   const oracleProxy = m.contract(

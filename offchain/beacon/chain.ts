@@ -4,7 +4,7 @@
  * chain would pay (skimmed rewards, exited balances). It is a model of the consensus rules the
  * oracle depends on, not a consensus client: there are no blocks, attestations or committees.
  *
- * Time is the beacon chain's (12 s slots, 32-slot epochs). Balances change at epoch transitions; the
+ * Time is the beacon chain's (slots of `secondsPerSlot`, 12 s by default, and 32-slot epochs). Balances change at epoch transitions; the
  * state of slot `s` is the state after the transition into `epoch(s)`. Every epoch's state is kept for
  * `historyEpochs`, so the oracle can read the state of its reference slot and of the previous one.
  */
@@ -12,13 +12,14 @@ import { getBytes, hexlify } from "ethers";
 import { verifyDepositSignature } from "../keys/bls";
 import { DEPOSIT_AMOUNT_GWEI } from "../keys/deposit";
 
-export const SECONDS_PER_SLOT = 12n;
+/** Mainnet's seconds per slot: the default of `BeaconChainConfig.secondsPerSlot`. */
+export const MAINNET_SECONDS_PER_SLOT = 12n;
 export const SLOTS_PER_EPOCH = 32n;
 /** FAR_FUTURE_EPOCH (consensus specs): 2^64 − 1. */
 export const FAR_FUTURE_EPOCH = 2n ** 64n - 1n;
 /** MAX_EFFECTIVE_BALANCE for 0x01 credentials, in gwei. */
 export const MAX_EFFECTIVE_BALANCE_GWEI = DEPOSIT_AMOUNT_GWEI;
-const EPOCHS_PER_YEAR = (365n * 24n * 3600n) / (SECONDS_PER_SLOT * SLOTS_PER_EPOCH);
+const SECONDS_PER_YEAR = 365n * 24n * 3600n;
 const GWEI_PER_ETH = 1_000_000_000n;
 
 /** The status names of the Beacon API (validator status specification). */
@@ -35,6 +36,8 @@ export type ValidatorStatus =
 
 export interface BeaconChainConfig {
   genesisTime: bigint;
+  /** SECONDS_PER_SLOT: 12 on mainnet; a devnet following the wall clock uses 1 or 2. */
+  secondsPerSlot: bigint;
   /** GENESIS_FORK_VERSION: deposits must be signed for it (0x00000000 as on mainnet by default). */
   genesisForkVersion: string;
   /**
@@ -63,6 +66,7 @@ export interface BeaconChainConfig {
 }
 
 export const DEFAULT_BEACON_CONFIG: Omit<BeaconChainConfig, "genesisTime"> = {
+  secondsPerSlot: MAINNET_SECONDS_PER_SLOT,
   genesisForkVersion: "0x00000000",
   capellaForkVersion: "0x03000000",
   rewardAprBP: 300n,
@@ -159,6 +163,8 @@ export class BeaconChain {
   private readonly history: EpochState[] = [];
   private epochNow = 0n;
   private headSlotNow = 0n;
+  /** Epochs in 365 days at the configured slot time: rewards per epoch follow the slot time. */
+  private readonly epochsPerYear: bigint;
 
   /**
    * A chain at `genesisTime`, already at `startSlot` with no validators (a development chain joins
@@ -166,6 +172,8 @@ export class BeaconChain {
    */
   constructor(config: Partial<BeaconChainConfig> & { genesisTime: bigint }, startSlot = 0n) {
     this.config = { ...DEFAULT_BEACON_CONFIG, ...config };
+    if (this.config.secondsPerSlot <= 0n) throw new Error("secondsPerSlot must be at least 1");
+    this.epochsPerYear = SECONDS_PER_YEAR / (this.config.secondsPerSlot * SLOTS_PER_EPOCH);
     this.epochNow = startSlot / SLOTS_PER_EPOCH;
     this.headSlotNow = startSlot;
     this.snapshot();
@@ -182,11 +190,13 @@ export class BeaconChain {
   }
 
   slotAt(timestamp: bigint): bigint {
-    return timestamp < this.config.genesisTime ? 0n : (timestamp - this.config.genesisTime) / SECONDS_PER_SLOT;
+    return timestamp < this.config.genesisTime
+      ? 0n
+      : (timestamp - this.config.genesisTime) / this.config.secondsPerSlot;
   }
 
   slotTime(slot: bigint): bigint {
-    return this.config.genesisTime + slot * SECONDS_PER_SLOT;
+    return this.config.genesisTime + slot * this.config.secondsPerSlot;
   }
 
   /**
@@ -381,7 +391,7 @@ export class BeaconChain {
       // Attestation duties in the previous epoch: rewarded while active and not slashed; a slashed
       // validator misses them until it is withdrawable and is penalised as much.
       const wasActive = v.activationEpoch <= e - 1n && e - 1n < v.exitEpoch;
-      const perEpoch = (v.effectiveBalanceGwei * c.rewardAprBP) / 10_000n / EPOCHS_PER_YEAR;
+      const perEpoch = (v.effectiveBalanceGwei * c.rewardAprBP) / 10_000n / this.epochsPerYear;
       if (wasActive && !v.slashed) v.balanceGwei += perEpoch;
       if (v.slashed && e <= v.withdrawableEpoch) v.balanceGwei -= min(perEpoch, v.balanceGwei);
       if (v.slashed && e === v.withdrawableEpoch - c.epochsPerSlashingsVector / 2n) {

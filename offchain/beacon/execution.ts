@@ -3,12 +3,22 @@
  * local node): it reads deposits from the deposit contract's `DepositEvent` logs, optionally exits the
  * validators the oracle asks to exit (operators doing their duty), and pays the consensus layer's
  * withdrawals into their execution addresses. Withdrawals on the real chain credit balances without
- * running code, so they are paid with `hardhat_setBalance`, which does the same.
+ * running code, so they are paid with `hardhat_setBalance` (Anvil answers it too, as `anvil_setBalance`),
+ * which does the same.
+ *
+ * Two ways to keep time. On Hardhat the bridge drives both chains (`advanceTo` mines the block of a
+ * slot). On a node that mines by itself (Anvil with `--block-time`), `follow` never mines nor moves
+ * time: the beacon chain's slot is the wall clock's, capped at the execution head's, and logs are read
+ * only from blocks `confirmations` deep, so a reorg of the newest blocks changes nothing it applied.
  */
 import { AbiCoder, Interface, getBytes, hexlify, toBeHex, toQuantity } from "ethers";
 import { BeaconChain, type DepositEventData, type Withdrawal, type WithdrawalRequest } from "./chain";
 import { BEACON_ROOTS_ADDRESS, SYSTEM_ADDRESS, type BeaconStateMirror } from "./state";
-import { WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, decodeWithdrawalRequests } from "./withdrawal-requests";
+import {
+  WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS,
+  decodeWithdrawalRequests,
+  type DevRpcPrefix,
+} from "./withdrawal-requests";
 
 const GWEI = 1_000_000_000n;
 
@@ -41,6 +51,18 @@ export interface BridgeOptions {
   exitRequester?: string;
   /** Logs are read in ranges of at most this many blocks. */
   logRange?: number;
+  /**
+   * The node's namespace for balance credits (default `hardhat`). With `anvil` a withdrawal is one
+   * `anvil_addBalance`, atomic on a node that mines by itself; `hardhat` reads the balance and sets
+   * it, safe only while nothing else moves that balance in between (Hardhat: the bridge mines).
+   */
+  rpcPrefix?: DevRpcPrefix;
+  /** Follow mode: `advanceTo` is refused, since the node mines by itself; `follow` keeps time. */
+  follow?: boolean;
+  /** Follow mode: blocks a log's block must be under the head before it is applied (default 2). */
+  confirmations?: number;
+  /** Follow mode: the wall clock, in ms since the Unix epoch (default `Date.now`; tests inject one). */
+  now?: () => number;
   /**
    * Runs a consensus client's per-block work in each block `advanceTo` mines: the EIP-4788 write of
    * the parent beacon block root (the mirror's head) at the block's start, the EIP-7002 dequeue at its
@@ -100,6 +122,9 @@ export class ExecutionBridge {
    * block of its slot is produced after the dequeued requests are applied.
    */
   async advanceTo(timestamp: bigint): Promise<Withdrawal[]> {
+    if (this.options.follow) {
+      throw new Error("the beacon chain follows a node that mines by itself: it does not mine or move time");
+    }
     const head = await this.block("latest");
     if (BigInt(head.timestamp) >= timestamp) throw new Error(`chain time is already past ${timestamp}`);
     await this.ingest(Number(head.number));
@@ -122,6 +147,24 @@ export class ExecutionBridge {
     this.lastMinedBlock = Number(head.number) + 1;
     this.nextBlock = this.lastMinedBlock + 1; // the mined block holds no logs
     return paid;
+  }
+
+  /**
+   * Follow mode, for a node that mines by itself: applies the deposits and exit requests of blocks at
+   * least `confirmations` deep (in log ranges of `logRange` blocks), then advances the beacon chain to
+   * the wall clock's slot, never past the execution head's, and pays the withdrawals of the epochs it
+   * processed. Sends no transaction and mines nothing; call it every second or so. A log applied a few
+   * blocks late lands in the current epoch rather than its block's (an activation a little later).
+   */
+  async follow(): Promise<Withdrawal[]> {
+    const head = await this.block("latest");
+    const confirmed = Number(head.number) - (this.options.confirmations ?? 2);
+    if (confirmed >= this.nextBlock) await this.ingest(confirmed);
+    const nowSeconds = BigInt(Math.floor((this.options.now ?? Date.now)() / 1000));
+    const wallSlot = this.chain.slotAt(nowSeconds);
+    const headSlot = this.chain.slotAt(BigInt(head.timestamp));
+    const target = wallSlot < headSlot ? wallSlot : headSlot;
+    return target > this.chain.headSlot ? this.pay(this.chain.advanceToSlot(target)) : [];
   }
 
   /** The execution chain's latest block time. */
@@ -211,6 +254,10 @@ export class ExecutionBridge {
     const byAddress = new Map<string, bigint>();
     for (const w of withdrawals) byAddress.set(w.address, (byAddress.get(w.address) ?? 0n) + w.amountGwei * GWEI);
     for (const [address, wei] of byAddress) {
+      if (this.options.rpcPrefix === "anvil") {
+        await this.rpc.send("anvil_addBalance", [address, toBeHex(wei)]);
+        continue;
+      }
       const balance = BigInt((await this.rpc.send("eth_getBalance", [address, "latest"])) as string);
       await this.rpc.send("hardhat_setBalance", [address, toBeHex(balance + wei)]);
     }

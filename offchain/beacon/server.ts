@@ -228,7 +228,7 @@ function spec(chain: BeaconChain): Record<string, string> {
   return {
     CONFIG_NAME: "tidepool-local",
     PRESET_BASE: "mainnet",
-    SECONDS_PER_SLOT: "12",
+    SECONDS_PER_SLOT: c.secondsPerSlot.toString(),
     SLOTS_PER_EPOCH: SLOTS_PER_EPOCH.toString(),
     GENESIS_FORK_VERSION: c.genesisForkVersion,
     CAPELLA_FORK_VERSION: c.capellaForkVersion,

@@ -58,6 +58,18 @@ const REQUEST_BYTES = 76;
 /** The development node's RPC namespace for state overrides: `hardhat_setCode` or `anvil_setCode`. */
 export type DevRpcPrefix = "hardhat" | "anvil";
 
+/**
+ * Which development node `rpc` is: `anvil` when its client version says so (Anvil 1.7 answers the
+ * `hardhat_` methods as well, but only it has `anvil_addBalance`), else `hardhat`.
+ */
+export async function devRpcPrefix(rpc: JsonRpc): Promise<DevRpcPrefix> {
+  const version = (await rpc.send("web3_clientVersion", [])) as string;
+  return version.toLowerCase().startsWith("anvil/") ? "anvil" : "hardhat";
+}
+
+/** How long a system call may wait for the node to mine it (Anvil with `--block-time`), in ms. */
+const RECEIPT_TIMEOUT_MS = 30_000;
+
 export interface PredeployOptions {
   /** `hardhat` (default) or `anvil`. */
   rpcPrefix?: DevRpcPrefix;
@@ -125,7 +137,12 @@ export async function dequeueWithdrawalRequests(
   } finally {
     await rpc.send(`${prefix}_stopImpersonatingAccount`, [SYSTEM_ADDRESS]);
   }
-  const receipt = (await rpc.send("eth_getTransactionReceipt", [hash])) as { status: string } | null;
+  // Automine: the receipt is there at once; a node mining on its own interval needs a block first.
+  let receipt = (await rpc.send("eth_getTransactionReceipt", [hash])) as { status: string } | null;
+  for (const start = Date.now(); receipt === null && Date.now() - start < RECEIPT_TIMEOUT_MS;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    receipt = (await rpc.send("eth_getTransactionReceipt", [hash])) as { status: string } | null;
+  }
   if (receipt?.status !== "0x1") throw new Error("the EIP-7002 system call failed");
   return decodeWithdrawalRequests(returned);
 }

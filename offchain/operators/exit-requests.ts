@@ -8,7 +8,7 @@
  */
 import type { Provider } from "ethers";
 import type { AccountingOracle, BeaconFacts } from "../../typechain-types";
-import { FACT, FAR_FUTURE_EPOCH, lateExitDeadline, recordedExitRequests } from "../prover/facts";
+import { FACT, FAR_FUTURE_EPOCH, beaconTime, lateExitDeadline, recordedExitRequests } from "../prover/facts";
 import { validatorsByPubkey, type KeyValidator } from "./beacon";
 
 /** What is known of a requested exit, the strongest fact first. */
@@ -91,9 +91,9 @@ export async function readOperatorExits(ctx: ExitsContext, operatorId: bigint): 
       first.set(r.keyIndex, { pubkey: r.pubkey, appliedAt: record.appliedAt, blockNumber: record.blockNumber });
     }
   }
-  const [{ lateExitDeadlineSeconds, lateExitPenaltyWei }, genesisTime] = await Promise.all([
+  const [{ lateExitDeadlineSeconds, lateExitPenaltyWei }, clock] = await Promise.all([
     ctx.facts.exitSettings(),
-    ctx.facts.genesisTimestamp(),
+    beaconTime(ctx.facts),
   ]);
   const now = BigInt(latest.timestamp);
   const validators = await validatorsByPubkey(
@@ -107,7 +107,7 @@ export async function readOperatorExits(ctx: ExitsContext, operatorId: bigint): 
     const deadline =
       activation === FAR_FUTURE_EPOCH
         ? undefined
-        : lateExitDeadline(genesisTime, r.appliedAt, activation, lateExitDeadlineSeconds);
+        : lateExitDeadline(clock, r.appliedAt, activation, lateExitDeadlineSeconds);
     const facts = await ctx.facts.keyFacts(operatorId, keyIndex);
     exits.push({
       keyIndex,

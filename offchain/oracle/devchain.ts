@@ -4,7 +4,7 @@
  */
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { AccountingOracle } from "../../typechain-types";
-import { SECONDS_PER_SLOT, frameTiming, slotTime, type ReportData } from "../../sdk/src/report";
+import { frameTiming, slotTime, type ReportData } from "../../sdk/src/report";
 
 /** Any JSON-RPC provider: Hardhat's EIP-1193 one or ethers' `JsonRpcProvider`. */
 export interface RpcSender {
@@ -29,7 +29,7 @@ export async function mineAt(provider: RpcSender, timestamp: bigint): Promise<vo
 export async function advanceFrames(provider: RpcSender, oracle: AccountingOracle, frames = 1n): Promise<bigint> {
   const timing = await frameTiming(oracle);
   const now = await latestTimestamp(provider);
-  const slot = (now - timing.genesisTime) / SECONDS_PER_SLOT;
+  const slot = (now - timing.genesisTime) / timing.secondsPerSlot;
   const frameStart = (slot / timing.slotsPerFrame + frames) * timing.slotsPerFrame;
   await mineAt(provider, slotTime(timing, frameStart));
   return frameStart - 1n;

@@ -8,7 +8,7 @@
  */
 import { isError, type ContractTransactionReceipt, type Signer } from "ethers";
 import { toSdkError } from "../../sdk/src/errors";
-import { SECONDS_PER_SLOT, reportHash } from "../../sdk/src/report";
+import { reportHash } from "../../sdk/src/report";
 import { createLogger, ethValue, gweiEth, utcSeconds, type LogFields, type Logger } from "../log";
 import { MetricsRegistry, startMetricsServer, type Health, type MetricsServer } from "../metrics";
 import type { BeaconReader } from "./beacon";
@@ -202,6 +202,8 @@ interface FrameView {
   slotsPerFrame: bigint;
   deadlineSlots: bigint;
   genesisTime: bigint;
+  /** The deployment's seconds per slot (the oracle's SECONDS_PER_SLOT: 12, or a devnet's). */
+  secondsPerSlot: bigint;
   /** The slot of the execution head's timestamp: the slot the contract checks the deadline against. */
   currentSlot: bigint;
   lastProcessedRefSlot: bigint;
@@ -334,7 +336,8 @@ export class OracleDaemon {
     ]);
     if (!head) throw new Error("the execution node returned no latest block");
     const headTime = BigInt(head.timestamp);
-    const currentSlot = headTime < genesisTime ? 0n : (headTime - genesisTime) / SECONDS_PER_SLOT;
+    const secondsPerSlot = await oracle.SECONDS_PER_SLOT();
+    const currentSlot = headTime < genesisTime ? 0n : (headTime - genesisTime) / secondsPerSlot;
     const leading = variantsRefSlot === refSlot ? support.reduce((max, s) => (s > max ? s : max), 0n) : 0n;
     const applied = lastProcessedRefSlot >= refSlot;
     this.metrics.lastReportRefSlot.set(lastProcessedRefSlot);
@@ -346,6 +349,7 @@ export class OracleDaemon {
       slotsPerFrame: epochsPerFrame * 32n,
       deadlineSlots,
       genesisTime,
+      secondsPerSlot,
       currentSlot,
       lastProcessedRefSlot,
       applied,
@@ -363,7 +367,7 @@ export class OracleDaemon {
     if (this.refBlock?.refSlot !== frame.refSlot) {
       let block: number;
       try {
-        block = await blockAtOrBefore(this.ctx.provider, frame.genesisTime + frame.refSlot * SECONDS_PER_SLOT);
+        block = await blockAtOrBefore(this.ctx.provider, frame.genesisTime + frame.refSlot * frame.secondsPerSlot);
       } catch {
         block = this.ctx.fromBlock ?? 0; // the chain started after the reference slot
       }
@@ -417,7 +421,7 @@ export class OracleDaemon {
   /** Lag of the execution head and the beacon head behind the wall clock's slot, in slots. */
   private async readHeadLag(frame: FrameView): Promise<void> {
     const nowSeconds = BigInt(Math.floor(this.now() / 1000));
-    const wallSlot = nowSeconds < frame.genesisTime ? 0n : (nowSeconds - frame.genesisTime) / SECONDS_PER_SLOT;
+    const wallSlot = nowSeconds < frame.genesisTime ? 0n : (nowSeconds - frame.genesisTime) / frame.secondsPerSlot;
     const lag = (head: bigint) => (wallSlot > head ? wallSlot - head : 0n);
     this.metrics.headLag.set(lag(frame.currentSlot), { source: "execution" });
     if (this.ctx.beacon.headSlot) {
@@ -425,15 +429,15 @@ export class OracleDaemon {
     }
   }
 
-  private slotUtc(genesisTime: bigint, slot: bigint): string {
-    return utcSeconds(new Date(Number(genesisTime + slot * SECONDS_PER_SLOT) * 1000));
+  private slotUtc(frame: FrameView, slot: bigint): string {
+    return utcSeconds(new Date(Number(frame.genesisTime + slot * frame.secondsPerSlot) * 1000));
   }
 
   /** The frame, its deadline and what this member saw: voted, the leading variant's votes, applied. */
   private frameFields(frame: FrameView): LogFields {
     return {
       ref_slot: frame.refSlot,
-      deadline: this.slotUtc(frame.genesisTime, frame.deadlineSlot),
+      deadline: this.slotUtc(frame, frame.deadlineSlot),
       slots_left: frame.deadlineSlot - frame.currentSlot,
       voted: yesNo(frame.voted),
       votes: `${frame.support}/${frame.quorum}`,
@@ -443,7 +447,7 @@ export class OracleDaemon {
 
   private nextFields(frame: FrameView): LogFields {
     const next = frame.refSlot + frame.slotsPerFrame;
-    return { next_ref_slot: next, next_deadline: this.slotUtc(frame.genesisTime, next + frame.deadlineSlots) };
+    return { next_ref_slot: next, next_deadline: this.slotUtc(frame, next + frame.deadlineSlots) };
   }
 
   /** A WARN line when the frame is not applied and its deadline is within the margin. */
@@ -453,7 +457,7 @@ export class OracleDaemon {
     if (applied || left < 0n || left > margin) return;
     this.log.warn("deadline near without quorum", {
       ref_slot: frame.refSlot,
-      deadline: this.slotUtc(frame.genesisTime, frame.deadlineSlot),
+      deadline: this.slotUtc(frame, frame.deadlineSlot),
       slots_left: left,
       warning_slots: margin,
     });

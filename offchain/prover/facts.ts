@@ -9,7 +9,7 @@
  * execution block whose `parent_beacon_block_root` it is, the payload of the block's child. So the
  * head block's own root is not on chain until its child is; the prover tries the head, then its
  * parent (whose root the head's payload carries), and for each looks for the child slot's timestamp
- * `genesis + 12 × slot'` (slot' = slot + 1, or later after missed slots) at which `eth_call` to 4788
+ * `genesis + secondsPerSlot × slot'` (slot' = slot + 1, or later after missed slots) at which `eth_call` to 4788
  * returns that root, up to the execution chain's latest block.
  *
  * Late exits: the accounting oracle records per report a Merkle root of its exit requests (leaves
@@ -54,7 +54,6 @@ import {
 export const BEACON_ROOTS = "0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02";
 /** A validator's exit epoch while it has not started to exit. */
 export const FAR_FUTURE_EPOCH = 2n ** 64n - 1n;
-const SECONDS_PER_SLOT = 12n;
 const SLOTS_PER_EPOCH = 32n;
 /** Child slots searched for a block root's 4788 timestamp (missed slots in a row, at most). */
 export const MAX_CHILD_SLOTS = 64n;
@@ -137,13 +136,13 @@ export async function beaconRootAt(provider: Provider, timestamp: bigint): Promi
  */
 export async function findBlockTimestamp(
   provider: Provider,
-  genesisTime: bigint,
+  time: BeaconTime,
   slot: bigint,
   root: string,
 ): Promise<bigint | undefined> {
   const latest = BigInt((await provider.getBlock("latest"))!.timestamp);
   for (let child = slot + 1n; child <= slot + MAX_CHILD_SLOTS; child++) {
-    const timestamp = genesisTime + child * SECONDS_PER_SLOT;
+    const timestamp = time.genesisTime + child * time.secondsPerSlot;
     if (timestamp > latest) break;
     const held = await beaconRootAt(provider, timestamp);
     if (held === root.toLowerCase()) return timestamp;
@@ -158,13 +157,13 @@ export async function findBlockTimestamp(
  * payload carries the parent's root). Throws a sentence when neither is (yet).
  */
 export async function anchoredState(ctx: FactsContext): Promise<AnchoredState> {
-  const genesisTime = await ctx.contracts.facts.genesisTimestamp();
+  const time = await beaconTime(ctx.contracts.facts);
   const head = await fetchHeader(ctx.beaconUrl, "head");
   let anchor = head;
-  let blockTimestamp = await findBlockTimestamp(ctx.provider, genesisTime, head.header.slot, head.root);
+  let blockTimestamp = await findBlockTimestamp(ctx.provider, time, head.header.slot, head.root);
   if (blockTimestamp === undefined && head.header.parentRoot !== ZeroHash) {
     anchor = await fetchHeader(ctx.beaconUrl, head.header.parentRoot);
-    blockTimestamp = await findBlockTimestamp(ctx.provider, genesisTime, anchor.header.slot, anchor.root);
+    blockTimestamp = await findBlockTimestamp(ctx.provider, time, anchor.header.slot, anchor.root);
   }
   if (blockTimestamp === undefined) {
     throw new ProofFailure(
@@ -363,9 +362,24 @@ export function exitRequestProofFor(
 
 // ──────────────────────────────── Checks and submission ────────────────────────────────
 
+/** The beacon chain's clock as BeaconFacts holds it: slot 0's Unix time and the slot length. */
+export interface BeaconTime {
+  genesisTime: bigint;
+  /** 12 on mainnet; a devnet's short slots otherwise (BeaconFacts.SECONDS_PER_SLOT). */
+  secondsPerSlot: bigint;
+}
+
+/** The deployment's beacon clock, read from BeaconFacts' immutables. */
+export async function beaconTime(
+  facts: Pick<BeaconFacts, "genesisTimestamp" | "SECONDS_PER_SLOT">,
+): Promise<BeaconTime> {
+  const [genesisTime, secondsPerSlot] = await Promise.all([facts.genesisTimestamp(), facts.SECONDS_PER_SLOT()]);
+  return { genesisTime, secondsPerSlot };
+}
+
 /** The header slot's time. */
-export function headerTime(genesisTime: bigint, header: BeaconBlockHeader): bigint {
-  return genesisTime + header.slot * SECONDS_PER_SLOT;
+export function headerTime(time: BeaconTime, header: BeaconBlockHeader): bigint {
+  return time.genesisTime + header.slot * time.secondsPerSlot;
 }
 
 /** Epochs a validator must be active before the consensus layer processes its exit. */
@@ -377,7 +391,7 @@ export const SHARD_COMMITTEE_PERIOD = 256n;
  * never, while it is not active.
  */
 export function lateExitDeadline(
-  genesisTime: bigint,
+  time: BeaconTime,
   appliedAt: bigint,
   activationEpoch: bigint,
   deadlineSeconds: bigint,
@@ -385,7 +399,7 @@ export function lateExitDeadline(
   const exitableFrom =
     activationEpoch >= FAR_FUTURE_EPOCH - SHARD_COMMITTEE_PERIOD
       ? FAR_FUTURE_EPOCH
-      : genesisTime + (activationEpoch + SHARD_COMMITTEE_PERIOD) * SLOTS_PER_EPOCH * SECONDS_PER_SLOT;
+      : time.genesisTime + (activationEpoch + SHARD_COMMITTEE_PERIOD) * SLOTS_PER_EPOCH * time.secondsPerSlot;
   return (appliedAt > exitableFrom ? appliedAt : exitableFrom) + deadlineSeconds;
 }
 
@@ -466,10 +480,10 @@ export async function checkFact(
   const records = recorded ?? (await recordedExitRequests(ctx.contracts.oracle, ctx.fromBlock ?? 0));
   const found = exitRequestProofFor(records, key);
   if (!found) refuse("KeyNotRequestedToExit", [key.operatorId, key.keyIndex]);
-  const genesisTime = await facts.genesisTimestamp();
+  const clock = await beaconTime(facts);
   const { lateExitDeadlineSeconds } = await facts.exitSettings();
-  const deadline = lateExitDeadline(genesisTime, found.record.appliedAt, v.activationEpoch, lateExitDeadlineSeconds);
-  const time = headerTime(genesisTime, anchored.header);
+  const deadline = lateExitDeadline(clock, found.record.appliedAt, v.activationEpoch, lateExitDeadlineSeconds);
+  const time = headerTime(clock, anchored.header);
   if (v.exitEpoch !== FAR_FUTURE_EPOCH || time <= deadline) refuse("ExitNotLate", [v.exitEpoch, time, deadline]);
   return { requestsRoot: found.requestsRoot, siblings: found.siblings };
 }

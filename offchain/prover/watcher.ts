@@ -18,6 +18,7 @@ import {
   FACT,
   FAR_FUTURE_EPOCH,
   anchoredState,
+  beaconTime,
   describeProof,
   exitRequestProofFor,
   factHolds,
@@ -67,8 +68,8 @@ export class ProofWatcher {
     await this.refreshExitRequests();
     const { facts } = this.ctx.contracts;
     const credentials = (await facts.WITHDRAWAL_CREDENTIALS()).toLowerCase();
-    const [genesisTime, settings] = await Promise.all([facts.genesisTimestamp(), facts.exitSettings()]);
-    const time = headerTime(genesisTime, anchored.header);
+    const [clock, settings] = await Promise.all([beaconTime(facts), facts.exitSettings()]);
+    const time = headerTime(clock, anchored.header);
 
     const todo: { key: RegistryKey; kind: FactKind }[] = [];
     for (const key of this.keys.values()) {
@@ -87,12 +88,7 @@ export class ProofWatcher {
         const found = exitRequestProofFor(this.recorded, key);
         if (found) {
           const { appliedAt } = found.record;
-          const deadline = lateExitDeadline(
-            genesisTime,
-            appliedAt,
-            v.activationEpoch,
-            settings.lateExitDeadlineSeconds,
-          );
+          const deadline = lateExitDeadline(clock, appliedAt, v.activationEpoch, settings.lateExitDeadlineSeconds);
           if (time > deadline) todo.push({ key, kind: "late" });
         }
       }

@@ -9,7 +9,10 @@ import type { IAccountingOracle } from "./contracts/AccountingOracle";
 /** An oracle report as the AccountingOracle takes it (docs/protocol.md §4). */
 export type ReportData = IAccountingOracle.ReportDataStruct;
 
-/** Beacon-chain physics. */
+/**
+ * Mainnet's (and the public testnets') seconds per slot. A deployment's own value is its oracle's
+ * `SECONDS_PER_SLOT()` (`FrameTiming.secondsPerSlot`): devnets run shorter slots.
+ */
 export const SECONDS_PER_SLOT = 12n;
 /** Slots in one beacon-chain epoch. */
 export const SLOTS_PER_EPOCH = 32n;
@@ -87,6 +90,8 @@ export function reportHash(data: ReportData): string {
 export interface FrameTiming {
   /** Unix time of slot 0. */
   genesisTime: bigint;
+  /** Seconds per slot of the deployment's beacon chain (12 on mainnet). */
+  secondsPerSlot: bigint;
   /** Slots per reporting frame. */
   slotsPerFrame: bigint;
   /** Slots after a frame's reference slot within which its report must come. */
@@ -94,12 +99,17 @@ export interface FrameTiming {
 }
 
 /** The frame timing of a deployment, read from its oracle. */
-export async function frameTiming(oracle: Pick<AccountingOracle, "getFrameConfig">): Promise<FrameTiming> {
-  const [genesisTime, epochsPerFrame, deadlineSlots] = await oracle.getFrameConfig();
-  return { genesisTime, slotsPerFrame: epochsPerFrame * SLOTS_PER_EPOCH, deadlineSlots };
+export async function frameTiming(
+  oracle: Pick<AccountingOracle, "getFrameConfig" | "SECONDS_PER_SLOT">,
+): Promise<FrameTiming> {
+  const [[genesisTime, epochsPerFrame, deadlineSlots], secondsPerSlot] = await Promise.all([
+    oracle.getFrameConfig(),
+    oracle.SECONDS_PER_SLOT(),
+  ]);
+  return { genesisTime, secondsPerSlot, slotsPerFrame: epochsPerFrame * SLOTS_PER_EPOCH, deadlineSlots };
 }
 
 /** Unix time of a slot. */
 export function slotTime(timing: FrameTiming, slot: bigint): bigint {
-  return timing.genesisTime + slot * SECONDS_PER_SLOT;
+  return timing.genesisTime + slot * timing.secondsPerSlot;
 }

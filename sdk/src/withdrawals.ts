@@ -5,7 +5,7 @@
  */
 import type { WithdrawalQueue } from "./contracts";
 import { duration } from "./format";
-import { SECONDS_PER_SLOT, slotTime, type FrameTiming } from "./report";
+import { slotTime, type FrameTiming } from "./report";
 
 /** The queue's views that finding hints needs. */
 export type HintSource = Pick<WithdrawalQueue, "getLastCheckpointIndex" | "findCheckpointHints">;
@@ -65,7 +65,7 @@ export function expectedWait(w: WaitInputs): ExpectedWait {
   // The current frame's report is due at once if not made yet; otherwise the next frame's.
   const nextRefSlot =
     w.lastProcessedRefSlot < w.currentRefSlot ? w.currentRefSlot : w.currentRefSlot + w.timing.slotsPerFrame;
-  const due = slotTime(w.timing, nextRefSlot) + SECONDS_PER_SLOT;
+  const due = slotTime(w.timing, nextRefSlot) + w.timing.secondsPerSlot;
   return { seconds: due > w.now ? due - w.now : 0n, reason: "next-report" };
 }
 

@@ -3,13 +3,15 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, ZeroAddress, ZeroHash, id, parseEther } from "ethers";
 import { wipe } from "@nomicfoundation/ignition-core";
 import { HardhatArtifactResolver, readDeploymentParameters } from "@nomicfoundation/hardhat-ignition/helpers";
 import { checkDeploymentParameters, type NetworkFacts, type ParameterProblem } from "../../deploy/check";
-import { attachTidepool } from "../../deploy/protocol";
+import { attachTidepool, deployTidepool } from "../../deploy/protocol";
 import { runDeployment } from "../../deploy/run";
 import { deploymentBook, ignitionRecordIncomplete } from "../../sdk/src/deployments";
+import { buildReport, frameTiming } from "../../sdk/src/report";
 import { shortPath } from "../../tasks/cli";
 import { runTask, taskError } from "../helpers/tasks";
 
@@ -157,6 +159,19 @@ describe("Deployment: parameter check, paused until complete, records, handover"
       );
     });
 
+    it("refuses zero seconds per slot, and a slot time other than 12 s on a known chain", async function () {
+      const zero = ready();
+      zero.Tidepool.secondsPerSlot = 0;
+      expect(await checkDeploymentParameters(zero, "Governance", hoodi)).to.deep.equal([
+        { parameter: "Tidepool.secondsPerSlot", sentence: "Tidepool.secondsPerSlot must be at least 1, got 0" },
+      ]);
+      const short = ready();
+      short.Tidepool.secondsPerSlot = 2;
+      expect(await checkDeploymentParameters(short, "Governance", hoodi)).to.deep.equal([
+        { parameter: "Tidepool.secondsPerSlot", sentence: "Tidepool.secondsPerSlot is 2, but Hoodi's is 12" },
+      ]);
+    });
+
     it("requires mainnet's genesis and a delay of two days there", async function () {
       const file = ready();
       Object.assign(file.Tidepool, { genesisTime: 1606824023, electraFromSlot: 11649024 });
@@ -222,6 +237,37 @@ describe("Deployment: parameter check, paused until complete, records, handover"
       // The contracts they call check these roles only.
       expect(await f.registry.hasRole(id("ACCOUNTING_ROLE"), f.admin.address)).to.equal(false);
       expect(await f.withdrawalVault.hasRole(id("EXIT_REQUESTER_ROLE"), f.admin.address)).to.equal(false);
+    });
+  });
+
+  describe("a devnet deployment with short slots (secondsPerSlot = 2)", function () {
+    it("builds the oracle and the beacon facts with 2-second slots: frames, deadlines and the current slot follow them", async function () {
+      const genesis = BigInt(await time.latest()) + 1_000n;
+      const f = await deployTidepool(hre, {
+        secondsPerSlot: 2,
+        genesisTime: Number(genesis),
+        epochsPerFrame: 1,
+        reportDeadlineSlots: 16,
+      });
+      expect(await f.oracle.SECONDS_PER_SLOT()).to.equal(2n);
+      expect(await f.facts.SECONDS_PER_SLOT()).to.equal(2n);
+      expect(await frameTiming(f.oracle)).to.deep.equal({
+        genesisTime: genesis,
+        secondsPerSlot: 2n,
+        slotsPerFrame: 32n,
+        deadlineSlots: 16n,
+      });
+      // Frame 1 starts at slot 32, 64 s after genesis (384 s with 12-second slots).
+      await time.increaseTo(genesis + 63n);
+      await expect(f.oracle.getCurrentFrame()).to.be.revertedWithCustomError(f.oracle, "NoFrameYet").withArgs(31n);
+      await time.increaseTo(genesis + 64n);
+      expect(await f.oracle.getCurrentFrame()).to.deep.equal([31n, 47n]);
+      expect(await f.facts.currentSlot()).to.equal(32n);
+      // The deadline slot 47 ends 96 s after genesis: the first report after it is refused.
+      await time.setNextBlockTimestamp(genesis + 96n);
+      await expect(f.oracle.connect(f.oracleMembers[0]).submitReport(buildReport(31n)))
+        .to.be.revertedWithCustomError(f.oracle, "ReportDeadlinePassed")
+        .withArgs(31n, 47n, 48n);
     });
   });
 

@@ -254,6 +254,7 @@ describe("BeaconState (real SSZ on the local beacon chain)", function () {
         const verifier = (await hre.ethers.deployContract("BeaconProofVerifier", [
           admin.address,
           genesisTime,
+          12n,
           0n,
         ])) as unknown as BeaconProofVerifier;
         const header = toHeader((await getHeader(api, "head")).body.data);

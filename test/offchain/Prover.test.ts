@@ -107,6 +107,7 @@ describe("Prover client (offchain/prover/client.ts)", function () {
     const verifier = (await hre.ethers.deployContract("BeaconProofVerifier", [
       admin.address,
       genesisTime,
+      12n,
       0n,
     ])) as unknown as BeaconProofVerifier;
     expect(timestamp).to.equal(genesisTime + 12n * 1_301n);

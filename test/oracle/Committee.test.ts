@@ -298,7 +298,12 @@ describe("AccountingOracle: committee quorum on the deployed oracle", function (
     it("getCurrentFrame() returns (refSlot, refSlot + 3600) for the frame advanceFrames moved to, throughout the frame", async function () {
       const f = await loadFixture(inOpenFrame);
       const timing = await frameTiming(f.oracle);
-      expect(timing).to.deep.equal({ genesisTime: 0n, slotsPerFrame: SLOTS_PER_FRAME, deadlineSlots: DEADLINE_SLOTS });
+      expect(timing).to.deep.equal({
+        genesisTime: 0n,
+        secondsPerSlot: SECONDS_PER_SLOT,
+        slotsPerFrame: SLOTS_PER_FRAME,
+        deadlineSlots: DEADLINE_SLOTS,
+      });
       expect([...(await f.oracle.getCurrentFrame())]).to.deep.equal([f.refSlot, f.refSlot + DEADLINE_SLOTS]);
       // advanceFrames mined the frame's first slot, one after the refSlot, at a frame boundary.
       const block = await hre.ethers.provider.getBlock("latest");

@@ -45,7 +45,7 @@ async function implementationOf(proxy: string): Promise<string> {
 /** The constructor arguments of the oracle's current implementation (its immutables). */
 async function oraclePeers(
   oracle: AccountingOracle,
-): Promise<[string, string, string, string, string, string, string]> {
+): Promise<[string, string, string, string, string, string, string, bigint]> {
   return [
     await oracle.POOL(),
     await oracle.REGISTRY(),
@@ -54,6 +54,7 @@ async function oraclePeers(
     await oracle.INSURANCE_FUND(),
     await oracle.WITHDRAWAL_QUEUE(),
     await oracle.BEACON_FACTS(),
+    await oracle.SECONDS_PER_SLOT(),
   ];
 }
 
@@ -219,6 +220,7 @@ describe("AccountingOracle: deployment, governance and upgrades", function () {
         fundAddress,
         await f.withdrawalQueue.getAddress(),
         await f.facts.getAddress(),
+        12n, // SECONDS_PER_SLOT: the Ignition default
       ]);
       expect(await f.insuranceFund.POOL()).to.equal(f.poolAddress);
       expect(await f.insuranceFund.hasRole(ROLES.admin, f.admin.address)).to.equal(true);

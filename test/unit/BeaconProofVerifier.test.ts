@@ -54,6 +54,7 @@ describe("BeaconProofVerifier", function () {
     const verifier = (await hre.ethers.deployContract("BeaconProofVerifier", [
       admin.address,
       genesisTimestamp,
+      12,
       ELECTRA_FROM_SLOT,
     ])) as unknown as BeaconProofVerifier;
     const layout = await electraLayout();
@@ -436,9 +437,24 @@ describe("BeaconProofVerifier", function () {
       const future = await hre.ethers.deployContract("BeaconProofVerifier", [
         admin.address,
         latest!.timestamp + 1000,
+        12,
         0,
       ]);
       expect(await future.currentSlot()).to.equal(0n);
+    });
+
+    it("counts slots of the length it was built with (2 s on a devnet), and refuses zero with ZeroSecondsPerSlot", async function () {
+      const [admin] = await hre.ethers.getSigners();
+      const genesis = (await time.latest()) + 1000;
+      const devnet = await hre.ethers.deployContract("BeaconProofVerifier", [admin.address, genesis, 2, 0]);
+      expect(await devnet.SECONDS_PER_SLOT()).to.equal(2n);
+      await time.increaseTo(genesis + 65);
+      expect(await devnet.currentSlot()).to.equal(32n);
+      const factory = await hre.ethers.getContractFactory("BeaconProofVerifier");
+      await expect(factory.deploy(admin.address, genesis, 0, 0)).to.be.revertedWithCustomError(
+        factory,
+        "ZeroSecondsPerSlot",
+      );
     });
   });
 

@@ -23,6 +23,7 @@ describe("BeaconProofs", function () {
     const harness = (await hre.ethers.deployContract("BeaconProofVerifier__Harness", [
       admin.address,
       0,
+      12,
       0,
     ])) as unknown as BeaconProofVerifier__Harness;
     return { harness };

@@ -74,7 +74,7 @@ async function deployCommittee() {
   const signers = await ethers.getSigners();
   const [admin, m0, m1, m2, m3, m4, outsider] = signers;
   const genesis = BigInt(await time.latest()) + GENESIS_DELAY;
-  const committee = await ethers.deployContract("OracleCommittee__Harness");
+  const committee = await ethers.deployContract("OracleCommittee__Harness", [SECONDS_PER_SLOT]);
   await committee.initialize(admin.address, genesis, EPOCHS_PER_FRAME, DEADLINE_SLOTS);
   const members: HardhatEthersSigner[] = [m0, m1, m2, m3, m4];
   return { committee, admin, members, outsider, genesis, clock: beaconClock(genesis) };
@@ -94,7 +94,7 @@ async function committeeOfFive() {
 async function dayFrameCommittee() {
   const [admin, member] = await ethers.getSigners();
   const genesis = BigInt(await time.latest()) + GENESIS_DELAY;
-  const committee = await ethers.deployContract("OracleCommittee__Harness");
+  const committee = await ethers.deployContract("OracleCommittee__Harness", [SECONDS_PER_SLOT]);
   await committee.initialize(admin.address, genesis, 225n, 7_200n);
   await committee.addMember(member.address, 1n);
   return { committee, member, genesis };
@@ -125,11 +125,11 @@ describe("OracleCommittee", function () {
     it("emits FrameConfigSet on initialisation and refuses an invalid initial frame configuration", async function () {
       const [admin] = await ethers.getSigners();
       const genesis = BigInt(await time.latest()) + GENESIS_DELAY;
-      const valid = await ethers.deployContract("OracleCommittee__Harness");
+      const valid = await ethers.deployContract("OracleCommittee__Harness", [SECONDS_PER_SLOT]);
       await expect(valid.initialize(admin.address, genesis, 3n, 50n))
         .to.emit(valid, "FrameConfigSet")
         .withArgs(3n, 50n);
-      const invalid = await ethers.deployContract("OracleCommittee__Harness");
+      const invalid = await ethers.deployContract("OracleCommittee__Harness", [SECONDS_PER_SLOT]);
       await expect(invalid.initialize(admin.address, genesis, 0n, 1n))
         .to.be.revertedWithCustomError(invalid, "InvalidFrameConfig")
         .withArgs(0n, 1n);
@@ -208,6 +208,33 @@ describe("OracleCommittee", function () {
       expect(await committee.getCurrentFrame()).to.deep.equal([14_399n, 21_599n]);
       await time.increaseTo(genesis + 30n * day + 3_600n); // slot 216,300, frame 30
       expect(await committee.getCurrentFrame()).to.deep.equal([215_999n, 223_199n]);
+    });
+
+    it("counts frames in 2-second slots when constructed with secondsPerSlot = 2 (a devnet)", async function () {
+      const [admin, member] = await ethers.getSigners();
+      const genesis = BigInt(await time.latest()) + GENESIS_DELAY;
+      const committee = await ethers.deployContract("OracleCommittee__Harness", [2n]);
+      await committee.initialize(admin.address, genesis, EPOCHS_PER_FRAME, DEADLINE_SLOTS);
+      await committee.addMember(member.address, 1n);
+      expect(await committee.SECONDS_PER_SLOT()).to.equal(2n);
+      // Frame 1 starts at slot 32 = genesis + 64 s (not 384 s); its deadline slot 55 ends at genesis + 112 s.
+      await time.increaseTo(genesis + 63n); // last second of slot 31
+      await expect(committee.getCurrentFrame())
+        .to.be.revertedWithCustomError(committee, "NoFrameYet")
+        .withArgs(FRAME_1_REF);
+      await time.increaseTo(genesis + 64n);
+      expect(await committee.getCurrentFrame()).to.deep.equal([FRAME_1_REF, FRAME_1_DEADLINE]);
+      await time.increaseTo(genesis + 2n * 64n); // slot 64: frame 2
+      expect(await committee.getCurrentFrame()).to.deep.equal([FRAME_2_REF, FRAME_2_DEADLINE]);
+      await time.setNextBlockTimestamp(genesis + 2n * (FRAME_2_DEADLINE + 1n)); // first second after the deadline
+      await expect(committee.connect(member).submitReport(FRAME_2_REF, A))
+        .to.be.revertedWithCustomError(committee, "ReportDeadlinePassed")
+        .withArgs(FRAME_2_REF, FRAME_2_DEADLINE, FRAME_2_DEADLINE + 1n);
+    });
+
+    it("refuses zero seconds per slot at construction with ZeroSecondsPerSlot", async function () {
+      const factory = await ethers.getContractFactory("OracleCommittee__Harness");
+      await expect(factory.deploy(0n)).to.be.revertedWithCustomError(factory, "ZeroSecondsPerSlot");
     });
 
     it("lets a manager change the frame configuration, which moves the current frame", async function () {

@@ -46,6 +46,11 @@ const _abi = [
         name: "beaconFacts",
         type: "address",
       },
+      {
+        internalType: "uint256",
+        name: "secondsPerSlot",
+        type: "uint256",
+      },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -693,6 +698,11 @@ const _abi = [
       },
     ],
     name: "ZeroOperatorLoss",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "ZeroSecondsPerSlot",
     type: "error",
   },
   {

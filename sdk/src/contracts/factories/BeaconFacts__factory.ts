@@ -23,6 +23,11 @@ const _abi = [
         type: "uint64",
       },
       {
+        internalType: "uint256",
+        name: "secondsPerSlot",
+        type: "uint256",
+      },
+      {
         internalType: "uint64",
         name: "electraFromSlot",
         type: "uint64",
@@ -504,6 +509,11 @@ const _abi = [
       },
     ],
     name: "WrongWithdrawalCredentials",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "ZeroSecondsPerSlot",
     type: "error",
   },
   {
