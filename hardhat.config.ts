@@ -133,7 +133,7 @@ const config: HardhatUserConfig = {
     // `npm run devnet`'s Anvil (or any node on $DEVNET_RPC_URL) with Anvil's default accounts.
     devnet: {
       url: process.env.DEVNET_RPC_URL ?? DEFAULT_LOCALHOST_URL,
-      accounts: { mnemonic: "test test test test test test test test test test test junk", count: 20 },
+      accounts: { mnemonic: "test test test test test test test test test test test junk", count: 40 },
     },
     hoodi: { url: rpcUrl("hoodi"), chainId: HOODI_CHAIN_ID, accounts: deployerAccounts },
     mainnet: { url: rpcUrl("mainnet"), chainId: 1, accounts: deployerAccounts },

@@ -15,7 +15,7 @@ import { checkDeploymentParameters, type DeployModule, type ParameterProblem } f
 import { shortPath } from "./cli";
 import { fail, tidepoolTask } from "./lib";
 
-const LOCAL_NETWORKS = new Set(["hardhat", "localhost"]);
+const LOCAL_NETWORKS = new Set(["hardhat", "localhost", "devnet"]);
 const PARAMETERS_HELP =
   "Ignition parameter file; default: deploy/parameters/<network>.json (localhost.json in-process)";
 const MODULE_HELP =
