@@ -29,6 +29,7 @@ interface OracleReportArgs {
   timeout: string;
   retries: string;
   concurrency: string;
+  confirmations: string;
 }
 
 /** Where the member keeps its key index by default (offchain/oracle/key-index.ts). */
@@ -107,6 +108,11 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
   .addOptionalParam("timeout", "Seconds before a node request is abandoned and retried", "30")
   .addOptionalParam("retries", "Retries of a node request that failed or timed out", "3")
   .addOptionalParam("concurrency", "Execution-layer calls in flight at once", "8")
+  .addOptionalParam(
+    "confirmations",
+    "Blocks a submission must be under before it counts (it is sent again with higher fees if not mined)",
+    "1",
+  )
   .setAction(async (args: OracleReportArgs, hre): Promise<void> => {
     const beaconUrl = parseUrl(args.beaconUrl);
     const intervalMs = parseCount(args.interval, "interval", 1) * 1000;
@@ -114,6 +120,7 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
     const daemon = parseDaemonOptions(args);
     const reads = parseReadOptions(args);
     const dataDir = args.dataDir ?? process.env.ORACLE_DATA_DIR ?? DEFAULT_DATA_DIR;
+    const send = { confirmations: parseCount(args.confirmations, "confirmations", 1) };
     if (daemon.metricsPort !== undefined && !(await portIsFree(daemon.metricsPort))) {
       fail(
         `port ${daemon.metricsPort} on 127.0.0.1 is in use: stop what listens there, or choose another --metrics-port`,
@@ -191,6 +198,7 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
           logger,
           metricsPort: daemon.metricsPort,
           warningSlots: daemon.warningSlots,
+          send,
         });
       } finally {
         process.off("SIGINT", onSignal);
@@ -199,7 +207,7 @@ tidepoolTask("oracle-report", "As an oracle member, builds the current frame's r
       logger.info("oracle daemon stopped");
       return;
     }
-    const outcome = await attempt(hre, () => service.reportOnce(ctx, member, console.log));
+    const outcome = await attempt(hre, () => service.reportOnce(ctx, member, console.log, send));
     switch (outcome.status) {
       case "frame-processed":
         console.log(`Frame with reference slot ${outcome.refSlot} is processed already: nothing to do.`);

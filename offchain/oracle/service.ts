@@ -6,12 +6,13 @@
  * nears without quorum, Prometheus metrics and a health check), and `runDaemon` repeats them until
  * stopped. docs/oracle.md describes the log lines and the metrics.
  */
-import { isError, type ContractTransactionReceipt, type Signer } from "ethers";
+import { isError, type Signer, type TransactionReceipt } from "ethers";
 import { toSdkError } from "../../sdk/src/errors";
 import { reportHash } from "../../sdk/src/report";
 import { createLogger, ethValue, gweiEth, utcSeconds, type LogFields, type Logger } from "../log";
 import { MetricsRegistry, startMetricsServer, type Health, type MetricsServer } from "../metrics";
 import type { BeaconReader } from "./beacon";
+import { sendTransaction, type SendOptions } from "../tx";
 import { KeyIndex } from "./key-index";
 import { blockAtOrBefore, buildFrameReport, type BuiltReport, type ReportContext } from "./report";
 
@@ -19,7 +20,7 @@ export type PassOutcome =
   | { status: "frame-processed"; refSlot: bigint }
   | { status: "waiting-for-finality"; refSlot: bigint; finalizedEpoch: bigint }
   | { status: "already-voted"; report: BuiltReport }
-  | { status: "submitted"; report: BuiltReport; receipt: ContractTransactionReceipt; applied: boolean };
+  | { status: "submitted"; report: BuiltReport; receipt: TransactionReceipt; applied: boolean };
 
 /** What a pass finds before submitting: nothing to do, or a report this member has not voted for. */
 export type Prepared = Exclude<PassOutcome, { status: "submitted" }> | { status: "ready"; report: BuiltReport };
@@ -50,10 +51,13 @@ export async function submitReport(
   ctx: ReportContext,
   member: Signer,
   report: BuiltReport,
-): Promise<{ receipt: ContractTransactionReceipt; applied: boolean }> {
+  send: SendOptions = {},
+): Promise<{ receipt: TransactionReceipt; applied: boolean }> {
   const { oracle } = ctx.contracts;
-  const receipt = await (await oracle.connect(member).submitReport(report.data)).wait();
-  if (!receipt) throw new Error("submitReport: no receipt");
+  // As a service on a real network sends (offchain/tx.ts): estimated first, confirmed, sent again
+  // with the same nonce and higher fees if the broadcast is not mined in time.
+  const data = oracle.interface.encodeFunctionData("submitReport", [report.data]);
+  const receipt = await sendTransaction(member, { to: await oracle.getAddress(), data }, send);
   return { receipt, applied: (await oracle.getLastProcessedRefSlot()) === report.refSlot };
 }
 
@@ -85,12 +89,13 @@ export async function reportOnce(
   ctx: ReportContext,
   member: Signer,
   log: (line: string) => void = () => {},
+  send: SendOptions = {},
 ): Promise<PassOutcome> {
   const prepared = await prepareReport(ctx, member);
   if (prepared.status !== "ready") return prepared;
   const { report } = prepared;
   log(`Report for slot ${report.refSlot}: ${fieldsText(reportFigures(report))}`);
-  const { receipt, applied } = await submitReport(ctx, member, report);
+  const { receipt, applied } = await submitReport(ctx, member, report, send);
   return { status: "submitted", report, receipt, applied };
 }
 
@@ -195,6 +200,8 @@ export interface DaemonOptions {
   metrics?: OracleMetrics;
   /** The clock, in milliseconds (default: Date.now): the head lag and the health check read it. */
   now?: () => number;
+  /** How submissions are sent: confirmations, rebroadcasts (offchain/tx.ts; default: its defaults). */
+  send?: SendOptions;
 }
 
 /** The current frame as the execution chain sees it, and what this member has done in it. */
@@ -291,7 +298,7 @@ export class OracleDaemon {
           this.markDone();
         } else {
           submitting = true;
-          const { receipt, applied } = await submitReport(this.ctx, this.member, prepared.report);
+          const { receipt, applied } = await submitReport(this.ctx, this.member, prepared.report, this.options.send);
           submitting = false;
           this.metrics.submissions.inc({ result: "ok" });
           this.metrics.lastSubmission.set(Math.floor(this.now() / 1000));
