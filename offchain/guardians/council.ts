@@ -43,6 +43,7 @@ import { describeError } from "../../sdk/src/errors";
 import { eth } from "../../sdk/src/format";
 import { INTERFACES } from "../../sdk/src/protocol";
 import { parseRevert } from "../../sdk/src/revert";
+import { sendTransaction, type SendOptions } from "../tx";
 import {
   ATTESTATION_TYPES,
   BeaconApiError,
@@ -232,6 +233,8 @@ export interface CouncilOptions {
   log?: (line: string) => void;
   /** The clock of the log lines (tests fix it). */
   now?: () => Date;
+  /** How deposits are sent: confirmations, rebroadcasts (offchain/tx.ts; default: its defaults). */
+  send?: SendOptions;
 }
 
 /** How a pass ended. */
@@ -475,8 +478,9 @@ export class GuardianCouncilDaemon {
     const validators = `${count} validator${count === 1n ? "" : "s"} (${eth(count * DEPOSIT_SIZE)}) of operator ${next.id}`;
     try {
       await sender.depositBufferedEther.staticCall(next.id, count, chosen, signatures); // a revert costs no gas
-      const receipt = await (await sender.depositBufferedEther(next.id, count, chosen, signatures)).wait();
-      const tx = receipt?.hash ?? "";
+      // As on a real network (offchain/tx.ts): estimated, confirmed, sent again if not mined in time.
+      const request = await sender.depositBufferedEther.populateTransaction(next.id, count, chosen, signatures);
+      const tx = (await sendTransaction(this.options.guardian, request, this.options.send)).hash;
       this.log(`${summary}; deposited ${validators}, tx ${tx}; buffer now ${eth(await pool.bufferedEther())}`);
       return outcome({ status: "deposited", operatorId: next.id, count, tx });
     } catch (error) {

@@ -29,10 +29,11 @@ import {
   keccak256,
   toBeHex,
   zeroPadValue,
-  type ContractTransactionReceipt,
+  type ContractTransaction,
   type Interface,
   type Provider,
   type Signer,
+  type TransactionReceipt,
 } from "ethers";
 import type { AccountingOracle, BeaconFacts, NodeOperatorRegistry } from "../../typechain-types";
 import { BeaconFacts__factory } from "../../typechain-types/factories/contracts/beacon/BeaconFacts__factory";
@@ -40,6 +41,7 @@ import { StakingPool__factory } from "../../sdk/src/contracts";
 import { describeCustomError, describeError } from "../../sdk/src/errors";
 import { eth } from "../../sdk/src/format";
 import { INTERFACES } from "../../sdk/src/protocol";
+import { sendTransaction } from "../tx";
 import { fetchHeader, fetchStateSsz, layoutOf, type FetchedState } from "./client";
 import {
   buildValidatorProof,
@@ -408,22 +410,23 @@ export interface ProofResult {
   kind: FactKind | "forced";
   operatorId: bigint;
   keyIndex: bigint;
-  receipt: ContractTransactionReceipt;
+  receipt: TransactionReceipt;
   gasUsed: bigint;
   /** The sentence after "Proven: " (or "Forced exit: "), without gas. */
   summary: string;
 }
 
-/** Sends `send()` and waits; a revert becomes the SDK's sentence. */
-async function submit(send: () => Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>) {
-  let receipt: ContractTransactionReceipt | null;
+/**
+ * Sends the transaction `populate()` builds as `signer` would on a real network (offchain/tx.ts:
+ * estimated first, confirmed, sent again with higher fees if not mined); a revert becomes the SDK's
+ * sentence.
+ */
+async function submit(signer: Signer, populate: () => Promise<ContractTransaction>): Promise<TransactionReceipt> {
   try {
-    receipt = await (await send()).wait();
+    return await sendTransaction(signer, await populate());
   } catch (error) {
     throw new ProofFailure(describeError(error, FACT_INTERFACES));
   }
-  if (!receipt) throw new ProofFailure("The transaction has no receipt.");
-  return receipt;
 }
 
 /** The value sent with an exit request: the predeploy's fee now plus 10% (rounded up); the excess comes back. */
@@ -516,7 +519,7 @@ export async function proveKeyFact(
   const fact = await buildFact(anchored, key);
   const facts = ctx.contracts.facts.connect(signer);
   const iface = facts.interface;
-  const events = (receipt: ContractTransactionReceipt) =>
+  const events = (receipt: TransactionReceipt) =>
     receipt.logs
       .filter((l) => l.address.toLowerCase() === facts.target.toString().toLowerCase())
       .map((l) => iface.parseLog(l))
@@ -524,7 +527,7 @@ export async function proveKeyFact(
   const who = `operator ${operatorId} key ${keyIndex}`;
   switch (kind) {
     case "slashed": {
-      const receipt = await submit(() => facts.proveSlashed(fact));
+      const receipt = await submit(signer, () => facts.proveSlashed.populateTransaction(fact));
       const ev = events(receipt).find((e) => e.name === "SlashingProven")!;
       const on = await (await poolOf(ctx)).isBunkerModeActive();
       return result(kind, operatorId, keyIndex, receipt, [
@@ -534,7 +537,7 @@ export async function proveKeyFact(
       ]);
     }
     case "exited": {
-      const receipt = await submit(() => facts.proveExited(fact));
+      const receipt = await submit(signer, () => facts.proveExited.populateTransaction(fact));
       const ev = events(receipt).find((e) => e.name === "ExitProven")!;
       return result(kind, operatorId, keyIndex, receipt, [
         `${who} exited`,
@@ -543,7 +546,7 @@ export async function proveKeyFact(
     }
     case "late": {
       const value = await exitRequestValue(ctx.contracts.facts);
-      const receipt = await submit(() => facts.proveLateExit(fact, request!, { value }));
+      const receipt = await submit(signer, () => facts.proveLateExit.populateTransaction(fact, request!, { value }));
       const ev = events(receipt).find((e) => e.name === "LateExitProven")!;
       const fee = ev.args.feeWei as bigint;
       const penalty = await sharesToEth(ctx, ev.args.penaltyShares as bigint);
@@ -555,7 +558,7 @@ export async function proveKeyFact(
       ]);
     }
     case "foreign": {
-      const receipt = await submit(() => facts.proveForeignCredentials(fact));
+      const receipt = await submit(signer, () => facts.proveForeignCredentials.populateTransaction(fact));
       const ev = events(receipt).find((e) => e.name === "ForeignCredentialsProven")!;
       const written = ev.args.writtenOffWei as bigint;
       return result(kind, operatorId, keyIndex, receipt, [
@@ -581,7 +584,7 @@ export async function forceExit(
     refuse("FactAlreadyProven", [operatorId, keyIndex, FACT.forced]);
   }
   const value = await exitRequestValue(ctx.contracts.facts);
-  const receipt = await submit(() => facts.forceExit(operatorId, keyIndex, { value }));
+  const receipt = await submit(admin, () => facts.forceExit.populateTransaction(operatorId, keyIndex, { value }));
   const log = receipt.logs
     .filter((l) => l.address.toLowerCase() === facts.target.toString().toLowerCase())
     .map((l) => facts.interface.parseLog(l))
@@ -605,7 +608,7 @@ function result(
   kind: ProofResult["kind"],
   operatorId: bigint,
   keyIndex: bigint,
-  receipt: ContractTransactionReceipt,
+  receipt: TransactionReceipt,
   parts: string[],
 ): ProofResult {
   return { kind, operatorId, keyIndex, receipt, gasUsed: receipt.gasUsed, summary: parts.join("; ") };
