@@ -41,9 +41,6 @@ contract RatePusher is OApp, OAppOptionsType3 {
     /// @param refTime The last applied report's reference time (Unix seconds).
     event RatePushed(uint32 indexed dstEid, bytes32 indexed guid, uint256 rate, uint256 refTime);
 
-    /// @notice No oracle report has been applied yet: there is no rate to date.
-    error NoReport();
-
     /// @notice A message arrived; this contract only sends.
     error SendOnly();
 
@@ -95,7 +92,6 @@ contract RatePusher is OApp, OAppOptionsType3 {
     /// @return refTime The last applied report's reference time (Unix seconds).
     function currentRate() public view returns (uint256 rate, uint256 refTime) {
         uint256 refSlot = IAccountingOracle(ORACLE).getLastReport().refSlot;
-        if (refSlot == 0) revert NoReport();
         (uint256 genesisTime,,) = IReportClock(ORACLE).getFrameConfig();
         refTime = genesisTime + refSlot * IReportClock(ORACLE).SECONDS_PER_SLOT();
         rate = WRAPPER.tpEthPerToken();
