@@ -46,7 +46,11 @@ describe("wtpETH bridge: LayerZero V2 OFT adapter and OFTs", function () {
       [],
       [parseEther("10"), parseEther("10")],
     ]);
-    await expect(adapter.connect(holder).send(param, [fee.nativeFee, 0n], holder.address, { value: fee.nativeFee }))
+    await expect(
+      adapter
+        .connect(holder)
+        .send(param, { nativeFee: fee.nativeFee, lzTokenFee: 0n }, holder.address, { value: fee.nativeFee }),
+    )
       .to.emit(adapter, "OFTSent")
       .withArgs(ethers.isHexString, L2_EID, holder.address, parseEther("10"), parseEther("10"))
       .and.to.emit(l2, "OFTReceived")
@@ -84,7 +88,9 @@ describe("wtpETH bridge: LayerZero V2 OFT adapter and OFTs", function () {
     const fee = await adapter.quoteSend(param, false);
     expect(fee.nativeFee).to.be.greaterThan(0n);
     const extra = parseEther("0.25");
-    await adapter.connect(holder).send(param, [fee.nativeFee + extra, 0n], refundTo, { value: fee.nativeFee + extra });
+    await adapter
+      .connect(holder)
+      .send(param, { nativeFee: fee.nativeFee + extra, lzTokenFee: 0n }, refundTo, { value: fee.nativeFee + extra });
     expect(await ethers.provider.getBalance(refundTo)).to.equal(extra);
     expect(await ethers.provider.getBalance(await f.endpoints[HOME_EID].getAddress())).to.equal(fee.nativeFee);
     await expectBacked(f);
@@ -98,7 +104,7 @@ describe("wtpETH bridge: LayerZero V2 OFT adapter and OFTs", function () {
       const one = parseEther("1");
       const fee = (await adapter.quoteSend(sendParam(L2_EID, holder.address, one), false)).nativeFee;
       const send = (param: ReturnType<typeof sendParam>, nativeFee = fee, value = fee) =>
-        adapter.connect(holder).send(param, [nativeFee, 0n], holder.address, { value });
+        adapter.connect(holder).send(param, { nativeFee: nativeFee, lzTokenFee: 0n }, holder.address, { value });
 
       await expect(send(sendParam(L2_EID, holder.address, 0n))).to.be.revertedWithCustomError(adapter, "ZeroAmount");
       await expect(send(sendParam(L2_EID, holder.address, UNIT - 1n))).to.be.revertedWithCustomError(
@@ -205,7 +211,9 @@ describe("wtpETH bridge: LayerZero V2 OFT adapter and OFTs", function () {
       await l2.connect(f.bridgePauser).pause();
       const first = sendParam(L2_EID, holder.address, parseEther("1"));
       const fee = (await adapter.quoteSend(first, false)).nativeFee;
-      const tx1 = await adapter.connect(holder).send(first, [fee, 0n], holder.address, { value: fee });
+      const tx1 = await adapter
+        .connect(holder)
+        .send(first, { nativeFee: fee, lzTokenFee: 0n }, holder.address, { value: fee });
       await bridge(adapter, holder, L2_EID, holder.address, parseEther("2"));
       // Both locked at home, nothing minted: 3 wtpETH in flight.
       expect(await wrapper.balanceOf(await adapter.getAddress())).to.equal(parseEther("3"));
