@@ -75,10 +75,14 @@ abstract contract BridgeGuard is Ownable, Pausable {
             RateLimitConfig calldata c = configs[i];
             if (c.window == 0) revert ZeroWindow(c.dstEid);
             PathLimit storage p = pathLimits[c.dstEid];
-            (uint256 inFlight,) = _inFlightAndAvailable(p);
+            (uint256 inFlight, ) = _inFlightAndAvailable(p);
             // inFlight ≤ the old limit, a uint96.
-            (p.limit, p.window, p.inFlight, p.updatedAt) =
-                (c.limit, c.window, uint96(inFlight), uint32(block.timestamp));
+            (p.limit, p.window, p.inFlight, p.updatedAt) = (
+                c.limit,
+                c.window,
+                uint96(inFlight),
+                uint32(block.timestamp)
+            );
             emit RateLimitSet(c.dstEid, c.limit, c.window);
         }
     }
@@ -121,19 +125,19 @@ abstract contract BridgeGuard is Ownable, Pausable {
     /// @dev Counts `amount` (already checked by {_checkOutbound}) against `dstEid`'s limit.
     function _consumeOutbound(uint32 dstEid, uint256 amount) internal {
         PathLimit storage p = pathLimits[dstEid];
-        (uint256 inFlight,) = _inFlightAndAvailable(p);
+        (uint256 inFlight, ) = _inFlightAndAvailable(p);
         // inFlight + amount ≤ limit, a uint96.
         (p.inFlight, p.updatedAt) = (uint96(inFlight + amount), uint32(block.timestamp));
     }
 
     /// @dev The amount in flight decayed up to now, and what the limit leaves.
-    function _inFlightAndAvailable(PathLimit storage p)
-        private
-        view
-        returns (uint256 inFlight, uint256 available)
-    {
-        (uint256 limit, uint256 window, uint256 previous, uint256 updatedAt) =
-            (p.limit, p.window, p.inFlight, p.updatedAt);
+    function _inFlightAndAvailable(PathLimit storage p) private view returns (uint256 inFlight, uint256 available) {
+        (uint256 limit, uint256 window, uint256 previous, uint256 updatedAt) = (
+            p.limit,
+            p.window,
+            p.inFlight,
+            p.updatedAt
+        );
         if (window == 0) return (0, 0);
         uint256 decayed = (limit * (block.timestamp - updatedAt)) / window;
         inFlight = previous > decayed ? previous - decayed : 0;

@@ -87,10 +87,12 @@ contract RateOracle is OApp {
     /// @param owner_ Owner and endpoint delegate (the deployer while wiring, then the timelock).
     /// @param maxChangePerDayBP_ Most the rate may move per day (basis points).
     /// @param maxAgeSeconds_ Age beyond which the rate is stale (seconds).
-    constructor(address endpoint, address owner_, uint256 maxChangePerDayBP_, uint256 maxAgeSeconds_)
-        OApp(endpoint, owner_)
-        Ownable(owner_)
-    {
+    constructor(
+        address endpoint,
+        address owner_,
+        uint256 maxChangePerDayBP_,
+        uint256 maxAgeSeconds_
+    ) OApp(endpoint, owner_) Ownable(owner_) {
         _setMaxChangePerDay(maxChangePerDayBP_);
         _setMaxAge(maxAgeSeconds_);
     }
@@ -158,10 +160,13 @@ contract RateOracle is OApp {
     }
 
     /// @dev Applies the rules in the contract's notice to `(rate, refTime)`.
-    function _lzReceive(Origin calldata, bytes32 guid, bytes calldata message, address, bytes calldata)
-        internal
-        override
-    {
+    function _lzReceive(
+        Origin calldata,
+        bytes32 guid,
+        bytes calldata message,
+        address,
+        bytes calldata
+    ) internal override {
         (uint256 rate, uint256 refTime) = abi.decode(message, (uint256, uint256));
         Round memory r = latest;
         if (refTime <= r.refTime) {

@@ -10,9 +10,13 @@ import {IWrappedTpEth} from "../interfaces/IWrappedTpEth.sol";
 /// @notice The oracle's beacon clock, read to date a report.
 interface IReportClock {
     /// @notice Seconds per beacon slot.
+    /// @return The slot length.
     function SECONDS_PER_SLOT() external view returns (uint256);
 
     /// @notice The beacon-time configuration (only the genesis time is read).
+    /// @return genesisTime Unix time of slot 0.
+    /// @return epochsPerFrame Epochs per frame.
+    /// @return deadlineSlots Slots after the reference slot during which reports are accepted.
     function getFrameConfig()
         external
         view
@@ -48,10 +52,12 @@ contract RatePusher is OApp, OAppOptionsType3 {
     /// @param oracle The accounting oracle (proxy).
     /// @param endpoint This chain's LayerZero endpoint.
     /// @param owner_ Owner and endpoint delegate (the deployer while wiring, then the timelock).
-    constructor(IWrappedTpEth wrapper, address oracle, address endpoint, address owner_)
-        OApp(endpoint, owner_)
-        Ownable(owner_)
-    {
+    constructor(
+        IWrappedTpEth wrapper,
+        address oracle,
+        address endpoint,
+        address owner_
+    ) OApp(endpoint, owner_) Ownable(owner_) {
         WRAPPER = wrapper;
         ORACLE = oracle;
     }
@@ -62,11 +68,10 @@ contract RatePusher is OApp, OAppOptionsType3 {
     /// @param dstEid The destination's LayerZero endpoint id (a configured peer, else `NoPeer`).
     /// @param options Extra LayerZero options, combined with the enforced ones (usually empty).
     /// @return receipt LayerZero's receipt (guid, nonce, fee charged).
-    function pushRate(uint32 dstEid, bytes calldata options)
-        external
-        payable
-        returns (MessagingReceipt memory receipt)
-    {
+    function pushRate(
+        uint32 dstEid,
+        bytes calldata options
+    ) external payable returns (MessagingReceipt memory receipt) {
         (uint256 rate, uint256 refTime) = currentRate();
         receipt = _lzSend(
             dstEid,
@@ -92,7 +97,7 @@ contract RatePusher is OApp, OAppOptionsType3 {
     /// @return refTime The last applied report's reference time (Unix seconds).
     function currentRate() public view returns (uint256 rate, uint256 refTime) {
         uint256 refSlot = IAccountingOracle(ORACLE).getLastReport().refSlot;
-        (uint256 genesisTime,,) = IReportClock(ORACLE).getFrameConfig();
+        (uint256 genesisTime, , ) = IReportClock(ORACLE).getFrameConfig();
         refTime = genesisTime + refSlot * IReportClock(ORACLE).SECONDS_PER_SLOT();
         rate = WRAPPER.tpEthPerToken();
     }

@@ -20,40 +20,40 @@ contract WtpEthOFTAdapter is OFTAdapter, BridgeGuard {
     /// @param wtpEth The wtpETH token (18 decimals).
     /// @param endpoint This chain's LayerZero endpoint.
     /// @param owner_ Owner and endpoint delegate (the deployer while wiring, then the timelock).
-    constructor(address wtpEth, address endpoint, address owner_)
-        OFTAdapter(wtpEth, endpoint, owner_)
-        Ownable(owner_)
-    {}
+    constructor(
+        address wtpEth,
+        address endpoint,
+        address owner_
+    ) OFTAdapter(wtpEth, endpoint, owner_) Ownable(owner_) {}
 
     /// @dev Checks the pause, the peer, a zero amount and the rate limit, also for quotes.
-    function _debitView(uint256 amountLD, uint256 minAmountLD, uint32 dstEid)
-        internal
-        view
-        override
-        returns (uint256 amountSentLD, uint256 amountReceivedLD)
-    {
+    function _debitView(
+        uint256 amountLD,
+        uint256 minAmountLD,
+        uint32 dstEid
+    ) internal view override returns (uint256 amountSentLD, uint256 amountReceivedLD) {
         _getPeerOrRevert(dstEid);
         (amountSentLD, amountReceivedLD) = super._debitView(amountLD, minAmountLD, dstEid);
         _checkOutbound(dstEid, amountSentLD);
     }
 
     /// @dev Locks as {OFTAdapter} does, after counting the amount against the rate limit.
-    function _debit(address from, uint256 amountLD, uint256 minAmountLD, uint32 dstEid)
-        internal
-        override
-        returns (uint256 amountSentLD, uint256 amountReceivedLD)
-    {
+    function _debit(
+        address from,
+        uint256 amountLD,
+        uint256 minAmountLD,
+        uint32 dstEid
+    ) internal override returns (uint256 amountSentLD, uint256 amountReceivedLD) {
         (amountSentLD, amountReceivedLD) = super._debit(from, amountLD, minAmountLD, dstEid);
         _consumeOutbound(dstEid, amountSentLD);
     }
 
     /// @dev Releases as {OFTAdapter} does, unless paused (the message then stays retryable).
-    function _credit(address to, uint256 amountLD, uint32 srcEid)
-        internal
-        override
-        whenNotPaused
-        returns (uint256 amountReceivedLD)
-    {
+    function _credit(
+        address to,
+        uint256 amountLD,
+        uint32 srcEid
+    ) internal override whenNotPaused returns (uint256 amountReceivedLD) {
         return super._credit(to, amountLD, srcEid);
     }
 }
