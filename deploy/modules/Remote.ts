@@ -5,8 +5,8 @@ import { MSG_TYPE_SEND, OFT_RECEIVE_GAS, lzReceiveOptions } from "../../sdk/src/
  * A remote chain of the wtpETH bridge (issue 20): the wtpETH OFT and the RateOracle on an L2,
  * wired to the home chain's WtpEthOFTAdapter and RatePusher (peers, enforced lzReceive gas, the
  * outbound rate limit home), then owned by the L2's timelock (which also becomes the endpoint
- * delegate). The home side is deploy/modules/BridgeHome.ts; further remote chains are wired with `WtpEthOFTAdapter.setPeer(remoteEid, …)`,
- * `setEnforcedOptions`, `setRateLimits` and `RatePusher.setPeer` through the home timelock
+ * delegate). The home side is deploy/modules/BridgeHome.ts; a further remote chain is wired at
+ * home through the timelock with `setPeer`, `setEnforcedOptions` and `setRateLimits`
  * (docs/deployment.md, "Remote chains").
  *
  * Parameters (module "TidepoolRemote"): endpoint (this chain's LayerZero EndpointV2), homeEid,
