@@ -124,10 +124,14 @@ describe("wtpETH rate on remote chains: RatePusher → RateOracle", function () 
     await expect(deliver(f, kept - maxChange - 1n, refTime, 5))
       .to.emit(f.rateOracle, "RateUpdated")
       .withArgs(3n, kept - maxChange - 1n, refTime);
-    // A zero rate is refused.
+    // A zero rate is refused (whatever the limit).
     await expect(deliver(f, 0n, refTime + 1n, 6))
       .to.be.revertedWithCustomError(f.rateOracle, "InvalidRate")
       .withArgs(0n);
+    // So is one that does not fit the oracle's 96 bits.
+    await expect(deliver(f, 2n ** 96n, refTime + 1n, 6))
+      .to.be.revertedWithCustomError(f.rateOracle, "InvalidRate")
+      .withArgs(2n ** 96n);
   });
 
   it("refuses forged senders; only the owner sets parameters, within range; the pusher needs a peer", async function () {
