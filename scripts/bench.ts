@@ -15,6 +15,7 @@ import { dailyReportBaseline, dailyReportHolders10000, dailyReportOps1000 } from
 import { withdrawalBenchmarks } from "../bench/withdrawals";
 import { proofBenchmarks } from "../bench/proofs";
 import { factBenchmarks } from "../bench/facts";
+import { bridgeBenchmarks } from "../bench/bridge";
 import {
   exitRequestBenchmarks,
   holderOperationBenchmarks,
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   await reportVariantBenchmarks(gas);
   await reportVoteChurnBenchmarks(gas);
   await userOperationBenchmarks(gas);
+  await bridgeBenchmarks(gas);
   const notes = [...(await proofBenchmarks(gas)), ...(await factBenchmarks(gas))];
 
   const keys = Object.keys(gas).sort();

@@ -26,7 +26,7 @@ import { createWriteStream, mkdirSync, readFileSync, readdirSync, rmSync, statSy
 import path from "node:path";
 
 /** Suites run under coverage. */
-const COVERED_DIRS = ["test/unit", "test/integration", "test/oracle", "test/withdrawals"];
+const COVERED_DIRS = ["test/unit", "test/integration", "test/oracle", "test/withdrawals", "test/bridge"];
 /** The gate's report folder (`istanbulFolder` in `.solcover.js` under COVERAGE_GATE=1) and its log. */
 const GATE_DIR = "coverage/gate";
 const GATE_LOG = `${GATE_DIR}/gate.log`;

@@ -11,6 +11,10 @@ export const SDK_CONTRACTS = [
   "vaults/ExecutionLayerRewardsVault",
   "vaults/InsuranceFund",
   "beacon/BeaconFacts",
+  "bridge/WtpEthOFTAdapter",
+  "bridge/WtpEthOFT",
+  "bridge/RatePusher",
+  "bridge/RateOracle",
 ] as const;
 
 /** An ABI as the SDK stores it (stable text, so a stale copy shows as a diff). */

@@ -15,3 +15,4 @@ export * from "./sdk-error";
 export * from "./status";
 export * from "./withdrawals";
 export * from "./operators";
+export * from "./bridge";

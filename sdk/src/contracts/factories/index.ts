@@ -8,7 +8,11 @@ export { ExecutionLayerRewardsVault__factory } from "./ExecutionLayerRewardsVaul
 export { InsuranceFund__factory } from "./InsuranceFund__factory";
 export { NodeOperatorRegistry__factory } from "./NodeOperatorRegistry__factory";
 export { PermitVerifier__factory } from "./PermitVerifier__factory";
+export { RateOracle__factory } from "./RateOracle__factory";
+export { RatePusher__factory } from "./RatePusher__factory";
 export { StakingPool__factory } from "./StakingPool__factory";
 export { WithdrawalQueue__factory } from "./WithdrawalQueue__factory";
 export { WithdrawalVault__factory } from "./WithdrawalVault__factory";
 export { WrappedTpEth__factory } from "./WrappedTpEth__factory";
+export { WtpEthOFT__factory } from "./WtpEthOFT__factory";
+export { WtpEthOFTAdapter__factory } from "./WtpEthOFTAdapter__factory";

@@ -1,0 +1,27 @@
+/**
+ * LayerZero V2 pieces the wtpETH bridge needs off-chain: the executor option that sets the gas of
+ * a message's `lzReceive`, and an address as a peer (bytes32). Pure (imports `ethers` only), so the
+ * Ignition modules, the tests and the bench share them.
+ */
+import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
+
+/** Gas for `lzReceive` of a wtpETH OFT message on the destination (a mint or a release, measured ~60k). */
+export const OFT_RECEIVE_GAS = 100_000n;
+/** Gas for `lzReceive` of a rate on the destination's RateOracle (measured ~40k). */
+export const RATE_RECEIVE_GAS = 80_000n;
+/** The OFT message type of a plain send (OFTCore.SEND) and RatePusher.PUSH: both 1. */
+export const MSG_TYPE_SEND = 1;
+
+/**
+ * Type-3 LayerZero options with one executor option: `lzReceive` gets `gas` and no native value.
+ * Layout: type 3 (uint16), worker id 1 (executor), option size 17 (uint16), option type 1
+ * (lzReceive), gas (uint128).
+ */
+export function lzReceiveOptions(gas: bigint): string {
+  return concat(["0x0003", "0x01", "0x0011", "0x01", zeroPadValue(toBeHex(gas), 16)]);
+}
+
+/** An EVM address as a LayerZero peer (left-padded to 32 bytes). */
+export function peerBytes32(address: string): string {
+  return zeroPadValue(getAddress(address), 32);
+}
