@@ -14,6 +14,7 @@ import "./tasks/guardians";
 import "./tasks/proofs";
 import "./tasks/deploy";
 import "./tasks/exits";
+import "./tasks/bridge";
 
 // A failure on the command line is one line, also on a machine without a display, which Hardhat
 // takes for a CI server and answers with a stack trace (tasks/cli.ts).

@@ -23,7 +23,8 @@ interface Mutation {
 
 /**
  * Small, realistic bugs: a rounding direction flipped, a fee rounded the wrong way, an over-payment,
- * and a report bound that user actions between the votes can move (report liveness).
+ * a report bound that user actions between the votes can move (report liveness), and a bridge that
+ * releases more than was burnt.
  */
 const MUTATIONS: Mutation[] = [
   {
@@ -53,6 +54,13 @@ const MUTATIONS: Mutation[] = [
     file: "contracts/oracle/AccountingOracle.sol",
     from: "uint256 maxExits = Math.ceilDiv(WITHDRAWAL_QUEUE.unfinalizedEther(), DEPOSIT_SIZE);",
     to: "uint256 maxExits = Math.ceilDiv(Math.saturatingSub(WITHDRAWAL_QUEUE.unfinalizedEther(), POOL.bufferedEther()), DEPOSIT_SIZE);",
+  },
+  {
+    name: "home-unlock-extra",
+    what: "the home adapter releases 1 wei more than the remote chain burnt: only a send back home shows it (locked < remote supply)",
+    file: "contracts/bridge/WtpEthOFTAdapter.sol",
+    from: "return super._credit(to, amountLD, srcEid);",
+    to: "return super._credit(to, amountLD + 1, srcEid);",
   },
 ];
 

@@ -1,7 +1,8 @@
 /**
  * LayerZero V2 pieces the wtpETH bridge needs off-chain: the executor option that sets the gas of
- * a message's `lzReceive`, and an address as a peer (bytes32). Pure (imports `ethers` only), so the
- * Ignition modules, the tests and the bench share them.
+ * a message's `lzReceive`, an address as a peer (bytes32), the Ignition keys and endpoint ids the
+ * bridge tasks resolve, and dust removal. Pure (imports `ethers` only), so the Ignition modules, the
+ * tests, the bench and tasks/bridge.ts share them.
  */
 import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
 
@@ -24,4 +25,30 @@ export function lzReceiveOptions(gas: bigint): string {
 /** An EVM address as a LayerZero peer (left-padded to 32 bytes). */
 export function peerBytes32(address: string): string {
   return zeroPadValue(getAddress(address), 32);
+}
+
+/** The Ignition record's keys of the bridge contracts (deploy/modules/BridgeHome.ts and Remote.ts). */
+export const BRIDGE_DEPLOYMENT_KEYS = {
+  adapter: "TidepoolBridgeHome#WtpEthOFTAdapter",
+  pusher: "TidepoolBridgeHome#RatePusher",
+  remoteOft: "TidepoolRemote#WtpEthOFT",
+} as const;
+
+/**
+ * LayerZero V2 endpoint ids of the chains wtpETH is meant for, by the name the bridge tasks accept
+ * (any other destination is given by its endpoint id).
+ */
+export const LZ_CHAIN_EIDS: Readonly<Record<string, number>> = {
+  arbitrum: 30110,
+  optimism: 30111,
+  base: 30184,
+  "arbitrum-sepolia": 40231,
+  "optimism-sepolia": 40232,
+  "base-sepolia": 40245,
+};
+
+/** The OFTs' shared decimals are 6: what a send of `amount` (18 decimals) carries; the rest stays. */
+export function removeDust(amount: bigint): bigint {
+  const unit = 10n ** 12n;
+  return (amount / unit) * unit;
 }

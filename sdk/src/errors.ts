@@ -58,6 +58,13 @@ function roleName(role: unknown): string {
 
 /** Sentences for every custom error of the shipped contracts; amounts in ETH, accounts shortened. */
 const PHRASES: Record<string, (a: Args) => string> = {
+  // ── The wtpETH bridge (BridgeGuard, LayerZero's OApp and OFT): amounts in wtpETH ──
+  ZeroAmount: () => "Nothing to send: the amount is zero once cut to the bridge's 6 decimals.",
+  RateLimitExceeded: (a) =>
+    `Sending ${e(a, 1, "wtpETH")} to endpoint ${String(a[0])} is over the path's rate limit: ${e(a, 2, "wtpETH")} can be sent now.`,
+  NoPeer: (a) => `No bridge peer is set on this chain for endpoint ${String(a[0])}: check the destination.`,
+  EnforcedPause: () => "The bridge is paused on this chain.",
+  NotEnoughNative: (a) => `The fee offered (${e(a, 0)}) is not LayerZero's quote: quote again.`,
   // ── Holders: staking, tokens, permits ──
   StakeZeroAmount: () => "The amount to stake must be more than zero.",
   StakeTooSmall: (a) => `Staking ${e(a, 0)} is too little to mint a single share.`,

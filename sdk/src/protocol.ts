@@ -11,10 +11,14 @@ import {
   InsuranceFund__factory,
   NodeOperatorRegistry__factory,
   PermitVerifier__factory,
+  RateOracle__factory,
+  RatePusher__factory,
   StakingPool__factory,
   WithdrawalQueue__factory,
   WithdrawalVault__factory,
   WrappedTpEth__factory,
+  WtpEthOFTAdapter__factory,
+  WtpEthOFT__factory,
   type AccountingOracle,
   type StakingPool,
   type WithdrawalQueue,
@@ -48,6 +52,10 @@ export const INTERFACES: readonly Interface[] = [
   ExecutionLayerRewardsVault__factory,
   InsuranceFund__factory,
   BeaconFacts__factory,
+  WtpEthOFTAdapter__factory,
+  WtpEthOFT__factory,
+  RatePusher__factory,
+  RateOracle__factory,
 ].map((factory) => factory.createInterface());
 
 /** Handles on the protocol around `poolAddress`, read and signed through `runner`. */

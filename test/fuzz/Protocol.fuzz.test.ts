@@ -23,7 +23,9 @@ import { type RunnerConfig, checkProperty, envInt, formatOutcomes, outcomes } fr
  * (rewards, penalties, per-key slashings, exits, operator 0's exited keys with its rewards and free
  * bond, bunker mode, finalization in batches; reports past the sanity limits or with invalid batches,
  * key losses, exit counts or exited-key counts asserted to revert, then the honest report voted), pauses and governance parameter changes,
- * beacon-fact proofs (slashed, exited; forged and replayed ones asserted to revert); the protocol's own contracts as recipients
+ * beacon-fact proofs (slashed, exited; forged and replayed ones asserted to revert), wtpETH bridge
+ * sends between home, L2 and L3 with dust and bridge pauses (LayerZero endpoint mocks; locked at home
+ * == remote supply after every step); the protocol's own contracts as recipients
  * and owners are asserted to be refused. Report liveness: between a report's first and deciding votes
  * 0–6 random user actions run, and the honest report, computed at the reference slot, must still
  * apply. After every command the chain must equal the model to the wei and every invariant of

@@ -47,15 +47,31 @@ async function link(
   await endpoints[from.eid].setDestLzEndpoint(to.address, await endpoints[to.eid].getAddress());
 }
 
-/** Tidepool after a first report, the bridge on three endpoints, and a holder with 50 wtpETH. */
-export async function deployBridge(): Promise<BridgeFixture> {
-  const f = await loadFixture(deployWithValidators);
+/** The wtpETH OFTs of the three chains, wired; `bridge.eids[i]` is the chain of `bridge.ofts[i]`. */
+export interface WiredBridge {
+  endpoints: Record<number, EndpointV2Mock>;
+  adapter: WtpEthOFTAdapter;
+  l2: WtpEthOFT;
+  l3: WtpEthOFT;
+}
+
+/**
+ * Deploys an endpoint mock per chain, the adapter for `wrapper` at home and an OFT on L2 and L3, and
+ * wires them as the Ignition modules do: peers both ways, enforced lzReceive gas, `limit` per
+ * `window` on every path, `pauser` as every OFT's pauser; `owner` owns them all.
+ */
+export async function wireBridge(
+  wrapper: AddressLike,
+  owner: string,
+  pauser: string,
+  limit: bigint = PATH_LIMIT,
+  window: bigint = PATH_WINDOW,
+): Promise<WiredBridge> {
   const endpoints: Record<number, EndpointV2Mock> = {};
   for (const eid of [HOME_EID, L2_EID, L3_EID]) {
     endpoints[eid] = await ethers.deployContract("EndpointV2Mock", [eid]);
   }
-  const owner = f.admin.address;
-  const adapter = await ethers.deployContract("WtpEthOFTAdapter", [f.wrapperAddress, endpoints[HOME_EID], owner]);
+  const adapter = await ethers.deployContract("WtpEthOFTAdapter", [wrapper, endpoints[HOME_EID], owner]);
   const l2 = await ethers.deployContract("WtpEthOFT", [endpoints[L2_EID], owner]);
   const l3 = await ethers.deployContract("WtpEthOFT", [endpoints[L3_EID], owner]);
   const oft = [
@@ -69,9 +85,17 @@ export async function deployBridge(): Promise<BridgeFixture> {
     await from.app.setEnforcedOptions(
       others.map((o) => ({ eid: o.eid, msgType: MSG_TYPE_SEND, options: lzReceiveOptions(OFT_RECEIVE_GAS) })),
     );
-    await from.app.setRateLimits(others.map((o) => ({ dstEid: o.eid, limit: PATH_LIMIT, window: PATH_WINDOW })));
-    await from.app.setPauser(f.pauser.address);
+    await from.app.setRateLimits(others.map((o) => ({ dstEid: o.eid, limit, window })));
+    await from.app.setPauser(pauser);
   }
+  return { endpoints, adapter, l2, l3 };
+}
+
+/** Tidepool after a first report, the bridge on three endpoints, and a holder with 50 wtpETH. */
+export async function deployBridge(): Promise<BridgeFixture> {
+  const f = await loadFixture(deployWithValidators);
+  const owner = f.admin.address;
+  const { endpoints, adapter, l2, l3 } = await wireBridge(f.wrapperAddress, owner, f.pauser.address);
 
   const pusher = await ethers.deployContract("RatePusher", [f.wrapperAddress, f.oracle, endpoints[HOME_EID], owner]);
   const rateOracle = await ethers.deployContract("RateOracle", [

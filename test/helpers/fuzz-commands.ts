@@ -26,6 +26,8 @@ import {
   PPM,
   SECONDS_PER_SLOT,
   SECONDS_PER_YEAR,
+  BRIDGE_EIDS,
+  oftOf,
   type ProtocolModel,
   type ReportOutcome,
   type Who,
@@ -48,6 +50,7 @@ import {
   type PublishedState,
 } from "./facts-fixtures";
 import { electraLayout, type StateLayout } from "../../offchain/prover/proofs";
+import { sendParam } from "./bridge-fixtures";
 
 /**
  * fast-check commands of the whole-protocol fuzzer. Every command runs unconditionally (`check` is
@@ -2076,6 +2079,142 @@ export class ParamsCommand extends FuzzCommand {
   }
 }
 
+// ──────────────────────────────── The wtpETH bridge ────────────────────────────────
+
+/** The bridge's chains by index (BRIDGE_EIDS): 0 home, 1 L2, 2 L3. */
+const CHAIN_NAMES = ["home", "L2", "L3"];
+/** The OFTs' shared decimals are 6: amounts are sent in multiples of 10^12 wei, the rest (dust) stays. */
+const DUST = 10n ** 12n;
+
+/** The minimum received a bridge send asks for: none, exactly what is sent after dust, or one wei more. */
+export type BridgeSlippage = "none" | "exact" | "one wei more";
+
+/**
+ * A wtpETH send over the bridge (issue 20) by the k-th holder on chain `src` (an actor; home: of
+ * wtpETH, remote: of that chain's OFT) to actor `to` on chain `dst`, delivered by the endpoint mocks in
+ * the same transaction: locked in the adapter or burnt at the source, unlocked or minted at the
+ * destination. Amounts carry random dust below 10^12 wei, which stays with the sender. Refusals are
+ * asserted in the contracts' order: no peer (a send to its own chain), slippage, pause, zero after
+ * dust, the path's rate limit (the model decays it with the block time, pinned), then the balance.
+ * A send to a paused chain would leave the message undelivered at the endpoint (the mock keeps it for
+ * a retry): that command only checks the quote (fee and amount) and sends nothing.
+ */
+export class BridgeSendCommand extends FuzzCommand {
+  constructor(
+    readonly k: number,
+    readonly src: number,
+    readonly dst: number,
+    readonly to: number,
+    readonly amount: AmountSpec,
+    readonly dust: bigint,
+    readonly slippage: BridgeSlippage,
+  ) {
+    super();
+  }
+  toString(): string {
+    const dust = this.dust === 0n ? "" : ` + ${this.dust} wei`;
+    return `holder #${this.k} on ${CHAIN_NAMES[this.src]} bridges ${describeAmount(this.amount)}${dust} wtpETH to ${label(this.to)} on ${CHAIN_NAMES[this.dst]} (min received: ${this.slippage})`;
+  }
+  protected coverageKey(): string {
+    return `BridgeSendCommand(${CHAIN_NAMES[this.src]}→${CHAIN_NAMES[this.dst]})`;
+  }
+  /** The actor's wtpETH on chain `c`, as the model has it. */
+  private static balanceOn(m: ProtocolModel, c: number, i: number): bigint {
+    return c === 0 ? m.wtp[i] : m.remote[c - 1][i];
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const holders = Array.from({ length: ACTORS }, (_, i) => i).filter(
+      (i) => BridgeSendCommand.balanceOn(m, this.src, i) > 0n,
+    );
+    const from = holders.length === 0 ? this.k % ACTORS : holders[this.k % holders.length];
+    const signer = r.actors[from];
+    const oft = oftOf(r.f, this.src);
+    const balance = BridgeSendCommand.balanceOn(m, this.src, from);
+    const wanted = resolveAmount(this.amount, balance) + this.dust;
+    const sent = (wanted / DUST) * DUST;
+    const minAmount = this.slippage === "none" ? 0n : this.slippage === "exact" ? sent : sent + 1n;
+    const param = sendParam(BRIDGE_EIDS[this.dst], r.addresses[this.to], wanted, minAmount);
+    const fee = r.bridgeFees[this.src][this.dst];
+    if (this.src === 0) {
+      // The adapter pulls the wtpETH: approve it first (the model tracks the allowance).
+      const adapter = r.index("adapter");
+      if (m.allowance("wtp", from, adapter) < sent) {
+        await sendOk(m, from, r.f.wrapper.connect(signer).approve(r.addresses[adapter], sent));
+        m.setAllowance("wtp", from, adapter, sent);
+      }
+    }
+    // Pin the block time so that the model knows how much of the path's limit has come back.
+    const now = (await latestBlock()).timestamp + 1n;
+    await hre.network.provider.send("evm_setNextBlockTimestamp", [Number(now)]);
+    const { available } = m.pathAvailable(this.src, this.dst, now);
+
+    const failures: Failure[] = [];
+    if (this.src === this.dst) failures.push(failure(oft, "NoPeer", BRIDGE_EIDS[this.dst]));
+    else if (sent < minAmount) failures.push(failure(oft, "SlippageExceeded", sent, minAmount));
+    else if (m.bridgePaused[this.src]) failures.push(failure(oft, "EnforcedPause"));
+    else if (sent === 0n) failures.push(failure(oft, "ZeroAmount"));
+    else if (sent > available) failures.push(failure(oft, "RateLimitExceeded", BRIDGE_EIDS[this.dst], sent, available));
+    else if (sent > balance) {
+      const token = this.src === 0 ? r.f.wrapper : oft;
+      failures.push(failure(token, "ERC20InsufficientBalance", signer.address, balance, sent));
+    }
+    if (failures.length === 0 && m.bridgePaused[this.dst]) {
+      // Undeliverable while the destination is paused: the quote only (the block time pin is unused).
+      const quote = await oft.quoteSend(param, false);
+      expect(quote.nativeFee, `${this.toString()}: the quoted fee`).to.equal(fee);
+      const [, , receipt] = await oft.quoteOFT(param);
+      expect(receipt.amountSentLD, `${this.toString()}: the quoted amount sent (dust removed)`).to.equal(sent);
+      expect(receipt.amountReceivedLD, `${this.toString()}: the quoted amount received`).to.equal(sent);
+      record("destination paused: quoted only");
+    } else {
+      const tx = oft.connect(signer).send(param, { nativeFee: fee, lzTokenFee: 0n }, signer.address, { value: fee });
+      const receipt = await send(m, from, tx, failures);
+      if (receipt !== null) {
+        expect(await blockTime(receipt), `${this.toString()}: the pinned block time`).to.equal(now);
+        m.eth[from] -= fee;
+        m.bridgeSend(from, this.src, this.to, this.dst, sent, now);
+        if (this.src === 0) m.spendAllowance("wtp", from, r.index("adapter"), sent);
+      }
+    }
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
+/**
+ * Pauses (the pauser) or unpauses (the owner) the bridge on one chain; sometimes an actor without the
+ * role tries (NotPauser / OwnableUnauthorizedAccount). Pausing a paused chain or unpausing a running
+ * one reverts (EnforcedPause / ExpectedPause).
+ */
+export class BridgePauseCommand extends FuzzCommand {
+  constructor(
+    readonly chain: number,
+    readonly resume: boolean,
+    readonly unauthorized: boolean,
+  ) {
+    super();
+  }
+  toString(): string {
+    const who = this.unauthorized ? " (by an actor without the role)" : "";
+    return `${this.resume ? "unpause" : "pause"} the bridge on ${CHAIN_NAMES[this.chain]}${who}`;
+  }
+  protected coverageKey(): string {
+    return `BridgePauseCommand(${this.resume ? "unpause" : "pause"})`;
+  }
+  protected async exec(m: ProtocolModel, r: World): Promise<void> {
+    const oft = oftOf(r.f, this.chain);
+    const signer = this.unauthorized ? r.actors[0] : this.resume ? r.f.admin : r.f.pauser;
+    const failures: Failure[] = [];
+    if (this.unauthorized && this.resume) failures.push(failure(oft, "OwnableUnauthorizedAccount", signer.address));
+    else if (this.unauthorized) failures.push(failure(oft, "NotPauser", signer.address));
+    else if (this.resume && !m.bridgePaused[this.chain]) failures.push(failure(oft, "ExpectedPause"));
+    else if (!this.resume && m.bridgePaused[this.chain]) failures.push(failure(oft, "EnforcedPause"));
+    const tx = this.resume ? oft.connect(signer).unpause() : oft.connect(signer).pause();
+    const receipt = await send(m, this.unauthorized ? 0 : ACTORS, tx, failures);
+    if (receipt !== null) m.bridgePaused[this.chain] = !this.resume;
+    await checkStep(m, r, { kind: "none" }, this.toString());
+  }
+}
+
 // ──────────────────────────────── Arbitraries ────────────────────────────────
 
 const ppmArb: fc.Arbitrary<bigint> = fc.oneof(
@@ -2308,6 +2447,27 @@ function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbi
       fc.oneof(fc.bigInt(GWEI, ETH / 100n), fc.bigInt(GWEI, ETH)),
     )
     .map(([vault, amount]): FuzzCommand => new VaultDonationCommand(vault, amount));
+  // Bridge sends start at home most often (remote balances come from there); now and then to the
+  // sending chain itself (NoPeer).
+  const chainArb = fc.constantFrom(0, 0, 0, 1, 1, 2);
+  const bridgeSend = fc
+    .tuple(
+      fc.nat(20),
+      chainArb,
+      fc.integer({ min: 0, max: 9 }),
+      actorArb,
+      requestAmountArb,
+      fc.oneof(fc.constant(0n), fc.bigInt(1n, 10n ** 12n - 1n)),
+      fc.constantFrom<BridgeSlippage>("none", "none", "none", "exact", "exact", "one wei more"),
+    )
+    .map(([k, src, d, to, amount, dust, slippage]): FuzzCommand => {
+      const dst = d === 0 ? src : (src + 1 + (d % 2)) % 3;
+      return new BridgeSendCommand(k, src, dst, to, amount, dust, slippage);
+    });
+  // Unpauses outnumber pauses two to one, so that the bridge mostly runs.
+  const bridgePause = fc
+    .tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 5 }))
+    .map(([chain, resume, n]): FuzzCommand => new BridgePauseCommand(chain, resume !== 0, n === 0));
   return [
     { weight: 2, between: 4, arbitrary: stake },
     { weight: 1, between: 1, arbitrary: transfer },
@@ -2326,6 +2486,8 @@ function userActionArbs(): { weight: number; between: number; arbitrary: fc.Arbi
     { weight: 1, between: 2, arbitrary: proveSlashed },
     { weight: 1, between: 1, arbitrary: proveExited },
     { weight: 1, between: 1, arbitrary: forged },
+    { weight: 2, between: 1, arbitrary: bridgeSend },
+    { weight: 1, between: 1, arbitrary: bridgePause },
   ];
 }
 

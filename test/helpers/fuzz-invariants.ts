@@ -24,6 +24,8 @@ import { min } from "./withdrawal-report-helpers";
  * - 4: no actor's value grows except by the rate or what others sent it (`checkValues`);
  * - 18: every finalized request's getClaimableEther and checkpoint hint equal the model's (claims
  *   then pay exactly that: the recipient's ETH is compared with the model to the wei).
+ * - 22: wtpETH locked in the bridge adapter == L2 + L3 OFT supply; every actor's remote wtpETH equals
+ *   the model's (conserved over the three chains except what the commands move).
  * Fee exactness (19) is checked by the report command on the report's events.
  */
 
@@ -56,7 +58,7 @@ const holdingsAfterLastStep = new WeakMap<ProtocolModel, Holdings[]>();
 function holdingsOf(m: ProtocolModel): Holdings[] {
   return Array.from({ length: ACTORS }, (_, i) => ({
     eth: m.eth[i],
-    units: m.shares[i] + m.wtp[i],
+    units: m.shares[i] + m.wtp[i] + m.remote[0][i] + m.remote[1][i],
     requests: m.requests
       .map((r, k) => ({ r, id: k + 1 }))
       .filter(({ r }) => r.owner === i && !r.claimed)
@@ -263,6 +265,23 @@ export async function checkStep(m: ProtocolModel, real: World, step: RateStep, a
     c.shares[real.index("wrapper")],
   );
   expect(sum(c.wtp), `${at}: invariant 6: Σ wtpETH balances == wrapper.totalSupply`).to.equal(c.wrapperSupply);
+
+  // 22. The bridge: every actor's wtpETH on L2 and L3 and the pause flags equal the model's (so each
+  // holder's wtpETH over the three chains moves only as the model's commands move it), the remote
+  // supplies are the actors' balances, and the wtpETH locked at home is exactly L2's plus L3's supply.
+  for (const [k, chain] of ["L2", "L3"].entries()) {
+    for (let i = 0; i < ACTORS; i++) {
+      expect(c.remote[k][i], `${at}: ${chain} wtpETH balanceOf(${labels[i]}) vs model`).to.equal(m.remote[k][i]);
+    }
+    expect(c.remoteSupply[k], `${at}: invariant 22: ${chain} totalSupply == Σ actors' ${chain} balances`).to.equal(
+      sum(m.remote[k]),
+    );
+  }
+  expect(c.bridgePaused, `${at}: bridge pause flags (home, L2, L3) vs model`).to.deep.equal(m.bridgePaused);
+  expect(
+    c.wtp[real.index("adapter")],
+    `${at}: invariant 22: wtpETH locked in the adapter == L2 totalSupply + L3 totalSupply`,
+  ).to.equal(c.remoteSupply[0] + c.remoteSupply[1]);
 
   // 2. Pooled ETH is the buffer, the CL balance and the not-yet-visible deposits.
   expect(

@@ -8,6 +8,16 @@ import { RAY, TOTAL_BP, ceilDiv, lockOf, min, payoutOf, rateRayOf } from "./with
 import { frameTiming, slotTime } from "../../sdk/src/report";
 import { ShareRateModel } from "./share-rate-model";
 import { POOL_STORAGE_LOCATION } from "./pool-storage";
+import {
+  HOME_EID,
+  L2_EID,
+  L3_EID,
+  PATH_WINDOW,
+  type WiredBridge,
+  bridge as bridgeTo,
+  sendParam,
+  wireBridge,
+} from "./bridge-fixtures";
 
 /**
  * The whole-protocol fuzzer's world and model: the tracked accounts, everything the checks read from
@@ -58,6 +68,7 @@ export const OTHERS = [
   "dead",
   "pool",
   "zero",
+  "adapter",
 ] as const;
 export type Other = (typeof OTHERS)[number];
 /** Who a command addresses: an actor by index, or one of the fixed non-actor addresses. */
@@ -66,11 +77,49 @@ export type Who = number | Other;
 /** An address no test controls, used as a plain recipient. */
 export const OUTSIDER = getAddress("0x00000000000000000000000000000000c0ffee01");
 
-/** The deployment the fuzzer starts from: deployWithQueue plus bond for every vetted key of operator 0. */
-export async function deployFuzzFixture(): Promise<WithdrawalFixture> {
+/** The bridge's chains in the fuzzer: 0 home (the adapter locks wtpETH), 1 L2, 2 L3 (OFTs mint). */
+export const BRIDGE_EIDS = [HOME_EID, L2_EID, L3_EID] as const;
+/**
+ * Every bridge path's outbound limit in the fuzzer (per PATH_WINDOW, a day): low enough that actors'
+ * holdings reach it, so sends hit RateLimitExceeded and reports (which advance days) refill it.
+ */
+export const FUZZ_PATH_LIMIT = parseEther("30");
+export const FUZZ_PATH_WINDOW = PATH_WINDOW;
+
+/** The fuzzer's deployment: the protocol plus the wtpETH bridge on three endpoint mocks. */
+export interface FuzzFixture extends WithdrawalFixture {
+  bridge: WiredBridge;
+}
+
+/**
+ * The deployment the fuzzer starts from: deployWithQueue plus bond for every vetted key of operator 0,
+ * and the wtpETH bridge wired as ./bridge-fixtures.ts wires it (the protocol's pauser pauses it).
+ */
+export async function deployFuzzFixture(): Promise<FuzzFixture> {
   const f = await loadFixture(deployWithQueue);
   await (await f.registry.connect(f.operator).depositBond(OPERATOR_ID, { value: parseEther("20") })).wait();
-  return f;
+  const bridge = await wireBridge(
+    f.wrapperAddress,
+    f.admin.address,
+    f.pauser.address,
+    FUZZ_PATH_LIMIT,
+    FUZZ_PATH_WINDOW,
+  );
+  // Actor 0 starts with wtpETH at home and on L2, actor 1 on L3: bridge commands move real amounts from
+  // the first step (the paths' limits are partly used, as the model reads them at setup).
+  const holder = f.users[ACTOR_USERS[0]];
+  const adapterAddress = await bridge.adapter.getAddress();
+  await (await f.pool.connect(holder).approve(f.wrapperAddress, parseEther("40"))).wait();
+  await (await f.wrapper.connect(holder).deposit(parseEther("40"), holder.address)).wait();
+  await (await f.wrapper.connect(holder).approve(adapterAddress, parseEther("12"))).wait();
+  await bridgeTo(bridge.adapter, holder, L2_EID, holder.address, parseEther("8"));
+  await bridgeTo(bridge.adapter, holder, L3_EID, f.users[ACTOR_USERS[1]].address, parseEther("4") + 123_456n);
+  return { ...f, bridge };
+}
+
+/** The bridge contract of chain `c` (0 home, 1 L2, 2 L3). */
+export function oftOf(f: FuzzFixture, c: number): WiredBridge["adapter"] | WiredBridge["l2"] {
+  return [f.bridge.adapter, f.bridge.l2, f.bridge.l3][c];
 }
 
 // ──────────────────────────────── Chain state ────────────────────────────────
@@ -119,6 +168,10 @@ export interface ChainState {
   /** Checkpoint hints found for every finalized request (0 for the others), by id − 1. */
   hints: bigint[];
   nftBalances: bigint[];
+  /** Actors' wtpETH on L2 and L3 (`remote[c − 1][actor]`), the two OFTs' supplies, and the bridge's pause flags (home, L2, L3). */
+  remote: bigint[][];
+  remoteSupply: bigint[];
+  bridgePaused: boolean[];
   pausedCapabilities: number;
   bunker: boolean;
   queuePaused: boolean;
@@ -182,11 +235,15 @@ export class World {
   /** The chain state after the previous step (the "before" of the next one). */
   last!: ChainState;
 
+  /** The native fee of a send from chain `src` to chain `dst` (`bridgeFees[src][dst]`; constant on the mocks). */
+  bridgeFees: bigint[][] = [];
+
   constructor(
-    readonly f: WithdrawalFixture,
+    readonly f: FuzzFixture,
     registry: string,
     insuranceFund: string,
     bootstrap: string,
+    adapter: string,
   ) {
     this.actors = ACTOR_USERS.map((u) => f.users[u]);
     this.donor = f.users[10];
@@ -200,18 +257,28 @@ export class World {
       dead: bootstrap,
       pool: f.poolAddress,
       zero: ZeroAddress,
+      adapter,
     };
     this.addresses = [...this.actors.map((a) => a.address), ...OTHERS.map((o) => byOther[o])];
     this.labels = [...ACTOR_USERS.map((u, i) => `actor${i} (users[${u}])`), ...OTHERS];
   }
 
-  static async create(f: WithdrawalFixture): Promise<World> {
-    return new World(
+  static async create(f: FuzzFixture): Promise<World> {
+    const world = new World(
       f,
       await f.registry.getAddress(),
       await f.insuranceFund.getAddress(),
       getAddress(await f.pool.BOOTSTRAP_SHARES_HOLDER()),
+      await f.bridge.adapter.getAddress(),
     );
+    for (let src = 0; src < BRIDGE_EIDS.length; src++) {
+      world.bridgeFees.push([]);
+      for (let dst = 0; dst < BRIDGE_EIDS.length; dst++) {
+        const param = sendParam(BRIDGE_EIDS[dst], world.actors[0].address, 10n ** 12n);
+        world.bridgeFees[src].push(src === dst ? 0n : (await oftOf(f, src).quoteSend(param, false)).nativeFee);
+      }
+    }
+    return world;
   }
 
   index(who: Who): number {
@@ -275,6 +342,14 @@ export class World {
       a === ZeroAddress ? Promise.resolve(0n) : queue.balanceOf(a),
     );
     const holderEth = await each(this.holders, (a) => provider.getBalance(a));
+    const actorAddresses = this.actors.map((a) => a.address);
+    const remotes = [this.f.bridge.l2, this.f.bridge.l3];
+    const remote = [
+      await each(actorAddresses, (a) => remotes[0].balanceOf(a)),
+      await each(actorAddresses, (a) => remotes[1].balanceOf(a)),
+    ];
+    const remoteSupply = [await remotes[0].totalSupply(), await remotes[1].totalSupply()];
+    const bridgePaused = [await this.f.bridge.adapter.paused(), await remotes[0].paused(), await remotes[1].paused()];
     const [lastRequestId, lastFinalizedId, lastCheckpointIndex, lockedEther, unfinalizedEther, queuedShares] = [
       await queue.getLastRequestId(),
       await queue.getLastFinalizedRequestId(),
@@ -353,6 +428,9 @@ export class World {
       claimable,
       hints,
       nftBalances,
+      remote,
+      remoteSupply,
+      bridgePaused,
       pausedCapabilities: Number(paused),
       bunker,
       queuePaused,
@@ -537,6 +615,11 @@ export class ProtocolModel extends ShareRateModel {
   allowances = new Map<string, bigint>();
   /** What the current step moved to someone from someone else (reset by the checker). */
   inflows: Inflow[] = [];
+  /** Actors' wtpETH on L2 and L3 (`remote[c − 1][actor]`); the bridge's pause flags (home, L2, L3). */
+  remote: bigint[][];
+  bridgePaused: boolean[];
+  /** Each bridge path's rate-limit state (BridgeGuard.PathLimit), key `${src}>${dst}` (chain indices). */
+  pathLimits = new Map<string, { inFlight: bigint; updatedAt: bigint }>();
   /** Steps checked and reports applied so far. */
   steps = 0;
   reports = 0;
@@ -555,6 +638,8 @@ export class ProtocolModel extends ShareRateModel {
     this.shares = [...initial.shares];
     this.wtp = [...initial.wtp];
     this.eth = [...initial.eth];
+    this.remote = initial.remote.map((balances) => [...balances]);
+    this.bridgePaused = [...initial.bridgePaused];
     this.gas = Array<bigint>(ACTORS).fill(0n);
     this.withdrawalVaultEth = initial.withdrawalVaultEth;
     this.elRewardsVaultEth = initial.elRewardsVaultEth;
@@ -739,6 +824,37 @@ export class ProtocolModel extends ShareRateModel {
     this.shares[from] -= shares;
     this.shares[to] += shares;
     if (from !== to) this.inflows.push({ to, shares });
+  }
+
+  /**
+   * What a bridge path lets through at `timestamp` (BridgeGuard._inFlightAndAvailable: the amount in
+   * flight decays linearly, the whole limit per window).
+   */
+  pathAvailable(src: number, dst: number, timestamp: bigint): { inFlight: bigint; available: bigint } {
+    const p = this.pathLimits.get(`${src}>${dst}`) ?? { inFlight: 0n, updatedAt: 0n };
+    const decayed = (FUZZ_PATH_LIMIT * (timestamp - p.updatedAt)) / FUZZ_PATH_WINDOW;
+    const inFlight = p.inFlight > decayed ? p.inFlight - decayed : 0n;
+    return { inFlight, available: FUZZ_PATH_LIMIT > inFlight ? FUZZ_PATH_LIMIT - inFlight : 0n };
+  }
+
+  /**
+   * A bridge send of `sent` wtpETH (dust removed) by actor `from` on chain `src` to actor `to` on chain
+   * `dst`, delivered in the same transaction: locked in the adapter or burnt at the source, unlocked or
+   * minted at the destination; the path's limit consumed at `timestamp`.
+   */
+  bridgeSend(from: number, src: number, to: number, dst: number, sent: bigint, timestamp: bigint): void {
+    const adapter = this.idx("adapter");
+    if (src === 0) {
+      this.wtp[from] -= sent;
+      this.wtp[adapter] += sent;
+    } else this.remote[src - 1][from] -= sent;
+    if (dst === 0) {
+      this.wtp[adapter] -= sent;
+      this.wtp[to] += sent;
+    } else this.remote[dst - 1][to] += sent;
+    if (from !== to) this.inflows.push({ to, shares: sent });
+    const { inFlight } = this.pathAvailable(src, dst, timestamp);
+    this.pathLimits.set(`${src}>${dst}`, { inFlight: inFlight + sent, updatedAt: timestamp });
   }
 
   /** A wtpETH move between two holders. */
@@ -955,5 +1071,19 @@ export async function setupFuzzWorld(): Promise<{ model: ProtocolModel; real: Wo
     initial.bondShares,
   );
   real.last = initial;
-  return { model: new ProtocolModel(real, initial), real };
+  const model = new ProtocolModel(real, initial);
+  model.setAllowance(
+    "wtp",
+    0,
+    real.index("adapter"),
+    await f.wrapper.allowance(real.address(0), real.address("adapter")),
+  );
+  for (let src = 0; src < BRIDGE_EIDS.length; src++) {
+    for (let dst = 0; dst < BRIDGE_EIDS.length; dst++) {
+      if (src === dst) continue;
+      const p = await oftOf(f, src).pathLimits(BRIDGE_EIDS[dst]);
+      model.pathLimits.set(`${src}>${dst}`, { inFlight: p.inFlight, updatedAt: p.updatedAt });
+    }
+  }
+  return { model, real };
 }

@@ -82,7 +82,7 @@ describe("SDK: package", function () {
         client: "function",
         tenEth: "10 ETH",
         sentence: "The amount to stake must be more than zero. (StakeZeroAmount)",
-        interfaces: 11,
+        interfaces: 15,
         abiHasStake: true,
         hardhat: false,
         typechain: false,

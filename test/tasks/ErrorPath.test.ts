@@ -179,6 +179,20 @@ describe("Error path of every command (headless, CI unset)", function () {
         code: 1,
       },
       {
+        args: ["bridge", "--amount", "1", "--to", "mars", "--network", "localhost"],
+        lines: [
+          'Error: --to must be a LayerZero endpoint id or one of arbitrum, optimism, base, arbitrum-sepolia, optimism-sepolia, base-sepolia, got "mars"',
+        ],
+        code: 1,
+      },
+      {
+        args: ["push-rate", "--to", "0", "--network", "localhost"],
+        lines: [
+          'Error: --to must be a LayerZero endpoint id or one of arbitrum, optimism, base, arbitrum-sepolia, optimism-sepolia, base-sepolia, got "0"',
+        ],
+        code: 1,
+      },
+      {
         args: live("oracle-report"),
         lines: ["Error: --beacon-url (or BEACON_URL) is required: the Beacon API to read, e.g. http://127.0.0.1:5052"],
         code: 1,
