@@ -106,9 +106,9 @@ export class ExecutionReads {
     }
   }
 
-  /** `fn` over `items`, as many at once as the policy allows (each `fn` should make one `read`). */
+  /** `fn` over `items`, all started at once: the reads inside wait for the policy's slots. */
   all<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-    return mapLimit(items, Math.max(items.length, 1), fn);
+    return Promise.all(items.map((item) => fn(item)));
   }
 
   private async acquire(): Promise<void> {
