@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { getCreateAddress, toBeHex, type JsonRpcProvider } from "ethers";
+import { HDNodeWallet, Mnemonic, getCreateAddress, toBeHex, type JsonRpcProvider } from "ethers";
 import BridgeHomeModule from "./modules/BridgeHome";
 import RemoteModule from "./modules/Remote";
 import { deployModuleOverRpc, type Tidepool } from "./protocol";
@@ -39,6 +39,14 @@ import {
 
 /** The Ignition key of the remote chain's RateOracle (deploy/modules/Remote.ts). */
 export const REMOTE_RATE_ORACLE_KEY = "TidepoolRemote#RateOracle";
+
+/** The mnemonic of Hardhat's and Anvil's default accounts (public: for local chains only). */
+export const LOCAL_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Local account `index` of {@link LOCAL_MNEMONIC} (Hardhat's signer `index`), to sign on another local chain. */
+export function localAccount(index: number): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(LOCAL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+}
 
 /** A local L2 as the bridge sees it: a node, its chain id, and its unlocked accounts. */
 export interface LocalChain {

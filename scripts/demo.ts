@@ -22,6 +22,12 @@
  * the insurance fund), the beacon chain exits the validator, and once its ETH is in the vault the
  * next report finalizes the requests that waited for it.
  *
+ * wtpETH also lives on a second local chain: Anvil runs an L2 (chain 31339) with LayerZero's own
+ * EndpointV2 on both chains and the bridge deployed by its Ignition modules (deploy/local-bridge.ts).
+ * On day 4 a holder takes wtpETH to the L2, a third of it changes hands there on day 12, and that
+ * part comes home on day 20; after every report a keeper pushes the share rate to the L2's RateOracle.
+ * A local relayer delivers the packets; wtpETH locked at home equals the L2's supply after every day.
+ *
  * Prints a summary and writes `demo-output/tidepool-month.svg` (share rate and TVL per day). Exits
  * non-zero if an invariant breaks (checked after every report).
  */
@@ -29,9 +35,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
-import { Wallet, formatEther, id, parseEther } from "ethers";
+import { Wallet, formatEther, id, parseEther, type Signer } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type Tidepool } from "../deploy/protocol";
+import { deployLocalBridge, localAccount, type LocalBridge } from "../deploy/local-bridge";
+import { startAnvil, type AnvilNode } from "../offchain/anvil";
+import { oftSendParam } from "../sdk/src/bridge";
+import type { WtpEthOFT, WtpEthOFTAdapter } from "../typechain-types";
 import { TidepoolClient } from "../sdk/src/client";
 import { eth, markdownTable } from "../sdk/src/format";
 import { depositAvailable } from "../offchain/guardians/attestations";
@@ -70,6 +80,13 @@ const SECOND_WHALE_DAY = 25;
 const SECOND_WHALE_ETH = parseEther("90");
 /** The late-exit deadline governance sets for the demo's short month (the deployment's is four days). */
 const LATE_EXIT_DEADLINE_SECONDS = 24n * 3600n;
+/** The second local chain (Anvil), an L2 of the wtpETH bridge. */
+const L2_CHAIN_ID = 31339;
+/** A holder bridges wtpETH to the L2; part of it changes hands there and comes back home. */
+const BRIDGE_DAY = 4;
+const L2_TRANSFER_DAY = 12;
+const BRIDGE_HOME_DAY = 20;
+const BRIDGE_WTPETH = parseEther("12");
 const OUTPUT_DIR = "demo-output";
 const ONE = parseEther("1");
 /** Every run plays the same month. */
@@ -143,6 +160,64 @@ async function send(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
   await (await tx).wait();
 }
 
+/** The month of the wtpETH bridge: what crossed, and the L2 rate after each report. */
+interface BridgeMonth {
+  sends: string[];
+  pushes: number;
+  pushFeesWei: bigint;
+  /** Seconds from a report's reference time to its rate's arrival on the L2, the most of the month. */
+  maxLagSeconds: number;
+}
+
+/**
+ * Sends `amount` wtpETH from `from` through `oft` (the adapter at home, the OFT on the L2) to
+ * `recipient` on `dstEid`, as a wallet would: quote, approval where the bridge takes the token, send
+ * with the quoted arrival as the slippage bound and the quoted fee; then relays it. Returns what
+ * arrived, checked against `received` on the destination to the wei.
+ */
+async function bridgeSend(
+  bridge: LocalBridge,
+  oft: WtpEthOFTAdapter | WtpEthOFT,
+  from: Signer,
+  dstEid: number,
+  recipient: string,
+  amount: bigint,
+  received: () => Promise<bigint>,
+): Promise<bigint> {
+  const sender = await from.getAddress();
+  const param = oftSendParam(dstEid, recipient, amount);
+  const [, , quote] = await oft.quoteOFT(param);
+  const { nativeFee } = await oft.quoteSend(param, false);
+  if (await oft.approvalRequired()) {
+    const token = (await hre.ethers.getContractAt("WrappedTpEth", await oft.token())).connect(from);
+    await send(token.approve(await oft.getAddress(), quote.amountSentLD));
+  }
+  const before = await received();
+  await send(
+    oft.connect(from).send({ ...param, minAmountLD: quote.amountReceivedLD }, { nativeFee, lzTokenFee: 0n }, sender, {
+      value: nativeFee,
+    }),
+  );
+  const deliveries = await bridge.relay();
+  if (deliveries.length !== 1 || deliveries[0].status !== "delivered") {
+    throw new Error(
+      `the bridge send was not delivered (${deliveries.length} packets relayed): ${deliveries.map((d) => d.reason ?? d.status).join("; ")}`,
+    );
+  }
+  const arrived = (await received()) - before;
+  if (arrived !== quote.amountReceivedLD) {
+    throw new Error(`the bridge delivered ${eth(arrived, 18)} where ${eth(quote.amountReceivedLD, 18)} was quoted`);
+  }
+  return arrived;
+}
+
+/** wtpETH locked in the adapter at home equals the L2's supply, to the wei; a sentence if not. */
+async function bridgeBacked(t: Tidepool, bridge: LocalBridge): Promise<string[]> {
+  const locked = await t.wrapper.balanceOf(await bridge.adapter.getAddress());
+  const supply = await bridge.oft.totalSupply();
+  return locked === supply ? [] : [`wtpETH locked at home ${eth(locked, 18)} ≠ L2 supply ${eth(supply, 18)}`];
+}
+
 /** The invariants (offchain/invariants.ts) after the report for `refSlot`; throws naming every broken one. */
 async function assertInvariants(t: Tidepool, local: LocalBeacon, accounts: string[], refSlot: bigint): Promise<void> {
   // The report's CL balance is the beacon chain's: Σ balances of our validators at the reference slot.
@@ -197,6 +272,7 @@ async function main(): Promise<void> {
   const keystoreDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-demo-keystores-"));
   const botLines: string[] = [];
   let chainTime = new Date(0); // the bots log in the simulated month's time
+  let l2: AnvilNode | undefined;
 
   try {
     console.log("\n## Operators: keys from the key tool, validated and uploaded by `operator-keys`\n");
@@ -229,6 +305,30 @@ async function main(): Promise<void> {
         maxForcedExitsPerDay: exitSettings.maxForcedExitsPerDay,
       }),
     );
+
+    // The second chain: Anvil as an L2, LayerZero's EndpointV2 on both, the bridge by its Ignition modules.
+    l2 = await startAnvil({ chainId: L2_CHAIN_ID });
+    const bridge = await deployLocalBridge(hre, t, { provider: l2.provider, chainId: L2_CHAIN_ID });
+    console.log(
+      `\n## wtpETH on a second chain\n\nAnvil on ${l2.url} (chain ${L2_CHAIN_ID}) is an L2. LayerZero's EndpointV2 runs on both ` +
+        `chains (endpoint ids ${bridge.homeEid} and ${bridge.remoteEid}); deploy/modules/BridgeHome.ts put the wtpETH ` +
+        `OFT adapter and the RatePusher at home, deploy/modules/Remote.ts the wtpETH OFT and the RateOracle on the L2; ` +
+        `a local relayer (offchain/bridge/layerzero-local.ts) verifies and delivers each packet, as LayerZero's ` +
+        `DVNs and executors do between public chains.`,
+    );
+    const signers = await hre.ethers.getSigners();
+    /** `account`'s key on the L2 (the same local mnemonic), with ETH there for gas. */
+    const onL2 = async (account: HardhatEthersSigner) => {
+      const wallet = localAccount(signers.findIndex((s) => s.address === account.address)).connect(l2!.provider);
+      await l2!.provider.send("anvil_setBalance", [wallet.address, "0xde0b6b3a7640000"]);
+      return wallet;
+    };
+    // Anyone may push the rate after a report, paying LayerZero's fee: here a keeper account.
+    const keeper = new Wallet(id("tidepool demo rate keeper"), hre.ethers.provider);
+    await send(t.admin.sendTransaction({ to: keeper.address, value: parseEther("1") }));
+    const bridgeMonth: BridgeMonth = { sends: [], pushes: 0, pushFeesWei: 0n, maxLagSeconds: 0 };
+    let traveller: HardhatEthersSigner | undefined;
+    const friend = holders[holders.length - 1];
 
     const stats: HolderStats = emptyHolderStats();
     for (const h of holders) {
@@ -291,6 +391,48 @@ async function main(): Promise<void> {
         await clients.of(holders[0]).client.requestWithdrawals([parseEther("150")]);
         stats.requests++;
         events.push("a whale queues 150 ETH");
+      }
+      if (day === BRIDGE_DAY) {
+        // The holder with the most tpETH after the whale wraps some and takes the wtpETH to the L2.
+        let most = 0n;
+        for (const h of holders.slice(1, -1)) {
+          const held = (await clients.of(h).client.balances()).tpEth;
+          if (held > most) [traveller, most] = [h, held];
+        }
+        const { wtpEth } = await clients.of(traveller!).client.wrap(BRIDGE_WTPETH);
+        const arrived = await bridgeSend(
+          bridge,
+          bridge.adapter,
+          traveller!,
+          bridge.remoteEid,
+          traveller!.address,
+          wtpEth,
+          () => bridge.oft.balanceOf(traveller!.address),
+        );
+        bridgeMonth.sends.push(`day ${day}: ${eth(arrived, 6, "wtpETH")} home → L2`);
+        events.push(`${eth(arrived, 3, "wtpETH")} bridged to the L2`);
+      }
+      if (day === L2_TRANSFER_DAY) {
+        const wallet = await onL2(traveller!);
+        const part = (await bridge.oft.balanceOf(wallet.address)) / 3n;
+        await send(bridge.oft.connect(wallet).transfer(friend.address, part));
+        bridgeMonth.sends.push(`day ${day}: ${eth(part, 6, "wtpETH")} to another holder on the L2`);
+        events.push(`${eth(part, 3, "wtpETH")} changes hands on the L2`);
+      }
+      if (day === BRIDGE_HOME_DAY) {
+        const wallet = await onL2(friend);
+        const held = await bridge.oft.balanceOf(wallet.address);
+        const arrived = await bridgeSend(
+          bridge,
+          bridge.oft.connect(wallet),
+          wallet,
+          bridge.homeEid,
+          friend.address,
+          held,
+          () => t.wrapper.balanceOf(friend.address),
+        );
+        bridgeMonth.sends.push(`day ${day}: ${eth(arrived, 6, "wtpETH")} L2 → home (released by the adapter)`);
+        events.push(`${eth(arrived, 3, "wtpETH")} bridged home`);
       }
       let secondWhaleId = 0n;
       if (day === SECOND_WHALE_DAY) {
@@ -440,8 +582,28 @@ async function main(): Promise<void> {
         const finalized = await t.withdrawalQueue.getLastFinalizedRequestId();
         if (finalized >= late.waitingRequestId) [late.finalizedDay, late.finalizedTo] = [day, finalized];
       }
+      // After the report, the keeper pushes the new share rate to the L2's RateOracle.
+      const [homeRate, refTime] = await bridge.pusher.currentRate();
+      const { nativeFee } = await bridge.pusher.quotePushRate(bridge.remoteEid, "0x");
+      await send(bridge.pusher.connect(keeper).pushRate(bridge.remoteEid, "0x", { value: nativeFee }));
+      const pushed = await bridge.relay();
+      if (pushed.length !== 1 || pushed[0].status !== "delivered") {
+        throw new Error(
+          `day ${day}: the rate push was not delivered: ${pushed.map((p) => p.reason ?? p.status).join("; ")}`,
+        );
+      }
+      const round = await bridge.rateOracle.latestRoundData();
+      if (round.answer !== homeRate || round.updatedAt !== refTime) {
+        throw new Error(`day ${day}: the L2 rate ${eth(round.answer, 18)} is not home's ${eth(homeRate, 18)}`);
+      }
+      const arrivedAt = (await l2.provider.getBlock("latest"))!.timestamp;
+      bridgeMonth.pushes++;
+      bridgeMonth.pushFeesWei += nativeFee;
+      bridgeMonth.maxLagSeconds = Math.max(bridgeMonth.maxLagSeconds, arrivedAt - Number(refTime));
       await claimAll(holders.map(clients.of), stats);
       await assertInvariants(t, local, accounts, refSlot);
+      const unbacked = await bridgeBacked(t, bridge);
+      if (unbacked.length > 0) throw new Error(`day ${day}: invariant broken: ${unbacked.join("; ")}`);
       await record(day, events);
       console.log(markdownTable(DAY_HEADER, [dayRow(days[days.length - 1])]).split("\n")[2]);
     }
@@ -505,6 +667,28 @@ async function main(): Promise<void> {
           `the prover's gas ${eth(late.proverGasWei ?? 0n, 6)}`,
       ],
     );
+    const locked = await t.wrapper.balanceOf(await bridge.adapter.getAddress());
+    const [l2Rate, , , l2UpdatedAt] = await bridge.rateOracle.latestRoundData();
+    const [homeRate] = await bridge.pusher.currentRate();
+    const homeNow = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+    const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
+    summary.push(
+      [
+        "wtpETH per chain",
+        `home: ${eth(await t.wrapper.totalSupply(), 6, "wtpETH")} in all, ${eth(locked, 6, "wtpETH")} of it locked in ` +
+          `the OFT adapter; L2 (chain ${L2_CHAIN_ID}): ${eth(await bridge.oft.totalSupply(), 6, "wtpETH")}, ` +
+          `equal to the locked wtpETH to the wei after every day`,
+      ],
+      ["bridge sends", bridgeMonth.sends.join("; ")],
+      [
+        "L2 rate",
+        `${bridgeMonth.pushes} pushes after the reports (LayerZero fees ${eth(bridgeMonth.pushFeesWei, 4)}); the L2's ` +
+          `${eth(l2Rate, 8, "tpETH")} per wtpETH ${l2Rate === homeRate ? "equals" : "differs from"} home's; its age ` +
+          `(from the report's reference time) ${hours(homeNow - Number(l2UpdatedAt))} now, ` +
+          `${hours(bridgeMonth.maxLagSeconds)} at most on arrival; stale after ` +
+          `${hours(Number(await bridge.rateOracle.maxAgeSeconds()))}`,
+      ],
+    );
     console.log("\n## Summary\n");
     console.log(markdownTable(["", ""], summary));
     console.log("\n## Proofs (the prover watcher, one tick a day before the report)\n");
@@ -559,10 +743,11 @@ async function main(): Promise<void> {
     const chartFile = path.join(OUTPUT_DIR, "tidepool-month.svg");
     fs.writeFileSync(chartFile, svg);
     console.log(
-      `\nInvariants held after all ${DAYS} reports (${INVARIANTS_CHECKED}).\nChart: ${chartFile} · ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      `\nInvariants held after all ${DAYS} reports (${INVARIANTS_CHECKED}, wtpETH locked at home = L2 supply).\nChart: ${chartFile} · ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
     if (slashedKey === "") throw new Error("the slashing never happened");
   } finally {
+    await l2?.stop();
     await local.close();
     fs.rmSync(keystoreDir, { recursive: true, force: true });
   }

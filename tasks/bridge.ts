@@ -18,7 +18,7 @@
 import fs from "node:fs";
 import type { ContractTransactionResponse } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { BRIDGE_DEPLOYMENT_KEYS, LZ_CHAIN_EIDS, peerBytes32 } from "../sdk/src/bridge";
+import { BRIDGE_DEPLOYMENT_KEYS, LZ_CHAIN_EIDS, oftSendParam } from "../sdk/src/bridge";
 import { RatePusher__factory, WtpEthOFT__factory } from "../sdk/src/contracts";
 import { eth } from "../sdk/src/format";
 import { shortPath } from "./cli";
@@ -115,15 +115,7 @@ tidepoolTask("bridge", "Sends wtpETH to another chain over LayerZero (quotes onl
       const keys = [BRIDGE_DEPLOYMENT_KEYS.adapter, BRIDGE_DEPLOYMENT_KEYS.remoteOft];
       // The adapter and the OFT share LayerZero's IOFT functions (send, quotes, token, approvalRequired).
       const oft = WtpEthOFT__factory.connect(await bridgeAddress(hre, args.adapter, "adapter", keys), signer);
-      const param = {
-        dstEid,
-        to: peerBytes32(recipient),
-        amountLD: amount,
-        minAmountLD: 0n,
-        extraOptions: "0x",
-        composeMsg: "0x",
-        oftCmd: "0x",
-      };
+      const param = oftSendParam(dstEid, recipient, amount);
       const [, , quoted] = await attempt(hre, () => oft.quoteOFT(param));
       const { nativeFee: fee } = await attempt(hre, () => oft.quoteSend(param, false));
       const [sent, received] = [quoted.amountSentLD, quoted.amountReceivedLD];

@@ -208,7 +208,11 @@ export class LayerZeroRelayer {
     for (const [eid, chain] of this.chains) {
       const provider = chain.signer.provider;
       if (provider === null) throw new Error(`the relayer's signer on endpoint ${eid} has no provider`);
-      const latest = await provider.getBlockNumber();
+      // The block itself, not getBlockNumber(): ethers caches that for a moment, and a packet sent within
+      // it would be read a pass late.
+      const head = await provider.getBlock("latest");
+      if (head === null) throw new Error(`the node of endpoint ${eid} has no latest block`);
+      const latest = head.number;
       const from = this.cursors.get(eid) ?? latest + 1;
       if (from <= latest) {
         const logs = await provider.getLogs({

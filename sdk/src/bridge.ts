@@ -52,3 +52,30 @@ export function removeDust(amount: bigint): bigint {
   const unit = 10n ** 12n;
   return (amount / unit) * unit;
 }
+
+/** An OFT `send`'s parameters (IOFT SendParam): `amountLD` to `to` on `dstEid`, no extra options or compose. */
+export interface OftSendParam {
+  dstEid: number;
+  to: string;
+  amountLD: bigint;
+  minAmountLD: bigint;
+  extraOptions: string;
+  composeMsg: string;
+  oftCmd: string;
+}
+
+/**
+ * The parameters of a plain wtpETH send: `amount` (18 decimals) to `recipient` on `dstEid`, at least
+ * `minAmount` arriving (the slippage bound; 0 for a quote).
+ */
+export function oftSendParam(dstEid: number, recipient: string, amount: bigint, minAmount = 0n): OftSendParam {
+  return {
+    dstEid,
+    to: peerBytes32(recipient),
+    amountLD: amount,
+    minAmountLD: minAmount,
+    extraOptions: "0x",
+    composeMsg: "0x",
+    oftCmd: "0x",
+  };
+}

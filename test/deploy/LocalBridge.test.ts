@@ -10,7 +10,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { parseEther } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployLocalBridge, REMOTE_RATE_ORACLE_KEY } from "../../deploy/local-bridge";
+import { deployLocalBridge, localAccount, REMOTE_RATE_ORACLE_KEY } from "../../deploy/local-bridge";
 import { startAnvil, type AnvilNode } from "../../offchain/anvil";
 import { BRIDGE_DEPLOYMENT_KEYS, peerBytes32 } from "../../sdk/src/bridge";
 import { deployWithValidators } from "../helpers/oracle-fixtures";
@@ -58,6 +58,28 @@ describe("wtpETH bridge between two local chains (Hardhat home, Anvil L2)", func
     const deliveries = await b.relay();
     expect(deliveries.map((d) => d.status)).to.deep.equal(["delivered"]);
     expect(await b.oft.balanceOf(holder.address)).to.equal(amount);
+    expect(await f.wrapper.balanceOf(adapterAddress)).to.equal(await b.oft.totalSupply());
+
+    // Back home from the L2, signed there with the holder's own key (the local mnemonic).
+    const onL2 = localAccount(
+      (await hre.ethers.getSigners()).findIndex((s) => s.address === holder.address),
+    ).connect(l2.provider);
+    await l2.provider.send("anvil_setBalance", [onL2.address, "0xde0b6b3a7640000"]);
+    const back = sendParam(b.homeEid, holder.address, parseEther("1"));
+    const backFee = await b.oft.quoteSend(back, false);
+    const before = await f.wrapper.balanceOf(holder.address);
+    await (
+      await b.oft.connect(onL2).send(back, { nativeFee: backFee.nativeFee, lzTokenFee: 0n }, onL2.address, {
+        value: backFee.nativeFee,
+      })
+    ).wait();
+    const all = await l2.provider.getLogs({ address: b.remote.endpoint, fromBlock: 0, toBlock: "latest" });
+    console.log("L2 endpoint logs", all.map((l) => [l.blockNumber, l.topics[0]]), await l2.provider.getBlockNumber());
+    const home = await b.relay();
+    console.log(home, b.relayer.unroutable);
+    expect(home.map((d) => d.status)).to.deep.equal(["delivered"]);
+    expect(await f.wrapper.balanceOf(holder.address)).to.equal(before + parseEther("1"));
+    expect(await b.oft.balanceOf(holder.address)).to.equal(amount - parseEther("1"));
     expect(await f.wrapper.balanceOf(adapterAddress)).to.equal(await b.oft.totalSupply());
 
     const [rate, refTime] = await b.pusher.currentRate();
