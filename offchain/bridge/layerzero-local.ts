@@ -17,6 +17,7 @@ import {
   Contract,
   ContractFactory,
   Interface,
+  ZeroHash,
   dataLength,
   dataSlice,
   getAddress,
@@ -154,9 +155,12 @@ export interface RelayedChain extends LocalEndpoint {
 /** What became of a packet in a relay pass. */
 export interface Delivery {
   packet: Packet;
-  /** `delivered`: executed now; `failed`: verified, its execution reverted, kept for the next pass. */
-  status: "delivered" | "failed";
-  /** Why the execution reverted, as `describe` put it (failed only). */
+  /**
+   * `delivered`: executed now; `failed`: its verification or execution reverted, kept for the next
+   * pass; `executed`: already executed at the endpoint (by another executor: anyone may), left alone.
+   */
+  status: "delivered" | "failed" | "executed";
+  /** Why the verification or execution reverted, as `describe` put it (failed only). */
   reason?: string;
   /** The execution's transaction (delivered only). */
   txHash?: string;
@@ -175,8 +179,10 @@ const PACKET_SENT = ENDPOINT_V2_INTERFACE.getEvent("PacketSent")!;
 /**
  * Moves packets between local endpoints, as LayerZero's DVNs and executors do between public chains.
  * Each {@link relay} pass reads the `PacketSent` logs every chain emitted since the last pass, verifies
- * each packet on its destination (when not verified yet) and executes it; a packet whose execution
- * reverts is kept and tried again on every later pass until it executes. Packets for an endpoint id
+ * each packet on its destination (when not verified yet) and executes it; a packet whose verification
+ * or execution reverts (a paused OFT, a sender that is not the receiver's peer) is kept and tried again
+ * on every later pass until it executes, without holding up the others; one the endpoint has executed
+ * already (any account may execute a verified packet) is reported `executed`. Packets for an endpoint id
  * the relayer does not serve are left alone (`unroutable` counts them).
  */
 export class LayerZeroRelayer {
@@ -238,21 +244,25 @@ export class LayerZeroRelayer {
     return deliveries;
   }
 
-  /** Verifies `packet` on its destination unless it is already, then executes it. */
+  /**
+   * Verifies `packet` on its destination unless it is already, then executes it; leaves it alone when
+   * the endpoint has executed it already (its nonce passed and its payload hash cleared).
+   */
   private async deliver(packet: Packet): Promise<Delivery> {
     const chain = this.chains.get(packet.dstEid)!;
     const endpoint = new Contract(chain.endpoint, ENDPOINT_V2_INTERFACE, chain.signer);
     const lib = new Contract(chain.messageLib, SIMPLE_MESSAGE_LIB_INTERFACE, chain.signer);
     const payloadHash = keccak256(packet.guid + packet.message.slice(2));
-    const verified = (await endpoint.getFunction("inboundPayloadHash")(
-      packet.receiver,
-      packet.srcEid,
-      packet.sender,
-      packet.nonce,
-    )) as string;
-    if (verified !== payloadHash) await call(chain.signer, lib, "validatePacket", [packet.encoded], this.options.send);
+    const path = [packet.receiver, packet.srcEid, packet.sender] as const;
+    const verified = (await endpoint.getFunction("inboundPayloadHash")(...path, packet.nonce)) as string;
+    if (verified === ZeroHash) {
+      const lazyNonce = (await endpoint.getFunction("lazyInboundNonce")(...path)) as bigint;
+      if (packet.nonce <= lazyNonce) return { packet, status: "executed" };
+    }
     const origin = { srcEid: packet.srcEid, sender: packet.sender, nonce: packet.nonce };
     try {
+      if (verified !== payloadHash)
+        await call(chain.signer, lib, "validatePacket", [packet.encoded], this.options.send);
       const receipt = await call(
         chain.signer,
         endpoint,
