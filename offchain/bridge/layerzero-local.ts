@@ -148,8 +148,12 @@ export function decodePacket(encoded: string): Packet {
 export interface RelayedChain extends LocalEndpoint {
   /** Signs `validatePacket` and `lzReceive` on this chain (its provider reads the chain). */
   signer: Signer;
-  /** First block to look for `PacketSent` in (default: the chain's block when the relayer starts). */
-  fromBlock?: number;
+  /**
+   * First block to look for `PacketSent` in (usually the chain's next block when the relayer is made).
+   * Required: with no start, a first pass could only begin at its own block and would never see the
+   * packets sent between making the relayer and that pass.
+   */
+  fromBlock: number;
 }
 
 /** What became of a packet in a relay pass. */
@@ -199,7 +203,7 @@ export class LayerZeroRelayer {
     for (const chain of chains) {
       if (this.chains.has(chain.eid)) throw new Error(`two chains with endpoint id ${chain.eid}`);
       this.chains.set(chain.eid, chain);
-      if (chain.fromBlock !== undefined) this.cursors.set(chain.eid, chain.fromBlock);
+      this.cursors.set(chain.eid, chain.fromBlock);
     }
   }
 
@@ -215,7 +219,7 @@ export class LayerZeroRelayer {
       const provider = chain.signer.provider;
       if (provider === null) throw new Error(`the relayer's signer on endpoint ${eid} has no provider`);
       const latest = await provider.getBlockNumber();
-      const from = this.cursors.get(eid) ?? latest + 1;
+      const from = this.cursors.get(eid)!;
       if (from <= latest) {
         const logs = await provider.getLogs({
           address: chain.endpoint,
