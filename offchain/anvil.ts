@@ -51,7 +51,13 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode>
   const spawnFailed = new Promise<Error>((resolve) => child.once("error", resolve));
   const url = `http://127.0.0.1:${port}`;
   const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: 200 });
+  // No read cache (ethers keeps identical reads for 250 ms by default): a local chain moves within that,
+  // and a relayer or a check that reads the head right after a transaction must see it.
+  const provider = new JsonRpcProvider(url, network, {
+    staticNetwork: network,
+    pollingInterval: 200,
+    cacheTimeout: -1,
+  });
   const stop = async () => {
     provider.destroy();
     if (child.exitCode === null && child.pid !== undefined) child.kill("SIGTERM");

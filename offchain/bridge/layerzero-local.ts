@@ -17,6 +17,7 @@ import {
   Contract,
   ContractFactory,
   Interface,
+  ZeroHash,
   dataLength,
   dataSlice,
   getAddress,
@@ -147,16 +148,23 @@ export function decodePacket(encoded: string): Packet {
 export interface RelayedChain extends LocalEndpoint {
   /** Signs `validatePacket` and `lzReceive` on this chain (its provider reads the chain). */
   signer: Signer;
-  /** First block to look for `PacketSent` in (default: the chain's block when the relayer starts). */
-  fromBlock?: number;
+  /**
+   * First block to look for `PacketSent` in (usually the chain's next block when the relayer is made).
+   * Required: with no start, a first pass could only begin at its own block and would never see the
+   * packets sent between making the relayer and that pass.
+   */
+  fromBlock: number;
 }
 
 /** What became of a packet in a relay pass. */
 export interface Delivery {
   packet: Packet;
-  /** `delivered`: executed now; `failed`: verified, its execution reverted, kept for the next pass. */
-  status: "delivered" | "failed";
-  /** Why the execution reverted, as `describe` put it (failed only). */
+  /**
+   * `delivered`: executed now; `failed`: its verification or execution reverted, kept for the next
+   * pass; `executed`: already executed at the endpoint (by another executor: anyone may), left alone.
+   */
+  status: "delivered" | "failed" | "executed";
+  /** Why the verification or execution reverted, as `describe` put it (failed only). */
   reason?: string;
   /** The execution's transaction (delivered only). */
   txHash?: string;
@@ -175,8 +183,10 @@ const PACKET_SENT = ENDPOINT_V2_INTERFACE.getEvent("PacketSent")!;
 /**
  * Moves packets between local endpoints, as LayerZero's DVNs and executors do between public chains.
  * Each {@link relay} pass reads the `PacketSent` logs every chain emitted since the last pass, verifies
- * each packet on its destination (when not verified yet) and executes it; a packet whose execution
- * reverts is kept and tried again on every later pass until it executes. Packets for an endpoint id
+ * each packet on its destination (when not verified yet) and executes it; a packet whose verification
+ * or execution reverts (a paused OFT, a sender that is not the receiver's peer) is kept and tried again
+ * on every later pass until it executes, without holding up the others; one the endpoint has executed
+ * already (any account may execute a verified packet) is reported `executed`. Packets for an endpoint id
  * the relayer does not serve are left alone (`unroutable` counts them).
  */
 export class LayerZeroRelayer {
@@ -193,7 +203,7 @@ export class LayerZeroRelayer {
     for (const chain of chains) {
       if (this.chains.has(chain.eid)) throw new Error(`two chains with endpoint id ${chain.eid}`);
       this.chains.set(chain.eid, chain);
-      if (chain.fromBlock !== undefined) this.cursors.set(chain.eid, chain.fromBlock);
+      this.cursors.set(chain.eid, chain.fromBlock);
     }
   }
 
@@ -208,12 +218,10 @@ export class LayerZeroRelayer {
     for (const [eid, chain] of this.chains) {
       const provider = chain.signer.provider;
       if (provider === null) throw new Error(`the relayer's signer on endpoint ${eid} has no provider`);
-      // The block itself, not getBlockNumber(): ethers caches that for a moment, and a packet sent within
-      // it would be read a pass late.
-      const head = await provider.getBlock("latest");
-      if (head === null) throw new Error(`the node of endpoint ${eid} has no latest block`);
-      const latest = head.number;
-      const from = this.cursors.get(eid) ?? latest + 1;
+      // A provider that caches reads (ethers' JsonRpcProvider does for 250 ms unless its cacheTimeout
+      // is -1, as offchain/anvil.ts sets it) would show a head from before the last send.
+      const latest = await provider.getBlockNumber();
+      const from = this.cursors.get(eid)!;
       if (from <= latest) {
         const logs = await provider.getLogs({
           address: chain.endpoint,
@@ -242,21 +250,25 @@ export class LayerZeroRelayer {
     return deliveries;
   }
 
-  /** Verifies `packet` on its destination unless it is already, then executes it. */
+  /**
+   * Verifies `packet` on its destination unless it is already, then executes it; leaves it alone when
+   * the endpoint has executed it already (its nonce passed and its payload hash cleared).
+   */
   private async deliver(packet: Packet): Promise<Delivery> {
     const chain = this.chains.get(packet.dstEid)!;
     const endpoint = new Contract(chain.endpoint, ENDPOINT_V2_INTERFACE, chain.signer);
     const lib = new Contract(chain.messageLib, SIMPLE_MESSAGE_LIB_INTERFACE, chain.signer);
     const payloadHash = keccak256(packet.guid + packet.message.slice(2));
-    const verified = (await endpoint.getFunction("inboundPayloadHash")(
-      packet.receiver,
-      packet.srcEid,
-      packet.sender,
-      packet.nonce,
-    )) as string;
-    if (verified !== payloadHash) await call(chain.signer, lib, "validatePacket", [packet.encoded], this.options.send);
+    const path = [packet.receiver, packet.srcEid, packet.sender] as const;
+    const verified = (await endpoint.getFunction("inboundPayloadHash")(...path, packet.nonce)) as string;
+    if (verified === ZeroHash) {
+      const lazyNonce = (await endpoint.getFunction("lazyInboundNonce")(...path)) as bigint;
+      if (packet.nonce <= lazyNonce) return { packet, status: "executed" };
+    }
     const origin = { srcEid: packet.srcEid, sender: packet.sender, nonce: packet.nonce };
     try {
+      if (verified !== payloadHash)
+        await call(chain.signer, lib, "validatePacket", [packet.encoded], this.options.send);
       const receipt = await call(
         chain.signer,
         endpoint,

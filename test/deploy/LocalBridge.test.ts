@@ -73,10 +73,7 @@ describe("wtpETH bridge between two local chains (Hardhat home, Anvil L2)", func
         value: backFee.nativeFee,
       })
     ).wait();
-    const all = await l2.provider.getLogs({ address: b.remote.endpoint, fromBlock: 0, toBlock: "latest" });
-    console.log("L2 endpoint logs", all.map((l) => [l.blockNumber, l.topics[0]]), await l2.provider.getBlockNumber());
     const home = await b.relay();
-    console.log(home, b.relayer.unroutable);
     expect(home.map((d) => d.status)).to.deep.equal(["delivered"]);
     expect(await f.wrapper.balanceOf(holder.address)).to.equal(before + parseEther("1"));
     expect(await b.oft.balanceOf(holder.address)).to.equal(amount - parseEther("1"));
