@@ -668,7 +668,7 @@ async function main(): Promise<void> {
       ],
     );
     const locked = await t.wrapper.balanceOf(await bridge.adapter.getAddress());
-    const [l2Rate, , , l2UpdatedAt] = await bridge.rateOracle.latestRoundData();
+    const { answer: l2Rate, updatedAt: l2UpdatedAt } = await bridge.rateOracle.latestRoundData();
     const [homeRate] = await bridge.pusher.currentRate();
     const homeNow = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
     const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;

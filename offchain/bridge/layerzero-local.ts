@@ -240,11 +240,13 @@ export class LayerZeroRelayer {
       }
       this.cursors.set(eid, latest + 1);
     }
-    const queue = [...this.waiting.splice(0), ...fresh];
+    // Every packet read is pending until its delivery is settled: if a node fails mid-pass (the call
+    // throws), what was read but not yet delivered is still pending for the next pass.
+    this.waiting.push(...fresh);
     const deliveries: Delivery[] = [];
-    for (const packet of queue) {
+    for (const packet of [...this.waiting]) {
       const delivery = await this.deliver(packet);
-      if (delivery.status === "failed") this.waiting.push(packet);
+      if (delivery.status !== "failed") this.waiting.splice(this.waiting.indexOf(packet), 1);
       deliveries.push(delivery);
     }
     return deliveries;

@@ -61,9 +61,9 @@ describe("wtpETH bridge between two local chains (Hardhat home, Anvil L2)", func
     expect(await f.wrapper.balanceOf(adapterAddress)).to.equal(await b.oft.totalSupply());
 
     // Back home from the L2, signed there with the holder's own key (the local mnemonic).
-    const onL2 = localAccount(
-      (await hre.ethers.getSigners()).findIndex((s) => s.address === holder.address),
-    ).connect(l2.provider);
+    const onL2 = localAccount((await hre.ethers.getSigners()).findIndex((s) => s.address === holder.address)).connect(
+      l2.provider,
+    );
     await l2.provider.send("anvil_setBalance", [onL2.address, "0xde0b6b3a7640000"]);
     const back = sendParam(b.homeEid, holder.address, parseEther("1"));
     const backFee = await b.oft.quoteSend(back, false);
