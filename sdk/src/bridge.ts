@@ -5,6 +5,7 @@
  * tests, the bench and tasks/bridge.ts share them.
  */
 import { concat, getAddress, toBeHex, zeroPadValue } from "ethers";
+import type { SendParamStruct } from "./contracts/WtpEthOFT";
 
 /** Gas for `lzReceive` of a wtpETH OFT message on the destination (a mint or a release, measured ~60k). */
 export const OFT_RECEIVE_GAS = 100_000n;
@@ -53,22 +54,11 @@ export function removeDust(amount: bigint): bigint {
   return (amount / unit) * unit;
 }
 
-/** An OFT `send`'s parameters (IOFT SendParam): `amountLD` to `to` on `dstEid`, no extra options or compose. */
-export interface OftSendParam {
-  dstEid: number;
-  to: string;
-  amountLD: bigint;
-  minAmountLD: bigint;
-  extraOptions: string;
-  composeMsg: string;
-  oftCmd: string;
-}
-
 /**
  * The parameters of a plain wtpETH send: `amount` (18 decimals) to `recipient` on `dstEid`, at least
  * `minAmount` arriving (the slippage bound; 0 for a quote).
  */
-export function oftSendParam(dstEid: number, recipient: string, amount: bigint, minAmount = 0n): OftSendParam {
+export function oftSendParam(dstEid: number, recipient: string, amount: bigint, minAmount = 0n): SendParamStruct {
   return {
     dstEid,
     to: peerBytes32(recipient),
