@@ -8,7 +8,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { ZeroAddress, parseEther } from "ethers";
+import { ZeroAddress, getAddress, isAddress, parseEther } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { InlineConfig } from "vite" with { "resolution-mode": "import" };
@@ -16,6 +16,7 @@ import TidepoolModule from "../../deploy/modules/Tidepool";
 import { attachTidepool, type Tidepool } from "../../deploy/protocol";
 import { buildReport } from "../../sdk/src/report";
 import { POOL_DEPLOYMENT_KEY, poolFromIgnitionRecord } from "../../sdk/src/deployments";
+import { BRIDGE_DEPLOYMENT_KEYS } from "../../sdk/src/bridge";
 import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 
 /** Repository root (this file is app/server/dev.ts). */
@@ -78,8 +79,11 @@ export async function deployRecorded(hre: HardhatRuntimeEnvironment, ignitionDir
   return attachTidepool(hre, result.contracts[POOL_DEPLOYMENT_KEY].address);
 }
 
-/** What the app knows of a chain's deployment. */
-export interface AppDeployment {
+/** What the app knows of a chain's deployment: a home chain (the pool) or a remote chain of the bridge. */
+export type AppDeployment = AppHomeDeployment | AppRemoteDeployment;
+
+/** A chain with the protocol (the pool), and the home side of the wtpETH bridge when it has one. */
+export interface AppHomeDeployment {
   pool: string;
   /**
    * A JSON-RPC URL the page reads the chain through when no wallet is connected or the wallet is on
@@ -87,6 +91,15 @@ export interface AppDeployment {
    * endpoint, never one with a key in it.
    */
   rpcUrl?: string;
+  /** The wtpETH bridge's home side (deploy/modules/BridgeHome.ts), when recorded. */
+  bridge?: { adapter: string };
+}
+
+/** A remote chain of the wtpETH bridge (deploy/modules/Remote.ts): no pool, wtpETH as an OFT and the rate. */
+export interface AppRemoteDeployment {
+  /** As {@link AppHomeDeployment.rpcUrl}: the page reads the holder's wtpETH and the rate through it. */
+  rpcUrl?: string;
+  remote: { oft: string; rateOracle: string };
 }
 
 /** Prefix of the environment variables that give a chain's public read RPC: `TIDEPOOL_APP_RPC_URL_<chainId>`. */
@@ -109,9 +122,35 @@ export function readRpcUrlsFromEnv(env: NodeJS.ProcessEnv = process.env): Record
   return found;
 }
 
+/** A checksummed address at `key` of an Ignition record, if there is one. */
+function recordedAddress(record: unknown, key: string): string | undefined {
+  if (record === null || typeof record !== "object") return undefined;
+  const value = (record as Record<string, unknown>)[key];
+  return typeof value === "string" && isAddress(value) ? getAddress(value) : undefined;
+}
+
 /**
- * The pool of every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id, with
- * the chain's read RPC URL from `rpcUrls` when it has one.
+ * What the app knows of one chain from its Ignition record (`deployed_addresses.json`, parsed): the
+ * pool and, when recorded, the bridge's adapter (a home chain); or a remote chain of the bridge (its
+ * OFT and RateOracle, no pool); else nothing.
+ */
+export function appDeploymentOf(record: unknown, rpcUrl?: string): AppDeployment | undefined {
+  const withRpc = rpcUrl === undefined ? {} : { rpcUrl };
+  const pool = poolFromIgnitionRecord(record);
+  if (pool !== undefined) {
+    const adapter = recordedAddress(record, BRIDGE_DEPLOYMENT_KEYS.adapter);
+    return { pool, ...withRpc, ...(adapter === undefined ? {} : { bridge: { adapter } }) };
+  }
+  const oft = recordedAddress(record, BRIDGE_DEPLOYMENT_KEYS.remoteOft);
+  const rateOracle = recordedAddress(record, BRIDGE_DEPLOYMENT_KEYS.remoteRateOracle);
+  if (oft === undefined || rateOracle === undefined) return undefined;
+  return { ...withRpc, remote: { oft, rateOracle } };
+}
+
+/**
+ * Every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id: the pool of a home
+ * chain (with the bridge's adapter when recorded), the OFT and RateOracle of a remote chain; each
+ * with its read RPC URL from `rpcUrls` when it has one.
  */
 export function appDeployments(
   ignitionDir: string,
@@ -124,10 +163,8 @@ export function appDeployments(
     const match = /^chain-([0-9]+)$/.exec(entry);
     const file = path.join(root, entry, "deployed_addresses.json");
     if (!match || !fs.existsSync(file)) continue;
-    const pool = poolFromIgnitionRecord(JSON.parse(fs.readFileSync(file, "utf8")));
-    if (pool === undefined) continue;
-    const rpcUrl = rpcUrls[match[1]];
-    found[match[1]] = rpcUrl === undefined ? { pool } : { pool, rpcUrl };
+    const deployment = appDeploymentOf(JSON.parse(fs.readFileSync(file, "utf8")), rpcUrls[match[1]]);
+    if (deployment !== undefined) found[match[1]] = deployment;
   }
   return found;
 }
