@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deploy } from "@nomicfoundation/ignition-core";
+import { deploy, type DeploymentParameters, type IgnitionModule } from "@nomicfoundation/ignition-core";
 import { HardhatArtifactResolver } from "@nomicfoundation/hardhat-ignition/helpers";
 import TidepoolModule from "./modules/Tidepool";
 import type {
@@ -143,18 +143,35 @@ export async function deployTidepoolOverRpc(
   rpc: RpcEndpoint,
   parameters: LocalDeployParameters = {},
 ): Promise<Record<string, string>> {
+  return deployModuleOverRpc(hre, rpc, TidepoolModule, { Tidepool: { ...parameters } });
+}
+
+/**
+ * Deploys Ignition module `module` with `parameters` over plain JSON-RPC (accounts unlocked, one
+ * confirmation, polled every 200 ms), from the node's first account; recorded in `deploymentDir`
+ * when given (as `hardhat ignition deploy` records), else kept in memory. Returns the address of each
+ * future by its Ignition id.
+ */
+export async function deployModuleOverRpc(
+  hre: HardhatRuntimeEnvironment,
+  rpc: RpcEndpoint,
+  module: IgnitionModule,
+  parameters: DeploymentParameters,
+  deploymentDir?: string,
+): Promise<Record<string, string>> {
   const accounts = (await rpc.send("eth_accounts", [])) as string[];
   const result = await deploy({
     provider: { request: ({ method, params }) => rpc.send(method, (params as unknown[] | undefined) ?? []) },
     artifactResolver: new HardhatArtifactResolver(hre),
-    ignitionModule: TidepoolModule,
-    deploymentParameters: { Tidepool: { ...parameters } },
+    ignitionModule: module,
+    deploymentParameters: parameters,
+    deploymentDir,
     accounts,
     defaultSender: accounts[0],
     config: { requiredConfirmations: 1, blockPollingInterval: 200 },
   });
   if (result.type !== "SUCCESSFUL_DEPLOYMENT") {
-    throw new Error(`the Tidepool deployment over JSON-RPC did not complete (${result.type})`);
+    throw new Error(`the ${module.id} deployment over JSON-RPC did not complete (${result.type})`);
   }
   return Object.fromEntries(Object.entries(result.contracts).map(([id, c]) => [id, c.address]));
 }
