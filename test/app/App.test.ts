@@ -3,20 +3,25 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
-import { parseEther } from "ethers";
+import { ZeroAddress, parseEther } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
+  LOCAL_L2_CHAIN_ID,
   applySeedReport,
   buildApp,
   dailyRewards,
   deployRecorded,
+  pushLocalRate,
   seedLocal,
   serveDirectory,
   startRpcServer,
   type RpcServer,
 } from "../../app/server/dev";
+import { deployLocalBridge, type LocalBridge } from "../../deploy/local-bridge";
+import { startAnvil, type AnvilNode } from "../../offchain/anvil";
 import { duration, eth, percentBP } from "../../sdk/src/format";
+import { peerBytes32 } from "../../sdk/src/bridge";
 import { frameTiming } from "../../sdk/src/report";
 import { readProtocolStatus, shareRateText } from "../../sdk/src/status";
 import { checkpointHints, expectedWait } from "../../sdk/src/withdrawals";
@@ -61,6 +66,17 @@ function grouped(text: string): string {
 /** The most that can be done, as the page shows it: rounded down to 6 decimals (never more than can be done). */
 const floor6 = (wei: bigint, unit: string): string => grouped(eth(wei - (wei % 10n ** 12n), 6, unit));
 
+/** LayerZero's SendParam of a plain send of `amount` wtpETH to `recipient` on the local L2. */
+const bridgeParam = (recipient: string, amount: bigint) => ({
+  dstEid: LOCAL_L2_CHAIN_ID,
+  to: peerBytes32(recipient),
+  amountLD: amount,
+  minAmountLD: 0n,
+  extraOptions: "0x",
+  composeMsg: "0x",
+  oftCmd: "0x",
+});
+
 /** A status line's colour, as the browser paints it. */
 const colorOf = (page: Page, selector: string): Promise<string> =>
   page.locator(selector).evaluate((el) => getComputedStyle(el).color);
@@ -73,6 +89,9 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
   let user: HardhatEthersSigner;
   let rpc: RpcServer;
   let web: RpcServer;
+  /** The bridge's local L2 (Anvil) and the bridge to it, deployed and recorded like `npm run app`'s. */
+  let l2: AnvilNode;
+  let bridge: LocalBridge;
   let browser: Browser;
   let page: Page;
   let snapshotId: string;
@@ -264,8 +283,11 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     t = await deployRecorded(hre, ignitionDir);
     await seedLocal(hre, t);
     rpc = await startRpcServer(hre, 0);
-    // The node is the local chain's read RPC: the page reads through it without a wallet.
-    await buildApp({ ignitionDir, outDir, rpcUrls: { "31337": rpc.url } });
+    l2 = await startAnvil({ chainId: LOCAL_L2_CHAIN_ID });
+    bridge = await deployLocalBridge(hre, t, l2, { ignitionDir });
+    await pushLocalRate(bridge);
+    // Each node is its chain's read RPC: the page reads through them without a wallet.
+    await buildApp({ ignitionDir, outDir, rpcUrls: { "31337": rpc.url, [String(LOCAL_L2_CHAIN_ID)]: l2.url } });
     web = await serveDirectory(outDir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -284,6 +306,7 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await browser?.close();
     await web?.close();
     await rpc?.close();
+    await l2?.stop();
     for (const dir of temp) fs.rmSync(dir, { recursive: true, force: true });
     if (snapshotId !== undefined) await hre.network.provider.send("evm_revert", [snapshotId]);
   });
@@ -695,6 +718,141 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     expect((await wallet()).calls.slice(callsBefore)).to.not.include("eth_estimateGas");
     await (await t.pool.connect(t.admin).resume(capability)).wait();
     await page.getByLabel("Amount to redeem (tpETH)").fill("");
+  });
+
+  it("shows wtpETH on both chains and the L2's rate with its age, quotes a send (dust, fee, the path's limit) and refuses a dust-only amount in one sentence", async function () {
+    // Setup, not through the page: the holder wraps tpETH at home, so there is wtpETH to send.
+    await (await t.pool.connect(user).stake(ZeroAddress, { value: parseEther("3") })).wait();
+    await (await t.wrapper.connect(user).wrap(parseEther("2"))).wait();
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByLabel("Account").waitFor();
+    const home = await t.wrapper.balanceOf(user.address);
+    expect(home).to.be.greaterThan(parseEther("1.5"));
+    const homeRow = page.locator('#bridge-chains tr[data-chain-id="31337"]');
+    const l2Row = page.locator(`#bridge-chains tr[data-chain-id="${LOCAL_L2_CHAIN_ID}"]`);
+    await homeRow.locator(".balance", { hasText: grouped(eth(home, 6, "wtpETH")) }).waitFor();
+    expect(await homeRow.locator(".balance").textContent()).to.equal(grouped(eth(home, 6, "wtpETH")));
+    expect(await homeRow.locator("th").textContent()).to.equal("Local Hardhat (31337) · home");
+    expect(await homeRow.getAttribute("data-state")).to.equal("home");
+    expect(await l2Row.locator("th").textContent()).to.equal("Local L2 (31339)");
+    expect(await l2Row.locator(".balance").textContent()).to.equal("0 wtpETH");
+    expect(await l2Row.getAttribute("data-state")).to.equal("connected");
+    expect(await l2Row.locator(".bridge-state").textContent()).to.equal("Connected");
+    // The L2's rate as its RateOracle keeps it, aged to the L2's latest block (no block is mined there meanwhile).
+    const round = await bridge.rateOracle.latest();
+    expect(round.rate).to.be.greaterThan(0n);
+    const l2Now = BigInt((await l2.provider.getBlock("latest"))!.timestamp);
+    const age = l2Now - round.refTime;
+    expect(await bridge.rateOracle.isStale()).to.equal(false);
+    const ago = age < 60n ? "less than a minute" : duration(age - (age % 60n));
+    expect(await l2Row.locator(".rate").textContent()).to.equal(
+      `1 wtpETH = ${eth(round.rate, 9, "tpETH")} · as of ${ago} ago`,
+    );
+    expect(await l2Row.locator(".rate").getAttribute("class")).to.equal("rate");
+    expect(await page.locator("#bridge-from").textContent()).to.equal("Local Hardhat (31337)");
+    expect(await page.getByLabel("To").inputValue()).to.equal(String(LOCAL_L2_CHAIN_ID));
+
+    // The quote: what arrives (the 100 wei below 6 decimals stay), LayerZero's fee, what the path can take.
+    const amount = parseEther("1.5") + 100n;
+    const fee = (await bridge.adapter.quoteSend(bridgeParam(user.address, amount), false)).nativeFee;
+    const [, available] = await bridge.adapter.amountCanBeSent(bridge.remoteEid);
+    expect(fee).to.be.greaterThan(0n);
+    const callsBefore = (await wallet()).calls.length;
+    await page.getByLabel("Amount to send (wtpETH)").fill("1.5000000000000001");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: "arrives" }).waitFor();
+    expect(await page.locator("#bridge-preview").textContent()).to.equal(
+      `1.5 wtpETH arrives on Local L2 (31339) (0.0000000000000001 wtpETH below the bridge's 6 decimals stays with you) · ` +
+        `LayerZero fee ${eth(fee, 18)} · this path can take ${floor6(available, "wtpETH")} more right now.`,
+    );
+    expect(amount).to.equal(parseEther("1.5000000000000001"));
+
+    // Less than the bridge's smallest unit: refused as the user types and on click, nothing asked of the wallet.
+    const refusal =
+      "0.0000009 wtpETH is less than the bridge's smallest amount (0.000001 wtpETH): nothing would arrive.";
+    await page.getByLabel("Amount to send (wtpETH)").fill("0.0000009");
+    await page.locator('#bridge-preview[data-state="invalid"]').waitFor();
+    expect(await page.locator("#bridge-preview").textContent()).to.equal(refusal);
+    const before = await balances();
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    expect(await settled("bridge-status", "invalid")).to.equal(refusal);
+    const calls = (await wallet()).calls.slice(callsBefore);
+    expect(calls).to.not.include("eth_estimateGas");
+    expect(calls).to.not.include("eth_sendTransaction");
+    expect(await balances()).to.deep.equal(before);
+    await expectPlainWords(page);
+  });
+
+  it("sends wtpETH home → L2 through the states: an approval of exactly what leaves, the send for the quoted fee, in flight until the relayer delivers it", async function () {
+    const amount = parseEther("1.5") + 100n;
+    const sent = parseEther("1.5");
+    const adapterAddress = await bridge.adapter.getAddress();
+    const fee = (await bridge.adapter.quoteSend(bridgeParam(user.address, amount), false)).nativeFee;
+    const homeBefore = await t.wrapper.balanceOf(user.address);
+    const lockedBefore = await t.wrapper.balanceOf(adapterAddress);
+    const ethBefore = await hre.ethers.provider.getBalance(user.address);
+    const sentBefore = (await wallet()).sent.length;
+    await page.getByLabel("Amount to send (wtpETH)").fill("1.5000000000000001");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: "arrives" }).waitFor();
+    // Every state the status line goes through.
+    await page.evaluate(() => {
+      const el = document.getElementById("bridge-status")!;
+      const seen: string[] = [];
+      (window as unknown as { __bridgeStates: string[] }).__bridgeStates = seen;
+      new MutationObserver(() => {
+        const state = el.dataset.txState ?? "";
+        if (seen[seen.length - 1] !== state) seen.push(state);
+      }).observe(el, { attributes: true, attributeFilter: ["data-tx-state"] });
+    });
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    const text = await settled("bridge-status", "confirmed");
+    const { gas, hashes } = await gasSince(sentBefore);
+    expect(hashes).to.have.length(2);
+    const [approval, send] = await Promise.all(hashes.map((h) => hre.ethers.provider.getTransaction(h)));
+    // The approval: exactly what leaves (the dust stays), to the adapter.
+    expect(approval!.to).to.equal(t.wrapperAddress);
+    expect([...t.wrapper.interface.decodeFunctionData("approve", approval!.data)]).to.deep.equal([
+      adapterAddress,
+      sent,
+    ]);
+    // The send: the quoted fee as value, the quoted amount as the minimum, to the user on the L2.
+    expect(send!.to).to.equal(adapterAddress);
+    expect(send!.value).to.equal(fee);
+    const [param, messagingFee, refund] = bridge.adapter.interface.decodeFunctionData("send", send!.data);
+    expect([param.dstEid, param.to, param.amountLD, param.minAmountLD]).to.deep.equal([
+      BigInt(bridge.remoteEid),
+      peerBytes32(user.address).toLowerCase(),
+      amount,
+      sent,
+    ]);
+    expect([messagingFee.nativeFee, messagingFee.lzTokenFee, refund]).to.deep.equal([fee, 0n, user.address]);
+    const receipt = await hre.ethers.provider.getTransactionReceipt(hashes[1]);
+    expect(text).to.equal(
+      `Sent 1.5 wtpETH from Local Hardhat (31337): 1.5 wtpETH arrives on Local L2 (31339) once LayerZero delivers it (fee ${eth(fee, 18)}). Confirmed in block ${receipt!.blockNumber}.`,
+    );
+    const states = await page.evaluate(() => (window as unknown as { __bridgeStates: string[] }).__bridgeStates);
+    expect(states).to.deep.equal(["checking", "signing", "pending", "signing", "pending", "confirmed"]);
+    expect(homeBefore - (await t.wrapper.balanceOf(user.address))).to.equal(sent);
+    expect((await t.wrapper.balanceOf(adapterAddress)) - lockedBefore).to.equal(sent);
+    expect(await t.wrapper.allowance(user.address, adapterAddress)).to.equal(0n);
+    expect(ethBefore - (await hre.ethers.provider.getBalance(user.address))).to.equal(fee + gas);
+
+    // In flight until LayerZero (the local relayer) delivers it; the page polls the L2 balance.
+    const item = page.locator("#bridge-transfers li").first();
+    expect(await item.getAttribute("data-state")).to.equal("in-flight");
+    expect(await item.textContent()).to.equal(
+      "1.5 wtpETH to Local L2 (31339): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
+    );
+    expect(await bridge.oft.balanceOf(user.address)).to.equal(0n);
+    expect((await bridge.relay()).map((d) => d.status)).to.deep.equal(["delivered"]);
+    expect(await bridge.oft.balanceOf(user.address)).to.equal(sent);
+    await page.locator('#bridge-transfers li[data-state="arrived"]').waitFor({ timeout: 15_000 });
+    expect(await item.textContent()).to.equal("1.5 wtpETH to Local L2 (31339): arrived.");
+    const l2Row = page.locator(`#bridge-chains tr[data-chain-id="${LOCAL_L2_CHAIN_ID}"]`);
+    await l2Row.locator(".balance", { hasText: "1.5 wtpETH" }).waitFor();
+    expect(await l2Row.locator(".balance").textContent()).to.equal("1.5 wtpETH");
+    await page.screenshot({ path: path.join(RESULTS, "app-desktop-bridge.png"), fullPage: true });
+    await expectPlainWords(page);
   });
 
   it("fits a 390-px phone screen and a desktop, with screenshots and no console errors", async function () {
