@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
-import { ZeroAddress, parseEther } from "ethers";
+import { ZeroAddress, parseEther, toQuantity } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
@@ -51,6 +51,8 @@ const OTHER_ACCOUNT_INDEX = 21;
 /** The node's chain (Hardhat's 31337) and the one the other wallet starts on (Ethereum). */
 const NODE_CHAIN = "0x7a69";
 const WRONG_CHAIN = "0x1";
+/** The bridge's local L2 (31339), which the wallet of `page` has a node for too. */
+const L2_CHAIN_HEX = "0x7a6b";
 /** The two screens the first screen must work on. */
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -298,7 +300,12 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
       if (message.type() === "error") consoleErrors.push(message.text());
     });
     page.on("pageerror", (error) => consoleErrors.push(error.message));
-    await page.addInitScript(installTestWallet, { rpcUrl: rpc.url, account: user.address, nodeChainId: NODE_CHAIN });
+    await page.addInitScript(installTestWallet, {
+      rpcUrl: rpc.url,
+      account: user.address,
+      nodeChainId: NODE_CHAIN,
+      nodes: { [L2_CHAIN_HEX]: l2.url },
+    });
     fs.mkdirSync(RESULTS, { recursive: true });
   });
 
@@ -855,6 +862,78 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     expect(await l2Row.locator(".balance").textContent()).to.equal("1.5 wtpETH");
     await page.screenshot({ path: path.join(RESULTS, "app-desktop-bridge.png"), fullPage: true });
     await expectPlainWords(page);
+  });
+
+  it("sends wtpETH back home from the L2 with the wallet there: read-only at home, no approval (the OFT burns), arrives at home", async function () {
+    // The L2 (Anvil) unlocks the wallet's account and gives it ETH for gas and LayerZero's fee.
+    await l2.provider.send("anvil_impersonateAccount", [user.address]);
+    await l2.provider.send("anvil_setBalance", [user.address, toQuantity(parseEther("10"))]);
+    const switchWallet = (chainId: string) =>
+      page.evaluate(async (id) => {
+        const provider = await new Promise<{ request(a: { method: string; params: unknown[] }): Promise<unknown> }>(
+          (resolve) => {
+            window.addEventListener("eip6963:announceProvider", (e) => resolve((e as CustomEvent).detail.provider), {
+              once: true,
+            });
+            window.dispatchEvent(new Event("eip6963:requestProvider"));
+          },
+        );
+        await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: id }] });
+      }, chainId);
+    await switchWallet(L2_CHAIN_HEX);
+    await page.locator("#bridge-from", { hasText: "Local L2 (31339)" }).waitFor();
+    expect(await page.getByLabel("Network").textContent()).to.equal("Local Hardhat (31337) · read-only");
+    expect(await page.locator("#notice-text").textContent()).to.equal(
+      "Your wallet is on Local L2 (31339). Tidepool here runs on Local Hardhat (31337): the figures are read from it. " +
+        "Switch your wallet's network to stake. Your wtpETH on this chain can be sent from \u201cwtpETH on other chains\u201d, below.",
+    );
+    expect(await page.getByLabel("Destination chain", { exact: true }).inputValue()).to.equal("31337");
+
+    const amount = parseEther("1");
+    const oftAddress = await bridge.oft.getAddress();
+    const param = { ...bridgeParam(user.address, amount), dstEid: bridge.homeEid };
+    const fee = (await bridge.oft.quoteSend(param, false)).nativeFee;
+    const [, available] = await bridge.oft.amountCanBeSent(bridge.homeEid);
+    const quote =
+      `1 wtpETH arrives on Local Hardhat (31337) · LayerZero fee ${eth(fee, 18)} · ` +
+      `this path can take ${floor6(available, "wtpETH")} more right now.`;
+    await page.getByLabel("Amount to send (wtpETH)").fill("1");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: quote }).waitFor();
+    expect(await page.locator("#bridge-preview").textContent()).to.equal(quote);
+    const l2Before = await bridge.oft.balanceOf(user.address);
+    const supplyBefore = await bridge.oft.totalSupply();
+    const homeBefore = await t.wrapper.balanceOf(user.address);
+    const sentBefore = (await wallet()).sent.length;
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    const text = await settled("bridge-status", "confirmed");
+    const hashes = (await wallet()).sent.slice(sentBefore);
+    expect(hashes).to.have.length(1); // no approval: the OFT burns its own token
+    const tx = await l2.provider.getTransaction(hashes[0]);
+    const receipt = await l2.provider.getTransactionReceipt(hashes[0]);
+    expect(receipt!.status).to.equal(1);
+    expect([tx!.to, tx!.from, tx!.value]).to.deep.equal([oftAddress, user.address, fee]);
+    expect(text).to.equal(
+      `Sent 1 wtpETH from Local L2 (31339): 1 wtpETH arrives on Local Hardhat (31337) once LayerZero delivers it (fee ${eth(fee, 18)}). Confirmed in block ${receipt!.blockNumber}.`,
+    );
+    expect(l2Before - (await bridge.oft.balanceOf(user.address))).to.equal(amount);
+    expect(supplyBefore - (await bridge.oft.totalSupply())).to.equal(amount);
+    const item = page.locator("#bridge-transfers li").first();
+    expect(await item.textContent()).to.equal(
+      "1 wtpETH to Local Hardhat (31337): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
+    );
+    expect((await bridge.relay()).map((d) => d.status)).to.deep.equal(["delivered"]);
+    expect((await t.wrapper.balanceOf(user.address)) - homeBefore).to.equal(amount);
+    await page.locator('#bridge-transfers li[data-state="arrived"]', { hasText: "Local Hardhat" }).waitFor({
+      timeout: 15_000,
+    });
+    expect(await item.textContent()).to.equal("1 wtpETH to Local Hardhat (31337): arrived.");
+    // The adapter holds exactly what is on the L2 again: nothing in flight.
+    expect(await t.wrapper.balanceOf(await bridge.adapter.getAddress())).to.equal(await bridge.oft.totalSupply());
+
+    // Back home for the tests that follow.
+    await switchWallet(NODE_CHAIN);
+    await page.locator("#network", { hasText: /^Local Hardhat \(31337\)$/ }).waitFor();
+    await l2.provider.send("anvil_stopImpersonatingAccount", [user.address]);
   });
 
   it("fits a 390-px phone screen and a desktop, with screenshots and no console errors", async function () {
