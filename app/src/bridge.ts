@@ -163,6 +163,8 @@ export interface SendContext {
   balance?: bigint;
   /** The source's bridge is paused. */
   paused: boolean;
+  /** The destination's bridge is paused (a message would wait there until it resumes). */
+  destinationPaused: boolean;
   /** Whether the source's bridge has the destination's as its peer (and the destination is readable). */
   connected: boolean;
   /** What the path's rate limit lets leave now (`amountCanBeSent(dstEid)`). */
@@ -174,11 +176,14 @@ export const BRIDGE_UNIT = 10n ** 12n;
 
 /**
  * Why `amount` wtpETH cannot be sent now, or undefined when it can. Checked in the order a holder
- * can act on: the path, the pause, the balance, the dust, the rate limit.
+ * can act on: the path, the pauses (source, then destination), the balance, the dust, the rate limit.
  */
 export function sendProblem(amount: bigint, c: SendContext): string | undefined {
   if (!c.connected) return `${c.to} is not connected to the bridge on ${c.from}: choose another destination.`;
   if (c.paused) return `The bridge is paused on ${c.from} right now. Please try again later.`;
+  if (c.destinationPaused) {
+    return `The bridge is paused on ${c.to}: what you send would wait there until it resumes. Please try again later.`;
+  }
   if (c.balance !== undefined) {
     const above = aboveLimit(amount, c.balance, "wtpETH", `your wtpETH on ${c.from}`);
     if (above) return above;

@@ -4,8 +4,4 @@
  * and RateOracle — and, when configured, a public JSON-RPC URL the page reads that chain through
  * without a wallet.
  */
-declare const __TIDEPOOL_DEPLOYMENTS__: Record<
-  string,
-  | { pool: string; rpcUrl?: string; bridge?: { adapter: string } }
-  | { rpcUrl?: string; remote: { oft: string; rateOracle: string } }
->;
+declare const __TIDEPOOL_DEPLOYMENTS__: Record<string, import("./bridge").DeploymentEntry>;

@@ -1008,6 +1008,7 @@ async function sendContext(b: BridgeState, from: BridgeEnd, to: BridgeEnd) {
       to: chainLabel(to.config.chainId),
       balance: session.account ? from.balance : undefined,
       paused: from.paused,
+      destinationPaused: to.paused,
       connected: path.connected && usable(b, to.config.chainId),
       available: path.available,
     },
@@ -1043,7 +1044,7 @@ async function bridgePreview(): Promise<void> {
     if (seq !== previewSeq.bridge) return;
     const problem = sendProblem(input.wei, context);
     if (problem) return setPreview(out, problem, true);
-    // Without an account, the quote is for the home chain's adapter itself as recipient: the same fee.
+    // Without an account, the source's bridge contract stands in for the recipient (same message size, same fee).
     const q = await quoteBridgeSend(from, to, reader, recipient ?? from.config.bridge, input.wei, context.available);
     if (seq !== previewSeq.bridge) return;
     const fee = session.account ? feeProblem(q.nativeFee, from.ethBalance, context.from) : undefined;

@@ -864,6 +864,44 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await expectPlainWords(page);
   });
 
+  it("reads a bridge revert in words (the adapter paused between the checks and the send), then refuses while paused", async function () {
+    const adapterAddress = await bridge.adapter.getAddress();
+    const homeBefore = await t.wrapper.balanceOf(user.address);
+    const pause = {
+      from: t.pauser.address,
+      to: adapterAddress,
+      data: bridge.adapter.interface.encodeFunctionData("pause"),
+    };
+    await page.getByLabel("Amount to send (wtpETH)").fill("0.5");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: "arrives" }).waitFor();
+    // The pauser pauses as the wallet estimates the page's first transaction: every check passed before.
+    await page.evaluate((tx) => {
+      (window as unknown as { __testWallet: TestWalletState }).__testWallet.beforeNext = {
+        method: "eth_estimateGas",
+        tx,
+      };
+    }, pause);
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    expect(await settled("bridge-status", "failed")).to.equal(
+      "Failed: The bridge is paused on this chain. (EnforcedPause)",
+    );
+    expect(await colorOf(page, "#bridge-status")).to.equal(BAD);
+    expect(await bridge.adapter.paused()).to.equal(true);
+    expect(await t.wrapper.balanceOf(user.address)).to.equal(homeBefore);
+    // Now the page knows: the table says so, and the preview and the click refuse in one sentence.
+    const homeRow = page.locator('#bridge-chains tr[data-chain-id="31337"]');
+    await homeRow.locator(".bridge-state", { hasText: "Paused" }).waitFor();
+    const paused = "The bridge is paused on Local Hardhat (31337) right now. Please try again later.";
+    await page.getByLabel("Amount to send (wtpETH)").fill("0.4");
+    await page.locator('#bridge-preview[data-state="invalid"]', { hasText: paused }).waitFor();
+    const callsBefore = (await wallet()).calls.length;
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    expect(await settled("bridge-status", "invalid")).to.equal(paused);
+    expect((await wallet()).calls.slice(callsBefore)).to.not.include("eth_estimateGas");
+    await (await bridge.adapter.connect(t.admin).unpause()).wait();
+    await page.getByLabel("Amount to send (wtpETH)").fill("");
+  });
+
   it("sends wtpETH back home from the L2 with the wallet there: read-only at home, no approval (the OFT burns), arrives at home", async function () {
     // The L2 (Anvil) unlocks the wallet's account and gives it ETH for gas and LayerZero's fee.
     await l2.provider.send("anvil_impersonateAccount", [user.address]);

@@ -93,6 +93,7 @@ describe("App: the wtpETH bridge's config and checks", function () {
       to: "Local L2 (31339)",
       balance: parseEther("2"),
       paused: false,
+      destinationPaused: false,
       connected: true,
       available: parseEther("1000"),
     };
@@ -109,6 +110,9 @@ describe("App: the wtpETH bridge's config and checks", function () {
       );
       expect(sendProblem(parseEther("1"), { ...ok, paused: true })).to.equal(
         "The bridge is paused on Local Hardhat (31337) right now. Please try again later.",
+      );
+      expect(sendProblem(parseEther("1"), { ...ok, destinationPaused: true })).to.equal(
+        "The bridge is paused on Local L2 (31339): what you send would wait there until it resumes. Please try again later.",
       );
       expect(sendProblem(parseEther("2") + 1n, ok)).to.equal(
         "2 wtpETH is more than your wtpETH on Local Hardhat (31337) (2 wtpETH).",
