@@ -810,10 +810,67 @@ interface Tracked extends InFlight {
   reader: Provider;
   token: string;
 }
-/** The holder's sends since the page opened, newest first. */
+/** The holder's sends since the page opened (and those still in flight from before), newest first. */
 let transfers: Tracked[] = [];
 let transferIds = 0;
 let transferTimer: number | undefined;
+/** Where the sends still in flight are kept, so that a reload goes on following them. */
+const TRANSFERS_KEY = "tidepool-bridge-in-flight";
+
+/** Keeps the sends still in flight in localStorage (amounts as decimal strings). */
+function saveTransfers(): void {
+  const open = transfers
+    .filter((t) => !t.arrived)
+    .map((t) => ({
+      toChainId: t.toChainId.toString(),
+      recipient: t.recipient,
+      before: t.before.toString(),
+      expected: t.expected.toString(),
+      sentAt: t.sentAt,
+      token: t.token,
+    }));
+  try {
+    localStorage.setItem(TRANSFERS_KEY, JSON.stringify(open));
+  } catch {
+    // storage unavailable (private mode): the list lasts as long as the page
+  }
+}
+
+/** Follows again the sends a previous page left in flight, towards chains of `b` that can be read. */
+function restoreTransfers(b: BridgeState): void {
+  if (transfers.length > 0) return;
+  let stored: {
+    toChainId: string;
+    recipient: string;
+    before: string;
+    expected: string;
+    sentAt: number;
+    token: string;
+  }[];
+  try {
+    stored = JSON.parse(localStorage.getItem(TRANSFERS_KEY) ?? "[]") as typeof stored;
+  } catch {
+    return;
+  }
+  for (const t of stored) {
+    const reader = b.readers.get(BigInt(t.toChainId));
+    if (!reader || !isAddress(t.recipient) || !isAddress(t.token)) continue;
+    transfers.push({
+      id: ++transferIds,
+      toChainId: BigInt(t.toChainId),
+      recipient: getAddress(t.recipient),
+      before: BigInt(t.before),
+      expected: BigInt(t.expected),
+      sentAt: t.sentAt,
+      arrived: false,
+      reader,
+      token: getAddress(t.token),
+    });
+  }
+  if (transfers.length === 0) return;
+  renderTransfers();
+  if (transferTimer === undefined) transferTimer = window.setInterval(() => void pollTransfers(), 2000);
+}
 
 const endsOf = (b: BridgeState): BridgeEndConfig[] => [b.config.home, ...b.config.remotes];
 
@@ -831,6 +888,7 @@ function initBridge(config: BridgeConfig | undefined): void {
     if (reader) readers.set(remote.chainId, reader);
   }
   s.bridge = { config, readers, ends: new Map(), unreadable: new Map(), connected: new Set() };
+  restoreTransfers(s.bridge);
 }
 
 /** Reads every chain of the bridge again (through its own reader), then redraws the panel. */
@@ -1137,6 +1195,7 @@ async function bridgeSend(): Promise<void> {
 /** Follows a send until the recipient's destination balance shows it (polled every 2 s). */
 function track(transfer: Tracked): void {
   transfers = [transfer, ...transfers];
+  saveTransfers();
   renderTransfers();
   if (transferTimer === undefined) transferTimer = window.setInterval(() => void pollTransfers(), 2000);
 }
@@ -1160,6 +1219,7 @@ async function pollTransfers(): Promise<void> {
     transferTimer = undefined;
   }
   if (changed) {
+    saveTransfers();
     renderTransfers();
     await refreshBridge().catch(() => undefined);
   }

@@ -853,6 +853,14 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
       "1.5 wtpETH to Local L2 (31339): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
     );
     expect(await bridge.oft.balanceOf(user.address)).to.equal(0n);
+    // A reload goes on following it (kept in localStorage).
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await item.waitFor();
+    expect(await item.getAttribute("data-state")).to.equal("in-flight");
+    expect(await item.textContent()).to.equal(
+      "1.5 wtpETH to Local L2 (31339): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
+    );
     expect((await bridge.relay()).map((d) => d.status)).to.deep.equal(["delivered"]);
     expect(await bridge.oft.balanceOf(user.address)).to.equal(sent);
     await page.locator('#bridge-transfers li[data-state="arrived"]').waitFor({ timeout: 15_000 });
