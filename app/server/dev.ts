@@ -2,13 +2,14 @@
  * The web app's Node side (docs/app.md), shared by `npm run app` (scripts/app.ts) and the browser
  * test (test/app/App.test.ts): the in-process Hardhat network as a JSON-RPC server, a deployment
  * recorded by Ignition in `<ignition dir>/deployments/chain-<id>/`, a small seed (stakes, reports,
- * requests), and the Vite configuration that bakes the recorded addresses into the app.
+ * requests; wtpETH on the local L2 of the bridge and its rate), and the Vite configuration that bakes
+ * the recorded addresses (the pool, the bridge's ends) into the app.
  */
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { ZeroAddress, parseEther } from "ethers";
+import { ZeroAddress, getAddress, isAddress, parseEther, type Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { InlineConfig } from "vite" with { "resolution-mode": "import" };
@@ -16,6 +17,8 @@ import TidepoolModule from "../../deploy/modules/Tidepool";
 import { attachTidepool, type Tidepool } from "../../deploy/protocol";
 import { buildReport } from "../../sdk/src/report";
 import { POOL_DEPLOYMENT_KEY, poolFromIgnitionRecord } from "../../sdk/src/deployments";
+import { BRIDGE_DEPLOYMENT_KEYS, peerBytes32 } from "../../sdk/src/bridge";
+import type { LocalBridge } from "../../deploy/local-bridge";
 import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 
 /** Repository root (this file is app/server/dev.ts). */
@@ -78,8 +81,11 @@ export async function deployRecorded(hre: HardhatRuntimeEnvironment, ignitionDir
   return attachTidepool(hre, result.contracts[POOL_DEPLOYMENT_KEY].address);
 }
 
-/** What the app knows of a chain's deployment. */
-export interface AppDeployment {
+/** What the app knows of a chain's deployment: a home chain (the pool) or a remote chain of the bridge. */
+export type AppDeployment = AppHomeDeployment | AppRemoteDeployment;
+
+/** A chain with the protocol (the pool), and the home side of the wtpETH bridge when it has one. */
+export interface AppHomeDeployment {
   pool: string;
   /**
    * A JSON-RPC URL the page reads the chain through when no wallet is connected or the wallet is on
@@ -87,6 +93,15 @@ export interface AppDeployment {
    * endpoint, never one with a key in it.
    */
   rpcUrl?: string;
+  /** The wtpETH bridge's home side (deploy/modules/BridgeHome.ts), when recorded. */
+  bridge?: { adapter: string };
+}
+
+/** A remote chain of the wtpETH bridge (deploy/modules/Remote.ts): no pool, wtpETH as an OFT and the rate. */
+export interface AppRemoteDeployment {
+  /** As {@link AppHomeDeployment.rpcUrl}: the page reads the holder's wtpETH and the rate through it. */
+  rpcUrl?: string;
+  remote: { oft: string; rateOracle: string };
 }
 
 /** Prefix of the environment variables that give a chain's public read RPC: `TIDEPOOL_APP_RPC_URL_<chainId>`. */
@@ -109,9 +124,35 @@ export function readRpcUrlsFromEnv(env: NodeJS.ProcessEnv = process.env): Record
   return found;
 }
 
+/** A checksummed address at `key` of an Ignition record, if there is one. */
+function recordedAddress(record: unknown, key: string): string | undefined {
+  if (record === null || typeof record !== "object") return undefined;
+  const value = (record as Record<string, unknown>)[key];
+  return typeof value === "string" && isAddress(value) ? getAddress(value) : undefined;
+}
+
 /**
- * The pool of every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id, with
- * the chain's read RPC URL from `rpcUrls` when it has one.
+ * What the app knows of one chain from its Ignition record (`deployed_addresses.json`, parsed): the
+ * pool and, when recorded, the bridge's adapter (a home chain); or a remote chain of the bridge (its
+ * OFT and RateOracle, no pool); else nothing.
+ */
+export function appDeploymentOf(record: unknown, rpcUrl?: string): AppDeployment | undefined {
+  const withRpc = rpcUrl === undefined ? {} : { rpcUrl };
+  const pool = poolFromIgnitionRecord(record);
+  if (pool !== undefined) {
+    const adapter = recordedAddress(record, BRIDGE_DEPLOYMENT_KEYS.adapter);
+    return { pool, ...withRpc, ...(adapter === undefined ? {} : { bridge: { adapter } }) };
+  }
+  const oft = recordedAddress(record, BRIDGE_DEPLOYMENT_KEYS.remoteOft);
+  const rateOracle = recordedAddress(record, BRIDGE_DEPLOYMENT_KEYS.remoteRateOracle);
+  if (oft === undefined || rateOracle === undefined) return undefined;
+  return { ...withRpc, remote: { oft, rateOracle } };
+}
+
+/**
+ * Every chain recorded under `<ignitionDir>/deployments/chain-<id>/`, by chain id: the pool of a home
+ * chain (with the bridge's adapter when recorded), the OFT and RateOracle of a remote chain; each
+ * with its read RPC URL from `rpcUrls` when it has one.
  */
 export function appDeployments(
   ignitionDir: string,
@@ -124,10 +165,8 @@ export function appDeployments(
     const match = /^chain-([0-9]+)$/.exec(entry);
     const file = path.join(root, entry, "deployed_addresses.json");
     if (!match || !fs.existsSync(file)) continue;
-    const pool = poolFromIgnitionRecord(JSON.parse(fs.readFileSync(file, "utf8")));
-    if (pool === undefined) continue;
-    const rpcUrl = rpcUrls[match[1]];
-    found[match[1]] = rpcUrl === undefined ? { pool } : { pool, rpcUrl };
+    const deployment = appDeploymentOf(JSON.parse(fs.readFileSync(file, "utf8")), rpcUrls[match[1]]);
+    if (deployment !== undefined) found[match[1]] = deployment;
   }
   return found;
 }
@@ -272,4 +311,59 @@ export async function seedLocal(hre: HardhatRuntimeEnvironment, t: Tidepool): Pr
   });
   await request(c, parseEther("1"));
   await applySeedReport(hre, t, { elRewardsWei: dailyRewards(await t.pool.totalPooledEther()) });
+}
+
+/** The chain id of the local L2 (Anvil) the app's local setup runs the bridge's remote side on. */
+export const LOCAL_L2_CHAIN_ID = 31339;
+
+/** Pushes wtpETH's share rate from home to the local L2's RateOracle and relays it there. */
+export async function pushLocalRate(bridge: LocalBridge): Promise<void> {
+  const fee = await bridge.pusher.quotePushRate(bridge.remoteEid, "0x");
+  await (await bridge.pusher.pushRate(bridge.remoteEid, "0x", { value: fee.nativeFee })).wait();
+  await relayAll(bridge);
+}
+
+/** Relays until every packet sent so far is delivered; a packet that keeps failing is an error. */
+export async function relayAll(bridge: LocalBridge): Promise<void> {
+  const deliveries = await bridge.relay();
+  const failed = deliveries.find((d) => d.status === "failed");
+  if (failed) throw new Error(`a LayerZero packet to endpoint ${failed.packet.dstEid} failed: ${failed.reason}`);
+}
+
+/**
+ * Gives `holder` wtpETH on both chains of the local bridge: stakes `stakeEth`, wraps it all, sends
+ * `bridgeWtpEth` of it to the L2 through the adapter (approval, quote, send) and relays it; then
+ * pushes the rate so the L2 has one. Returns the holder's wtpETH at home and on the L2.
+ */
+export async function seedLocalBridge(
+  t: Tidepool,
+  bridge: LocalBridge,
+  holder: Signer,
+  stakeEth = "5",
+  bridgeWtpEth = "1.5",
+): Promise<{ home: bigint; remote: bigint }> {
+  const address = await holder.getAddress();
+  await (await t.pool.connect(holder).stake(ZeroAddress, { value: parseEther(stakeEth) })).wait();
+  const tp = await t.pool.balanceOf(address);
+  await (await t.pool.connect(holder).approve(t.wrapperAddress, tp)).wait();
+  await (await t.wrapper.connect(holder).deposit(tp, address)).wait();
+  const amount = parseEther(bridgeWtpEth);
+  const adapter = bridge.adapter.connect(holder);
+  await (await t.wrapper.connect(holder).approve(await adapter.getAddress(), amount)).wait();
+  const param = {
+    dstEid: bridge.remoteEid,
+    to: peerBytes32(address),
+    amountLD: amount,
+    minAmountLD: amount,
+    extraOptions: "0x",
+    composeMsg: "0x",
+    oftCmd: "0x",
+  };
+  const fee = await adapter.quoteSend(param, false);
+  await (
+    await adapter.send(param, { nativeFee: fee.nativeFee, lzTokenFee: 0n }, address, { value: fee.nativeFee })
+  ).wait();
+  await relayAll(bridge);
+  await pushLocalRate(bridge);
+  return { home: await t.wrapper.balanceOf(address), remote: await bridge.oft.balanceOf(address) };
 }

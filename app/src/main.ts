@@ -1,7 +1,8 @@
 /**
  * Tidepool's web app: see the protocol (with or without a wallet), stake, wrap/unwrap, request
  * withdrawals (with a permit where the wallet signs typed data), claim them, redeem instantly, add
- * the tokens to the wallet. Design notes: docs/app.md.
+ * the tokens to the wallet, see wtpETH on the bridge's other chains and send it there (./bridge.ts).
+ * Design notes: docs/app.md.
  *
  * Reads go through a read-only JSON-RPC provider for the chain shown (./network.ts), whether or not a
  * wallet is connected and whichever chain it is on; the wallet's provider is used to sign, and to
@@ -17,6 +18,7 @@ import {
   Signature,
   ZeroAddress,
   getAddress,
+  isAddress,
   type ContractTransactionResponse,
   type JsonRpcSigner,
   type Provider,
@@ -38,6 +40,7 @@ import { connectProtocol, INTERFACES, type Protocol } from "./contracts";
 import { discoverWallets, isUnsupportedMethod, isUserRejection, type WalletChoice } from "./wallet";
 import {
   UnknownChainError,
+  bridgeOf,
   chainLabel,
   chainOf,
   defaultChain,
@@ -58,6 +61,26 @@ import {
   withdrawProblem,
 } from "./checks";
 import { rateChartSvg, type RatePoint } from "./chart";
+import {
+  bridgeContract,
+  feeProblem,
+  hasArrived,
+  inFlightText,
+  quoteBridgeSend,
+  quoteText as bridgeQuoteText,
+  rateText as remoteRateText,
+  readBridgeEnd,
+  readPath,
+  peerMatches,
+  sendParam,
+  sendProblem,
+  type BridgeConfig,
+  type BridgeEnd,
+  type BridgeEndConfig,
+  type BridgeQuote,
+  type InFlight,
+} from "./bridge";
+import { WtpEthOFT__factory } from "../../sdk/src/contracts";
 
 // ──────────────────────────────── Page helpers ────────────────────────────────
 
@@ -118,6 +141,8 @@ interface Session {
   /** Only while the wallet is on `chain`. */
   signer?: JsonRpcSigner;
   snapshot?: Snapshot;
+  /** The wtpETH bridge of `chain`, when the build records one. */
+  bridge?: BridgeState;
 }
 
 let session: Session = {};
@@ -334,21 +359,27 @@ async function refresh(full = true): Promise<void> {
     if (s.account) await renderRequests(s.protocol, s.account);
     else clearRequests();
   }
-  await Promise.all([stakePreview(), wrapPreview(), withdrawPreview(), instantPreview()]);
+  await Promise.all([stakePreview(), wrapPreview(), withdrawPreview(), instantPreview(), refreshBridge()]);
 }
 
 // ──────────────────────────────── Transactions ────────────────────────────────
 
 interface FlowUi {
-  /** Sends a transaction: signing → pending → mined; throws if it reverted. */
-  send(label: string, submit: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt>;
+  /**
+   * Sends a transaction: signing → pending → mined (its receipt read through `reader`, default the
+   * chain shown); throws if it reverted.
+   */
+  send(
+    label: string,
+    submit: () => Promise<ContractTransactionResponse>,
+    reader?: Provider,
+  ): Promise<TransactionReceipt>;
   /** Shows that the wallet is asked for a signature (not a transaction). */
   signing(text: string): void;
 }
 
-/** The receipt of `hash`, read through the read provider (polled each second until mined). */
-async function receiptOf(hash: string): Promise<TransactionReceipt> {
-  const reader = session.reader;
+/** The receipt of `hash`, read through `reader` (polled each second until mined). */
+async function receiptOf(hash: string, reader: Provider | undefined = session.reader): Promise<TransactionReceipt> {
   if (!reader) throw new Error("no provider to read the receipt from");
   for (;;) {
     const receipt = await reader.getTransactionReceipt(hash);
@@ -373,11 +404,11 @@ async function runFlow(
   setStatus(status, "checking", "Checking…");
   const ui: FlowUi = {
     signing: (text) => setStatus(status, "signing", text),
-    async send(label, submit) {
+    async send(label, submit, reader) {
       setStatus(status, "signing", `${label}: confirm in your wallet…`);
       const tx = await submit();
       setStatus(status, "pending", `${label}: pending (transaction ${shortAddress(tx.hash)})…`);
-      const receipt = await receiptOf(tx.hash);
+      const receipt = await receiptOf(tx.hash, reader);
       if (receipt.status !== 1) throw new Error(`${label}: the transaction reverted`);
       return receipt;
     },
@@ -416,7 +447,7 @@ function eventArgs(p: Protocol, receipt: TransactionReceipt, name: string): Read
 const blockText = (r: TransactionReceipt): string => `Confirmed in block ${r.blockNumber}.`;
 
 /** Counters per preview: an answer to an older input is dropped. */
-const previewSeq = { stake: 0, wrap: 0, withdraw: 0, instant: 0 };
+const previewSeq = { stake: 0, wrap: 0, withdraw: 0, instant: 0, bridge: 0 };
 
 // ──────────────────────────────── Stake ────────────────────────────────
 
@@ -754,6 +785,459 @@ async function instantRedeem(): Promise<void> {
   });
 }
 
+// ──────────────────────────────── wtpETH on other chains ────────────────────────────────
+
+/** The bridge of the chain shown, as last read. */
+interface BridgeState {
+  config: BridgeConfig;
+  /** Each chain's reader: its read RPC (the home chain's is the page's), else the wallet while on it. */
+  readers: Map<bigint, Provider>;
+  /** The chains read, by chain id. */
+  ends: Map<bigint, BridgeEnd>;
+  /** Why a chain could not be read, by chain id. */
+  unreadable: Map<bigint, string>;
+  /** Remote chains whose OFT and the home adapter name each other as peers. */
+  connected: Set<bigint>;
+  /** wtpETH's rate at home (tpETH per wtpETH). */
+  homeRate?: bigint;
+}
+
+/** The quote shown last (a send uses it when the inputs have not changed). */
+let bridgeQuote: BridgeQuote | undefined;
+
+/** A send being followed until it arrives, with how to read the destination. */
+interface Tracked extends InFlight {
+  reader: Provider;
+  token: string;
+}
+/** The holder's sends since the page opened (and those still in flight from before), newest first. */
+let transfers: Tracked[] = [];
+let transferIds = 0;
+let transferTimer: number | undefined;
+/** Where the sends still in flight are kept, so that a reload goes on following them. */
+const TRANSFERS_KEY = "tidepool-bridge-in-flight";
+
+/** Keeps the sends still in flight in localStorage (amounts as decimal strings). */
+function saveTransfers(): void {
+  const open = transfers
+    .filter((t) => !t.arrived)
+    .map((t) => ({
+      toChainId: t.toChainId.toString(),
+      recipient: t.recipient,
+      before: t.before.toString(),
+      expected: t.expected.toString(),
+      sentAt: t.sentAt,
+      token: t.token,
+    }));
+  try {
+    localStorage.setItem(TRANSFERS_KEY, JSON.stringify(open));
+  } catch {
+    // storage unavailable (private mode): the list lasts as long as the page
+  }
+}
+
+/** Follows again the sends a previous page left in flight, towards chains of `b` that can be read. */
+function restoreTransfers(b: BridgeState): void {
+  if (transfers.length > 0) return;
+  let stored: {
+    toChainId: string;
+    recipient: string;
+    before: string;
+    expected: string;
+    sentAt: number;
+    token: string;
+  }[];
+  try {
+    stored = JSON.parse(localStorage.getItem(TRANSFERS_KEY) ?? "[]") as typeof stored;
+  } catch {
+    return;
+  }
+  for (const t of stored) {
+    const reader = b.readers.get(BigInt(t.toChainId));
+    if (!reader || !isAddress(t.recipient) || !isAddress(t.token)) continue;
+    transfers.push({
+      id: ++transferIds,
+      toChainId: BigInt(t.toChainId),
+      recipient: getAddress(t.recipient),
+      before: BigInt(t.before),
+      expected: BigInt(t.expected),
+      sentAt: t.sentAt,
+      arrived: false,
+      reader,
+      token: getAddress(t.token),
+    });
+  }
+  if (transfers.length === 0) return;
+  renderTransfers();
+  if (transferTimer === undefined) transferTimer = window.setInterval(() => void pollTransfers(), 2000);
+}
+
+const endsOf = (b: BridgeState): BridgeEndConfig[] => [b.config.home, ...b.config.remotes];
+
+/** Sets up the bridge of the chain shown (undefined: none, the panel is hidden). */
+function initBridge(config: BridgeConfig | undefined): void {
+  const s = session;
+  $("bridge").hidden = config === undefined;
+  s.bridge = undefined;
+  if (config === undefined) return;
+  const readers = new Map<bigint, Provider>();
+  if (s.reader) readers.set(config.home.chainId, s.reader);
+  for (const remote of config.remotes) {
+    const reader =
+      readProvider(remote) ?? (s.walletChainId === remote.chainId ? s.walletProvider : undefined) ?? undefined;
+    if (reader) readers.set(remote.chainId, reader);
+  }
+  s.bridge = { config, readers, ends: new Map(), unreadable: new Map(), connected: new Set() };
+  restoreTransfers(s.bridge);
+}
+
+/** Reads every chain of the bridge again (through its own reader), then redraws the panel. */
+async function refreshBridge(): Promise<void> {
+  const s = session;
+  const b = s.bridge;
+  const p = s.protocol;
+  if (!b || !p) return;
+  const ends = new Map<bigint, BridgeEnd>();
+  const unreadable = new Map<bigint, string>();
+  await Promise.all(
+    endsOf(b).map(async (config) => {
+      const reader = b.readers.get(config.chainId);
+      if (!reader) {
+        unreadable.set(config.chainId, "no read RPC in this build");
+        return;
+      }
+      try {
+        ends.set(config.chainId, await readBridgeEnd(config, reader, s.account));
+      } catch (error) {
+        unreadable.set(config.chainId, describeError(error, INTERFACES));
+      }
+    }),
+  );
+  const connected = new Set<bigint>();
+  const home = ends.get(b.config.home.chainId);
+  const homeReader = b.readers.get(b.config.home.chainId);
+  if (home && homeReader) {
+    await Promise.all(
+      b.config.remotes.map(async (config) => {
+        const remote = ends.get(config.chainId);
+        const reader = b.readers.get(config.chainId);
+        if (!remote || !reader) return;
+        try {
+          const both = await Promise.all([peerMatches(home, remote, homeReader), peerMatches(remote, home, reader)]);
+          if (both[0] && both[1]) connected.add(config.chainId);
+        } catch {
+          // read as not connected
+        }
+      }),
+    );
+  }
+  const homeRate = await p.wrapper.tpEthPerToken();
+  if (s !== session || b !== s.bridge) return;
+  Object.assign(b, { ends, unreadable, connected, homeRate });
+  renderBridge();
+  await bridgePreview();
+}
+
+/** A table cell with `text` (and a class). */
+function cell(text: string, className?: string): HTMLTableCellElement {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function renderBridge(): void {
+  const b = session.bridge;
+  const body = $("bridge-chains").querySelector("tbody");
+  if (!b || !body) return;
+  const connectedAccount = session.account !== undefined;
+  body.replaceChildren(
+    ...endsOf(b).map((config) => {
+      const row = document.createElement("tr");
+      row.dataset.chainId = config.chainId.toString();
+      const end = b.ends.get(config.chainId);
+      const home = config.kind === "home";
+      row.append(th(chainLabel(config.chainId) + (home ? " · home" : "")));
+      if (!end) {
+        row.append(
+          cell("–"),
+          cell("–"),
+          cell(`Cannot be read (${b.unreadable.get(config.chainId) ?? "unknown"})`, "bridge-off"),
+        );
+        row.dataset.state = "unreadable";
+        return row;
+      }
+      row.append(
+        cell(connectedAccount && end.balance !== undefined ? amountText(end.balance, "wtpETH") : "–", "balance"),
+      );
+      if (home) {
+        row.append(
+          cell(b.homeRate === undefined ? "–" : `1 wtpETH = ${eth(b.homeRate, 9, "tpETH")} (the pool's)`, "rate"),
+        );
+      } else if (end.rate) {
+        const r = remoteRateText(end.rate);
+        row.append(cell(r.text, r.stale ? "rate rate-stale" : "rate"));
+      } else row.append(cell("–", "rate"));
+      const connected = home || b.connected.has(config.chainId);
+      const state = end.paused ? "paused" : home ? "home" : connected ? "connected" : "not-connected";
+      row.dataset.state = state;
+      row.append(
+        cell(
+          {
+            paused: "Paused",
+            home: "Home: wtpETH is locked here",
+            connected: "Connected",
+            "not-connected": "Not connected (its peer does not match)",
+          }[state],
+          state === "paused" || state === "not-connected" ? "bridge-state bridge-off" : "bridge-state bridge-on",
+        ),
+      );
+      return row;
+    }),
+  );
+  renderBridgeForm();
+}
+
+function th(text: string): HTMLTableCellElement {
+  const el = document.createElement("th");
+  el.scope = "row";
+  el.textContent = text;
+  return el;
+}
+
+/** Whether a send may start from or go to `chainId`: home, or a connected remote chain that was read. */
+function usable(b: BridgeState, chainId: bigint): boolean {
+  return b.ends.has(chainId) && (chainId === b.config.home.chainId || b.connected.has(chainId));
+}
+
+/** The chain a send leaves from: the wallet's, when the bridge can send from it, else home. */
+function bridgeFrom(b: BridgeState): BridgeEnd | undefined {
+  const walletChain = session.walletChainId;
+  const chainId = walletChain !== undefined && usable(b, walletChain) ? walletChain : b.config.home.chainId;
+  return b.ends.get(chainId);
+}
+
+function renderBridgeForm(): void {
+  const b = session.bridge;
+  if (!b) return;
+  const from = bridgeFrom(b);
+  $("bridge-from").textContent = from ? chainLabel(from.config.chainId) : "–";
+  const select = $<HTMLSelectElement>("bridge-to");
+  const previous = select.value;
+  const options = endsOf(b)
+    .filter((c) => c.chainId !== from?.config.chainId)
+    .map((c) => {
+      const option = document.createElement("option");
+      option.value = c.chainId.toString();
+      const ok = usable(b, c.chainId);
+      option.disabled = !ok;
+      option.textContent =
+        chainLabel(c.chainId) + (ok ? "" : b.ends.has(c.chainId) ? " (not connected)" : " (cannot be read)");
+      return option;
+    });
+  select.replaceChildren(...options);
+  const keep = options.find((o) => o.value === previous && !o.disabled) ?? options.find((o) => !o.disabled);
+  if (keep) select.value = keep.value;
+}
+
+/** The destination chosen, if it can be read. */
+function bridgeTo(b: BridgeState): BridgeEnd | undefined {
+  const value = $<HTMLSelectElement>("bridge-to").value;
+  return value === "" ? undefined : b.ends.get(BigInt(value));
+}
+
+/** The recipient typed, else the account; a wrong address is an {InputError}. */
+function readRecipient(): string | undefined {
+  const text = $<HTMLInputElement>("bridge-recipient").value.trim();
+  if (text === "") return session.account;
+  if (!isAddress(text)) throw new InputError(`"${text}" is not an address (0x followed by 40 hexadecimal digits).`);
+  return getAddress(text);
+}
+
+/** The path from `from` to `to` and the send's checks, read fresh on the source chain. */
+async function sendContext(b: BridgeState, from: BridgeEnd, to: BridgeEnd) {
+  const reader = b.readers.get(from.config.chainId);
+  if (!reader) throw new InputError(`${chainLabel(from.config.chainId)} cannot be read by this page.`);
+  const path = await readPath(from, to, reader);
+  return {
+    reader,
+    context: {
+      from: chainLabel(from.config.chainId),
+      to: chainLabel(to.config.chainId),
+      balance: session.account ? from.balance : undefined,
+      paused: from.paused,
+      destinationPaused: to.paused,
+      connected: path.connected && usable(b, to.config.chainId),
+      available: path.available,
+    },
+  };
+}
+
+const sameQuote = (q: BridgeQuote | undefined, from: bigint, to: bigint, recipient: string, amount: bigint) =>
+  q !== undefined && q.fromChainId === from && q.toChainId === to && q.recipient === recipient && q.amount === amount;
+
+async function bridgePreview(): Promise<void> {
+  const out = $("bridge-preview");
+  const b = session.bridge;
+  if (!b) return;
+  const seq = ++previewSeq.bridge;
+  bridgeQuote = undefined;
+  const from = bridgeFrom(b);
+  const to = bridgeTo(b);
+  if (!from) return setPreview(out, `${chainLabel(b.config.home.chainId)} cannot be read right now.`, true);
+  if (!to) return setPreview(out, "No other chain is connected to the bridge right now.", true);
+  const input = parseAmountInput($<HTMLInputElement>("bridge-amount").value, "wtpETH");
+  if (input.kind === "empty" || input.kind === "zero") {
+    return setPreview(out, "Enter an amount to see what arrives, LayerZero's fee and the path's limit.");
+  }
+  if (input.kind === "problem") return setPreview(out, input.text, true);
+  let recipient: string | undefined;
+  try {
+    recipient = readRecipient();
+  } catch (error) {
+    return setPreview(out, (error as Error).message, true);
+  }
+  try {
+    const { reader, context } = await sendContext(b, from, to);
+    if (seq !== previewSeq.bridge) return;
+    const problem = sendProblem(input.wei, context);
+    if (problem) return setPreview(out, problem, true);
+    // Without an account, the source's bridge contract stands in for the recipient (same message size, same fee).
+    const q = await quoteBridgeSend(from, to, reader, recipient ?? from.config.bridge, input.wei, context.available);
+    if (seq !== previewSeq.bridge) return;
+    const fee = session.account ? feeProblem(q.nativeFee, from.ethBalance, context.from) : undefined;
+    if (fee) return setPreview(out, fee, true);
+    if (recipient !== undefined) bridgeQuote = q;
+    setPreview(out, bridgeQuoteText(q, chainLabel, recipient === session.account));
+  } catch (error) {
+    if (seq === previewSeq.bridge) setPreview(out, describeError(error, INTERFACES), true);
+  }
+}
+
+async function bridgeSend(): Promise<void> {
+  await runFlow("bridge-status", $<HTMLButtonElement>("bridge-submit"), async (ui) => {
+    const s = session;
+    const b = s.bridge;
+    if (!b) throw new InputError("This network has no wtpETH bridge.");
+    if (!s.wallet || !s.walletProvider) throw new InputError(NO_WALLET);
+    const account = s.account;
+    if (!account) throw new InputError("Connect your wallet first.");
+    const amount = readAmount("bridge-amount", "wtpETH");
+    const recipient = readRecipient() ?? account;
+    await refreshBridge();
+    const from = bridgeFrom(b);
+    const to = bridgeTo(b);
+    if (!from) throw new InputError(`${chainLabel(b.config.home.chainId)} cannot be read right now.`);
+    if (!to) throw new InputError("No other chain is connected to the bridge right now.");
+    const fromId = from.config.chainId;
+    if (s.walletChainId !== fromId) {
+      throw new InputError(
+        `Your wallet is on ${chainLabel(s.walletChainId ?? 0n)}: switch it to ${chainLabel(fromId)} or a connected chain to send wtpETH from there.`,
+      );
+    }
+    const { reader, context } = await sendContext(b, from, to);
+    refuse(sendProblem(amount, context));
+    // The quote the user saw is what the minimum and the fee are taken from; without one, make and show it first.
+    let q = bridgeQuote;
+    if (!sameQuote(q, fromId, to.config.chainId, recipient, amount)) {
+      q = await quoteBridgeSend(from, to, reader, recipient, amount, context.available);
+      setPreview($("bridge-preview"), bridgeQuoteText(q, chainLabel, recipient === account));
+    }
+    const chosen = q as BridgeQuote;
+    refuse(feeProblem(chosen.nativeFee, await reader.getBalance(account), context.from));
+    const toReader = b.readers.get(to.config.chainId);
+    if (!toReader) throw new InputError(`${chainLabel(to.config.chainId)} cannot be read by this page.`);
+    const before = await WtpEthOFT__factory.connect(to.token, toReader).balanceOf(recipient);
+    const signer = await s.walletProvider.getSigner(account);
+    const oft = bridgeContract(from.config, signer);
+    // At home the adapter takes wtpETH with an allowance: exactly what leaves, never more.
+    if (await bridgeContract(from.config, reader).approvalRequired()) {
+      const token = WtpEthOFT__factory.connect(from.token, reader);
+      if ((await token.allowance(account, from.config.bridge)) < chosen.sent) {
+        await ui.send(
+          `Approve exactly ${amountText(chosen.sent, "wtpETH", 18)} for the bridge`,
+          () => token.connect(signer).approve(from.config.bridge, chosen.sent),
+          reader,
+        );
+      }
+    }
+    const receipt = await ui.send(
+      `Send ${amountText(chosen.sent, "wtpETH")} to ${chainLabel(to.config.chainId)}`,
+      () =>
+        oft.send(
+          sendParam(to.eid, recipient, amount, chosen.received),
+          { nativeFee: chosen.nativeFee, lzTokenFee: 0n },
+          account,
+          { value: chosen.nativeFee },
+        ),
+      reader,
+    );
+    track({
+      id: ++transferIds,
+      toChainId: to.config.chainId,
+      recipient,
+      before,
+      expected: chosen.received,
+      sentAt: Date.now(),
+      arrived: false,
+      reader: toReader,
+      token: to.token,
+    });
+    $<HTMLInputElement>("bridge-amount").value = "";
+    bridgeQuote = undefined;
+    return (
+      `Sent ${amountText(chosen.sent, "wtpETH")} from ${chainLabel(fromId)}: ${amountText(chosen.received, "wtpETH")} arrives on ` +
+      `${chainLabel(to.config.chainId)} once LayerZero delivers it (fee ${eth(chosen.nativeFee, 18)}). ${blockText(receipt)}`
+    );
+  });
+}
+
+/** Follows a send until the recipient's destination balance shows it (polled every 2 s). */
+function track(transfer: Tracked): void {
+  transfers = [transfer, ...transfers];
+  saveTransfers();
+  renderTransfers();
+  if (transferTimer === undefined) transferTimer = window.setInterval(() => void pollTransfers(), 2000);
+}
+
+async function pollTransfers(): Promise<void> {
+  const open = transfers.filter((t) => !t.arrived);
+  let changed = false;
+  for (const t of open) {
+    try {
+      const balance = await WtpEthOFT__factory.connect(t.token, t.reader).balanceOf(t.recipient);
+      if (hasArrived(t, balance)) {
+        t.arrived = true;
+        changed = true;
+      }
+    } catch {
+      // the destination's RPC did not answer: try again on the next tick
+    }
+  }
+  if (transfers.every((t) => t.arrived) && transferTimer !== undefined) {
+    window.clearInterval(transferTimer);
+    transferTimer = undefined;
+  }
+  if (changed) {
+    saveTransfers();
+    renderTransfers();
+    await refreshBridge().catch(() => undefined);
+  }
+}
+
+function renderTransfers(): void {
+  const list = $("bridge-transfers");
+  list.hidden = transfers.length === 0;
+  list.replaceChildren(
+    ...transfers.map((t) => {
+      const item = document.createElement("li");
+      item.dataset.state = t.arrived ? "arrived" : "in-flight";
+      item.textContent = inFlightText(t, chainLabel);
+      return item;
+    }),
+  );
+}
+
 // ──────────────────────────────── Wallet ────────────────────────────────
 
 async function watchAsset(symbol: "tpETH" | "wtpETH", button: HTMLButtonElement): Promise<void> {
@@ -812,10 +1296,12 @@ function renderNetwork(): void {
         : `${NO_WALLET} (This build has no public RPC to read ${chainLabel(chain.chainId)} without one.)`,
     );
   } else if (!onChain) {
+    const remote = bridgeOf(chain.chainId)?.remotes.some((r) => r.chainId === walletChainId) ?? false;
     notice(
       `Your wallet is on ${chainLabel(walletChainId ?? 0n)}. Tidepool here runs on ${chainLabel(chain.chainId)}` +
         (reader ? ": the figures are read from it. " : ". ") +
-        "Switch your wallet's network to stake.",
+        "Switch your wallet's network to stake." +
+        (remote ? " Your wtpETH on this chain can be sent from \u201cwtpETH on other chains\u201d, below." : ""),
       true,
     );
   } else notice(undefined);
@@ -859,12 +1345,15 @@ async function start(wallet: WalletChoice | undefined): Promise<void> {
   const reader = chain === undefined ? undefined : (readProvider(chain) ?? (walletChain ? walletProvider : undefined));
   session = { chain, reader, wallet, walletProvider, walletChainId };
   quote = undefined;
+  bridgeQuote = undefined;
+  initBridge(undefined);
   renderNetwork();
   renderAccount();
   if (!chain || !reader) return;
   const protocol = await connectProtocol(chain.pool, reader);
   if (seq !== startSeq) return;
   session.protocol = protocol;
+  initBridge(bridgeOf(chain.chainId));
   $("addresses").textContent = ` · tpETH ${protocol.addresses.pool} · wtpETH ${protocol.addresses.wrapper}`;
   if (wallet) {
     const authorised = (await wallet.provider.request({ method: "eth_accounts" })) as string[];
@@ -987,6 +1476,8 @@ async function main(): Promise<void> {
   onInput(["wrap-amount"], wrapPreview);
   onInput(["withdraw-amount"], withdrawPreview);
   onInput(["instant-amount", "instant-slippage"], instantPreview);
+  onSubmit("bridge-form", bridgeSend);
+  onInput(["bridge-amount", "bridge-recipient", "bridge-to"], bridgePreview);
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="wrap-direction"]')) {
     radio.addEventListener("change", onWrapDirection);
   }
@@ -1019,6 +1510,15 @@ async function main(): Promise<void> {
       return s ? instantLimitOf(s).amount : undefined;
     },
     instantPreview,
+  );
+  // Max sends all the wtpETH on the chain the send leaves from (the dust below 6 decimals stays).
+  setMax(
+    "bridge-amount",
+    () => {
+      const b = session.bridge;
+      return b && session.account ? bridgeFrom(b)?.balance : undefined;
+    },
+    bridgePreview,
   );
   $("connect").addEventListener("click", () => void connect());
   $("switch-network").addEventListener("click", () => void switchNetwork());

@@ -1,10 +1,12 @@
 /**
  * The chains this build knows (embedded by the dev server, app/server/dev.ts): where Tidepool is
- * deployed on each, the read-only JSON-RPC provider the page reads it through, and how to ask a
- * wallet to switch to it (EIP-3326) or add it first (EIP-3085).
+ * deployed on each (and the remote chains of its wtpETH bridge), the read-only JSON-RPC provider the
+ * page reads a chain through, and how to ask a wallet to switch to it (EIP-3326) or add it first
+ * (EIP-3085).
  */
 import { JsonRpcProvider, Network, getAddress, toQuantity } from "ethers";
 import type { Eip1193Provider } from "./wallet";
+import { bridgeConfig, type BridgeConfig } from "./bridge";
 
 /** A chain the app can show: its deployment and how to reach it. */
 export interface AppChain {
@@ -24,6 +26,13 @@ const NETWORKS: Record<string, { name: string; explorerUrl?: string }> = {
   "1": { name: "Ethereum", explorerUrl: "https://etherscan.io" },
   "560048": { name: "Hoodi testnet", explorerUrl: "https://hoodi.etherscan.io" },
   "31337": { name: "Local Hardhat" },
+  "31339": { name: "Local L2" },
+  "10": { name: "OP Mainnet", explorerUrl: "https://optimistic.etherscan.io" },
+  "8453": { name: "Base", explorerUrl: "https://basescan.org" },
+  "42161": { name: "Arbitrum One", explorerUrl: "https://arbiscan.io" },
+  "84532": { name: "Base Sepolia", explorerUrl: "https://sepolia.basescan.org" },
+  "421614": { name: "Arbitrum Sepolia", explorerUrl: "https://sepolia.arbiscan.io" },
+  "11155420": { name: "OP Sepolia", explorerUrl: "https://sepolia-optimism.etherscan.io" },
 };
 
 /** "Local Hardhat (31337)", "Chain 5 (5)" for a chain the app has no name for. */
@@ -31,9 +40,10 @@ export function chainLabel(chainId: bigint): string {
   return `${NETWORKS[chainId.toString()]?.name ?? `Chain ${chainId}`} (${chainId})`;
 }
 
-/** Every chain with a deployment in this build, lowest chain id first. */
+/** Every chain with a deployment of the protocol (a pool) in this build, lowest chain id first. */
 export function knownChains(): AppChain[] {
   return Object.entries(__TIDEPOOL_DEPLOYMENTS__)
+    .flatMap(([id, d]) => ("pool" in d ? [[id, d] as const] : []))
     .map(([id, d]) => {
       const known = NETWORKS[id];
       return {
@@ -61,11 +71,16 @@ export function defaultChain(): AppChain | undefined {
   return all.find((c) => c.rpcUrl !== undefined) ?? all[0];
 }
 
+/** The wtpETH bridge of the home chain `chainId` and the build's remote chains, if it records one. */
+export function bridgeOf(chainId: bigint): BridgeConfig | undefined {
+  return bridgeConfig(__TIDEPOOL_DEPLOYMENTS__, chainId);
+}
+
 /**
  * A read-only provider for `chain` (undefined when the build has no RPC URL for it). The network is
  * static: the URL names one chain, so ethers never asks it for its chain id again.
  */
-export function readProvider(chain: AppChain): JsonRpcProvider | undefined {
+export function readProvider(chain: { chainId: bigint; rpcUrl?: string }): JsonRpcProvider | undefined {
   if (chain.rpcUrl === undefined) return undefined;
   const network = Network.from(Number(chain.chainId));
   const provider = new JsonRpcProvider(chain.rpcUrl, network, { staticNetwork: network });

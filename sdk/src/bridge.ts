@@ -33,6 +33,7 @@ export const BRIDGE_DEPLOYMENT_KEYS = {
   adapter: "TidepoolBridgeHome#WtpEthOFTAdapter",
   pusher: "TidepoolBridgeHome#RatePusher",
   remoteOft: "TidepoolRemote#WtpEthOFT",
+  remoteRateOracle: "TidepoolRemote#RateOracle",
 } as const;
 
 /**

@@ -3,20 +3,25 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import hre from "hardhat";
-import { parseEther } from "ethers";
+import { ZeroAddress, parseEther, toQuantity } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
+  LOCAL_L2_CHAIN_ID,
   applySeedReport,
   buildApp,
   dailyRewards,
   deployRecorded,
+  pushLocalRate,
   seedLocal,
   serveDirectory,
   startRpcServer,
   type RpcServer,
 } from "../../app/server/dev";
+import { deployLocalBridge, type LocalBridge } from "../../deploy/local-bridge";
+import { startAnvil, type AnvilNode } from "../../offchain/anvil";
 import { duration, eth, percentBP } from "../../sdk/src/format";
+import { peerBytes32 } from "../../sdk/src/bridge";
 import { frameTiming } from "../../sdk/src/report";
 import { readProtocolStatus, shareRateText } from "../../sdk/src/status";
 import { checkpointHints, expectedWait } from "../../sdk/src/withdrawals";
@@ -46,6 +51,8 @@ const OTHER_ACCOUNT_INDEX = 21;
 /** The node's chain (Hardhat's 31337) and the one the other wallet starts on (Ethereum). */
 const NODE_CHAIN = "0x7a69";
 const WRONG_CHAIN = "0x1";
+/** The bridge's local L2 (31339), which the wallet of `page` has a node for too. */
+const L2_CHAIN_HEX = "0x7a6b";
 /** The two screens the first screen must work on. */
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -61,6 +68,17 @@ function grouped(text: string): string {
 /** The most that can be done, as the page shows it: rounded down to 6 decimals (never more than can be done). */
 const floor6 = (wei: bigint, unit: string): string => grouped(eth(wei - (wei % 10n ** 12n), 6, unit));
 
+/** LayerZero's SendParam of a plain send of `amount` wtpETH to `recipient` on the local L2. */
+const bridgeParam = (recipient: string, amount: bigint) => ({
+  dstEid: LOCAL_L2_CHAIN_ID,
+  to: peerBytes32(recipient),
+  amountLD: amount,
+  minAmountLD: 0n,
+  extraOptions: "0x",
+  composeMsg: "0x",
+  oftCmd: "0x",
+});
+
 /** A status line's colour, as the browser paints it. */
 const colorOf = (page: Page, selector: string): Promise<string> =>
   page.locator(selector).evaluate((el) => getComputedStyle(el).color);
@@ -73,6 +91,9 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
   let user: HardhatEthersSigner;
   let rpc: RpcServer;
   let web: RpcServer;
+  /** The bridge's local L2 (Anvil) and the bridge to it, deployed and recorded like `npm run app`'s. */
+  let l2: AnvilNode;
+  let bridge: LocalBridge;
   let browser: Browser;
   let page: Page;
   let snapshotId: string;
@@ -264,8 +285,11 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     t = await deployRecorded(hre, ignitionDir);
     await seedLocal(hre, t);
     rpc = await startRpcServer(hre, 0);
-    // The node is the local chain's read RPC: the page reads through it without a wallet.
-    await buildApp({ ignitionDir, outDir, rpcUrls: { "31337": rpc.url } });
+    l2 = await startAnvil({ chainId: LOCAL_L2_CHAIN_ID });
+    bridge = await deployLocalBridge(hre, t, l2, { ignitionDir });
+    await pushLocalRate(bridge);
+    // Each node is its chain's read RPC: the page reads through them without a wallet.
+    await buildApp({ ignitionDir, outDir, rpcUrls: { "31337": rpc.url, [String(LOCAL_L2_CHAIN_ID)]: l2.url } });
     web = await serveDirectory(outDir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -276,7 +300,12 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
       if (message.type() === "error") consoleErrors.push(message.text());
     });
     page.on("pageerror", (error) => consoleErrors.push(error.message));
-    await page.addInitScript(installTestWallet, { rpcUrl: rpc.url, account: user.address, nodeChainId: NODE_CHAIN });
+    await page.addInitScript(installTestWallet, {
+      rpcUrl: rpc.url,
+      account: user.address,
+      nodeChainId: NODE_CHAIN,
+      nodes: { [L2_CHAIN_HEX]: l2.url },
+    });
     fs.mkdirSync(RESULTS, { recursive: true });
   });
 
@@ -284,6 +313,7 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     await browser?.close();
     await web?.close();
     await rpc?.close();
+    await l2?.stop();
     for (const dir of temp) fs.rmSync(dir, { recursive: true, force: true });
     if (snapshotId !== undefined) await hre.network.provider.send("evm_revert", [snapshotId]);
   });
@@ -695,6 +725,261 @@ describe("Web app (headless Chromium, injected EIP-6963 test wallet)", function 
     expect((await wallet()).calls.slice(callsBefore)).to.not.include("eth_estimateGas");
     await (await t.pool.connect(t.admin).resume(capability)).wait();
     await page.getByLabel("Amount to redeem (tpETH)").fill("");
+  });
+
+  it("shows wtpETH on both chains and the L2's rate with its age, quotes a send (dust, fee, the path's limit) and refuses a dust-only amount in one sentence", async function () {
+    // Setup, not through the page: the holder wraps tpETH at home, so there is wtpETH to send.
+    await (await t.pool.connect(user).stake(ZeroAddress, { value: parseEther("3") })).wait();
+    await (await t.wrapper.connect(user).wrap(parseEther("2"))).wait();
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByLabel("Account").waitFor();
+    const home = await t.wrapper.balanceOf(user.address);
+    expect(home).to.be.greaterThan(parseEther("1.5"));
+    const homeRow = page.locator('#bridge-chains tr[data-chain-id="31337"]');
+    const l2Row = page.locator(`#bridge-chains tr[data-chain-id="${LOCAL_L2_CHAIN_ID}"]`);
+    await homeRow.locator(".balance", { hasText: grouped(eth(home, 6, "wtpETH")) }).waitFor();
+    expect(await homeRow.locator(".balance").textContent()).to.equal(grouped(eth(home, 6, "wtpETH")));
+    expect(await homeRow.locator("th").textContent()).to.equal("Local Hardhat (31337) · home");
+    expect(await homeRow.getAttribute("data-state")).to.equal("home");
+    expect(await l2Row.locator("th").textContent()).to.equal("Local L2 (31339)");
+    expect(await l2Row.locator(".balance").textContent()).to.equal("0 wtpETH");
+    expect(await l2Row.getAttribute("data-state")).to.equal("connected");
+    expect(await l2Row.locator(".bridge-state").textContent()).to.equal("Connected");
+    // The L2's rate as its RateOracle keeps it, aged to the L2's latest block (no block is mined there meanwhile).
+    const round = await bridge.rateOracle.latest();
+    expect(round.rate).to.be.greaterThan(0n);
+    const l2Now = BigInt((await l2.provider.getBlock("latest"))!.timestamp);
+    const age = l2Now - round.refTime;
+    expect(await bridge.rateOracle.isStale()).to.equal(false);
+    const ago = age < 60n ? "less than a minute" : duration(age - (age % 60n));
+    expect(await l2Row.locator(".rate").textContent()).to.equal(
+      `1 wtpETH = ${eth(round.rate, 9, "tpETH")} · as of ${ago} ago`,
+    );
+    expect(await l2Row.locator(".rate").getAttribute("class")).to.equal("rate");
+    expect(await page.locator("#bridge-from").textContent()).to.equal("Local Hardhat (31337)");
+    expect(await page.getByLabel("Destination chain", { exact: true }).inputValue()).to.equal(
+      String(LOCAL_L2_CHAIN_ID),
+    );
+
+    // The quote: what arrives (the 100 wei below 6 decimals stay), LayerZero's fee, what the path can take.
+    const amount = parseEther("1.5") + 100n;
+    const fee = (await bridge.adapter.quoteSend(bridgeParam(user.address, amount), false)).nativeFee;
+    const [, available] = await bridge.adapter.amountCanBeSent(bridge.remoteEid);
+    expect(fee).to.be.greaterThan(0n);
+    const callsBefore = (await wallet()).calls.length;
+    const expectedQuote =
+      `1.5 wtpETH arrives on Local L2 (31339) (0.0000000000000001 wtpETH below the bridge's 6 decimals stays with you) · ` +
+      `LayerZero fee ${eth(fee, 18)} · this path can take ${floor6(available, "wtpETH")} more right now.`;
+    await page.getByLabel("Amount to send (wtpETH)").fill("1.5000000000000001");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: expectedQuote }).waitFor();
+    expect(await page.locator("#bridge-preview").textContent()).to.equal(expectedQuote);
+    expect(amount).to.equal(parseEther("1.5000000000000001"));
+
+    // Less than the bridge's smallest unit: refused as the user types and on click, nothing asked of the wallet.
+    const refusal =
+      "0.0000009 wtpETH is less than the bridge's smallest amount (0.000001 wtpETH): nothing would arrive.";
+    await page.getByLabel("Amount to send (wtpETH)").fill("0.0000009");
+    await page.locator('#bridge-preview[data-state="invalid"]').waitFor();
+    expect(await page.locator("#bridge-preview").textContent()).to.equal(refusal);
+    const before = await balances();
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    expect(await settled("bridge-status", "invalid")).to.equal(refusal);
+    const calls = (await wallet()).calls.slice(callsBefore);
+    expect(calls).to.not.include("eth_estimateGas");
+    expect(calls).to.not.include("eth_sendTransaction");
+    expect(await balances()).to.deep.equal(before);
+    await expectPlainWords(page);
+  });
+
+  it("sends wtpETH home → L2 through the states: an approval of exactly what leaves, the send for the quoted fee, in flight until the relayer delivers it", async function () {
+    const amount = parseEther("1.5") + 100n;
+    const sent = parseEther("1.5");
+    const adapterAddress = await bridge.adapter.getAddress();
+    const fee = (await bridge.adapter.quoteSend(bridgeParam(user.address, amount), false)).nativeFee;
+    const homeBefore = await t.wrapper.balanceOf(user.address);
+    const lockedBefore = await t.wrapper.balanceOf(adapterAddress);
+    const ethBefore = await hre.ethers.provider.getBalance(user.address);
+    const sentBefore = (await wallet()).sent.length;
+    await page.getByLabel("Amount to send (wtpETH)").fill("1.5000000000000001");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: "arrives" }).waitFor();
+    // Every state the status line goes through.
+    await page.evaluate(() => {
+      const el = document.getElementById("bridge-status")!;
+      const seen: string[] = [];
+      (window as unknown as { __bridgeStates: string[] }).__bridgeStates = seen;
+      new MutationObserver(() => {
+        const state = el.dataset.txState ?? "";
+        if (seen[seen.length - 1] !== state) seen.push(state);
+      }).observe(el, { attributes: true, attributeFilter: ["data-tx-state"] });
+    });
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    const text = await settled("bridge-status", "confirmed");
+    const { gas, hashes } = await gasSince(sentBefore);
+    expect(hashes).to.have.length(2);
+    const [approval, send] = await Promise.all(hashes.map((h) => hre.ethers.provider.getTransaction(h)));
+    // The approval: exactly what leaves (the dust stays), to the adapter.
+    expect(approval!.to).to.equal(t.wrapperAddress);
+    expect([...t.wrapper.interface.decodeFunctionData("approve", approval!.data)]).to.deep.equal([
+      adapterAddress,
+      sent,
+    ]);
+    // The send: the quoted fee as value, the quoted amount as the minimum, to the user on the L2.
+    expect(send!.to).to.equal(adapterAddress);
+    expect(send!.value).to.equal(fee);
+    const [param, messagingFee, refund] = bridge.adapter.interface.decodeFunctionData("send", send!.data);
+    expect([param.dstEid, param.to, param.amountLD, param.minAmountLD]).to.deep.equal([
+      BigInt(bridge.remoteEid),
+      peerBytes32(user.address).toLowerCase(),
+      amount,
+      sent,
+    ]);
+    expect([messagingFee.nativeFee, messagingFee.lzTokenFee, refund]).to.deep.equal([fee, 0n, user.address]);
+    const receipt = await hre.ethers.provider.getTransactionReceipt(hashes[1]);
+    expect(text).to.equal(
+      `Sent 1.5 wtpETH from Local Hardhat (31337): 1.5 wtpETH arrives on Local L2 (31339) once LayerZero delivers it (fee ${eth(fee, 18)}). Confirmed in block ${receipt!.blockNumber}.`,
+    );
+    const states = await page.evaluate(() => (window as unknown as { __bridgeStates: string[] }).__bridgeStates);
+    expect(states).to.deep.equal(["checking", "signing", "pending", "signing", "pending", "confirmed"]);
+    expect(homeBefore - (await t.wrapper.balanceOf(user.address))).to.equal(sent);
+    expect((await t.wrapper.balanceOf(adapterAddress)) - lockedBefore).to.equal(sent);
+    expect(await t.wrapper.allowance(user.address, adapterAddress)).to.equal(0n);
+    expect(ethBefore - (await hre.ethers.provider.getBalance(user.address))).to.equal(fee + gas);
+
+    // In flight until LayerZero (the local relayer) delivers it; the page polls the L2 balance.
+    const item = page.locator("#bridge-transfers li").first();
+    expect(await item.getAttribute("data-state")).to.equal("in-flight");
+    expect(await item.textContent()).to.equal(
+      "1.5 wtpETH to Local L2 (31339): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
+    );
+    expect(await bridge.oft.balanceOf(user.address)).to.equal(0n);
+    // A reload goes on following it (kept in localStorage).
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await item.waitFor();
+    expect(await item.getAttribute("data-state")).to.equal("in-flight");
+    expect(await item.textContent()).to.equal(
+      "1.5 wtpETH to Local L2 (31339): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
+    );
+    expect((await bridge.relay()).map((d) => d.status)).to.deep.equal(["delivered"]);
+    expect(await bridge.oft.balanceOf(user.address)).to.equal(sent);
+    await page.locator('#bridge-transfers li[data-state="arrived"]').waitFor({ timeout: 15_000 });
+    expect(await item.textContent()).to.equal("1.5 wtpETH to Local L2 (31339): arrived.");
+    const l2Row = page.locator(`#bridge-chains tr[data-chain-id="${LOCAL_L2_CHAIN_ID}"]`);
+    await l2Row.locator(".balance", { hasText: "1.5 wtpETH" }).waitFor();
+    expect(await l2Row.locator(".balance").textContent()).to.equal("1.5 wtpETH");
+    await page.screenshot({ path: path.join(RESULTS, "app-desktop-bridge.png"), fullPage: true });
+    await expectPlainWords(page);
+  });
+
+  it("reads a bridge revert in words (the adapter paused between the checks and the send), then refuses while paused", async function () {
+    const adapterAddress = await bridge.adapter.getAddress();
+    const homeBefore = await t.wrapper.balanceOf(user.address);
+    const pause = {
+      from: t.pauser.address,
+      to: adapterAddress,
+      data: bridge.adapter.interface.encodeFunctionData("pause"),
+    };
+    await page.getByLabel("Amount to send (wtpETH)").fill("0.5");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: "arrives" }).waitFor();
+    // The pauser pauses as the wallet estimates the page's first transaction: every check passed before.
+    await page.evaluate((tx) => {
+      (window as unknown as { __testWallet: TestWalletState }).__testWallet.beforeNext = {
+        method: "eth_estimateGas",
+        tx,
+      };
+    }, pause);
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    expect(await settled("bridge-status", "failed")).to.equal(
+      "Failed: The bridge is paused on this chain. (EnforcedPause)",
+    );
+    expect(await colorOf(page, "#bridge-status")).to.equal(BAD);
+    expect(await bridge.adapter.paused()).to.equal(true);
+    expect(await t.wrapper.balanceOf(user.address)).to.equal(homeBefore);
+    // Now the page knows: the table says so, and the preview and the click refuse in one sentence.
+    const homeRow = page.locator('#bridge-chains tr[data-chain-id="31337"]');
+    await homeRow.locator(".bridge-state", { hasText: "Paused" }).waitFor();
+    const paused = "The bridge is paused on Local Hardhat (31337) right now. Please try again later.";
+    await page.getByLabel("Amount to send (wtpETH)").fill("0.4");
+    await page.locator('#bridge-preview[data-state="invalid"]', { hasText: paused }).waitFor();
+    const callsBefore = (await wallet()).calls.length;
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    expect(await settled("bridge-status", "invalid")).to.equal(paused);
+    expect((await wallet()).calls.slice(callsBefore)).to.not.include("eth_estimateGas");
+    await (await bridge.adapter.connect(t.admin).unpause()).wait();
+    await page.getByLabel("Amount to send (wtpETH)").fill("");
+  });
+
+  it("sends wtpETH back home from the L2 with the wallet there: read-only at home, no approval (the OFT burns), arrives at home", async function () {
+    // The L2 (Anvil) unlocks the wallet's account and gives it ETH for gas and LayerZero's fee.
+    await l2.provider.send("anvil_impersonateAccount", [user.address]);
+    await l2.provider.send("anvil_setBalance", [user.address, toQuantity(parseEther("10"))]);
+    const switchWallet = (chainId: string) =>
+      page.evaluate(async (id) => {
+        const provider = await new Promise<{ request(a: { method: string; params: unknown[] }): Promise<unknown> }>(
+          (resolve) => {
+            window.addEventListener("eip6963:announceProvider", (e) => resolve((e as CustomEvent).detail.provider), {
+              once: true,
+            });
+            window.dispatchEvent(new Event("eip6963:requestProvider"));
+          },
+        );
+        await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: id }] });
+      }, chainId);
+    await switchWallet(L2_CHAIN_HEX);
+    await page.locator("#bridge-from", { hasText: "Local L2 (31339)" }).waitFor();
+    expect(await page.getByLabel("Network").textContent()).to.equal("Local Hardhat (31337) · read-only");
+    expect(await page.locator("#notice-text").textContent()).to.equal(
+      "Your wallet is on Local L2 (31339). Tidepool here runs on Local Hardhat (31337): the figures are read from it. " +
+        "Switch your wallet's network to stake. Your wtpETH on this chain can be sent from \u201cwtpETH on other chains\u201d, below.",
+    );
+    expect(await page.getByLabel("Destination chain", { exact: true }).inputValue()).to.equal("31337");
+
+    const amount = parseEther("1");
+    const oftAddress = await bridge.oft.getAddress();
+    const param = { ...bridgeParam(user.address, amount), dstEid: bridge.homeEid };
+    const fee = (await bridge.oft.quoteSend(param, false)).nativeFee;
+    const [, available] = await bridge.oft.amountCanBeSent(bridge.homeEid);
+    const quote =
+      `1 wtpETH arrives on Local Hardhat (31337) · LayerZero fee ${eth(fee, 18)} · ` +
+      `this path can take ${floor6(available, "wtpETH")} more right now.`;
+    await page.getByLabel("Amount to send (wtpETH)").fill("1");
+    await page.locator('#bridge-preview[data-state="ok"]', { hasText: quote }).waitFor();
+    expect(await page.locator("#bridge-preview").textContent()).to.equal(quote);
+    const l2Before = await bridge.oft.balanceOf(user.address);
+    const supplyBefore = await bridge.oft.totalSupply();
+    const homeBefore = await t.wrapper.balanceOf(user.address);
+    const sentBefore = (await wallet()).sent.length;
+    await page.getByRole("button", { name: "Send wtpETH" }).click();
+    const text = await settled("bridge-status", "confirmed");
+    const hashes = (await wallet()).sent.slice(sentBefore);
+    expect(hashes).to.have.length(1); // no approval: the OFT burns its own token
+    const tx = await l2.provider.getTransaction(hashes[0]);
+    const receipt = await l2.provider.getTransactionReceipt(hashes[0]);
+    expect(receipt!.status).to.equal(1);
+    expect([tx!.to, tx!.from, tx!.value]).to.deep.equal([oftAddress, user.address, fee]);
+    expect(text).to.equal(
+      `Sent 1 wtpETH from Local L2 (31339): 1 wtpETH arrives on Local Hardhat (31337) once LayerZero delivers it (fee ${eth(fee, 18)}). Confirmed in block ${receipt!.blockNumber}.`,
+    );
+    expect(l2Before - (await bridge.oft.balanceOf(user.address))).to.equal(amount);
+    expect(supplyBefore - (await bridge.oft.totalSupply())).to.equal(amount);
+    const item = page.locator("#bridge-transfers li").first();
+    expect(await item.textContent()).to.equal(
+      "1 wtpETH to Local Hardhat (31337): in flight, waiting for LayerZero to deliver it (usually a few minutes).",
+    );
+    expect((await bridge.relay()).map((d) => d.status)).to.deep.equal(["delivered"]);
+    expect((await t.wrapper.balanceOf(user.address)) - homeBefore).to.equal(amount);
+    await page.locator('#bridge-transfers li[data-state="arrived"]', { hasText: "Local Hardhat" }).waitFor({
+      timeout: 15_000,
+    });
+    expect(await item.textContent()).to.equal("1 wtpETH to Local Hardhat (31337): arrived.");
+    // The adapter holds exactly what is on the L2 again: nothing in flight.
+    expect(await t.wrapper.balanceOf(await bridge.adapter.getAddress())).to.equal(await bridge.oft.totalSupply());
+
+    // Back home for the tests that follow.
+    await switchWallet(NODE_CHAIN);
+    await page.locator("#network", { hasText: /^Local Hardhat \(31337\)$/ }).waitFor();
+    await l2.provider.send("anvil_stopImpersonatingAccount", [user.address]);
   });
 
   it("fits a 390-px phone screen and a desktop, with screenshots and no console errors", async function () {

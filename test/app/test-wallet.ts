@@ -6,8 +6,9 @@
  * page's next call of a method (a race: the chain changes between the page's checks and its
  * transaction), and see what the page asked for.
  *
- * It can start on another chain than the node's (`chainId`): there it has no node, so any request
- * it would forward fails, and the test sees that the page read nothing through it. It switches
+ * It can start on another chain than the node's (`chainId`): there it has no node (unless `nodes`
+ * gives one, e.g. the bridge's local L2), so any request it would forward fails, and the test sees that
+ * the page read nothing through it. It switches
  * chains as wallets do: `wallet_switchEthereumChain` (EIP-3326) to a chain it knows, else error
  * 4902; `wallet_addEthereumChain` (EIP-3085) makes a chain known; a switch emits `chainChanged`.
  * The current chain and the connection survive a reload (localStorage), as in a real wallet.
@@ -41,6 +42,8 @@ export interface TestWalletOptions {
   nodeChainId: string;
   /** The chain the wallet starts on (hex; default: the node's). */
   chainId?: string;
+  /** Further chains the wallet knows and forwards to (hex chain id → JSON-RPC URL; the account unlocked there). */
+  nodes?: Record<string, string>;
 }
 
 /** Installs the wallet in the page (serialised by Playwright: no outside references). */
@@ -60,6 +63,10 @@ export function installTestWallet(opts: TestWalletOptions): void {
   (window as unknown as { __testWallet: TestWalletState }).__testWallet = state;
   const known = new Set<string>(JSON.parse(localStorage.getItem(KNOWN_KEY) ?? "[]") as string[]);
   known.add(start);
+  for (const id of Object.keys(opts.nodes ?? {})) known.add(id.toLowerCase());
+  /** The node of the chain the wallet is on, if it has one. */
+  const nodeUrl = (): string | undefined =>
+    state.chainId === opts.nodeChainId.toLowerCase() ? opts.rpcUrl : opts.nodes?.[state.chainId];
   const USER_METHODS = new Set([
     "eth_requestAccounts",
     "eth_sendTransaction",
@@ -72,8 +79,8 @@ export function installTestWallet(opts: TestWalletOptions): void {
   const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
   let nextId = 0;
 
-  async function rpc(method: string, params: unknown): Promise<unknown> {
-    const response = await fetch(opts.rpcUrl, {
+  async function rpc(method: string, params: unknown, url = opts.rpcUrl): Promise<unknown> {
+    const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: ++nextId, method, params: params ?? [] }),
@@ -136,14 +143,17 @@ export function installTestWallet(opts: TestWalletOptions): void {
           state.watched.push(params);
           return true;
         case "eth_sendTransaction": {
-          if (state.chainId !== opts.nodeChainId) throw new Error(`test wallet: no node for chain ${state.chainId}`);
-          const hash = (await rpc(method, params)) as string;
+          const url = nodeUrl();
+          if (url === undefined) throw new Error(`test wallet: no node for chain ${state.chainId}`);
+          const hash = (await rpc(method, params, url)) as string;
           state.sent.push(hash);
           return hash;
         }
-        default:
-          if (state.chainId !== opts.nodeChainId) throw new Error(`test wallet: no node for chain ${state.chainId}`);
-          return rpc(method, params);
+        default: {
+          const url = nodeUrl();
+          if (url === undefined) throw new Error(`test wallet: no node for chain ${state.chainId}`);
+          return rpc(method, params, url);
+        }
       }
     },
     on(event: string, listener: (...args: unknown[]) => void): void {
