@@ -37,8 +37,8 @@ import {
   type LocalEndpoint,
 } from "../offchain/bridge/layerzero-local";
 
-/** The Ignition key of the remote chain's RateOracle (deploy/modules/Remote.ts). */
-export const REMOTE_RATE_ORACLE_KEY = "TidepoolRemote#RateOracle";
+/** The chain id of the local L2 (Anvil) the demo and the app run the bridge's remote side on. */
+export const LOCAL_L2_CHAIN_ID = 31339;
 
 /** The mnemonic of Hardhat's and Anvil's default accounts (public: for local chains only). */
 export const LOCAL_MNEMONIC = "test test test test test test test test test test test junk";
@@ -142,7 +142,7 @@ export async function deployLocalBridge(
     remoteDir,
   );
   const oftAddress = remoteIds[BRIDGE_DEPLOYMENT_KEYS.remoteOft];
-  const rateOracleAddress = remoteIds[REMOTE_RATE_ORACLE_KEY];
+  const rateOracleAddress = remoteIds[BRIDGE_DEPLOYMENT_KEYS.remoteRateOracle];
   const homeIds = await deployModuleOverRpc(
     hre,
     homeRpc,

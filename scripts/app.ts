@@ -17,23 +17,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
-import { HDNodeWallet, Mnemonic } from "ethers";
-import {
-  LOCAL_L2_CHAIN_ID,
-  appViteConfig,
-  deployRecorded,
-  relayAll,
-  seedLocal,
-  seedLocalBridge,
-  startRpcServer,
-} from "../app/server/dev";
-import { deployLocalBridge, type LocalBridge } from "../deploy/local-bridge";
+import { appViteConfig, deployRecorded, relayAll, seedLocal, seedLocalBridge, startRpcServer } from "../app/server/dev";
+import { LOCAL_L2_CHAIN_ID, deployLocalBridge, localAccount, type LocalBridge } from "../deploy/local-bridge";
 import { startAnvil } from "../offchain/anvil";
 import { eth } from "../sdk/src/format";
 import { fail, portIsFree, runScript } from "../tasks/lib";
 
-/** Hardhat's default (public) mnemonic: its keys are for local chains only. */
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 /** The account suggested for the wallet: no role; the seed gives it wtpETH on both chains only. */
 const WALLET_ACCOUNT_INDEX = 20;
 
@@ -111,10 +100,7 @@ async function main(): Promise<void> {
     }),
   );
   await vite.listen();
-  const wallet = HDNodeWallet.fromMnemonic(
-    Mnemonic.fromPhrase(HARDHAT_MNEMONIC),
-    `m/44'/60'/0'/0/${WALLET_ACCOUNT_INDEX}`,
-  );
+  const wallet = localAccount(WALLET_ACCOUNT_INDEX);
   console.log(`\nTidepool app: http://127.0.0.1:${appPort}/`);
   console.log(`In your wallet, add the network ${rpc.url} (chain id 31337) and import Hardhat's public test`);
   console.log(`account #${WALLET_ACCOUNT_INDEX}: ${wallet.address}, key ${wallet.privateKey} (local use only).`);

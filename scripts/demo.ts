@@ -38,7 +38,7 @@ import hre from "hardhat";
 import { Wallet, formatEther, id, parseEther, type Signer } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployTidepool, type Tidepool } from "../deploy/protocol";
-import { deployLocalBridge, localAccount, type LocalBridge } from "../deploy/local-bridge";
+import { LOCAL_L2_CHAIN_ID, deployLocalBridge, localAccount, type LocalBridge } from "../deploy/local-bridge";
 import { startAnvil, type AnvilNode } from "../offchain/anvil";
 import { oftSendParam } from "../sdk/src/bridge";
 import type { WtpEthOFT, WtpEthOFTAdapter } from "../typechain-types";
@@ -80,8 +80,6 @@ const SECOND_WHALE_DAY = 25;
 const SECOND_WHALE_ETH = parseEther("90");
 /** The late-exit deadline governance sets for the demo's short month (the deployment's is four days). */
 const LATE_EXIT_DEADLINE_SECONDS = 24n * 3600n;
-/** The second local chain (Anvil), an L2 of the wtpETH bridge. */
-const L2_CHAIN_ID = 31339;
 /** A holder bridges wtpETH to the L2; part of it changes hands there and comes back home. */
 const BRIDGE_DAY = 4;
 const L2_TRANSFER_DAY = 12;
@@ -307,10 +305,10 @@ async function main(): Promise<void> {
     );
 
     // The second chain: Anvil as an L2, LayerZero's EndpointV2 on both, the bridge by its Ignition modules.
-    l2 = await startAnvil({ chainId: L2_CHAIN_ID });
-    const bridge = await deployLocalBridge(hre, t, { provider: l2.provider, chainId: L2_CHAIN_ID });
+    l2 = await startAnvil({ chainId: LOCAL_L2_CHAIN_ID });
+    const bridge = await deployLocalBridge(hre, t, { provider: l2.provider, chainId: LOCAL_L2_CHAIN_ID });
     console.log(
-      `\n## wtpETH on a second chain\n\nAnvil on ${l2.url} (chain ${L2_CHAIN_ID}) is an L2. LayerZero's EndpointV2 runs on both ` +
+      `\n## wtpETH on a second chain\n\nAnvil on ${l2.url} (chain ${LOCAL_L2_CHAIN_ID}) is an L2. LayerZero's EndpointV2 runs on both ` +
         `chains (endpoint ids ${bridge.homeEid} and ${bridge.remoteEid}); deploy/modules/BridgeHome.ts put the wtpETH ` +
         `OFT adapter and the RatePusher at home, deploy/modules/Remote.ts the wtpETH OFT and the RateOracle on the L2; ` +
         `a local relayer (offchain/bridge/layerzero-local.ts) verifies and delivers each packet, as LayerZero's ` +
@@ -676,7 +674,7 @@ async function main(): Promise<void> {
       [
         "wtpETH per chain",
         `home: ${eth(await t.wrapper.totalSupply(), 6, "wtpETH")} in all, ${eth(locked, 6, "wtpETH")} of it locked in ` +
-          `the OFT adapter; L2 (chain ${L2_CHAIN_ID}): ${eth(await bridge.oft.totalSupply(), 6, "wtpETH")}, ` +
+          `the OFT adapter; L2 (chain ${LOCAL_L2_CHAIN_ID}): ${eth(await bridge.oft.totalSupply(), 6, "wtpETH")}, ` +
           `equal to the locked wtpETH to the wei after every day`,
       ],
       ["bridge sends", bridgeMonth.sends.join("; ")],

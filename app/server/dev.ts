@@ -17,7 +17,7 @@ import TidepoolModule from "../../deploy/modules/Tidepool";
 import { attachTidepool, type Tidepool } from "../../deploy/protocol";
 import { buildReport } from "../../sdk/src/report";
 import { POOL_DEPLOYMENT_KEY, poolFromIgnitionRecord } from "../../sdk/src/deployments";
-import { BRIDGE_DEPLOYMENT_KEYS, peerBytes32 } from "../../sdk/src/bridge";
+import { BRIDGE_DEPLOYMENT_KEYS, oftSendParam } from "../../sdk/src/bridge";
 import type { LocalBridge } from "../../deploy/local-bridge";
 import { advanceFrames, submitUntilApplied } from "../../offchain/oracle/devchain";
 
@@ -313,9 +313,6 @@ export async function seedLocal(hre: HardhatRuntimeEnvironment, t: Tidepool): Pr
   await applySeedReport(hre, t, { elRewardsWei: dailyRewards(await t.pool.totalPooledEther()) });
 }
 
-/** The chain id of the local L2 (Anvil) the app's local setup runs the bridge's remote side on. */
-export const LOCAL_L2_CHAIN_ID = 31339;
-
 /** Pushes wtpETH's share rate from home to the local L2's RateOracle and relays it there. */
 export async function pushLocalRate(bridge: LocalBridge): Promise<void> {
   const fee = await bridge.pusher.quotePushRate(bridge.remoteEid, "0x");
@@ -350,15 +347,7 @@ export async function seedLocalBridge(
   const amount = parseEther(bridgeWtpEth);
   const adapter = bridge.adapter.connect(holder);
   await (await t.wrapper.connect(holder).approve(await adapter.getAddress(), amount)).wait();
-  const param = {
-    dstEid: bridge.remoteEid,
-    to: peerBytes32(address),
-    amountLD: amount,
-    minAmountLD: amount,
-    extraOptions: "0x",
-    composeMsg: "0x",
-    oftCmd: "0x",
-  };
+  const param = oftSendParam(bridge.remoteEid, address, amount, amount);
   const fee = await adapter.quoteSend(param, false);
   await (
     await adapter.send(param, { nativeFee: fee.nativeFee, lzTokenFee: 0n }, address, { value: fee.nativeFee })

@@ -7,7 +7,6 @@ import { ZeroAddress, parseEther, toQuantity } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
-  LOCAL_L2_CHAIN_ID,
   applySeedReport,
   buildApp,
   dailyRewards,
@@ -18,10 +17,10 @@ import {
   startRpcServer,
   type RpcServer,
 } from "../../app/server/dev";
-import { deployLocalBridge, type LocalBridge } from "../../deploy/local-bridge";
+import { LOCAL_L2_CHAIN_ID, deployLocalBridge, type LocalBridge } from "../../deploy/local-bridge";
 import { startAnvil, type AnvilNode } from "../../offchain/anvil";
 import { duration, eth, percentBP } from "../../sdk/src/format";
-import { peerBytes32 } from "../../sdk/src/bridge";
+import { oftSendParam, peerBytes32 } from "../../sdk/src/bridge";
 import { frameTiming } from "../../sdk/src/report";
 import { readProtocolStatus, shareRateText } from "../../sdk/src/status";
 import { checkpointHints, expectedWait } from "../../sdk/src/withdrawals";
@@ -69,15 +68,7 @@ function grouped(text: string): string {
 const floor6 = (wei: bigint, unit: string): string => grouped(eth(wei - (wei % 10n ** 12n), 6, unit));
 
 /** LayerZero's SendParam of a plain send of `amount` wtpETH to `recipient` on the local L2. */
-const bridgeParam = (recipient: string, amount: bigint) => ({
-  dstEid: LOCAL_L2_CHAIN_ID,
-  to: peerBytes32(recipient),
-  amountLD: amount,
-  minAmountLD: 0n,
-  extraOptions: "0x",
-  composeMsg: "0x",
-  oftCmd: "0x",
-});
+const bridgeParam = (recipient: string, amount: bigint) => oftSendParam(LOCAL_L2_CHAIN_ID, recipient, amount);
 
 /** A status line's colour, as the browser paints it. */
 const colorOf = (page: Page, selector: string): Promise<string> =>

@@ -10,19 +10,17 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { parseEther } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployLocalBridge, localAccount, REMOTE_RATE_ORACLE_KEY } from "../../deploy/local-bridge";
+import { LOCAL_L2_CHAIN_ID, deployLocalBridge, localAccount } from "../../deploy/local-bridge";
 import { startAnvil, type AnvilNode } from "../../offchain/anvil";
 import { BRIDGE_DEPLOYMENT_KEYS, peerBytes32 } from "../../sdk/src/bridge";
 import { deployWithValidators } from "../helpers/oracle-fixtures";
 import { sendParam } from "../helpers/bridge-fixtures";
 
-const L2_CHAIN_ID = 31339;
-
 describe("wtpETH bridge between two local chains (Hardhat home, Anvil L2)", function () {
   let l2: AnvilNode;
   let ignitionDir: string;
   before(async function () {
-    l2 = await startAnvil({ chainId: L2_CHAIN_ID });
+    l2 = await startAnvil({ chainId: LOCAL_L2_CHAIN_ID });
     ignitionDir = fs.mkdtempSync(path.join(os.tmpdir(), "tidepool-bridge-"));
   });
   after(async function () {
@@ -32,16 +30,19 @@ describe("wtpETH bridge between two local chains (Hardhat home, Anvil L2)", func
 
   it("deploys, records and wires both sides; wtpETH and the rate cross and come back to the wei", async function () {
     const f = await loadFixture(deployWithValidators);
-    const b = await deployLocalBridge(hre, f, { provider: l2.provider, chainId: L2_CHAIN_ID }, { ignitionDir });
-    expect(b.remoteEid).to.equal(L2_CHAIN_ID);
+    const b = await deployLocalBridge(hre, f, { provider: l2.provider, chainId: LOCAL_L2_CHAIN_ID }, { ignitionDir });
+    expect(b.remoteEid).to.equal(LOCAL_L2_CHAIN_ID);
     const adapterAddress = await b.adapter.getAddress();
     expect(await b.oft.peers(b.homeEid)).to.equal(peerBytes32(adapterAddress).toLowerCase());
     expect(await b.adapter.peers(b.remoteEid)).to.equal(peerBytes32(await b.oft.getAddress()).toLowerCase());
     const remoteRecord = JSON.parse(
-      fs.readFileSync(path.join(ignitionDir, "deployments", `chain-${L2_CHAIN_ID}`, "deployed_addresses.json"), "utf8"),
+      fs.readFileSync(
+        path.join(ignitionDir, "deployments", `chain-${LOCAL_L2_CHAIN_ID}`, "deployed_addresses.json"),
+        "utf8",
+      ),
     ) as Record<string, string>;
     expect(remoteRecord[BRIDGE_DEPLOYMENT_KEYS.remoteOft]).to.equal(await b.oft.getAddress());
-    expect(remoteRecord[REMOTE_RATE_ORACLE_KEY]).to.equal(await b.rateOracle.getAddress());
+    expect(remoteRecord[BRIDGE_DEPLOYMENT_KEYS.remoteRateOracle]).to.equal(await b.rateOracle.getAddress());
 
     const holder = f.staker;
     await f.pool.connect(holder).approve(f.wrapperAddress, parseEther("20"));
