@@ -7,7 +7,7 @@
  * ./checks.ts does for the other actions.
  */
 import { Contract, getAddress, type ContractRunner, type Provider } from "ethers";
-import { peerBytes32, removeDust } from "../../sdk/src/bridge";
+import { oftSendParam, peerBytes32, removeDust } from "../../sdk/src/bridge";
 import { duration, eth } from "../../sdk/src/format";
 import { RateOracle__factory, WtpEthOFT__factory, type WtpEthOFT } from "../../sdk/src/contracts";
 import { aboveLimit, amountText, limitText } from "./checks";
@@ -260,19 +260,6 @@ export function inFlightText(transfer: InFlight, label: ChainLabel): string {
     : `${what}: in flight, waiting for LayerZero to deliver it (usually a few minutes).`;
 }
 
-/** LayerZero's SendParam of a plain send of `amount` to `recipient` on `dstEid`, asking at least `minAmount`. */
-export function sendParam(dstEid: number, recipient: string, amount: bigint, minAmount: bigint) {
-  return {
-    dstEid,
-    to: peerBytes32(recipient),
-    amountLD: amount,
-    minAmountLD: minAmount,
-    extraOptions: "0x",
-    composeMsg: "0x",
-    oftCmd: "0x",
-  };
-}
-
 /** What the path from `from` to `to` allows now, read on the source chain. */
 export async function readPath(
   from: BridgeEnd,
@@ -296,7 +283,7 @@ export async function quoteBridgeSend(
   available: bigint,
 ): Promise<BridgeQuote> {
   const oft = bridgeContract(from.config, reader);
-  const param = sendParam(to.eid, recipient, amount, 0n);
+  const param = oftSendParam(to.eid, recipient, amount);
   const [quoted, fee] = await Promise.all([oft.quoteOFT(param), oft.quoteSend(param, false)]);
   return {
     fromChainId: from.config.chainId,

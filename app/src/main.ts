@@ -72,7 +72,6 @@ import {
   readBridgeEnd,
   readPath,
   peerMatches,
-  sendParam,
   sendProblem,
   type BridgeConfig,
   type BridgeEnd,
@@ -81,6 +80,7 @@ import {
   type InFlight,
 } from "./bridge";
 import { WtpEthOFT__factory } from "../../sdk/src/contracts";
+import { oftSendParam } from "../../sdk/src/bridge";
 
 // ──────────────────────────────── Page helpers ────────────────────────────────
 
@@ -1165,7 +1165,7 @@ async function bridgeSend(): Promise<void> {
       `Send ${amountText(chosen.sent, "wtpETH")} to ${chainLabel(to.config.chainId)}`,
       () =>
         oft.send(
-          sendParam(to.eid, recipient, amount, chosen.received),
+          oftSendParam(to.eid, recipient, amount, chosen.received),
           { nativeFee: chosen.nativeFee, lzTokenFee: 0n },
           account,
           { value: chosen.nativeFee },
