@@ -946,6 +946,12 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
+/** The bridge table's column names, on each cell too: a phone shows each chain as a card of labelled lines. */
+const BRIDGE_COLUMNS = ["Your wtpETH", "Rate", "Bridge"];
+function labelCells(row: HTMLTableRowElement): void {
+  row.querySelectorAll("td").forEach((td, i) => (td.dataset.label = BRIDGE_COLUMNS[i] ?? ""));
+}
+
 function renderBridge(): void {
   const b = session.bridge;
   const body = $("bridge-chains").querySelector("tbody");
@@ -965,6 +971,7 @@ function renderBridge(): void {
           cell(`Cannot be read (${b.unreadable.get(config.chainId) ?? "unknown"})`, "bridge-off"),
         );
         row.dataset.state = "unreadable";
+        labelCells(row);
         return row;
       }
       row.append(
@@ -992,6 +999,7 @@ function renderBridge(): void {
           state === "paused" || state === "not-connected" ? "bridge-state bridge-off" : "bridge-state bridge-on",
         ),
       );
+      labelCells(row);
       return row;
     }),
   );
