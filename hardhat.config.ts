@@ -136,6 +136,12 @@ const config: HardhatUserConfig = {
       url: process.env.DEVNET_RPC_URL ?? DEFAULT_LOCALHOST_URL,
       accounts: { mnemonic: "test test test test test test test test test test test junk", count: 40 },
     },
+    // `npm run app`'s local L2 (Anvil, chain 31339) for the bridge tasks, with the same local accounts.
+    localL2: {
+      url: process.env.TIDEPOOL_L2_RPC_URL ?? "http://127.0.0.1:8546",
+      chainId: 31339,
+      accounts: { mnemonic: "test test test test test test test test test test test junk", count: 40 },
+    },
     hoodi: { url: rpcUrl("hoodi"), chainId: HOODI_CHAIN_ID, accounts: deployerAccounts },
     mainnet: { url: rpcUrl("mainnet"), chainId: 1, accounts: deployerAccounts },
   },

@@ -71,6 +71,8 @@ export interface LocalBridge {
   homeEid: number;
   remoteEid: number;
   remoteChainId: number;
+  /** The L2's node. */
+  l2: LocalChain;
   home: LocalEndpoint;
   remote: LocalEndpoint;
   /** Home contracts, connected to the local admin. */
@@ -192,6 +194,7 @@ export async function deployLocalBridge(
     homeEid,
     remoteEid,
     remoteChainId: l2.chainId,
+    l2,
     home,
     remote,
     adapter,

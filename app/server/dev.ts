@@ -9,7 +9,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { ZeroAddress, getAddress, isAddress, parseEther, type Signer } from "ethers";
+import { ZeroAddress, getAddress, isAddress, parseEther, toQuantity, type Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { InlineConfig } from "vite" with { "resolution-mode": "import" };
@@ -354,5 +354,7 @@ export async function seedLocalBridge(
   ).wait();
   await relayAll(bridge);
   await pushLocalRate(bridge);
+  // ETH on the L2 too, for gas and LayerZero's fee when sending from there (Anvil funds only its first ten accounts).
+  await bridge.l2.provider.send("anvil_setBalance", [address, toQuantity(parseEther("10"))]);
   return { home: await t.wrapper.balanceOf(address), remote: await bridge.oft.balanceOf(address) };
 }
