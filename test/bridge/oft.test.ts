@@ -204,7 +204,7 @@ describe("wtpETH bridge: LayerZero V2 OFT adapter and OFTs", function () {
   });
 
   describe("paused path, retries and order", function () {
-    it("messages arriving while L2 is paused fail and are kept; executed later out of order they mint exactly once each", async function () {
+    it("messages arriving while L2 is paused fail; executed later, in another order, the OFT mints what each carries (exactly-once is the endpoint's: endpoint-v2.test.ts)", async function () {
       const f = await loadFixture(deployBridge);
       const { holder, adapter, l2, wrapper } = f;
       await wrapper.connect(holder).approve(await adapter.getAddress(), parseEther("50"));
